@@ -1,0 +1,64 @@
+/* The event one BPF program hands to user space through the ring buffer: plain data only.
+ *
+ * Included by the BPF side (after kernel_types.h) and by user space (after <linux/types.h>),
+ * so it has no includes of its own. Every field is fixed-size; the packet bytes follow the
+ * header and `cap_len` says how many of them are valid. */
+#ifndef PWRU_EVENT_H
+#define PWRU_EVENT_H
+
+#define PWRU_COMM_LEN 16
+#define PWRU_IFNAME_LEN 16
+/* Upper bound of --snaplen; the ring buffer reserves header + snaplen per event. */
+#define PWRU_MAX_SNAPLEN 4096
+/* Highest tracepoint/function argument position that can hold the skb (0-based). */
+#define PWRU_MAX_ARG_POS 5
+
+/* Where the captured bytes start. */
+enum pwru_layer {
+	PWRU_LAYER_NONE = 0,     /* nothing captured */
+	PWRU_LAYER_ETHERNET = 1, /* MAC header was set: bytes start at the Ethernet header */
+	PWRU_LAYER_NETWORK = 2,  /* no MAC header: bytes start at the IPv4/IPv6 header */
+};
+
+/* Bits of pwru_event.flags. */
+enum pwru_event_flags {
+	PWRU_EV_HAS_DROP_REASON = 1 << 0, /* drop_reason is valid */
+	PWRU_EV_HAS_LOCATION = 1 << 1,    /* location is valid (tracepoint `location` argument) */
+	PWRU_EV_HAS_TUPLE = 1 << 2,       /* ip_version, saddr, daddr, l4proto are valid */
+	PWRU_EV_HAS_PORTS = 1 << 3,       /* sport and dport are valid (TCP/UDP) */
+	PWRU_EV_HAS_TCP_FLAGS = 1 << 4,   /* tcp_flags is valid */
+	PWRU_EV_HAS_DEV = 1 << 5,         /* skb->dev was set: ifindex, ifname, mtu valid */
+};
+
+struct pwru_event {
+	__u64 ktime_ns;  /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 skb;       /* skb address, the key that follows one packet */
+	__u64 location;  /* caller / `location` argument, a kernel text address */
+	__u32 probe_id;  /* index into user space's table of attached probes */
+	__u32 cpu;
+	__u32 pid;       /* thread group id */
+	__u32 netns;     /* network namespace inode */
+	__u32 mark;
+	__u32 ifindex;
+	__u32 mtu;
+	__u32 len;       /* skb->len */
+	__u32 drop_reason;
+	__s32 stack_id;  /* -1: no stack */
+	__u16 protocol;  /* skb->protocol, host byte order */
+	__u16 sport;     /* host byte order */
+	__u16 dport;
+	__u16 cap_len;   /* bytes of data[] that are valid */
+	__u8 flags;      /* pwru_event_flags */
+	__u8 layer;      /* pwru_layer */
+	__u8 ip_version; /* 4 or 6 */
+	__u8 l4proto;    /* IPPROTO_* */
+	__u8 tcp_flags;
+	__u8 pad[3];
+	__u8 saddr[16];  /* network byte order; IPv4 uses the first 4 bytes */
+	__u8 daddr[16];
+	char comm[PWRU_COMM_LEN];
+	char ifname[PWRU_IFNAME_LEN];
+	__u8 data[];     /* cap_len bytes of linear packet data */
+};
+
+#endif /* PWRU_EVENT_H */

@@ -1,0 +1,47 @@
+// The tracing core: picks a backend, loads and attaches the BPF programs, and turns ring buffer
+// records into decoded Events. Frontends (command line, extcap) only talk to this class.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/event.h"
+#include "core/result.h"
+
+namespace pwru {
+
+struct TraceOptions {
+  uint32_t snaplen = 256;              // packet bytes per event, 0..PWRU_MAX_SNAPLEN
+  uint32_t ringbuf_bytes = 32u << 20;  // BPF ring buffer size, a power of two >= page size
+};
+
+struct AttachSummary {
+  std::string backend;                // e.g. "tracepoint"
+  size_t attached = 0;                // probes attached
+  std::vector<std::string> skipped;   // "<probe>: <why>" for each probe not attached
+};
+
+// Called during attach with (done, total) so the command line can draw progress.
+using ProgressFn = std::function<void(size_t done, size_t total)>;
+
+class Tracer {
+ public:
+  // Sink for decoded events; return false to stop delivering the current batch.
+  using Sink = std::function<bool(const Event&)>;
+
+  static Result<std::unique_ptr<Tracer>> open(const TraceOptions& options,
+                                               const ProgressFn& progress = {});
+  virtual ~Tracer() = default;
+
+  // Waits up to `timeout_ms` for events and hands each to `sink`. Returns how many were handed
+  // over. EINTR is not an error (returns 0), so a signal handler can set a stop flag.
+  virtual Result<int> poll(int timeout_ms, const Sink& sink) = 0;
+  // Events the kernel produced but could not put into the ring buffer (summed over CPUs).
+  virtual uint64_t lost() const = 0;
+  virtual const AttachSummary& summary() const = 0;
+};
+
+}  // namespace pwru

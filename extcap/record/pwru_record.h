@@ -1,0 +1,70 @@
+/* The pwru record: one kernel event as stored in a pcapng packet (see docs/record-format.md).
+ *
+ * Shared by the writer (pwrudump) and the reader (the `pwru` dissector): plain C, <stdint.h> only.
+ * A record is a fixed header followed by TLV fields; all integers are little-endian. A reader
+ * skips fields whose type it does not know, so adding a field never breaks an older reader.
+ * Change the meaning of an existing field only together with PWRU_RECORD_VERSION. */
+#ifndef PWRU_RECORD_H
+#define PWRU_RECORD_H
+
+#include <stdint.h>
+
+/* The dissector name carried in the exported-PDU tag (LINKTYPE_WIRESHARK_UPPER_PDU, 252). */
+#define PWRU_DISSECTOR_NAME "pwru"
+#define PWRU_LINKTYPE_UPPER_PDU 252
+/* Exported-PDU tags (Wireshark's epan/exported_pdu.h): type and length are big-endian there. */
+#define PWRU_EXP_PDU_TAG_END 0
+#define PWRU_EXP_PDU_TAG_DISSECTOR_NAME 12
+
+#define PWRU_RECORD_VERSION 1
+/* Header: u16 version, u16 header_len (bytes before the first TLV, >= 4). */
+#define PWRU_RECORD_HEADER_LEN 4
+/* TLV: u16 type, u16 length, then `length` bytes of value. No padding between TLVs. */
+#define PWRU_TLV_HEADER_LEN 4
+
+/* TLV types. Sizes in brackets are exact; a field of another size is malformed. */
+enum pwru_tlv_type {
+	PWRU_TLV_SKB = 1,              /* [8] u64 skb address */
+	PWRU_TLV_FUNC = 2,             /* string: function or tracepoint name */
+	PWRU_TLV_PROBE = 3,            /* [1] u8 enum pwru_probe_kind */
+	PWRU_TLV_CPU = 4,              /* [4] u32 */
+	PWRU_TLV_PID = 5,              /* [4] u32 thread group id */
+	PWRU_TLV_COMM = 6,             /* string: task name */
+	PWRU_TLV_NETNS = 7,            /* [4] u32 network namespace inode */
+	PWRU_TLV_MARK = 8,             /* [4] u32 skb->mark */
+	PWRU_TLV_IFINDEX = 9,          /* [4] u32 */
+	PWRU_TLV_IFNAME = 10,          /* string */
+	PWRU_TLV_PROTO = 11,           /* [2] u16 EtherType (skb->protocol) */
+	PWRU_TLV_MTU = 12,             /* [4] u32 */
+	PWRU_TLV_LEN = 13,             /* [4] u32 skb->len */
+	PWRU_TLV_IPV4_SRC = 14,        /* [4] address, network byte order */
+	PWRU_TLV_IPV4_DST = 15,        /* [4] */
+	PWRU_TLV_IPV6_SRC = 16,        /* [16] */
+	PWRU_TLV_IPV6_DST = 17,        /* [16] */
+	PWRU_TLV_SPORT = 18,           /* [2] u16 */
+	PWRU_TLV_DPORT = 19,           /* [2] u16 */
+	PWRU_TLV_L4PROTO = 20,         /* [1] u8 IP protocol number */
+	PWRU_TLV_TCP_FLAGS = 21,       /* [1] u8 TCP flags byte (FIN 0x01 ... CWR 0x80) */
+	PWRU_TLV_DROP_REASON = 22,     /* [4] u32 kernel enum skb_drop_reason value */
+	PWRU_TLV_DROP_REASON_NAME = 23, /* string: name without SKB_DROP_REASON_, e.g. NETFILTER_DROP */
+	PWRU_TLV_CALLER = 24,          /* string: symbolized caller, e.g. "nf_hook_slow+0x9b" */
+	PWRU_TLV_CALLER_ADDR = 25,     /* [8] u64 kernel text address */
+	PWRU_TLV_STACK_FRAME = 26,     /* string, repeated: one kernel stack frame, innermost first */
+	PWRU_TLV_KTIME = 27,           /* [8] u64 CLOCK_MONOTONIC ns of the event */
+	PWRU_TLV_PACKET_LAYER = 28,    /* [1] u8 enum pwru_packet_layer: what PACKET starts with */
+	PWRU_TLV_PACKET = 29,          /* bytes: the first snaplen bytes of linear packet data */
+};
+
+enum pwru_probe_kind {
+	PWRU_PROBE_TRACEPOINT = 1,
+	PWRU_PROBE_KPROBE = 2,
+	PWRU_PROBE_KPROBE_MULTI = 3,
+	PWRU_PROBE_FENTRY = 4,
+};
+
+enum pwru_packet_layer {
+	PWRU_PACKET_ETHERNET = 1, /* Ethernet header first */
+	PWRU_PACKET_NETWORK = 2,  /* IPv4 or IPv6 header first (version nibble tells which) */
+};
+
+#endif /* PWRU_RECORD_H */
