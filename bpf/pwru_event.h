@@ -61,4 +61,13 @@ struct pwru_event {
 	__u8 data[];     /* cap_len bytes of linear packet data */
 };
 
+/* Per-probe settings, one frozen copy per loaded program (section .rodata.probe). Argument
+ * positions are 0-based and -1 when the probe has no such argument. */
+struct probe_cfg {
+	__u32 probe_id;
+	__s32 location_pos; /* the probe's `location` argument (kfree_skb, consume_skb) */
+	__s32 reason_pos;   /* the probe's `enum skb_drop_reason` argument (kfree_skb) */
+	__u32 pad;
+};
+
 #endif /* PWRU_EVENT_H */

@@ -1,0 +1,239 @@
+/* What every backend shares: settings, maps, and the body that turns an skb into an event.
+ *
+ * A backend's .bpf.c only finds the skb (and, where its probe carries them, a location and a drop
+ * reason) and calls handle_skb(). */
+#ifndef PWRU_COMMON_BPF_H
+#define PWRU_COMMON_BPF_H
+
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "pwru_event.h"
+#include "compat.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Per-run settings, fixed at load time (frozen, so the verifier treats them as constants). */
+const volatile __u32 snaplen = 256;
+
+/* Per-probe settings (struct probe_cfg). User space loads one copy of a program per probe, each
+ * with its own frozen copy of this section, because a raw tracepoint program cannot otherwise tell
+ * which tracepoint fired it. */
+const volatile struct probe_cfg probe SEC(".rodata.probe") = { .location_pos = -1, .reason_pos = -1 };
+
+/* Shared by all backends: user space creates them once and every skeleton reuses them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 25);
+} events SEC(".maps");
+
+/* Events whose ring buffer reservation failed, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define IPPROTO_HOPOPTS 0
+#define IPPROTO_ROUTING 43
+#define IPPROTO_FRAGMENT 44
+#define IPPROTO_DSTOPTS 60
+#define MAX_IPV6_EXT_HEADERS 4
+
+static __always_inline void count_lost(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+
+	if (n)
+		*n += 1; /* per-CPU slot: no other writer */
+}
+
+/* Reads argument `pos` of the probe through memory rather than as a context access, so one
+ * program can serve tracepoints with fewer arguments (a context read past the last argument is
+ * refused at attach time). */
+static __always_inline __u64 probe_arg(__u64 *args, __s32 pos)
+{
+	__u64 v = 0;
+
+	if (pos >= 0 && pos <= PWRU_MAX_ARG_POS)
+		bpf_probe_read_kernel(&v, sizeof(v), &args[pos]);
+	return v;
+}
+
+/* Fills ports and TCP flags from the transport header at `l4`, if it lies in linear data. */
+static __always_inline void set_l4(struct pwru_event *ev, unsigned char *l4, unsigned char *end)
+{
+	__u8 hdr[14];
+
+	if (ev->l4proto != IPPROTO_TCP && ev->l4proto != IPPROTO_UDP)
+		return;
+	if (l4 + (ev->l4proto == IPPROTO_TCP ? 14 : 4) > end)
+		return;
+	if (bpf_probe_read_kernel(hdr, sizeof(hdr), l4))
+		return;
+	ev->sport = (hdr[0] << 8) | hdr[1];
+	ev->dport = (hdr[2] << 8) | hdr[3];
+	ev->flags |= PWRU_EV_HAS_PORTS;
+	if (ev->l4proto == IPPROTO_TCP) {
+		ev->tcp_flags = hdr[13];
+		ev->flags |= PWRU_EV_HAS_TCP_FLAGS;
+	}
+}
+
+static __always_inline void set_ipv4(struct pwru_event *ev, unsigned char *l3, unsigned char *end)
+{
+	__u8 ip[20];
+
+	if (l3 + sizeof(ip) > end || bpf_probe_read_kernel(ip, sizeof(ip), l3))
+		return;
+	ev->ip_version = 4;
+	ev->l4proto = ip[9];
+	__builtin_memcpy(ev->saddr, &ip[12], 4);
+	__builtin_memcpy(ev->daddr, &ip[16], 4);
+	ev->flags |= PWRU_EV_HAS_TUPLE;
+	/* Only the first fragment carries the transport header. */
+	if (((ip[6] & 0x1f) << 8 | ip[7]) == 0)
+		set_l4(ev, l3 + (ip[0] & 0x0f) * 4, end);
+}
+
+static __always_inline void set_ipv6(struct pwru_event *ev, unsigned char *l3, unsigned char *end)
+{
+	__u8 ip[40];
+	__u8 ext[2];
+	unsigned char *next;
+	__u8 nexthdr;
+
+	if (l3 + sizeof(ip) > end || bpf_probe_read_kernel(ip, sizeof(ip), l3))
+		return;
+	ev->ip_version = 6;
+	__builtin_memcpy(ev->saddr, &ip[8], 16);
+	__builtin_memcpy(ev->daddr, &ip[24], 16);
+	ev->flags |= PWRU_EV_HAS_TUPLE;
+	nexthdr = ip[6];
+	next = l3 + sizeof(ip);
+	/* Walk the common extension headers to find the transport protocol. */
+#pragma unroll
+	for (int i = 0; i < MAX_IPV6_EXT_HEADERS; i++) {
+		if (nexthdr != IPPROTO_HOPOPTS && nexthdr != IPPROTO_ROUTING &&
+		    nexthdr != IPPROTO_DSTOPTS && nexthdr != IPPROTO_FRAGMENT)
+			break;
+		if (next + sizeof(ext) > end || bpf_probe_read_kernel(ext, sizeof(ext), next))
+			return;
+		if (nexthdr == IPPROTO_FRAGMENT) {
+			__u8 frag[4];
+
+			if (bpf_probe_read_kernel(frag, sizeof(frag), next))
+				return;
+			ev->l4proto = ext[0];
+			if ((frag[2] << 8 | frag[3]) & 0xfff8)
+				return; /* not the first fragment: no transport header */
+			next += 8;
+		} else {
+			next += (ext[1] + 1) * 8;
+		}
+		nexthdr = ext[0];
+	}
+	ev->l4proto = nexthdr;
+	set_l4(ev, next, end);
+}
+
+/* The shared body: one event for `skb`, reserved straight in the ring buffer. */
+static __always_inline int handle_skb(struct sk_buff *skb, __u64 location, __u32 reason,
+				      __u32 extra_flags)
+{
+	struct pwru_event *ev;
+	struct net_device *dev;
+	unsigned char *head, *start, *l3, *end;
+	__u16 mac, net;
+	__u32 cap;
+
+	if (!skb)
+		return 0;
+	/* snaplen is a load-time constant, so the reservation has a fixed size. */
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + snaplen, 0);
+	if (!ev) {
+		count_lost();
+		return 0;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+
+	ev->ktime_ns = bpf_ktime_get_ns();
+	ev->skb = (__u64)skb;
+	ev->location = location;
+	ev->drop_reason = reason;
+	ev->flags = extra_flags;
+	ev->probe_id = probe.probe_id;
+	ev->cpu = bpf_get_smp_processor_id();
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	ev->stack_id = -1;
+
+	ev->mark = BPF_CORE_READ(skb, mark);
+	ev->len = BPF_CORE_READ(skb, len);
+	ev->protocol = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	ev->netns = skb_netns(skb);
+	dev = BPF_CORE_READ(skb, dev);
+	if (dev) {
+		ev->ifindex = BPF_CORE_READ(dev, ifindex);
+		ev->mtu = BPF_CORE_READ(dev, mtu);
+		BPF_CORE_READ_STR_INTO(&ev->ifname, dev, name);
+		ev->flags |= PWRU_EV_HAS_DEV;
+	}
+
+	head = BPF_CORE_READ(skb, head);
+	mac = BPF_CORE_READ(skb, mac_header);
+	net = BPF_CORE_READ(skb, network_header);
+	end = head + BPF_CORE_READ(skb, tail);
+	/* network_header stays 0 until the stack sets it; before that the skb holds no parsable
+	 * packet (e.g. a TCP segment still being built), so we capture nothing rather than garbage. */
+	l3 = net ? head + net : 0;
+	if (l3) {
+		__u8 vsn = 0;
+
+		bpf_probe_read_kernel(&vsn, 1, l3);
+		vsn >>= 4;
+		if (vsn == 4 && (ev->protocol == ETH_P_IP || !ev->protocol))
+			set_ipv4(ev, l3, end);
+		else if (vsn == 6 && (ev->protocol == ETH_P_IPV6 || !ev->protocol))
+			set_ipv6(ev, l3, end);
+		else if (ev->protocol != ETH_P_IP && ev->protocol != ETH_P_IPV6 && !ev->protocol)
+			l3 = 0; /* neither IP nor any protocol: nothing we can vouch for */
+	}
+
+	/* Capture from the MAC header when there is one (mac == net means no link-layer header, as
+	 * on tunnels), else from the network header. */
+	start = 0;
+	if (mac != (__u16)~0U && mac < net) {
+		start = head + mac;
+		ev->layer = PWRU_LAYER_ETHERNET;
+	} else if (l3) {
+		start = l3;
+		ev->layer = PWRU_LAYER_NETWORK;
+	}
+	cap = 0;
+	if (start && end > start) {
+		__u64 avail = end - start;
+
+		cap = avail < snaplen ? avail : snaplen;
+		if (cap > PWRU_MAX_SNAPLEN)
+			cap = PWRU_MAX_SNAPLEN;
+		if (bpf_probe_read_kernel(ev->data, cap, start))
+			cap = 0;
+	}
+	if (!cap)
+		ev->layer = PWRU_LAYER_NONE;
+	ev->cap_len = cap;
+
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+#endif /* PWRU_COMMON_BPF_H */

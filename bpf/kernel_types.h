@@ -1,0 +1,59 @@
+/* The few kernel types the BPF programs read, declared for CO-RE.
+ *
+ * Only field names and types matter: with preserve_access_index, libbpf relocates every access
+ * against the running kernel's BTF at load time, so building needs no vmlinux.h and no BTF of the
+ * build machine. Fields inside anonymous unions in the kernel may be declared flat here; libbpf
+ * matches them through the anonymous members. Add a field here before reading it. */
+#ifndef PWRU_KERNEL_TYPES_H
+#define PWRU_KERNEL_TYPES_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
+
+struct ns_common {
+	unsigned int inum;
+};
+
+struct net {
+	struct ns_common ns;
+};
+
+typedef struct {
+	struct net *net;
+} possible_net_t;
+
+struct net_device {
+	char name[16];
+	int ifindex;
+	unsigned int mtu;
+	possible_net_t nd_net;
+};
+
+struct sock_common {
+	possible_net_t skc_net;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+};
+
+struct sk_buff {
+	struct net_device *dev;
+	struct sock *sk;
+	unsigned int len;
+	unsigned int data_len;
+	__u32 mark;
+	__be16 protocol;
+	__u16 transport_header;
+	__u16 network_header;
+	__u16 mac_header;
+	unsigned int tail; /* sk_buff_data_t: an offset from head on 64-bit kernels */
+	unsigned char *head;
+	unsigned char *data;
+};
+
+#pragma clang attribute pop
+
+#endif /* PWRU_KERNEL_TYPES_H */

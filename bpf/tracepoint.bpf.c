@@ -1,0 +1,36 @@
+/* Tracepoint backend: one raw tracepoint program per position of the skb argument.
+ *
+ * User space finds every tracepoint whose BTF prototype has a `struct sk_buff *` and attaches a
+ * copy of the program for that position; location and drop reason (kfree_skb) are read at the
+ * positions its per-probe settings name. */
+#include "common.bpf.h"
+
+static __always_inline int handle_tp(struct bpf_raw_tracepoint_args *ctx, struct sk_buff *skb)
+{
+	__u64 location = 0;
+	__u32 reason = 0, flags = 0;
+
+	if (probe.location_pos >= 0) {
+		location = probe_arg(ctx->args, probe.location_pos);
+		flags |= PWRU_EV_HAS_LOCATION;
+	}
+	if (probe.reason_pos >= 0) {
+		reason = probe_arg(ctx->args, probe.reason_pos);
+		flags |= PWRU_EV_HAS_DROP_REASON;
+	}
+	return handle_skb(skb, location, reason, flags);
+}
+
+#define SKB_AT(pos)                                                            \
+	SEC("raw_tp")                                                          \
+	int raw_tp_skb_##pos(struct bpf_raw_tracepoint_args *ctx)              \
+	{                                                                      \
+		return handle_tp(ctx, (struct sk_buff *)ctx->args[pos]);       \
+	}
+
+SKB_AT(0)
+SKB_AT(1)
+SKB_AT(2)
+SKB_AT(3)
+SKB_AT(4)
+SKB_AT(5)

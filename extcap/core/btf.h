@@ -1,0 +1,47 @@
+// Questions about the running kernel answered from its BTF: which tracepoints carry an skb,
+// and what the drop reasons are called.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+struct btf;
+
+namespace pwru {
+
+struct SkbTracepoint {
+  std::string name;       // as given to bpf_raw_tracepoint_open, e.g. "kfree_skb"
+  int skb_pos = -1;       // 0-based position of the struct sk_buff * argument
+  int location_pos = -1;  // position of the `location` argument, -1 if none
+  int reason_pos = -1;    // position of the enum skb_drop_reason argument, -1 if none
+  int nr_args = 0;
+};
+
+class KernelBtf {
+ public:
+  // Loads `path`, or the running kernel's BTF (/sys/kernel/btf/vmlinux) when empty.
+  static Result<KernelBtf> load(const std::string& path = {});
+
+  // Every tracepoint whose prototype (typedef btf_trace_<name>) has a struct sk_buff * argument,
+  // sorted by name.
+  std::vector<SkbTracepoint> skb_tracepoints() const;
+  // enum skb_drop_reason values and names without the SKB_DROP_REASON_ prefix; empty on kernels
+  // that predate drop reasons.
+  std::map<uint32_t, std::string> drop_reasons() const;
+
+  const struct btf* get() const { return btf_.get(); }
+
+ private:
+  struct Deleter {
+    void operator()(struct btf* b) const;
+  };
+  explicit KernelBtf(struct btf* b) : btf_(b) {}
+  std::unique_ptr<struct btf, Deleter> btf_;
+};
+
+}  // namespace pwru

@@ -1,0 +1,52 @@
+// Kallsyms: parses /proc/kallsyms once and answers lookups by binary search.
+#include "core/kallsyms.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+namespace pwru {
+
+Result<Kallsyms> Kallsyms::load(const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "re"), &std::fclose);
+  if (!f) {
+    return Error{ExitCode::KernelFeature,
+                 "cannot read " + path + ": " + std::strerror(errno), ""};
+  }
+  Kallsyms ks;
+  char line[512];
+  while (std::fgets(line, sizeof(line), f.get())) {
+    uint64_t addr = 0;
+    char type = 0;
+    char name[256];
+    if (std::sscanf(line, "%" SCNx64 " %c %255s", &addr, &type, name) != 3) continue;
+    if (type != 't' && type != 'T') continue;  // callers are code
+    ks.syms_.push_back({addr, name});
+  }
+  if (ks.syms_.empty() || ks.syms_.back().addr == 0) {
+    return Error{ExitCode::Permission, "cannot symbolize kernel addresses: " + path +
+                                           " shows no addresses",
+                 "run as root, or set kernel.kptr_restrict=0"};
+  }
+  std::sort(ks.syms_.begin(), ks.syms_.end(),
+            [](const Sym& a, const Sym& b) { return a.addr < b.addr; });
+  return ks;
+}
+
+std::string Kallsyms::symbolize(uint64_t addr) const {
+  auto it = std::upper_bound(syms_.begin(), syms_.end(), addr,
+                             [](uint64_t a, const Sym& s) { return a < s.addr; });
+  char buf[32];
+  if (it == syms_.begin()) {
+    std::snprintf(buf, sizeof(buf), "0x%" PRIx64, addr);
+    return buf;
+  }
+  --it;
+  std::snprintf(buf, sizeof(buf), "+0x%" PRIx64, addr - it->addr);
+  return it->name + buf;
+}
+
+}  // namespace pwru

@@ -1,0 +1,30 @@
+// Kernel text addresses to "symbol+0xoffset", from /proc/kallsyms.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace pwru {
+
+class Kallsyms {
+ public:
+  // Reads `path` (default /proc/kallsyms). All-zero addresses (kptr_restrict) are an error that
+  // says so, since nothing could be symbolized.
+  static Result<Kallsyms> load(const std::string& path = "/proc/kallsyms");
+
+  // "sym+0xoff", or "0x<addr>" when no symbol covers it.
+  std::string symbolize(uint64_t addr) const;
+  size_t size() const { return syms_.size(); }
+
+ private:
+  struct Sym {
+    uint64_t addr;
+    std::string name;
+  };
+  std::vector<Sym> syms_;  // sorted by address
+};
+
+}  // namespace pwru

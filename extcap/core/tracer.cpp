@@ -1,0 +1,232 @@
+// Tracer: creates the shared maps, attaches the backends, and decodes ring buffer records.
+#include "core/tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <optional>
+
+#include "core/backend.h"
+#include "core/btf.h"
+#include "core/kallsyms.h"
+#include "core/unique_fd.h"
+#include "pwru_event.h"
+
+namespace pwru {
+namespace {
+
+// A ring buffer callback's way to say "the sink asked to stop": libbpf stops consuming on a
+// negative return, after committing the records consumed so far.
+constexpr int kSinkStopped = -ECANCELED;
+
+uint64_t clock_ns(clockid_t clock) {
+  struct timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+Error map_error(const char* what, int err) {
+  if (err == EPERM || err == EACCES) {
+    return Error{ExitCode::Permission,
+                 std::string("cannot create ") + what + ": " + std::strerror(err),
+                 "run as root, or grant pwrudump CAP_BPF and CAP_PERFMON"};
+  }
+  return Error{ExitCode::KernelFeature,
+               std::string("cannot create ") + what + ": " + std::strerror(err),
+               "the kernel needs BPF ring buffers (Linux 5.8 or later)"};
+}
+
+bool power_of_two(uint32_t v) { return v && !(v & (v - 1)); }
+
+class TracerImpl final : public Tracer {
+ public:
+  static Result<std::unique_ptr<Tracer>> create(const TraceOptions& options,
+                                                const ProgressFn& progress) {
+    if (options.snaplen > PWRU_MAX_SNAPLEN) {
+      return Error{ExitCode::Usage,
+                   "cannot use snaplen " + std::to_string(options.snaplen) + ": above the maximum",
+                   "use a snaplen of at most " + std::to_string(PWRU_MAX_SNAPLEN)};
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    if (!power_of_two(options.ringbuf_bytes) || options.ringbuf_bytes < page) {
+      return Error{ExitCode::Usage,
+                   "cannot use ring buffer size " + std::to_string(options.ringbuf_bytes) +
+                       ": not a power of two of at least the page size",
+                   "use e.g. 33554432 (32 MiB)"};
+    }
+    auto btf = KernelBtf::load();
+    if (!btf) return btf.error();
+    std::unique_ptr<TracerImpl> t(new TracerImpl(std::move(btf.value())));
+    t->reasons_ = t->btf_.drop_reasons();
+    // Without kallsyms, callers are shown as addresses; tracing itself still works.
+    if (auto ks = Kallsyms::load()) t->ksyms_ = std::move(ks.value());
+    t->mono_to_real_ = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+
+    t->events_.reset(bpf_map_create(BPF_MAP_TYPE_RINGBUF, "pwru_events", 0, 0,
+                                    options.ringbuf_bytes, nullptr));
+    if (!t->events_.valid()) return map_error("the event ring buffer", errno);
+    t->lost_.reset(bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pwru_lost", sizeof(__u32),
+                                  sizeof(__u64), 1, nullptr));
+    if (!t->lost_.valid()) return map_error("the lost-event counter", errno);
+    int ncpus = libbpf_num_possible_cpus();
+    if (ncpus <= 0) return Error{ExitCode::Failure, "cannot count possible CPUs", ""};
+    t->ncpus_ = static_cast<size_t>(ncpus);
+
+    BackendSetup setup{t->btf_, t->events_.get(), t->lost_.get(), options.snaplen};
+    const BackendInfo& info = backend_registry().front();
+    auto backend = info.make();
+    t->summary_.backend = std::string(info.name);
+    if (auto st = backend->attach(setup, t->probes_, t->summary_, progress); !st)
+      return st.error();
+    t->backends_.push_back(std::move(backend));
+    if (t->summary_.attached == 0) {
+      std::string why = t->summary_.skipped.empty() ? "" : ": " + t->summary_.skipped.front();
+      return Error{ExitCode::KernelFeature, "cannot attach any probe" + why, ""};
+    }
+
+    t->rb_.reset(ring_buffer__new(t->events_.get(), &TracerImpl::on_sample, t.get(), nullptr));
+    if (!t->rb_) return map_error("the ring buffer reader", errno);
+    return std::unique_ptr<Tracer>(std::move(t));
+  }
+
+  Result<int> poll(int timeout_ms, const Sink& sink) override {
+    sink_ = &sink;
+    handed_ = 0;
+    int n = ring_buffer__poll(rb_.get(), timeout_ms);
+    sink_ = nullptr;
+    if (n < 0 && n != kSinkStopped && n != -EINTR) {
+      return Error{ExitCode::Failure,
+                   std::string("cannot read the event ring buffer: ") + std::strerror(-n), ""};
+    }
+    return handed_;
+  }
+
+  uint64_t lost() const override {
+    std::vector<__u64> per_cpu(ncpus_);
+    __u32 zero = 0;
+    if (bpf_map_lookup_elem(lost_.get(), &zero, per_cpu.data())) return 0;
+    uint64_t sum = 0;
+    for (__u64 v : per_cpu) sum += v;
+    return sum;
+  }
+
+  const AttachSummary& summary() const override { return summary_; }
+
+ private:
+  explicit TracerImpl(KernelBtf btf) : btf_(std::move(btf)) {}
+
+  static int on_sample(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<TracerImpl*>(ctx);
+    if (size < sizeof(pwru_event)) return 0;
+    const auto* raw = static_cast<const pwru_event*>(data);
+    if (sizeof(pwru_event) + raw->cap_len > size) return 0;
+    self->decode(*raw, self->event_);
+    self->handed_++;
+    if (self->sink_ && !(*self->sink_)(self->event_)) return kSinkStopped;
+    return 0;
+  }
+
+  // Reuses `ev` between events so strings and the packet buffer keep their capacity.
+  void decode(const pwru_event& raw, Event& ev) const {
+    ev.ktime_ns = raw.ktime_ns;
+    ev.time_ns = raw.ktime_ns + mono_to_real_;
+    ev.skb = raw.skb;
+    if (raw.probe_id < probes_.size()) {
+      ev.func = probes_[raw.probe_id].name;
+      ev.probe = probes_[raw.probe_id].kind;
+    } else {
+      ev.func = "probe#" + std::to_string(raw.probe_id);
+    }
+    ev.cpu = raw.cpu;
+    ev.pid = raw.pid;
+    ev.comm.assign(raw.comm, strnlen(raw.comm, sizeof(raw.comm)));
+    ev.netns = raw.netns;
+    ev.mark = raw.mark;
+    bool dev = raw.flags & PWRU_EV_HAS_DEV;
+    ev.ifindex = dev ? raw.ifindex : 0;
+    ev.ifname.assign(raw.ifname, dev ? strnlen(raw.ifname, sizeof(raw.ifname)) : 0);
+    ev.mtu = dev ? raw.mtu : 0;
+    ev.protocol = raw.protocol;
+    ev.len = raw.len;
+
+    ev.ip_version = (raw.flags & PWRU_EV_HAS_TUPLE) ? raw.ip_version : 0;
+    std::memcpy(ev.saddr.data(), raw.saddr, sizeof(raw.saddr));
+    std::memcpy(ev.daddr.data(), raw.daddr, sizeof(raw.daddr));
+    if (ev.ip_version == 4) {
+      std::fill(ev.saddr.begin() + 4, ev.saddr.end(), 0);
+      std::fill(ev.daddr.begin() + 4, ev.daddr.end(), 0);
+    }
+    ev.l4proto = ev.ip_version ? raw.l4proto : 0;
+    ev.has_ports = raw.flags & PWRU_EV_HAS_PORTS;
+    ev.sport = ev.has_ports ? raw.sport : 0;
+    ev.dport = ev.has_ports ? raw.dport : 0;
+    ev.tcp_flags.reset();
+    if (raw.flags & PWRU_EV_HAS_TCP_FLAGS) ev.tcp_flags = raw.tcp_flags;
+
+    ev.drop_reason.reset();
+    ev.drop_reason_name.clear();
+    if (raw.flags & PWRU_EV_HAS_DROP_REASON) {
+      ev.drop_reason = raw.drop_reason;
+      auto it = reasons_.find(raw.drop_reason);
+      ev.drop_reason_name =
+          it != reasons_.end() ? it->second : "reason_" + std::to_string(raw.drop_reason);
+    }
+    ev.caller_addr = (raw.flags & PWRU_EV_HAS_LOCATION) ? raw.location : 0;
+    ev.caller.clear();
+    if (ev.caller_addr) {
+      if (ksyms_) {
+        ev.caller = ksyms_->symbolize(ev.caller_addr);
+      } else {
+        char buf[24];
+        std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(ev.caller_addr));
+        ev.caller = buf;
+      }
+    }
+    ev.stack.clear();
+
+    switch (raw.layer) {
+      case PWRU_LAYER_ETHERNET: ev.layer = PacketLayer::Ethernet; break;
+      case PWRU_LAYER_NETWORK: ev.layer = PacketLayer::Network; break;
+      default: ev.layer = PacketLayer::None; break;
+    }
+    size_t cap = ev.layer == PacketLayer::None ? 0 : raw.cap_len;
+    ev.packet.assign(raw.data, raw.data + cap);
+  }
+
+  struct RingBufferDeleter {
+    void operator()(struct ring_buffer* rb) const { ring_buffer__free(rb); }
+  };
+
+  KernelBtf btf_;
+  std::map<uint32_t, std::string> reasons_;
+  std::optional<Kallsyms> ksyms_;
+  int64_t mono_to_real_ = 0;
+  size_t ncpus_ = 0;
+  // Declaration order is teardown order reversed: the reader and the backends (which detach
+  // every link) go before the maps they use.
+  UniqueFd events_;
+  UniqueFd lost_;
+  std::vector<Probe> probes_;
+  std::vector<std::unique_ptr<Backend>> backends_;
+  std::unique_ptr<struct ring_buffer, RingBufferDeleter> rb_;
+  AttachSummary summary_;
+
+  const Sink* sink_ = nullptr;
+  int handed_ = 0;
+  Event event_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Tracer>> Tracer::open(const TraceOptions& options,
+                                             const ProgressFn& progress) {
+  return TracerImpl::create(options, progress);
+}
+
+}  // namespace pwru
