@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages pwrudump needs to build, test and run (as root).
+set -euo pipefail
+
+packages=(
+  # build
+  cmake make g++ pkg-config clang llvm libbpf-dev bpftool libpcap-dev libglib2.0-dev
+  wireshark-dev libcli11-dev libgtest-dev
+  # run and test: tshark reads what we write; the network tests build hosts with ip netns
+  tshark iproute2 iptables iputils-ping util-linux procps
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: cannot install packages: not root; run it with sudo" >&2
+  exit 4
+fi
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no (pwrudump needs its own privileges).
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${packages[@]}"

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# End to end on the running kernel: pings between two namespaces, traced with `pwrudump -w`,
+# read back by tshark with the pwru plugin.
+#   drop:   iptables drops ICMP in the receiver; every ping is seen at kfree_skb with reason
+#           NETFILTER_DROP, the receiver's netns and veth, and the payload dissected as ICMP.
+#   nodrop: no rule; the pings show the veth transmit and receive path and no NETFILTER_DROP.
+# usage: drop_test.sh drop|nodrop PWRUDUMP BUILD_DIR
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/common.sh"
+mode=$1 PWRUDUMP=$2 BUILD=$3
+TSHARK_PLUGIN="$here/../lib/tshark-plugin.sh"
+
+require_root
+require_cmd ip iptables ping tshark setpriv
+netns_pair
+WORK=$(mktemp -d /tmp/pwru-e2e.XXXXXX)
+chmod 755 "$WORK"
+PINGS=3
+
+if [ "$mode" = drop ]; then
+  ip netns exec "$NS_B" iptables -I INPUT -p icmp -j DROP || fail "cannot add the iptables rule"
+fi
+
+"$PWRUDUMP" -q -w "$WORK/trace.pcapng" --ready-file "$WORK/ready" "icmp and host $IP_B" \
+  2>"$WORK/stderr" &
+PWRU_PID=$!
+wait_for_file "$WORK/ready" 60 || fail "pwrudump never got ready: $(cat "$WORK/stderr")"
+ip netns exec "$NS_A" ping -c "$PINGS" -i 0.2 -W 1 "$IP_B" >"$WORK/ping.out"
+ping_rc=$?
+sleep 0.5
+kill -INT "$PWRU_PID"
+wait "$PWRU_PID"
+rc=$?
+PWRU_PID=
+assert_eq "pwrudump exit code after SIGINT" 0 "$rc"
+chmod 644 "$WORK/trace.pcapng"
+
+tshark_fields() {
+  "$TSHARK_PLUGIN" "$BUILD" -r "$WORK/trace.pcapng" -T fields -E separator=' ' "$@"
+}
+
+drops=$(tshark_fields -Y 'pwru.func == "kfree_skb" && pwru.drop_reason == "NETFILTER_DROP"' \
+          -e pwru.ip.dst -e pwru.netns -e pwru.ifname -e icmp.type -e pwru.caller) \
+  || fail "tshark could not read the capture"
+
+if [ "$mode" = drop ]; then
+  [ "$ping_rc" -ne 0 ] || fail "pings got through although ICMP is dropped"
+  n=$(printf '%s\n' "$drops" | grep -c .)
+  assert_eq "kfree_skb NETFILTER_DROP events" "$PINGS" "$n"
+  while read -r dst netns ifname icmp_type caller; do
+    assert_eq "pwru.ip.dst" "$IP_B" "$dst"
+    assert_eq "pwru.netns (receiver's namespace)" "$NETNS_B_INODE" "$netns"
+    assert_eq "pwru.ifname (receiving veth)" "$VETH_B" "$ifname"
+    assert_eq "icmp.type of the dissected payload" 8 "$icmp_type"
+    case "$caller" in nf_hook_slow+0x*) ;; *) fail "pwru.caller: expected nf_hook_slow+0x..., got '$caller'" ;; esac
+  done <<<"$drops"
+  pass "$PINGS pings dropped by netfilter in $NS_B, seen at kfree_skb with reason, netns, veth, caller"
+else
+  [ "$ping_rc" -eq 0 ] || fail "pings failed without any drop rule: $(cat "$WORK/ping.out")"
+  assert_eq "NETFILTER_DROP events" "" "$drops"
+  # The echo requests leave through the sender's veth and arrive through the receiver's.
+  tx=$(tshark_fields -Y "pwru.func == \"net_dev_start_xmit\" && pwru.ip.dst == $IP_B && icmp.type == 8" \
+         -e pwru.ifname -e pwru.netns | sort -u)
+  assert_eq "transmit on the sender's veth" "$VETH_A $NETNS_A_INODE" "$tx"
+  rx=$(tshark_fields -Y "pwru.func == \"netif_receive_skb\" && pwru.ip.dst == $IP_B && icmp.type == 8" \
+         -e pwru.ifname -e pwru.netns | sort -u)
+  assert_eq "receive on the receiver's veth" "$VETH_B $NETNS_B_INODE" "$rx"
+  # Each echo request is received once.
+  n=$(tshark_fields -Y "pwru.func == \"netif_receive_skb\" && icmp.type == 8" -e pwru.skb | grep -c .)
+  assert_eq "echo requests received" "$PINGS" "$n"
+  pass "$PINGS pings traced across the veth pair with no drop"
+fi

@@ -1,0 +1,81 @@
+# Helpers shared by the shell tests: requirements, assertions, network namespaces.
+# A test sources this file and calls `require_root` and friends first.
+
+# ctest reads exit code 77 as "skipped" (SKIP_RETURN_CODE). A missing requirement is a skip on a
+# developer's machine and a failure in CI, where everything must run.
+skip_or_fail() {
+  if [ "${CI:-}" = "true" ]; then
+    echo "FAIL (CI must run this test): $*" >&2
+    exit 1
+  fi
+  echo "SKIP: $*" >&2
+  exit 77
+}
+
+require_root() {
+  [ "$(id -u)" -eq 0 ] || skip_or_fail "needs root to load BPF programs and create network namespaces"
+}
+
+require_cmd() {
+  for c in "$@"; do
+    command -v "$c" >/dev/null 2>&1 || skip_or_fail "needs '$c' (run packaging/install-deps.sh)"
+  done
+}
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+pass() {
+  echo "PASS: $*"
+}
+
+# assert_eq WHAT EXPECTED ACTUAL
+assert_eq() {
+  [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+}
+
+# Two hosts joined by a veth pair, in namespaces named after this test run:
+#   $NS_A ($VETH_A, $IP_A)  <->  $NS_B ($VETH_B, $IP_B)
+# Only these two addresses ever receive traffic. Removed on exit.
+netns_pair() {
+  local id=$(( $$ % 200 + 20 ))
+  NS_A="pwru-a-$$"
+  NS_B="pwru-b-$$"
+  VETH_A="pwa$$"
+  VETH_B="pwb$$"
+  IP_A="10.231.$id.1"
+  IP_B="10.231.$id.2"
+  trap netns_cleanup EXIT
+  ip netns add "$NS_A"
+  ip netns add "$NS_B"
+  ip link add "$VETH_A" netns "$NS_A" type veth peer name "$VETH_B" netns "$NS_B"
+  ip -n "$NS_A" addr add "$IP_A/24" dev "$VETH_A"
+  ip -n "$NS_B" addr add "$IP_B/24" dev "$VETH_B"
+  ip -n "$NS_A" link set lo up
+  ip -n "$NS_B" link set lo up
+  ip -n "$NS_A" link set "$VETH_A" up
+  ip -n "$NS_B" link set "$VETH_B" up
+  NETNS_B_INODE=$(stat -L -c %i "/run/netns/$NS_B")
+  NETNS_A_INODE=$(stat -L -c %i "/run/netns/$NS_A")
+}
+
+netns_cleanup() {
+  local rc=$?
+  [ -n "${PWRU_PID:-}" ] && kill "$PWRU_PID" 2>/dev/null && wait "$PWRU_PID" 2>/dev/null
+  ip netns del "$NS_A" 2>/dev/null
+  ip netns del "$NS_B" 2>/dev/null
+  [ -n "${WORK:-}" ] && rm -rf "$WORK"
+  exit $rc
+}
+
+# wait_for_file PATH SECONDS
+wait_for_file() {
+  local i
+  for i in $(seq 1 $(( $2 * 10 ))); do
+    [ -e "$1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
