@@ -1,0 +1,287 @@
+// Encodes an Event as a pwru record and decodes one back, checking every length against the input.
+#include "record.h"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+namespace pwru {
+namespace {
+
+// A TLV length is a u16: longer strings and packets are cut, never wrapped.
+constexpr size_t kMaxValueLen = UINT16_MAX;
+
+// What this build knows about each TLV type: a name for error messages and the exact size of a
+// fixed field (0 for strings and bytes). Encoder and decoder both size fixed fields from here, so
+// they cannot disagree.
+struct FieldSpec {
+  const char* name = nullptr;  // nullptr: unknown type, skipped when decoding
+  uint16_t size = 0;
+};
+
+constexpr auto kFields = [] {
+  std::array<FieldSpec, PWRU_TLV_PACKET + 1> f{};
+  f[PWRU_TLV_SKB] = {"SKB", 8};
+  f[PWRU_TLV_FUNC] = {"FUNC", 0};
+  f[PWRU_TLV_PROBE] = {"PROBE", 1};
+  f[PWRU_TLV_CPU] = {"CPU", 4};
+  f[PWRU_TLV_PID] = {"PID", 4};
+  f[PWRU_TLV_COMM] = {"COMM", 0};
+  f[PWRU_TLV_NETNS] = {"NETNS", 4};
+  f[PWRU_TLV_MARK] = {"MARK", 4};
+  f[PWRU_TLV_IFINDEX] = {"IFINDEX", 4};
+  f[PWRU_TLV_IFNAME] = {"IFNAME", 0};
+  f[PWRU_TLV_PROTO] = {"PROTO", 2};
+  f[PWRU_TLV_MTU] = {"MTU", 4};
+  f[PWRU_TLV_LEN] = {"LEN", 4};
+  f[PWRU_TLV_IPV4_SRC] = {"IPV4_SRC", 4};
+  f[PWRU_TLV_IPV4_DST] = {"IPV4_DST", 4};
+  f[PWRU_TLV_IPV6_SRC] = {"IPV6_SRC", 16};
+  f[PWRU_TLV_IPV6_DST] = {"IPV6_DST", 16};
+  f[PWRU_TLV_SPORT] = {"SPORT", 2};
+  f[PWRU_TLV_DPORT] = {"DPORT", 2};
+  f[PWRU_TLV_L4PROTO] = {"L4PROTO", 1};
+  f[PWRU_TLV_TCP_FLAGS] = {"TCP_FLAGS", 1};
+  f[PWRU_TLV_DROP_REASON] = {"DROP_REASON", 4};
+  f[PWRU_TLV_DROP_REASON_NAME] = {"DROP_REASON_NAME", 0};
+  f[PWRU_TLV_CALLER] = {"CALLER", 0};
+  f[PWRU_TLV_CALLER_ADDR] = {"CALLER_ADDR", 8};
+  f[PWRU_TLV_STACK_FRAME] = {"STACK_FRAME", 0};
+  f[PWRU_TLV_KTIME] = {"KTIME", 8};
+  f[PWRU_TLV_PACKET_LAYER] = {"PACKET_LAYER", 1};
+  f[PWRU_TLV_PACKET] = {"PACKET", 0};
+  return f;
+}();
+
+const FieldSpec* find_field(uint16_t type) {
+  if (type >= kFields.size() || kFields[type].name == nullptr) return nullptr;
+  return &kFields[type];
+}
+
+// Byte by byte, so the output is little-endian whatever the host is.
+void put_le(std::vector<uint8_t>& out, uint64_t v, size_t n) {
+  for (size_t i = 0; i < n; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+uint64_t load_le(const uint8_t* p, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v |= uint64_t{p[i]} << (8 * i);
+  return v;
+}
+
+class TlvWriter {
+ public:
+  explicit TlvWriter(std::vector<uint8_t>& out) : out_(out) {}
+
+  void fixed(uint16_t type, uint64_t v) {
+    const uint16_t size = kFields[type].size;
+    put_le(out_, type, 2);
+    put_le(out_, size, 2);
+    put_le(out_, v, size);
+  }
+  // Addresses are already in network byte order: copied, not converted.
+  void address(uint16_t type, const std::array<uint8_t, 16>& addr) {
+    bytes(type, addr.data(), kFields[type].size);
+  }
+  void bytes(uint16_t type, const uint8_t* p, size_t n) {
+    n = std::min(n, kMaxValueLen);
+    put_le(out_, type, 2);
+    put_le(out_, n, 2);
+    out_.insert(out_.end(), p, p + n);
+  }
+  void str(uint16_t type, std::string_view s) {
+    bytes(type, reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  }
+
+ private:
+  std::vector<uint8_t>& out_;
+};
+
+std::string tlv_desc(uint16_t type) {
+  std::string d = "TLV " + std::to_string(type);
+  if (const FieldSpec* spec = find_field(type)) d += std::string(" (") + spec->name + ")";
+  return d;
+}
+
+Error malformed(std::string cause, std::string hint = {}) {
+  return Error{ExitCode::Failure, "cannot decode pwru record: " + std::move(cause),
+               std::move(hint)};
+}
+
+Error truncated(size_t offset, const std::string& what) {
+  return malformed("record truncated at offset " + std::to_string(offset) + ": " + what);
+}
+
+std::string as_string(std::span<const uint8_t> v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size());
+}
+
+// Stores one known, correctly sized field into `ev`. Returns the address family it implies
+// (4 or 6), 0 for other fields.
+int store_field(Event& ev, uint16_t type, std::span<const uint8_t> v) {
+  // Every fixed field is at most 8 bytes except the IPv6 addresses, which are copied below.
+  const uint64_t n = v.size() <= 8 ? load_le(v.data(), v.size()) : 0;
+  switch (type) {
+    case PWRU_TLV_SKB: ev.skb = n; break;
+    case PWRU_TLV_FUNC: ev.func = as_string(v); break;
+    case PWRU_TLV_PROBE: ev.probe = static_cast<ProbeKind>(n); break;
+    case PWRU_TLV_CPU: ev.cpu = static_cast<uint32_t>(n); break;
+    case PWRU_TLV_PID: ev.pid = static_cast<uint32_t>(n); break;
+    case PWRU_TLV_COMM: ev.comm = as_string(v); break;
+    case PWRU_TLV_NETNS: ev.netns = static_cast<uint32_t>(n); break;
+    case PWRU_TLV_MARK: ev.mark = static_cast<uint32_t>(n); break;
+    case PWRU_TLV_IFINDEX: ev.ifindex = static_cast<uint32_t>(n); break;
+    case PWRU_TLV_IFNAME: ev.ifname = as_string(v); break;
+    case PWRU_TLV_PROTO: ev.protocol = static_cast<uint16_t>(n); break;
+    case PWRU_TLV_MTU: ev.mtu = static_cast<uint32_t>(n); break;
+    case PWRU_TLV_LEN: ev.len = static_cast<uint32_t>(n); break;
+    case PWRU_TLV_IPV4_SRC:
+    case PWRU_TLV_IPV6_SRC:
+      std::copy(v.begin(), v.end(), ev.saddr.begin());
+      return type == PWRU_TLV_IPV4_SRC ? 4 : 6;
+    case PWRU_TLV_IPV4_DST:
+    case PWRU_TLV_IPV6_DST:
+      std::copy(v.begin(), v.end(), ev.daddr.begin());
+      return type == PWRU_TLV_IPV4_DST ? 4 : 6;
+    case PWRU_TLV_SPORT:
+      ev.has_ports = true;
+      ev.sport = static_cast<uint16_t>(n);
+      break;
+    case PWRU_TLV_DPORT:
+      ev.has_ports = true;
+      ev.dport = static_cast<uint16_t>(n);
+      break;
+    case PWRU_TLV_L4PROTO: ev.l4proto = static_cast<uint8_t>(n); break;
+    case PWRU_TLV_TCP_FLAGS: ev.tcp_flags = static_cast<uint8_t>(n); break;
+    case PWRU_TLV_DROP_REASON: ev.drop_reason = static_cast<uint32_t>(n); break;
+    case PWRU_TLV_DROP_REASON_NAME: ev.drop_reason_name = as_string(v); break;
+    case PWRU_TLV_CALLER: ev.caller = as_string(v); break;
+    case PWRU_TLV_CALLER_ADDR: ev.caller_addr = n; break;
+    case PWRU_TLV_STACK_FRAME: ev.stack.push_back(as_string(v)); break;
+    case PWRU_TLV_KTIME: ev.ktime_ns = n; break;
+    case PWRU_TLV_PACKET_LAYER: ev.layer = static_cast<PacketLayer>(n); break;
+    case PWRU_TLV_PACKET: ev.packet.assign(v.begin(), v.end()); break;
+    default: break;  // unreachable: the caller only passes types find_field() knows
+  }
+  return 0;
+}
+
+}  // namespace
+
+void encode_record(const Event& ev, std::vector<uint8_t>& out) {
+  // One reservation for the usual record: fixed fields plus the variable-length ones.
+  size_t estimate = 160 + ev.func.size() + ev.comm.size() + ev.ifname.size() +
+                    ev.drop_reason_name.size() + ev.caller.size() + ev.packet.size();
+  for (const std::string& frame : ev.stack) estimate += PWRU_TLV_HEADER_LEN + frame.size();
+  out.reserve(out.size() + estimate);
+
+  put_le(out, PWRU_RECORD_VERSION, 2);
+  put_le(out, PWRU_RECORD_HEADER_LEN, 2);
+
+  TlvWriter w(out);
+  w.fixed(PWRU_TLV_SKB, ev.skb);
+  w.str(PWRU_TLV_FUNC, ev.func);
+  w.fixed(PWRU_TLV_PROBE, static_cast<uint8_t>(ev.probe));
+  w.fixed(PWRU_TLV_CPU, ev.cpu);
+  w.fixed(PWRU_TLV_PID, ev.pid);
+  w.str(PWRU_TLV_COMM, ev.comm);
+  w.fixed(PWRU_TLV_NETNS, ev.netns);
+  w.fixed(PWRU_TLV_MARK, ev.mark);
+  if (ev.ifindex != 0) {
+    w.fixed(PWRU_TLV_IFINDEX, ev.ifindex);
+    w.str(PWRU_TLV_IFNAME, ev.ifname);
+    w.fixed(PWRU_TLV_MTU, ev.mtu);
+  }
+  w.fixed(PWRU_TLV_PROTO, ev.protocol);
+  w.fixed(PWRU_TLV_LEN, ev.len);
+  if (ev.ip_version == 4 || ev.ip_version == 6) {
+    const bool v4 = ev.ip_version == 4;
+    w.address(v4 ? PWRU_TLV_IPV4_SRC : PWRU_TLV_IPV6_SRC, ev.saddr);
+    w.address(v4 ? PWRU_TLV_IPV4_DST : PWRU_TLV_IPV6_DST, ev.daddr);
+    w.fixed(PWRU_TLV_L4PROTO, ev.l4proto);
+  }
+  if (ev.has_ports) {
+    w.fixed(PWRU_TLV_SPORT, ev.sport);
+    w.fixed(PWRU_TLV_DPORT, ev.dport);
+  }
+  if (ev.tcp_flags) w.fixed(PWRU_TLV_TCP_FLAGS, *ev.tcp_flags);
+  if (ev.drop_reason) {
+    w.fixed(PWRU_TLV_DROP_REASON, *ev.drop_reason);
+    if (!ev.drop_reason_name.empty()) w.str(PWRU_TLV_DROP_REASON_NAME, ev.drop_reason_name);
+  }
+  if (ev.caller_addr != 0) w.fixed(PWRU_TLV_CALLER_ADDR, ev.caller_addr);
+  if (!ev.caller.empty()) w.str(PWRU_TLV_CALLER, ev.caller);
+  for (const std::string& frame : ev.stack) w.str(PWRU_TLV_STACK_FRAME, frame);
+  w.fixed(PWRU_TLV_KTIME, ev.ktime_ns);
+  if (ev.layer != PacketLayer::None) {
+    w.fixed(PWRU_TLV_PACKET_LAYER, static_cast<uint8_t>(ev.layer));
+    w.bytes(PWRU_TLV_PACKET, ev.packet.data(), ev.packet.size());
+  }
+}
+
+Result<Event> decode_record(std::span<const uint8_t> data, size_t* unknown_fields) {
+  size_t unknown = 0;
+  if (unknown_fields != nullptr) *unknown_fields = 0;
+
+  if (data.size() < PWRU_RECORD_HEADER_LEN) {
+    return truncated(0, "the header needs " + std::to_string(PWRU_RECORD_HEADER_LEN) + " bytes, " +
+                            std::to_string(data.size()) + " remain");
+  }
+  const auto version = static_cast<uint16_t>(load_le(data.data(), 2));
+  const auto header_len = static_cast<uint16_t>(load_le(data.data() + 2, 2));
+  if (version != PWRU_RECORD_VERSION) {
+    return malformed("unsupported record version " + std::to_string(version) +
+                         " (this build reads version " + std::to_string(PWRU_RECORD_VERSION) + ")",
+                     "the capture was written by another pwrudump release: read it with the "
+                     "matching pwrudump and pwru dissector");
+  }
+  if (header_len < PWRU_RECORD_HEADER_LEN) {
+    return malformed("header_len " + std::to_string(header_len) + " is shorter than the " +
+                     std::to_string(PWRU_RECORD_HEADER_LEN) + "-byte header");
+  }
+  if (header_len > data.size()) {
+    return truncated(2, "header_len declares " + std::to_string(header_len) + " bytes, " +
+                            std::to_string(data.size()) + " in the record");
+  }
+
+  Event ev;
+  int family = 0;
+  // A newer writer may grow the header: what lies past the 4 bytes we know is skipped.
+  size_t off = header_len;
+  while (off < data.size()) {
+    const size_t remain = data.size() - off;
+    if (remain < PWRU_TLV_HEADER_LEN) {
+      return truncated(off, "a TLV header needs " + std::to_string(PWRU_TLV_HEADER_LEN) +
+                                " bytes, " + std::to_string(remain) + " remain");
+    }
+    const auto type = static_cast<uint16_t>(load_le(data.data() + off, 2));
+    const auto len = static_cast<uint16_t>(load_le(data.data() + off + 2, 2));
+    if (len > remain - PWRU_TLV_HEADER_LEN) {
+      return truncated(off, tlv_desc(type) + " declares " + std::to_string(len) + " bytes, " +
+                                std::to_string(remain - PWRU_TLV_HEADER_LEN) + " remain");
+    }
+    const std::span<const uint8_t> value = data.subspan(off + PWRU_TLV_HEADER_LEN, len);
+    const FieldSpec* spec = find_field(type);
+    if (spec == nullptr) {
+      ++unknown;
+    } else {
+      if (spec->size != 0 && len != spec->size) {
+        return malformed(tlv_desc(type) + " at offset " + std::to_string(off) + " has " +
+                         std::to_string(len) + " bytes, expected " + std::to_string(spec->size));
+      }
+      if (const int f = store_field(ev, type, value); f != 0) {
+        if (family != 0 && family != f) {
+          return malformed(tlv_desc(type) + " at offset " + std::to_string(off) +
+                           " mixes IPv4 and IPv6 addresses in one record");
+        }
+        family = f;
+      }
+    }
+    off += PWRU_TLV_HEADER_LEN + len;
+  }
+  ev.ip_version = static_cast<uint8_t>(family);
+  if (unknown_fields != nullptr) *unknown_fields = unknown;
+  return ev;
+}
+
+}  // namespace pwru
