@@ -2,8 +2,10 @@
 // one Enhanced Packet Block per record, an Interface Statistics Block at the end.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,24 +22,55 @@ struct CaptureStats {
   uint64_t delivered = 0;     // events written to this file (isb_usrdeliv)
 };
 
+// Layout (docs/record-format.md): little-endian section, timestamps in nanoseconds
+// (if_tsresol 9), each packet = exported-PDU tags (big-endian, as Wireshark defines them) naming
+// the `pwru` dissector, then one pwru record.
+//
+// Errors: every failed write returns an Error with ExitCode::Output. The first failure sticks:
+// later calls return the same error and write nothing, so a caller that missed one cannot
+// interleave half blocks. Write errors are often reported one call late, because stdio buffers:
+// call flush() after each batch of records when a reader waits on the other end (a fifo).
 class PcapngWriter {
  public:
   // Does not own `out`. Writes nothing until write_header().
   explicit PcapngWriter(std::FILE* out) : out_(out) {}
 
-  // Section Header Block + Interface Description Block (if_name, if_description, if_tsresol=9).
+  // Section Header Block (shb_os, shb_userappl) + Interface Description Block (if_name,
+  // if_description, if_tsresol=9). Empty strings leave their option out.
   Status write_header(const std::string& if_name, const std::string& if_description,
                       const std::string& os, const std::string& application);
   // One Enhanced Packet Block: exported-PDU tags naming `pwru`, then `record`.
+  // `time_ns`: wall clock, ns since the epoch.
   Status write_record(uint64_t time_ns, std::span<const uint8_t> record);
-  // Interface Statistics Block for interface 0.
+  // Interface Statistics Block for interface 0, stamped with `stats.end_ns`.
   Status write_stats(const CaptureStats& stats);
   Status flush();
 
+  // errno of the failed write, 0 while nothing failed (or a short write left errno unset).
+  int error_errno() const { return errno_; }
+  // True when the reader of the output went away (EPIPE): for an extcap that is Wireshark
+  // stopping the capture, a normal stop rather than an error to print. EPIPE only reaches us if
+  // the process ignores or blocks SIGPIPE; otherwise the signal ends it first.
+  bool broken_pipe() const { return errno_ == EPIPE; }
+
  private:
-  Status put(const std::vector<uint8_t>& block);
+  void begin_block(uint32_t type);
+  void add_option(uint16_t code, const void* data, size_t len);
+  void add_u64_option(uint16_t code, uint64_t v);
+  void add_time_option(uint16_t code, uint64_t time_ns);
+  void end_options();
+  void put_u16(uint16_t v);
+  void put_u32(uint32_t v);
+  void put_time(uint64_t time_ns);
+  void pad4();
+  // Patches the block length, appends the trailing length and writes buf_ out.
+  Status finish_block(const char* what);
+  Status fail(std::string message, int err);
+
   std::FILE* out_;
   std::vector<uint8_t> buf_;  // reused for each block
+  std::optional<Error> failed_;
+  int errno_ = 0;
 };
 
 }  // namespace pwru

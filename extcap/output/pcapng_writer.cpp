@@ -1,0 +1,209 @@
+// Builds pcapng blocks in one reused buffer and writes each with a single fwrite.
+#include "output/pcapng_writer.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <limits>
+
+#include "pwru_record.h"
+
+namespace pwru {
+namespace {
+
+// pcapng block types and option codes (draft-ietf-opsawg-pcapng).
+constexpr uint32_t kSectionHeaderBlock = 0x0A0D0D0A;
+constexpr uint32_t kInterfaceDescriptionBlock = 0x00000001;
+constexpr uint32_t kInterfaceStatisticsBlock = 0x00000005;
+constexpr uint32_t kEnhancedPacketBlock = 0x00000006;
+constexpr uint32_t kByteOrderMagic = 0x1A2B3C4D;
+
+constexpr uint16_t kOptEndOfOpt = 0;
+constexpr uint16_t kShbOs = 3;
+constexpr uint16_t kShbUserAppl = 4;
+constexpr uint16_t kIfName = 2;
+constexpr uint16_t kIfDescription = 3;
+constexpr uint16_t kIfTsresol = 9;
+constexpr uint16_t kIsbStartTime = 2;
+constexpr uint16_t kIsbEndTime = 3;
+constexpr uint16_t kIsbIfRecv = 4;
+constexpr uint16_t kIsbIfDrop = 5;
+constexpr uint16_t kIsbUsrDeliv = 8;
+
+// if_tsresol 9 = 10^-9 s: timestamps are the event's nanoseconds, no conversion.
+constexpr uint8_t kTsresolNanoseconds = 9;
+
+// The exported-PDU tags in front of every record: DISSECTOR_NAME "pwru" (zero-padded to 4 bytes)
+// then END. Wireshark reads these tags big-endian, unlike the rest of this little-endian file.
+constexpr size_t kDissectorNameLen = sizeof(PWRU_DISSECTOR_NAME) - 1;
+constexpr size_t kDissectorNamePadded = (kDissectorNameLen + 3) & ~size_t{3};
+constexpr auto kPduPrefix = [] {
+  std::array<uint8_t, 4 + kDissectorNamePadded + 4> p{};
+  p[0] = 0;
+  p[1] = PWRU_EXP_PDU_TAG_DISSECTOR_NAME;
+  p[2] = static_cast<uint8_t>(kDissectorNamePadded >> 8);
+  p[3] = static_cast<uint8_t>(kDissectorNamePadded);
+  for (size_t i = 0; i < kDissectorNameLen; ++i) p[4 + i] = PWRU_DISSECTOR_NAME[i];
+  // The END tag (type 0, length 0) is the array's zero tail.
+  return p;
+}();
+static_assert(PWRU_EXP_PDU_TAG_DISSECTOR_NAME < 256 && PWRU_EXP_PDU_TAG_END == 0);
+
+// The largest packet whose EPB length still fits the u32 block length.
+constexpr size_t kMaxRecordLen = std::numeric_limits<uint32_t>::max() - 64 - kPduPrefix.size();
+
+}  // namespace
+
+void PcapngWriter::put_u16(uint16_t v) {
+  buf_.push_back(static_cast<uint8_t>(v));
+  buf_.push_back(static_cast<uint8_t>(v >> 8));
+}
+
+void PcapngWriter::put_u32(uint32_t v) {
+  for (int i = 0; i < 4; ++i) buf_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+// pcapng stores 64-bit times as two u32, upper half first, each in the section's byte order.
+void PcapngWriter::put_time(uint64_t time_ns) {
+  put_u32(static_cast<uint32_t>(time_ns >> 32));
+  put_u32(static_cast<uint32_t>(time_ns));
+}
+
+void PcapngWriter::pad4() {
+  while (buf_.size() % 4 != 0) buf_.push_back(0);
+}
+
+void PcapngWriter::begin_block(uint32_t type) {
+  buf_.clear();  // keeps the capacity: no allocation once the largest block has been seen
+  put_u32(type);
+  put_u32(0);  // total length, patched by finish_block()
+}
+
+void PcapngWriter::add_option(uint16_t code, const void* data, size_t len) {
+  // Option values are u16-sized; ours (names, a 1-byte resolution, u64s) are far below that.
+  len = std::min<size_t>(len, std::numeric_limits<uint16_t>::max());
+  put_u16(code);
+  put_u16(static_cast<uint16_t>(len));
+  const auto* p = static_cast<const uint8_t*>(data);
+  buf_.insert(buf_.end(), p, p + len);
+  pad4();
+}
+
+void PcapngWriter::add_u64_option(uint16_t code, uint64_t v) {
+  put_u16(code);
+  put_u16(8);
+  put_u32(static_cast<uint32_t>(v));
+  put_u32(static_cast<uint32_t>(v >> 32));
+}
+
+void PcapngWriter::add_time_option(uint16_t code, uint64_t time_ns) {
+  put_u16(code);
+  put_u16(8);
+  put_time(time_ns);
+}
+
+void PcapngWriter::end_options() {
+  put_u16(kOptEndOfOpt);
+  put_u16(0);
+}
+
+Status PcapngWriter::finish_block(const char* what) {
+  const auto total = static_cast<uint32_t>(buf_.size() + 4);
+  for (int i = 0; i < 4; ++i) buf_[4 + i] = static_cast<uint8_t>(total >> (8 * i));
+  put_u32(total);
+  errno = 0;
+  if (std::fwrite(buf_.data(), 1, buf_.size(), out_) != buf_.size()) {
+    return fail(std::string("cannot write pcapng ") + what, errno);
+  }
+  return Ok{};
+}
+
+Status PcapngWriter::fail(std::string message, int err) {
+  errno_ = err;
+  message += ": ";
+  message += err != 0 ? std::strerror(err) : "short write";
+  std::string hint;
+  if (err == EPIPE) {
+    hint = "the reader of the output went away (Wireshark stopped the capture?)";
+  } else if (err == ENOSPC) {
+    hint = "free space on the output's file system";
+  }
+  failed_ = Error{ExitCode::Output, std::move(message), std::move(hint)};
+  return *failed_;
+}
+
+Status PcapngWriter::write_header(const std::string& if_name, const std::string& if_description,
+                                  const std::string& os, const std::string& application) {
+  if (failed_) return *failed_;
+
+  begin_block(kSectionHeaderBlock);
+  put_u32(kByteOrderMagic);
+  put_u16(1);  // major version
+  put_u16(0);  // minor version
+  // Section length -1: unknown, since we stream and never seek back.
+  put_u32(0xFFFFFFFF);
+  put_u32(0xFFFFFFFF);
+  const size_t shb_options = buf_.size();
+  if (!os.empty()) add_option(kShbOs, os.data(), os.size());
+  if (!application.empty()) add_option(kShbUserAppl, application.data(), application.size());
+  if (buf_.size() != shb_options) end_options();
+  if (Status s = finish_block("section header"); !s) return s;
+
+  begin_block(kInterfaceDescriptionBlock);
+  put_u16(PWRU_LINKTYPE_UPPER_PDU);
+  put_u16(0);  // reserved
+  put_u32(0);  // snaplen 0: no limit
+  if (!if_name.empty()) add_option(kIfName, if_name.data(), if_name.size());
+  if (!if_description.empty()) {
+    add_option(kIfDescription, if_description.data(), if_description.size());
+  }
+  add_option(kIfTsresol, &kTsresolNanoseconds, 1);
+  end_options();
+  return finish_block("interface description");
+}
+
+Status PcapngWriter::write_record(uint64_t time_ns, std::span<const uint8_t> record) {
+  if (failed_) return *failed_;
+  if (record.size() > kMaxRecordLen) {
+    // Not an output failure: this one record is dropped, the file stays usable.
+    return Error{ExitCode::Failure,
+                 "cannot write pcapng packet: record of " + std::to_string(record.size()) +
+                     " bytes does not fit a block",
+                 {}};
+  }
+  const auto captured = static_cast<uint32_t>(kPduPrefix.size() + record.size());
+
+  begin_block(kEnhancedPacketBlock);
+  put_u32(0);  // interface id
+  put_time(time_ns);
+  put_u32(captured);
+  put_u32(captured);  // original length: nothing is cut
+  buf_.insert(buf_.end(), kPduPrefix.begin(), kPduPrefix.end());
+  buf_.insert(buf_.end(), record.begin(), record.end());
+  pad4();
+  return finish_block("packet");
+}
+
+Status PcapngWriter::write_stats(const CaptureStats& stats) {
+  if (failed_) return *failed_;
+
+  begin_block(kInterfaceStatisticsBlock);
+  put_u32(0);  // interface id
+  put_time(stats.end_ns);
+  add_time_option(kIsbStartTime, stats.start_ns);
+  add_time_option(kIsbEndTime, stats.end_ns);
+  add_u64_option(kIsbIfRecv, stats.received);
+  add_u64_option(kIsbIfDrop, stats.lost);
+  add_u64_option(kIsbUsrDeliv, stats.delivered);
+  end_options();
+  return finish_block("interface statistics");
+}
+
+Status PcapngWriter::flush() {
+  if (failed_) return *failed_;
+  errno = 0;
+  if (std::fflush(out_) != 0) return fail("cannot flush pcapng output", errno);
+  return Ok{};
+}
+
+}  // namespace pwru
