@@ -1,0 +1,359 @@
+// Runs one capture from the outputs' opening to the final statistics block and summary.
+#include "cli/capture_loop.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "filter/pcap_filter.h"
+#include "output/pcapng_writer.h"
+#include "output/text.h"
+#include "record/record.h"
+
+namespace pwru {
+
+namespace {
+
+struct FileClose {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+std::string errno_text(int err) { return err == 0 ? "short write" : std::strerror(err); }
+
+uint64_t now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+std::string os_name() {
+  utsname u{};
+  if (uname(&u) != 0) return {};
+  return std::string(u.sysname) + " " + u.release;
+}
+
+// An output stream and the name messages use for it. Owns the FILE unless it is stdout.
+class Output {
+ public:
+  // `path` "-" is `stdout_stream`. Opening a fifo blocks until its reader opens it, as
+  // Wireshark does right after starting us; a signal interrupts the wait.
+  static Result<Output> open(const std::string& path, const std::string& what,
+                             std::FILE* stdout_stream) {
+    Output out;
+    if (path == "-") {
+      out.name_ = "stdout";
+      out.stream_ = stdout_stream;
+    } else {
+      out.name_ = path;
+      out.owned_.reset(std::fopen(path.c_str(), "wbe"));
+      if (!out.owned_) {
+        int err = errno;
+        return Error{ExitCode::Output, "cannot open " + what + " " + path + ": " + errno_text(err),
+                     "check that the folder exists and that you may write there"};
+      }
+      out.stream_ = out.owned_.get();
+    }
+    struct stat st{};
+    out.is_pipe_ = fstat(fileno(out.stream_), &st) == 0 && S_ISFIFO(st.st_mode);
+    return out;
+  }
+
+  std::FILE* stream() const { return stream_; }
+  const std::string& name() const { return name_; }
+
+  // A pipe or fifo whose reader closed its end: Wireshark stopping the capture, or `| head`
+  // having seen enough. Asked between batches too, so a stop is noticed without events.
+  bool reader_gone() const {
+    if (!is_pipe_) return false;
+    pollfd p{fileno(stream_), 0, 0};
+    return ::poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+  }
+
+ private:
+  std::string name_;
+  std::FILE* stream_ = nullptr;
+  std::unique_ptr<std::FILE, FileClose> owned_;
+  bool is_pipe_ = false;
+};
+
+// 32 MiB rather than 33554432 bytes; the flag accepts the same suffixes.
+std::string size_text(uint64_t bytes) {
+  if (bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + "M";
+  if (bytes % (1u << 10) == 0) return std::to_string(bytes >> 10) + "K";
+  return std::to_string(bytes);
+}
+
+std::string attach_summary(const AttachSummary& s) {
+  std::string line = "attached " + std::to_string(s.attached) + " probes";
+  if (!s.backend.empty()) line += " (" + s.backend + ")";
+  if (s.skipped.empty()) return line;
+  line += ", skipped " + std::to_string(s.skipped.size()) + " (";
+  // The first few reasons tell what is wrong; the full list would flood the terminal.
+  constexpr size_t kShown = 3;
+  for (size_t i = 0; i < s.skipped.size() && i < kShown; ++i) {
+    if (i > 0) line += "; ";
+    line += s.skipped[i];
+  }
+  if (s.skipped.size() > kShown) {
+    line += "; and " + std::to_string(s.skipped.size() - kShown) + " more";
+  }
+  return line + ")";
+}
+
+// Hints for tracer errors that came without one.
+Error with_hint(Error e) {
+  if (!e.hint.empty()) return e;
+  switch (e.code) {
+    case ExitCode::Permission: e.hint = "run as root or grant CAP_BPF,CAP_PERFMON"; break;
+    case ExitCode::KernelFeature:
+      e.hint = "this kernel lacks what the tracer needs; see the cause above";
+      break;
+    default: break;
+  }
+  return e;
+}
+
+class Capture {
+ public:
+  Capture(const Options& options, const volatile std::sig_atomic_t& stop, const Console& console)
+      : options_(options), stop_(stop), console_(console) {}
+
+  Status run(const TracerFactory& open_tracer) {
+    auto filter = PacketFilter::compile(options_.filter);
+    if (!filter) return filter.error();
+    filter_.emplace(std::move(*filter));
+
+    if (auto st = open_outputs(); !st) return stop_ ? Status(Ok{}) : st;
+    if (pcapng_) {
+      // Flushed at once: Wireshark waits for the header before it shows the capture running,
+      // and attaching may take seconds.
+      auto st = pcapng_->write_header(kExtcapInterface, "pwru: packets through the Linux kernel (eBPF)",
+                                      os_name(), std::string("pwrudump ") + pwrudump_version());
+      if (st) st = pcapng_->flush();
+      if (!st) return pcapng_reader_gone() ? Status(Ok{}) : st.error();
+    }
+
+    auto tracer = attach(open_tracer);
+    if (!tracer) return with_hint(tracer.error());
+    tracer_ = std::move(*tracer);
+    start_ns_ = now_ns();
+
+    if (!stop_) {
+      if (auto st = create_ready_file(); !st) failure_ = st.error();
+    }
+    if (text_ && !failure_) write_text(text_header());
+    if (!failure_ && !stopping_) pump();
+    finish();
+    if (failure_) return *failure_;
+    return Ok{};
+  }
+
+ private:
+  Status open_outputs() {
+    if (options_.extcap()) {
+      auto out = Output::open(options_.fifo, "the Wireshark fifo", console_.out);
+      if (!out) return out.error();
+      pcapng_out_.emplace(std::move(*out));
+    } else if (!options_.write_file.empty()) {
+      auto out = Output::open(options_.write_file, "the pcapng file", console_.out);
+      if (!out) return out.error();
+      pcapng_out_.emplace(std::move(*out));
+    }
+    if (pcapng_out_) pcapng_.emplace(pcapng_out_->stream());
+
+    const std::string text = options_.text_destination();
+    if (!text.empty()) {
+      auto out = Output::open(text, "the text output", console_.out);
+      if (!out) return out.error();
+      text_.emplace(std::move(*out));
+    }
+    return Ok{};
+  }
+
+  // Progress and the attach summary go to stderr for a person watching; never in extcap mode,
+  // where Wireshark reports every stderr byte as an error (quiet is set there).
+  Result<std::unique_ptr<Tracer>> attach(const TracerFactory& open_tracer) {
+    const bool draw = console_.err_is_tty && !options_.quiet;
+    bool drawn = false;
+    ProgressFn progress;
+    if (draw) {
+      progress = [this, &drawn](size_t done, size_t total) {
+        std::fprintf(console_.err, "\rattaching probes: %zu/%zu", done, total);
+        std::fflush(console_.err);
+        drawn = true;
+      };
+    }
+    auto tracer = open_tracer(options_.trace, progress);
+    if (drawn) std::fputs("\r\033[K", console_.err);  // clear the progress line
+    if (tracer && !options_.quiet) {
+      std::fprintf(console_.err, "%s\n", attach_summary((*tracer)->summary()).c_str());
+    }
+    return tracer;
+  }
+
+  Status create_ready_file() const {
+    if (options_.ready_file.empty()) return Ok{};
+    int fd = ::open(options_.ready_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      int err = errno;
+      return Error{ExitCode::Output,
+                   "cannot create ready file " + options_.ready_file + ": " + errno_text(err),
+                   "check that the folder exists and that you may write there"};
+    }
+    ::close(fd);
+    return Ok{};
+  }
+
+  void pump() {
+    const Tracer::Sink sink = [this](const Event& ev) { return deliver(ev); };
+    while (!stop_ && !stopping_) {
+      auto handed = tracer_->poll(kPollTimeoutMs, sink);
+      if (!handed) {
+        failure_ = handed.error();
+        return;
+      }
+      if (written_in_batch_ > 0) {
+        flush_batch();
+        written_in_batch_ = 0;
+      }
+      if ((pcapng_out_ && pcapng_out_->reader_gone()) || (text_ && text_->reader_gone())) {
+        stopping_ = true;
+      }
+    }
+  }
+
+  // The tracer's sink: false ends the batch when output stopped or the limit was reached.
+  bool deliver(const Event& ev) {
+    ++handed_;
+    if (!filter_->matches(ev)) return true;
+    if (pcapng_) {
+      record_.clear();
+      encode_record(ev, record_);
+      if (auto st = pcapng_->write_record(ev.time_ns, record_); !st) {
+        pcapng_failed(st.error());
+        return false;
+      }
+    }
+    if (text_ && !write_text(text_line(ev))) return false;
+    ++delivered_;
+    ++written_in_batch_;
+    if (options_.output_limit != 0 && delivered_ >= options_.output_limit) {
+      stopping_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  // Each batch is flushed so Wireshark (or a terminal behind a pipe) shows events live.
+  void flush_batch() {
+    if (pcapng_) {
+      if (auto st = pcapng_->flush(); !st) pcapng_failed(st.error());
+    }
+    if (text_ && std::fflush(text_->stream()) != 0) text_failed(errno);
+  }
+
+  bool write_text(const std::string& line) {
+    std::FILE* f = text_->stream();
+    if (std::fputs(line.c_str(), f) < 0 || std::fputc('\n', f) == EOF) {
+      text_failed(errno);
+      return false;
+    }
+    return true;
+  }
+
+  bool pcapng_reader_gone() const {
+    return pcapng_->broken_pipe() || pcapng_out_->reader_gone();
+  }
+
+  // The reader leaving is how Wireshark may end a capture: stop without an error.
+  void pcapng_failed(const Error& e) {
+    stopping_ = true;
+    if (!pcapng_reader_gone() && !failure_) failure_ = e;
+  }
+
+  void text_failed(int err) {
+    stopping_ = true;
+    text_broken_ = true;
+    if (err != EPIPE && !text_->reader_gone() && !failure_) {
+      failure_ = Error{ExitCode::Output,
+                       "cannot write text to " + text_->name() + ": " + errno_text(err),
+                       "check the free space where the output goes"};
+    }
+  }
+
+  void finish() {
+    const uint64_t lost = tracer_->lost();
+    if (pcapng_ && !pcapng_reader_gone()) {
+      CaptureStats stats;
+      stats.start_ns = start_ns_;
+      stats.end_ns = now_ns();
+      stats.lost = lost;
+      stats.received = handed_ + lost;
+      stats.delivered = delivered_;
+      auto st = pcapng_->write_stats(stats);
+      if (st) st = pcapng_->flush();
+      if (!st) pcapng_failed(st.error());
+    }
+    if (text_ && !text_broken_ && std::fflush(text_->stream()) != 0) text_failed(errno);
+
+    if (options_.extcap()) return;  // the statistics block carries the counts to Wireshark
+    if (!options_.quiet) {
+      std::string line = std::to_string(delivered_) + " events, " + std::to_string(lost) + " lost";
+      const uint64_t unmatched = handed_ - std::min(handed_, delivered_);
+      if (!filter_->matches_all() && unmatched > 0) {
+        line += " (" + std::to_string(unmatched) + " more did not match the filter)";
+      }
+      std::fprintf(console_.err, "%s\n", line.c_str());
+    }
+    if (lost > 0) {
+      // Even with -q: a trace with holes must never look complete.
+      const uint64_t size = options_.trace.ringbuf_bytes;
+      const uint64_t bigger = std::min<uint64_t>(size * 4, kMaxRingbufBytes);
+      std::string hint = bigger > size ? "pass a larger ring buffer, e.g. --ringbuf-size " + size_text(bigger)
+                                       : "narrow what is traced: the ring buffer is at its largest";
+      std::fprintf(console_.err,
+                   "pwrudump: WARNING: %llu events lost: the ring buffer (--ringbuf-size %s) was full\n"
+                   "hint: %s\n",
+                   static_cast<unsigned long long>(lost), size_text(size).c_str(), hint.c_str());
+    }
+  }
+
+  const Options& options_;
+  const volatile std::sig_atomic_t& stop_;
+  const Console& console_;
+
+  std::optional<PacketFilter> filter_;
+  std::optional<Output> pcapng_out_;
+  std::optional<PcapngWriter> pcapng_;
+  std::optional<Output> text_;
+  std::unique_ptr<Tracer> tracer_;
+
+  std::vector<uint8_t> record_;  // reused for every event
+  uint64_t start_ns_ = 0;
+  uint64_t handed_ = 0;     // events the tracer handed over
+  uint64_t delivered_ = 0;  // events that matched and were output
+  uint64_t written_in_batch_ = 0;
+  bool stopping_ = false;   // a normal stop: limit reached, reader gone, or an output failed
+  bool text_broken_ = false;
+  std::optional<Error> failure_;
+};
+
+}  // namespace
+
+Status run_capture(const Options& options, const TracerFactory& open_tracer,
+                   const volatile std::sig_atomic_t& stop, const Console& console) {
+  Capture capture(options, stop, console);
+  return capture.run(open_tracer);
+}
+
+}  // namespace pwru

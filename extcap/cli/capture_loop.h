@@ -1,0 +1,37 @@
+// The capture: open the outputs, attach through the Tracer, pump events through the filter into
+// text and pcapng until told to stop, then write the statistics and the summary.
+#pragma once
+
+#include <csignal>
+#include <cstdio>
+#include <functional>
+#include <memory>
+
+#include "cli/options.h"
+#include "core/result.h"
+#include "core/tracer.h"
+
+namespace pwru {
+
+// Tracer::open, or a fake in tests.
+using TracerFactory =
+    std::function<Result<std::unique_ptr<Tracer>>(const TraceOptions&, const ProgressFn&)>;
+
+// The process's standard streams, passed in so tests can capture them.
+struct Console {
+  std::FILE* out = stdout;  // text lines, or pcapng with -w -
+  std::FILE* err = stderr;  // progress, summary, lost-event warnings
+  bool err_is_tty = false;  // progress is drawn only on a terminal
+};
+
+// How often the loop wakes up to look at the stop flag and at readers that went away.
+inline constexpr int kPollTimeoutMs = 100;
+
+// Runs `options` (Action::Trace or Action::ExtcapCapture) until `stop` becomes non-zero, the
+// output limit is reached or the reader of a pipe output goes away (all normal stops), or
+// something fails. The statistics block and the summary are written in every case where the
+// output still takes them. Errors carry their ExitCode; the caller prints them.
+Status run_capture(const Options& options, const TracerFactory& open_tracer,
+                   const volatile std::sig_atomic_t& stop, const Console& console);
+
+}  // namespace pwru

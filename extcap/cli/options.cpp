@@ -1,0 +1,275 @@
+// Parses pwrudump's command line with CLI11 and checks every value before anything runs.
+#include "cli/options.h"
+
+#include <linux/types.h>
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <vector>
+
+#include "pwru_event.h"
+
+namespace pwru {
+
+static_assert(kMaxSnaplen == PWRU_MAX_SNAPLEN, "--snaplen bound must match the BPF side");
+
+namespace {
+
+Error usage(std::string message, std::string hint = "run `pwrudump --help` for the options") {
+  return Error{ExitCode::Usage, std::move(message), std::move(hint)};
+}
+
+// Numbers are taken as strings and checked here, so every mistake gets our message format
+// instead of CLI11's, and a negative number is not silently wrapped into an unsigned one.
+// `binary_suffix` accepts K, M and G (powers of 1024), handy for sizes.
+Result<uint64_t> parse_count(const std::string& flag, const std::string& text,
+                             bool binary_suffix = false) {
+  uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec == std::errc::result_out_of_range) {
+    return usage("cannot use " + flag + " " + text + ": the number is too large");
+  }
+  if (ec != std::errc() || text.empty()) {
+    return usage("cannot use " + flag + " \"" + text + "\": not a non-negative integer");
+  }
+  if (binary_suffix && ptr + 1 == end) {
+    unsigned shift = 0;
+    switch (*ptr) {
+      case 'k': case 'K': shift = 10; break;
+      case 'm': case 'M': shift = 20; break;
+      case 'g': case 'G': shift = 30; break;
+      default: break;
+    }
+    if (shift != 0 && value <= (UINT64_MAX >> shift)) {
+      value <<= shift;
+      ++ptr;
+    }
+  }
+  if (ptr != end) {
+    return usage("cannot use " + flag + " \"" + text + "\": not a non-negative integer");
+  }
+  return value;
+}
+
+std::string join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) {
+    if (!out.empty()) out += ' ';
+    out += w;
+  }
+  return out;
+}
+
+// Raw values as CLI11 fills them in; checked and converted by finish().
+struct Raw {
+  std::vector<std::string> filter_words;
+  std::string snaplen = std::to_string(TraceOptions{}.snaplen);
+  std::string ringbuf = std::to_string(TraceOptions{}.ringbuf_bytes);
+  std::string limit = "0";
+  bool extcap_interfaces = false;
+  bool extcap_dlts = false;
+  bool extcap_config = false;
+  bool capture = false;
+  std::string extcap_filter;
+  std::string control_in, control_out;
+};
+
+void define(CLI::App& app, Raw& raw, Options& o) {
+  const std::string kFilters = "Filters";
+  const std::string kOutput = "Output";
+  const std::string kBackend = "Backend";
+  const std::string kExtcap = "Wireshark extcap (Wireshark passes these)";
+  const std::string kMisc = "Misc";
+
+  app.get_formatter()->label("Positionals", kFilters);
+  app.get_formatter()->column_width(32);
+  app.add_option("pcap-filter", raw.filter_words,
+                 "pcap filter on each event's packet (man 7 pcap-filter); words are "
+                 "joined as in tcpdump");
+
+  app.add_option("-w,--write", o.write_file,
+                 "Write pcapng to FILE (- = stdout); text stays on stdout unless -q")
+      ->type_name("FILE")->group(kOutput);
+  app.add_option("--output-file", o.output_file, "Write the text lines to FILE instead of stdout")
+      ->type_name("FILE")->group(kOutput);
+  app.add_option("-c,--output-limit-lines", raw.limit, "Stop after N events (0 = no limit)")
+      ->type_name("N")->default_str("0")->group(kOutput);
+  app.add_option("--snaplen", raw.snaplen, "Packet bytes kept per event (0 to 4096)")
+      ->type_name("N")->default_str(raw.snaplen)->group(kOutput);
+  app.add_option("--ready-file", o.ready_file,
+                 "Create PATH once the probes are attached")
+      ->type_name("PATH")->group(kOutput);
+  app.add_flag("-q,--quiet", o.quiet,
+               "No progress or summary (lost events are still reported)")
+      ->group(kOutput);
+
+  app.add_option("--ringbuf-size", raw.ringbuf,
+                 "BPF ring buffer size, a power of two (K/M/G suffixes)")
+      ->type_name("BYTES")->default_str("32M")->group(kBackend);
+
+  app.add_flag("--extcap-interfaces", raw.extcap_interfaces, "List the extcap interfaces")
+      ->group(kExtcap);
+  app.add_option("--extcap-version", o.extcap_version, "Wireshark's version")
+      ->type_name("VER")->group(kExtcap);
+  app.add_option("--extcap-interface", o.extcap_interface, "The interface to act on (pwru)")
+      ->type_name("IF")->group(kExtcap);
+  app.add_flag("--extcap-dlts", raw.extcap_dlts, "List the link types of the interface")
+      ->group(kExtcap);
+  app.add_flag("--extcap-config", raw.extcap_config, "List the capture options of the interface")
+      ->group(kExtcap);
+  app.add_option("--extcap-capture-filter", raw.extcap_filter,
+                 "Capture filter; without --capture: check it")
+      ->type_name("FILTER")->group(kExtcap);
+  app.add_flag("--capture", raw.capture, "Capture into --fifo")->group(kExtcap);
+  app.add_option("--fifo", o.fifo, "Where Wireshark reads the capture")
+      ->type_name("PATH")->group(kExtcap);
+  // We declare no toolbar controls, so Wireshark should not pass these; accepted so that a
+  // future Wireshark doing so does not make every capture fail.
+  app.add_option("--extcap-control-in", raw.control_in, "Toolbar control pipe (unused)")
+      ->type_name("PATH")->group(kExtcap);
+  app.add_option("--extcap-control-out", raw.control_out, "Toolbar control pipe (unused)")
+      ->type_name("PATH")->group(kExtcap);
+
+  app.set_help_flag("-h,--help", "Print this help and exit")->group(kMisc);
+  app.set_version_flag("--version", std::string("pwrudump ") + pwrudump_version(),
+                       "Print the version and exit")
+      ->group(kMisc);
+  app.footer(
+      "Examples:\n"
+      "  pwrudump icmp                                  a text line per kernel event of pings\n"
+      "  pwrudump -q -w drops.pcapng host 10.0.0.2      pcapng for Wireshark, no text\n"
+      "  pwrudump -w - tcp port 80 | wireshark -k -i -  live in Wireshark without installing\n"
+      "Installed in Wireshark's extcap folder, it offers the capture interface \"pwru\".");
+}
+
+Status check_interface(const Options& o, const char* what) {
+  if (o.extcap_interface.empty()) {
+    return usage(std::string("cannot ") + what + ": no --extcap-interface given",
+                 std::string("pass --extcap-interface ") + kExtcapInterface);
+  }
+  if (o.extcap_interface != kExtcapInterface) {
+    return usage(std::string("cannot ") + what + ": unknown extcap interface \"" +
+                     o.extcap_interface + "\"",
+                 std::string("pwrudump provides only the interface \"") + kExtcapInterface + "\"");
+  }
+  return Ok{};
+}
+
+// Turns the raw strings into checked values and picks the action.
+Result<Options> finish(Options o, const Raw& raw, bool filter_check_given) {
+  auto snaplen = parse_count("--snaplen", raw.snaplen);
+  if (!snaplen) return snaplen.error();
+  if (*snaplen > kMaxSnaplen) {
+    return usage("cannot use --snaplen " + raw.snaplen + ": the most is " +
+                     std::to_string(kMaxSnaplen) + " bytes",
+                 "pass --snaplen from 0 to " + std::to_string(kMaxSnaplen));
+  }
+  o.trace.snaplen = static_cast<uint32_t>(*snaplen);
+
+  auto ringbuf = parse_count("--ringbuf-size", raw.ringbuf, /*binary_suffix=*/true);
+  if (!ringbuf) return ringbuf.error();
+  const uint64_t rb = *ringbuf;
+  if (rb < kMinRingbufBytes || rb > kMaxRingbufBytes || (rb & (rb - 1)) != 0) {
+    return usage("cannot use --ringbuf-size " + raw.ringbuf +
+                     ": the BPF ring buffer size must be a power of two from 4K to 1G",
+                 "pass e.g. --ringbuf-size 64M");
+  }
+  o.trace.ringbuf_bytes = static_cast<uint32_t>(rb);
+
+  auto limit = parse_count("--output-limit-lines", raw.limit);
+  if (!limit) return limit.error();
+  o.output_limit = *limit;
+
+  o.filter = join(raw.filter_words);
+
+  if (raw.extcap_interfaces) {
+    o.action = Action::ExtcapInterfaces;
+  } else if (raw.extcap_dlts) {
+    o.action = Action::ExtcapDlts;
+    if (auto st = check_interface(o, "list link types"); !st) return st.error();
+  } else if (raw.extcap_config) {
+    o.action = Action::ExtcapConfig;
+    if (auto st = check_interface(o, "list the configuration"); !st) return st.error();
+  } else if (raw.capture) {
+    o.action = Action::ExtcapCapture;
+    if (auto st = check_interface(o, "start the capture"); !st) return st.error();
+    if (o.fifo.empty()) {
+      return usage("cannot start the capture: --capture needs --fifo PATH",
+                   "Wireshark passes --fifo; to trace by hand, leave out --capture");
+    }
+    if (!o.write_file.empty()) {
+      return usage("cannot start the capture: -w and --fifo both ask for the pcapng output",
+                   "leave out -w: in extcap mode the capture goes to the fifo");
+    }
+    if (filter_check_given) {
+      if (!o.filter.empty()) {
+        return usage("cannot start the capture: a filter was given both as "
+                     "--extcap-capture-filter and as arguments",
+                     "give it only once");
+      }
+      o.filter = raw.extcap_filter;
+    }
+    o.quiet = true;  // Wireshark shows any stderr output as an error
+  } else if (filter_check_given) {
+    o.action = Action::ExtcapFilterCheck;
+    if (auto st = check_interface(o, "check the capture filter"); !st) return st.error();
+    o.filter = raw.extcap_filter;
+  } else if (!o.fifo.empty()) {
+    return usage("cannot use --fifo without --capture", "Wireshark passes both; by hand, use -w");
+  }
+
+  // A filter that sees no bytes rejects every event: the capture would silently show nothing.
+  if ((o.action == Action::Trace || o.action == Action::ExtcapCapture) && o.trace.snaplen == 0 &&
+      o.filter.find_first_not_of(" \t\n") != std::string::npos) {
+    return usage("cannot apply the pcap filter with --snaplen 0: no packet bytes are captured",
+                 "raise --snaplen (default " + std::to_string(TraceOptions{}.snaplen) +
+                     ") or drop the filter");
+  }
+  return o;
+}
+
+}  // namespace
+
+const char* pwrudump_version() { return PWRU_VERSION; }
+
+std::string Options::text_destination() const {
+  if (!output_file.empty()) return output_file;
+  if (action == Action::ExtcapCapture || write_file == "-") return {};
+  if (!write_file.empty() && quiet) return {};
+  return "-";
+}
+
+Result<Options> parse_options(std::span<const std::string> args) {
+  Options o;
+  Raw raw;
+  CLI::App app{"pwrudump: where did my packet go? Traces skbs through the Linux kernel with eBPF\n"
+               "like pwru, as text, as pcapng, or live in Wireshark (extcap interface \"pwru\").",
+               "pwrudump"};
+  define(app, raw, o);
+
+  // CLI11 consumes a vector from its back.
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(std::move(reversed));
+  } catch (const CLI::CallForHelp&) {
+    o.action = Action::Help;
+    o.print = app.help();
+    return o;
+  } catch (const CLI::CallForVersion& e) {
+    o.action = Action::Version;
+    o.print = std::string(e.what()) + "\n";
+    return o;
+  } catch (const CLI::ParseError& e) {
+    return usage(std::string("cannot parse the command line: ") + e.what());
+  }
+  return finish(std::move(o), raw, app.count("--extcap-capture-filter") > 0);
+}
+
+Result<Options> parse_options(int argc, const char* const* argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  return parse_options(args);
+}
+
+}  // namespace pwru

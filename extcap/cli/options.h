@@ -1,0 +1,62 @@
+// The command line of pwrudump: one parser for the standalone tracer and for Wireshark's
+// extcap calls, returning plain data so main() only dispatches and tests need no process.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "core/result.h"
+#include "core/tracer.h"
+
+namespace pwru {
+
+// Bounds of the options; the extcap configuration dialog shows the same ones.
+inline constexpr uint32_t kMaxSnaplen = 4096;  // PWRU_MAX_SNAPLEN (checked in options.cpp)
+inline constexpr uint32_t kMinRingbufBytes = 4096;     // one page: the kernel's minimum
+inline constexpr uint32_t kMaxRingbufBytes = 1u << 30;  // Wireshark's integer args are int32
+
+// The name of our one extcap interface, as Wireshark lists it.
+inline constexpr const char* kExtcapInterface = "pwru";
+
+const char* pwrudump_version();
+
+enum class Action {
+  Trace,              // standalone: text lines and/or pcapng (-w)
+  Help,               // print Options::print and exit 0
+  Version,            // print Options::print and exit 0
+  ExtcapInterfaces,   // --extcap-interfaces
+  ExtcapDlts,         // --extcap-dlts --extcap-interface pwru
+  ExtcapConfig,       // --extcap-config --extcap-interface pwru
+  ExtcapFilterCheck,  // --extcap-capture-filter F --extcap-interface pwru, without --capture
+  ExtcapCapture,      // --capture --extcap-interface pwru --fifo PATH
+};
+
+struct Options {
+  Action action = Action::Trace;
+  std::string print;  // Help and Version: the text for stdout
+
+  TraceOptions trace;
+  std::string filter;        // pcap filter; positional words joined by spaces, or the extcap one
+  std::string write_file;    // -w: pcapng output, "-" = stdout, empty = none
+  std::string output_file;   // --output-file: text lines go there instead of stdout
+  uint64_t output_limit = 0; // -c: stop after this many events were output, 0 = no limit
+  std::string ready_file;    // --ready-file: created once the probes are attached
+  bool quiet = false;        // -q; always set in extcap capture mode (stderr means failure)
+
+  std::string extcap_interface;
+  std::string extcap_version;  // what Wireshark says it is, e.g. "4.0"
+  std::string fifo;            // extcap capture: where Wireshark reads pcapng
+
+  bool extcap() const { return action == Action::ExtcapCapture; }
+  // Where text lines go: empty for nowhere, "-" for stdout, else a file path.
+  // -w - takes stdout for pcapng; -w FILE -q asks for the file alone; extcap writes to the fifo.
+  std::string text_destination() const;
+};
+
+// Parses `args` (without the program name). Errors carry ExitCode::Usage; the filter is only
+// compiled later, by the capture. --help and --version are actions, not errors.
+Result<Options> parse_options(std::span<const std::string> args);
+Result<Options> parse_options(int argc, const char* const* argv);
+
+}  // namespace pwru

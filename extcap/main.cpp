@@ -1,0 +1,71 @@
+// pwrudump's entry point: parse the command line, answer Wireshark's extcap queries, or trace.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include "cli/capture_loop.h"
+#include "cli/extcap_protocol.h"
+#include "cli/options.h"
+#include "core/tracer.h"
+
+namespace {
+
+// The only mutable global: signal handlers may touch nothing else.
+volatile std::sig_atomic_t g_stop = 0;
+
+void on_stop_signal(int) { g_stop = 1; }
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  // No SA_RESTART: the signal must interrupt the ring buffer poll (and a blocking fifo open)
+  // so the loop sees the flag at once. SA_RESETHAND: a second Ctrl-C kills a capture whose
+  // detach hangs, instead of being swallowed.
+  sa.sa_flags = SA_RESETHAND;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  // A reader closing the fifo or pipe must come back as EPIPE, a normal stop, not kill us
+  // before the statistics block is written to the other outputs.
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+int fail(const pwru::Error& e) {
+  std::fprintf(stderr, "pwrudump: %s\n", e.text().c_str());
+  return static_cast<int>(e.code);
+}
+
+// Metadata answers: a failed write to stdout must not look like a valid (empty) answer.
+int print(const std::string& text) {
+  if (std::fputs(text.c_str(), stdout) < 0 || std::fflush(stdout) != 0) {
+    return static_cast<int>(pwru::ExitCode::Output);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using pwru::Action;
+  auto options = pwru::parse_options(argc, argv);
+  if (!options) return fail(options.error());
+
+  switch (options->action) {
+    case Action::Help:
+    case Action::Version: return print(options->print);
+    case Action::ExtcapInterfaces: return print(pwru::extcap_interfaces_sentences());
+    case Action::ExtcapDlts: return print(pwru::extcap_dlts_sentences());
+    case Action::ExtcapConfig: return print(pwru::extcap_config_sentences());
+    case Action::ExtcapFilterCheck: return print(pwru::extcap_filter_check(options->filter));
+    case Action::Trace:
+    case Action::ExtcapCapture: break;
+  }
+
+  install_signal_handlers();
+  const pwru::Console console{stdout, stderr, isatty(STDERR_FILENO) == 1};
+  auto status = pwru::run_capture(*options, &pwru::Tracer::open, g_stop, console);
+  if (!status) return fail(status.error());
+  return 0;
+}

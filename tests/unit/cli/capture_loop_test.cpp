@@ -1,0 +1,403 @@
+// run_capture with a scripted fake Tracer: filter, limit, outputs, statistics block, summary,
+// stop by signal flag and by the fifo reader leaving. No root, no BPF.
+#include "cli/capture_loop.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <optional>
+
+#include "filter/test_packets.h"
+
+namespace pwru {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Plays batches of events, then sets the stop flag as a SIGTERM would.
+class FakeTracer : public Tracer {
+ public:
+  struct Script {
+    std::vector<std::vector<Event>> batches;
+    uint64_t lost = 0;
+    std::optional<Error> poll_error;             // returned once the batches are played
+    std::function<void(size_t poll)> before_poll;  // runs before each poll, 0-based
+  };
+
+  FakeTracer(Script script, volatile std::sig_atomic_t* stop)
+      : script_(std::move(script)), stop_(stop) {
+    summary_.backend = "fake";
+    summary_.attached = 2;
+  }
+
+  Result<int> poll(int timeout_ms, const Sink& sink) override {
+    EXPECT_EQ(timeout_ms, kPollTimeoutMs);
+    if (script_.before_poll) script_.before_poll(polls_);
+    ++polls_;
+    if (next_ < script_.batches.size()) {
+      int handed = 0;
+      for (const Event& ev : script_.batches[next_]) {
+        ++handed;
+        if (!sink(ev)) break;
+      }
+      ++next_;
+      return handed;
+    }
+    if (script_.poll_error) return *script_.poll_error;
+    *stop_ = 1;
+    return 0;
+  }
+  uint64_t lost() const override { return script_.lost; }
+  const AttachSummary& summary() const override { return summary_; }
+  AttachSummary& mutable_summary() { return summary_; }
+
+ private:
+  Script script_;
+  volatile std::sig_atomic_t* stop_;
+  AttachSummary summary_;
+  size_t next_ = 0;
+  size_t polls_ = 0;
+};
+
+FakeTracer::Script play(std::vector<std::vector<Event>> batches, uint64_t lost = 0) {
+  FakeTracer::Script script;
+  script.batches = std::move(batches);
+  script.lost = lost;
+  return script;
+}
+
+Event icmp_event(uint32_t pid, const char* func) {
+  Event ev;
+  ev.time_ns = 1'700'000'000'000'000'000ull + pid;
+  ev.skb = 0xffff888100000000ull + pid;
+  ev.func = func;
+  ev.pid = pid;
+  ev.comm = "ping";
+  ev.ifindex = 1;
+  ev.ifname = "lo";
+  ev.protocol = 0x0800;
+  ev.ip_version = 4;
+  ev.saddr = {127, 0, 0, 1};
+  ev.daddr = {127, 0, 0, 1};
+  ev.l4proto = 1;
+  ev.layer = PacketLayer::Ethernet;
+  ev.packet = testing::ethernet(0x0800, testing::ipv4_icmp({127, 0, 0, 1}, {127, 0, 0, 1}));
+  ev.len = static_cast<uint32_t>(ev.packet.size());
+  return ev;
+}
+
+Event arp_event(uint32_t pid) {
+  Event ev;
+  ev.func = "arp_rcv";
+  ev.pid = pid;
+  ev.protocol = 0x0806;
+  ev.layer = PacketLayer::Ethernet;
+  ev.packet = testing::arp_request({10, 0, 0, 1}, {10, 0, 0, 2});
+  return ev;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+struct Block {
+  uint32_t type;
+  std::string body;  // between the length fields
+};
+
+std::vector<Block> pcapng_blocks(const std::string& data) {
+  std::vector<Block> blocks;
+  size_t off = 0;
+  while (off + 12 <= data.size()) {
+    uint32_t type, len;
+    std::memcpy(&type, data.data() + off, 4);
+    std::memcpy(&len, data.data() + off + 4, 4);
+    if (len < 12 || off + len > data.size()) {
+      ADD_FAILURE() << "bad block length " << len << " at " << off;
+      break;
+    }
+    blocks.push_back({type, data.substr(off + 8, len - 12)});
+    off += len;
+  }
+  EXPECT_EQ(off, data.size()) << "trailing bytes";
+  return blocks;
+}
+
+std::vector<uint32_t> block_types(const std::vector<Block>& blocks) {
+  std::vector<uint32_t> types;
+  for (const auto& b : blocks) types.push_back(b.type);
+  return types;
+}
+
+constexpr uint32_t kShb = 0x0a0d0d0a, kIdb = 1, kEpb = 6, kIsb = 5;
+constexpr uint16_t kIsbIfRecv = 4, kIsbIfDrop = 5, kIsbUsrDeliv = 8;
+
+// The 8-byte options of an Interface Statistics Block, by option code.
+std::map<uint16_t, uint64_t> isb_counters(const Block& isb) {
+  std::map<uint16_t, uint64_t> out;
+  size_t off = 12;  // interface id, timestamp
+  while (off + 4 <= isb.body.size()) {
+    uint16_t code, len;
+    std::memcpy(&code, isb.body.data() + off, 2);
+    std::memcpy(&len, isb.body.data() + off + 2, 2);
+    if (code == 0) break;
+    if (len == 8) std::memcpy(&out[code], isb.body.data() + off + 4, 8);
+    off += 4 + ((len + 3u) & ~3u);
+  }
+  return out;
+}
+
+class CaptureLoop : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/pwru_capture_test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    out_ = std::tmpfile();
+    err_ = std::tmpfile();
+    ASSERT_TRUE(out_ && err_);
+    // As main() does: a reader leaving must show up as EPIPE, not kill the test.
+    std::signal(SIGPIPE, SIG_IGN);
+  }
+  void TearDown() override {
+    std::fclose(out_);
+    std::fclose(err_);
+    fs::remove_all(dir_);
+  }
+
+  Status run(const Options& options, FakeTracer::Script script) {
+    opened_ = false;
+    TracerFactory factory = [&](const TraceOptions& trace, const ProgressFn&)
+        -> Result<std::unique_ptr<Tracer>> {
+      opened_ = true;
+      opened_with_ = trace;
+      if (open_error_) return *open_error_;
+      auto tracer = std::make_unique<FakeTracer>(script, &stop_);
+      tracer->mutable_summary().skipped = skipped_;
+      return std::unique_ptr<Tracer>(std::move(tracer));
+    };
+    return run_capture(options, factory, stop_, Console{out_, err_, false});
+  }
+
+  static std::string slurp(std::FILE* f) {
+    std::fflush(f);
+    std::rewind(f);
+    std::string s;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) s.append(buf, n);
+    return s;
+  }
+  std::string out() { return slurp(out_); }
+  std::string err() { return slurp(err_); }
+
+  static Options parsed(std::vector<std::string> args) {
+    auto o = parse_options(args);
+    EXPECT_TRUE(o.ok()) << (o.ok() ? "" : o.error().text());
+    return o.ok() ? o.value() : Options{};
+  }
+
+  fs::path dir_;
+  std::FILE* out_ = nullptr;
+  std::FILE* err_ = nullptr;
+  volatile std::sig_atomic_t stop_ = 0;
+  bool opened_ = false;
+  TraceOptions opened_with_;
+  std::optional<Error> open_error_;
+  std::vector<std::string> skipped_;
+};
+
+size_t count_lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+TEST_F(CaptureLoop, TextToStdoutThroughTheFilter) {
+  Status st = run(parsed({"--snaplen", "128", "icmp"}),
+                  play({{icmp_event(1, "net_dev_queue"), arp_event(2)}, {icmp_event(3, "kfree_skb")}}));
+  ASSERT_TRUE(st.ok()) << st.error().text();
+  EXPECT_EQ(opened_with_.snaplen, 128u);
+  const std::string text = out();
+  EXPECT_EQ(count_lines(text), 3u) << text;
+  EXPECT_EQ(text.rfind("SKB ", 0), 0u);
+  EXPECT_NE(text.find("ping:1 "), std::string::npos);
+  EXPECT_NE(text.find(" kfree_skb\n"), std::string::npos);
+  EXPECT_EQ(text.find("arp_rcv"), std::string::npos);
+  EXPECT_EQ(err(), "attached 2 probes (fake)\n2 events, 0 lost (1 more did not match the filter)\n");
+}
+
+TEST_F(CaptureLoop, SkippedProbesAreSummarized) {
+  skipped_ = {"a: no such tracepoint", "b: x", "c: y", "d: z"};
+  ASSERT_TRUE(run(parsed({}), play({})).ok());
+  EXPECT_EQ(err(),
+            "attached 2 probes (fake), skipped 4 (a: no such tracepoint; b: x; c: y; and 1 more)\n"
+            "0 events, 0 lost\n");
+}
+
+TEST_F(CaptureLoop, PcapngFileWithLimitAndStatistics) {
+  const fs::path pcap = dir_ / "out.pcapng";
+  Status st = run(parsed({"-w", pcap.string(), "-c", "2"}),
+                  play({{icmp_event(1, "a"), icmp_event(2, "b"), icmp_event(3, "c")}}, 7));
+  ASSERT_TRUE(st.ok()) << st.error().text();
+  auto blocks = pcapng_blocks(read_file(pcap));
+  EXPECT_EQ(block_types(blocks), (std::vector<uint32_t>{kShb, kIdb, kEpb, kEpb, kIsb}));
+  auto counters = isb_counters(blocks.back());
+  EXPECT_EQ(counters[kIsbIfDrop], 7u);
+  EXPECT_EQ(counters[kIsbUsrDeliv], 2u);
+  EXPECT_EQ(counters[kIsbIfRecv], 2u + 7u);  // the third event was never handed over
+  // -w FILE leaves the text on stdout.
+  EXPECT_EQ(count_lines(out()), 3u);
+  const std::string e = err();
+  EXPECT_NE(e.find("2 events, 7 lost\n"), std::string::npos) << e;
+  EXPECT_NE(e.find("WARNING: 7 events lost"), std::string::npos) << e;
+  EXPECT_NE(e.find("--ringbuf-size 128M"), std::string::npos) << e;
+}
+
+TEST_F(CaptureLoop, PcapngToStdoutLeavesNoText) {
+  ASSERT_TRUE(run(parsed({"-w", "-"}), play({{icmp_event(1, "a")}})).ok());
+  auto blocks = pcapng_blocks(out());
+  EXPECT_EQ(block_types(blocks), (std::vector<uint32_t>{kShb, kIdb, kEpb, kIsb}));
+}
+
+TEST_F(CaptureLoop, QuietHidesSummaryButNeverLostEvents) {
+  const fs::path pcap = dir_ / "out.pcapng";
+  ASSERT_TRUE(run(parsed({"-q", "-w", pcap.string()}), play({{icmp_event(1, "a")}}, 3)).ok());
+  EXPECT_EQ(out(), "");  // -w FILE -q: no text at all
+  const std::string e = err();
+  EXPECT_EQ(e.find("attached"), std::string::npos) << e;
+  EXPECT_EQ(e.find("1 events"), std::string::npos) << e;
+  EXPECT_NE(e.find("WARNING: 3 events lost"), std::string::npos) << e;
+}
+
+TEST_F(CaptureLoop, TextToOutputFile) {
+  const fs::path text = dir_ / "out.txt";
+  ASSERT_TRUE(run(parsed({"--output-file", text.string()}), play({{icmp_event(1, "a")}})).ok());
+  EXPECT_EQ(count_lines(read_file(text)), 2u);
+  EXPECT_EQ(out(), "");
+}
+
+TEST_F(CaptureLoop, ExtcapWritesTheFifoAndNothingOnStderr) {
+  const fs::path fifo = dir_ / "fifo";  // a plain file stands in for Wireshark's fifo
+  Options o = parsed({"--capture", "--extcap-interface", "pwru", "--fifo", fifo.string(),
+                      "--extcap-capture-filter", "icmp"});
+  ASSERT_TRUE(run(o, play({{icmp_event(1, "a"), arp_event(2)}}, 5)).ok());
+  auto blocks = pcapng_blocks(read_file(fifo));
+  EXPECT_EQ(block_types(blocks), (std::vector<uint32_t>{kShb, kIdb, kEpb, kIsb}));
+  EXPECT_EQ(isb_counters(blocks.back())[kIsbIfDrop], 5u);  // lost events reach Wireshark here
+  EXPECT_EQ(out(), "");
+  EXPECT_EQ(err(), "");
+}
+
+// Wireshark closing its end of the fifo is a normal stop: exit 0, silent, no hang.
+TEST_F(CaptureLoop, FifoReaderLeavingIsANormalStop) {
+  const fs::path fifo = dir_ / "fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);  // so opening for writing returns
+  ASSERT_GE(reader, 0);
+  Options o = parsed({"--capture", "--extcap-interface", "pwru", "--fifo", fifo.string()});
+  FakeTracer::Script script;
+  // The second batch is written after the reader left: EPIPE, or the loop's own check.
+  script.batches = {{icmp_event(1, "a")}, {icmp_event(2, "b")}};
+  script.before_poll = [&](size_t poll) {
+    if (poll == 1) {
+      ::close(reader);
+      reader = -1;
+    }
+    ASSERT_LT(poll, 3u) << "the loop should have noticed the reader leaving";
+  };
+  script.poll_error = Error{ExitCode::Failure, "should not get here", ""};
+  Status st = run(o, script);
+  EXPECT_TRUE(st.ok()) << st.error().text();
+  EXPECT_EQ(err(), "");
+  if (reader >= 0) ::close(reader);
+}
+
+// `pwrudump icmp | head -1`: the text reader leaving ends the capture without an error.
+TEST_F(CaptureLoop, TextPipeReaderLeavingIsANormalStop) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  std::FILE* pipe_out = fdopen(fds[1], "w");
+  ASSERT_NE(pipe_out, nullptr);
+  std::swap(out_, pipe_out);
+  ::close(fds[0]);
+  FakeTracer::Script script;
+  script.batches = {{icmp_event(1, "a")}, {icmp_event(2, "b")}, {icmp_event(3, "c")}};
+  script.poll_error = Error{ExitCode::Failure, "should not get here", ""};
+  Status st = run(parsed({"-q"}), script);
+  std::swap(out_, pipe_out);
+  std::fclose(pipe_out);
+  EXPECT_TRUE(st.ok()) << st.error().text();
+}
+
+TEST_F(CaptureLoop, StopFlagBeforeTheFirstPollStillWritesStatistics) {
+  const fs::path pcap = dir_ / "out.pcapng";
+  FakeTracer::Script script;
+  stop_ = 1;  // the signal came during attach
+  ASSERT_TRUE(run(parsed({"-q", "-w", pcap.string()}), script).ok());
+  EXPECT_EQ(block_types(pcapng_blocks(read_file(pcap))),
+            (std::vector<uint32_t>{kShb, kIdb, kIsb}));
+}
+
+TEST_F(CaptureLoop, ReadyFileAppearsAfterAttach) {
+  const fs::path ready = dir_ / "ready";
+  FakeTracer::Script script;
+  script.before_poll = [&](size_t) { EXPECT_TRUE(fs::exists(ready)); };
+  ASSERT_TRUE(run(parsed({"--ready-file", ready.string()}), script).ok());
+  EXPECT_TRUE(fs::exists(ready));
+}
+
+TEST_F(CaptureLoop, ReadyFileThatCannotBeCreatedIsAnOutputError) {
+  Status st = run(parsed({"-q", "--ready-file", (dir_ / "no/such/ready").string()}), play({}));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ExitCode::Output);
+  EXPECT_EQ(st.error().message.rfind("cannot create ready file ", 0), 0u) << st.error().message;
+}
+
+TEST_F(CaptureLoop, BadFilterFailsBeforeAttaching) {
+  Status st = run(parsed({"tcp", "port"}), play({}));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ExitCode::BadFilter);
+  EXPECT_FALSE(opened_);
+}
+
+TEST_F(CaptureLoop, UnwritableOutputIsAnOutputError) {
+  Status st = run(parsed({"-w", (dir_ / "no/such/dir/x.pcapng").string()}), play({}));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ExitCode::Output);
+  EXPECT_EQ(st.error().message.rfind("cannot open the pcapng file ", 0), 0u);
+  EXPECT_NE(st.error().message.find("No such file or directory"), std::string::npos);
+  EXPECT_FALSE(opened_);
+}
+
+TEST_F(CaptureLoop, TracerErrorsKeepTheirCodeAndGetAHint) {
+  open_error_ = Error{ExitCode::Permission, "cannot load BPF program: Operation not permitted", ""};
+  Status st = run(parsed({}), play({}));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ExitCode::Permission);
+  EXPECT_EQ(st.error().message, "cannot load BPF program: Operation not permitted");
+  EXPECT_NE(st.error().hint.find("CAP_BPF"), std::string::npos);
+
+  open_error_ = Error{ExitCode::KernelFeature, "cannot find BTF", "pass --kernel-btf FILE"};
+  st = run(parsed({}), play({}));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().hint, "pass --kernel-btf FILE");
+}
+
+TEST_F(CaptureLoop, PollErrorIsReturnedAfterTheStatistics) {
+  const fs::path pcap = dir_ / "out.pcapng";
+  FakeTracer::Script script;
+  script.batches = {{icmp_event(1, "a")}};
+  script.poll_error = Error{ExitCode::Failure, "cannot poll ring buffer: Bad file descriptor", ""};
+  Status st = run(parsed({"-q", "-w", pcap.string()}), script);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, "cannot poll ring buffer: Bad file descriptor");
+  EXPECT_EQ(block_types(pcapng_blocks(read_file(pcap))),
+            (std::vector<uint32_t>{kShb, kIdb, kEpb, kIsb}));
+}
+
+}  // namespace
+}  // namespace pwru

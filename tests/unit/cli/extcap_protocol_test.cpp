@@ -1,0 +1,117 @@
+// The extcap sentences: exact lines, well-formed for Wireshark's parser, and in step with
+// parse_options.
+#include "cli/extcap_protocol.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/options.h"
+
+namespace pwru {
+namespace {
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// Wireshark drops lines it cannot parse without a word; a value must not contain "}{".
+void expect_well_formed(const std::string& text) {
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n');
+  static const std::regex sentence(R"(^[a-z]+ (\{[a-z]+=[^{}]*\})+$)");
+  for (const auto& line : lines(text)) {
+    EXPECT_TRUE(std::regex_match(line, sentence)) << line;
+  }
+}
+
+// {key=value} of one sentence.
+std::string field(const std::string& line, const std::string& key) {
+  const std::string open = "{" + key + "=";
+  size_t start = line.find(open);
+  if (start == std::string::npos) return {};
+  start += open.size();
+  return line.substr(start, line.find('}', start) - start);
+}
+
+TEST(ExtcapProtocol, Interfaces) {
+  const std::string text = extcap_interfaces_sentences();
+  expect_well_formed(text);
+  auto l = lines(text);
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[0].rfind(std::string("extcap {version=") + pwrudump_version() + "}{help=", 0), 0u)
+      << l[0];
+  EXPECT_EQ(l[1], "interface {value=pwru}{display=pwru: packets through the Linux kernel (eBPF)}");
+}
+
+TEST(ExtcapProtocol, Dlts) {
+  EXPECT_EQ(extcap_dlts_sentences(),
+            "dlt {number=252}{name=WIRESHARK_UPPER_PDU}{display=pwru kernel events}\n");
+}
+
+TEST(ExtcapProtocol, ConfigLines) {
+  const std::string text = extcap_config_sentences();
+  expect_well_formed(text);
+  auto l = lines(text);
+  ASSERT_EQ(l.size(), 3u);
+  EXPECT_EQ(l[0].rfind("arg {number=0}{call=--snaplen}{display=Packet bytes per event}{tooltip=", 0),
+            0u);
+  EXPECT_NE(l[0].find("}{type=integer}{range=0,4096}{default=256}{group=Capture}"),
+            std::string::npos)
+      << l[0];
+  EXPECT_EQ(field(l[1], "call"), "--output-limit-lines");
+  EXPECT_EQ(field(l[1], "default"), "0");
+  EXPECT_NE(field(l[1], "tooltip").find("0 means no limit"), std::string::npos);
+  EXPECT_EQ(field(l[2], "call"), "--ringbuf-size");
+  EXPECT_EQ(field(l[2], "range"), "4096,1073741824");
+  EXPECT_EQ(field(l[2], "default"), "33554432");
+  EXPECT_EQ(field(l[2], "group"), "Backend");
+  for (size_t i = 0; i < l.size(); ++i) {
+    EXPECT_EQ(field(l[i], "number"), std::to_string(i));
+    EXPECT_EQ(field(l[i], "type"), "integer");
+    EXPECT_FALSE(field(l[i], "tooltip").empty());
+  }
+}
+
+// Wireshark passes each arg back as `call value`: every default and both ends of every range
+// must be accepted by the capture's own parser, and the default must be the parser's default.
+TEST(ExtcapProtocol, ConfigArgsRoundTripThroughTheParser) {
+  const Options defaults = parse_options(std::vector<std::string>{}).value();
+  for (const auto& line : lines(extcap_config_sentences())) {
+    const std::string call = field(line, "call");
+    const std::string range = field(line, "range");
+    for (const std::string& value : {field(line, "default"), range.substr(0, range.find(',')),
+                                     range.substr(range.find(',') + 1)}) {
+      std::vector<std::string> args = {"--capture", "--extcap-interface", "pwru", "--fifo", "f",
+                                       call, value};
+      auto o = parse_options(args);
+      EXPECT_TRUE(o.ok()) << line << " value " << value << ": "
+                          << (o.ok() ? "" : o.error().text());
+    }
+    auto o = parse_options(std::vector<std::string>{call, field(line, "default")});
+    ASSERT_TRUE(o.ok());
+    EXPECT_EQ(o->trace.snaplen, defaults.trace.snaplen) << call;
+    EXPECT_EQ(o->trace.ringbuf_bytes, defaults.trace.ringbuf_bytes) << call;
+    EXPECT_EQ(o->output_limit, defaults.output_limit) << call;
+  }
+}
+
+TEST(ExtcapProtocol, FilterCheck) {
+  EXPECT_EQ(extcap_filter_check("icmp and host 10.0.0.2"), "");
+  EXPECT_EQ(extcap_filter_check("arp"), "");
+  EXPECT_EQ(extcap_filter_check(""), "");
+  const std::string bad = extcap_filter_check("tcp port");
+  ASSERT_FALSE(bad.empty());
+  EXPECT_NE(bad.find("syntax error"), std::string::npos) << bad;
+  EXPECT_EQ(bad.back(), '\n');
+  EXPECT_EQ(bad.find('\n'), bad.size() - 1);  // Wireshark shows the first line
+}
+
+}  // namespace
+}  // namespace pwru
