@@ -1,0 +1,25 @@
+// Plugin glue: the symbols Wireshark 4.0 looks up in pwru.so to load the `pwru` dissector.
+#define WS_BUILD_DLL
+#include <wireshark.h>
+#include <epan/proto.h>
+
+#include "packet-pwru.h"
+
+// extern "C" alone is not enough: a namespace-scope const has internal linkage in C++, so each
+// definition also says `extern`, or tshark reports "has no plugin_version symbol".
+extern "C" {
+extern WS_DLL_PUBLIC_DEF const gchar plugin_version[] = PWRU_PLUGIN_VERSION;
+extern WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
+extern WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
+
+WS_DLL_PUBLIC void plugin_register(void);
+}
+
+void plugin_register(void)
+{
+    static proto_plugin plug_pwru;
+
+    plug_pwru.register_protoinfo = proto_register_pwru;
+    plug_pwru.register_handoff = proto_reg_handoff_pwru;
+    proto_register_plugin(&plug_pwru);
+}
