@@ -1,0 +1,413 @@
+// Writes a deterministic sample capture for the dissector tests, through the real record encoder
+// and pcapng writer (what pwrudump itself uses), so the tests read what pwrudump would write.
+//
+// usage: pwru-mkcapture OUT.pcapng [sample|malformed|fuzz]
+//   sample (default), one record per packet, in this order:
+//     1-5   a ping from veth0 (netns A) to veth1 (netns B), Ethernet + IPv4 + ICMP echo request,
+//           seen at net_dev_queue, net_dev_start_xmit, netif_rx, netif_receive_skb and dropped at
+//           kfree_skb (NETFILTER_DROP = 12, caller nf_hook_slow+0x9b, with a stack)
+//     6-8   one IPv6 TCP SYN, raw IPv6 bytes (layer NETWORK), seen at three functions
+//     9     a record with an unknown TLV (type 999) before its known fields
+//   malformed:
+//     1     a good record (the ping at kfree_skb)
+//     2     truncated: the last TLV declares more bytes than the record has
+//     3     the SKB TLV has 7 bytes instead of 8
+//     4     record version 2
+//     5     a record of 2 bytes (shorter than the header)
+//     6     header_len larger than the record
+//     7     2 stray bytes after the last TLV (a truncated TLV header)
+//     8     an IPv6 destination in an IPv4 record
+//     9     a good record again: parsing goes on after broken ones
+//   fuzz:
+//     2000 records of the sample, each damaged at random (fixed seed): bytes flipped, cut short,
+//     a TLV length rewritten, random bytes inserted. Only for "no dissector bug" checks.
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/event.h"
+#include "output/pcapng_writer.h"
+#include "pwru_record.h"
+#include "record.h"
+
+namespace {
+
+constexpr uint64_t kBaseTimeNs = 1700000000ull * 1000000000ull;  // 2023-11-14T22:13:20Z
+constexpr uint64_t kBaseKtimeNs = 5000000000ull;
+constexpr uint64_t kPingSkb = 0xffff888004a1b200ull;
+constexpr uint64_t kSynSkb = 0xffff888006c3d400ull;
+constexpr uint32_t kNetnsA = 4026532000u;
+constexpr uint32_t kNetnsB = 4026532100u;
+
+using Bytes = std::vector<uint8_t>;
+
+void put16(Bytes& b, uint16_t v) {  // network byte order
+  b.push_back(static_cast<uint8_t>(v >> 8));
+  b.push_back(static_cast<uint8_t>(v));
+}
+
+void put_bytes(Bytes& b, std::initializer_list<uint8_t> v) { b.insert(b.end(), v); }
+
+// RFC 1071 sum over `data`, added to `sum` (so pseudo-headers can be summed first).
+uint32_t sum16(const uint8_t* data, size_t n, uint32_t sum = 0) {
+  for (size_t i = 0; i + 1 < n; i += 2) sum += uint32_t{data[i]} << 8 | data[i + 1];
+  if (n % 2 != 0) sum += uint32_t{data[n - 1]} << 8;
+  return sum;
+}
+
+uint16_t fold(uint32_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+void set16(Bytes& b, size_t at, uint16_t v) {
+  b[at] = static_cast<uint8_t>(v >> 8);
+  b[at + 1] = static_cast<uint8_t>(v);
+}
+
+const std::array<uint8_t, 16> kIpA{10, 0, 0, 1};
+const std::array<uint8_t, 16> kIpB{10, 0, 0, 2};
+const std::array<uint8_t, 16> kIp6A{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+const std::array<uint8_t, 16> kIp6B{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+
+// Ethernet (veth0 -> veth1) + IPv4 10.0.0.1 -> 10.0.0.2 + ICMP echo request id 0x1234 seq 1
+// with 56 bytes of data, as `ping` sends it: 98 bytes.
+Bytes ping_frame() {
+  Bytes f;
+  put_bytes(f, {0x02, 0x00, 0x00, 0x00, 0x00, 0x02});  // dst MAC (veth1)
+  put_bytes(f, {0x02, 0x00, 0x00, 0x00, 0x00, 0x01});  // src MAC (veth0)
+  put16(f, 0x0800);
+  const size_t ip = f.size();
+  put_bytes(f, {0x45, 0x00});
+  put16(f, 84);      // total length
+  put16(f, 0x4d2e);  // id
+  put16(f, 0x4000);  // DF
+  put_bytes(f, {64, 1});  // TTL, ICMP
+  put16(f, 0);            // checksum, below
+  f.insert(f.end(), kIpA.begin(), kIpA.begin() + 4);
+  f.insert(f.end(), kIpB.begin(), kIpB.begin() + 4);
+  set16(f, ip + 10, fold(sum16(&f[ip], 20)));
+  const size_t icmp = f.size();
+  put_bytes(f, {8, 0});  // echo request
+  put16(f, 0);           // checksum, below
+  put16(f, 0x1234);      // identifier
+  put16(f, 1);           // sequence
+  for (uint8_t i = 0; i < 56; ++i) f.push_back(i);
+  set16(f, icmp + 2, fold(sum16(&f[icmp], f.size() - icmp)));
+  return f;
+}
+
+// IPv6 fd00::1 -> fd00::2, TCP 40000 -> 80 SYN with an MSS option: 64 bytes.
+Bytes syn_packet() {
+  Bytes p;
+  put_bytes(p, {0x60, 0x00, 0x00, 0x00});
+  put16(p, 24);            // payload length
+  put_bytes(p, {6, 64});   // next header TCP, hop limit
+  p.insert(p.end(), kIp6A.begin(), kIp6A.end());
+  p.insert(p.end(), kIp6B.begin(), kIp6B.end());
+  const size_t tcp = p.size();
+  put16(p, 40000);
+  put16(p, 80);
+  put_bytes(p, {0x11, 0x22, 0x33, 0x44});  // seq
+  put_bytes(p, {0, 0, 0, 0});              // ack
+  put_bytes(p, {0x60, 0x02});              // data offset 6 words, SYN
+  put16(p, 64800);                         // window
+  put16(p, 0);                             // checksum, below
+  put16(p, 0);                             // urgent pointer
+  put_bytes(p, {2, 4, 0x05, 0xa0});        // MSS 1440
+  // Pseudo-header: addresses, upper-layer length, next header.
+  uint32_t sum = sum16(kIp6A.data(), 16);
+  sum = sum16(kIp6B.data(), 16, sum);
+  sum += static_cast<uint32_t>(p.size() - tcp) + 6;
+  set16(p, tcp + 16, fold(sum16(&p[tcp], p.size() - tcp, sum)));
+  return p;
+}
+
+struct Hop {
+  const char* func;
+  uint32_t netns;
+  uint32_t ifindex;
+  const char* ifname;
+};
+
+// The `seq`th event of the capture, 1 us after the previous one.
+pwru::Event base_event(uint64_t skb, const char* func, pwru::ProbeKind probe, int seq) {
+  pwru::Event ev;
+  ev.time_ns = kBaseTimeNs + static_cast<uint64_t>(seq) * 1000;
+  ev.ktime_ns = kBaseKtimeNs + static_cast<uint64_t>(seq) * 1000;
+  ev.skb = skb;
+  ev.func = func;
+  ev.probe = probe;
+  return ev;
+}
+
+pwru::Event ping_event(const Hop& hop, int seq) {
+  pwru::Event ev = base_event(kPingSkb, hop.func, pwru::ProbeKind::Tracepoint, seq);
+  ev.cpu = 1;
+  ev.pid = 4242;
+  ev.comm = "ping";
+  ev.netns = hop.netns;
+  ev.ifindex = hop.ifindex;
+  ev.ifname = hop.ifname;
+  ev.protocol = 0x0800;
+  ev.mtu = 1500;
+  ev.packet = ping_frame();
+  ev.len = static_cast<uint32_t>(ev.packet.size());
+  ev.ip_version = 4;
+  ev.saddr = kIpA;
+  ev.daddr = kIpB;
+  ev.l4proto = 1;
+  ev.layer = pwru::PacketLayer::Ethernet;
+  return ev;
+}
+
+pwru::Event ping_drop_event(int seq) {
+  pwru::Event ev = ping_event({"kfree_skb", kNetnsB, 5, "veth1"}, seq);
+  ev.drop_reason = 12;
+  ev.drop_reason_name = "NETFILTER_DROP";
+  ev.caller = "nf_hook_slow+0x9b";
+  ev.caller_addr = 0xffffffff81c4a2ebull;
+  ev.stack = {"kfree_skb_reason+0x8e", "nf_hook_slow+0x9b", "ip_rcv+0x7c",
+              "__netif_receive_skb_one_core+0x91", "process_backlog+0x84"};
+  return ev;
+}
+
+pwru::Event syn_event(const char* func, pwru::ProbeKind probe, int seq) {
+  pwru::Event ev = base_event(kSynSkb, func, probe, seq);
+  ev.cpu = 0;
+  ev.pid = 777;
+  ev.comm = "curl";
+  ev.netns = kNetnsA;
+  ev.mark = 0x2a;
+  ev.protocol = 0x86dd;
+  ev.packet = syn_packet();
+  ev.len = static_cast<uint32_t>(ev.packet.size());
+  ev.ip_version = 6;
+  ev.saddr = kIp6A;
+  ev.daddr = kIp6B;
+  ev.l4proto = 6;
+  ev.has_ports = true;
+  ev.sport = 40000;
+  ev.dport = 80;
+  ev.tcp_flags = 0x02;
+  ev.layer = pwru::PacketLayer::Network;
+  return ev;
+}
+
+Bytes encode(const pwru::Event& ev) {
+  Bytes r;
+  pwru::encode_record(ev, r);
+  return r;
+}
+
+void put_le16(Bytes& b, size_t at, uint16_t v) {
+  b[at] = static_cast<uint8_t>(v);
+  b[at + 1] = static_cast<uint8_t>(v >> 8);
+}
+
+uint16_t get_le16(const Bytes& b, size_t at) {
+  return static_cast<uint16_t>(b[at] | b[at + 1] << 8);
+}
+
+// Offset of the first TLV of `type` in a record the encoder wrote.
+size_t find_tlv(const Bytes& r, uint16_t type) {
+  for (size_t off = PWRU_RECORD_HEADER_LEN; off + PWRU_TLV_HEADER_LEN <= r.size();
+       off += PWRU_TLV_HEADER_LEN + get_le16(r, off + 2)) {
+    if (get_le16(r, off) == type) return off;
+  }
+  std::fprintf(stderr, "pwru-mkcapture: the encoder wrote no TLV of type %u\n", type);
+  std::exit(1);
+}
+
+struct Packet {
+  uint64_t time_ns;
+  Bytes record;
+};
+
+std::vector<Packet> sample() {
+  std::vector<Packet> out;
+  const Hop hops[] = {
+      {"net_dev_queue", kNetnsA, 4, "veth0"},
+      {"net_dev_start_xmit", kNetnsA, 4, "veth0"},
+      {"netif_rx", kNetnsB, 5, "veth1"},
+      {"netif_receive_skb", kNetnsB, 5, "veth1"},
+  };
+  int seq = 0;
+  for (const Hop& hop : hops) {
+    const pwru::Event ev = ping_event(hop, seq++);
+    out.push_back({ev.time_ns, encode(ev)});
+  }
+  const pwru::Event drop = ping_drop_event(seq++);
+  out.push_back({drop.time_ns, encode(drop)});
+
+  const std::pair<const char*, pwru::ProbeKind> syn_hops[] = {
+      {"ip6_output", pwru::ProbeKind::Kprobe},
+      {"ip6_finish_output", pwru::ProbeKind::KprobeMulti},
+      {"ip6_finish_output2", pwru::ProbeKind::Fentry},
+  };
+  for (const auto& [func, probe] : syn_hops) {
+    const pwru::Event ev = syn_event(func, probe, seq++);
+    out.push_back({ev.time_ns, encode(ev)});
+  }
+
+  // A field from a newer writer, placed first: the known fields after it must still be read.
+  pwru::Event ev = syn_event("ip6_rcv_core", pwru::ProbeKind::Kprobe, seq++);
+  ev.layer = pwru::PacketLayer::None;
+  ev.packet.clear();
+  Bytes r = encode(ev);
+  const Bytes unknown = {0xe7, 0x03, 4, 0, 0xde, 0xad, 0xbe, 0xef};  // type 999, 4 bytes
+  r.insert(r.begin() + PWRU_RECORD_HEADER_LEN, unknown.begin(), unknown.end());
+  out.push_back({ev.time_ns, r});
+  return out;
+}
+
+std::vector<Packet> malformed() {
+  std::vector<Packet> out;
+  int seq = 0;
+  auto good = [&seq] { return ping_drop_event(seq++); };
+
+  pwru::Event ev = good();
+  out.push_back({ev.time_ns, encode(ev)});
+
+  ev = good();
+  Bytes r = encode(ev);
+  r.resize(find_tlv(r, PWRU_TLV_PACKET) + PWRU_TLV_HEADER_LEN + 10);  // PACKET says 98 bytes
+  out.push_back({ev.time_ns, r});
+
+  ev = good();
+  r = encode(ev);
+  const size_t skb = find_tlv(r, PWRU_TLV_SKB);
+  put_le16(r, skb + 2, 7);
+  r.erase(r.begin() + static_cast<std::ptrdiff_t>(skb + PWRU_TLV_HEADER_LEN + 7));
+  out.push_back({ev.time_ns, r});
+
+  ev = good();
+  r = encode(ev);
+  put_le16(r, 0, 2);
+  out.push_back({ev.time_ns, r});
+
+  ev = good();
+  out.push_back({ev.time_ns, Bytes{PWRU_RECORD_VERSION, 0}});
+
+  ev = good();
+  r = encode(ev);
+  put_le16(r, 2, static_cast<uint16_t>(r.size() + 1));
+  out.push_back({ev.time_ns, r});
+
+  ev = good();
+  r = encode(ev);
+  put_bytes(r, {0x01, 0x00});
+  out.push_back({ev.time_ns, r});
+
+  ev = good();
+  r = encode(ev);
+  const size_t dst = find_tlv(r, PWRU_TLV_IPV4_DST);
+  put_le16(r, dst, PWRU_TLV_IPV6_DST);
+  put_le16(r, dst + 2, 16);
+  r.insert(r.begin() + static_cast<std::ptrdiff_t>(dst + PWRU_TLV_HEADER_LEN), kIp6B.begin(),
+           kIp6B.begin() + 12);
+  out.push_back({ev.time_ns, r});
+
+  ev = good();
+  out.push_back({ev.time_ns, encode(ev)});
+  return out;
+}
+
+std::vector<Packet> fuzz() {
+  const std::vector<Packet> seeds = sample();
+  std::mt19937 rng(20231114);  // mt19937's output is fixed by the standard: same file everywhere
+  auto below = [&rng](size_t n) { return n == 0 ? 0 : static_cast<size_t>(rng() % n); };
+  std::vector<Packet> out;
+  for (int i = 0; i < 2000; ++i) {
+    Packet p = seeds[below(seeds.size())];
+    p.time_ns = kBaseTimeNs + static_cast<uint64_t>(i) * 1000;
+    Bytes& r = p.record;
+    switch (below(4)) {
+      case 0:  // flip a few bytes anywhere, header included
+        for (size_t n = 1 + below(4); n > 0; --n) r[below(r.size())] ^= static_cast<uint8_t>(rng());
+        break;
+      case 1:  // cut short
+        r.resize(below(r.size()));
+        break;
+      case 2: {  // rewrite one TLV length, found by walking the intact record
+        std::vector<size_t> tlvs;
+        for (size_t off = PWRU_RECORD_HEADER_LEN; off + PWRU_TLV_HEADER_LEN <= r.size();
+             off += PWRU_TLV_HEADER_LEN + get_le16(r, off + 2)) {
+          tlvs.push_back(off);
+        }
+        put_le16(r, tlvs[below(tlvs.size())] + 2, static_cast<uint16_t>(rng()));
+        break;
+      }
+      default: {  // insert random bytes
+        Bytes junk(1 + below(16));
+        for (uint8_t& b : junk) b = static_cast<uint8_t>(rng());
+        r.insert(r.begin() + static_cast<std::ptrdiff_t>(below(r.size() + 1)), junk.begin(),
+                 junk.end());
+        break;
+      }
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+int fail(const std::string& what, const pwru::Error& err) {
+  std::fprintf(stderr, "pwru-mkcapture: cannot write %s: %s\n", what.c_str(), err.text().c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || argc > 3) {
+    std::fprintf(stderr, "usage: pwru-mkcapture OUT.pcapng [sample|malformed|fuzz]\n");
+    return 2;
+  }
+  const std::string scenario = argc == 3 ? argv[2] : "sample";
+  std::vector<Packet> packets;
+  if (scenario == "sample") {
+    packets = sample();
+  } else if (scenario == "malformed") {
+    packets = malformed();
+  } else if (scenario == "fuzz") {
+    packets = fuzz();
+  } else {
+    std::fprintf(stderr, "pwru-mkcapture: unknown scenario '%s' (sample, malformed, fuzz)\n",
+                 scenario.c_str());
+    return 2;
+  }
+
+  std::FILE* out = std::fopen(argv[1], "wb");
+  if (out == nullptr) {
+    std::fprintf(stderr, "pwru-mkcapture: cannot create %s: %s\n", argv[1], std::strerror(errno));
+    return 1;
+  }
+  pwru::PcapngWriter writer(out);
+  if (auto s = writer.write_header("pwru", "pwru-mkcapture " + scenario, "Linux", "pwru-mkcapture");
+      !s) {
+    return fail(argv[1], s.error());
+  }
+  for (const Packet& p : packets) {
+    if (auto s = writer.write_record(p.time_ns, p.record); !s) return fail(argv[1], s.error());
+  }
+  pwru::CaptureStats stats;
+  stats.start_ns = kBaseTimeNs;
+  stats.end_ns = packets.back().time_ns;
+  stats.received = packets.size();
+  stats.delivered = packets.size();
+  if (auto s = writer.write_stats(stats); !s) return fail(argv[1], s.error());
+  if (auto s = writer.flush(); !s) return fail(argv[1], s.error());
+  if (std::fclose(out) != 0) {
+    std::fprintf(stderr, "pwru-mkcapture: cannot close %s: %s\n", argv[1], std::strerror(errno));
+    return 1;
+  }
+  return 0;
+}
