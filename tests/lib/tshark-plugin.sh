@@ -5,9 +5,10 @@
 #   BUILD_DIR is the CMake build folder; the plugin is BUILD_DIR/dissector/plugins/<x.y>/epan/pwru.so.
 #
 # Wireshark ignores WIRESHARK_PLUGIN_DIR and the personal plugin folder when run as root, so as
-# root tshark runs as nobody:nogroup (setpriv) instead. nobody must then read the plugin (build in
-# a folder others can read) and every file tshark opens: each `-r FILE` is copied to a private
-# folder first; other file arguments (-w, -o pref:path...) must already be accessible to nobody.
+# root tshark runs as nobody:nogroup (setpriv) instead. nobody must then read the plugin and every
+# file tshark opens: the plugin and each `-r FILE` are copied to a private folder first (the build
+# tree may sit where nobody cannot look, e.g. under /root); other file arguments (-w, -o
+# pref:path...) must already be accessible to nobody.
 # HOME is a fresh empty folder in every case, so personal preferences and plugins (an installed
 # pwru.so) cannot change the result. tshark's own exit status is returned.
 set -uo pipefail
@@ -37,6 +38,10 @@ as_root=0
 if [[ $EUID -eq 0 ]]; then
   as_root=1
   chown nobody:nogroup "$tmp/home" || die "cannot give $tmp/home to nobody"
+  cp -r -- "$plugin_dir" "$tmp/plugins" && chmod -R a+rX "$tmp/plugins" ||
+    die "cannot copy $plugin_dir for user nobody"
+  plugin_dir="$tmp/plugins"
+  plugins=("$plugin_dir"/*/epan/pwru.so)
 fi
 
 run_tshark() {
