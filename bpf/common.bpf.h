@@ -146,8 +146,8 @@ static __always_inline void set_ipv6(struct pwru_event *ev, unsigned char *l3, u
 }
 
 /* The shared body: one event for `skb`, reserved straight in the ring buffer. */
-static __always_inline int handle_skb(struct sk_buff *skb, __u64 location, __u32 reason,
-				      __u32 extra_flags)
+static __always_inline int handle_skb(struct sk_buff *skb, __u64 func_ip, __u64 location,
+				      __u32 reason, __u32 extra_flags)
 {
 	struct pwru_event *ev;
 	struct net_device *dev;
@@ -168,6 +168,7 @@ static __always_inline int handle_skb(struct sk_buff *skb, __u64 location, __u32
 	ev->ktime_ns = bpf_ktime_get_ns();
 	ev->skb = (__u64)skb;
 	ev->location = location;
+	ev->func_ip = func_ip;
 	ev->drop_reason = reason;
 	ev->flags = extra_flags;
 	ev->probe_id = probe.probe_id;

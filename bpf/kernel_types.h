@@ -54,6 +54,18 @@ struct sk_buff {
 	unsigned char *data;
 };
 
+/* x86-64 registers at a kprobe, as the kernel names them. */
+struct pt_regs {
+	unsigned long r8;
+	unsigned long ax;
+	unsigned long cx;
+	unsigned long dx;
+	unsigned long si;
+	unsigned long di;
+	unsigned long ip;
+	unsigned long sp;
+};
+
 #pragma clang attribute pop
 
 #endif /* PWRU_KERNEL_TYPES_H */

@@ -28,12 +28,14 @@ enum pwru_event_flags {
 	PWRU_EV_HAS_PORTS = 1 << 3,       /* sport and dport are valid (TCP/UDP) */
 	PWRU_EV_HAS_TCP_FLAGS = 1 << 4,   /* tcp_flags is valid */
 	PWRU_EV_HAS_DEV = 1 << 5,         /* skb->dev was set: ifindex, ifname, mtu valid */
+	PWRU_EV_HAS_FUNC_IP = 1 << 6,     /* func_ip names the probed function (kprobe backends) */
 };
 
 struct pwru_event {
 	__u64 ktime_ns;  /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 skb;       /* skb address, the key that follows one packet */
 	__u64 location;  /* caller / `location` argument, a kernel text address */
+	__u64 func_ip;   /* address in the probed function, when one program serves many */
 	__u32 probe_id;  /* index into user space's table of attached probes */
 	__u32 cpu;
 	__u32 pid;       /* thread group id */
@@ -69,5 +71,9 @@ struct probe_cfg {
 	__s32 reason_pos;   /* the probe's `enum skb_drop_reason` argument (kfree_skb) */
 	__u32 pad;
 };
+
+/* kprobe and kprobe-multi programs serve many functions; their attach cookie says where the
+ * function's drop reason is: 0 none, else 1 + its 0-based argument position. */
+#define PWRU_COOKIE_REASON(pos) ((__u64)(pos) + 1)
 
 #endif /* PWRU_EVENT_H */

@@ -59,6 +59,13 @@ int main(int argc, char** argv) {
     case Action::ExtcapDlts: return print(pwru::extcap_dlts_sentences());
     case Action::ExtcapConfig: return print(pwru::extcap_config_sentences());
     case Action::ExtcapFilterCheck: return print(pwru::extcap_filter_check(options->filter));
+    case Action::ListFuncs: {
+      auto names = pwru::list_probes(options->trace);
+      if (!names) return fail(names.error());
+      std::string text;
+      for (const auto& n : *names) text += n + "\n";
+      return print(text);
+    }
     case Action::Trace:
     case Action::ExtcapCapture: break;
   }

@@ -196,6 +196,9 @@ class Capture {
     auto tracer = open_tracer(options_.trace, progress);
     if (drawn) std::fputs("\r\033[K", console_.err);  // clear the progress line
     if (tracer && !options_.quiet) {
+      // Why auto passed over better backends, and which sources were unreadable.
+      for (const auto& note : (*tracer)->summary().notes)
+        std::fprintf(console_.err, "note: %s\n", note.c_str());
       std::fprintf(console_.err, "%s\n", attach_summary((*tracer)->summary()).c_str());
     }
     return tracer;

@@ -73,6 +73,7 @@ struct Raw {
   bool capture = false;
   std::string extcap_filter;
   std::string control_in, control_out;
+  bool list_funcs = false;
 };
 
 void define(CLI::App& app, Raw& raw, Options& o) {
@@ -88,6 +89,10 @@ void define(CLI::App& app, Raw& raw, Options& o) {
                  "pcap filter on each event's packet (man 7 pcap-filter); words are "
                  "joined as in tcpdump");
 
+  app.add_option("--filter-func", o.trace.filter_func,
+                 "Probe only functions (or, with --backend tracepoint, tracepoints) whose whole "
+                 "name matches this regular expression")
+      ->type_name("REGEX")->group(kFilters);
   app.add_option("-w,--write", o.write_file,
                  "Write pcapng to FILE (- = stdout); text stays on stdout unless -q")
       ->type_name("FILE")->group(kOutput);
@@ -107,6 +112,19 @@ void define(CLI::App& app, Raw& raw, Options& o) {
   app.add_option("--ringbuf-size", raw.ringbuf,
                  "BPF ring buffer size, a power of two (K/M/G suffixes)")
       ->type_name("BYTES")->default_str("32M")->group(kBackend);
+
+  app.add_option("--backend", o.trace.backend,
+                 "How to probe: auto picks the best the kernel offers (kprobe-multi, kprobe, "
+                 "fentry, tracepoint) and says why it passed over the better ones")
+      ->type_name("NAME")->default_str("auto")->check(CLI::IsMember(backend_names()))
+      ->group(kBackend);
+  app.add_option("--kernel-btf", o.trace.kernel_btf,
+                 "Kernel BTF to use instead of /sys/kernel/btf/vmlinux")
+      ->type_name("FILE")->check(CLI::ExistingFile)->group(kBackend);
+  app.add_flag("--list-funcs", raw.list_funcs,
+               "Print the functions (tracepoints with --backend tracepoint) that would be probed, "
+               "and exit")
+      ->group(kBackend);
 
   app.add_flag("--extcap-interfaces", raw.extcap_interfaces, "List the extcap interfaces")
       ->group(kExtcap);
@@ -183,7 +201,9 @@ Result<Options> finish(Options o, const Raw& raw, bool filter_check_given) {
 
   o.filter = join(raw.filter_words);
 
-  if (raw.extcap_interfaces) {
+  if (raw.list_funcs) {
+    o.action = Action::ListFuncs;
+  } else if (raw.extcap_interfaces) {
     o.action = Action::ExtcapInterfaces;
   } else if (raw.extcap_dlts) {
     o.action = Action::ExtcapDlts;

@@ -25,6 +25,7 @@ enum class Action {
   Trace,              // standalone: text lines and/or pcapng (-w)
   Help,               // print Options::print and exit 0
   Version,            // print Options::print and exit 0
+  ListFuncs,          // --list-funcs: print what would be probed, one per line
   ExtcapInterfaces,   // --extcap-interfaces
   ExtcapDlts,         // --extcap-dlts --extcap-interface pwru
   ExtcapConfig,       // --extcap-config --extcap-interface pwru

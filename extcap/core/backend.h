@@ -10,44 +10,59 @@
 #include <string_view>
 #include <vector>
 
+#include "core/btf.h"
 #include "core/event.h"
+#include "core/functions.h"
+#include "core/kallsyms.h"
 #include "core/result.h"
 #include "core/tracer.h"
 
 namespace pwru {
 
-class KernelBtf;
-
-// What user space knows about probe number `probe_id` (its index in the probe table).
+// What user space knows about probe number `probe_id` (its index in the probe table). A probe
+// whose name is empty serves many functions; each event names its function by address.
 struct Probe {
   std::string name;  // function or tracepoint name, shown as pwru.func
   ProbeKind kind;
 };
 
+// Everything a backend needs, found once by the Tracer and passed down.
 struct BackendSetup {
   const KernelBtf& btf;
-  int events_fd;     // ring buffer shared by all backends
-  int lost_fd;       // per-CPU count of events the ring buffer refused
+  const Kallsyms* ksyms;                      // null when /proc/kallsyms is unreadable
+  int events_fd;                              // ring buffer shared by all backends
+  int lost_fd;                                // per-CPU count of refused events
   uint32_t snaplen;
+  const std::vector<SkbFunction>& functions;  // for function backends
+  const FuncFilter& filter;                   // --filter-func
+  // The tracepoint backend next to a function backend attaches only the tracepoints that carry
+  // what functions do not (a `location` or a drop reason).
+  bool extras_only = false;
 };
 
 class Backend {
  public:
-  virtual ~Backend() = default;  // detaches everything it attached
+  virtual ~Backend() = default;  // detaches everything it attached, bounded in time
   virtual std::string_view name() const = 0;
-  // Loads and attaches. Appends one entry per attached probe to `probes` (its probe_id is the
-  // index) and records attached/skipped counts in `summary`.
+  // Whether this kernel can run the backend; the error says why not ("auto" reports it).
+  virtual Status probe(const BackendSetup& setup) = 0;
+  // Loads and attaches. Appends one entry per probe to `probes` (its probe_id is the index) and
+  // records attached/skipped counts in `summary`.
   virtual Status attach(const BackendSetup& setup, std::vector<Probe>& probes,
                         AttachSummary& summary, const ProgressFn& progress) = 0;
 };
 
-// One entry per backend, best first.
+// One entry per backend, best first: "auto" takes the first whose probe() succeeds.
 struct BackendInfo {
   std::string_view name;
+  bool traces_functions;
   std::unique_ptr<Backend> (*make)();
 };
 const std::vector<BackendInfo>& backend_registry();
 
+std::unique_ptr<Backend> make_kprobe_multi_backend();
+std::unique_ptr<Backend> make_kprobe_backend();
+std::unique_ptr<Backend> make_fentry_backend();
 std::unique_ptr<Backend> make_tracepoint_backend();
 
 }  // namespace pwru

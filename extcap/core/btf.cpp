@@ -3,6 +3,8 @@
 
 #include <bpf/btf.h>
 
+#include <dirent.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -36,6 +38,36 @@ bool is_ptr_to_struct(const struct btf* btf, uint32_t id, std::string_view name)
 bool is_enum(const struct btf* btf, uint32_t id, std::string_view name) {
   const struct btf_type* t = resolve(btf, &id);
   return t && btf_is_enum(t) && name == btf__name_by_offset(btf, t->name_off);
+}
+
+struct BtfFree {
+  void operator()(struct btf* b) const { btf__free(b); }
+};
+
+constexpr int kMaxFuncArgs = 5;
+
+// Appends the skb functions among the types [first, btf__type_cnt) of `btf`.
+void collect_skb_functions(const struct btf* btf, uint32_t first, const std::string& module,
+                           std::vector<SkbFunction>& out) {
+  uint32_t n = btf__type_cnt(btf);
+  for (uint32_t id = first; id < n; id++) {
+    const struct btf_type* t = btf__type_by_id(btf, id);
+    if (!btf_is_func(t)) continue;
+    const struct btf_type* proto = btf__type_by_id(btf, t->type);
+    if (!proto || !btf_is_func_proto(proto)) continue;
+    const struct btf_param* params = btf_params(proto);
+    SkbFunction fn;
+    int nparams = std::min<int>(btf_vlen(proto), kMaxFuncArgs);
+    for (int i = 0; i < nparams; i++) {
+      if (fn.skb_pos < 0 && is_ptr_to_struct(btf, params[i].type, "sk_buff")) fn.skb_pos = i;
+      if (fn.reason_pos < 0 && is_enum(btf, params[i].type, "skb_drop_reason")) fn.reason_pos = i;
+    }
+    if (fn.skb_pos < 0) continue;
+    fn.name = btf__name_by_offset(btf, t->name_off);
+    fn.module = module;
+    fn.btf_id = id;
+    out.push_back(std::move(fn));
+  }
 }
 
 }  // namespace
@@ -98,6 +130,30 @@ std::vector<SkbTracepoint> KernelBtf::skb_tracepoints() const {
   }
   std::sort(out.begin(), out.end(),
             [](const SkbTracepoint& a, const SkbTracepoint& b) { return a.name < b.name; });
+  return out;
+}
+
+std::vector<SkbFunction> KernelBtf::skb_functions(bool with_modules) const {
+  std::vector<SkbFunction> out;
+  collect_skb_functions(btf_.get(), 1, "", out);
+  if (with_modules) {
+    // Module BTF is split BTF on top of vmlinux: its own types start after vmlinux's.
+    std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir("/sys/kernel/btf"), &closedir);
+    uint32_t base_cnt = btf__type_cnt(btf_.get());
+    while (dir) {
+      struct dirent* de = readdir(dir.get());
+      if (!de) break;
+      std::string name = de->d_name;
+      if (name == "." || name == ".." || name == "vmlinux") continue;
+      std::string path = "/sys/kernel/btf/" + name;
+      std::unique_ptr<struct btf, BtfFree> mod(btf__parse_split(path.c_str(), btf_.get()));
+      if (!mod) continue;  // unreadable module BTF: its functions are simply not offered
+      collect_skb_functions(mod.get(), base_cnt, name, out);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const SkbFunction& a, const SkbFunction& b) {
+    return a.name != b.name ? a.name < b.name : a.module < b.module;
+  });
   return out;
 }
 

@@ -22,6 +22,15 @@ struct SkbTracepoint {
   int nr_args = 0;
 };
 
+// A kernel function with a struct sk_buff * among its first five parameters.
+struct SkbFunction {
+  std::string name;
+  std::string module;     // empty for vmlinux
+  int skb_pos = -1;       // 0-based position of the first struct sk_buff * parameter
+  int reason_pos = -1;    // position of an enum skb_drop_reason parameter, -1 if none
+  uint32_t btf_id = 0;    // in vmlinux BTF, or in the module's split BTF
+};
+
 class KernelBtf {
  public:
   // Loads `path`, or the running kernel's BTF (/sys/kernel/btf/vmlinux) when empty.
@@ -30,6 +39,10 @@ class KernelBtf {
   // Every tracepoint whose prototype (typedef btf_trace_<name>) has a struct sk_buff * argument,
   // sorted by name.
   std::vector<SkbTracepoint> skb_tracepoints() const;
+  // Every FUNC with a struct sk_buff * among parameters 1..5, from vmlinux and, when
+  // `with_modules`, from the modules' BTF under /sys/kernel/btf/. Sorted by name.
+  std::vector<SkbFunction> skb_functions(bool with_modules = true) const;
+
   // enum skb_drop_reason values and names without the SKB_DROP_REASON_ prefix; empty on kernels
   // that predate drop reasons.
   std::map<uint32_t, std::string> drop_reasons() const;

@@ -36,6 +36,16 @@ Result<Kallsyms> Kallsyms::load(const std::string& path) {
   return ks;
 }
 
+namespace {
+const std::string kNoName;
+}  // namespace
+
+const std::string& Kallsyms::function_at(uint64_t addr) const {
+  auto it = std::upper_bound(syms_.begin(), syms_.end(), addr,
+                             [](uint64_t a, const Sym& s) { return a < s.addr; });
+  return it == syms_.begin() ? kNoName : std::prev(it)->name;
+}
+
 std::string Kallsyms::symbolize(uint64_t addr) const {
   auto it = std::upper_bound(syms_.begin(), syms_.end(), addr,
                              [](uint64_t a, const Sym& s) { return a < s.addr; });
@@ -47,6 +57,23 @@ std::string Kallsyms::symbolize(uint64_t addr) const {
   --it;
   std::snprintf(buf, sizeof(buf), "+0x%" PRIx64, addr - it->addr);
   return it->name + buf;
+}
+
+std::unordered_map<std::string, std::vector<uint64_t>> Kallsyms::addresses(
+    const std::unordered_set<std::string>& names) const {
+  std::unordered_map<std::string, std::vector<uint64_t>> out;
+  for (const Sym& s : syms_)
+    if (names.count(s.name)) out[s.name].push_back(s.addr);
+  return out;
+}
+
+std::vector<std::string> Kallsyms::names() const {
+  std::vector<std::string> out;
+  out.reserve(syms_.size());
+  for (const Sym& s : syms_) out.push_back(s.name);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 }  // namespace pwru

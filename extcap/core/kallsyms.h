@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/result.h"
@@ -17,6 +19,14 @@ class Kallsyms {
 
   // "sym+0xoff", or "0x<addr>" when no symbol covers it.
   std::string symbolize(uint64_t addr) const;
+  // The name of the function containing `addr`, empty when none does.
+  const std::string& function_at(uint64_t addr) const;
+  // Every address of each code symbol in `names` (static functions may share a name), in one
+  // pass over the table.
+  std::unordered_map<std::string, std::vector<uint64_t>> addresses(
+      const std::unordered_set<std::string>& names) const;
+  // Every code symbol name, each once, sorted.
+  std::vector<std::string> names() const;
   size_t size() const { return syms_.size(); }
 
  private:

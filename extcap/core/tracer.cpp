@@ -14,6 +14,7 @@
 
 #include "core/backend.h"
 #include "core/btf.h"
+#include "core/functions.h"
 #include "core/kallsyms.h"
 #include "core/unique_fd.h"
 #include "pwru_event.h"
@@ -44,6 +45,18 @@ Error map_error(const char* what, int err) {
 
 bool power_of_two(uint32_t v) { return v && !(v & (v - 1)); }
 
+std::string hex(uint64_t v) {
+  char buf[20];
+  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string join(const std::vector<std::string>& parts, const char* sep) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+  return out;
+}
+
 class TracerImpl final : public Tracer {
  public:
   static Result<std::unique_ptr<Tracer>> create(const TraceOptions& options,
@@ -60,9 +73,11 @@ class TracerImpl final : public Tracer {
                        ": not a power of two of at least the page size",
                    "use e.g. 33554432 (32 MiB)"};
     }
-    auto btf = KernelBtf::load();
+    auto btf = KernelBtf::load(options.kernel_btf);
     if (!btf) return btf.error();
-    std::unique_ptr<TracerImpl> t(new TracerImpl(std::move(btf.value())));
+    auto filter = FuncFilter::compile(options.filter_func);
+    if (!filter) return filter.error();
+    std::unique_ptr<TracerImpl> t(new TracerImpl(std::move(btf.value()), options.snaplen));
     t->reasons_ = t->btf_.drop_reasons();
     // Without kallsyms, callers are shown as addresses; tracing itself still works.
     if (auto ks = Kallsyms::load()) t->ksyms_ = std::move(ks.value());
@@ -78,21 +93,79 @@ class TracerImpl final : public Tracer {
     if (ncpus <= 0) return Error{ExitCode::Failure, "cannot count possible CPUs", ""};
     t->ncpus_ = static_cast<size_t>(ncpus);
 
-    BackendSetup setup{t->btf_, t->events_.get(), t->lost_.get(), options.snaplen};
-    const BackendInfo& info = backend_registry().front();
-    auto backend = info.make();
-    t->summary_.backend = std::string(info.name);
-    if (auto st = backend->attach(setup, t->probes_, t->summary_, progress); !st)
-      return st.error();
-    t->backends_.push_back(std::move(backend));
-    if (t->summary_.attached == 0) {
-      std::string why = t->summary_.skipped.empty() ? "" : ": " + t->summary_.skipped.front();
-      return Error{ExitCode::KernelFeature, "cannot attach any probe" + why, ""};
-    }
-
+    if (auto st = t->attach_backends(options, *filter, progress); !st) return st.error();
     t->rb_.reset(ring_buffer__new(t->events_.get(), &TracerImpl::on_sample, t.get(), nullptr));
     if (!t->rb_) return map_error("the ring buffer reader", errno);
     return std::unique_ptr<Tracer>(std::move(t));
+  }
+
+  // Picks the backend (the first usable one for "auto"), attaches it, and next to a function
+  // backend also the tracepoints that carry a location or drop reason.
+  Status attach_backends(const TraceOptions& options, const FuncFilter& filter,
+                         const ProgressFn& progress) {
+    const auto& registry = backend_registry();
+    const BackendInfo* chosen = nullptr;
+    if (options.backend != "auto") {
+      for (const auto& info : registry)
+        if (info.name == options.backend) chosen = &info;
+      if (!chosen) {
+        return Error{ExitCode::Usage, "cannot use backend \"" + options.backend + "\": unknown",
+                     "pass --backend " + join(backend_names(), "|")};
+      }
+    }
+    std::vector<SkbFunction> none;
+    FunctionSet fset;
+    bool want_functions = !chosen || chosen->traces_functions;
+    if (want_functions) {
+      auto found = find_skb_functions(btf_, ksyms_ ? &*ksyms_ : nullptr, filter);
+      if (!found) {
+        if (chosen) return found.error();
+        summary_.notes.push_back("function backends not usable: " + found.error().message);
+      } else {
+        fset = std::move(found.value());
+        for (auto& n : fset.notes) summary_.notes.push_back(n);
+      }
+    }
+    BackendSetup setup{btf_,     ksyms_ ? &*ksyms_ : nullptr, events_.get(), lost_.get(),
+                       snaplen_, fset.functions,              filter};
+
+    std::unique_ptr<Backend> backend;
+    if (chosen) {
+      backend = chosen->make();
+      if (auto st = backend->probe(setup); !st) {
+        Error e = st.error();
+        if (e.hint.empty()) e.hint = "pick another with --backend, or let --backend auto choose";
+        return e;
+      }
+    } else {
+      for (const auto& info : registry) {
+        if (info.traces_functions && fset.functions.empty()) continue;
+        auto candidate = info.make();
+        if (auto st = candidate->probe(setup); !st) {
+          summary_.notes.push_back(st.error().message);
+          continue;
+        }
+        chosen = &info;
+        backend = std::move(candidate);
+        break;
+      }
+      if (!backend) return Error{ExitCode::KernelFeature, "cannot find a usable backend", ""};
+    }
+    summary_.backend = std::string(chosen->name);
+    if (auto st = backend->attach(setup, probes_, summary_, progress); !st) return st;
+    backends_.push_back(std::move(backend));
+
+    if (chosen->traces_functions) {
+      setup.extras_only = true;
+      auto tp = make_tracepoint_backend();
+      if (auto st = tp->attach(setup, probes_, summary_, {}); !st) return st;
+      backends_.push_back(std::move(tp));
+    }
+    if (summary_.attached == 0) {
+      std::string why = summary_.skipped.empty() ? "" : ": " + summary_.skipped.front();
+      return Error{ExitCode::KernelFeature, "cannot attach any probe" + why, ""};
+    }
+    return Ok{};
   }
 
   Result<int> poll(int timeout_ms, const Sink& sink) override {
@@ -119,7 +192,7 @@ class TracerImpl final : public Tracer {
   const AttachSummary& summary() const override { return summary_; }
 
  private:
-  explicit TracerImpl(KernelBtf btf) : btf_(std::move(btf)) {}
+  TracerImpl(KernelBtf btf, uint32_t snaplen) : btf_(std::move(btf)), snaplen_(snaplen) {}
 
   static int on_sample(void* ctx, void* data, size_t size) {
     auto* self = static_cast<TracerImpl*>(ctx);
@@ -143,6 +216,12 @@ class TracerImpl final : public Tracer {
     } else {
       ev.func = "probe#" + std::to_string(raw.probe_id);
     }
+    // One kprobe program serves many functions: the address inside it names it.
+    if ((raw.flags & PWRU_EV_HAS_FUNC_IP) && ksyms_) {
+      const std::string& fn = ksyms_->function_at(raw.func_ip);
+      if (!fn.empty()) ev.func = fn;
+    }
+    if (ev.func.empty()) ev.func = "0x" + hex(raw.func_ip);
     ev.cpu = raw.cpu;
     ev.pid = raw.pid;
     ev.comm.assign(raw.comm, strnlen(raw.comm, sizeof(raw.comm)));
@@ -183,9 +262,7 @@ class TracerImpl final : public Tracer {
       if (ksyms_) {
         ev.caller = ksyms_->symbolize(ev.caller_addr);
       } else {
-        char buf[24];
-        std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(ev.caller_addr));
-        ev.caller = buf;
+        ev.caller = "0x" + hex(ev.caller_addr);
       }
     }
     ev.stack.clear();
@@ -204,6 +281,7 @@ class TracerImpl final : public Tracer {
   };
 
   KernelBtf btf_;
+  uint32_t snaplen_;
   std::map<uint32_t, std::string> reasons_;
   std::optional<Kallsyms> ksyms_;
   int64_t mono_to_real_ = 0;
@@ -226,7 +304,36 @@ class TracerImpl final : public Tracer {
 
 Result<std::unique_ptr<Tracer>> Tracer::open(const TraceOptions& options,
                                              const ProgressFn& progress) {
+  // libbpf's own messages would reach stderr, which Wireshark shows as an error; every failure
+  // comes back to us as an errno (and a verifier log we ask for) and is reported from there.
+  libbpf_set_print(nullptr);
   return TracerImpl::create(options, progress);
+}
+
+std::vector<std::string> backend_names() {
+  std::vector<std::string> names{"auto"};
+  for (const auto& info : backend_registry()) names.emplace_back(info.name);
+  return names;
+}
+
+Result<std::vector<std::string>> list_probes(const TraceOptions& options) {
+  auto btf = KernelBtf::load(options.kernel_btf);
+  if (!btf) return btf.error();
+  auto filter = FuncFilter::compile(options.filter_func);
+  if (!filter) return filter.error();
+  std::vector<std::string> out;
+  if (options.backend == "tracepoint") {
+    for (const auto& tp : btf->skb_tracepoints())
+      if (filter->matches(tp.name)) out.push_back(tp.name);
+    return out;
+  }
+  std::optional<Kallsyms> ksyms;
+  if (auto ks = Kallsyms::load()) ksyms = std::move(ks.value());
+  auto fset = find_skb_functions(*btf, ksyms ? &*ksyms : nullptr, *filter);
+  if (!fset) return fset.error();
+  for (const auto& fn : fset->functions)
+    out.push_back(fn.module.empty() ? fn.name : fn.name + " [" + fn.module + "]");
+  return out;
 }
 
 }  // namespace pwru

@@ -16,13 +16,24 @@ namespace pwru {
 struct TraceOptions {
   uint32_t snaplen = 256;              // packet bytes per event, 0..PWRU_MAX_SNAPLEN
   uint32_t ringbuf_bytes = 32u << 20;  // BPF ring buffer size, a power of two >= page size
+  std::string backend = "auto";        // auto, or a name from backend_names()
+  std::string filter_func;             // --filter-func regex (whole-name match); empty: all
+  std::string kernel_btf;              // BTF file instead of /sys/kernel/btf/vmlinux
 };
 
 struct AttachSummary {
-  std::string backend;                // e.g. "tracepoint"
+  std::string backend;                // e.g. "kprobe-multi", or "tracepoint"
   size_t attached = 0;                // probes attached
   std::vector<std::string> skipped;   // "<probe>: <why>" for each probe not attached
+  std::vector<std::string> notes;     // why "auto" chose as it did, sources that were unreadable
 };
+
+// "auto" and every backend name, best first.
+std::vector<std::string> backend_names();
+
+// What `options` would probe, without loading anything: "name" per function (or tracepoint
+// with --backend tracepoint), for --list-funcs.
+Result<std::vector<std::string>> list_probes(const TraceOptions& options);
 
 // Called during attach with (done, total) so the command line can draw progress.
 using ProgressFn = std::function<void(size_t done, size_t total)>;

@@ -5,7 +5,10 @@ namespace pwru {
 
 const std::vector<BackendInfo>& backend_registry() {
   static const std::vector<BackendInfo> registry = {
-      {"tracepoint", &make_tracepoint_backend},
+      {"kprobe-multi", true, &make_kprobe_multi_backend},
+      {"kprobe", true, &make_kprobe_backend},
+      {"fentry", true, &make_fentry_backend},
+      {"tracepoint", false, &make_tracepoint_backend},
   };
   return registry;
 }

@@ -49,6 +49,21 @@ TEST(Options, FilterWordsAreJoinedBySpaces) {
   EXPECT_EQ(parse_ok({"--", "ip[0]", "&", "0xf", "!=", "5"}).filter, "ip[0] & 0xf != 5");
 }
 
+TEST(Options, Backend) {
+  EXPECT_EQ(parse_ok({}).trace.backend, "auto");
+  for (const char* name : {"auto", "kprobe-multi", "kprobe", "fentry", "tracepoint"}) {
+    EXPECT_EQ(parse_ok({"--backend", name}).trace.backend, name);
+  }
+  expect_usage_error({"--backend", "uprobe"}, "uprobe");
+}
+
+TEST(Options, FunctionSelection) {
+  Options o = parse_ok({"--filter-func", "ip_rcv.*", "--list-funcs"});
+  EXPECT_EQ(o.trace.filter_func, "ip_rcv.*");
+  EXPECT_EQ(o.action, Action::ListFuncs);
+  expect_usage_error({"--kernel-btf", "/nonexistent/vmlinux"}, "/nonexistent/vmlinux");
+}
+
 TEST(Options, OutputOptions) {
   Options o = parse_ok({"-w", "out.pcapng", "--output-file", "out.txt", "--ready-file", "/tmp/r",
                         "-q", "--output-limit-lines", "9"});

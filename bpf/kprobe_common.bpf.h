@@ -1,0 +1,37 @@
+/* What the kprobe and kprobe-multi backends share: reading function arguments from registers,
+ * the caller from the stack, and the drop reason at the position the attach cookie names. */
+#ifndef PWRU_KPROBE_COMMON_BPF_H
+#define PWRU_KPROBE_COMMON_BPF_H
+
+#include "common.bpf.h"
+
+/* Argument `pos` (0-based) of the probed function, x86-64 calling convention. */
+static __always_inline __u64 regs_arg(struct pt_regs *ctx, __u64 pos)
+{
+	switch (pos) {
+	case 0: return ctx->di;
+	case 1: return ctx->si;
+	case 2: return ctx->dx;
+	case 3: return ctx->cx;
+	case 4: return ctx->r8;
+	}
+	return 0;
+}
+
+/* At function entry the stack pointer points at the return address: the caller. */
+static __always_inline int handle_kprobe(struct pt_regs *ctx, __u64 skb, __u64 func_ip,
+					 __u64 cookie)
+{
+	__u64 caller = 0;
+	__u32 reason = 0, flags = PWRU_EV_HAS_FUNC_IP;
+
+	if (!bpf_probe_read_kernel(&caller, sizeof(caller), (void *)ctx->sp) && caller)
+		flags |= PWRU_EV_HAS_LOCATION;
+	if (cookie) {
+		reason = regs_arg(ctx, cookie - 1);
+		flags |= PWRU_EV_HAS_DROP_REASON;
+	}
+	return handle_skb((struct sk_buff *)skb, func_ip, caller, reason, flags);
+}
+
+#endif /* PWRU_KPROBE_COMMON_BPF_H */

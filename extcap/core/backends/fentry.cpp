@@ -1,0 +1,151 @@
+// fentry backend: a BPF trampoline per function, for kernels with BTF but no kprobes.
+//
+// An fentry program's attach target is fixed at load, so every function gets its own copy of the
+// template for its skb position (load_prog_copy) with the function's BTF id and its own probe id.
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/backend.h"
+#include "core/bpf_util.h"
+#include "fentry.skel.h"
+
+namespace pwru {
+namespace {
+
+constexpr int kPositions = 5;
+// Loading is verifier work in the kernel: one thread per core is all that helps.
+constexpr size_t kLoadThreads = 2;
+constexpr size_t kDetachThreads = 32;
+
+class FentryBackend final : public Backend {
+ public:
+  ~FentryBackend() override {
+    parallel_for(attached_.size(), kDetachThreads, [this](size_t i) { attached_[i].link.reset(); });
+  }
+
+  std::string_view name() const override { return "fentry"; }
+
+  // Tries a real trampoline on one vmlinux function with a two-instruction program.
+  Status probe(const BackendSetup& setup) override {
+    const SkbFunction* target = nullptr;
+    for (const auto& fn : setup.functions)
+      if (fn.module.empty()) target = target ? target : &fn;
+    if (!target) {
+      return Error{ExitCode::KernelFeature, "cannot use fentry: no vmlinux function to attach to",
+                   ""};
+    }
+    struct bpf_insn ret0[] = {
+        {BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0},
+        {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+    };
+    LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
+                .attach_btf_id = target->btf_id);
+    UniqueFd prog(bpf_prog_load(BPF_PROG_TYPE_TRACING, "pwru_probe", "GPL", ret0, 2, &opts));
+    if (!prog.valid()) {
+      return Error{ExitCode::KernelFeature,
+                   std::string("cannot use fentry: the kernel refuses to load it (") +
+                       std::strerror(errno) + ")",
+                   ""};
+    }
+    UniqueFd link(bpf_raw_tracepoint_open(nullptr, prog.get()));
+    if (!link.valid()) {
+      int err = errno;
+      return Error{ExitCode::KernelFeature,
+                   std::string("cannot use fentry: the kernel refuses trampolines (") +
+                       std::strerror(err) + (err == EPERM ? "; kernel lockdown?" : "") + ")",
+                   ""};
+    }
+    return Ok{};
+  }
+
+  Status attach(const BackendSetup& setup, std::vector<Probe>& probes, AttachSummary& summary,
+                const ProgressFn& progress) override {
+    std::vector<const SkbFunction*> fns;
+    for (const auto& fn : setup.functions) {
+      if (!fn.module.empty()) {
+        // A module target needs the module's BTF object fd at load; not done yet.
+        summary.skipped.push_back(fn.name + ": in module " + fn.module +
+                                  " (fentry on module functions is not supported yet)");
+        continue;
+      }
+      fns.push_back(&fn);
+    }
+
+    skel_.reset(fentry_bpf__open());
+    if (!skel_) return load_error("the fentry BPF object", errno);
+    if (auto st = share_maps(skel_.get(), setup.snaplen, setup.events_fd, setup.lost_fd); !st)
+      return st;
+
+    // Each template is loaded against the first function with the skb at its position.
+    struct bpf_program* templates[kPositions] = {
+        skel_->progs.fentry_skb_0, skel_->progs.fentry_skb_1, skel_->progs.fentry_skb_2,
+        skel_->progs.fentry_skb_3, skel_->progs.fentry_skb_4};
+    const SkbFunction* first[kPositions] = {};
+    for (const auto* fn : fns)
+      if (!first[fn->skb_pos]) first[fn->skb_pos] = fn;
+    for (int i = 0; i < kPositions; i++) {
+      bpf_program__set_autoload(templates[i], first[i] != nullptr);
+      if (first[i]) bpf_program__set_attach_target(templates[i], 0, first[i]->name.c_str());
+    }
+    if (int err = fentry_bpf__load(skel_.get())) return load_error("the fentry BPF programs", err);
+    int template_cfg_fd = bpf_map__fd(skel_->maps.rodata_probe);
+
+    const size_t base = probes.size();
+    for (const auto* fn : fns) probes.push_back(Probe{fn->name, ProbeKind::Fentry});
+    std::vector<Attached> slots(fns.size());
+    std::vector<Error> errors(fns.size());
+    parallel_for(
+        fns.size(), kLoadThreads,
+        [&](size_t i) {
+          const SkbFunction& fn = *fns[i];
+          struct probe_cfg cfg = {};
+          cfg.probe_id = static_cast<__u32>(base + i);
+          cfg.location_pos = -1;
+          cfg.reason_pos = fn.reason_pos;
+          auto copy = load_prog_copy(
+              templates[fn.skb_pos], template_cfg_fd, cfg,
+              CopyTarget{BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, fn.btf_id}, fn.name);
+          if (!copy) {
+            errors[i] = copy.error();
+            return;
+          }
+          UniqueFd link(bpf_raw_tracepoint_open(nullptr, copy->prog.get()));
+          if (!link.valid()) {
+            errors[i] = load_error("fentry on " + fn.name, errno);
+            return;
+          }
+          slots[i] = Attached{std::move(copy.value()), std::move(link)};
+        },
+        [&](size_t done) {
+          if (progress) progress(done, fns.size());
+        });
+
+    for (size_t i = 0; i < fns.size(); i++) {
+      if (slots[i].link.valid()) {
+        attached_.push_back(std::move(slots[i]));
+        summary.attached++;
+      } else {
+        if (errors[i].code == ExitCode::Permission) return errors[i];
+        summary.skipped.push_back(fns[i]->name + ": " + errors[i].message);
+      }
+    }
+    return Ok{};
+  }
+
+ private:
+  struct Attached {
+    ProgCopy copy;
+    UniqueFd link;
+  };
+
+  std::unique_ptr<fentry_bpf, SkelDestroy<fentry_bpf, &fentry_bpf__destroy>> skel_;
+  std::vector<Attached> attached_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_fentry_backend() { return std::make_unique<FentryBackend>(); }
+
+}  // namespace pwru

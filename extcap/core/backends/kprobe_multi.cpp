@@ -1,0 +1,165 @@
+// kprobe-multi backend: one link per position of the skb argument, attached by address, with a
+// per-address cookie that says where the drop reason is. A link is all or nothing, so when the
+// kernel refuses a batch the batch is halved until the functions it refuses are found and skipped.
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/backend.h"
+#include "core/bpf_util.h"
+#include "kprobe_multi.skel.h"
+
+namespace pwru {
+namespace {
+
+constexpr int kPositions = 5;
+
+struct Target {
+  unsigned long addr;
+  __u64 cookie;
+  const std::string* name;
+};
+
+class KprobeMultiBackend final : public Backend {
+ public:
+  ~KprobeMultiBackend() override {
+    for (auto* link : links_) bpf_link__destroy(link);
+  }
+
+  std::string_view name() const override { return "kprobe-multi"; }
+
+  // Tries a real kprobe-multi link on one function with a two-instruction program.
+  Status probe(const BackendSetup& setup) override {
+    if (!setup.ksyms) {
+      return Error{ExitCode::KernelFeature,
+                   "cannot use kprobe-multi: /proc/kallsyms gives no addresses", ""};
+    }
+    unsigned long addr = 0;
+    for (const auto& fn : setup.functions) {
+      auto addrs = setup.ksyms->addresses({fn.name});
+      if (!addrs.empty()) {
+        addr = addrs.begin()->second.front();
+        break;
+      }
+    }
+    if (!addr) return Error{ExitCode::KernelFeature, "cannot use kprobe-multi: no address", ""};
+    struct bpf_insn ret0[] = {
+        {BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0},
+        {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+    };
+    LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_KPROBE_MULTI);
+    UniqueFd prog(bpf_prog_load(BPF_PROG_TYPE_KPROBE, "pwru_probe", "GPL", ret0, 2, &opts));
+    if (!prog.valid()) {
+      return Error{ExitCode::KernelFeature,
+                   std::string("cannot use kprobe-multi: the kernel does not know it (") +
+                       std::strerror(errno) + "; it needs Linux 5.18 or later)",
+                   ""};
+    }
+    LIBBPF_OPTS(bpf_link_create_opts, lopts);
+    lopts.kprobe_multi.addrs = &addr;
+    lopts.kprobe_multi.cnt = 1;
+    UniqueFd link(bpf_link_create(prog.get(), 0, BPF_TRACE_KPROBE_MULTI, &lopts));
+    if (!link.valid()) {
+      int err = errno;
+      return Error{ExitCode::KernelFeature,
+                   std::string("cannot use kprobe-multi: ") + std::strerror(err) +
+                       (err == EOPNOTSUPP ? " (the kernel is built without CONFIG_FPROBE)" : ""),
+                   ""};
+    }
+    return Ok{};
+  }
+
+  Status attach(const BackendSetup& setup, std::vector<Probe>& probes, AttachSummary& summary,
+                const ProgressFn& progress) override {
+    skel_.reset(kprobe_multi_bpf__open());
+    if (!skel_) return load_error("the kprobe-multi BPF object", errno);
+    skel_->rodata_probe->probe.probe_id = static_cast<__u32>(probes.size());
+    skel_->rodata_probe->probe.location_pos = -1;
+    skel_->rodata_probe->probe.reason_pos = -1;
+    probes.push_back(Probe{"", ProbeKind::KprobeMulti});  // events name their function by address
+    if (auto st = share_maps(skel_.get(), setup.snaplen, setup.events_fd, setup.lost_fd); !st)
+      return st;
+
+    // Addresses of every function, in one pass over kallsyms.
+    std::unordered_set<std::string> names;
+    for (const auto& fn : setup.functions) names.insert(fn.name);
+    auto addrs = setup.ksyms->addresses(names);
+    std::vector<Target> targets[kPositions];
+    std::unordered_set<unsigned long> taken;
+    size_t total = 0;
+    for (const auto& fn : setup.functions) {
+      auto it = addrs.find(fn.name);
+      if (it == addrs.end()) {
+        summary.skipped.push_back(fn.name + ": not in /proc/kallsyms");
+        continue;
+      }
+      __u64 cookie = fn.reason_pos >= 0 ? PWRU_COOKIE_REASON(fn.reason_pos) : 0;
+      for (unsigned long a : it->second) {
+        if (!taken.insert(a).second) continue;  // a name in vmlinux and a module BTF
+        targets[fn.skb_pos].push_back(Target{a, cookie, &fn.name});
+        total++;
+      }
+    }
+
+    struct bpf_program* progs[kPositions] = {
+        skel_->progs.kprobe_multi_skb_0, skel_->progs.kprobe_multi_skb_1,
+        skel_->progs.kprobe_multi_skb_2, skel_->progs.kprobe_multi_skb_3,
+        skel_->progs.kprobe_multi_skb_4};
+    for (int i = 0; i < kPositions; i++) bpf_program__set_autoload(progs[i], !targets[i].empty());
+    if (int err = kprobe_multi_bpf__load(skel_.get()))
+      return load_error("the kprobe-multi BPF programs", err);
+
+    size_t done = 0;
+    for (int pos = 0; pos < kPositions; pos++) {
+      if (targets[pos].empty()) continue;
+      if (auto st = attach_batch(progs[pos], targets[pos].data(), targets[pos].size(), summary);
+          !st) {
+        return st;
+      }
+      done += targets[pos].size();
+      if (progress) progress(done, total);
+    }
+    return Ok{};
+  }
+
+ private:
+  Status attach_batch(struct bpf_program* prog, const Target* t, size_t n,
+                      AttachSummary& summary) {
+    std::vector<unsigned long> a(n);
+    std::vector<__u64> c(n);
+    for (size_t i = 0; i < n; i++) {
+      a[i] = t[i].addr;
+      c[i] = t[i].cookie;
+    }
+    LIBBPF_OPTS(bpf_kprobe_multi_opts, opts, .addrs = a.data(), .cookies = c.data(), .cnt = n);
+    struct bpf_link* link = bpf_program__attach_kprobe_multi_opts(prog, nullptr, &opts);
+    if (link) {
+      links_.push_back(link);
+      summary.attached += n;
+      return Ok{};
+    }
+    int err = errno;
+    if (err == EPERM || err == EACCES) return load_error("kprobe-multi link", err);
+    if (n == 1) {
+      summary.skipped.push_back(*t->name + ": " + std::strerror(err));
+      return Ok{};
+    }
+    if (auto st = attach_batch(prog, t, n / 2, summary); !st) return st;
+    return attach_batch(prog, t + n / 2, n - n / 2, summary);
+  }
+
+  std::unique_ptr<kprobe_multi_bpf, SkelDestroy<kprobe_multi_bpf, &kprobe_multi_bpf__destroy>>
+      skel_;
+  std::vector<struct bpf_link*> links_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_kprobe_multi_backend() {
+  return std::make_unique<KprobeMultiBackend>();
+}
+
+}  // namespace pwru

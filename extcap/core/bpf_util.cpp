@@ -1,0 +1,103 @@
+// Shared backend helpers: errors, program copies, parallel attach/detach.
+#include "core/bpf_util.h"
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+namespace pwru {
+
+Error load_error(const std::string& what, int err, const std::string& verifier_log) {
+  err = err < 0 ? -err : err;
+  std::string msg = "cannot load " + what + ": " + std::strerror(err);
+  if (err == EPERM || err == EACCES) {
+    return Error{ExitCode::Permission, msg,
+                 "run as root, or grant pwrudump CAP_BPF and CAP_PERFMON"};
+  }
+  if (!verifier_log.empty()) msg += "\nverifier log (tail):\n" + verifier_log;
+  return Error{ExitCode::KernelFeature, msg, "please report this with your kernel version"};
+}
+
+Result<ProgCopy> load_prog_copy(struct bpf_program* tmpl, int template_cfg_fd,
+                                const struct probe_cfg& cfg, const CopyTarget& target,
+                                const std::string& what) {
+  ProgCopy c;
+  LIBBPF_OPTS(bpf_map_create_opts, map_opts, .map_flags = BPF_F_RDONLY_PROG);
+  c.cfg_map.reset(
+      bpf_map_create(BPF_MAP_TYPE_ARRAY, "pwru_probe", sizeof(__u32), sizeof(cfg), 1, &map_opts));
+  if (!c.cfg_map.valid()) return load_error("probe settings for " + what, errno);
+  __u32 zero = 0;
+  // Frozen and read-only for programs: the verifier then treats the settings as constants.
+  if (bpf_map_update_elem(c.cfg_map.get(), &zero, &cfg, BPF_ANY) ||
+      bpf_map_freeze(c.cfg_map.get())) {
+    return load_error("probe settings for " + what, errno);
+  }
+
+  const struct bpf_insn* insns = bpf_program__insns(tmpl);
+  std::vector<struct bpf_insn> code(insns, insns + bpf_program__insn_cnt(tmpl));
+  size_t patched = 0;
+  for (size_t i = 0; i + 1 < code.size(); i++) {
+    struct bpf_insn& in = code[i];
+    if (in.code != (BPF_LD | BPF_DW | BPF_IMM)) continue;
+    if ((in.src_reg == BPF_PSEUDO_MAP_VALUE || in.src_reg == BPF_PSEUDO_MAP_FD) &&
+        in.imm == template_cfg_fd) {
+      in.imm = c.cfg_map.get();
+      patched++;
+    }
+    i++;  // the second half of the 16-byte instruction
+  }
+  if (patched == 0) {
+    return Error{ExitCode::Failure,
+                 "cannot copy the program for " + what + ": it never reads its probe settings",
+                 "this is a bug in pwrudump"};
+  }
+
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = target.expected_attach_type,
+              .attach_btf_id = target.attach_btf_id,
+              .attach_btf_obj_fd = static_cast<__u32>(target.attach_btf_obj_fd));
+  c.prog.reset(bpf_prog_load(target.type, "pwru", "GPL", code.data(), code.size(), &opts));
+  if (!c.prog.valid()) {
+    int err = errno;
+    // Load again with a log only on failure: logging slows every successful load.
+    char log[8192] = {};
+    opts.log_buf = log;
+    opts.log_size = sizeof(log);
+    opts.log_level = 1;
+    UniqueFd retry(bpf_prog_load(target.type, "pwru", "GPL", code.data(), code.size(), &opts));
+    std::string text(log);
+    if (text.size() > 1500) text = text.substr(text.size() - 1500);
+    return load_error("the program for " + what, err, text);
+  }
+  return c;
+}
+
+void parallel_for(size_t n, size_t threads, const std::function<void(size_t)>& work,
+                  const std::function<void(size_t)>& progress) {
+  std::atomic<size_t> next{0}, done{0};
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) {
+      work(i);
+      done.fetch_add(1);
+    }
+  };
+  threads = std::max<size_t>(1, std::min(threads, n));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; t++) pool.emplace_back(worker);
+  if (!progress) {
+    worker();
+  } else {
+    // The calling thread reports progress while the pool works.
+    while (done.load() < n && pool.size() > 0) {
+      progress(done.load());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (pool.empty()) worker();
+  }
+  for (auto& t : pool) t.join();
+  if (progress) progress(n);
+}
+
+}  // namespace pwru

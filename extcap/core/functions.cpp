@@ -1,0 +1,100 @@
+// find_skb_functions: BTF's skb functions intersected with what ftrace (or kallsyms) offers.
+#include "core/functions.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <unordered_set>
+
+namespace pwru {
+namespace {
+
+// ftrace's list of functions that kprobe-multi and fentry can attach to (and kprobes do best on).
+const char* const kFilterFunctionPaths[] = {
+    "/sys/kernel/tracing/available_filter_functions",
+    "/sys/kernel/debug/tracing/available_filter_functions",
+};
+
+// Lines are "name" or "name [module]".
+bool read_filter_functions(const char* path, std::unordered_set<std::string>& out, int& err) {
+  std::ifstream in(path);
+  if (!in) {
+    err = errno;
+    return false;
+  }
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t end = line.find_first_of(" \t");
+    out.insert(line.substr(0, end));
+  }
+  if (in.bad() || out.empty()) {
+    err = in.bad() ? EIO : ENODATA;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<FuncFilter> FuncFilter::compile(const std::string& pattern) {
+  FuncFilter f;
+  f.pattern_ = pattern;
+  if (pattern.empty()) return f;
+  try {
+    f.re_.emplace(pattern, std::regex::ECMAScript | std::regex::optimize);
+  } catch (const std::regex_error& e) {
+    return Error{ExitCode::BadFilter,
+                 "cannot compile --filter-func \"" + pattern + "\": " + e.what(),
+                 "pass a regular expression that matches whole function names, e.g. 'ip_rcv.*'"};
+  }
+  return f;
+}
+
+Result<FunctionSet> find_skb_functions(const KernelBtf& btf, const Kallsyms* ksyms,
+                                       const FuncFilter& filter) {
+  FunctionSet set;
+
+  std::unordered_set<std::string> attachable;
+  for (const char* path : kFilterFunctionPaths) {
+    int err = 0;
+    if (read_filter_functions(path, attachable, err)) {
+      set.source = path;
+      break;
+    }
+    if (err != ENOENT) {
+      set.notes.push_back(std::string("cannot read ") + path + ": " + std::strerror(err));
+    }
+    attachable.clear();
+  }
+  if (set.source.empty()) {
+    if (!ksyms) {
+      return Error{ExitCode::KernelFeature,
+                   "cannot tell which functions can be probed: neither available_filter_functions "
+                   "nor /proc/kallsyms is readable",
+                   "run as root, and mount tracefs on /sys/kernel/tracing"};
+    }
+    // Without ftrace's list, every code symbol is a candidate; some will refuse to attach and be
+    // reported as skipped.
+    for (const auto& name : ksyms->names()) attachable.insert(name);
+    set.source = "/proc/kallsyms";
+    set.notes.push_back("using /proc/kallsyms instead: some functions may refuse to attach");
+  }
+
+  for (auto& fn : btf.skb_functions()) {
+    if (!attachable.count(fn.name)) continue;
+    if (!filter.matches(fn.name)) continue;
+    set.functions.push_back(std::move(fn));
+  }
+  if (set.functions.empty()) {
+    std::string why = "no function with an skb argument is attachable (source: " + set.source + ")";
+    bool filtered = !filter.pattern().empty();
+    if (filtered) why = "no skb function matches --filter-func \"" + filter.pattern() + "\"";
+    return Error{filtered ? ExitCode::BadFilter : ExitCode::KernelFeature,
+                 "cannot find functions to probe: " + why,
+                 filtered ? "check the pattern against `pwrudump --list-funcs`" : ""};
+  }
+  return set;
+}
+
+}  // namespace pwru

@@ -1,0 +1,38 @@
+// Which kernel functions the function backends probe: skb functions from BTF, kept to those the
+// kernel lets us attach to, narrowed by --filter-func.
+#pragma once
+
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "core/btf.h"
+#include "core/kallsyms.h"
+#include "core/result.h"
+
+namespace pwru {
+
+struct FunctionSet {
+  std::vector<SkbFunction> functions;  // what to probe, sorted by name
+  std::string source;                  // where attachability came from
+  std::vector<std::string> notes;      // what could not be read, and what was used instead
+};
+
+// --filter-func: an ECMAScript regex that must match the whole name (like pwru's); empty
+// matches everything. Also applied to tracepoint names with the tracepoint backend.
+class FuncFilter {
+ public:
+  static Result<FuncFilter> compile(const std::string& pattern);
+  bool matches(const std::string& name) const { return !re_ || std::regex_match(name, *re_); }
+  const std::string& pattern() const { return pattern_; }
+
+ private:
+  std::string pattern_;
+  std::optional<std::regex> re_;
+};
+
+Result<FunctionSet> find_skb_functions(const KernelBtf& btf, const Kallsyms* ksyms,
+                                       const FuncFilter& filter);
+
+}  // namespace pwru
