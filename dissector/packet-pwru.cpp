@@ -1,17 +1,23 @@
 // The `pwru` dissector: one pwru record (extcap/record/pwru_record.h) per packet, its packet bytes
-// handed to Wireshark's own Ethernet/IPv4/IPv6 dissectors.
+// handed to Wireshark's own Ethernet/IPv4/IPv6 dissectors, each event placed in its skb's
+// journey (first event to free), and everything handed to the "pwru" tap for the stats trees.
 //
 // Wireshark exceptions are setjmp/longjmp: nothing below keeps an object with a destructor on
 // the stack across tvb_*/proto_tree_add_*/call_dissector. Strings live in pinfo->pool.
 #include "packet-pwru.h"
 
 #include <wireshark.h>
+#include <cfile.h>
+#include <epan/conversation_filter.h>
 #include <epan/etypes.h>
 #include <epan/expert.h>
 #include <epan/packet.h>
 #include <epan/prefs.h>
+#include <epan/proto_data.h>
+#include <epan/tap.h>
 #include <epan/to_str.h>
 #include <epan/unit_strings.h>
+#include <wiretap/wtap.h>
 #include <wsutil/str_util.h>
 // These three lack the extern "C" guard the others have.
 extern "C" {
@@ -67,11 +73,19 @@ static int hf_pwru_packet = -1;
 static int hf_pwru_unknown = -1;
 static int hf_pwru_field_type = -1;
 static int hf_pwru_field_length = -1;
+static int hf_pwru_journey = -1;
+static int hf_pwru_journey_hop = -1;
+static int hf_pwru_journey_prev = -1;
+static int hf_pwru_journey_next = -1;
+static int hf_pwru_journey_delta = -1;
+static int hf_pwru_journey_end = -1;
+static int hf_pwru_journey_dropped = -1;
 
 static gint ett_pwru = -1;
 static gint ett_pwru_tcp_flags = -1;
 static gint ett_pwru_stack = -1;
 static gint ett_pwru_field = -1;
+static gint ett_pwru_journey = -1;
 
 static expert_field ei_pwru_drop = EI_INIT;
 static expert_field ei_pwru_truncated = EI_INIT;
@@ -79,6 +93,10 @@ static expert_field ei_pwru_bad_version = EI_INIT;
 static expert_field ei_pwru_bad_length = EI_INIT;
 static expert_field ei_pwru_unknown_field = EI_INIT;
 static expert_field ei_pwru_mixed_families = EI_INIT;
+static expert_field ei_pwru_reset = EI_INIT;
+static expert_field ei_pwru_lost_events = EI_INIT;
+
+static int pwru_tap = -1;
 
 static dissector_handle_t eth_withoutfcs_handle;
 static dissector_handle_t ip_handle;
@@ -88,6 +106,9 @@ static dissector_handle_t ipv6_handle;
 // TCP would call every later event a retransmission, so by default the payload is dissected the
 // way ICMP dissects the packet embedded in an error message.
 static gboolean pwru_payload_is_embedded = TRUE;
+
+// Preference: read the lost-event count from the capture file (see pwru_lost_events()).
+static gboolean pwru_read_lost_events = TRUE;
 
 static const value_string pwru_probe_vals[] = {
     { PWRU_PROBE_TRACEPOINT,   "tracepoint" },
@@ -157,12 +178,18 @@ static const pwru_tlv_spec pwru_tlv_specs[] = {
     { PWRU_TLV_PACKET,           &hf_pwru_packet,           0,  ENC_NA },
 };
 
-// What the Info column, the drop expert info and the payload hand-off need from the fields.
-// Plain data: it lives on the stack across calls that may longjmp.
+// What the Info column, the expert infos, the journey and the payload hand-off need from the
+// fields. Plain data: it lives on the stack across calls that may longjmp.
 struct pwru_summary {
     const char *func;
     gboolean has_skb;
     guint64 skb;
+    gboolean has_probe;
+    guint32 probe;
+    gboolean has_cpu;
+    guint32 cpu;
+    gboolean has_ktime;
+    guint64 ktime;
     gboolean has_ifindex;
     guint32 ifindex;
     const char *ifname;
@@ -328,6 +355,18 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
         proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc, pinfo->pool,
                                        (const guint8 **)&summary->func);
         break;
+    case PWRU_TLV_PROBE:
+        summary->has_probe = TRUE;
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->probe);
+        break;
+    case PWRU_TLV_CPU:
+        summary->has_cpu = TRUE;
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->cpu);
+        break;
+    case PWRU_TLV_KTIME:
+        summary->has_ktime = TRUE;
+        proto_tree_add_item_ret_uint64(tree, hf, tvb, offset, length, enc, &summary->ktime);
+        break;
     case PWRU_TLV_IFINDEX:
         summary->has_ifindex = TRUE;
         proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->ifindex);
@@ -466,24 +505,417 @@ dissect_pwru_tlv(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset
                               summary);
 }
 
-// A record with a drop reason is a drop, except SKB_CONSUMED: kernels that report every free
-// through the kfree_skb tracepoint use it for packets that were delivered.
-static void
-pwru_add_drop_expert(packet_info *pinfo, proto_item *root, const pwru_summary *summary)
+// Is `func` one of `names`? NULL (no FUNC field) is never.
+static gboolean
+pwru_func_in(const char *func, const char *const *names, size_t count)
 {
-    const char *reason;
+    if (func == NULL)
+        return FALSE;
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(func, names[i]) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
 
-    if (!summary->has_drop_reason)
+#define PWRU_FUNC_IN(func, names) pwru_func_in((func), (names), G_N_ELEMENTS(names))
+
+// Tracepoints and functions that free an skb: the first of them ends its journey. The extcap
+// ends --filter-track-skb on the same list (frees_skb() in extcap/core/bpf_util.cpp).
+static const char *const pwru_free_funcs[] = {
+    "kfree_skb",          // tracepoint (a drop); before 5.17 also the function
+    "consume_skb",        // tracepoint and function (not a drop)
+    "kfree_skb_reason",   // function, 5.17 to 6.10
+    "sk_skb_reason_drop", // function, 6.11 on
+    "__kfree_skb_reason",
+    "__kfree_skb",
+    "kfree_skbmem",
+    "napi_consume_skb",
+};
+
+// With function probes one free shows up as several events (kfree_skb_reason, the kfree_skb
+// tracepoint, __kfree_skb, skb_release_data, kfree_skbmem): after the first, these stay in the
+// journey it ended instead of starting a new one. They also run on live skbs (pskb_expand_head
+// calls skb_release_data), where they are ordinary hops.
+static const char *const pwru_teardown_funcs[] = {
+    "skb_release_head_state",
+    "skb_release_all",
+    "skb_release_data",
+    "skb_free_head",
+    "napi_skb_cache_put",
+};
+
+// Freeing functions that only drop, for records without a drop reason (the kfree_skb tracepoint
+// had no reason before 5.17; function probes may not record it).
+static const char *const pwru_drop_funcs[] = {
+    "kfree_skb",
+    "kfree_skb_reason",
+    "sk_skb_reason_drop",
+    "__kfree_skb_reason",
+};
+
+// Functions and tracepoints that send a TCP reset in reply to the skb they are given.
+static const char *const pwru_reset_funcs[] = {
+    "tcp_send_reset",     // tracepoint
+    "tcp_v4_send_reset",
+    "tcp_v6_send_reset",
+};
+
+// A drop: a drop reason other than CONSUMED (kernels 5.19 to 6.2 report every free through the
+// kfree_skb tracepoint, delivered packets with SKB_CONSUMED), or no reason at all in a complete
+// record of a function that only drops.
+static gboolean
+pwru_is_drop(const pwru_summary *summary, gboolean malformed)
+{
+    if (summary->has_drop_reason)
+        return summary->drop_reason == NULL || strcmp(summary->drop_reason, "CONSUMED") != 0;
+    return !malformed && PWRU_FUNC_IN(summary->func, pwru_drop_funcs);
+}
+
+// The reason as users read it: the kernel's name, else its number.
+static const char *
+pwru_drop_reason_text(packet_info *pinfo, const pwru_summary *summary)
+{
+    if (summary->drop_reason != NULL)
+        return summary->drop_reason;
+    if (summary->has_drop_reason)
+        return wmem_strdup_printf(pinfo->pool, "reason %u", summary->drop_reason_code);
+    return "no reason recorded";
+}
+
+static void
+pwru_add_drop_expert(packet_info *pinfo, proto_item *root, const pwru_summary *summary,
+                     gboolean malformed)
+{
+    if (!pwru_is_drop(summary, malformed))
         return;
-    if (summary->drop_reason != NULL && strcmp(summary->drop_reason, "CONSUMED") == 0)
-        return;
-    reason = summary->drop_reason != NULL
-                 ? summary->drop_reason
-                 : wmem_strdup_printf(pinfo->pool, "reason %u", summary->drop_reason_code);
     expert_add_info_format(pinfo, summary->drop_item != NULL ? summary->drop_item : root,
-                           &ei_pwru_drop, "Packet dropped: %s%s%s", reason,
+                           &ei_pwru_drop, "Packet dropped: %s%s%s",
+                           pwru_drop_reason_text(pinfo, summary),
                            summary->caller != NULL ? " at " : "",
                            summary->caller != NULL ? summary->caller : "");
+}
+
+static void
+pwru_add_reset_expert(packet_info *pinfo, proto_item *root, const pwru_summary *summary)
+{
+    if (PWRU_FUNC_IN(summary->func, pwru_reset_funcs))
+        expert_add_info_format(pinfo, root, &ei_pwru_reset,
+                               "TCP reset sent in reply to this packet (%s)", summary->func);
+}
+
+/* Journeys: one skb from its first event to its free. A file-scope map from skb address to the
+ * address's latest journey makes each event O(1); each event's place is kept with its frame
+ * (p_add_proto_data), so later passes, taps and the conversation filter read it back. Frames are
+ * placed once, in the first pass and in capture order: a "next" link and a drop seen later reach
+ * a frame's tree only when it is dissected again (tshark -2, the GUI). */
+
+typedef struct pwru_journey pwru_journey;
+
+// One event's place in its journey.
+typedef struct {
+    pwru_journey *journey;
+    guint32 frame;
+    guint32 hop;       // 1, 2, ...
+    guint32 prev;      // frame of the previous event, 0 for the first
+    guint32 next;      // frame of the next event, 0 until one is seen
+    nstime_t delta;    // since the journey's first event
+    gboolean ends;     // this event frees the skb
+} pwru_hop;
+
+struct pwru_journey {
+    guint32 index;     // pwru.journey: 0, 1, ... in order of first events
+    guint32 hops;
+    pwru_hop *last;
+    nstime_t first_ts;
+    gboolean first_has_ktime;
+    guint64 first_ktime;
+    gboolean ended;
+    gboolean dropped;
+    // After the end: the teardown (pwru_teardown_funcs) that may still follow.
+    gboolean has_end_cpu;
+    guint32 end_cpu;
+    gboolean teardown_has_tracepoint;  // one free fires one tracepoint: a second is a new skb
+    gboolean teardown_over;            // kfree_skbmem: the sk_buff itself is gone
+};
+
+// State of the capture being read; reset with the file scope (pwru_init).
+static struct {
+    wmem_map_t *journeys;  // guint64 skb address -> pwru_journey *
+    guint32 journey_count;
+    guint32 first_frame;   // first frame with a pwru record
+} pwru_capture;
+
+static void
+pwru_init(void)
+{
+    pwru_capture.journeys = wmem_map_new(wmem_file_scope(), g_int64_hash, g_int64_equal);
+    pwru_capture.journey_count = 0;
+    pwru_capture.first_frame = 0;
+}
+
+// Key of the per-frame data (p_add_proto_data).
+#define PWRU_PROTO_DATA_HOP 0
+
+static const pwru_hop *
+pwru_get_hop(packet_info *pinfo)
+{
+    return (const pwru_hop *)p_get_proto_data(wmem_file_scope(), pinfo, proto_pwru,
+                                              PWRU_PROTO_DATA_HOP);
+}
+
+// Does this event on an address whose journey ended still belong to that journey's free?
+static gboolean
+pwru_continues_teardown(const pwru_journey *journey, const pwru_summary *summary)
+{
+    if (journey->teardown_over)
+        return FALSE;
+    if (!PWRU_FUNC_IN(summary->func, pwru_free_funcs) &&
+        !PWRU_FUNC_IN(summary->func, pwru_teardown_funcs))
+        return FALSE;
+    // A free runs on one CPU from start to end.
+    if (journey->has_end_cpu && summary->has_cpu && summary->cpu != journey->end_cpu)
+        return FALSE;
+    return !(summary->has_probe && summary->probe == PWRU_PROBE_TRACEPOINT &&
+             journey->teardown_has_tracepoint);
+}
+
+static pwru_journey *
+pwru_journey_new(packet_info *pinfo, const pwru_summary *summary)
+{
+    pwru_journey *journey = wmem_new0(wmem_file_scope(), pwru_journey);
+    guint64 *key = wmem_new(wmem_file_scope(), guint64);
+
+    journey->index = pwru_capture.journey_count++;
+    journey->first_ts = pinfo->abs_ts;
+    journey->first_has_ktime = summary->has_ktime;
+    journey->first_ktime = summary->ktime;
+    *key = summary->skb;
+    wmem_map_insert(pwru_capture.journeys, key, journey);
+    return journey;
+}
+
+// Time since the journey's first event: from the kernel's monotonic clock when both events have
+// it (wall-clock time may step), from the frame times otherwise.
+static void
+pwru_journey_delta(packet_info *pinfo, const pwru_summary *summary, const pwru_journey *journey,
+                   nstime_t *delta)
+{
+    if (journey->first_has_ktime && summary->has_ktime && summary->ktime >= journey->first_ktime) {
+        const guint64 ns = summary->ktime - journey->first_ktime;
+
+        delta->secs = (time_t)(ns / 1000000000);
+        delta->nsecs = (int)(ns % 1000000000);
+    } else {
+        nstime_delta(delta, &pinfo->abs_ts, &journey->first_ts);
+    }
+}
+
+// Places the event in its skb's journey (first pass) or finds where it was placed (later ones).
+// NULL: no journey (no skb address, or a malformed record whose fields cannot be trusted).
+static const pwru_hop *
+pwru_journey_step(packet_info *pinfo, const pwru_summary *summary, gboolean malformed)
+{
+    pwru_journey *journey;
+    pwru_hop *hop;
+
+    if (PINFO_FD_VISITED(pinfo))
+        return pwru_get_hop(pinfo);
+    if (pwru_capture.first_frame == 0)
+        pwru_capture.first_frame = pinfo->num;
+    if (malformed || !summary->has_skb)
+        return NULL;
+
+    journey = (pwru_journey *)wmem_map_lookup(pwru_capture.journeys, &summary->skb);
+    if (journey == NULL || (journey->ended && !pwru_continues_teardown(journey, summary)))
+        journey = pwru_journey_new(pinfo, summary);
+
+    hop = wmem_new0(wmem_file_scope(), pwru_hop);
+    hop->journey = journey;
+    hop->frame = pinfo->num;
+    hop->hop = ++journey->hops;
+    if (journey->last != NULL) {
+        hop->prev = journey->last->frame;
+        journey->last->next = pinfo->num;
+    }
+    pwru_journey_delta(pinfo, summary, journey, &hop->delta);
+
+    if (!journey->ended &&
+        (PWRU_FUNC_IN(summary->func, pwru_free_funcs) || summary->has_drop_reason)) {
+        hop->ends = TRUE;
+        journey->ended = TRUE;
+        journey->has_end_cpu = summary->has_cpu;
+        journey->end_cpu = summary->cpu;
+    }
+    if (journey->ended) {
+        if (summary->has_probe && summary->probe == PWRU_PROBE_TRACEPOINT)
+            journey->teardown_has_tracepoint = TRUE;
+        if (summary->func != NULL && strcmp(summary->func, "kfree_skbmem") == 0)
+            journey->teardown_over = TRUE;
+    }
+    if (pwru_is_drop(summary, malformed))
+        journey->dropped = TRUE;
+    journey->last = hop;
+
+    p_add_proto_data(wmem_file_scope(), pinfo, proto_pwru, PWRU_PROTO_DATA_HOP, hop);
+    return hop;
+}
+
+// The journey's fields, all generated: they come from the other events, not from this record.
+static void
+dissect_pwru_journey(tvbuff_t *tvb, proto_tree *tree, const pwru_hop *hop)
+{
+    const pwru_journey *journey;
+    proto_item *journey_item, *ti;
+    proto_tree *journey_tree;
+
+    if (hop == NULL)
+        return;
+    journey = hop->journey;
+    journey_item = proto_tree_add_uint(tree, hf_pwru_journey, tvb, 0, 0, journey->index);
+    proto_item_set_generated(journey_item);
+    proto_item_append_text(journey_item, ", hop %u%s%s", hop->hop,
+                           hop->ends ? " (frees the skb)" : "",
+                           journey->dropped ? ", ends in a drop" : "");
+    journey_tree = proto_item_add_subtree(journey_item, ett_pwru_journey);
+
+    ti = proto_tree_add_uint(journey_tree, hf_pwru_journey_hop, tvb, 0, 0, hop->hop);
+    proto_item_set_generated(ti);
+    if (hop->prev != 0) {
+        ti = proto_tree_add_uint(journey_tree, hf_pwru_journey_prev, tvb, 0, 0, hop->prev);
+        proto_item_set_generated(ti);
+    }
+    if (hop->next != 0) {
+        ti = proto_tree_add_uint(journey_tree, hf_pwru_journey_next, tvb, 0, 0, hop->next);
+        proto_item_set_generated(ti);
+    }
+    ti = proto_tree_add_time(journey_tree, hf_pwru_journey_delta, tvb, 0, 0, &hop->delta);
+    proto_item_set_generated(ti);
+    // Only when true: `pwru.journey.end` and `pwru.journey.dropped` alone are filters.
+    if (hop->ends) {
+        ti = proto_tree_add_boolean(journey_tree, hf_pwru_journey_end, tvb, 0, 0, TRUE);
+        proto_item_set_generated(ti);
+    }
+    if (journey->dropped) {
+        ti = proto_tree_add_boolean(journey_tree, hf_pwru_journey_dropped, tvb, 0, 0, TRUE);
+        proto_item_set_generated(ti);
+    }
+}
+
+/* Conversation filter "pwru skb" (Analyze > Conversation Filter, Colorize Conversation): the
+ * journey of the selected event. */
+
+static gboolean
+pwru_journey_filter_valid(packet_info *pinfo)
+{
+    return proto_is_frame_protocol(pinfo->layers, "pwru") && pwru_get_hop(pinfo) != NULL;
+}
+
+static gchar *
+pwru_journey_filter_build(packet_info *pinfo)
+{
+    const pwru_hop *hop = pwru_get_hop(pinfo);
+
+    if (hop == NULL)
+        return NULL;
+    return g_strdup_printf("pwru.journey == %u", hop->journey->index);
+}
+
+/* Lost events. pwrudump counts them in the Interface Statistics Block's isb_ifdrop, written once
+ * after the last packet. Wireshark 4.0 gives dissectors no API to interface statistics: wiretap
+ * keeps them with the interface descriptions of the open file (its wtap), which only the
+ * application holds. Every 4.0 application that dissects files (Wireshark's file.c, tshark,
+ * sharkd, rawshark, tfshark) creates its epan session with epan_new(&cf->provider, ...), a
+ * struct packet_provider_data (cfile.h) whose first member is that wtap, and the session
+ * (struct epan_session, private to epan.c) keeps that pointer as its first member. That layout
+ * is read here and checked: the interface name the session reports through its public API must
+ * be the very string wiretap holds for the interface. Since the ISB follows the last packet, the
+ * count is known only once the whole file was read: in a later pass (tshark -2, the GUI).
+ * Preference pwru.read_lost_events turns this off. */
+static gboolean
+pwru_lost_events(packet_info *pinfo, guint64 *lost)
+{
+    const struct packet_provider_data *prov;
+    wtapng_iface_descriptions_t *idb_info;
+    wtapng_if_descr_mandatory_t *idb_mand;
+    wtap_block_t idb = NULL, isb;
+    char *name = NULL;
+    guint32 if_id;
+
+    if (!pwru_read_lost_events || pinfo->epan == NULL || pinfo->rec == NULL ||
+        pinfo->rec->rec_type != REC_TYPE_PACKET ||
+        !(pinfo->rec->presence_flags & WTAP_HAS_INTERFACE_ID))
+        return FALSE;
+    if_id = pinfo->rec->rec_header.packet_header.interface_id;
+    prov = *(const struct packet_provider_data *const *)pinfo->epan;
+    if (prov == NULL || prov->wth == NULL)
+        return FALSE;
+
+    idb_info = wtap_file_get_idb_info(prov->wth);
+    if (if_id < idb_info->interface_data->len)
+        idb = g_array_index(idb_info->interface_data, wtap_block_t, if_id);
+    g_free(idb_info);
+    if (idb == NULL ||
+        wtap_block_get_string_option_value(idb, OPT_IDB_NAME, &name) != WTAP_OPTTYPE_SUCCESS ||
+        name != epan_get_interface_name(pinfo->epan, if_id))
+        return FALSE;
+
+    idb_mand = (wtapng_if_descr_mandatory_t *)wtap_block_get_mandatory_data(idb);
+    if (idb_mand->interface_statistics == NULL || idb_mand->interface_statistics->len == 0)
+        return FALSE;
+    // The counters run from the start of the capture: the last ISB holds the total.
+    isb = g_array_index(idb_mand->interface_statistics, wtap_block_t,
+                        idb_mand->interface_statistics->len - 1);
+    return wtap_block_get_uint64_option_value(isb, OPT_ISB_IFDROP, lost) == WTAP_OPTTYPE_SUCCESS;
+}
+
+// -1 while unknown.
+static gint64
+pwru_lost_events_or_unknown(packet_info *pinfo)
+{
+    guint64 lost;
+
+    if (!pwru_lost_events(pinfo, &lost))
+        return -1;
+    return lost > G_MAXINT64 ? G_MAXINT64 : (gint64)lost;
+}
+
+// On the capture's first pwru frame, where it is seen first: the count concerns every event.
+static void
+pwru_add_lost_events_expert(packet_info *pinfo, proto_item *root, gint64 lost)
+{
+    if (lost > 0 && pinfo->num == pwru_capture.first_frame)
+        expert_add_info_format(pinfo, root, &ei_pwru_lost_events,
+                               "%" PRId64 " events were lost in the kernel (ring buffer full): "
+                               "journeys may miss hops, drops may be missing", lost);
+}
+
+static const pwru_tap_info *
+pwru_tap_info_new(packet_info *pinfo, const pwru_summary *summary, gboolean malformed,
+                  const pwru_hop *hop, gint64 lost)
+{
+    pwru_tap_info *info = wmem_new0(pinfo->pool, pwru_tap_info);
+
+    info->func = summary->func;
+    info->ifname = summary->ifname;
+    info->is_drop = pwru_is_drop(summary, malformed);
+    if (info->is_drop) {
+        info->drop_reason = pwru_drop_reason_text(pinfo, summary);
+        if (summary->caller != NULL)
+            info->caller = pwru_frame_symbol(pinfo->pool, summary->caller);
+    }
+    if (hop != NULL) {
+        info->has_journey = TRUE;
+        info->journey = hop->journey->index;
+        info->hop = hop->hop;
+        info->journey_ends = hop->ends;
+        info->journey_dropped = hop->journey->dropped;
+        info->journey_open_last = PINFO_FD_VISITED(pinfo) && hop->next == 0 &&
+                                  !hop->journey->ended;
+        info->journey_delta = hop->delta;
+    }
+    info->lost_events = lost;
+    return info;
 }
 
 // Starts the next part of the Info text.
@@ -605,6 +1037,8 @@ dissect_pwru(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_
     pwru_summary summary;
     proto_item *pwru_item;
     proto_tree *pwru_tree;
+    const pwru_hop *hop;
+    gint64 lost;
     int offset = 0;
     gboolean malformed;
 
@@ -623,11 +1057,23 @@ dissect_pwru(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_
         offset = dissect_pwru_tlv(tvb, pinfo, pwru_tree, offset, &summary);
     malformed = offset < 0;
 
-    pwru_add_drop_expert(pinfo, pwru_item, &summary);
+    /* Journey: placed whether or not a tree is built, since later events link back to it. */
+    hop = pwru_journey_step(pinfo, &summary, malformed);
+    dissect_pwru_journey(tvb, pwru_tree, hop);
+
+    /* Expert infos */
+    lost = pwru_lost_events_or_unknown(pinfo);
+    pwru_add_drop_expert(pinfo, pwru_item, &summary, malformed);
+    pwru_add_reset_expert(pinfo, pwru_item, &summary);
+    pwru_add_lost_events_expert(pinfo, pwru_item, lost);
+
     if (summary.func != NULL)
         proto_item_append_text(pwru_item, ", %s", summary.func);
     col_add_str(pinfo->cinfo, COL_INFO, pwru_info_text(pinfo, &summary, malformed));
     pwru_set_addresses(pinfo, &summary);
+
+    /* Tap: queued before the payload, which must not keep the stats trees from counting it. */
+    tap_queue_packet(pwru_tap, pinfo, pwru_tap_info_new(pinfo, &summary, malformed, hop, lost));
 
     /* Payload last, so that whatever it throws, the pwru fields and columns are complete. */
     if (summary.has_packet)
@@ -772,6 +1218,32 @@ proto_register_pwru(void)
         { &hf_pwru_field_length,
           { "Field length", "pwru.field.length", FT_UINT16, BASE_DEC, NULL, 0x0,
             NULL, HFILL } },
+        { &hf_pwru_journey,
+          { "Journey", "pwru.journey", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Index of the skb's journey (first event to free) in this capture", HFILL } },
+        { &hf_pwru_journey_hop,
+          { "Hop", "pwru.journey.hop", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Place of this event in its journey, from 1", HFILL } },
+        { &hf_pwru_journey_prev,
+          { "Previous event", "pwru.journey.prev", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_RETRANS_PREV), 0x0,
+            "Frame of the journey's previous event", HFILL } },
+        { &hf_pwru_journey_next,
+          { "Next event", "pwru.journey.next", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_RETRANS_NEXT), 0x0,
+            "Frame of the journey's next event (known once the whole capture was read)",
+            HFILL } },
+        { &hf_pwru_journey_delta,
+          { "Time since the first event", "pwru.journey.delta", FT_RELATIVE_TIME, BASE_NONE,
+            NULL, 0x0, "Time since the journey's first event (kernel clock when recorded)",
+            HFILL } },
+        { &hf_pwru_journey_end,
+          { "Ends the journey", "pwru.journey.end", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "This event frees the skb (or drops it)", HFILL } },
+        { &hf_pwru_journey_dropped,
+          { "Journey ends in a drop", "pwru.journey.dropped", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "Set on every event of a journey that ends in a drop (on the earlier events only "
+            "once the whole capture was read)", HFILL } },
     };
 
     static gint *ett[] = {
@@ -779,6 +1251,7 @@ proto_register_pwru(void)
         &ett_pwru_tcp_flags,
         &ett_pwru_stack,
         &ett_pwru_field,
+        &ett_pwru_journey,
     };
 
     static ei_register_info ei[] = {
@@ -797,6 +1270,11 @@ proto_register_pwru(void)
         { &ei_pwru_mixed_families,
           { "pwru.mixed_families", PI_MALFORMED, PI_ERROR, "IPv4 and IPv6 addresses in one record",
             EXPFILL } },
+        { &ei_pwru_reset,
+          { "pwru.reset", PI_SEQUENCE, PI_WARN, "TCP reset sent in reply to this packet",
+            EXPFILL } },
+        { &ei_pwru_lost_events,
+          { "pwru.lost_events", PI_SEQUENCE, PI_WARN, "Events lost in the kernel", EXPFILL } },
     };
 
     proto_pwru = proto_register_protocol("pwru", "PWRU", "pwru");
@@ -811,6 +1289,15 @@ proto_register_pwru(void)
         "Dissect the packet data of each event like the packet inside an ICMP error "
         "(prevents TCP retransmission analysis across events, which all show the same packet)",
         &pwru_payload_is_embedded);
+    prefs_register_bool_preference(
+        pwru_module, "read_lost_events", "Read the lost-event count from the capture file",
+        "Warn on the first event when the capture's statistics (isb_ifdrop) count events lost "
+        "in the kernel. Known once the whole file was read (the GUI, tshark -2). Reads "
+        "Wireshark 4.0's capture-file handle through its epan session (see the source).",
+        &pwru_read_lost_events);
+
+    register_init_routine(pwru_init);
+    pwru_tap = register_tap("pwru");
 
     // The name pwrudump writes in the exported-PDU DISSECTOR_NAME tag.
     register_dissector(PWRU_DISSECTOR_NAME, dissect_pwru, proto_pwru);
@@ -822,4 +1309,10 @@ proto_reg_handoff_pwru(void)
     eth_withoutfcs_handle = find_dissector_add_dependency("eth_withoutfcs", proto_pwru);
     ip_handle = find_dissector_add_dependency("ip", proto_pwru);
     ipv6_handle = find_dissector_add_dependency("ipv6", proto_pwru);
+
+    // Plugin handoffs run after epan listed TCP, UDP, IP and Ethernet: pwru goes first in the
+    // list View > Colorize Conversation tries.
+    register_conversation_filter("pwru", "pwru skb", pwru_journey_filter_valid,
+                                 pwru_journey_filter_build);
+    add_conversation_filter_protocol("pwru");
 }

@@ -1,7 +1,9 @@
-// Plugin glue: the symbols Wireshark 4.0 looks up in pwru.so to load the `pwru` dissector.
+// Plugin glue: the symbols Wireshark 4.0 looks up in pwru.so to load the `pwru` dissector and its
+// stats trees.
 #define WS_BUILD_DLL
 #include <wireshark.h>
 #include <epan/proto.h>
+#include <epan/tap.h>
 
 #include "packet-pwru.h"
 
@@ -18,8 +20,13 @@ WS_DLL_PUBLIC void plugin_register(void);
 void plugin_register(void)
 {
     static proto_plugin plug_pwru;
+    static tap_plugin plug_pwru_stats;
 
     plug_pwru.register_protoinfo = proto_register_pwru;
     plug_pwru.register_handoff = proto_reg_handoff_pwru;
     proto_register_plugin(&plug_pwru);
+
+    // Stats trees register as tap listeners, after every protocol (and the "pwru" tap) exists.
+    plug_pwru_stats.register_tap_listener = register_pwru_stat_trees;
+    tap_register_plugin(&plug_pwru_stats);
 }

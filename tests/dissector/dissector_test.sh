@@ -4,8 +4,10 @@
 # plugin of the build tree reads them back.
 # usage: dissector_test.sh CASE PWRU_MKCAPTURE BUILD_DIR [fresh|kept]
 #   CASE: plugin journey drop columns ipv6 unknown malformed retransmission fuzz wrapper
+#         journeys journeys_one_pass reset lost_events old_kernel stats conversation_filter
 #   fresh (default): the capture is written now; kept: the one kept in data/ is read, so that
-#   captures written by an older pwrudump stay readable.
+#   captures written by an older pwrudump stay readable. The cases after `wrapper` read frames
+#   the kept sample does not have (10-17) and run on fresh captures only.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/common.sh"
@@ -73,7 +75,10 @@ assert_lines() {
 
 PING_SKB=0xffff888004a1b200
 SYN_SKB=0xffff888006c3d400
+SYN4_SKB=0xffff888004a1c000
 NETNS_B=4026532100
+# Frames 1-9 are in every sample, the kept one (record version 1, first release) included.
+V1='frame.number <= 9'
 
 # Every field the record format names is registered under the filter name users type.
 case_plugin() {
@@ -87,7 +92,8 @@ case_plugin() {
            pwru.tcp_flags.psh pwru.tcp_flags.ack pwru.tcp_flags.urg pwru.tcp_flags.ece \
            pwru.tcp_flags.cwr pwru.drop_reason pwru.drop_reason_code pwru.caller \
            pwru.caller_addr pwru.stack pwru.stack.frame pwru.ktime pwru.packet_layer \
-           pwru.packet pwru.unknown; do
+           pwru.packet pwru.unknown pwru.journey pwru.journey.hop pwru.journey.prev \
+           pwru.journey.next pwru.journey.delta pwru.journey.end pwru.journey.dropped; do
     grep -qxF "$f" "$WORK/pwru-fields" || missing+=("$f")
   done
   [ ${#missing[@]} -eq 0 ] || fail "fields not registered: ${missing[*]}"
@@ -96,14 +102,27 @@ case_plugin() {
   out=$("$TSHARK_PLUGIN" "$BUILD" -G defaultprefs) || fail "tshark -G defaultprefs failed"
   grep -qx '#pwru.payload_is_embedded: TRUE' <<<"$out" ||
     fail "preference pwru.payload_is_embedded (default TRUE) not registered"
-  pass "protocol, every field and the preference are registered"
+  grep -qx '#pwru.read_lost_events: TRUE' <<<"$out" ||
+    fail "preference pwru.read_lost_events (default TRUE) not registered"
+  # Journey links are frame numbers, drawn as related packets (previous/next chevrons).
+  out=$(awk -F'\t' '$1 == "F" && $3 ~ /^pwru\.journey\.(prev|next|delta)$/ { print $3 ":" $4 }' \
+          "$WORK/fields")
+  assert_lines "journey link and time types" "pwru.journey.prev:FT_FRAMENUM
+pwru.journey.next:FT_FRAMENUM
+pwru.journey.delta:FT_RELATIVE_TIME" "$out"
+  # tshark lists them on stderr.
+  out=$("$TSHARK_PLUGIN" "$BUILD" -z help 2>&1) || fail "tshark -z help failed"
+  for f in pwru_funcs,tree pwru_drops,tree pwru_journeys,tree; do
+    grep -qx "     $f" <<<"$out" || fail "stats tree $f is not offered by tshark -z"
+  done
+  pass "protocol, every field, both preferences and the three stats trees are registered"
 }
 
 # The ping's skb, followed through the veth pair from netns A to netns B.
 case_journey() {
   capture sample
   local out
-  out=$(fields sample "pwru.skb == $PING_SKB" frame.number pwru.func pwru.probe pwru.netns \
+  out=$(fields sample "pwru.skb == $PING_SKB && $V1" frame.number pwru.func pwru.probe pwru.netns \
           pwru.ifindex pwru.ifname pwru.proto pwru.len pwru.ip.src pwru.ip.dst pwru.l4proto \
           pwru.comm pwru.pid pwru.cpu) || exit 1
   assert_lines "ping journey" \
@@ -112,7 +131,7 @@ case_journey() {
 3|netif_rx|1|4026532100|5|veth1|0x0800|98|10.0.0.1|10.0.0.2|1|ping|4242|1
 4|netif_receive_skb|1|4026532100|5|veth1|0x0800|98|10.0.0.1|10.0.0.2|1|ping|4242|1
 5|kfree_skb|1|4026532100|5|veth1|0x0800|98|10.0.0.1|10.0.0.2|1|ping|4242|1" "$out"
-  out=$(fields sample "pwru.skb == $PING_SKB" pwru.ktime eth.type ip.dst icmp.type icmp.seq) ||
+  out=$(fields sample "pwru.skb == $PING_SKB && $V1" pwru.ktime eth.type ip.dst icmp.type icmp.seq) ||
     exit 1
   assert_lines "payload of every event dissected as Ethernet/IPv4/ICMP echo request" \
 "5000000000|0x0800|10.0.0.2|8|1
@@ -131,14 +150,14 @@ case_drop() {
           pwru.skb pwru.ip.dst pwru.netns pwru.ifname icmp.type) || exit 1
   assert_eq "the drop (skb, dst, netns, ifname, icmp.type)" \
     "$PING_SKB|10.0.0.2|$NETNS_B|veth1|8" "$out"
-  out=$(fields sample 'pwru.drop_reason' frame.number pwru.drop_reason_code pwru.caller \
+  out=$(fields sample "pwru.drop_reason && $V1" frame.number pwru.drop_reason_code pwru.caller \
           pwru.caller_addr) || exit 1
   assert_eq "drop reason code, caller" "5|12|nf_hook_slow+0x9b|0xffffffff81c4a2eb" "$out"
   # Expert info: error severity (0x00800000), sequence group (0x02000000).
   out=$(fields sample '_ws.expert.message == "Packet dropped: NETFILTER_DROP at nf_hook_slow+0x9b"' \
           frame.number _ws.expert.severity _ws.expert.group) || exit 1
   assert_eq "drop expert info (frame, severity, group)" "5|8388608|33554432" "$out"
-  out=$(fields sample '_ws.expert.severity == error' frame.number) || exit 1
+  out=$(fields sample "_ws.expert.severity == error && $V1" frame.number) || exit 1
   assert_eq "frames with an error expert info" "5" "$out"
   # The stack: pwru.stack is the symbol, pwru.stack.frame the full text.
   out=$(fields sample 'pwru.stack == "nf_hook_slow"' frame.number) || exit 1
@@ -156,7 +175,7 @@ case_drop() {
 case_columns() {
   capture sample
   local out
-  out=$(fields sample '' _ws.col.Protocol _ws.col.Info _ws.col.Source _ws.col.Destination) ||
+  out=$(fields sample "$V1" _ws.col.Protocol _ws.col.Info _ws.col.Source _ws.col.Destination) ||
     exit 1
   assert_lines "Protocol, Info, Source, Destination columns" \
 "PWRU|net_dev_queue skb=$PING_SKB veth0:4 10.0.0.1:0->10.0.0.2:0(icmp)|10.0.0.1|10.0.0.2
@@ -188,7 +207,7 @@ case_ipv6() {
 7|ip6_finish_output|3|fd00::1|fd00::2|40000|80|6|0x86dd|0x0000002a|2
 8|ip6_finish_output2|4|fd00::1|fd00::2|40000|80|6|0x86dd|0x0000002a|2
 9|ip6_rcv_core|2|fd00::1|fd00::2|40000|80|6|0x86dd|0x0000002a|" "$out"
-  out=$(fields sample 'pwru.tcp_flags.syn == 1 && pwru.tcp_flags.ack == 0' frame.number \
+  out=$(fields sample "pwru.tcp_flags.syn == 1 && pwru.tcp_flags.ack == 0 && $V1" frame.number \
           pwru.tcp_flags pwru.tcp_flags.fin pwru.tcp_flags.rst pwru.tcp_flags.cwr) || exit 1
   assert_lines "TCP flags (SYN only)" \
 "6|0x02|0|0|0
@@ -269,14 +288,14 @@ case_malformed() {
 case_retransmission() {
   capture sample
   local out
-  out=$(fields sample 'tcp' frame.number tcp.analysis.retransmission) || exit 1
+  out=$(fields sample "tcp && $V1" frame.number tcp.analysis.retransmission) || exit 1
   assert_lines "default: TCP frames and retransmission flags" "6|
 7|
 8|" "$out"
-  out=$(fields sample 'tcp.analysis.retransmission' frame.number \
+  out=$(fields sample "tcp.analysis.retransmission && $V1" frame.number \
           -- -o pwru.payload_is_embedded:TRUE) || exit 1
   assert_eq "retransmissions with pwru.payload_is_embedded:TRUE" "" "$out"
-  out=$(fields sample 'tcp.analysis.retransmission' frame.number \
+  out=$(fields sample "tcp.analysis.retransmission && $V1" frame.number \
           -- -o pwru.payload_is_embedded:FALSE) || exit 1
   assert_lines "retransmissions with pwru.payload_is_embedded:FALSE" "7
 8" "$out"
@@ -315,8 +334,230 @@ case_wrapper() {
   pass "tshark-plugin.sh exits 125 with a message when pwru.so is missing or does not load"
 }
 
+
+# Journeys with the whole capture read (tshark -2, as in the GUI): the ping dropped after 5 hops,
+# the IPv6 SYN never freed, the IPv4 SYN reset and dropped, and its RST in the ping's old skb
+# address (a new journey), consumed then seen again at kfree_skbmem (the same free).
+case_journeys() {
+  capture sample
+  local out
+  out=$(fields sample '' frame.number pwru.journey pwru.journey.hop pwru.journey.prev \
+          pwru.journey.next pwru.journey.delta pwru.journey.end pwru.journey.dropped -- -2) ||
+    exit 1
+  assert_lines "journey, hop, prev, next, delta, end, dropped (two passes)" \
+"1|0|1||2|0.000000000||1
+2|0|2|1|3|0.000001000||1
+3|0|3|2|4|0.000002000||1
+4|0|4|3|5|0.000003000||1
+5|0|5|4||0.000004000|1|1
+6|1|1||7|0.000000000||
+7|1|2|6|8|0.000001000||
+8|1|3|7|9|0.000002000||
+9|1|4|8||0.000003000||
+10|2|1||11|0.000000000||1
+11|2|2|10|12|0.000001000||1
+12|2|3|11|13|0.000002000||1
+13|2|4|12||0.000003000|1|1
+14|3|1||15|0.000000000||
+15|3|2|14|16|0.000001000||
+16|3|3|15|17|0.000002000|1|
+17|3|4|16||0.000003000||" "$out"
+  # Links both ways: every next is a frame whose prev points back, hops count up from 1, and the
+  # time since the first event never goes down.
+  out=$(printf '%s\n' "$out" | awk -F'|' '
+    { prev[$1] = $4; next_[$1] = $5; j[$1] = $2; hop[$1] = $3; delta[$1] = $6 }
+    END {
+      for (f in next_) {
+        n = next_[f]
+        if (n != "" && (prev[n] != f || j[n] != j[f] || hop[n] != hop[f] + 1 || delta[n] < delta[f]))
+          print "frame " f " -> " n " is not linked back"
+        if (prev[f] == "" && hop[f] != 1) print "frame " f " has no prev but hop " hop[f]
+      }
+    }')
+  assert_eq "prev/next/hop/delta consistency" "" "$out"
+  out=$(fields sample 'pwru.journey.dropped' frame.number -- -2 -E occurrence=f) || exit 1
+  assert_eq "pwru.journey.dropped: whole failed paths" "1 2 3 4 5 10 11 12 13" "$(echo $out)"
+  out=$(fields sample 'pwru.journey.end' frame.number pwru.func -- -2) || exit 1
+  assert_lines "pwru.journey.end" "5|kfree_skb
+13|kfree_skb
+16|consume_skb" "$out"
+  out=$(fields sample "pwru.skb == $PING_SKB" pwru.journey -- -2) || exit 1
+  assert_eq "journeys of the reused address $PING_SKB" "0 0 0 0 0 3 3 3 3" "$(echo $out)"
+  out=$(fields sample 'pwru.journey == 3' frame.number -- -2) || exit 1
+  assert_eq "frames of journey 3" "14 15 16 17" "$(echo $out)"
+  assert_tree sample 5 'Journey: 0, hop 5 (frees the skb), ends in a drop' "the journey summary"
+  pass "4 journeys: hops, prev/next links, delta, end and dropped on whole paths, address reuse"
+}
+
+# In one pass a frame cannot know what comes after it: no next link, and dropped only from the
+# event that drops on.
+case_journeys_one_pass() {
+  capture sample
+  local out
+  out=$(fields sample 'pwru.journey.next' frame.number) || exit 1
+  assert_eq "frames with pwru.journey.next in one pass" "" "$out"
+  out=$(fields sample 'pwru.journey.dropped' frame.number) || exit 1
+  assert_eq "frames with pwru.journey.dropped in one pass" "5 13" "$(echo $out)"
+  out=$(fields sample '' pwru.journey pwru.journey.hop pwru.journey.prev) || exit 1
+  assert_eq "journey/hop/prev in one pass" \
+    "0|1| 0|2|1 0|3|2 0|4|3 0|5|4 1|1| 1|2|6 1|3|7 1|4|8 2|1| 2|2|10 2|3|11 2|4|12 3|1| 3|2|14 3|3|15 3|4|16" \
+    "$(echo $out)"
+  pass "one pass: journey, hop and prev as in two passes; no next; dropped from the drop on"
+}
+
+# tcp_send_reset: a warning naming the function, in the sequence group.
+case_reset() {
+  capture sample
+  local out
+  out=$(fields sample 'pwru.reset' frame.number _ws.expert.message _ws.expert.severity \
+          _ws.expert.group) || exit 1
+  # Warning severity 0x00600000, sequence group 0x02000000; the second expert info is TCP's.
+  assert_eq "reset expert info (frame, messages, severities, groups)" \
+    "12|TCP reset sent in reply to this packet (tcp_send_reset),Connection establish request (SYN): server port 8080|6291456,2097152|33554432,33554432" \
+    "$out"
+  pass "tcp_send_reset at frame 12 is a warning: TCP reset sent in reply to this packet"
+}
+
+# isb_ifdrop (3 in the sample): known once the whole file was read, shown on the first frame and
+# in the stats trees; nothing while unknown, nothing for 0, nothing with the preference off.
+case_lost_events() {
+  capture sample
+  capture malformed
+  local out msg='3 events were lost in the kernel (ring buffer full): journeys may miss hops, drops may be missing'
+  out=$(fields sample 'pwru.lost_events' frame.number _ws.expert.message _ws.expert.severity \
+          _ws.expert.group -- -2) || exit 1
+  assert_eq "lost events expert info (two passes)" "1|$msg|6291456|33554432" "$out"
+  out=$(fields sample 'pwru.lost_events' frame.number) || exit 1
+  assert_eq "lost events in one pass (the ISB is read after the last frame)" "" "$out"
+  out=$(fields sample 'pwru.lost_events' frame.number -- -2 -o pwru.read_lost_events:FALSE) ||
+    exit 1
+  assert_eq "lost events with pwru.read_lost_events:FALSE" "" "$out"
+  out=$(fields malformed 'pwru.lost_events' frame.number -- -2) || exit 1
+  assert_eq "lost events of a capture that lost none" "" "$out"
+  out=$(tshark_on sample -2 -q -z pwru_funcs,tree) || exit 1
+  grep -q '^Lost events (isb_ifdrop) *3 ' <<<"$out" || fail "no lost events line: $out"
+  out=$(tshark_on sample -q -z pwru_funcs,tree) || exit 1
+  grep -q '^Lost events' <<<"$out" && fail "a lost events line in one pass: $out"
+  pass "isb_ifdrop 3: a warning on frame 1 and a stats line in two passes, nothing otherwise"
+}
+
+# Before 5.17 the kfree_skb tracepoint had no reason: still a drop, and its journey a dropped one.
+case_old_kernel() {
+  capture old-kernel
+  local out
+  out=$(fields old-kernel '' frame.number pwru.journey.end pwru.journey.dropped \
+          _ws.expert.message -- -2) || exit 1
+  assert_lines "journey and expert info without a drop reason" "1||1|
+2|1|1|Packet dropped: no reason recorded at udp_queue_rcv_one_skb+0x21c" "$out"
+  out=$(tshark_on old-kernel -q -z pwru_drops,tree) || exit 1
+  grep -q '^  no reason recorded  *1 ' <<<"$out" || fail "no 'no reason recorded' drop: $out"
+  pass "kfree_skb without a reason: a drop, its journey dropped, counted as 'no reason recorded'"
+}
+
+# stats_tree NAME [tshark args...]: "name|count" per line, indentation kept, of `-z NAME,tree`.
+stats_tree() {
+  local name=$1
+  shift
+  tshark_on sample -q -z "$name,tree" "$@" |
+    awk '/^-+$/ { body = !body; next } body && NF { print }' |
+    perl -ne 'print "$1$2|$3\n" if /^( *)(\S.*?) {2,}(\d+)/'
+}
+
+case_stats() {
+  capture sample
+  local out
+  out=$(stats_tree pwru_funcs -2) || exit 1
+  assert_lines "pwru_funcs" "Events|17
+ netif_receive_skb|3
+ net_dev_queue|3
+ kfree_skb|2
+ tcp_send_reset|1
+ netif_rx|1
+ net_dev_start_xmit|1
+ kfree_skbmem|1
+ ip6_rcv_core|1
+ ip6_output|1
+ ip6_finish_output2|1
+ ip6_finish_output|1
+ consume_skb|1
+Lost events (isb_ifdrop)|3" "$out"
+  out=$(stats_tree pwru_drops -2) || exit 1
+  assert_lines "pwru_drops" "Drops|2
+ By reason|2
+  NO_SOCKET|1
+  NETFILTER_DROP|1
+ By interface|2
+  veth1|2
+ By function|2
+  kfree_skb|2
+ By caller|2
+  tcp_v4_rcv|1
+  nf_hook_slow|1" "$out"
+  out=$(stats_tree pwru_journeys -2) || exit 1
+  assert_lines "pwru_journeys (two passes)" "Journeys|4
+ Ended by a drop|2
+ Not ended in the capture (known in two passes)|1
+ Ended by a free (not a drop)|1
+Hops per journey|4
+ 1-1|0
+ 2-2|0
+ 3-4|3
+ 5-8|1
+ 9-16|0
+ 17-32|0
+ 33-|0
+Time to drop (microseconds)|2
+ 0-9|2
+ 10-99|0
+ 100-999|0
+ 1000-9999|0
+ 10000-99999|0
+ 100000-|0
+Lost events (isb_ifdrop)|3" "$out"
+  # Average, min and max of the time to drop: 4 us for the ping, 3 us for the SYN.
+  out=$(tshark_on sample -2 -q -z pwru_journeys,tree |
+          perl -ne 'print "$1 $2 $3 $4" if /^Time to drop \S+ +(\d+) +(\S+) +(\d+) +(\d+)/') ||
+    exit 1
+  assert_eq "time to drop: count, average, min, max" "2 3.50 3 4" "$out"
+  out=$(stats_tree pwru_journeys) || exit 1
+  assert_eq "pwru_journeys in one pass: journeys, how they ended, lengths" \
+    "Journeys|4 Ended by a drop|2 Ended by a free (not a drop)|1 Hops per journey|3" \
+    "$(printf '%s\n' "$out" | grep -E '^(Journeys| Ended|Hops)' | sed 's/^ //' | paste -sd' ')"
+  pass "pwru_funcs, pwru_drops and pwru_journeys count the sample's events, drops and journeys"
+}
+
+# The "pwru skb" conversation filter and View > Colorize Conversation select the event's journey;
+# records without a journey (malformed) fall back to Wireshark's own conversations.
+case_conversation_filter() {
+  capture sample
+  capture malformed
+  local tool out
+  tool="$(dirname "$MKCAPTURE")/pwru-convfilter"
+  [ -x "$tool" ] || fail "cannot find $tool: build the pwru-convfilter target"
+  mkdir -p "$WORK/home"
+  out=$(HOME="$WORK/home" "$tool" "$WORK/sample.pcapng") || fail "pwru-convfilter failed"
+  assert_lines "pwru skb filter and Colorize Conversation filter per frame" \
+"$(for f in $(seq 1 17); do
+     j=$(( f <= 5 ? 0 : f <= 9 ? 1 : f <= 13 ? 2 : 3 ))
+     printf '%s\tpwru.journey == %s\tpwru.journey == %s\n' "$f" "$j" "$j"
+   done)" "$out"
+  out=$(HOME="$WORK/home" "$tool" "$WORK/malformed.pcapng") || fail "pwru-convfilter failed"
+  assert_lines "conversation filters of malformed records" \
+"1	pwru.journey == 0	pwru.journey == 0
+2	-	-
+3	-	-
+4	-	-
+5	-	-
+6	-	-
+7	-	ip.addr eq 10.0.0.1 and ip.addr eq 10.0.0.2
+8	-	-
+9	pwru.journey == 1	pwru.journey == 1" "$out"
+  pass "\"pwru skb\" builds pwru.journey == N and Colorize Conversation takes it before TCP/IP"
+}
+
 case "$CASE" in
-  plugin | journey | drop | columns | ipv6 | unknown | malformed | retransmission | fuzz | wrapper)
+  plugin | journey | drop | columns | ipv6 | unknown | malformed | retransmission | fuzz | wrapper | \
+    journeys | journeys_one_pass | reset | lost_events | old_kernel | stats | conversation_filter)
     "case_$CASE" ;;
   *) fail "unknown case '$CASE'" ;;
 esac

@@ -1,13 +1,22 @@
 // Writes a deterministic sample capture for the dissector tests, through the real record encoder
 // and pcapng writer (what pwrudump itself uses), so the tests read what pwrudump would write.
 //
-// usage: pwru-mkcapture OUT.pcapng [sample|malformed|fuzz]
+// usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz]
 //   sample (default), one record per packet, in this order:
 //     1-5   a ping from veth0 (netns A) to veth1 (netns B), Ethernet + IPv4 + ICMP echo request,
 //           seen at net_dev_queue, net_dev_start_xmit, netif_rx, netif_receive_skb and dropped at
 //           kfree_skb (NETFILTER_DROP = 12, caller nf_hook_slow+0x9b, with a stack)
 //     6-8   one IPv6 TCP SYN, raw IPv6 bytes (layer NETWORK), seen at three functions
 //     9     a record with an unknown TLV (type 999) before its known fields
+//     10-13 `nc -z 10.0.0.2 8080` from netns A, nothing listens in netns B: the IPv4 TCP SYN is
+//           queued on veth0, received on veth1, answered by tcp_send_reset and dropped at
+//           kfree_skb (NO_SOCKET = 3, caller tcp_v4_rcv+0x1a5)
+//     14-17 the RST going back, in the ping's skb address (freed at frame 5, reused): queued on
+//           veth1, received on veth0, freed at consume_skb (tracepoint) and kfree_skbmem
+//           (fentry, the same free seen by a function probe)
+//     The Interface Statistics Block counts 3 events lost in the kernel.
+//   old-kernel: a kernel before 5.17, whose kfree_skb tracepoint has no drop reason:
+//     1-2   an IPv4 UDP packet received on veth1 and freed at kfree_skb without a reason
 //   malformed:
 //     1     a good record (the ping at kfree_skb)
 //     2     truncated: the last TLV declares more bytes than the record has
@@ -44,6 +53,8 @@ constexpr uint64_t kBaseTimeNs = 1700000000ull * 1000000000ull;  // 2023-11-14T2
 constexpr uint64_t kBaseKtimeNs = 5000000000ull;
 constexpr uint64_t kPingSkb = 0xffff888004a1b200ull;
 constexpr uint64_t kSynSkb = 0xffff888006c3d400ull;
+constexpr uint64_t kSyn4Skb = 0xffff888004a1c000ull;
+constexpr uint64_t kUdpSkb = 0xffff888005e2f100ull;
 constexpr uint32_t kNetnsA = 4026532000u;
 constexpr uint32_t kNetnsB = 4026532100u;
 
@@ -78,23 +89,32 @@ const std::array<uint8_t, 16> kIpB{10, 0, 0, 2};
 const std::array<uint8_t, 16> kIp6A{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 const std::array<uint8_t, 16> kIp6B{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 
+// Ethernet and IPv4 headers between veth0 (02:00:00:00:00:01, 10.0.0.1) and veth1
+// (02:00:00:00:00:02, 10.0.0.2), DF, TTL 64; `a_to_b` goes from veth0 to veth1.
+void put_eth_ipv4(Bytes& f, bool a_to_b, uint8_t l4proto, uint16_t l4_len, uint16_t id) {
+  const uint8_t a = 0x01, b = 0x02;
+  put_bytes(f, {0x02, 0x00, 0x00, 0x00, 0x00, a_to_b ? b : a});  // dst MAC
+  put_bytes(f, {0x02, 0x00, 0x00, 0x00, 0x00, a_to_b ? a : b});  // src MAC
+  put16(f, 0x0800);
+  const size_t ip = f.size();
+  put_bytes(f, {0x45, 0x00});
+  put16(f, static_cast<uint16_t>(20 + l4_len));  // total length
+  put16(f, id);
+  put16(f, 0x4000);             // DF
+  put_bytes(f, {64, l4proto});  // TTL
+  put16(f, 0);                  // checksum, below
+  const std::array<uint8_t, 16>& src = a_to_b ? kIpA : kIpB;
+  const std::array<uint8_t, 16>& dst = a_to_b ? kIpB : kIpA;
+  f.insert(f.end(), src.begin(), src.begin() + 4);
+  f.insert(f.end(), dst.begin(), dst.begin() + 4);
+  set16(f, ip + 10, fold(sum16(&f[ip], 20)));
+}
+
 // Ethernet (veth0 -> veth1) + IPv4 10.0.0.1 -> 10.0.0.2 + ICMP echo request id 0x1234 seq 1
 // with 56 bytes of data, as `ping` sends it: 98 bytes.
 Bytes ping_frame() {
   Bytes f;
-  put_bytes(f, {0x02, 0x00, 0x00, 0x00, 0x00, 0x02});  // dst MAC (veth1)
-  put_bytes(f, {0x02, 0x00, 0x00, 0x00, 0x00, 0x01});  // src MAC (veth0)
-  put16(f, 0x0800);
-  const size_t ip = f.size();
-  put_bytes(f, {0x45, 0x00});
-  put16(f, 84);      // total length
-  put16(f, 0x4d2e);  // id
-  put16(f, 0x4000);  // DF
-  put_bytes(f, {64, 1});  // TTL, ICMP
-  put16(f, 0);            // checksum, below
-  f.insert(f.end(), kIpA.begin(), kIpA.begin() + 4);
-  f.insert(f.end(), kIpB.begin(), kIpB.begin() + 4);
-  set16(f, ip + 10, fold(sum16(&f[ip], 20)));
+  put_eth_ipv4(f, true, 1, 64, 0x4d2e);
   const size_t icmp = f.size();
   put_bytes(f, {8, 0});  // echo request
   put16(f, 0);           // checksum, below
@@ -102,6 +122,41 @@ Bytes ping_frame() {
   put16(f, 1);           // sequence
   for (uint8_t i = 0; i < 56; ++i) f.push_back(i);
   set16(f, icmp + 2, fold(sum16(&f[icmp], f.size() - icmp)));
+  return f;
+}
+
+// Ethernet + IPv4 + TCP without options or data: 54 bytes.
+Bytes tcp4_frame(bool a_to_b, uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq,
+                 uint32_t ack) {
+  Bytes f;
+  put_eth_ipv4(f, a_to_b, 6, 20, 0x1c46);
+  const size_t tcp = f.size();
+  put16(f, sport);
+  put16(f, dport);
+  put16(f, static_cast<uint16_t>(seq >> 16));
+  put16(f, static_cast<uint16_t>(seq));
+  put16(f, static_cast<uint16_t>(ack >> 16));
+  put16(f, static_cast<uint16_t>(ack));
+  put_bytes(f, {0x50, flags});         // data offset 5 words
+  put16(f, flags & 0x04 ? 0 : 64240);  // window
+  put16(f, 0);                         // checksum, below
+  put16(f, 0);                         // urgent pointer
+  // Pseudo-header: addresses (in the IPv4 header just written), protocol, TCP length.
+  uint32_t sum = sum16(&f[tcp - 8], 8);
+  sum += 6u + static_cast<uint32_t>(f.size() - tcp);
+  set16(f, tcp + 16, fold(sum16(&f[tcp], f.size() - tcp, sum)));
+  return f;
+}
+
+// Ethernet + IPv4 + UDP 10.0.0.1:5353 -> 10.0.0.2:9 with 4 bytes of data, checksum 0: 46 bytes.
+Bytes udp4_frame() {
+  Bytes f;
+  put_eth_ipv4(f, true, 17, 12, 0x0a0b);
+  put16(f, 5353);
+  put16(f, 9);
+  put16(f, 12);
+  put16(f, 0);  // no checksum (allowed over IPv4)
+  put_bytes(f, {'p', 'w', 'r', 'u'});
   return f;
 }
 
@@ -149,23 +204,32 @@ pwru::Event base_event(uint64_t skb, const char* func, pwru::ProbeKind probe, in
   return ev;
 }
 
-pwru::Event ping_event(const Hop& hop, int seq) {
-  pwru::Event ev = base_event(kPingSkb, hop.func, pwru::ProbeKind::Tracepoint, seq);
-  ev.cpu = 1;
-  ev.pid = 4242;
-  ev.comm = "ping";
+// An event on the veth pair whose packet is an Ethernet frame with IPv4 inside; `a_to_b` goes
+// from veth0 (10.0.0.1) to veth1 (10.0.0.2).
+pwru::Event eth_ipv4_event(uint64_t skb, const Hop& hop, pwru::ProbeKind probe, int seq,
+                           bool a_to_b, uint8_t l4proto, Bytes frame) {
+  pwru::Event ev = base_event(skb, hop.func, probe, seq);
   ev.netns = hop.netns;
   ev.ifindex = hop.ifindex;
   ev.ifname = hop.ifname;
   ev.protocol = 0x0800;
   ev.mtu = 1500;
-  ev.packet = ping_frame();
+  ev.packet = std::move(frame);
   ev.len = static_cast<uint32_t>(ev.packet.size());
   ev.ip_version = 4;
-  ev.saddr = kIpA;
-  ev.daddr = kIpB;
-  ev.l4proto = 1;
+  ev.saddr = a_to_b ? kIpA : kIpB;
+  ev.daddr = a_to_b ? kIpB : kIpA;
+  ev.l4proto = l4proto;
   ev.layer = pwru::PacketLayer::Ethernet;
+  return ev;
+}
+
+pwru::Event ping_event(const Hop& hop, int seq) {
+  pwru::Event ev =
+      eth_ipv4_event(kPingSkb, hop, pwru::ProbeKind::Tracepoint, seq, true, 1, ping_frame());
+  ev.cpu = 1;
+  ev.pid = 4242;
+  ev.comm = "ping";
   return ev;
 }
 
@@ -199,6 +263,21 @@ pwru::Event syn_event(const char* func, pwru::ProbeKind probe, int seq) {
   ev.dport = 80;
   ev.tcp_flags = 0x02;
   ev.layer = pwru::PacketLayer::Network;
+  return ev;
+}
+
+// The TCP connection attempt of frames 10-17: `nc` in netns A, its SYN (a_to_b) and the RST.
+pwru::Event tcp4_event(uint64_t skb, const Hop& hop, pwru::ProbeKind probe, bool a_to_b, int seq) {
+  pwru::Event ev = eth_ipv4_event(skb, hop, probe, seq, a_to_b, 6,
+                                  a_to_b ? tcp4_frame(true, 41000, 8080, 0x02, 0x0badcafe, 0)
+                                         : tcp4_frame(false, 8080, 41000, 0x14, 0, 0x0badcaff));
+  ev.cpu = 1;
+  ev.pid = 5151;
+  ev.comm = "nc";
+  ev.has_ports = true;
+  ev.sport = a_to_b ? 41000 : 8080;
+  ev.dport = a_to_b ? 8080 : 41000;
+  ev.tcp_flags = a_to_b ? 0x02 : 0x14;  // SYN; RST+ACK
   return ev;
 }
 
@@ -266,6 +345,51 @@ std::vector<Packet> sample() {
   const Bytes unknown = {0xe7, 0x03, 4, 0, 0xde, 0xad, 0xbe, 0xef};  // type 999, 4 bytes
   r.insert(r.begin() + PWRU_RECORD_HEADER_LEN, unknown.begin(), unknown.end());
   out.push_back({ev.time_ns, r});
+
+  // A SYN to a closed port: reset, then dropped with NO_SOCKET.
+  const Hop syn4_hops[] = {
+      {"net_dev_queue", kNetnsA, 4, "veth0"},
+      {"netif_receive_skb", kNetnsB, 5, "veth1"},
+      {"tcp_send_reset", kNetnsB, 5, "veth1"},
+  };
+  for (const Hop& hop : syn4_hops) {
+    const pwru::Event e = tcp4_event(kSyn4Skb, hop, pwru::ProbeKind::Tracepoint, true, seq++);
+    out.push_back({e.time_ns, encode(e)});
+  }
+  pwru::Event no_socket = tcp4_event(kSyn4Skb, {"kfree_skb", kNetnsB, 5, "veth1"},
+                                     pwru::ProbeKind::Tracepoint, true, seq++);
+  no_socket.drop_reason = 3;
+  no_socket.drop_reason_name = "NO_SOCKET";
+  no_socket.caller = "tcp_v4_rcv+0x1a5";
+  no_socket.caller_addr = 0xffffffff81d3e7a5ull;
+  out.push_back({no_socket.time_ns, encode(no_socket)});
+
+  // The RST, in the address the ping's skb had: a new journey. Freed once, seen twice.
+  const std::pair<Hop, pwru::ProbeKind> rst_hops[] = {
+      {{"net_dev_queue", kNetnsB, 5, "veth1"}, pwru::ProbeKind::Tracepoint},
+      {{"netif_receive_skb", kNetnsA, 4, "veth0"}, pwru::ProbeKind::Tracepoint},
+      {{"consume_skb", kNetnsA, 4, "veth0"}, pwru::ProbeKind::Tracepoint},
+      {{"kfree_skbmem", kNetnsA, 4, "veth0"}, pwru::ProbeKind::Fentry},
+  };
+  for (const auto& [hop, probe] : rst_hops) {
+    const pwru::Event e = tcp4_event(kPingSkb, hop, probe, false, seq++);
+    out.push_back({e.time_ns, encode(e)});
+  }
+  return out;
+}
+
+std::vector<Packet> old_kernel() {
+  std::vector<Packet> out;
+  int seq = 0;
+  for (const char* func : {"netif_receive_skb", "kfree_skb"}) {
+    pwru::Event ev = eth_ipv4_event(kUdpSkb, {func, kNetnsB, 5, "veth1"},
+                                    pwru::ProbeKind::Tracepoint, seq++, true, 17, udp4_frame());
+    ev.has_ports = true;
+    ev.sport = 5353;
+    ev.dport = 9;
+    if (std::string(func) == "kfree_skb") ev.caller = "udp_queue_rcv_one_skb+0x21c";
+    out.push_back({ev.time_ns, encode(ev)});
+  }
   return out;
 }
 
@@ -368,19 +492,21 @@ int fail(const std::string& what, const pwru::Error& err) {
 
 int main(int argc, char** argv) {
   if (argc < 2 || argc > 3) {
-    std::fprintf(stderr, "usage: pwru-mkcapture OUT.pcapng [sample|malformed|fuzz]\n");
+    std::fprintf(stderr, "usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz]\n");
     return 2;
   }
   const std::string scenario = argc == 3 ? argv[2] : "sample";
   std::vector<Packet> packets;
   if (scenario == "sample") {
     packets = sample();
+  } else if (scenario == "old-kernel") {
+    packets = old_kernel();
   } else if (scenario == "malformed") {
     packets = malformed();
   } else if (scenario == "fuzz") {
     packets = fuzz();
   } else {
-    std::fprintf(stderr, "pwru-mkcapture: unknown scenario '%s' (sample, malformed, fuzz)\n",
+    std::fprintf(stderr, "pwru-mkcapture: unknown scenario '%s' (sample, old-kernel, malformed, fuzz)\n",
                  scenario.c_str());
     return 2;
   }
@@ -401,8 +527,10 @@ int main(int argc, char** argv) {
   pwru::CaptureStats stats;
   stats.start_ns = kBaseTimeNs;
   stats.end_ns = packets.back().time_ns;
-  stats.received = packets.size();
+  // The sample shows how lost events reach the reader: 3 events the ring buffer had no room for.
+  stats.lost = scenario == "sample" ? 3 : 0;
   stats.delivered = packets.size();
+  stats.received = stats.delivered + stats.lost;
   if (auto s = writer.write_stats(stats); !s) return fail(argv[1], s.error());
   if (auto s = writer.flush(); !s) return fail(argv[1], s.error());
   if (std::fclose(out) != 0) {
