@@ -5,6 +5,7 @@
 # usage: dissector_test.sh CASE PWRU_MKCAPTURE BUILD_DIR [fresh|kept]
 #   CASE: plugin journey drop columns ipv6 unknown malformed retransmission fuzz wrapper
 #         journeys journeys_one_pass reset lost_events old_kernel stats conversation_filter
+#         profile
 #   fresh (default): the capture is written now; kept: the one kept in data/ is read, so that
 #   captures written by an older pwrudump stay readable. The cases after `wrapper` read frames
 #   the kept sample does not have (10-17) and run on fresh captures only.
@@ -555,9 +556,55 @@ case_conversation_filter() {
   pass "\"pwru skb\" builds pwru.journey == N and Colorize Conversation takes it before TCP/IP"
 }
 
+# The "pwru" profile installed by cmake lands in Wireshark's global profiles folder, and
+# `tshark -C pwru` copies it from there and uses its columns and colouring rules.
+case_profile() {
+  require_cmd cmake
+  capture sample
+  local global share out titles colors
+  global=$(tshark -G folders 2>/dev/null | sed -n 's/^Global configuration:[[:space:]]*//p')
+  [ -n "$global" ] || fail "tshark -G folders names no global configuration folder"
+  DESTDIR="$WORK/stage" cmake --install "$BUILD" --component profile >"$WORK/install.log" 2>&1 ||
+    fail "cmake --install --component profile failed: $(cat "$WORK/install.log")"
+  [ -f "$WORK/stage$global/profiles/pwru/preferences" ] &&
+    [ -f "$WORK/stage$global/profiles/pwru/colorfilters" ] ||
+    fail "the profile is not installed in $global/profiles/pwru: $(cat "$WORK/install.log")"
+  # A global data folder like the real one, with the installed profile (WIRESHARK_DATA_DIR).
+  share="$WORK/share"
+  mkdir -p "$share/profiles"
+  for f in "$global"/*; do
+    [ "$(basename "$f")" = profiles ] || ln -s "$f" "$share/"
+  done
+  cp -r "$WORK/stage$global/profiles/pwru" "$share/profiles/"
+  chmod a+rx "$WORK"
+  chmod -R a+rX "$share"
+  export WIRESHARK_DATA_DIR="$share"
+
+  out=$(tshark_on sample -C pwru -T psml -2 --color) || exit 1
+  titles=$(printf '%s\n' "$out" | sed -n '/<structure>/,/<\/structure>/s/<section>\(.*\)<\/section>/\1/p')
+  assert_eq "profile columns, in order" \
+    "No. Time skb Journey Hop CPU Process PID Netns Mark Interface Proto Len Info Function Reason Caller" \
+    "$(echo $titles)"
+  out=$(tshark_on sample -C pwru -T tabs -2 -Y 'frame.number in {5, 12, 17}') || exit 1
+  assert_lines "profile columns of frames 5, 12, 17" \
+"$(printf '    5\t0.000004000\t%s\t0\t5\t1\tping\t4242\t4026532100\t0x00000000\tveth1\tIPv4\t98\tkfree_skb skb=%s veth1:5 10.0.0.1:0->10.0.0.2:0(icmp) NETFILTER_DROP\tkfree_skb\tNETFILTER_DROP\tnf_hook_slow+0x9b' "$PING_SKB" "$PING_SKB")
+$(printf '   12\t0.000011000\t%s\t2\t3\t1\tnc\t5151\t4026532100\t0x00000000\tveth1\tIPv4\t54\ttcp_send_reset skb=%s veth1:5 10.0.0.1:41000->10.0.0.2:8080(tcp)\ttcp_send_reset\t\t' "$SYN4_SKB" "$SYN4_SKB")
+$(printf '   17\t0.000016000\t%s\t3\t4\t1\tnc\t5151\t4026532000\t0x00000000\tveth0\tIPv4\t54\tkfree_skbmem skb=%s veth0:4 10.0.0.2:8080->10.0.0.1:41000(tcp)\tkfree_skbmem\t\t' "$PING_SKB" "$PING_SKB")" \
+    "$out"
+  # Background per frame: drop red, reset yellow, the rest of a dropped journey pink, free grey,
+  # transmit (queue, xmit, output) blue, receive (rx, receive, rcv) green.
+  out=$(tshark_on sample -C pwru -T psml -2 --color) || exit 1
+  colors=$(printf '%s\n' "$out" | sed -n "s/<packet foreground='[^']*' background='\([^']*\)'>/\1/p")
+  assert_eq "row colours of frames 1-17" \
+    "#ffdfdf #ffdfdf #ffdfdf #ffdfdf #ff9e9e #d8e9ff #d8e9ff #d8e9ff #dffada #ffdfdf #ffdfdf #fffc9c #ff9e9e #d8e9ff #dffada #dcdcdc #dcdcdc" \
+    "$(echo $colors)"
+  pass "profile installed in $global/profiles/pwru; tshark -C pwru shows its 17 columns and colours"
+}
+
 case "$CASE" in
   plugin | journey | drop | columns | ipv6 | unknown | malformed | retransmission | fuzz | wrapper | \
-    journeys | journeys_one_pass | reset | lost_events | old_kernel | stats | conversation_filter)
+    journeys | journeys_one_pass | reset | lost_events | old_kernel | stats | conversation_filter | \
+    profile)
     "case_$CASE" ;;
   *) fail "unknown case '$CASE'" ;;
 esac
