@@ -566,9 +566,10 @@ case_profile() {
   [ -n "$global" ] || fail "tshark -G folders names no global configuration folder"
   DESTDIR="$WORK/stage" cmake --install "$BUILD" --component profile >"$WORK/install.log" 2>&1 ||
     fail "cmake --install --component profile failed: $(cat "$WORK/install.log")"
-  [ -f "$WORK/stage$global/profiles/pwru/preferences" ] &&
-    [ -f "$WORK/stage$global/profiles/pwru/colorfilters" ] ||
-    fail "the profile is not installed in $global/profiles/pwru: $(cat "$WORK/install.log")"
+  for f in preferences colorfilters recent; do
+    [ -f "$WORK/stage$global/profiles/pwru/$f" ] ||
+      fail "the profile's $f is not installed in $global/profiles/pwru: $(cat "$WORK/install.log")"
+  done
   # A global data folder like the real one, with the installed profile (WIRESHARK_DATA_DIR).
   share="$WORK/share"
   mkdir -p "$share/profiles"
