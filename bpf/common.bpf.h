@@ -17,6 +17,14 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Per-run settings, fixed at load time (frozen, so the verifier treats them as constants). */
 const volatile __u32 snaplen = 256;
+/* In-kernel filters; 0 means "any". An skb that matched once is followed without them when
+ * filter_track_skb is set. */
+const volatile __u32 filter_netns = 0;
+const volatile __u32 filter_mark = 0;
+const volatile __u32 filter_mark_mask = 0;
+const volatile __u32 filter_ifindex = 0;
+const volatile __u8 filter_track_skb = 0;
+const volatile __u8 has_pcap_filter = 0;
 
 /* Per-probe settings (struct probe_cfg). User space loads one copy of a program per probe, each
  * with its own frozen copy of this section, because a raw tracepoint program cannot otherwise tell
@@ -36,6 +44,15 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
+
+/* skbs that matched the filters once (--filter-track-skb), forgotten where they are freed. LRU:
+ * an skb freed where no probe sees it must not pin a slot forever. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} tracked SEC(".maps");
 
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
@@ -145,17 +162,99 @@ static __always_inline void set_ipv6(struct pwru_event *ev, unsigned char *l3, u
 	set_l4(ev, next, end);
 }
 
+/* The pcap filter. User space replaces this subprogram's body with the translated filter
+ * (libpcap's classic BPF for DLT_EN10MB when `l2` is 1, for DLT_RAW when 0) before loading a
+ * program; it must stay the only subprogram. Returns 1 when [data, data_end) matches. */
+static __noinline int pcap_filter(__u64 data, __u64 data_end, __u64 l2)
+{
+	/* A result the compiler cannot know, from every argument: otherwise it drops an argument
+	 * (l2 only ever being 0 or 1) or the call itself. */
+	return (data ^ l2) != data_end;
+}
+
+/* Where the packet starts: the MAC header when there is one (mac == net means no link-layer
+ * header, as on tunnels), else the network header. network_header stays 0 until the stack sets
+ * it; before that the skb holds no parsable packet (e.g. a TCP segment still being built). */
+struct skb_layout {
+	unsigned char *head, *l3, *start, *end;
+	__u8 layer;
+};
+
+static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *lo)
+{
+	__u16 mac = BPF_CORE_READ(skb, mac_header);
+	__u16 net = BPF_CORE_READ(skb, network_header);
+
+	lo->head = BPF_CORE_READ(skb, head);
+	lo->end = lo->head + BPF_CORE_READ(skb, tail);
+	lo->l3 = net ? lo->head + net : 0;
+	lo->start = 0;
+	lo->layer = PWRU_LAYER_NONE;
+	if (mac != (__u16)~0U && mac < net) {
+		lo->start = lo->head + mac;
+		lo->layer = PWRU_LAYER_ETHERNET;
+	} else if (lo->l3) {
+		/* Without a MAC header only an IP packet is worth capturing: the record says the bytes
+		 * start with IPv4 or IPv6. */
+		__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+		__u8 vsn = 0;
+
+		bpf_probe_read_kernel(&vsn, 1, lo->l3);
+		vsn >>= 4;
+		if (proto == ETH_P_IP || proto == ETH_P_IPV6 || (!proto && (vsn == 4 || vsn == 6))) {
+			lo->start = lo->l3;
+			lo->layer = PWRU_LAYER_NETWORK;
+		}
+	}
+}
+
+/* The metadata and pcap filters; tracked skbs pass, and a match starts tracking. */
+static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *lo, bool frees)
+{
+	__u64 key = (__u64)skb;
+	__u8 one = 1;
+
+	if (filter_track_skb && bpf_map_lookup_elem(&tracked, &key)) {
+		if (frees)
+			bpf_map_delete_elem(&tracked, &key);
+		return true;
+	}
+	if (filter_netns && skb_netns(skb) != filter_netns)
+		return false;
+	if (filter_mark_mask && (BPF_CORE_READ(skb, mark) & filter_mark_mask) != filter_mark)
+		return false;
+	if (filter_ifindex) {
+		struct net_device *dev = BPF_CORE_READ(skb, dev);
+
+		if (!dev || BPF_CORE_READ(dev, ifindex) != filter_ifindex)
+			return false;
+	}
+	if (has_pcap_filter) {
+		if (!lo->start || lo->end <= lo->start)
+			return false;
+		if (!pcap_filter((__u64)lo->start, (__u64)lo->end,
+				 lo->layer == PWRU_LAYER_ETHERNET))
+			return false;
+	}
+	if (filter_track_skb && !frees)
+		bpf_map_update_elem(&tracked, &key, &one, BPF_ANY);
+	return true;
+}
+
 /* The shared body: one event for `skb`, reserved straight in the ring buffer. */
 static __always_inline int handle_skb(struct sk_buff *skb, __u64 func_ip, __u64 location,
-				      __u32 reason, __u32 extra_flags)
+				      __u32 reason, __u32 extra_flags, bool frees)
 {
 	struct pwru_event *ev;
 	struct net_device *dev;
-	unsigned char *head, *start, *l3, *end;
-	__u16 mac, net;
+	struct skb_layout lo;
+	unsigned char *start, *l3, *end;
 	__u32 cap;
 
 	if (!skb)
+		return 0;
+	skb_layout(skb, &lo);
+	if (!skb_wanted(skb, &lo, frees))
 		return 0;
 	/* snaplen is a load-time constant, so the reservation has a fixed size. */
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + snaplen, 0);
@@ -189,13 +288,8 @@ static __always_inline int handle_skb(struct sk_buff *skb, __u64 func_ip, __u64 
 		ev->flags |= PWRU_EV_HAS_DEV;
 	}
 
-	head = BPF_CORE_READ(skb, head);
-	mac = BPF_CORE_READ(skb, mac_header);
-	net = BPF_CORE_READ(skb, network_header);
-	end = head + BPF_CORE_READ(skb, tail);
-	/* network_header stays 0 until the stack sets it; before that the skb holds no parsable
-	 * packet (e.g. a TCP segment still being built), so we capture nothing rather than garbage. */
-	l3 = net ? head + net : 0;
+	l3 = lo.l3;
+	end = lo.end;
 	if (l3) {
 		__u8 vsn = 0;
 
@@ -205,20 +299,10 @@ static __always_inline int handle_skb(struct sk_buff *skb, __u64 func_ip, __u64 
 			set_ipv4(ev, l3, end);
 		else if (vsn == 6 && (ev->protocol == ETH_P_IPV6 || !ev->protocol))
 			set_ipv6(ev, l3, end);
-		else if (ev->protocol != ETH_P_IP && ev->protocol != ETH_P_IPV6 && !ev->protocol)
-			l3 = 0; /* neither IP nor any protocol: nothing we can vouch for */
 	}
 
-	/* Capture from the MAC header when there is one (mac == net means no link-layer header, as
-	 * on tunnels), else from the network header. */
-	start = 0;
-	if (mac != (__u16)~0U && mac < net) {
-		start = head + mac;
-		ev->layer = PWRU_LAYER_ETHERNET;
-	} else if (l3) {
-		start = l3;
-		ev->layer = PWRU_LAYER_NETWORK;
-	}
+	start = lo.start;
+	ev->layer = lo.layer;
 	cap = 0;
 	if (start && end > start) {
 		__u64 avail = end - start;

@@ -9,6 +9,7 @@
 
 #include <linux/types.h>
 #include <linux/bpf.h>
+#include <stdbool.h>
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 

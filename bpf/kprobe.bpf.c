@@ -1,9 +1,9 @@
 /* kprobe backend: one program per position of the skb argument, attached to every function with
  * an skb there, one perf kprobe per function.
  *
- * The function is named in user space from the probe address (regs->ip). The `_reason` variants
- * read the drop reason at the position their attach cookie names; they are only loaded on kernels
- * with drop-reason functions (5.17+), which all have kprobe cookies (5.15+). */
+ * The function is named in user space from the probe address (regs->ip). The `_cookie` variants
+ * read the drop reason position and the frees-skb bit from the attach cookie; kernels without
+ * kprobe cookies (before 5.15) get the plain ones, and have no drop-reason functions anyway. */
 #include "kprobe_common.bpf.h"
 
 #define KPROBE_AT(pos)                                                              \
@@ -13,7 +13,7 @@
 		return handle_kprobe(ctx, regs_arg(ctx, pos), ctx->ip, 0);          \
 	}                                                                           \
 	SEC("kprobe")                                                               \
-	int kprobe_skb_##pos##_reason(struct pt_regs *ctx)                          \
+	int kprobe_skb_##pos##_cookie(struct pt_regs *ctx)                          \
 	{                                                                           \
 		return handle_kprobe(ctx, regs_arg(ctx, pos), ctx->ip,              \
 				     bpf_get_attach_cookie(ctx));                   \

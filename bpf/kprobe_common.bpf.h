@@ -1,5 +1,6 @@
 /* What the kprobe and kprobe-multi backends share: reading function arguments from registers,
- * the caller from the stack, and the drop reason at the position the attach cookie names. */
+ * the caller from the stack, and from the attach cookie the drop reason position and whether the
+ * function frees the skb (see PWRU_COOKIE_*). */
 #ifndef PWRU_KPROBE_COMMON_BPF_H
 #define PWRU_KPROBE_COMMON_BPF_H
 
@@ -27,11 +28,12 @@ static __always_inline int handle_kprobe(struct pt_regs *ctx, __u64 skb, __u64 f
 
 	if (!bpf_probe_read_kernel(&caller, sizeof(caller), (void *)ctx->sp) && caller)
 		flags |= PWRU_EV_HAS_LOCATION;
-	if (cookie) {
-		reason = regs_arg(ctx, cookie - 1);
+	if (cookie & 0xff) {
+		reason = regs_arg(ctx, (cookie & 0xff) - 1);
 		flags |= PWRU_EV_HAS_DROP_REASON;
 	}
-	return handle_skb((struct sk_buff *)skb, func_ip, caller, reason, flags);
+	return handle_skb((struct sk_buff *)skb, func_ip, caller, reason, flags,
+			  cookie & PWRU_COOKIE_FREES);
 }
 
 #endif /* PWRU_KPROBE_COMMON_BPF_H */

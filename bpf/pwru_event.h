@@ -69,11 +69,17 @@ struct probe_cfg {
 	__u32 probe_id;
 	__s32 location_pos; /* the probe's `location` argument (kfree_skb, consume_skb) */
 	__s32 reason_pos;   /* the probe's `enum skb_drop_reason` argument (kfree_skb) */
-	__u32 pad;
+	__u32 flags;        /* enum pwru_probe_flags */
+};
+
+enum pwru_probe_flags {
+	PWRU_PROBE_FREES_SKB = 1 << 0, /* the skb is freed here: --filter-track-skb forgets it */
 };
 
 /* kprobe and kprobe-multi programs serve many functions; their attach cookie says where the
- * function's drop reason is: 0 none, else 1 + its 0-based argument position. */
+ * function's drop reason is (low byte: 0 none, else 1 + its 0-based argument position) and
+ * whether it frees the skb (PWRU_COOKIE_FREES). */
 #define PWRU_COOKIE_REASON(pos) ((__u64)(pos) + 1)
+#define PWRU_COOKIE_FREES (1ULL << 8)
 
 #endif /* PWRU_EVENT_H */

@@ -129,9 +129,13 @@ class Capture {
       : options_(options), stop_(stop), console_(console) {}
 
   Status run(const TracerFactory& open_tracer) {
-    auto filter = PacketFilter::compile(options_.filter);
-    if (!filter) return filter.error();
-    filter_.emplace(std::move(*filter));
+    // The kernel applies the filter (the Tracer compiles it again); checking it here first
+    // fails a typo before the fifo is opened or anything is attached.
+    if (auto problem = pcap_filter_problem(options_.filter)) {
+      return Error{ExitCode::BadFilter,
+                   "cannot compile pcap filter \"" + options_.filter + "\": " + *problem,
+                   "check the expression against `man 7 pcap-filter`"};
+    }
 
     if (auto st = open_outputs(); !st) return stop_ ? Status(Ok{}) : st;
     if (pcapng_) {
@@ -236,9 +240,9 @@ class Capture {
   }
 
   // The tracer's sink: false ends the batch when output stopped or the limit was reached.
+  // Events arrive filtered by the kernel.
   bool deliver(const Event& ev) {
     ++handed_;
-    if (!filter_->matches(ev)) return true;
     if (pcapng_) {
       record_.clear();
       encode_record(ev, record_);
@@ -312,10 +316,6 @@ class Capture {
     if (options_.extcap()) return;  // the statistics block carries the counts to Wireshark
     if (!options_.quiet) {
       std::string line = std::to_string(delivered_) + " events, " + std::to_string(lost) + " lost";
-      const uint64_t unmatched = handed_ - std::min(handed_, delivered_);
-      if (!filter_->matches_all() && unmatched > 0) {
-        line += " (" + std::to_string(unmatched) + " more did not match the filter)";
-      }
       std::fprintf(console_.err, "%s\n", line.c_str());
     }
     if (lost > 0) {
@@ -335,7 +335,6 @@ class Capture {
   const volatile std::sig_atomic_t& stop_;
   const Console& console_;
 
-  std::optional<PacketFilter> filter_;
   std::optional<Output> pcapng_out_;
   std::optional<PcapngWriter> pcapng_;
   std::optional<Output> text_;

@@ -3,25 +3,43 @@
 
 #include "cli/options.h"
 #include "filter/pcap_filter.h"
+#include "filter/pcap_program.h"
+
+#include <string>
+#include <vector>
 #include "pwru_record.h"
 
 namespace pwru {
 
 namespace {
 
-struct IntegerArg {
+// One `arg` sentence. Texts must not contain "}{": Wireshark would drop the whole line.
+struct Arg {
   const char* call;
   const char* display;
-  const char* tooltip;  // must not contain "}{": Wireshark would drop the whole line
-  uint64_t min, max, def;
+  const char* tooltip;
+  const char* type;      // integer, string, selector, boolflag
+  std::string extra;     // further {key=value} fields: range, default, placeholder
   const char* group;
+  std::vector<const char*> values;  // selector values, the first one the default
 };
 
-std::string arg_sentence(int number, const IntegerArg& a) {
-  return "arg {number=" + std::to_string(number) + "}{call=" + a.call + "}{display=" + a.display +
-         "}{tooltip=" + a.tooltip + "}{type=integer}{range=" + std::to_string(a.min) + "," +
-         std::to_string(a.max) + "}{default=" + std::to_string(a.def) + "}{group=" + a.group +
-         "}\n";
+std::string arg_sentences(int number, const Arg& a) {
+  std::string n = std::to_string(number);
+  std::string out = "arg {number=" + n + "}{call=" + a.call + "}{display=" + a.display +
+                    "}{tooltip=" + a.tooltip + "}{type=" + a.type + "}" + a.extra +
+                    "{group=" + a.group + "}\n";
+  for (size_t i = 0; i < a.values.size(); i++) {
+    // 4.0 ignores an arg-level default for selectors: the value carries it.
+    out += "value {arg=" + n + "}{value=" + a.values[i] + "}{display=" + a.values[i] + "}" +
+           (i == 0 ? "{default=true}" : "") + "\n";
+  }
+  return out;
+}
+
+std::string range(uint64_t min, uint64_t max, uint64_t def) {
+  return "{range=" + std::to_string(min) + "," + std::to_string(max) + "}{default=" +
+         std::to_string(def) + "}";
 }
 
 }  // namespace
@@ -40,27 +58,53 @@ std::string extcap_dlts_sentences() {
 
 std::string extcap_config_sentences() {
   const TraceOptions defaults;
-  const IntegerArg args[] = {
+  std::vector<const char*> backends;
+  const std::vector<std::string> names = backend_names();  // "auto" first
+  for (const auto& n : names) backends.push_back(n.c_str());
+  const Arg args[] = {
       {"--snaplen", "Packet bytes per event",
-       "How many bytes of the packet to capture with every kernel event (0 to 4096). More "
-       "bytes let the filter and the dissectors see deeper into the packet",
-       0, kMaxSnaplen, defaults.snaplen, "Capture"},
+       "How many bytes of the packet to keep with every kernel event (0 to 4096). The capture "
+       "filter always sees the whole packet",
+       "integer", range(0, kMaxSnaplen, defaults.snaplen), "Capture", {}},
       {"--output-limit-lines", "Stop after this many events",
-       "Stop the capture after this many events; 0 means no limit", 0, INT32_MAX, 0, "Capture"},
+       "Stop the capture after this many events; 0 means no limit", "integer",
+       range(0, INT32_MAX, 0), "Capture", {}},
+      {"--filter-func", "Functions (regex)",
+       "Probe only functions (tracepoints with the tracepoint backend) whose whole name matches",
+       "string", "{placeholder=e.g. ip_rcv.*|kfree_skb.*}", "Filters", {}},
+      {"--filter-netns", "Network namespace",
+       "Only skbs in this namespace: /proc/PID/ns/net, /run/netns/NAME or inode:N", "string",
+       "{placeholder=/run/netns/NAME}", "Filters", {}},
+      {"--filter-mark", "Mark", "Only skbs whose mark matches: VALUE or VALUE/MASK", "string",
+       "{placeholder=0x2a/0xff}", "Filters", {}},
+      {"--filter-ifname", "Interface",
+       "Only skbs on this interface, looked up in the namespace above (else in pwrudump's)",
+       "string", "{placeholder=eth0}", "Filters", {}},
+      {"--filter-track-skb", "Follow matched skbs",
+       "Keep following an skb that matched once, even when it stops matching (after NAT or "
+       "decapsulation), until it is freed",
+       "boolflag", "{default=false}", "Filters", {}},
+      {"--backend", "Backend",
+       "How to probe: auto picks the best the kernel offers (kprobe-multi, kprobe, fentry, "
+       "tracepoint)",
+       "selector", "", "Backend", backends},
       {"--ringbuf-size", "Ring buffer size (bytes)",
        "Size of the BPF ring buffer between the kernel and pwrudump, a power of two from 4096 "
        "to 1073741824. Raise it when Wireshark reports dropped events",
-       kMinRingbufBytes, kMaxRingbufBytes, defaults.ringbuf_bytes, "Backend"},
+       "integer", range(kMinRingbufBytes, kMaxRingbufBytes, defaults.ringbuf_bytes), "Backend", {}},
   };
   std::string out;
   int number = 0;
-  for (const auto& a : args) out += arg_sentence(number++, a);
+  for (const auto& a : args) out += arg_sentences(number++, a);
   return out;
 }
 
+// The same path as the capture: libpcap's message when it does not compile, ours when it
+// compiles but cannot run in the kernel (protochain).
 std::string extcap_filter_check(const std::string& filter) {
-  auto problem = pcap_filter_problem(filter);
-  return problem ? *problem + "\n" : std::string();
+  if (auto problem = pcap_filter_problem(filter)) return *problem + "\n";
+  auto program = pcap_filter_program(filter);
+  return program ? std::string() : program.error().message + "\n";
 }
 
 }  // namespace pwru

@@ -93,6 +93,20 @@ void define(CLI::App& app, Raw& raw, Options& o) {
                  "Probe only functions (or, with --backend tracepoint, tracepoints) whose whole "
                  "name matches this regular expression")
       ->type_name("REGEX")->group(kFilters);
+  app.add_option("--filter-netns", o.trace.filter_netns,
+                 "Only skbs in this network namespace: /proc/PID/ns/net, /run/netns/NAME or "
+                 "inode:N")
+      ->type_name("NETNS")->group(kFilters);
+  app.add_option("--filter-mark", o.trace.filter_mark,
+                 "Only skbs whose mark matches: VALUE or VALUE/MASK")
+      ->type_name("MARK")->group(kFilters);
+  app.add_option("--filter-ifname", o.trace.filter_ifname,
+                 "Only skbs on this interface (looked up in --filter-netns, else here)")
+      ->type_name("NAME")->group(kFilters);
+  app.add_flag("--filter-track-skb", o.trace.track_skb,
+               "Keep following an skb that matched once, even when it stops matching (after NAT, "
+               "decapsulation), until it is freed")
+      ->group(kFilters);
   app.add_option("-w,--write", o.write_file,
                  "Write pcapng to FILE (- = stdout); text stays on stdout unless -q")
       ->type_name("FILE")->group(kOutput);
@@ -239,13 +253,9 @@ Result<Options> finish(Options o, const Raw& raw, bool filter_check_given) {
     return usage("cannot use --fifo without --capture", "Wireshark passes both; by hand, use -w");
   }
 
-  // A filter that sees no bytes rejects every event: the capture would silently show nothing.
-  if ((o.action == Action::Trace || o.action == Action::ExtcapCapture) && o.trace.snaplen == 0 &&
-      o.filter.find_first_not_of(" \t\n") != std::string::npos) {
-    return usage("cannot apply the pcap filter with --snaplen 0: no packet bytes are captured",
-                 "raise --snaplen (default " + std::to_string(TraceOptions{}.snaplen) +
-                     ") or drop the filter");
-  }
+  // The kernel applies the filter to the whole linear packet, whatever --snaplen keeps.
+  o.trace.pcap_filter = o.filter;
+
   return o;
 }
 

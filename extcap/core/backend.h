@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bpf_util.h"
 #include "core/btf.h"
 #include "core/event.h"
 #include "core/functions.h"
@@ -30,11 +31,11 @@ struct Probe {
 struct BackendSetup {
   const KernelBtf& btf;
   const Kallsyms* ksyms;                      // null when /proc/kallsyms is unreadable
-  int events_fd;                              // ring buffer shared by all backends
-  int lost_fd;                                // per-CPU count of refused events
+  SharedMaps maps;                            // ring buffer, lost counter, tracked skbs
   uint32_t snaplen;
+  const KernelFilter& kfilter;                // netns, mark, ifindex, tracking, pcap filter
   const std::vector<SkbFunction>& functions;  // for function backends
-  const FuncFilter& filter;                   // --filter-func
+  const FuncFilter& func_filter;              // --filter-func
   // The tracepoint backend next to a function backend attaches only the tracepoints that carry
   // what functions do not (a `location` or a drop reason).
   bool extras_only = false;

@@ -21,9 +21,37 @@ Error load_error(const std::string& what, int err, const std::string& verifier_l
   return Error{ExitCode::KernelFeature, msg, "please report this with your kernel version"};
 }
 
+Result<std::vector<struct bpf_insn>> splice_subprog(std::span<const struct bpf_insn> insns,
+                                                    std::span<const struct bpf_insn> body) {
+  size_t start = insns.size();
+  for (size_t i = 0; i < insns.size(); i++) {
+    const struct bpf_insn& in = insns[i];
+    if (in.code == (BPF_LD | BPF_DW | BPF_IMM)) {
+      i++;
+      continue;
+    }
+    if (in.code != (BPF_JMP | BPF_CALL) || in.src_reg != BPF_PSEUDO_CALL) continue;
+    size_t target = i + 1 + static_cast<size_t>(static_cast<long>(in.imm));
+    if (start == insns.size()) {
+      start = target;
+    } else if (target != start) {
+      return Error{ExitCode::Failure,
+                   "cannot place the pcap filter: the program has more than one subprogram",
+                   "this is a bug in pwrudump (bpf/common.bpf.h must inline everything else)"};
+    }
+  }
+  if (start >= insns.size()) {
+    return Error{ExitCode::Failure, "cannot place the pcap filter: no pcap_filter subprogram",
+                 "this is a bug in pwrudump"};
+  }
+  std::vector<struct bpf_insn> out(insns.begin(), insns.begin() + static_cast<long>(start));
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
 Result<ProgCopy> load_prog_copy(struct bpf_program* tmpl, int template_cfg_fd,
                                 const struct probe_cfg& cfg, const CopyTarget& target,
-                                const std::string& what) {
+                                const KernelFilter& filter, const std::string& what) {
   ProgCopy c;
   LIBBPF_OPTS(bpf_map_create_opts, map_opts, .map_flags = BPF_F_RDONLY_PROG);
   c.cfg_map.reset(
@@ -36,8 +64,14 @@ Result<ProgCopy> load_prog_copy(struct bpf_program* tmpl, int template_cfg_fd,
     return load_error("probe settings for " + what, errno);
   }
 
-  const struct bpf_insn* insns = bpf_program__insns(tmpl);
-  std::vector<struct bpf_insn> code(insns, insns + bpf_program__insn_cnt(tmpl));
+  std::span<const struct bpf_insn> final_insns(bpf_program__insns(tmpl),
+                                               bpf_program__insn_cnt(tmpl));
+  std::vector<struct bpf_insn> code(final_insns.begin(), final_insns.end());
+  if (!filter.pcap_body.empty()) {
+    auto spliced = splice_subprog(final_insns, filter.pcap_body);
+    if (!spliced) return spliced.error();
+    code = std::move(spliced.value());
+  }
   size_t patched = 0;
   for (size_t i = 0; i + 1 < code.size(); i++) {
     struct bpf_insn& in = code[i];
@@ -72,6 +106,15 @@ Result<ProgCopy> load_prog_copy(struct bpf_program* tmpl, int template_cfg_fd,
     return load_error("the program for " + what, err, text);
   }
   return c;
+}
+
+bool frees_skb(const std::string& name) {
+  static const char* const kFrees[] = {"kfree_skb", "consume_skb", "kfree_skbmem", "__kfree_skb",
+                                       "kfree_skb_reason", "sk_skb_reason_drop",
+                                       "__kfree_skb_reason", "napi_consume_skb"};
+  for (const char* f : kFrees)
+    if (name == f) return true;
+  return false;
 }
 
 void parallel_for(size_t n, size_t threads, const std::function<void(size_t)>& work,

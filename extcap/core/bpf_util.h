@@ -9,7 +9,9 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "core/unique_fd.h"
@@ -26,15 +28,41 @@ struct SkelDestroy {
 // "cannot load <what>: <errno text>" with the fix: privileges for EPERM/EACCES.
 Error load_error(const std::string& what, int err, const std::string& verifier_log = {});
 
-// Before load: the per-run settings, and the ring buffer and lost counter every backend shares.
-// Every backend skeleton has the same .rodata `snaplen` and maps `events` and `lost`.
+// The in-kernel filters of a run (0 = any), the same for every backend.
+struct KernelFilter {
+  uint32_t netns = 0;
+  uint32_t mark = 0;
+  uint32_t mark_mask = 0;
+  uint32_t ifindex = 0;
+  bool track_skb = false;
+  // Body of the pcap_filter subprogram (see bpf/common.bpf.h); empty: no pcap filter.
+  std::vector<struct bpf_insn> pcap_body;
+};
+
+// The maps every backend shares; the Tracer creates them once.
+struct SharedMaps {
+  int events_fd;   // ring buffer
+  int lost_fd;     // per-CPU count of refused events
+  int tracked_fd;  // skbs followed by --filter-track-skb
+};
+
+// Before load: the per-run settings and filters, and the shared maps. Every backend skeleton has
+// the same .rodata and maps (bpf/common.bpf.h).
 template <typename Skel>
-Status share_maps(Skel* skel, uint32_t snaplen, int events_fd, int lost_fd) {
+Status configure(Skel* skel, uint32_t snaplen, const KernelFilter& f, const SharedMaps& maps) {
   skel->rodata->snaplen = snaplen;
-  if (int err = bpf_map__reuse_fd(skel->maps.events, events_fd))
+  skel->rodata->filter_netns = f.netns;
+  skel->rodata->filter_mark = f.mark;
+  skel->rodata->filter_mark_mask = f.mark_mask;
+  skel->rodata->filter_ifindex = f.ifindex;
+  skel->rodata->filter_track_skb = f.track_skb;
+  skel->rodata->has_pcap_filter = !f.pcap_body.empty();
+  if (int err = bpf_map__reuse_fd(skel->maps.events, maps.events_fd))
     return load_error("the event ring buffer", err);
-  if (int err = bpf_map__reuse_fd(skel->maps.lost, lost_fd))
+  if (int err = bpf_map__reuse_fd(skel->maps.lost, maps.lost_fd))
     return load_error("the lost-event counter", err);
+  if (int err = bpf_map__reuse_fd(skel->maps.tracked, maps.tracked_fd))
+    return load_error("the tracked-skb map", err);
   return Ok{};
 }
 
@@ -54,9 +82,20 @@ struct CopyTarget {
   int attach_btf_obj_fd = 0;
 };
 
+// Also puts `filter.pcap_body` in place of the template's pcap_filter subprogram when set.
 Result<ProgCopy> load_prog_copy(struct bpf_program* tmpl, int template_cfg_fd,
                                 const struct probe_cfg& cfg, const CopyTarget& target,
-                                const std::string& what);
+                                const KernelFilter& filter, const std::string& what);
+
+// `insns` (a loaded program's final instructions) with the body of its only subprogram replaced
+// by `body`. libbpf appends subprograms after the main program, so the subprogram runs from the
+// target of the first BPF-to-BPF call to the end.
+Result<std::vector<struct bpf_insn>> splice_subprog(std::span<const struct bpf_insn> insns,
+                                                    std::span<const struct bpf_insn> body);
+
+// Whether probe `name` (function or tracepoint) is where an skb's life ends, so tracking can
+// forget it: the free tracepoints and functions.
+bool frees_skb(const std::string& name);
 
 // Runs work(i) for i in [0, n) on up to `threads` threads; progress(done) is called on the
 // calling thread now and then.

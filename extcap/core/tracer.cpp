@@ -16,6 +16,7 @@
 #include "core/btf.h"
 #include "core/functions.h"
 #include "core/kallsyms.h"
+#include "core/kfilter.h"
 #include "core/unique_fd.h"
 #include "pwru_event.h"
 
@@ -25,6 +26,8 @@ namespace {
 // A ring buffer callback's way to say "the sink asked to stop": libbpf stops consuming on a
 // negative return, after committing the records consumed so far.
 constexpr int kSinkStopped = -ECANCELED;
+// skbs followed at once by --filter-track-skb; the map is LRU, so the oldest go first.
+constexpr uint32_t kTrackedSkbs = 65536;
 
 uint64_t clock_ns(clockid_t clock) {
   struct timespec ts{};
@@ -77,6 +80,8 @@ class TracerImpl final : public Tracer {
     if (!btf) return btf.error();
     auto filter = FuncFilter::compile(options.filter_func);
     if (!filter) return filter.error();
+    auto kfilter = make_kernel_filter(options);
+    if (!kfilter) return kfilter.error();
     std::unique_ptr<TracerImpl> t(new TracerImpl(std::move(btf.value()), options.snaplen));
     t->reasons_ = t->btf_.drop_reasons();
     // Without kallsyms, callers are shown as addresses; tracing itself still works.
@@ -89,6 +94,12 @@ class TracerImpl final : public Tracer {
     t->lost_.reset(bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pwru_lost", sizeof(__u32),
                                   sizeof(__u64), 1, nullptr));
     if (!t->lost_.valid()) return map_error("the lost-event counter", errno);
+    // One slot is enough when nothing is tracked: the programs only need the map to exist.
+    t->tracked_.reset(bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "pwru_tracked", sizeof(__u64),
+                                     sizeof(__u8), options.track_skb ? kTrackedSkbs : 1,
+                                     nullptr));
+    if (!t->tracked_.valid()) return map_error("the tracked-skb map", errno);
+    t->kfilter_ = std::move(kfilter.value());
     int ncpus = libbpf_num_possible_cpus();
     if (ncpus <= 0) return Error{ExitCode::Failure, "cannot count possible CPUs", ""};
     t->ncpus_ = static_cast<size_t>(ncpus);
@@ -126,8 +137,13 @@ class TracerImpl final : public Tracer {
         for (auto& n : fset.notes) summary_.notes.push_back(n);
       }
     }
-    BackendSetup setup{btf_,     ksyms_ ? &*ksyms_ : nullptr, events_.get(), lost_.get(),
-                       snaplen_, fset.functions,              filter};
+    BackendSetup setup{btf_,
+                       ksyms_ ? &*ksyms_ : nullptr,
+                       SharedMaps{events_.get(), lost_.get(), tracked_.get()},
+                       snaplen_,
+                       kfilter_,
+                       fset.functions,
+                       filter};
 
     std::unique_ptr<Backend> backend;
     if (chosen) {
@@ -290,6 +306,8 @@ class TracerImpl final : public Tracer {
   // every link) go before the maps they use.
   UniqueFd events_;
   UniqueFd lost_;
+  UniqueFd tracked_;
+  KernelFilter kfilter_;
   std::vector<Probe> probes_;
   std::vector<std::unique_ptr<Backend>> backends_;
   std::unique_ptr<struct ring_buffer, RingBufferDeleter> rb_;

@@ -19,6 +19,12 @@ struct TraceOptions {
   std::string backend = "auto";        // auto, or a name from backend_names()
   std::string filter_func;             // --filter-func regex (whole-name match); empty: all
   std::string kernel_btf;              // BTF file instead of /sys/kernel/btf/vmlinux
+  // In-kernel filters (empty: any).
+  std::string pcap_filter;             // tcpdump syntax
+  std::string filter_netns;            // /proc/PID/ns/net, /run/netns/NAME, or inode:N
+  std::string filter_mark;             // VALUE[/MASK]
+  std::string filter_ifname;           // resolved in the filtered netns, else the current one
+  bool track_skb = false;              // follow an skb once it matched
 };
 
 struct AttachSummary {

@@ -4,6 +4,7 @@
 #include <pcap/pcap.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cctype>
 #include <utility>
 
@@ -62,6 +63,18 @@ CompiledPair compile_both(const std::string& expression) {
 }
 
 }  // namespace
+
+// CbpfInsn mirrors pcap's struct bpf_insn, so a compiled program is read in place.
+static_assert(sizeof(CbpfInsn) == sizeof(struct bpf_insn));
+static_assert(offsetof(CbpfInsn, k) == offsetof(struct bpf_insn, k));
+
+std::span<const CbpfInsn> PacketFilter::program(PacketLayer layer) const {
+  const PcapProgram* p = layer == PacketLayer::Ethernet  ? ethernet_.get()
+                         : layer == PacketLayer::Network ? network_.get()
+                                                         : nullptr;
+  if (!p) return {};
+  return {reinterpret_cast<const CbpfInsn*>(p->code.bf_insns), p->code.bf_len};
+}
 
 std::optional<std::string> pcap_filter_problem(const std::string& expression) {
   if (is_blank(expression)) return std::nullopt;

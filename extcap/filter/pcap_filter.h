@@ -13,6 +13,7 @@
 
 #include "core/event.h"
 #include "core/result.h"
+#include "filter/cbpf_to_ebpf.h"
 
 namespace pwru {
 
@@ -33,6 +34,9 @@ class PacketFilter {
   ~PacketFilter();
 
   bool matches_all() const { return !ethernet_ && !network_; }
+  // libpcap's classic BPF for packets that start at `layer` (Ethernet: DLT_EN10MB, Network:
+  // DLT_RAW); empty when the expression does not compile for that layer.
+  std::span<const CbpfInsn> program(PacketLayer layer) const;
   const std::string& expression() const { return expression_; }
 
   // `wire_len` is what the filter sees as the packet length (`len`, `greater`, `less`); it is

@@ -24,7 +24,9 @@ export XDG_CONFIG_HOME="$WORK/config"
 
 tshark -D 2>"$WORK/D.err" | grep -q '(pwru' || fail "tshark -D does not list pwru: $(cat "$WORK/D.err")"
 
-tshark -i pwru -f "icmp and host $IP_B" -a duration:10 -w "$WORK/trace.pcapng" \
+# Options from the capture dialog arrive as preferences: the namespace filter and the backend.
+tshark -i pwru -f "icmp and host $IP_B" -o "extcap.pwru.filternetns:/run/netns/$NS_B" \
+  -o extcap.pwru.backend:tracepoint -a duration:10 -w "$WORK/trace.pcapng" \
   >"$WORK/tshark.out" 2>"$WORK/tshark.err" &
 TSHARK_PID=$!
 sleep 4  # attach happens in this window; pings sent before it would simply not be seen
@@ -53,4 +55,6 @@ done <<<"$drops"
 others=$("$TSHARK_PLUGIN" "$BUILD" -r "$WORK/trace.pcapng" -Y "!(icmp && ip.addr == $IP_B)" \
            -T fields -e frame.number | grep -c .)
 assert_eq "events that do not match the capture filter" 0 "$others"
+spaces=$("$TSHARK_PLUGIN" "$BUILD" -r "$WORK/trace.pcapng" -T fields -E separator=" " -e pwru.netns -e pwru.probe | sort -u)
+assert_eq "namespace and probe kind of all events (-o extcap.pwru.*)" "$NETNS_B_INODE 1" "$spaces"
 pass "tshark -i pwru captured $n netfilter drops through the extcap"

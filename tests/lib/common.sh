@@ -79,3 +79,34 @@ wait_for_file() {
   done
   return 1
 }
+
+# start_trace OUT.pcapng [pwrudump args...]: pwrudump -w OUT in the background, back once attached.
+start_trace() {
+  local out=$1
+  shift
+  rm -f "$WORK/ready"
+  "$PWRUDUMP" -q -w "$out" --ready-file "$WORK/ready" "$@" 2>"$WORK/stderr" &
+  PWRU_PID=$!
+  wait_for_file "$WORK/ready" 60 || fail "pwrudump never got ready: $(cat "$WORK/stderr")"
+}
+
+# stop_trace: SIGINT, as a user's Ctrl-C; pwrudump must exit 0 with a complete file.
+stop_trace() {
+  sleep 0.5
+  kill -INT "$PWRU_PID"
+  wait "$PWRU_PID"
+  local rc=$?
+  PWRU_PID=
+  assert_eq "pwrudump exit code after SIGINT (stderr: $(cat "$WORK/stderr"))" 0 "$rc"
+}
+
+# fields FILE [tshark args...]: tshark with the build tree's pwru plugin, one line per packet.
+fields() {
+  local file=$1
+  shift
+  chmod 644 "$file"
+  "$TSHARK_PLUGIN" "$BUILD" -r "$file" -T fields -E separator=' ' "$@" \
+    || fail "tshark could not read $file"
+}
+
+count_lines() { grep -c . <<<"$1"; }

@@ -75,7 +75,7 @@ class FentryBackend final : public Backend {
 
     skel_.reset(fentry_bpf__open());
     if (!skel_) return load_error("the fentry BPF object", errno);
-    if (auto st = share_maps(skel_.get(), setup.snaplen, setup.events_fd, setup.lost_fd); !st)
+    if (auto st = configure(skel_.get(), setup.snaplen, setup.kfilter, setup.maps); !st)
       return st;
 
     // Each template is loaded against the first function with the skb at its position.
@@ -104,9 +104,11 @@ class FentryBackend final : public Backend {
           cfg.probe_id = static_cast<__u32>(base + i);
           cfg.location_pos = -1;
           cfg.reason_pos = fn.reason_pos;
+          cfg.flags = frees_skb(fn.name) ? PWRU_PROBE_FREES_SKB : 0;
           auto copy = load_prog_copy(
               templates[fn.skb_pos], template_cfg_fd, cfg,
-              CopyTarget{BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, fn.btf_id}, fn.name);
+              CopyTarget{BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, fn.btf_id}, setup.kfilter,
+              fn.name);
           if (!copy) {
             errors[i] = copy.error();
             return;

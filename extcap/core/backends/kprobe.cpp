@@ -1,13 +1,17 @@
 // kprobe backend: one perf kprobe per function, attached and detached in parallel.
 //
-// Unregistering a kprobe waits for an RCU grace period; done one after another that is what makes
-// detaching ~1.5k kprobes take a minute. Done from many threads at once the grace periods overlap.
-#include <sys/stat.h>
+// The programs are copies of the skeleton's templates with the pcap filter spliced in
+// (load_prog_copy), attached by fd to a kprobe perf event per function. Unregistering a kprobe
+// waits for an RCU grace period; done one after another that is what makes detaching ~1.5k
+// kprobes take a minute. Closed from many threads at once the grace periods overlap.
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <map>
-#include <mutex>
+#include <fstream>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -21,93 +25,139 @@ namespace {
 
 constexpr size_t kAttachThreads = 8;
 constexpr size_t kDetachThreads = 64;
+constexpr int kPositions = 5;
+constexpr const char* kPmuType = "/sys/bus/event_source/devices/kprobe/type";
 
-bool exists(const char* path) {
-  struct stat st{};
-  return stat(path, &st) == 0;
+int kprobe_pmu_type() {
+  std::ifstream in(kPmuType);
+  int type = -1;
+  return (in >> type) ? type : -1;
+}
+
+// A kprobe perf event on `func` with `prog_fd` attached, the way libbpf does it, but from a
+// program fd (ours are copies, not skeleton programs). A cookie needs BPF links (5.15+).
+struct PerfKprobe {
+  UniqueFd perf;
+  UniqueFd link;  // invalid where the program was attached with PERF_EVENT_IOC_SET_BPF
+};
+
+Result<PerfKprobe> attach_kprobe(int pmu_type, const std::string& func, int prog_fd,
+                                 __u64 cookie) {
+  struct perf_event_attr attr = {};
+  attr.size = sizeof(attr);
+  attr.type = static_cast<__u32>(pmu_type);
+  attr.config1 = reinterpret_cast<__u64>(func.c_str());  // kprobe_func
+  attr.config2 = 0;                                      // probe_offset
+  PerfKprobe k;
+  k.perf.reset(static_cast<int>(
+      syscall(__NR_perf_event_open, &attr, -1 /*pid*/, 0 /*cpu*/, -1, PERF_FLAG_FD_CLOEXEC)));
+  if (!k.perf.valid()) return load_error("a kprobe on " + func, errno);
+  LIBBPF_OPTS(bpf_link_create_opts, opts);
+  opts.perf_event.bpf_cookie = cookie;
+  k.link.reset(bpf_link_create(prog_fd, k.perf.get(), BPF_PERF_EVENT, &opts));
+  if (!k.link.valid()) {
+    int err = errno;
+    if (cookie || (err != EINVAL && err != EOPNOTSUPP)) return load_error("kprobe " + func, err);
+    if (ioctl(k.perf.get(), PERF_EVENT_IOC_SET_BPF, prog_fd) < 0)
+      return load_error("kprobe " + func, errno);
+  }
+  if (ioctl(k.perf.get(), PERF_EVENT_IOC_ENABLE, 0) < 0) return load_error("kprobe " + func, errno);
+  return k;
 }
 
 class KprobeBackend final : public Backend {
  public:
   ~KprobeBackend() override {
-    parallel_for(links_.size(), kDetachThreads, [this](size_t i) {
-      if (links_[i]) bpf_link__destroy(links_[i]);
+    parallel_for(kprobes_.size(), kDetachThreads, [this](size_t i) {
+      kprobes_[i].link.reset();
+      kprobes_[i].perf.reset();
     });
   }
 
   std::string_view name() const override { return "kprobe"; }
 
   Status probe(const BackendSetup&) override {
-    if (exists("/sys/bus/event_source/devices/kprobe/type") ||
-        exists("/sys/kernel/tracing/kprobe_events") ||
-        exists("/sys/kernel/debug/tracing/kprobe_events")) {
-      return Ok{};
-    }
+    if (kprobe_pmu_type() >= 0) return Ok{};
     return Error{ExitCode::KernelFeature,
-                 "cannot use kprobes: the kernel has no kprobe PMU or kprobe_events "
-                 "(CONFIG_KPROBES is off)",
+                 std::string("cannot use kprobes: the kernel has no kprobe PMU (") + kPmuType +
+                     "; CONFIG_KPROBES is off)",
                  "use --backend tracepoint"};
   }
 
   Status attach(const BackendSetup& setup, std::vector<Probe>& probes, AttachSummary& summary,
                 const ProgressFn& progress) override {
+    int pmu_type = kprobe_pmu_type();
     // One kprobe per name: kprobes attach by symbol name (module symbols included).
     std::vector<const SkbFunction*> fns;
     std::unordered_set<std::string> seen;
     for (const auto& fn : setup.functions)
       if (seen.insert(fn.name).second) fns.push_back(&fn);
+    // Cookies carry the drop-reason position and the frees-skb bit; without them (before 5.15)
+    // the plain programs are used, and such kernels have no drop-reason functions anyway.
+    const bool cookies = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE,
+                                                 BPF_FUNC_get_attach_cookie, nullptr) == 1;
 
     skel_.reset(kprobe_bpf__open());
     if (!skel_) return load_error("the kprobe BPF object", errno);
-    skel_->rodata_probe->probe.probe_id = static_cast<__u32>(probes.size());
-    skel_->rodata_probe->probe.location_pos = -1;
-    skel_->rodata_probe->probe.reason_pos = -1;
+    struct probe_cfg cfg = {};
+    cfg.probe_id = static_cast<__u32>(probes.size());
+    cfg.location_pos = -1;
+    cfg.reason_pos = -1;
+    skel_->rodata_probe->probe = cfg;
     probes.push_back(Probe{"", ProbeKind::Kprobe});  // events name their function by address
-    if (auto st = share_maps(skel_.get(), setup.snaplen, setup.events_fd, setup.lost_fd); !st)
-      return st;
+    if (auto st = configure(skel_.get(), setup.snaplen, setup.kfilter, setup.maps); !st) return st;
 
-    struct bpf_program* plain[] = {skel_->progs.kprobe_skb_0, skel_->progs.kprobe_skb_1,
-                                   skel_->progs.kprobe_skb_2, skel_->progs.kprobe_skb_3,
-                                   skel_->progs.kprobe_skb_4};
-    struct bpf_program* with_reason[] = {
-        skel_->progs.kprobe_skb_0_reason, skel_->progs.kprobe_skb_1_reason,
-        skel_->progs.kprobe_skb_2_reason, skel_->progs.kprobe_skb_3_reason,
-        skel_->progs.kprobe_skb_4_reason};
-    constexpr int kPositions = sizeof(plain) / sizeof(plain[0]);
-    bool used_plain[kPositions] = {}, used_reason[kPositions] = {};
-    for (const auto* fn : fns) (fn->reason_pos >= 0 ? used_reason : used_plain)[fn->skb_pos] = true;
+    struct bpf_program* plain[kPositions] = {skel_->progs.kprobe_skb_0, skel_->progs.kprobe_skb_1,
+                                             skel_->progs.kprobe_skb_2, skel_->progs.kprobe_skb_3,
+                                             skel_->progs.kprobe_skb_4};
+    struct bpf_program* with_cookie[kPositions] = {
+        skel_->progs.kprobe_skb_0_cookie, skel_->progs.kprobe_skb_1_cookie,
+        skel_->progs.kprobe_skb_2_cookie, skel_->progs.kprobe_skb_3_cookie,
+        skel_->progs.kprobe_skb_4_cookie};
+    struct bpf_program** templates = cookies ? with_cookie : plain;
+    bool used[kPositions] = {};
+    for (const auto* fn : fns) used[fn->skb_pos] = true;
     for (int i = 0; i < kPositions; i++) {
-      bpf_program__set_autoload(plain[i], used_plain[i]);
-      bpf_program__set_autoload(with_reason[i], used_reason[i]);
+      bpf_program__set_autoload(plain[i], !cookies && used[i]);
+      bpf_program__set_autoload(with_cookie[i], cookies && used[i]);
     }
     if (int err = kprobe_bpf__load(skel_.get())) return load_error("the kprobe BPF programs", err);
 
-    links_.assign(fns.size(), nullptr);
-    std::vector<int> errors(fns.size(), 0);
+    // One program copy per position, with the pcap filter in it.
+    int cfg_fd = bpf_map__fd(skel_->maps.rodata_probe);
+    for (int i = 0; i < kPositions; i++) {
+      if (!used[i]) continue;
+      auto copy = load_prog_copy(templates[i], cfg_fd, cfg, CopyTarget{BPF_PROG_TYPE_KPROBE},
+                                 setup.kfilter, "kprobes (skb argument " + std::to_string(i + 1) + ")");
+      if (!copy) return copy.error();
+      progs_[i] = std::move(copy.value());
+    }
+
+    std::vector<Result<PerfKprobe>> results;
+    results.reserve(fns.size());
+    for (size_t i = 0; i < fns.size(); i++) results.emplace_back(Error{});
     parallel_for(
         fns.size(), kAttachThreads,
         [&](size_t i) {
           const SkbFunction& fn = *fns[i];
-          LIBBPF_OPTS(bpf_kprobe_opts, opts);
-          struct bpf_program* prog = plain[fn.skb_pos];
-          if (fn.reason_pos >= 0) {
-            prog = with_reason[fn.skb_pos];
-            opts.bpf_cookie = PWRU_COOKIE_REASON(fn.reason_pos);
+          __u64 cookie = 0;
+          if (cookies) {
+            if (fn.reason_pos >= 0) cookie |= PWRU_COOKIE_REASON(fn.reason_pos);
+            if (frees_skb(fn.name)) cookie |= PWRU_COOKIE_FREES;
           }
-          links_[i] = bpf_program__attach_kprobe_opts(prog, fn.name.c_str(), &opts);
-          if (!links_[i]) errors[i] = errno;
+          results[i] = attach_kprobe(pmu_type, fn.name, progs_[fn.skb_pos].prog.get(), cookie);
         },
         [&](size_t done) {
           if (progress) progress(done, fns.size());
         });
 
     for (size_t i = 0; i < fns.size(); i++) {
-      if (links_[i]) {
+      if (results[i]) {
+        kprobes_.push_back(std::move(results[i].value()));
         summary.attached++;
       } else {
-        if (errors[i] == EPERM || errors[i] == EACCES)
-          return load_error("kprobe on " + fns[i]->name, errors[i]);
-        summary.skipped.push_back(fns[i]->name + ": " + std::strerror(errors[i]));
+        if (results[i].error().code == ExitCode::Permission) return results[i].error();
+        summary.skipped.push_back(fns[i]->name + ": " + results[i].error().message);
       }
     }
     return Ok{};
@@ -115,7 +165,8 @@ class KprobeBackend final : public Backend {
 
  private:
   std::unique_ptr<kprobe_bpf, SkelDestroy<kprobe_bpf, &kprobe_bpf__destroy>> skel_;
-  std::vector<struct bpf_link*> links_;  // destroyed in parallel before the skeleton
+  ProgCopy progs_[kPositions];
+  std::vector<PerfKprobe> kprobes_;  // closed in parallel before the programs
 };
 
 }  // namespace

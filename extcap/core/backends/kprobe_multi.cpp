@@ -25,10 +25,6 @@ struct Target {
 
 class KprobeMultiBackend final : public Backend {
  public:
-  ~KprobeMultiBackend() override {
-    for (auto* link : links_) bpf_link__destroy(link);
-  }
-
   std::string_view name() const override { return "kprobe-multi"; }
 
   // Tries a real kprobe-multi link on one function with a two-instruction program.
@@ -76,12 +72,13 @@ class KprobeMultiBackend final : public Backend {
                 const ProgressFn& progress) override {
     skel_.reset(kprobe_multi_bpf__open());
     if (!skel_) return load_error("the kprobe-multi BPF object", errno);
-    skel_->rodata_probe->probe.probe_id = static_cast<__u32>(probes.size());
-    skel_->rodata_probe->probe.location_pos = -1;
-    skel_->rodata_probe->probe.reason_pos = -1;
+    struct probe_cfg cfg = {};
+    cfg.probe_id = static_cast<__u32>(probes.size());
+    cfg.location_pos = -1;
+    cfg.reason_pos = -1;
+    skel_->rodata_probe->probe = cfg;
     probes.push_back(Probe{"", ProbeKind::KprobeMulti});  // events name their function by address
-    if (auto st = share_maps(skel_.get(), setup.snaplen, setup.events_fd, setup.lost_fd); !st)
-      return st;
+    if (auto st = configure(skel_.get(), setup.snaplen, setup.kfilter, setup.maps); !st) return st;
 
     // Addresses of every function, in one pass over kallsyms.
     std::unordered_set<std::string> names;
@@ -97,6 +94,7 @@ class KprobeMultiBackend final : public Backend {
         continue;
       }
       __u64 cookie = fn.reason_pos >= 0 ? PWRU_COOKIE_REASON(fn.reason_pos) : 0;
+      if (frees_skb(fn.name)) cookie |= PWRU_COOKIE_FREES;
       for (unsigned long a : it->second) {
         if (!taken.insert(a).second) continue;  // a name in vmlinux and a module BTF
         targets[fn.skb_pos].push_back(Target{a, cookie, &fn.name});
@@ -112,10 +110,19 @@ class KprobeMultiBackend final : public Backend {
     if (int err = kprobe_multi_bpf__load(skel_.get()))
       return load_error("the kprobe-multi BPF programs", err);
 
+    // One program copy per position, with the pcap filter in it, attached by fd.
+    int cfg_fd = bpf_map__fd(skel_->maps.rodata_probe);
     size_t done = 0;
     for (int pos = 0; pos < kPositions; pos++) {
       if (targets[pos].empty()) continue;
-      if (auto st = attach_batch(progs[pos], targets[pos].data(), targets[pos].size(), summary);
+      auto copy = load_prog_copy(progs[pos], cfg_fd, cfg,
+                                 CopyTarget{BPF_PROG_TYPE_KPROBE, BPF_TRACE_KPROBE_MULTI},
+                                 setup.kfilter,
+                                 "kprobe-multi (skb argument " + std::to_string(pos + 1) + ")");
+      if (!copy) return copy.error();
+      copies_.push_back(std::move(copy.value()));
+      int prog_fd = copies_.back().prog.get();
+      if (auto st = attach_batch(prog_fd, targets[pos].data(), targets[pos].size(), summary);
           !st) {
         return st;
       }
@@ -126,18 +133,20 @@ class KprobeMultiBackend final : public Backend {
   }
 
  private:
-  Status attach_batch(struct bpf_program* prog, const Target* t, size_t n,
-                      AttachSummary& summary) {
+  Status attach_batch(int prog_fd, const Target* t, size_t n, AttachSummary& summary) {
     std::vector<unsigned long> a(n);
     std::vector<__u64> c(n);
     for (size_t i = 0; i < n; i++) {
       a[i] = t[i].addr;
       c[i] = t[i].cookie;
     }
-    LIBBPF_OPTS(bpf_kprobe_multi_opts, opts, .addrs = a.data(), .cookies = c.data(), .cnt = n);
-    struct bpf_link* link = bpf_program__attach_kprobe_multi_opts(prog, nullptr, &opts);
-    if (link) {
-      links_.push_back(link);
+    LIBBPF_OPTS(bpf_link_create_opts, opts);
+    opts.kprobe_multi.addrs = a.data();
+    opts.kprobe_multi.cookies = c.data();
+    opts.kprobe_multi.cnt = static_cast<__u32>(n);
+    UniqueFd link(bpf_link_create(prog_fd, 0, BPF_TRACE_KPROBE_MULTI, &opts));
+    if (link.valid()) {
+      links_.push_back(std::move(link));
       summary.attached += n;
       return Ok{};
     }
@@ -147,13 +156,15 @@ class KprobeMultiBackend final : public Backend {
       summary.skipped.push_back(*t->name + ": " + std::strerror(err));
       return Ok{};
     }
-    if (auto st = attach_batch(prog, t, n / 2, summary); !st) return st;
-    return attach_batch(prog, t + n / 2, n - n / 2, summary);
+    if (auto st = attach_batch(prog_fd, t, n / 2, summary); !st) return st;
+    return attach_batch(prog_fd, t + n / 2, n - n / 2, summary);
   }
 
+  // Destroyed in reverse: links, then the program copies, then the templates.
   std::unique_ptr<kprobe_multi_bpf, SkelDestroy<kprobe_multi_bpf, &kprobe_multi_bpf__destroy>>
       skel_;
-  std::vector<struct bpf_link*> links_;
+  std::vector<ProgCopy> copies_;
+  std::vector<UniqueFd> links_;
 };
 
 }  // namespace

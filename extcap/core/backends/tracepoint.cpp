@@ -27,20 +27,20 @@ class TracepointBackend final : public Backend {
     std::vector<SkbTracepoint> tps;
     for (auto& tp : setup.btf.skb_tracepoints()) {
       bool extra = tp.location_pos >= 0 || tp.reason_pos >= 0;
-      if (setup.extras_only ? extra : setup.filter.matches(tp.name)) tps.push_back(std::move(tp));
+      if (setup.extras_only ? extra : setup.func_filter.matches(tp.name)) tps.push_back(std::move(tp));
     }
     if (tps.empty()) {
       if (setup.extras_only) return Ok{};
       return Error{ExitCode::KernelFeature,
                    "cannot find tracepoints: no tracepoint in the kernel's BTF takes an skb" +
-                       (setup.filter.pattern().empty()
+                       (setup.func_filter.pattern().empty()
                             ? std::string()
-                            : " and matches --filter-func \"" + setup.filter.pattern() + "\""),
+                            : " and matches --filter-func \"" + setup.func_filter.pattern() + "\""),
                    ""};
     }
     skel_.reset(tracepoint_bpf__open());
     if (!skel_) return load_error("the tracepoint BPF object", errno);
-    if (auto st = share_maps(skel_.get(), setup.snaplen, setup.events_fd, setup.lost_fd); !st)
+    if (auto st = configure(skel_.get(), setup.snaplen, setup.kfilter, setup.maps); !st)
       return st;
 
     // Only the templates for skb positions that some tracepoint uses are loaded.
@@ -67,8 +67,10 @@ class TracepointBackend final : public Backend {
       cfg.probe_id = static_cast<__u32>(probes.size());
       cfg.location_pos = tp.location_pos;
       cfg.reason_pos = tp.reason_pos;
+      cfg.flags = frees_skb(tp.name) ? PWRU_PROBE_FREES_SKB : 0;
       auto copy = load_prog_copy(templates[tp.skb_pos], template_cfg_fd, cfg,
-                                 CopyTarget{BPF_PROG_TYPE_RAW_TRACEPOINT}, "tracepoint " + tp.name);
+                                 CopyTarget{BPF_PROG_TYPE_RAW_TRACEPOINT}, setup.kfilter,
+                                 "tracepoint " + tp.name);
       if (!copy) {
         if (copy.error().code == ExitCode::Permission) return copy.error();
         summary.skipped.push_back(tp.name + ": " + copy.error().message);

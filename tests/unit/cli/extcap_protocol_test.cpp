@@ -55,45 +55,77 @@ TEST(ExtcapProtocol, Dlts) {
             "dlt {number=252}{name=WIRESHARK_UPPER_PDU}{display=pwru kernel events}\n");
 }
 
+std::vector<std::string> arg_lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (const auto& l : lines(text))
+    if (l.rfind("arg ", 0) == 0) out.push_back(l);
+  return out;
+}
+
 TEST(ExtcapProtocol, ConfigLines) {
   const std::string text = extcap_config_sentences();
   expect_well_formed(text);
-  auto l = lines(text);
-  ASSERT_EQ(l.size(), 3u);
+  auto l = arg_lines(text);
+  std::vector<std::string> calls;
+  for (size_t i = 0; i < l.size(); ++i) {
+    EXPECT_EQ(field(l[i], "number"), std::to_string(i));
+    EXPECT_FALSE(field(l[i], "tooltip").empty()) << l[i];
+    EXPECT_FALSE(field(l[i], "group").empty()) << l[i];
+    calls.push_back(field(l[i], "call"));
+  }
+  EXPECT_EQ(calls, (std::vector<std::string>{"--snaplen", "--output-limit-lines", "--filter-func",
+                                             "--filter-netns", "--filter-mark", "--filter-ifname",
+                                             "--filter-track-skb", "--backend", "--ringbuf-size"}));
   EXPECT_EQ(l[0].rfind("arg {number=0}{call=--snaplen}{display=Packet bytes per event}{tooltip=", 0),
             0u);
   EXPECT_NE(l[0].find("}{type=integer}{range=0,4096}{default=256}{group=Capture}"),
             std::string::npos)
       << l[0];
-  EXPECT_EQ(field(l[1], "call"), "--output-limit-lines");
   EXPECT_EQ(field(l[1], "default"), "0");
   EXPECT_NE(field(l[1], "tooltip").find("0 means no limit"), std::string::npos);
-  EXPECT_EQ(field(l[2], "call"), "--ringbuf-size");
-  EXPECT_EQ(field(l[2], "range"), "4096,1073741824");
-  EXPECT_EQ(field(l[2], "default"), "33554432");
-  EXPECT_EQ(field(l[2], "group"), "Backend");
-  for (size_t i = 0; i < l.size(); ++i) {
-    EXPECT_EQ(field(l[i], "number"), std::to_string(i));
-    EXPECT_EQ(field(l[i], "type"), "integer");
-    EXPECT_FALSE(field(l[i], "tooltip").empty());
+  EXPECT_EQ(field(l[6], "type"), "boolflag");
+  EXPECT_EQ(field(l[7], "type"), "selector");
+  EXPECT_EQ(field(l[8], "range"), "4096,1073741824");
+  EXPECT_EQ(field(l[8], "default"), "33554432");
+  EXPECT_EQ(field(l[8], "group"), "Backend");
+  // The backend selector's values: every backend, auto marked as the default (4.0 ignores an
+  // arg-level default for selectors).
+  EXPECT_NE(text.find("value {arg=7}{value=auto}{display=auto}{default=true}\n"), std::string::npos);
+  for (const char* b : {"kprobe-multi", "kprobe", "fentry", "tracepoint"}) {
+    EXPECT_NE(text.find(std::string("value {arg=7}{value=") + b + "}"), std::string::npos) << b;
   }
 }
 
-// Wireshark passes each arg back as `call value`: every default and both ends of every range
-// must be accepted by the capture's own parser, and the default must be the parser's default.
+// Wireshark passes each arg back as `call value` (a boolflag as `call` alone): every default,
+// both ends of every range and every selector value must be accepted by the capture's own
+// parser, and a default must be the parser's default.
 TEST(ExtcapProtocol, ConfigArgsRoundTripThroughTheParser) {
   const Options defaults = parse_options(std::vector<std::string>{}).value();
-  for (const auto& line : lines(extcap_config_sentences())) {
+  const std::string text = extcap_config_sentences();
+  for (const auto& line : arg_lines(text)) {
     const std::string call = field(line, "call");
-    const std::string range = field(line, "range");
-    for (const std::string& value : {field(line, "default"), range.substr(0, range.find(',')),
-                                     range.substr(range.find(',') + 1)}) {
-      std::vector<std::string> args = {"--capture", "--extcap-interface", "pwru", "--fifo", "f",
-                                       call, value};
-      auto o = parse_options(args);
-      EXPECT_TRUE(o.ok()) << line << " value " << value << ": "
-                          << (o.ok() ? "" : o.error().text());
+    const std::string type = field(line, "type");
+    std::vector<std::vector<std::string>> tries;
+    if (type == "integer") {
+      const std::string range = field(line, "range");
+      for (const std::string& v : {field(line, "default"), range.substr(0, range.find(',')),
+                                   range.substr(range.find(',') + 1)}) {
+        tries.push_back({call, v});
+      }
+    } else if (type == "selector") {
+      for (const auto& v : lines(text))
+        if (v.rfind("value {arg=" + field(line, "number") + "}", 0) == 0)
+          tries.push_back({call, field(v, "value")});
+    } else if (type == "boolflag") {
+      tries.push_back({call});
     }
+    for (const auto& t : tries) {
+      std::vector<std::string> args = {"--capture", "--extcap-interface", "pwru", "--fifo", "f"};
+      args.insert(args.end(), t.begin(), t.end());
+      auto o = parse_options(args);
+      EXPECT_TRUE(o.ok()) << line << ": " << (o.ok() ? "" : o.error().text());
+    }
+    if (type != "integer") continue;
     auto o = parse_options(std::vector<std::string>{call, field(line, "default")});
     ASSERT_TRUE(o.ok());
     EXPECT_EQ(o->trace.snaplen, defaults.trace.snaplen) << call;

@@ -94,10 +94,20 @@ TEST(Options, Snaplen) {
   expect_usage_error({"--snaplen"}, "--snaplen");
 }
 
-// A filter with no packet bytes to look at would reject every event without saying so.
-TEST(Options, SnaplenZeroWithFilterIsRefused) {
-  expect_usage_error({"--snaplen", "0", "icmp"}, "--snaplen 0");
-  EXPECT_EQ(parse_ok({"--snaplen", "0"}).filter, "");
+// The kernel filters on the whole linear packet: --snaplen only limits what is kept.
+TEST(Options, FilterGoesToTheKernelWhateverTheSnaplen) {
+  Options o = parse_ok({"--snaplen", "0", "tcp", "port", "80"});
+  EXPECT_EQ(o.trace.pcap_filter, "tcp port 80");
+  EXPECT_EQ(o.trace.snaplen, 0u);
+}
+
+TEST(Options, MetadataFilters) {
+  Options o = parse_ok({"--filter-netns", "inode:4026531840", "--filter-mark", "0x2a/0xff",
+                        "--filter-ifname", "veth1", "--filter-track-skb"});
+  EXPECT_EQ(o.trace.filter_netns, "inode:4026531840");
+  EXPECT_EQ(o.trace.filter_mark, "0x2a/0xff");
+  EXPECT_EQ(o.trace.filter_ifname, "veth1");
+  EXPECT_TRUE(o.trace.track_skb);
 }
 
 TEST(Options, RingbufSize) {

@@ -1,0 +1,159 @@
+// make_kernel_filter: option strings to kernel-side filter values.
+#include "core/kfilter.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "filter/pcap_program.h"
+#include "core/unique_fd.h"
+
+namespace pwru {
+namespace {
+
+constexpr const char* kNetnsHint =
+    "pass /proc/PID/ns/net, /run/netns/NAME (as made by `ip netns add`), or inode:N";
+
+Error usage(std::string message, std::string hint) {
+  return Error{ExitCode::Usage, std::move(message), std::move(hint)};
+}
+
+bool parse_u32(const std::string& text, uint32_t& out) {
+  if (text.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(text.c_str(), &end, 0);
+  if (errno || *end || v > 0xffffffffull || text[0] == '-') return false;
+  out = static_cast<uint32_t>(v);
+  return true;
+}
+
+uint32_t inode_of(const std::string& path) {
+  struct stat st{};
+  return stat(path.c_str(), &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0;
+}
+
+// A path to a network namespace with inode `inum`: /run/netns first, then processes.
+std::string find_netns_path(uint32_t inum) {
+  for (const char* dir : {"/run/netns", "/proc"}) {
+    std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir), &closedir);
+    while (d) {
+      struct dirent* de = readdir(d.get());
+      if (!de) break;
+      std::string name = de->d_name;
+      if (name == "." || name == "..") continue;
+      std::string path = std::string(dir) + "/" + name;
+      if (std::string(dir) == "/proc") {
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        path += "/ns/net";
+      }
+      if (inode_of(path) == inum) return path;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<uint32_t> parse_netns(const std::string& spec) {
+  if (spec.rfind("inode:", 0) == 0) {
+    uint32_t inum = 0;
+    if (!parse_u32(spec.substr(6), inum) || inum == 0)
+      return usage("cannot use --filter-netns " + spec + ": not an inode number", kNetnsHint);
+    return inum;
+  }
+  struct stat st{};
+  if (stat(spec.c_str(), &st) != 0) {
+    return usage("cannot open --filter-netns " + spec + ": " + std::strerror(errno), kNetnsHint);
+  }
+  return static_cast<uint32_t>(st.st_ino);
+}
+
+Result<std::pair<uint32_t, uint32_t>> parse_mark(const std::string& spec) {
+  size_t slash = spec.find('/');
+  uint32_t value = 0, mask = 0xffffffffu;
+  if (!parse_u32(spec.substr(0, slash), value) ||
+      (slash != std::string::npos && !parse_u32(spec.substr(slash + 1), mask)) || mask == 0) {
+    return usage("cannot use --filter-mark " + spec + ": not VALUE or VALUE/MASK",
+                 "pass e.g. --filter-mark 0x2a or --filter-mark 0x200/0xf00 (mask not 0)");
+  }
+  return std::make_pair(value & mask, mask);
+}
+
+Result<uint32_t> resolve_ifname(const std::string& ifname, const std::string& netns_spec) {
+  std::string path = netns_spec;
+  if (netns_spec.rfind("inode:", 0) == 0) {
+    auto inum = parse_netns(netns_spec);
+    if (!inum) return inum.error();
+    path = find_netns_path(*inum);
+    if (path.empty()) {
+      return usage("cannot resolve --filter-ifname " + ifname + ": no process or /run/netns "
+                   "entry is in network namespace " + netns_spec,
+                   "name the namespace by path (/proc/PID/ns/net) instead");
+    }
+  }
+  unsigned int index = 0;
+  int err = 0;
+  if (path.empty()) {
+    index = if_nametoindex(ifname.c_str());
+    err = errno;
+  } else {
+    UniqueFd ns(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns.valid()) {
+      return usage("cannot open --filter-netns " + path + ": " + std::strerror(errno), kNetnsHint);
+    }
+    // setns changes only the calling thread's namespace: a short-lived thread looks it up.
+    std::thread([&] {
+      if (setns(ns.get(), CLONE_NEWNET) != 0) {
+        err = errno;
+        return;
+      }
+      index = if_nametoindex(ifname.c_str());
+      err = errno;
+    }).join();
+  }
+  if (index == 0) {
+    std::string where = path.empty() ? "this network namespace" : path;
+    return usage("cannot find interface " + ifname + " in " + where + ": " + std::strerror(err),
+                 "list interfaces with `ip link`" +
+                     (path.empty() ? std::string(", or pass --filter-netns first") : ""));
+  }
+  return static_cast<uint32_t>(index);
+}
+
+Result<KernelFilter> make_kernel_filter(const TraceOptions& options) {
+  KernelFilter f;
+  if (!options.filter_netns.empty()) {
+    auto inum = parse_netns(options.filter_netns);
+    if (!inum) return inum.error();
+    f.netns = *inum;
+  }
+  if (!options.filter_mark.empty()) {
+    auto mark = parse_mark(options.filter_mark);
+    if (!mark) return mark.error();
+    f.mark = mark->first;
+    f.mark_mask = mark->second;
+  }
+  if (!options.filter_ifname.empty()) {
+    auto index = resolve_ifname(options.filter_ifname, options.filter_netns);
+    if (!index) return index.error();
+    f.ifindex = *index;
+  }
+  f.track_skb = options.track_skb;
+  if (!options.pcap_filter.empty()) {
+    auto body = pcap_filter_program(options.pcap_filter);
+    if (!body) return body.error();
+    f.pcap_body = std::move(body.value());
+  }
+  return f;
+}
+
+}  // namespace pwru

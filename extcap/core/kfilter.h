@@ -1,0 +1,20 @@
+// Turns the filter options into what the BPF programs compare against: netns inode, mark and
+// mask, ifindex, and the translated pcap filter.
+#pragma once
+
+#include "core/bpf_util.h"
+#include "core/result.h"
+#include "core/tracer.h"
+
+namespace pwru {
+
+// Errors name the option and say what it accepts (ExitCode::Usage, or BadFilter for the pcap
+// expression).
+Result<KernelFilter> make_kernel_filter(const TraceOptions& options);
+
+// The pieces, for tests.
+Result<uint32_t> parse_netns(const std::string& spec);
+Result<std::pair<uint32_t, uint32_t>> parse_mark(const std::string& spec);  // value, mask
+Result<uint32_t> resolve_ifname(const std::string& ifname, const std::string& netns_spec);
+
+}  // namespace pwru

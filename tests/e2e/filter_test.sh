@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# In-kernel filters end to end, between two namespaces of the test's own:
+#   track:    DNAT in the receiver; with --filter-track-skb the events after translation (new
+#             destination) appear, without it they do not.
+#   tcpsyn:   'tcp[tcpflags] = tcp-syn' shows the SYNs of a refused connection and not the RST.
+#   icmp6:    'icmp6' shows IPv6 pings and nothing else.
+#   mark:     --filter-mark with a mark set by iptables shows only marked skbs.
+#   netns:    --filter-netns (and --filter-ifname) select one of the two namespaces.
+# usage: filter_test.sh MODE PWRUDUMP BUILD_DIR
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/common.sh"
+mode=$1 PWRUDUMP=$2 BUILD=$3
+TSHARK_PLUGIN="$here/../lib/tshark-plugin.sh"
+
+require_root
+require_cmd ip iptables ping tshark setpriv
+netns_pair
+WORK=$(mktemp -d /tmp/pwru-e2e.XXXXXX)
+chmod 755 "$WORK"
+
+ping_b() { ip netns exec "$NS_A" ping -c "${2:-3}" -i 0.2 -W 1 "$1" >/dev/null; }
+
+case "$mode" in
+track)
+  # A sends to a virtual address $IP_X through B, which translates it to its own address.
+  IP_X="${IP_B%.*}.99"
+  ip -n "$NS_A" route add "$IP_X/32" via "$IP_B" || fail "cannot add the route to $IP_X"
+  ip netns exec "$NS_B" iptables -t nat -A PREROUTING -d "$IP_X" -j DNAT --to-destination "$IP_B" \
+    || fail "cannot add the DNAT rule"
+  start_trace "$WORK/plain.pcapng" "icmp and dst host $IP_X"
+  ping_b "$IP_X" || fail "pings to the translated address failed"
+  stop_trace
+  start_trace "$WORK/tracked.pcapng" --filter-track-skb "icmp and dst host $IP_X"
+  ping_b "$IP_X" || fail "pings to the translated address failed"
+  stop_trace
+  before=$(fields "$WORK/plain.pcapng" -Y "pwru.ip.dst == $IP_X && icmp.type == 8" -e pwru.skb)
+  [ "$(count_lines "$before")" -ge 3 ] || fail "the requests to $IP_X were not traced before DNAT"
+  after=$(fields "$WORK/plain.pcapng" -Y "pwru.ip.dst == $IP_B" -e pwru.func)
+  assert_eq "events after DNAT without --filter-track-skb" "" "$after"
+  after=$(fields "$WORK/tracked.pcapng" -Y "pwru.ip.dst == $IP_B && icmp.type == 8" -e pwru.func)
+  [ "$(count_lines "$after")" -ge 3 ] \
+    || fail "with --filter-track-skb the translated requests (dst $IP_B) should appear: '$after'"
+  pass "DNAT $IP_X -> $IP_B: tracked skbs followed past the translation, untracked ones not"
+  ;;
+tcpsyn)
+  start_trace "$WORK/syn.pcapng" "tcp[tcpflags] = tcp-syn and host $IP_B"
+  for _ in 1 2 3; do
+    ip netns exec "$NS_A" bash -c "exec 3<>/dev/tcp/$IP_B/9" 2>/dev/null \
+      && fail "port 9 unexpectedly accepted a connection"
+  done
+  stop_trace
+  flags=$(fields "$WORK/syn.pcapng" -e pwru.tcp_flags | sort | uniq -c)
+  syns=$(fields "$WORK/syn.pcapng" -Y "pwru.tcp_flags == 0x02 && pwru.ip.dst == $IP_B" -e pwru.skb)
+  [ "$(count_lines "$syns")" -ge 3 ] || fail "expected the SYNs to $IP_B, got: $flags"
+  others=$(fields "$WORK/syn.pcapng" -Y "pwru.tcp_flags != 0x02" -e pwru.tcp_flags)
+  assert_eq "events that are not bare SYNs" "" "$others"
+  pass "only SYNs traced ($(count_lines "$syns") events)"
+  ;;
+icmp6)
+  ip -n "$NS_A" addr add fd00:231::1/64 dev "$VETH_A" nodad
+  ip -n "$NS_B" addr add fd00:231::2/64 dev "$VETH_B" nodad
+  start_trace "$WORK/v6.pcapng" icmp6
+  ping_b fd00:231::2 || fail "IPv6 pings failed"
+  ping_b "$IP_B" || fail "IPv4 pings failed"
+  stop_trace
+  req=$(fields "$WORK/v6.pcapng" -Y "pwru.ipv6.dst == fd00:231::2 && icmpv6.type == 128" -e pwru.func)
+  [ "$(count_lines "$req")" -ge 3 ] || fail "the IPv6 echo requests are missing"
+  v4=$(fields "$WORK/v6.pcapng" -Y "ip" -e pwru.func)
+  assert_eq "IPv4 events under filter icmp6" "" "$v4"
+  notv6=$(fields "$WORK/v6.pcapng" -Y "!icmpv6" -e pwru.func)
+  assert_eq "events that are not ICMPv6" "" "$notv6"
+  pass "icmp6 filter: $(count_lines "$req") echo request events, no IPv4"
+  ;;
+mark)
+  ip netns exec "$NS_A" iptables -t mangle -A OUTPUT -p icmp -j MARK --set-mark 0x2a \
+    || fail "cannot add the MARK rule"
+  start_trace "$WORK/mark.pcapng" --filter-mark 0x2a/0xff
+  ping_b "$IP_B" || fail "pings failed"
+  stop_trace
+  marks=$(fields "$WORK/mark.pcapng" -e pwru.mark | sort -u)
+  assert_eq "marks of all events" "0x0000002a" "$marks"
+  tx=$(fields "$WORK/mark.pcapng" -Y "pwru.func == \"net_dev_start_xmit\" && icmp.type == 8" -e pwru.ifname)
+  [ "$(count_lines "$tx")" -ge 3 ] || fail "the marked echo requests are missing at net_dev_start_xmit"
+  pass "--filter-mark: only marked skbs ($(count_lines "$tx") requests at transmit)"
+  ;;
+netns)
+  start_trace "$WORK/ns.pcapng" --filter-netns "/run/netns/$NS_B" icmp
+  ping_b "$IP_B" || fail "pings failed"
+  stop_trace
+  spaces=$(fields "$WORK/ns.pcapng" -e pwru.netns | sort -u)
+  assert_eq "namespaces of all events" "$NETNS_B_INODE" "$spaces"
+  rx=$(fields "$WORK/ns.pcapng" -Y "pwru.func == \"netif_receive_skb\" && icmp.type == 8" -e pwru.ifname)
+  [ "$(count_lines "$rx")" -ge 3 ] || fail "the requests received in $NS_B are missing"
+  # By inode, with the interface looked up inside that namespace.
+  start_trace "$WORK/ifname.pcapng" --filter-netns "inode:$NETNS_A_INODE" --filter-ifname "$VETH_A" icmp
+  ping_b "$IP_B" || fail "pings failed"
+  stop_trace
+  ifs=$(fields "$WORK/ifname.pcapng" -e pwru.ifname -e pwru.netns | sort -u)
+  assert_eq "interface and namespace of all events" "$VETH_A $NETNS_A_INODE" "$ifs"
+  pass "--filter-netns and --filter-ifname select one namespace and one interface"
+  ;;
+*)
+  fail "unknown mode $mode"
+  ;;
+esac
