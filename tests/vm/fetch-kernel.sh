@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Fetches the current Debian kernel package of one kernel of the matrix into the VM cache, once,
+# and prints the cached .deb's path.
+#
+# usage: fetch-kernel.sh KERNEL          (KERNEL: 5.10, 6.1 or 6.12; see kernels.sh)
+#
+# The package comes from the Debian archive this machine's apt already uses (its address is read
+# from /etc/apt at run time), through apt's ordinary client with a temporary sources list and a
+# private state folder, so the machine's own package lists are never touched. The suite's
+# linux-image-amd64 metapackage names the current linux-image-<abi>-amd64. Once cached, the
+# package is reused without any network access; PWRU_VM_REFRESH=1 asks the archive again.
+# Exit codes: 0 fetched or cached, 1 failed (the reason is on stderr).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/kernels.sh"
+
+die() {
+  echo "fetch-kernel.sh: $*" >&2
+  exit 1
+}
+
+[ $# -eq 1 ] || die "usage: fetch-kernel.sh KERNEL"
+kernel=$1
+vm_kernel "$kernel" || die "unknown kernel '$kernel' (known: 5.10, 6.1, 6.12)"
+suite_dir="$VM_CACHE/$VM_SUITE"
+
+cached_deb() {
+  local name
+  [ -f "$suite_dir/current" ] || return 1
+  name=$(cat "$suite_dir/current")
+  [ -n "$name" ] && [ -f "$suite_dir/$name" ] || return 1
+  echo "$suite_dir/$name"
+}
+
+# The Debian archive of this machine: the first `deb` source whose suite is a release (no
+# -updates/-security), from deb822 .sources files or one-line .list files. Prints the URI.
+archive_uri() {
+  local f
+  shopt -s nullglob
+  for f in /etc/apt/sources.list.d/*.sources; do
+    awk '
+      function flush() {
+        if (types ~ /(^| )deb( |$)/ && enabled != "no" && uri != "") {
+          n = split(suites, s, " ")
+          for (i = 1; i <= n; i++) if (s[i] !~ /[-\/]/) { print uri; found = 1; exit }
+        }
+        types = ""; uri = ""; suites = ""; enabled = ""; key = ""
+      }
+      /^#/ { next }
+      /^[ \t]*$/ { flush(); next }
+      /^[ \t]/ { if (key == "suites") suites = suites " " $0; next }
+      {
+        key = tolower(substr($0, 1, index($0, ":") - 1)); val = substr($0, index($0, ":") + 1)
+        gsub(/^[ \t]+|[ \t]+$/, "", val)
+        if (key == "types") types = val
+        else if (key == "uris") { split(val, u, " "); uri = u[1] }
+        else if (key == "suites") suites = val
+        else if (key == "enabled") enabled = tolower(val)
+      }
+      END { if (!found) flush() }' "$f"
+  done | head -n 1 | grep . && return 0
+  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+    awk '$1 == "deb" {
+           i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+           if ($(i + 1) !~ /[-\/]/) { print $i; exit }
+         }' | grep .
+}
+
+fetch() {
+  local uri keyring apt pkg version deb
+  uri=$(archive_uri) ||
+    die "cannot find the Debian archive in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
+  keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  [ -r "$keyring" ] || die "cannot read $keyring: install debian-archive-keyring"
+  tmp=$(mktemp -d "$suite_dir/.fetch.XXXXXX")  # global: the EXIT trap removes it
+  # apt downloads as user _apt, which must reach the private folders.
+  chmod 755 "$tmp"
+  trap 'rm -rf "$tmp"' EXIT
+  mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/download"
+  echo "deb [signed-by=$keyring] $uri $VM_SUITE main" >"$tmp/sources.list"
+  apt=(-o "Dir::Etc::sourcelist=$tmp/sources.list" -o Dir::Etc::sourceparts=-
+       -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache" -o Dir::State::status=/dev/null
+       -o APT::Architecture=amd64 -o APT::Architectures::=amd64)
+  echo "fetch-kernel.sh: reading $VM_SUITE from $uri" >&2
+  apt-get "${apt[@]}" -qq update >"$tmp/update.log" 2>&1 ||
+    die "cannot read the $VM_SUITE package lists from $uri: $(tail -n 5 "$tmp/update.log")"
+  # linux-image-amd64 depends on exactly one linux-image-<abi>-amd64 (= version).
+  pkg=$(apt-cache "${apt[@]}" show --no-all-versions linux-image-amd64 2>/dev/null |
+        sed -n 's/^Depends:.*\(linux-image-[^ ,]*-amd64\) (= \([^)]*\)).*/\1 \2/p' | head -n 1)
+  [ -n "$pkg" ] || die "cannot resolve linux-image-amd64 of $VM_SUITE to a kernel package"
+  version=${pkg#* } pkg=${pkg% *}
+  echo "fetch-kernel.sh: $VM_SUITE's linux-image-amd64 is $pkg $version" >&2
+  (cd "$tmp/download" && apt-get "${apt[@]}" -qq download "$pkg=$version") >"$tmp/download.log" 2>&1 ||
+    die "cannot download $pkg $version from $uri: $(tail -n 5 "$tmp/download.log")"
+  deb=$(cd "$tmp/download" && ls -- *.deb | head -n 1)
+  [ -n "$deb" ] || die "apt-get download of $pkg $version left no .deb"
+  dpkg-deb --info "$tmp/download/$deb" >/dev/null || die "the downloaded $deb is not a Debian package"
+  mv -f "$tmp/download/$deb" "$suite_dir/$deb"
+  echo "$deb" >"$suite_dir/current.new" && mv -f "$suite_dir/current.new" "$suite_dir/current"
+  # Older kernels of the suite are not needed any more.
+  find "$suite_dir" -maxdepth 1 -name '*.deb' ! -name "$deb" -delete
+}
+
+command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
+  die "needs apt-get and dpkg-deb (a Debian machine)"
+mkdir -p "$suite_dir" 2>/dev/null || die "cannot create the VM cache $suite_dir (set PWRU_VM_CACHE)"
+[ -w "$suite_dir" ] || die "cannot write to the VM cache $suite_dir (run as root or set PWRU_VM_CACHE)"
+# Tests of several kernels, or two builds, may fetch at the same time.
+exec 9>"$suite_dir/.lock"
+flock 9
+if [ "${PWRU_VM_REFRESH:-}" = 1 ] || ! cached_deb >/dev/null; then
+  fetch
+fi
+cached_deb || die "the cache $suite_dir holds no kernel package after fetching"

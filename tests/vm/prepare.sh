@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Prepares one kernel of the matrix for the VM tests (the ctest fixture vm.<kernel>.prepare):
+# fetches its Debian package into the cache, takes the kernel image and the scenario's modules
+# out of it, and builds the guest's initramfs around this build's pwrudump.
+#
+# usage: prepare.sh KERNEL PWRUDUMP VM_DIR
+#   VM_DIR/kernel/     vmlinuz, the modules (decompressed) and modules.load, their load order;
+#                      kept while the package and the module list stay the same
+#   VM_DIR/initramfs.cpio.gz   rebuilt every time (pwrudump changes with every build)
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/common.sh"
+. "$here/kernels.sh"
+
+[ $# -eq 3 ] || fail "usage: prepare.sh KERNEL PWRUDUMP VM_DIR"
+kernel=$1 PWRUDUMP=$2 VM_DIR=$3
+vm_kernel "$kernel" || fail "unknown kernel '$kernel'"
+# Whatever happens next, no test may boot an initramfs left from an earlier build.
+rm -f "$VM_DIR/initramfs.cpio.gz"
+
+require_root
+require_cmd apt-get dpkg-deb modinfo cpio gzip xz zstd ldd flock
+[ -x /bin/busybox ] || skip_or_fail "needs /bin/busybox (busybox-static; run packaging/install-deps.sh)"
+# The guest has no libraries of its own for busybox: it must be the static one.
+ldd /bin/busybox >/dev/null 2>&1 && skip_or_fail "/bin/busybox is dynamic: install busybox-static"
+[ -x "$PWRUDUMP" ] || fail "cannot find pwrudump at $PWRUDUMP: build it first"
+
+# --- the kernel package, from the cache or the archive ---
+deb=$("$here/fetch-kernel.sh" "$kernel") || fail "cannot fetch the $kernel kernel ($VM_SUITE): see above"
+
+# --- kernel image and modules, redone only when the package or the module list changes ---
+kdir="$VM_DIR/kernel"
+stamp="$(basename "$deb") modules: $VM_MODULES"
+if [ "$(cat "$kdir/stamp" 2>/dev/null)" != "$stamp" ]; then
+  rm -rf "$kdir" "$VM_DIR/extract"
+  mkdir -p "$kdir/modules" "$VM_DIR/extract"
+  dpkg-deb -x "$deb" "$VM_DIR/extract" || fail "cannot unpack $deb"
+  # Debian moved the modules from /lib/modules to /usr/lib/modules in 13 (trixie).
+  moddir=$(ls -d "$VM_DIR"/extract/lib/modules/*/ "$VM_DIR"/extract/usr/lib/modules/*/ 2>/dev/null | head -n 1)
+  [ -n "$moddir" ] || fail "$deb holds no lib/modules/<version>"
+  kver=$(basename "$moddir")
+  cp "$VM_DIR/extract/boot/vmlinuz-$kver" "$kdir/vmlinuz" || fail "$deb holds no boot/vmlinuz-$kver"
+  echo "$kver" >"$kdir/kver"
+
+  # Dependencies first (depth first), each module once; built-in ones need nothing.
+  declare -A seen=()
+  : >"$kdir/modules/modules.load"
+  add_module() {
+    local name=${1//-/_} file dep
+    [ -n "${seen[$name]:-}" ] && return 0
+    seen[$name]=1
+    if grep -Eq "/${name//_/[_-]}\.ko$" "$moddir/modules.builtin"; then
+      echo "prepare.sh: $name is built into $kver"
+      return 0
+    fi
+    file=$(find "$moddir/kernel" -regextype posix-extended \
+             -regex ".*/${name//_/[_-]}\.ko(\.xz|\.zst|\.gz)?" | head -n 1)
+    [ -n "$file" ] || fail "cannot find module $name in $kver"
+    for dep in $(modinfo -F depends "$file" | tr ',' ' '); do
+      add_module "$dep"
+    done
+    case "$file" in
+      *.xz) xz -dc "$file" ;;
+      *.zst) zstd -qdc "$file" ;;
+      *.gz) gzip -dc "$file" ;;
+      *) cat "$file" ;;
+    esac >"$kdir/modules/$name.ko" || fail "cannot decompress $file"
+    echo "$name" >>"$kdir/modules/modules.load"
+  }
+  for m in $VM_MODULES; do add_module "$m"; done
+  rm -rf "$VM_DIR/extract"
+  echo "$stamp" >"$kdir/stamp"
+fi
+kver=$(cat "$kdir/kver")
+echo "prepare.sh: kernel $kver ($(basename "$deb")), modules: $(tr '\n' ' ' <"$kdir/modules/modules.load")"
+
+# --- the initramfs ---
+root="$VM_DIR/initramfs"
+rm -rf "$root"
+mkdir -p "$root"/{dev,proc,sys,run,tmp,etc,modules,scenario,usr/bin,usr/sbin}
+# The same merged-/usr layout as this machine, so the paths ldd prints are valid in the guest.
+for d in bin sbin lib lib64; do
+  if [ -L "/$d" ]; then
+    mkdir -p "$root/$(readlink -f "/$d")" && ln -s "$(readlink "/$d")" "$root/$d"
+  else
+    mkdir -p "$root/$d"
+  fi
+done
+
+# copy_file PATH: PATH at the same place in the guest, symlinks resolved.
+copy_file() {
+  mkdir -p "$root$(dirname "$1")" && cp -L "$1" "$root$1" || fail "cannot copy $1 into the initramfs"
+}
+# copy_libs FILE: every shared library ldd lists for FILE.
+copy_libs() {
+  local lib
+  for lib in $(ldd "$1" 2>/dev/null | grep -o '/[^ ]*'); do
+    [ -e "$root$lib" ] || copy_file "$lib"
+  done
+}
+# copy_with_libs FILE...: the files and their libraries.
+copy_with_libs() {
+  local f
+  for f in "$@"; do copy_file "$f" && copy_libs "$f"; done
+}
+
+copy_file /bin/busybox
+# Without its debug sections: half the size, and the guest unpacks it in emulation.
+if command -v strip >/dev/null; then
+  strip --strip-debug -o "$root/usr/bin/pwrudump" "$PWRUDUMP"
+else
+  cp "$PWRUDUMP" "$root/usr/bin/pwrudump"
+fi || fail "cannot copy $PWRUDUMP"
+copy_libs "$PWRUDUMP"
+ip=$(command -v ip) || fail "needs ip (iproute2)"
+copy_with_libs "$(readlink -f "$ip")"
+[ -e "$root/usr/bin/ip" ] || ln -s "$(readlink -f "$ip")" "$root/usr/bin/ip"
+# iptables-legacy (see kernels.sh) with its extensions, which it loads at run time.
+legacy=/usr/sbin/xtables-legacy-multi
+[ -x "$legacy" ] || skip_or_fail "needs $legacy (package iptables)"
+copy_with_libs "$legacy" /usr/lib/*/xtables/*.so
+ln -s xtables-legacy-multi "$root/usr/sbin/iptables"
+for f in /etc/protocols /etc/services; do [ -r "$f" ] && copy_file "$f"; done
+echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+echo "root:x:0:" >"$root/etc/group"
+cp "$kdir"/modules/* "$root/modules/"
+cp "$here/guest/init" "$root/init" && chmod 755 "$root/init"
+cp "$here"/guest/scenario-*.sh "$root/scenario/"
+mknod -m 600 "$root/dev/console" c 5 1
+mknod -m 666 "$root/dev/null" c 1 3
+
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 \
+  >"$VM_DIR/initramfs.cpio.gz.new" || fail "cannot build the initramfs"
+mv -f "$VM_DIR/initramfs.cpio.gz.new" "$VM_DIR/initramfs.cpio.gz"
+echo "prepare.sh: $VM_DIR/initramfs.cpio.gz ($(du -h "$VM_DIR/initramfs.cpio.gz" | cut -f1))"
+pass "kernel $kver ready for the VM tests"

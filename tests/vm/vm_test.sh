@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# One cell of the kernel matrix: boots a stock Debian kernel under QEMU (TCG), runs the drop
+# scenario of tests/e2e/drop_test.sh in it with pwrudump on one backend, and checks the pcapng
+# that comes back with tshark and the pwru plugin.
+#
+# usage: vm_test.sh KERNEL BACKEND VM_DIR BUILD_DIR [-- PWRUDUMP_ARGS...]
+#   KERNEL   5.10, 6.1 or 6.12 (kernels.sh); VM_DIR was prepared by prepare.sh
+#   BACKEND  passed as --backend; with auto, the backend pwrudump reports must be the one
+#            kernels.sh expects for KERNEL, otherwise BACKEND itself
+# Environment: PWRU_VM_TIMEOUT (seconds for the whole VM run, default 300), PWRU_VM_KEEP=1 keeps
+# the work folder (console log, results, pcapng) and prints where it is.
+#
+# Checks: the VM ran the scenario to its end; pwrudump attached with the expected backend and
+# exited cleanly; the pings were dropped; the pcapng decodes; the echo requests to the receiver
+# are in it; every ping is seen at kfree_skb in the receiver's netns and veth with a netfilter
+# caller, and with drop reason NETFILTER_DROP where the kernel has drop reasons (none before 5.17).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/common.sh"
+. "$here/kernels.sh"
+TSHARK_PLUGIN="$here/../lib/tshark-plugin.sh"
+
+[ $# -ge 4 ] || fail "usage: vm_test.sh KERNEL BACKEND VM_DIR BUILD_DIR [-- PWRUDUMP_ARGS...]"
+kernel=$1 backend=$2 VM_DIR=$3 BUILD=$4
+shift 4
+[ "${1:-}" = -- ] && shift
+vm_kernel "$kernel" || fail "unknown kernel '$kernel'"
+expect_backend=$backend
+[ "$backend" = auto ] && expect_backend=$VM_AUTO_BACKEND
+timeout_s=${PWRU_VM_TIMEOUT:-300}
+PINGS=3
+
+require_cmd qemu-system-x86_64 tshark setpriv timeout cpio gzip base64
+[ -f "$VM_DIR/kernel/vmlinuz" ] && [ -f "$VM_DIR/initramfs.cpio.gz" ] ||
+  skip_or_fail "$VM_DIR holds no prepared kernel: the fixture vm.$kernel.prepare did not run or failed"
+
+WORK=$(mktemp -d /tmp/pwru-vm.XXXXXX)
+chmod 755 "$WORK"
+results="$WORK/results.txt" console="$WORK/console.log"
+
+# On failure: what the guest printed and what pwrudump said, so the log alone explains it.
+on_exit() {
+  local rc=$?
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+    echo "--- guest console (last 40 lines of $console) ---" >&2
+    tail -n 40 "$console" 2>/dev/null | tr -d '\r' >&2
+    echo "--- results (facts) ---" >&2
+    grep -a '^PWRU-VM ' "$results" 2>/dev/null | tr -d '\r' >&2
+    if blob stderr >"$WORK/stderr.txt" 2>/dev/null; then
+      echo "--- pwrudump stderr in the guest ---" >&2
+      cat "$WORK/stderr.txt" >&2
+    fi
+  fi
+  if [ "${PWRU_VM_KEEP:-}" = 1 ]; then
+    echo "kept $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+trap on_exit EXIT
+
+# fact KEY FIELD: FIELD=value from the results line "PWRU-VM KEY ... FIELD=value ...".
+fact() {
+  tr -d '\r' <"$results" | awk -v k="$1" -v f="$2" '
+    $1 == "PWRU-VM" && $2 == k { for (i = 3; i <= NF; i++) if (index($i, f "=") == 1) {
+      print substr($i, length(f) + 2); exit } }'
+}
+# blob NAME: the file the guest sent as NAME.
+blob() {
+  tr -d '\r' <"$results" | awk -v n="$1" '
+    $0 == "PWRU-VM-BEGIN " n { on = 1; next } $0 == "PWRU-VM-END " n { exit } on' |
+    base64 -d | gzip -dc
+}
+
+# --- the guest's instructions, as a small cpio in front of the prepared initramfs ---
+mkdir -p "$WORK/overlay"
+{
+  echo "VM_SCENARIO=drop"
+  echo "PINGS=$PINGS"
+  echo "READY_TIMEOUT=$timeout_s"
+  printf 'PWRU_ARGS=%q\n' "$(printf '%q ' --backend "$backend" "$@")"
+} >"$WORK/overlay/scenario.env"
+(cd "$WORK/overlay" && echo scenario.env | cpio -o -H newc -R 0:0 --quiet) >"$WORK/initrd"
+cat "$VM_DIR/initramfs.cpio.gz" >>"$WORK/initrd"
+
+# --- the VM: software emulation (KVM hangs here), console and results on two serial ports ---
+echo "vm.$kernel.$backend: booting $(cat "$VM_DIR/kernel/kver") under TCG (timeout ${timeout_s}s)," \
+     "pwrudump --backend $backend $*"
+start=$(date +%s)
+timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg -smp 2 -m 1536 -nographic -no-reboot \
+  -nic none -monitor none -serial "file:$console" -serial "file:$results" \
+  -kernel "$VM_DIR/kernel/vmlinuz" -initrd "$WORK/initrd" \
+  -append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init" >"$WORK/qemu.log" 2>&1
+qemu_rc=$?
+wall=$(( $(date +%s) - start ))
+[ "$qemu_rc" -eq 124 ] && fail "the VM did not finish in ${timeout_s}s (qemu killed); raise PWRU_VM_TIMEOUT if it was only slow"
+[ "$qemu_rc" -eq 0 ] || fail "qemu exited with $qemu_rc: $(cat "$WORK/qemu.log")"
+grep -aq '^PWRU-VM-DONE' "$results" || fail "the guest stopped before the scenario's end (kernel panic or crash?)"
+
+# --- what the guest reports ---
+guest_kver=$(fact boot kernel)
+case "$guest_kver" in "$kernel".*) ;; *) fail "the guest runs kernel '$guest_kver', not $kernel.x" ;; esac
+failed_mod=$(fact module-failed name)
+[ -z "$failed_mod" ] || fail "the guest could not load module $failed_mod"
+assert_eq "iptables in the receiver's namespace (exit code)" 0 "$(fact iptables rc)"
+[ "$(fact attach ok)" = yes ] ||
+  fail "pwrudump never got ready in the guest (exit code $(fact pwrudump rc)); its stderr is below"
+attach_s=$(awk -v a="$(fact attach start)" -v b="$(fact attach ready)" 'BEGIN { printf "%.1f", b - a }')
+assert_eq "pwrudump exit code after SIGINT" 0 "$(fact pwrudump rc)"
+blob stderr >"$WORK/stderr.txt" || fail "the guest sent no pwrudump stderr"
+summary=$(grep -Eo 'attached [0-9]+ probes \([a-z-]+\)' "$WORK/stderr.txt" | head -n 1)
+[ -n "$summary" ] || fail "no 'attached N probes (<backend>)' line in pwrudump's stderr"
+attached=$(echo "$summary" | awk '{ print $2 }')
+got_backend=$(echo "$summary" | sed 's/.*(\(.*\))/\1/')
+assert_eq "backend pwrudump attached with (--backend $backend)" "$expect_backend" "$got_backend"
+[ "$attached" -gt 0 ] || fail "pwrudump attached no probes: $summary"
+[ "$(fact ping rc)" != 0 ] || fail "the pings got through although ICMP is dropped in the receiver"
+
+ip_b=$(fact receiver ip) netns_b=$(fact receiver netns) ifname_b=$(fact receiver ifname)
+blob pcapng >"$WORK/trace.pcapng" && [ -s "$WORK/trace.pcapng" ] || fail "the guest sent no pcapng"
+
+tshark_fields() {
+  "$TSHARK_PLUGIN" "$BUILD" -r "$WORK/trace.pcapng" -T fields -E separator='|' "$@"
+}
+# The capture decodes: tshark reads every record, none malformed.
+n_events=$(tshark_fields -e frame.number | grep -c .) || fail "tshark cannot read the pcapng"
+[ "$n_events" -gt 0 ] || fail "the pcapng holds no events"
+malformed=$(tshark_fields -Y '_ws.malformed' -e frame.number) ||
+  fail "tshark cannot read the pcapng"
+assert_eq "malformed events" "" "$malformed"
+# The pings' tuple.
+n_tuple=$(tshark_fields -Y "pwru.ip.dst == $ip_b && icmp.type == 8" -e frame.number | grep -c .)
+[ "$n_tuple" -gt 0 ] || fail "no event of the echo requests to $ip_b (pwru.ip.dst)"
+
+# The drop, with what this kernel can tell (kernels.sh).
+drops=$(tshark_fields -Y "pwru.func == \"kfree_skb\" && pwru.ip.dst == $ip_b && icmp.type == 8" \
+          -e icmp.seq -e pwru.netns -e pwru.ifname -e pwru.caller -e pwru.drop_reason) ||
+  fail "tshark cannot read the pcapng"
+[ -n "$drops" ] || fail "no echo request to $ip_b seen at kfree_skb"
+while IFS='|' read -r seq netns ifname caller reason; do
+  assert_eq "pwru.netns at kfree_skb (receiver's namespace)" "$netns_b" "$netns"
+  assert_eq "pwru.ifname at kfree_skb (receiving veth)" "$ifname_b" "$ifname"
+  # nf_hook_slow frees what a hook dropped (nft_do_chain where it is inlined).
+  case "$caller" in nf_*+0x* | nft_*+0x* | ipt_*+0x*) ;;
+    *) fail "pwru.caller of ping $seq: expected a netfilter function+0x..., got '$caller'" ;; esac
+  if [ "$VM_DROP_REASON" = yes ]; then
+    assert_eq "pwru.drop_reason of ping $seq" NETFILTER_DROP "$reason"
+  else
+    assert_eq "pwru.drop_reason of ping $seq (kfree_skb has no reason before 5.17)" "" "$reason"
+  fi
+done <<<"$drops"
+n_seq=$(echo "$drops" | cut -d'|' -f1 | sort -u | grep -c .)
+assert_eq "pings seen dropped at kfree_skb" "$PINGS" "$n_seq"
+
+what="with a netfilter caller"
+[ "$VM_DROP_REASON" = yes ] && what="as NETFILTER_DROP with a netfilter caller"
+pass "$guest_kver, $summary: $PINGS pings seen dropped at kfree_skb $what;" \
+     "$n_events events; pwrudump attached in ${attach_s}s (guest clock), VM ran ${wall}s"
