@@ -25,6 +25,8 @@ const volatile __u32 filter_mark_mask = 0;
 const volatile __u32 filter_ifindex = 0;
 const volatile __u8 filter_track_skb = 0;
 const volatile __u8 has_pcap_filter = 0;
+/* Bytes of kernel stack at the start of each event's data: 0, or 8 * PWRU_MAX_STACK_DEPTH. */
+const volatile __u32 stack_bytes = 0;
 
 /* Per-probe settings (struct probe_cfg). User space loads one copy of a program per probe, each
  * with its own frozen copy of this section, because a raw tracepoint program cannot otherwise tell
@@ -242,8 +244,8 @@ static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *l
 }
 
 /* The shared body: one event for `skb`, reserved straight in the ring buffer. */
-static __always_inline int handle_skb(struct sk_buff *skb, __u64 func_ip, __u64 location,
-				      __u32 reason, __u32 extra_flags, bool frees)
+static __always_inline int handle_skb(void *ctx, struct sk_buff *skb, __u64 func_ip,
+				      __u64 location, __u32 reason, __u32 extra_flags, bool frees)
 {
 	struct pwru_event *ev;
 	struct net_device *dev;
@@ -256,8 +258,8 @@ static __always_inline int handle_skb(struct sk_buff *skb, __u64 func_ip, __u64 
 	skb_layout(skb, &lo);
 	if (!skb_wanted(skb, &lo, frees))
 		return 0;
-	/* snaplen is a load-time constant, so the reservation has a fixed size. */
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + snaplen, 0);
+	/* snaplen and stack_bytes are load-time constants: the reservation has a fixed size. */
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + stack_bytes + snaplen, 0);
 	if (!ev) {
 		count_lost();
 		return 0;
@@ -274,7 +276,11 @@ static __always_inline int handle_skb(struct sk_buff *skb, __u64 func_ip, __u64 
 	ev->cpu = bpf_get_smp_processor_id();
 	ev->pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
-	ev->stack_id = -1;
+	if (stack_bytes) {
+		long n = bpf_get_stack(ctx, ev->data, stack_bytes, 0);
+
+		ev->stack_depth = n > 0 ? (__u64)n / 8 : 0;
+	}
 
 	ev->mark = BPF_CORE_READ(skb, mark);
 	ev->len = BPF_CORE_READ(skb, len);
@@ -310,7 +316,7 @@ static __always_inline int handle_skb(struct sk_buff *skb, __u64 func_ip, __u64 
 		cap = avail < snaplen ? avail : snaplen;
 		if (cap > PWRU_MAX_SNAPLEN)
 			cap = PWRU_MAX_SNAPLEN;
-		if (bpf_probe_read_kernel(ev->data, cap, start))
+		if (bpf_probe_read_kernel(ev->data + stack_bytes, cap, start))
 			cap = 0;
 	}
 	if (!cap)

@@ -32,7 +32,7 @@ static __always_inline int handle_kprobe(struct pt_regs *ctx, __u64 skb, __u64 f
 		reason = regs_arg(ctx, (cookie & 0xff) - 1);
 		flags |= PWRU_EV_HAS_DROP_REASON;
 	}
-	return handle_skb((struct sk_buff *)skb, func_ip, caller, reason, flags,
+	return handle_skb(ctx, (struct sk_buff *)skb, func_ip, caller, reason, flags,
 			  cookie & PWRU_COOKIE_FREES);
 }
 

@@ -2,7 +2,7 @@
  *
  * Included by the BPF side (after kernel_types.h) and by user space (after <linux/types.h>),
  * so it has no includes of its own. Every field is fixed-size; the packet bytes follow the
- * header and `cap_len` says how many of them are valid. */
+ * header (after the kernel stack, when asked for) and `cap_len` says how many are valid. */
 #ifndef PWRU_EVENT_H
 #define PWRU_EVENT_H
 
@@ -10,6 +10,8 @@
 #define PWRU_IFNAME_LEN 16
 /* Upper bound of --snaplen; the ring buffer reserves header + snaplen per event. */
 #define PWRU_MAX_SNAPLEN 4096
+/* Kernel stack frames kept per event with --output-stack. */
+#define PWRU_MAX_STACK_DEPTH 32
 /* Highest tracepoint/function argument position that can hold the skb (0-based). */
 #define PWRU_MAX_ARG_POS 5
 
@@ -45,7 +47,8 @@ struct pwru_event {
 	__u32 mtu;
 	__u32 len;       /* skb->len */
 	__u32 drop_reason;
-	__s32 stack_id;  /* -1: no stack */
+	__u16 stack_depth; /* frames at the start of data[] (0 without --output-stack) */
+	__u16 pad2;
 	__u16 protocol;  /* skb->protocol, host byte order */
 	__u16 sport;     /* host byte order */
 	__u16 dport;
@@ -60,7 +63,9 @@ struct pwru_event {
 	__u8 daddr[16];
 	char comm[PWRU_COMM_LEN];
 	char ifname[PWRU_IFNAME_LEN];
-	__u8 data[];     /* cap_len bytes of linear packet data */
+	/* With --output-stack, PWRU_MAX_STACK_DEPTH u64 return addresses (stack_depth of them
+	 * valid), then cap_len bytes of linear packet data. */
+	__u8 data[];
 };
 
 /* Per-probe settings, one frozen copy per loaded program (section .rodata.probe). Argument

@@ -18,7 +18,7 @@ static __always_inline int handle_tp(struct bpf_raw_tracepoint_args *ctx, struct
 		reason = probe_arg(ctx->args, probe.reason_pos);
 		flags |= PWRU_EV_HAS_DROP_REASON;
 	}
-	return handle_skb(skb, 0, location, reason, flags, probe.flags & PWRU_PROBE_FREES_SKB);
+	return handle_skb(ctx, skb, 0, location, reason, flags, probe.flags & PWRU_PROBE_FREES_SKB);
 }
 
 #define SKB_AT(pos)                                                            \

@@ -119,6 +119,9 @@ void define(CLI::App& app, Raw& raw, Options& o) {
   app.add_option("--ready-file", o.ready_file,
                  "Create PATH once the probes are attached")
       ->type_name("PATH")->group(kOutput);
+  app.add_flag("--output-stack", o.trace.output_stack,
+               "Record the kernel stack of every event (pwru.stack in Wireshark)")
+      ->group(kOutput);
   app.add_flag("-q,--quiet", o.quiet,
                "No progress or summary (lost events are still reported)")
       ->group(kOutput);

@@ -32,7 +32,7 @@ struct BackendSetup {
   const KernelBtf& btf;
   const Kallsyms* ksyms;                      // null when /proc/kallsyms is unreadable
   SharedMaps maps;                            // ring buffer, lost counter, tracked skbs
-  uint32_t snaplen;
+  LoadSettings load;                          // snaplen, kernel stack
   const KernelFilter& kfilter;                // netns, mark, ifindex, tracking, pcap filter
   const std::vector<SkbFunction>& functions;  // for function backends
   const FuncFilter& func_filter;              // --filter-func

@@ -39,6 +39,12 @@ struct KernelFilter {
   std::vector<struct bpf_insn> pcap_body;
 };
 
+// Per-run settings every program is loaded with.
+struct LoadSettings {
+  uint32_t snaplen = 256;     // packet bytes per event
+  uint32_t stack_bytes = 0;   // kernel stack bytes per event: 0 or 8 * PWRU_MAX_STACK_DEPTH
+};
+
 // The maps every backend shares; the Tracer creates them once.
 struct SharedMaps {
   int events_fd;   // ring buffer
@@ -49,8 +55,10 @@ struct SharedMaps {
 // Before load: the per-run settings and filters, and the shared maps. Every backend skeleton has
 // the same .rodata and maps (bpf/common.bpf.h).
 template <typename Skel>
-Status configure(Skel* skel, uint32_t snaplen, const KernelFilter& f, const SharedMaps& maps) {
-  skel->rodata->snaplen = snaplen;
+Status configure(Skel* skel, const LoadSettings& load, const KernelFilter& f,
+                 const SharedMaps& maps) {
+  skel->rodata->snaplen = load.snaplen;
+  skel->rodata->stack_bytes = load.stack_bytes;
   skel->rodata->filter_netns = f.netns;
   skel->rodata->filter_mark = f.mark;
   skel->rodata->filter_mark_mask = f.mark_mask;

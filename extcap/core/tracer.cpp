@@ -82,7 +82,7 @@ class TracerImpl final : public Tracer {
     if (!filter) return filter.error();
     auto kfilter = make_kernel_filter(options);
     if (!kfilter) return kfilter.error();
-    std::unique_ptr<TracerImpl> t(new TracerImpl(std::move(btf.value()), options.snaplen));
+    std::unique_ptr<TracerImpl> t(new TracerImpl(std::move(btf.value()), options));
     t->reasons_ = t->btf_.drop_reasons();
     // Without kallsyms, callers are shown as addresses; tracing itself still works.
     if (auto ks = Kallsyms::load()) t->ksyms_ = std::move(ks.value());
@@ -140,7 +140,7 @@ class TracerImpl final : public Tracer {
     BackendSetup setup{btf_,
                        ksyms_ ? &*ksyms_ : nullptr,
                        SharedMaps{events_.get(), lost_.get(), tracked_.get()},
-                       snaplen_,
+                       load_,
                        kfilter_,
                        fset.functions,
                        filter};
@@ -208,13 +208,16 @@ class TracerImpl final : public Tracer {
   const AttachSummary& summary() const override { return summary_; }
 
  private:
-  TracerImpl(KernelBtf btf, uint32_t snaplen) : btf_(std::move(btf)), snaplen_(snaplen) {}
+  TracerImpl(KernelBtf btf, const TraceOptions& options) : btf_(std::move(btf)) {
+    load_.snaplen = options.snaplen;
+    load_.stack_bytes = options.output_stack ? 8 * PWRU_MAX_STACK_DEPTH : 0;
+  }
 
   static int on_sample(void* ctx, void* data, size_t size) {
     auto* self = static_cast<TracerImpl*>(ctx);
     if (size < sizeof(pwru_event)) return 0;
     const auto* raw = static_cast<const pwru_event*>(data);
-    if (sizeof(pwru_event) + raw->cap_len > size) return 0;
+    if (sizeof(pwru_event) + self->load_.stack_bytes + raw->cap_len > size) return 0;
     self->decode(*raw, self->event_);
     self->handed_++;
     if (self->sink_ && !(*self->sink_)(self->event_)) return kSinkStopped;
@@ -282,6 +285,13 @@ class TracerImpl final : public Tracer {
       }
     }
     ev.stack.clear();
+    const auto* frames = reinterpret_cast<const uint64_t*>(raw.data);
+    size_t depth = std::min<size_t>(raw.stack_depth, load_.stack_bytes / 8);
+    size_t first = 0;
+    while (first < depth && is_tracing_glue(frames[first])) first++;
+    for (size_t i = first; i < depth; i++) {
+      ev.stack.push_back(ksyms_ ? ksyms_->symbolize(frames[i]) : "0x" + hex(frames[i]));
+    }
 
     switch (raw.layer) {
       case PWRU_LAYER_ETHERNET: ev.layer = PacketLayer::Ethernet; break;
@@ -289,7 +299,20 @@ class TracerImpl final : public Tracer {
       default: ev.layer = PacketLayer::None; break;
     }
     size_t cap = ev.layer == PacketLayer::None ? 0 : raw.cap_len;
-    ev.packet.assign(raw.data, raw.data + cap);
+    const uint8_t* packet = raw.data + load_.stack_bytes;
+    ev.packet.assign(packet, packet + cap);
+  }
+
+  // The innermost frames of a stack taken in a BPF program are the program (loaded after
+  // kallsyms was read, so it falls past the last known symbol) and the tracing code that ran it.
+  bool is_tracing_glue(uint64_t addr) const {
+    if (!ksyms_) return false;
+    const std::string& fn = ksyms_->function_at(addr);
+    return fn.empty() || fn == "_einittext" || fn.starts_with("bpf_trace_run") ||
+           fn.starts_with("__bpf_trace_") || fn.starts_with("bpf_prog_") ||
+           fn.starts_with("__bpf_prog_") || fn.starts_with("kprobe_") ||
+           fn.starts_with("kprobe_multi_link") || fn.starts_with("fprobe_") ||
+           fn.starts_with("__kprobe") || fn.starts_with("bpf_trampoline");
   }
 
   struct RingBufferDeleter {
@@ -297,7 +320,7 @@ class TracerImpl final : public Tracer {
   };
 
   KernelBtf btf_;
-  uint32_t snaplen_;
+  LoadSettings load_;
   std::map<uint32_t, std::string> reasons_;
   std::optional<Kallsyms> ksyms_;
   int64_t mono_to_real_ = 0;

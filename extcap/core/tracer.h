@@ -19,6 +19,7 @@ struct TraceOptions {
   std::string backend = "auto";        // auto, or a name from backend_names()
   std::string filter_func;             // --filter-func regex (whole-name match); empty: all
   std::string kernel_btf;              // BTF file instead of /sys/kernel/btf/vmlinux
+  bool output_stack = false;           // kernel stack of every event (Event::stack)
   // In-kernel filters (empty: any).
   std::string pcap_filter;             // tcpdump syntax
   std::string filter_netns;            // /proc/PID/ns/net, /run/netns/NAME, or inode:N

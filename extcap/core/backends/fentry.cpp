@@ -75,7 +75,7 @@ class FentryBackend final : public Backend {
 
     skel_.reset(fentry_bpf__open());
     if (!skel_) return load_error("the fentry BPF object", errno);
-    if (auto st = configure(skel_.get(), setup.snaplen, setup.kfilter, setup.maps); !st)
+    if (auto st = configure(skel_.get(), setup.load, setup.kfilter, setup.maps); !st)
       return st;
 
     // Each template is loaded against the first function with the skb at its position.

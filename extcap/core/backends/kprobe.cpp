@@ -105,7 +105,7 @@ class KprobeBackend final : public Backend {
     cfg.reason_pos = -1;
     skel_->rodata_probe->probe = cfg;
     probes.push_back(Probe{"", ProbeKind::Kprobe});  // events name their function by address
-    if (auto st = configure(skel_.get(), setup.snaplen, setup.kfilter, setup.maps); !st) return st;
+    if (auto st = configure(skel_.get(), setup.load, setup.kfilter, setup.maps); !st) return st;
 
     struct bpf_program* plain[kPositions] = {skel_->progs.kprobe_skb_0, skel_->progs.kprobe_skb_1,
                                              skel_->progs.kprobe_skb_2, skel_->progs.kprobe_skb_3,

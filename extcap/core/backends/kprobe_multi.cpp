@@ -78,7 +78,7 @@ class KprobeMultiBackend final : public Backend {
     cfg.reason_pos = -1;
     skel_->rodata_probe->probe = cfg;
     probes.push_back(Probe{"", ProbeKind::KprobeMulti});  // events name their function by address
-    if (auto st = configure(skel_.get(), setup.snaplen, setup.kfilter, setup.maps); !st) return st;
+    if (auto st = configure(skel_.get(), setup.load, setup.kfilter, setup.maps); !st) return st;
 
     // Addresses of every function, in one pass over kallsyms.
     std::unordered_set<std::string> names;

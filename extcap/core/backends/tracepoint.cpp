@@ -40,7 +40,7 @@ class TracepointBackend final : public Backend {
     }
     skel_.reset(tracepoint_bpf__open());
     if (!skel_) return load_error("the tracepoint BPF object", errno);
-    if (auto st = configure(skel_.get(), setup.snaplen, setup.kfilter, setup.maps); !st)
+    if (auto st = configure(skel_.get(), setup.load, setup.kfilter, setup.maps); !st)
       return st;
 
     // Only the templates for skb positions that some tracepoint uses are loaded.
