@@ -27,3 +27,26 @@ FENTRY_AT(1)
 FENTRY_AT(2)
 FENTRY_AT(3)
 FENTRY_AT(4)
+
+/* --filter-track-skb follows clones: skb_clone(skb, gfp) and skb_copy(skb, gfp) return the new
+ * skb in ctx[2]. Attached only when tracking. */
+static __always_inline int track_clone(__u64 orig, __u64 clone)
+{
+	__u8 one = 1;
+
+	if (clone && filter_track_skb && bpf_map_lookup_elem(&tracked, &orig))
+		bpf_map_update_elem(&tracked, &clone, &one, BPF_ANY);
+	return 0;
+}
+
+SEC("fexit/skb_clone")
+int fexit_skb_clone(__u64 *ctx)
+{
+	return track_clone(ctx[0], ctx[2]);
+}
+
+SEC("fexit/skb_copy")
+int fexit_skb_copy(__u64 *ctx)
+{
+	return track_clone(ctx[0], ctx[2]);
+}

@@ -36,4 +36,37 @@ static __always_inline int handle_kprobe(struct pt_regs *ctx, __u64 skb, __u64 f
 			  cookie & PWRU_COOKIE_FREES);
 }
 
+/* --filter-track-skb follows clones: at skb_clone/skb_copy entry, note a tracked original for
+ * this task; at their return, track the new skb. Attached only when tracking. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);   /* pid_tgid */
+	__type(value, __u64); /* the tracked original */
+} clone_pending SEC(".maps");
+
+SEC("kprobe")
+int kprobe_clone_entry(struct pt_regs *ctx)
+{
+	__u64 skb = ctx->di, task = bpf_get_current_pid_tgid();
+
+	if (filter_track_skb && bpf_map_lookup_elem(&tracked, &skb))
+		bpf_map_update_elem(&clone_pending, &task, &skb, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe")
+int kretprobe_clone_exit(struct pt_regs *ctx)
+{
+	__u64 task = bpf_get_current_pid_tgid(), clone = ctx->ax;
+	__u8 one = 1;
+
+	if (!bpf_map_lookup_elem(&clone_pending, &task))
+		return 0;
+	bpf_map_delete_elem(&clone_pending, &task);
+	if (clone)
+		bpf_map_update_elem(&tracked, &clone, &one, BPF_ANY);
+	return 0;
+}
+
 #endif /* PWRU_KPROBE_COMMON_BPF_H */

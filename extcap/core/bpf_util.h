@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/tracer.h"
 #include "core/unique_fd.h"
 #include "pwru_event.h"
 
@@ -100,6 +101,21 @@ Result<ProgCopy> load_prog_copy(struct bpf_program* tmpl, int template_cfg_fd,
 // target of the first BPF-to-BPF call to the end.
 Result<std::vector<struct bpf_insn>> splice_subprog(std::span<const struct bpf_insn> insns,
                                                     std::span<const struct bpf_insn> body);
+
+// An owned libbpf link: destroying it detaches.
+struct LinkDestroy {
+  void operator()(struct bpf_link* l) const { bpf_link__destroy(l); }
+};
+using Link = std::unique_ptr<struct bpf_link, LinkDestroy>;
+
+// The functions whose return value is a copy of their skb argument: --filter-track-skb follows
+// the copy when the original is tracked.
+inline constexpr const char* kCloneFunctions[] = {"skb_clone", "skb_copy"};
+
+// Attaches `entry` as kprobe and `exit` as kretprobe on each clone function; a function that
+// refuses is noted in `summary.skipped`, tracing goes on without it.
+std::vector<Link> attach_clone_kprobes(struct bpf_program* entry, struct bpf_program* exit,
+                                       AttachSummary& summary);
 
 // Whether probe `name` (function or tracepoint) is where an skb's life ends, so tracking can
 // forget it: the free tracepoints and functions.

@@ -89,7 +89,21 @@ class FentryBackend final : public Backend {
       bpf_program__set_autoload(templates[i], first[i] != nullptr);
       if (first[i]) bpf_program__set_attach_target(templates[i], 0, first[i]->name.c_str());
     }
+    const bool clones = setup.kfilter.track_skb;
+    bpf_program__set_autoload(skel_->progs.fexit_skb_clone, clones);
+    bpf_program__set_autoload(skel_->progs.fexit_skb_copy, clones);
     if (int err = fentry_bpf__load(skel_.get())) return load_error("the fentry BPF programs", err);
+    if (clones) {
+      for (auto* prog : {skel_->progs.fexit_skb_clone, skel_->progs.fexit_skb_copy}) {
+        Link link(bpf_program__attach(prog));
+        if (!link) {
+          summary.skipped.push_back(std::string(bpf_program__name(prog)) +
+                                    " (following clones): " + std::strerror(errno));
+          continue;
+        }
+        clone_links_.push_back(std::move(link));
+      }
+    }
     int template_cfg_fd = bpf_map__fd(skel_->maps.rodata_probe);
 
     const size_t base = probes.size();
@@ -143,6 +157,7 @@ class FentryBackend final : public Backend {
   };
 
   std::unique_ptr<fentry_bpf, SkelDestroy<fentry_bpf, &fentry_bpf__destroy>> skel_;
+  std::vector<Link> clone_links_;
   std::vector<Attached> attached_;
 };
 

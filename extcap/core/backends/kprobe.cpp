@@ -121,7 +121,14 @@ class KprobeBackend final : public Backend {
       bpf_program__set_autoload(plain[i], !cookies && used[i]);
       bpf_program__set_autoload(with_cookie[i], cookies && used[i]);
     }
+    const bool clones = setup.kfilter.track_skb;
+    bpf_program__set_autoload(skel_->progs.kprobe_clone_entry, clones);
+    bpf_program__set_autoload(skel_->progs.kretprobe_clone_exit, clones);
     if (int err = kprobe_bpf__load(skel_.get())) return load_error("the kprobe BPF programs", err);
+    if (clones) {
+      clone_links_ = attach_clone_kprobes(skel_->progs.kprobe_clone_entry,
+                                          skel_->progs.kretprobe_clone_exit, summary);
+    }
 
     // One program copy per position, with the pcap filter in it.
     int cfg_fd = bpf_map__fd(skel_->maps.rodata_probe);
@@ -166,6 +173,7 @@ class KprobeBackend final : public Backend {
  private:
   std::unique_ptr<kprobe_bpf, SkelDestroy<kprobe_bpf, &kprobe_bpf__destroy>> skel_;
   ProgCopy progs_[kPositions];
+  std::vector<Link> clone_links_;
   std::vector<PerfKprobe> kprobes_;  // closed in parallel before the programs
 };
 

@@ -107,8 +107,15 @@ class KprobeMultiBackend final : public Backend {
         skel_->progs.kprobe_multi_skb_2, skel_->progs.kprobe_multi_skb_3,
         skel_->progs.kprobe_multi_skb_4};
     for (int i = 0; i < kPositions; i++) bpf_program__set_autoload(progs[i], !targets[i].empty());
+    const bool clones = setup.kfilter.track_skb;
+    bpf_program__set_autoload(skel_->progs.kprobe_clone_entry, clones);
+    bpf_program__set_autoload(skel_->progs.kretprobe_clone_exit, clones);
     if (int err = kprobe_multi_bpf__load(skel_.get()))
       return load_error("the kprobe-multi BPF programs", err);
+    if (clones) {
+      clone_links_ = attach_clone_kprobes(skel_->progs.kprobe_clone_entry,
+                                          skel_->progs.kretprobe_clone_exit, summary);
+    }
 
     // One program copy per position, with the pcap filter in it, attached by fd.
     int cfg_fd = bpf_map__fd(skel_->maps.rodata_probe);
@@ -164,6 +171,7 @@ class KprobeMultiBackend final : public Backend {
   std::unique_ptr<kprobe_multi_bpf, SkelDestroy<kprobe_multi_bpf, &kprobe_multi_bpf__destroy>>
       skel_;
   std::vector<ProgCopy> copies_;
+  std::vector<Link> clone_links_;
   std::vector<UniqueFd> links_;
 };
 
