@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/types.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -348,6 +349,10 @@ Result<std::unique_ptr<Tracer>> Tracer::open(const TraceOptions& options,
   // libbpf's own messages would reach stderr, which Wireshark shows as an error; every failure
   // comes back to us as an errno (and a verifier log we ask for) and is reported from there.
   libbpf_set_print(nullptr);
+  // Before 5.11 BPF maps count against RLIMIT_MEMLOCK (often 8 MiB, less than our ring buffer).
+  // libbpf raises it only for its own objects, and we create the shared maps first.
+  struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY};
+  setrlimit(RLIMIT_MEMLOCK, &unlimited);  // where this fails, map creation says why
   return TracerImpl::create(options, progress);
 }
 
