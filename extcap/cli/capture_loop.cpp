@@ -17,7 +17,7 @@
 
 #include "filter/pcap_filter.h"
 #include "output/pcapng_writer.h"
-#include "output/text.h"
+#include "output/formatter.h"
 #include "record/record.h"
 
 namespace pwru {
@@ -155,7 +155,9 @@ class Capture {
     if (!stop_) {
       if (auto st = create_ready_file(); !st) failure_ = st.error();
     }
-    if (text_ && !failure_) write_text(text_header());
+    if (text_ && !failure_) {
+      if (const std::string header = formatter_->header(); !header.empty()) write_text(header);
+    }
     if (!failure_ && !stopping_) pump();
     finish();
     if (failure_) return *failure_;
@@ -180,6 +182,7 @@ class Capture {
       auto out = Output::open(text, "the text output", console_.out);
       if (!out) return out.error();
       text_.emplace(std::move(*out));
+      formatter_ = make_formatter(options_.output);
     }
     return Ok{};
   }
@@ -251,7 +254,7 @@ class Capture {
         return false;
       }
     }
-    if (text_ && !write_text(text_line(ev))) return false;
+    if (text_ && !write_text(formatter_->format(ev))) return false;
     ++delivered_;
     ++written_in_batch_;
     if (options_.output_limit != 0 && delivered_ >= options_.output_limit) {
@@ -338,6 +341,7 @@ class Capture {
   std::optional<Output> pcapng_out_;
   std::optional<PcapngWriter> pcapng_;
   std::optional<Output> text_;
+  std::unique_ptr<EventFormatter> formatter_;  // text or JSON lines, with text_
   std::unique_ptr<Tracer> tracer_;
 
   std::vector<uint8_t> record_;  // reused for every event

@@ -1,5 +1,5 @@
-// The capture: open the outputs, attach through the Tracer, pump events through the filter into
-// text and pcapng until told to stop, then write the statistics and the summary.
+// The capture: open the outputs, attach through the Tracer, pump events into text (or JSON) lines
+// and pcapng until told to stop, then write the statistics and the summary.
 #pragma once
 
 #include <csignal>

@@ -8,6 +8,7 @@
 
 #include "core/result.h"
 #include "core/tracer.h"
+#include "output/fields.h"
 
 namespace pwru {
 
@@ -40,7 +41,8 @@ struct Options {
   TraceOptions trace;
   std::string filter;        // pcap filter; positional words joined by spaces, or the extcap one
   std::string write_file;    // -w: pcapng output, "-" = stdout, empty = none
-  std::string output_file;   // --output-file: text lines go there instead of stdout
+  OutputOptions output;      // --output-*, --timestamp: what a text or JSON line says
+  std::string output_file;   // --output-file: text (or JSON) lines go there instead of stdout
   uint64_t output_limit = 0; // -c: stop after this many events were output, 0 = no limit
   std::string ready_file;    // --ready-file: created once the probes are attached
   bool quiet = false;        // -q; always set in extcap capture mode (stderr means failure)
@@ -50,7 +52,7 @@ struct Options {
   std::string fifo;            // extcap capture: where Wireshark reads pcapng
 
   bool extcap() const { return action == Action::ExtcapCapture; }
-  // Where text lines go: empty for nowhere, "-" for stdout, else a file path.
+  // Where text (or JSON) lines go: empty for nowhere, "-" for stdout, else a file path.
   // -w - takes stdout for pcapng; -w FILE -q asks for the file alone; extcap writes to the fifo.
   std::string text_destination() const;
 };

@@ -1,8 +1,5 @@
-// Renders an Event as a pwru-like text line.
+// Renders events as pwru's text lines.
 #include "output/text.h"
-
-#include <arpa/inet.h>
-#include <sys/socket.h>
 
 #include <cinttypes>
 #include <cstdarg>
@@ -12,9 +9,8 @@ namespace pwru {
 
 namespace {
 
-// Fixed widths instead of pwru's "widest seen so far" so a line depends on its event only.
-// The tuple column fits an IPv4 TCP tuple with 5-digit ports; longer ones push FUNC right.
-constexpr int kTupleWidth = 45;
+constexpr size_t kIfaceWidth = 16;       // pwru: centerAlignString(iface, 16)
+constexpr size_t kNetnsNameWidth = 16;   // pwru's --netns-names-max-length default
 
 // snprintf into a std::string; the attribute lets the compiler check every format.
 __attribute__((format(printf, 1, 2))) std::string printf_string(const char* fmt, ...) {
@@ -32,83 +28,87 @@ __attribute__((format(printf, 1, 2))) std::string printf_string(const char* fmt,
   return out;
 }
 
-std::string pad_right(std::string s, size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
-  return s;
+void append_padded(std::string& out, const std::string& s, size_t width) {
+  out += s;
+  if (s.size() < width) out.append(width - s.size(), ' ');
 }
 
-// Go's %#x, which pwru uses: "0x0" for zero, no zero padding.
-std::string hex_address(uint64_t v) { return printf_string("0x%" PRIx64, v); }
-
-std::string process(const Event& ev) {
-  return (ev.comm.empty() ? std::string("<empty>") : ev.comm) + ":" + std::to_string(ev.pid);
-}
-
-// name:ifindex as pwru prints it. No device gets a visible placeholder rather than pwru's bare
-// "0", so the column keeps its name:index shape for scripts that split on ':'.
-std::string iface(const Event& ev) {
-  if (ev.ifindex == 0 && ev.ifname.empty()) return "<none>:0";
-  return (ev.ifname.empty() ? std::string("<unknown>") : ev.ifname) + ":" +
-         std::to_string(ev.ifindex);
-}
-
-std::string address(const Event& ev, const std::array<uint8_t, 16>& addr) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (ev.ip_version == 4) {
-    inet_ntop(AF_INET, addr.data(), buf, sizeof buf);
-    return buf;
-  }
-  inet_ntop(AF_INET6, addr.data(), buf, sizeof buf);
-  return std::string("[") + buf + "]";
-}
-
-std::string l4_name(uint8_t proto) {
-  switch (proto) {
-    case 1: return "icmp";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 47: return "gre";
-    case 58: return "icmp6";
-    case 132: return "sctp";
-    default: return std::to_string(proto);  // pwru prints "" here; a number says more
-  }
+// pwru's centerAlignString: the odd space goes right; a string as wide as the column is kept.
+std::string centered(const std::string& s, size_t width) {
+  if (s.size() >= width) return s;
+  const size_t left = (width - s.size()) / 2;
+  return std::string(left, ' ') + s + std::string(width - s.size() - left, ' ');
 }
 
 }  // namespace
 
-std::string text_header() {
-  return printf_string("%-18s %-3s %-16s %-10s %-8s %-16s %-6s %-5s %-5s %-*s %s", "SKB", "CPU",
-                       "PROCESS", "NETNS", "MARK/x", "IFACE", "PROTO", "MTU", "LEN", kTupleWidth,
-                       "TUPLE", "FUNC");
-}
+TextFormatter::TextFormatter(OutputOptions options)
+    : options_(std::move(options)), netns_names_(options_.netns_dir) {}
 
-std::string text_tuple(const Event& ev) {
-  if (ev.ip_version != 4 && ev.ip_version != 6) return {};
-  // Like pwru, protocols without ports show port 0.
-  uint16_t sport = ev.has_ports ? ev.sport : 0;
-  uint16_t dport = ev.has_ports ? ev.dport : 0;
-  return address(ev, ev.saddr) + ":" + std::to_string(sport) + "->" + address(ev, ev.daddr) +
-         ":" + std::to_string(dport) + "(" + l4_name(ev.l4proto) + ")";
-}
-
-std::string text_line(const Event& ev) {
-  std::string line = printf_string(
-      "%-18s %-3s %-16s %-10s %-8s %-16s 0x%04x %-5s %-5s ", hex_address(ev.skb).c_str(),
-      std::to_string(ev.cpu).c_str(), process(ev).c_str(), std::to_string(ev.netns).c_str(),
-      printf_string("%x", ev.mark).c_str(), iface(ev).c_str(), ev.protocol,
-      std::to_string(ev.mtu).c_str(), std::to_string(ev.len).c_str());
-  line += pad_right(text_tuple(ev), kTupleWidth);
-  line += ' ';
-  line += ev.func;
-  if (ev.drop_reason) {
-    line += " reason=";
-    line += ev.drop_reason_name.empty() ? std::to_string(*ev.drop_reason) : ev.drop_reason_name;
-    if (!ev.caller.empty()) {
-      line += " caller=" + ev.caller;
-    } else if (ev.caller_addr != 0) {
-      line += " caller=" + hex_address(ev.caller_addr);
-    }
+std::string TextFormatter::header() {
+  std::string h;
+  if (options_.timestamp == TimestampMode::Absolute) h += printf_string("%-23s ", "TIME");
+  h += printf_string("%-18s %-3s %-16s", "SKB", "CPU", "PROCESS");
+  if (options_.timestamp != TimestampMode::None) h += printf_string(" %-16s", "TIMESTAMP");
+  if (options_.meta) {
+    h += printf_string(" %-10s %-8s %16s %-6s %-5s %-5s", "NETNS", "MARK/x",
+                       centered("IFACE", kIfaceWidth).c_str(), "PROTO", "MTU", "LEN");
   }
+  // pwru writes this column without a space before it; one keeps a 5-digit LEN apart.
+  if (options_.netns_names) h += " " + centered("NETNS NAME", kNetnsNameWidth);
+  if (options_.tuple) h += " TUPLE";
+  h += " FUNC";
+  if (options_.caller) h += " CALLER";
+  return h;
+}
+
+std::string TextFormatter::format(const Event& ev) {
+  std::string line;
+  line.reserve(192);
+  if (options_.timestamp == TimestampMode::Absolute) {
+    line += printf_string("%-23s ", absolute_time_field(ev.time_ns).c_str());
+  }
+  line += printf_string("%-18s %-3s %-16s", printf_string("0x%" PRIx64, ev.skb).c_str(),
+                        std::to_string(ev.cpu).c_str(), process_field(ev).c_str());
+  if (options_.timestamp != TimestampMode::None) {
+    line += printf_string(" %-16" PRIu64, timestamp_value(options_.timestamp, ev, clock_));
+  }
+  if (options_.meta) {
+    line += printf_string(" %-10s %-8s %16s 0x%04x %-5s %-5s", std::to_string(ev.netns).c_str(),
+                          printf_string("%x", ev.mark).c_str(),
+                          centered(iface_field(ev), kIfaceWidth).c_str(), ev.protocol,
+                          std::to_string(ev.mtu).c_str(), std::to_string(ev.len).c_str());
+  }
+  if (options_.netns_names) {
+    std::string name = netns_names_.name(ev.netns);
+    if (name.size() > kNetnsNameWidth) name.resize(kNetnsNameWidth);
+    line += " " + centered(name, kNetnsNameWidth);
+  }
+  if (options_.tuple) {
+    const std::string tuple = tuple_field(ev, options_.tcp_flags);
+    tuple_width_ = std::max(tuple_width_, tuple.size());
+    line += ' ';
+    append_padded(line, tuple, tuple_width_);
+  }
+  const std::string func = func_field(ev);
+  const std::string caller = caller_field(ev);
+  line += ' ';
+  if (options_.caller) {
+    func_width_ = std::max(func_width_, func.size());
+    if (caller.empty()) {
+      line += func;  // nothing follows: no trailing spaces
+    } else {
+      append_padded(line, func, func_width_);
+      line += ' ' + caller;
+    }
+  } else {
+    line += func;
+    if (is_drop(ev) && !caller.empty()) line += " caller=" + caller;
+  }
+  if (options_.stack) {
+    for (const auto& frame : ev.stack) line += "\n" + frame;
+  }
+  if (options_.skb) line += "\n" + skb_dump(ev);
   return line;
 }
 

@@ -1,22 +1,39 @@
-// pwru-style text lines: one line per event, columns as pwru prints them with --output-meta
-// --output-tuple, so what users grep for keeps working.
+// pwru's text output: a header, then one line per event with pwru's columns, widths and
+// alignment (internal/pwru/output.go, PrintHeader and Print), so what pwru users read and grep
+// for reads the same.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
-#include "core/event.h"
+#include "output/fields.h"
+#include "output/formatter.h"
+#include "output/netns_names.h"
 
 namespace pwru {
 
-// The column titles, aligned with text_line(). No trailing newline.
-std::string text_header();
+// The columns, in pwru's order, each only with its flag:
+//   [TIME] SKB CPU PROCESS [TIMESTAMP] [NETNS MARK/x IFACE PROTO MTU LEN] [NETNS NAME] [TUPLE]
+//   FUNC [CALLER]
+// IFACE is centred in 16 characters as pwru does. TUPLE (and FUNC before a CALLER column) is
+// padded to the widest seen so far, as pwru does, so the lines of a trace stay aligned while the
+// header keeps pwru's unpadded `TUPLE FUNC`. A drop's FUNC is `kfree_skb(SKB_DROP_REASON_...)`
+// and, without a CALLER column, ends with ` caller=sym+0xoff`: the point of pwrudump is where a
+// packet was dropped, so that is never hidden behind a flag.
+// After the line: the stack, one frame a line (--output-stack), then the skb (--output-skb).
+class TextFormatter : public EventFormatter {
+ public:
+  explicit TextFormatter(OutputOptions options);
 
-// `SKB CPU PROCESS NETNS MARK/x IFACE PROTO MTU LEN TUPLE FUNC`, then for a drop
-// ` reason=<NAME> caller=<sym+off>`. Pure: the same event always gives the same line, no
-// trailing newline.
-std::string text_line(const Event& ev);
+  std::string header() override;
+  std::string format(const Event& ev) override;
 
-// `saddr:sport->daddr:dport(proto)`, IPv6 addresses in brackets; empty without a tuple.
-std::string text_tuple(const Event& ev);
+ private:
+  OutputOptions options_;
+  SkbClock clock_;
+  NetnsNames netns_names_;
+  size_t tuple_width_ = 0;  // widest TUPLE so far
+  size_t func_width_ = 0;   // widest FUNC so far (only with a CALLER column)
+};
 
 }  // namespace pwru

@@ -1,0 +1,94 @@
+// The pieces of one event as pwru prints them, and the flags that choose them: shared by the text
+// and JSON sinks so both say the same thing the same way.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/event.h"
+
+namespace pwru {
+
+// pwru's --timestamp: none; current (the kernel's monotonic ns, bpf_ktime_get_ns); relative (ns
+// since the previous event of the same skb, 0 for its first); absolute (current, plus a TIME
+// column first with the wall clock, local time).
+enum class TimestampMode { None, Current, Relative, Absolute };
+
+std::optional<TimestampMode> parse_timestamp_mode(std::string_view name);
+const char* timestamp_mode_name(TimestampMode mode);
+
+// What --output-* and --timestamp ask for. The defaults are pwru's: meta and tuple have been on
+// by default since cilium/pwru#423 (flags in internal/pwru/types.go), so a bare `pwrudump`
+// prints `SKB CPU PROCESS NETNS MARK/x IFACE PROTO MTU LEN TUPLE FUNC` as a bare `pwru` does.
+struct OutputOptions {
+  bool json = false;         // --output-json: one JSON object per line instead of text
+  bool meta = true;          // --output-meta: NETNS MARK/x IFACE PROTO MTU LEN
+  bool tuple = true;         // --output-tuple: saddr:sport->daddr:dport(proto)
+  bool caller = false;       // --output-caller: a CALLER column (drops show theirs regardless)
+  bool stack = false;        // --output-stack: the stack, one frame a line, after the event
+  bool tcp_flags = false;    // --output-tcp-flags: (tcp:SYN|ACK) in the tuple
+  bool skb = false;          // --output-skb: the skb's fields and bytes after the event
+  bool netns_names = false;  // --output-netns-names: names from `ip netns` (/run/netns)
+  TimestampMode timestamp = TimestampMode::None;
+  std::string netns_dir = "/run/netns";  // where --output-netns-names looks; tests change it
+};
+
+// `comm:pid`, `<empty>:pid` without a comm; longer than 16, pwru keeps the last 16 with '~' first.
+std::string process_field(const Event& ev);
+
+// `name:ifindex`; pwru's bare ifindex when the name is unknown (`0`: no device). Cut like PROCESS.
+std::string iface_field(const Event& ev);
+
+// Dotted IPv4, bracketed IPv6 (`[fd00::1]`), empty without an IP tuple.
+std::string address_field(const Event& ev, const std::array<uint8_t, 16>& addr);
+
+// pwru's names (tcp udp icmp icmp6), a few more, else the number.
+std::string l4_proto_name(uint8_t proto);
+
+// The TCP flag names set in `flags`, FIN first, joined by '|' (pwru's order): "SYN|ACK".
+std::string tcp_flags_field(uint8_t flags);
+
+// `saddr:sport->daddr:dport(proto)`, `(tcp:SYN|ACK)` with `tcp_flags` when the packet has any.
+// Without an IP tuple pwru's empty form `:0->:0()`.
+std::string tuple_field(const Event& ev, bool tcp_flags);
+
+// A drop: a drop reason other than SKB_CONSUMED, or no reason recorded at a function that only
+// drops. The dissector's rule (pwru_is_drop), so `pwru.drop` and the text agree.
+bool is_drop(const Event& ev);
+
+// The kernel's enum name of the drop reason as pwru prints it (`SKB_DROP_REASON_NETFILTER_DROP`),
+// the number when BTF did not name it; empty without a reason.
+std::string drop_reason_enum_name(const Event& ev);
+
+// The FUNC column: the function, and for an event with a drop reason pwru's
+// `kfree_skb_reason(SKB_DROP_REASON_...)` form.
+std::string func_field(const Event& ev);
+
+// `sym+0xoff`, the bare address when it has no symbol, empty when unknown.
+std::string caller_field(const Event& ev);
+
+// The wall-clock time of the event in local time, pwru's `2006-01-02T15:04:05.000`.
+std::string absolute_time_field(uint64_t time_ns);
+
+// --output-skb: what the event knows of the skb, one `  field: value` a line, then the captured
+// bytes as a hex dump. No trailing newline.
+std::string skb_dump(const Event& ev);
+
+// pwru's --timestamp relative: ns since the previous event of the same skb address, 0 for the
+// first. An event stamped before the previous one (another CPU) gives 0, never a wrapped value.
+class SkbClock {
+ public:
+  uint64_t relative_ns(const Event& ev);
+
+ private:
+  std::unordered_map<uint64_t, uint64_t> last_seen_;  // skb address -> ktime of its last event
+};
+
+// The number --timestamp puts in the TIMESTAMP column (and JSON "time" unless absolute).
+uint64_t timestamp_value(TimestampMode mode, const Event& ev, SkbClock& clock);
+
+}  // namespace pwru

@@ -1,0 +1,183 @@
+// Renders events as JSON lines with a small writer: the values are strings, numbers, null and
+// one level of nesting, which needs no library.
+#include "output/json.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+namespace pwru {
+
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], 0 when it is not one (RFC 3629: no overlong forms,
+// no surrogates, nothing above U+10FFFF).
+size_t utf8_sequence(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xbf;  // bounds of the second byte
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+  }
+  return n;
+}
+
+// Builds one object: `{"a":1,"b":"x"}`, commas placed by the writer.
+class JsonObject {
+ public:
+  explicit JsonObject(std::string& out) : out_(out) { out_ += '{'; }
+
+  JsonObject& key(std::string_view name) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    append_json_string(out_, name);
+    out_ += ':';
+    return *this;
+  }
+  void string(std::string_view name, std::string_view value) {
+    key(name);
+    append_json_string(out_, value);
+  }
+  void number(std::string_view name, uint64_t value) {
+    key(name);
+    out_ += std::to_string(value);
+  }
+  void null(std::string_view name) { key(name).out_ += "null"; }
+  void close() { out_ += '}'; }
+  std::string& out() { return out_; }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+          if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    if (const size_t n = utf8_sequence(s, i); n != 0) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += "\\ufffd";
+      ++i;
+    }
+  }
+  out += '"';
+}
+
+JsonFormatter::JsonFormatter(OutputOptions options)
+    : options_(std::move(options)), netns_names_(options_.netns_dir) {}
+
+std::string JsonFormatter::format(const Event& ev) {
+  std::string line;
+  line.reserve(384);
+  JsonObject o(line);
+  char skb[24];
+  std::snprintf(skb, sizeof skb, "0x%" PRIx64, ev.skb);
+  o.string("skb", skb);
+  o.number("cpu", ev.cpu);
+  o.string("process", process_field(ev));
+  o.string("func", ev.func);
+  if (options_.caller || is_drop(ev)) {
+    if (const std::string caller = caller_field(ev); !caller.empty()) {
+      o.string("caller_func", caller);
+    } else {
+      o.null("caller_func");
+    }
+  }
+  switch (options_.timestamp) {
+    case TimestampMode::None: break;
+    case TimestampMode::Absolute: o.string("time", absolute_time_field(ev.time_ns)); break;
+    case TimestampMode::Current:
+    case TimestampMode::Relative:
+      o.number("time", timestamp_value(options_.timestamp, ev, clock_));
+      break;
+  }
+  if (options_.meta) {
+    o.number("netns", ev.netns);
+    if (options_.netns_names) o.string("netns_name", netns_names_.name(ev.netns));
+    o.number("mark", ev.mark);
+    o.string("iface", iface_field(ev));
+    o.number("proto", ev.protocol);
+    o.number("mtu", ev.mtu);
+    o.number("len", ev.len);
+  } else if (options_.netns_names) {
+    o.string("netns_name", netns_names_.name(ev.netns));
+  }
+  if (options_.tuple) {
+    if (ev.ip_version == 4 || ev.ip_version == 6) {
+      o.key("tuple");
+      JsonObject t(o.out());
+      t.string("saddr", address_field(ev, ev.saddr));
+      t.string("daddr", address_field(ev, ev.daddr));
+      t.number("sport", ev.has_ports ? ev.sport : 0);
+      t.number("dport", ev.has_ports ? ev.dport : 0);
+      t.number("proto", ev.l4proto);
+      if (options_.tcp_flags) t.string("flags", ev.tcp_flags ? tcp_flags_field(*ev.tcp_flags) : "");
+      t.close();
+    } else {
+      o.null("tuple");
+    }
+  }
+  if (options_.stack) {
+    o.key("stack");
+    line += '[';
+    for (size_t i = 0; i < ev.stack.size(); ++i) {
+      if (i > 0) line += ',';
+      append_json_string(line, ev.stack[i]);
+    }
+    line += ']';
+  }
+  if (options_.skb) o.string("skb_metadata", skb_dump(ev));
+  if (!ev.drop_reason) {
+    o.null("drop_reason");
+  } else {
+    o.string("drop_reason", ev.drop_reason_name.empty() ? std::to_string(*ev.drop_reason)
+                                                        : ev.drop_reason_name);
+  }
+  o.string("probe", probe_kind_name(ev.probe));
+  o.number("journey", journeys_.step(ev));
+  o.close();
+  return line;
+}
+
+}  // namespace pwru

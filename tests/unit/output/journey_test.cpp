@@ -1,0 +1,90 @@
+// JourneyTracker: the dissector's journey rule (pwru_journey_step), case by case: frees, drop
+// reasons, the teardown a function-probe free leaves behind, reused addresses.
+#include "output/journey.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace pwru {
+namespace {
+
+constexpr uint64_t kA = 0xffff888100001000, kB = 0xffff888100002000;
+
+Event ev(uint64_t skb, const char* func, ProbeKind probe = ProbeKind::Tracepoint, uint32_t cpu = 0) {
+  Event e;
+  e.skb = skb;
+  e.func = func;
+  e.probe = probe;
+  e.cpu = cpu;
+  return e;
+}
+
+std::vector<uint32_t> steps(const std::vector<Event>& events) {
+  JourneyTracker t;
+  std::vector<uint32_t> out;
+  for (const Event& e : events) out.push_back(t.step(e));
+  return out;
+}
+
+TEST(Journey, NumberedInOrderOfFirstEvents) {
+  EXPECT_EQ(steps({ev(kA, "net_dev_queue"), ev(kB, "net_dev_queue"), ev(kA, "net_dev_xmit"),
+                   ev(kB, "netif_receive_skb")}),
+            (std::vector<uint32_t>{0, 1, 0, 1}));
+}
+
+TEST(Journey, EachFreeingFunctionEndsIt) {
+  for (const char* free : {"kfree_skb", "consume_skb", "kfree_skbmem", "__kfree_skb",
+                           "kfree_skb_reason", "sk_skb_reason_drop", "napi_consume_skb",
+                           "__kfree_skb_reason"}) {
+    EXPECT_EQ(steps({ev(kA, "netif_receive_skb"), ev(kA, free), ev(kA, "net_dev_queue")}),
+              (std::vector<uint32_t>{0, 0, 1}))
+        << free;
+    EXPECT_TRUE(frees_skb_func(free)) << free;
+  }
+  EXPECT_FALSE(frees_skb_func("skb_release_data"));
+  EXPECT_FALSE(frees_skb_func("net_dev_queue"));
+}
+
+TEST(Journey, ADropReasonEndsItWhateverTheFunction) {
+  Event drop = ev(kA, "tcp_v4_rcv_drop_hook");
+  drop.drop_reason = 2;
+  EXPECT_EQ(steps({ev(kA, "ip_rcv"), drop, ev(kA, "ip_rcv")}), (std::vector<uint32_t>{0, 0, 1}));
+}
+
+// kprobe on kfree_skb_reason, then the kfree_skb tracepoint, skb_release_data and kfree_skbmem
+// of the same free on the same CPU: one journey. After kfree_skbmem the address is free.
+TEST(Journey, TeardownOfOneFreeStaysInItsJourney) {
+  EXPECT_EQ(steps({ev(kA, "ip_rcv", ProbeKind::Kprobe, 1),
+                   ev(kA, "kfree_skb_reason", ProbeKind::Kprobe, 1),
+                   ev(kA, "kfree_skb", ProbeKind::Tracepoint, 1),
+                   ev(kA, "skb_release_head_state", ProbeKind::Kprobe, 1),
+                   ev(kA, "skb_release_data", ProbeKind::Kprobe, 1),
+                   ev(kA, "kfree_skbmem", ProbeKind::Kprobe, 1),
+                   ev(kA, "skb_release_data", ProbeKind::Kprobe, 1)}),
+            (std::vector<uint32_t>{0, 0, 0, 0, 0, 0, 1}));
+}
+
+TEST(Journey, TeardownElsewhereOrASecondTracepointIsANewSkb) {
+  // Another CPU: a free runs on one CPU, so this is a new skb at the same address.
+  EXPECT_EQ(steps({ev(kA, "kfree_skb_reason", ProbeKind::Kprobe, 1),
+                   ev(kA, "skb_release_data", ProbeKind::Kprobe, 2)}),
+            (std::vector<uint32_t>{0, 1}));
+  // One free fires one tracepoint: a second consume_skb tracepoint is the next skb's.
+  EXPECT_EQ(steps({ev(kA, "consume_skb"), ev(kA, "consume_skb"), ev(kA, "kfree_skb")}),
+            (std::vector<uint32_t>{0, 1, 2}));
+  // Not a teardown function: a new journey even on the same CPU.
+  EXPECT_EQ(steps({ev(kA, "kfree_skb_reason", ProbeKind::Kprobe, 1),
+                   ev(kA, "ip_rcv", ProbeKind::Kprobe, 1)}),
+            (std::vector<uint32_t>{0, 1}));
+}
+
+// pskb_expand_head calls skb_release_data on a live skb: an ordinary hop, not an end.
+TEST(Journey, TeardownFunctionsOnALiveSkbAreHops) {
+  EXPECT_EQ(steps({ev(kA, "ip_rcv", ProbeKind::Kprobe), ev(kA, "skb_release_data", ProbeKind::Kprobe),
+                   ev(kA, "ip_local_deliver", ProbeKind::Kprobe)}),
+            (std::vector<uint32_t>{0, 0, 0}));
+}
+
+}  // namespace
+}  // namespace pwru
