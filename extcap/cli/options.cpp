@@ -67,6 +67,7 @@ struct Raw {
   std::string snaplen = std::to_string(TraceOptions{}.snaplen);
   std::string ringbuf = std::to_string(TraceOptions{}.ringbuf_bytes);
   std::string limit = "0";
+  std::string timestamp = "none";
   bool extcap_interfaces = false;
   bool extcap_dlts = false;
   bool extcap_config = false;
@@ -77,13 +78,15 @@ struct Raw {
 };
 
 void define(CLI::App& app, Raw& raw, Options& o) {
+  // pwru's groups, in its order; then what only pwrudump has.
   const std::string kFilters = "Filters";
+  const std::string kTracking = "Tracking";
   const std::string kOutput = "Output";
   const std::string kBackend = "Backend";
   const std::string kExtcap = "Wireshark extcap (Wireshark passes these)";
   const std::string kMisc = "Misc";
 
-  app.get_formatter()->label("Positionals", kFilters);
+  app.get_formatter()->label("Positionals", "Arguments");
   app.get_formatter()->column_width(32);
   app.add_option("pcap-filter", raw.filter_words,
                  "pcap filter on each event's packet (man 7 pcap-filter); words are "
@@ -106,22 +109,51 @@ void define(CLI::App& app, Raw& raw, Options& o) {
   app.add_flag("--filter-track-skb", o.trace.track_skb,
                "Keep following an skb that matched once, even when it stops matching (after NAT, "
                "decapsulation), until it is freed")
-      ->group(kFilters);
-  app.add_option("-w,--write", o.write_file,
-                 "Write pcapng to FILE (- = stdout); text stays on stdout unless -q")
-      ->type_name("FILE")->group(kOutput);
-  app.add_option("--output-file", o.output_file, "Write the text lines to FILE instead of stdout")
+      ->group(kTracking);
+
+  // pwru's output flags, with its defaults: meta and tuple are on (--output-meta=false to drop).
+  struct OutputFlag {
+    const char* name;
+    bool OutputOptions::*field;
+    const char* help;
+  };
+  const OutputFlag output_flags[] = {
+      {"--output-meta", &OutputOptions::meta,
+       "Print skb metadata: NETNS MARK/x IFACE PROTO MTU LEN (default true; =false to leave it "
+       "out)"},
+      {"--output-tuple", &OutputOptions::tuple,
+       "Print the tuple saddr:sport->daddr:dport(proto) (default true; =false to leave it out)"},
+      {"--output-caller", &OutputOptions::caller,
+       "Print a CALLER column (a drop always shows its caller)"},
+      {"--output-tcp-flags", &OutputOptions::tcp_flags, "Print TCP flags in the tuple"},
+      {"--output-skb", &OutputOptions::skb,
+       "Print the skb after each event: its fields and the captured bytes"},
+      {"--output-netns-names", &OutputOptions::netns_names,
+       "Print the names `ip netns` gives namespaces (/run/netns)"},
+      {"--output-json", &OutputOptions::json,
+       "Print one JSON object per event and line instead of text"},
+  };
+  for (const OutputFlag& flag : output_flags) {
+    app.add_flag(flag.name, o.output.*flag.field, flag.help)->group(kOutput);
+  }
+  // Also a tracer option: the BPF programs record the stack only when asked.
+  app.add_flag("--output-stack", o.trace.output_stack,
+               "Record and print the kernel stack of every event (pwru.stack in Wireshark)")
+      ->group(kOutput);
+  app.add_option("--timestamp", raw.timestamp,
+                 "Print a timestamp per event: none; current (kernel monotonic ns); relative (ns "
+                 "since the skb's previous event); absolute (current, and the wall clock first)")
+      ->type_name("WHEN")->default_str("none")->group(kOutput);
+  app.add_option("--output-file", o.output_file,
+                 "Write the text (or JSON) lines to FILE instead of stdout")
       ->type_name("FILE")->group(kOutput);
   app.add_option("-c,--output-limit-lines", raw.limit, "Stop after N events (0 = no limit)")
       ->type_name("N")->default_str("0")->group(kOutput);
+  app.add_option("-w,--write", o.write_file,
+                 "Write pcapng to FILE (- = stdout); text stays on stdout unless -q")
+      ->type_name("FILE")->group(kOutput);
   app.add_option("--snaplen", raw.snaplen, "Packet bytes kept per event (0 to 4096)")
       ->type_name("N")->default_str(raw.snaplen)->group(kOutput);
-  app.add_option("--ready-file", o.ready_file,
-                 "Create PATH once the probes are attached")
-      ->type_name("PATH")->group(kOutput);
-  app.add_flag("--output-stack", o.trace.output_stack,
-               "Record the kernel stack of every event (pwru.stack in Wireshark)")
-      ->group(kOutput);
   app.add_flag("-q,--quiet", o.quiet,
                "No progress or summary (lost events are still reported)")
       ->group(kOutput);
@@ -170,9 +202,13 @@ void define(CLI::App& app, Raw& raw, Options& o) {
   app.set_version_flag("--version", std::string("pwrudump ") + pwrudump_version(),
                        "Print the version and exit")
       ->group(kMisc);
+  app.add_option("--ready-file", o.ready_file, "Create PATH once the probes are attached")
+      ->type_name("PATH")->group(kMisc);
   app.footer(
       "Examples:\n"
-      "  pwrudump icmp                                  a text line per kernel event of pings\n"
+      "  pwrudump icmp                                  a line per kernel event of pings\n"
+      "  pwrudump --output-caller --output-stack icmp   and who called each function, how\n"
+      "  pwrudump --output-json -c 100 tcp port 443     100 events as JSON lines\n"
       "  pwrudump -q -w drops.pcapng host 10.0.0.2      pcapng for Wireshark, no text\n"
       "  pwrudump -w - tcp port 80 | wireshark -k -i -  live in Wireshark without installing\n"
       "Installed in Wireshark's extcap folder, it offers the capture interface \"pwru\".");
@@ -215,6 +251,15 @@ Result<Options> finish(Options o, const Raw& raw, bool filter_check_given) {
   auto limit = parse_count("--output-limit-lines", raw.limit);
   if (!limit) return limit.error();
   o.output_limit = *limit;
+
+  auto timestamp = parse_timestamp_mode(raw.timestamp);
+  if (!timestamp) {
+    return usage("cannot use --timestamp " + raw.timestamp + ": not a timestamp kind",
+                 "pass --timestamp none, current, relative or absolute");
+  }
+  o.output.timestamp = *timestamp;
+  // One flag: the tracer records the stack, the text and JSON print it.
+  o.output.stack = o.trace.output_stack;
 
   o.filter = join(raw.filter_words);
 

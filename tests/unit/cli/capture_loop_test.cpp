@@ -221,6 +221,47 @@ TEST_F(CaptureLoop, TextToStdoutFilterGoesToTheTracer) {
   EXPECT_EQ(err(), "attached 2 probes (fake)\n2 events, 0 lost\n");
 }
 
+// --output-json replaces the text: no header, one object per event, same destination rules.
+TEST_F(CaptureLoop, JsonLinesInsteadOfText) {
+  const fs::path pcap = dir_ / "out.pcapng";
+  ASSERT_TRUE(run(parsed({"--output-json", "-w", pcap.string()}),
+                  play({{icmp_event(1, "net_dev_queue")}, {icmp_event(1, "kfree_skb")}}))
+                  .ok());
+  const std::string text = out();
+  EXPECT_EQ(count_lines(text), 2u) << text;
+  EXPECT_EQ(text.rfind("{\"skb\":\"0xffff888100000001\",", 0), 0u) << text;
+  EXPECT_NE(text.find("\"func\":\"kfree_skb\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("SKB "), std::string::npos) << text;
+  // Both events are one skb's first and last: journey 0 on both lines.
+  EXPECT_EQ(text.find("\"journey\":1"), std::string::npos) << text;
+  EXPECT_EQ(block_types(pcapng_blocks(read_file(pcap))),
+            (std::vector<uint32_t>{kShb, kIdb, kEpb, kEpb, kIsb}));
+}
+
+// -c counts events, as pwru's --output-limit-lines does, even when an event prints its stack.
+TEST_F(CaptureLoop, LimitCountsEventsNotLines) {
+  std::vector<Event> events;
+  for (uint32_t pid = 1; pid <= 3; ++pid) {
+    Event ev = icmp_event(pid, "net_dev_queue");
+    ev.stack = {"frame_a+0x1", "frame_b+0x2"};
+    events.push_back(ev);
+  }
+  ASSERT_TRUE(run(parsed({"--output-stack", "-c", "2"}), play({events})).ok());
+  const std::string text = out();
+  EXPECT_EQ(count_lines(text), 1u + 2u * 3u) << text;
+  EXPECT_NE(text.find(" net_dev_queue\nframe_a+0x1\nframe_b+0x2\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("ping:3 "), std::string::npos) << text;
+}
+
+TEST_F(CaptureLoop, OutputFlagsReachTheText) {
+  ASSERT_TRUE(run(parsed({"--output-meta=false", "--output-tuple=false", "--timestamp", "current"}),
+                  play({{icmp_event(1, "net_dev_queue")}}))
+                  .ok());
+  const std::string text = out();
+  EXPECT_EQ(text.rfind("SKB                CPU PROCESS          TIMESTAMP        FUNC\n", 0), 0u)
+      << text;
+}
+
 TEST_F(CaptureLoop, SkippedProbesAreSummarized) {
   skipped_ = {"a: no such tracepoint", "b: x", "c: y", "d: z"};
   ASSERT_TRUE(run(parsed({}), play({})).ok());

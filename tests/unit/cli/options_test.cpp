@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -127,22 +129,108 @@ TEST(Options, UnknownOptionIsUsageError) {
   expect_usage_error({"--no-such-option"}, "command line");
 }
 
+// The section of the help that lists `flag`: the last "Name:" heading above it.
+std::string help_group_of(const std::string& help, const std::string& flag) {
+  const size_t at = help.find("  " + flag + " ");
+  const size_t at_eol = help.find("  " + flag + "\n");
+  const size_t pos = std::min(at, at_eol);
+  if (pos == std::string::npos) return "<not listed>";
+  const size_t end = help.rfind(":\n", pos);
+  const size_t start = help.rfind("\n\n", end);
+  return help.substr(start + 2, end - start - 2);
+}
+
 TEST(Options, HelpIsGroupedLikePwru) {
   Options o = parse_ok({"--help"});
   EXPECT_EQ(o.action, Action::Help);
-  size_t filters = o.print.find("Filters:");
-  size_t output = o.print.find("Output:");
-  size_t backend = o.print.find("Backend:");
+  size_t filters = o.print.find("\nFilters:\n");
+  size_t tracking = o.print.find("\nTracking:\n");
+  size_t output = o.print.find("\nOutput:\n");
+  size_t backend = o.print.find("\nBackend:\n");
+  size_t misc = o.print.find("\nMisc:\n");
   ASSERT_NE(filters, std::string::npos) << o.print;
+  ASSERT_NE(tracking, std::string::npos) << o.print;
   ASSERT_NE(output, std::string::npos) << o.print;
   ASSERT_NE(backend, std::string::npos) << o.print;
-  EXPECT_LT(filters, output);
+  ASSERT_NE(misc, std::string::npos) << o.print;
+  EXPECT_LT(filters, tracking);
+  EXPECT_LT(tracking, output);
   EXPECT_LT(output, backend);
-  for (const char* flag : {"--write", "--output-limit-lines", "--snaplen", "--ringbuf-size",
-                           "--output-file", "--ready-file", "--quiet", "--version"}) {
-    EXPECT_NE(o.print.find(flag), std::string::npos) << flag;
+  EXPECT_LT(backend, misc);
+  const std::map<std::string, std::vector<std::string>> groups = {
+      {"Filters", {"--filter-func", "--filter-netns", "--filter-mark", "--filter-ifname"}},
+      {"Tracking", {"--filter-track-skb"}},
+      {"Output", {"--output-meta", "--output-tuple", "--output-caller", "--output-stack",
+                  "--output-tcp-flags", "--output-skb", "--output-netns-names", "--output-json",
+                  "--timestamp", "--output-file", "-c,--output-limit-lines", "-w,--write",
+                  "--snaplen", "-q,--quiet"}},
+      {"Backend", {"--backend", "--kernel-btf", "--ringbuf-size", "--list-funcs"}},
+      {"Misc", {"-h,--help", "--version", "--ready-file"}},
+  };
+  for (const auto& [group, flags] : groups) {
+    for (const auto& flag : flags) EXPECT_EQ(help_group_of(o.print, flag), group) << flag;
   }
   EXPECT_EQ(parse_ok({"-h"}).action, Action::Help);
+}
+
+// pwru's defaults: meta and tuple on, everything else off, no timestamp, text.
+TEST(Options, OutputFlagDefaultsArePwrus) {
+  const OutputOptions out = parse_ok({}).output;
+  EXPECT_TRUE(out.meta);
+  EXPECT_TRUE(out.tuple);
+  EXPECT_FALSE(out.caller);
+  EXPECT_FALSE(out.stack);
+  EXPECT_FALSE(out.tcp_flags);
+  EXPECT_FALSE(out.skb);
+  EXPECT_FALSE(out.netns_names);
+  EXPECT_FALSE(out.json);
+  EXPECT_EQ(out.timestamp, TimestampMode::None);
+  EXPECT_FALSE(parse_ok({}).trace.output_stack);
+}
+
+// Each flag sets its own field and no other.
+TEST(Options, EachOutputFlagSetsItsField) {
+  struct Case {
+    std::vector<std::string> args;
+    bool OutputOptions::*field;
+    bool value;
+  };
+  const Case cases[] = {
+      {{"--output-meta=false"}, &OutputOptions::meta, false},
+      {{"--output-tuple=false"}, &OutputOptions::tuple, false},
+      {{"--output-meta=true"}, &OutputOptions::meta, true},
+      {{"--output-caller"}, &OutputOptions::caller, true},
+      {{"--output-stack"}, &OutputOptions::stack, true},
+      {{"--output-tcp-flags"}, &OutputOptions::tcp_flags, true},
+      {{"--output-skb"}, &OutputOptions::skb, true},
+      {{"--output-netns-names"}, &OutputOptions::netns_names, true},
+      {{"--output-json"}, &OutputOptions::json, true},
+  };
+  const OutputOptions defaults = parse_ok({}).output;
+  bool OutputOptions::*const all[] = {&OutputOptions::meta,  &OutputOptions::tuple,
+                                      &OutputOptions::caller, &OutputOptions::stack,
+                                      &OutputOptions::tcp_flags, &OutputOptions::skb,
+                                      &OutputOptions::netns_names, &OutputOptions::json};
+  for (const Case& c : cases) {
+    const OutputOptions out = parse_ok(c.args).output;
+    for (auto field : all) {
+      EXPECT_EQ(out.*field, field == c.field ? c.value : defaults.*field) << c.args[0];
+    }
+  }
+  // The stack is recorded by the tracer and printed by the output: one flag does both.
+  EXPECT_TRUE(parse_ok({"--output-stack"}).trace.output_stack);
+  // A word after a flag is the filter's, as with pwru: `--output-meta false` is not a value.
+  EXPECT_EQ(parse_ok({"--output-meta", "icmp"}).filter, "icmp");
+  expect_usage_error({"--output-meta=maybe"}, "command line");
+}
+
+TEST(Options, Timestamp) {
+  EXPECT_EQ(parse_ok({"--timestamp", "none"}).output.timestamp, TimestampMode::None);
+  EXPECT_EQ(parse_ok({"--timestamp", "current"}).output.timestamp, TimestampMode::Current);
+  EXPECT_EQ(parse_ok({"--timestamp=relative"}).output.timestamp, TimestampMode::Relative);
+  EXPECT_EQ(parse_ok({"--timestamp", "absolute"}).output.timestamp, TimestampMode::Absolute);
+  expect_usage_error({"--timestamp", "yesterday"}, "--timestamp yesterday");
+  expect_usage_error({"--timestamp"}, "--timestamp");
 }
 
 TEST(Options, Version) {
