@@ -78,7 +78,8 @@ mkdir -p "$WORK/overlay"
 {
   echo "VM_SCENARIO=drop"
   echo "PINGS=$PINGS"
-  echo "READY_TIMEOUT=$timeout_s"
+  # The guest gives up on pwrudump first, so that its stderr still comes back.
+  echo "READY_TIMEOUT=$((timeout_s * 2 / 3))"
   printf 'PWRU_ARGS=%q\n' "$(printf '%q ' --backend "$backend" "$@")"
 } >"$WORK/overlay/scenario.env"
 (cd "$WORK/overlay" && echo scenario.env | cpio -o -H newc -R 0:0 --quiet) >"$WORK/initrd"

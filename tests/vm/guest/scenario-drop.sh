@@ -25,11 +25,13 @@ t0=$(uptime_s)
 "$PWRUDUMP" -w /tmp/trace.pcapng --ready-file /tmp/ready "$@" "icmp and host $IP_B" \
   >/tmp/stdout 2>/tmp/stderr &
 pid=$!
+set +x  # the console tail shown on failure is worth more than a trace of this loop
 i=0
 while [ ! -e /tmp/ready ] && kill -0 "$pid" 2>/dev/null && [ "$i" -lt $((READY_TIMEOUT * 10)) ]; do
   sleep 0.1
   i=$((i + 1))
 done
+set -x
 if [ -e /tmp/ready ]; then
   report "attach ok=yes start=$t0 ready=$(uptime_s)"
   $IP netns exec a ping -c "$PINGS" -i 0.2 -W 1 "$IP_B" >/tmp/ping.out 2>&1
@@ -43,6 +45,7 @@ else
 fi
 wait "$pid"
 report "pwrudump rc=$? stop=${t1:-} exited=$(uptime_s)"
+set +x
 send stderr /tmp/stderr
 send stdout /tmp/stdout
 [ -e /tmp/ping.out ] && send ping /tmp/ping.out
