@@ -520,18 +520,9 @@ pwru_func_in(const char *func, const char *const *names, size_t count)
 
 #define PWRU_FUNC_IN(func, names) pwru_func_in((func), (names), G_N_ELEMENTS(names))
 
-// Tracepoints and functions that free an skb: the first of them ends its journey. The extcap
-// ends --filter-track-skb on the same list (frees_skb() in extcap/core/bpf_util.cpp).
-static const char *const pwru_free_funcs[] = {
-    "kfree_skb",          // tracepoint (a drop); before 5.17 also the function
-    "consume_skb",        // tracepoint and function (not a drop)
-    "kfree_skb_reason",   // function, 5.17 to 6.10
-    "sk_skb_reason_drop", // function, 6.11 on
-    "__kfree_skb_reason",
-    "__kfree_skb",
-    "kfree_skbmem",
-    "napi_consume_skb",
-};
+// Tracepoints and functions that free an skb: the first of them ends its journey (one list for
+// the dissector and the extcap, in pwru_record.h).
+static const char *const pwru_free_funcs[] = {PWRU_FREE_FUNCS};
 
 // With function probes one free shows up as several events (kfree_skb_reason, the kfree_skb
 // tracepoint, __kfree_skb, skb_release_data, kfree_skbmem): after the first, these stay in the
@@ -568,7 +559,10 @@ static gboolean
 pwru_is_drop(const pwru_summary *summary, gboolean malformed)
 {
     if (summary->has_drop_reason)
-        return summary->drop_reason == NULL || strcmp(summary->drop_reason, "CONSUMED") != 0;
+        // The extcap names it SKB_CONSUMED; captures made before that was settled say CONSUMED.
+        return summary->drop_reason == NULL ||
+               (strcmp(summary->drop_reason, PWRU_REASON_CONSUMED) != 0 &&
+                strcmp(summary->drop_reason, "CONSUMED") != 0);
     return !malformed && PWRU_FUNC_IN(summary->func, pwru_drop_funcs);
 }
 

@@ -1,6 +1,8 @@
 // Shared backend helpers: errors, program copies, parallel attach/detach.
 #include "core/bpf_util.h"
 
+#include "pwru_record.h"
+
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -127,9 +129,7 @@ std::vector<Link> attach_clone_kprobes(struct bpf_program* entry, struct bpf_pro
 }
 
 bool frees_skb(const std::string& name) {
-  static const char* const kFrees[] = {"kfree_skb", "consume_skb", "kfree_skbmem", "__kfree_skb",
-                                       "kfree_skb_reason", "sk_skb_reason_drop",
-                                       "__kfree_skb_reason", "napi_consume_skb"};
+  static const char* const kFrees[] = {PWRU_FREE_FUNCS};
   for (const char* f : kFrees)
     if (name == f) return true;
   return false;

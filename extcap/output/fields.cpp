@@ -1,6 +1,8 @@
 // Renders the fields of an Event the way pwru prints them (internal/pwru/output.go).
 #include "output/fields.h"
 
+#include "pwru_record.h"
+
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
@@ -154,7 +156,7 @@ std::string tuple_field(const Event& ev, bool tcp_flags) {
 
 bool is_drop(const Event& ev) {
   if (ev.drop_reason) {
-    return ev.drop_reason_name != "SKB_CONSUMED" && ev.drop_reason_name != "CONSUMED";
+    return ev.drop_reason_name != PWRU_REASON_CONSUMED && ev.drop_reason_name != "CONSUMED";
   }
   return ev.func == "kfree_skb" || ev.func == "kfree_skb_reason" ||
          ev.func == "sk_skb_reason_drop" || ev.func == "__kfree_skb_reason";

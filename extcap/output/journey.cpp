@@ -2,6 +2,8 @@
 // pwru_teardown_funcs and must change with them.
 #include "output/journey.h"
 
+#include "pwru_record.h"
+
 #include <algorithm>
 #include <iterator>
 #include <string_view>
@@ -10,16 +12,7 @@ namespace pwru {
 
 namespace {
 
-constexpr std::string_view kFreeFuncs[] = {
-    "kfree_skb",          // tracepoint (a drop); before 5.17 also the function
-    "consume_skb",        // tracepoint and function (not a drop)
-    "kfree_skb_reason",   // function, 5.17 to 6.10
-    "sk_skb_reason_drop", // function, 6.11 on
-    "__kfree_skb_reason",
-    "__kfree_skb",
-    "kfree_skbmem",
-    "napi_consume_skb",
-};
+constexpr std::string_view kFreeFuncs[] = {PWRU_FREE_FUNCS};
 
 // With function probes one free shows up as several events (kfree_skb_reason, the kfree_skb
 // tracepoint, __kfree_skb, skb_release_data, kfree_skbmem): after the first, these stay in the
