@@ -25,6 +25,10 @@ const volatile __u32 filter_mark_mask = 0;
 const volatile __u32 filter_ifindex = 0;
 const volatile __u8 filter_track_skb = 0;
 const volatile __u8 has_pcap_filter = 0;
+/* pwru-drops: only frees with a real drop reason, not kfree_skb's SKB_CONSUMED (5.19 to 6.2
+ * report ordinary frees through kfree_skb too). consumed_reason is that enum value. */
+const volatile __u8 drops_only = 0;
+const volatile __u32 consumed_reason = 0xffffffff;
 /* Bytes of kernel stack at the start of each event's data: 0, or 8 * PWRU_MAX_STACK_DEPTH. */
 const volatile __u32 stack_bytes = 0;
 

@@ -17,6 +17,8 @@ static __always_inline int handle_tp(struct bpf_raw_tracepoint_args *ctx, struct
 	if (probe.reason_pos >= 0) {
 		reason = probe_arg(ctx->args, probe.reason_pos);
 		flags |= PWRU_EV_HAS_DROP_REASON;
+		if (drops_only && reason == consumed_reason)
+			return 0;
 	}
 	return handle_skb(ctx, skb, 0, location, reason, flags, probe.flags & PWRU_PROBE_FREES_SKB);
 }

@@ -141,7 +141,10 @@ class Capture {
     if (pcapng_) {
       // Flushed at once: Wireshark waits for the header before it shows the capture running,
       // and attaching may take seconds.
-      auto st = pcapng_->write_header(kExtcapInterface, "pwru: packets through the Linux kernel (eBPF)",
+      const bool drops = options_.extcap_interface == kExtcapDropsInterface;
+      auto st = pcapng_->write_header(drops ? kExtcapDropsInterface : kExtcapInterface,
+                                      drops ? "pwru-drops: packets the Linux kernel drops (eBPF)"
+                                            : "pwru: packets through the Linux kernel (eBPF)",
                                       os_name(), std::string("pwrudump ") + pwrudump_version());
       if (st) st = pcapng_->flush();
       if (!st) return pcapng_reader_gone() ? Status(Ok{}) : st.error();

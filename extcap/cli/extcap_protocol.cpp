@@ -48,7 +48,9 @@ std::string extcap_interfaces_sentences() {
   return std::string("extcap {version=") + pwrudump_version() + "}{help=" PWRU_HELP_URL
          "}{display=pwrudump: eBPF skb tracer}\n"
          "interface {value=" + kExtcapInterface +
-         "}{display=pwru: packets through the Linux kernel (eBPF)}\n";
+         "}{display=pwru: packets through the Linux kernel (eBPF)}\n"
+         "interface {value=" + kExtcapDropsInterface +
+         "}{display=pwru-drops: only packets the kernel drops, and who dropped them}\n";
 }
 
 std::string extcap_dlts_sentences() {

@@ -219,10 +219,11 @@ Status check_interface(const Options& o, const char* what) {
     return usage(std::string("cannot ") + what + ": no --extcap-interface given",
                  std::string("pass --extcap-interface ") + kExtcapInterface);
   }
-  if (o.extcap_interface != kExtcapInterface) {
+  if (o.extcap_interface != kExtcapInterface && o.extcap_interface != kExtcapDropsInterface) {
     return usage(std::string("cannot ") + what + ": unknown extcap interface \"" +
                      o.extcap_interface + "\"",
-                 std::string("pwrudump provides only the interface \"") + kExtcapInterface + "\"");
+                 std::string("pwrudump provides the interfaces \"") + kExtcapInterface +
+                     "\" and \"" + kExtcapDropsInterface + "\"");
   }
   return Ok{};
 }
@@ -276,6 +277,12 @@ Result<Options> finish(Options o, const Raw& raw, bool filter_check_given) {
   } else if (raw.capture) {
     o.action = Action::ExtcapCapture;
     if (auto st = check_interface(o, "start the capture"); !st) return st.error();
+    if (o.extcap_interface == kExtcapDropsInterface) {
+      // Only the kfree_skb tracepoint, on every kernel: one probe, and only real drops.
+      o.trace.backend = "tracepoint";
+      o.trace.filter_func = "kfree_skb";
+      o.trace.drops_only = true;
+    }
     if (o.fifo.empty()) {
       return usage("cannot start the capture: --capture needs --fifo PATH",
                    "Wireshark passes --fifo; to trace by hand, leave out --capture");

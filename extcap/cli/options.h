@@ -19,6 +19,8 @@ inline constexpr uint32_t kMaxRingbufBytes = 1u << 30;  // Wireshark's integer a
 
 // The name of our one extcap interface, as Wireshark lists it.
 inline constexpr const char* kExtcapInterface = "pwru";
+// The second interface: drops only (the kfree_skb tracepoint), the cheapest "who dropped it".
+inline constexpr const char* kExtcapDropsInterface = "pwru-drops";
 
 const char* pwrudump_version();
 

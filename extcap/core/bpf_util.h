@@ -44,6 +44,8 @@ struct KernelFilter {
 struct LoadSettings {
   uint32_t snaplen = 256;     // packet bytes per event
   uint32_t stack_bytes = 0;   // kernel stack bytes per event: 0 or 8 * PWRU_MAX_STACK_DEPTH
+  bool drops_only = false;    // skip frees whose reason is consumed_reason
+  uint32_t consumed_reason = 0xffffffff;  // enum skb_drop_reason's SKB_CONSUMED, if any
 };
 
 // The maps every backend shares; the Tracer creates them once.
@@ -60,6 +62,8 @@ Status configure(Skel* skel, const LoadSettings& load, const KernelFilter& f,
                  const SharedMaps& maps) {
   skel->rodata->snaplen = load.snaplen;
   skel->rodata->stack_bytes = load.stack_bytes;
+  skel->rodata->drops_only = load.drops_only;
+  skel->rodata->consumed_reason = load.consumed_reason;
   skel->rodata->filter_netns = f.netns;
   skel->rodata->filter_mark = f.mark;
   skel->rodata->filter_mark_mask = f.mark_mask;

@@ -20,6 +20,7 @@ struct TraceOptions {
   std::string filter_func;             // --filter-func regex (whole-name match); empty: all
   std::string kernel_btf;              // BTF file instead of /sys/kernel/btf/vmlinux
   bool output_stack = false;           // kernel stack of every event (Event::stack)
+  bool drops_only = false;             // no frees with reason SKB_CONSUMED (pwru-drops)
   // In-kernel filters (empty: any).
   std::string pcap_filter;             // tcpdump syntax
   std::string filter_netns;            // /proc/PID/ns/net, /run/netns/NAME, or inode:N

@@ -2,11 +2,12 @@
 # End to end through Wireshark's own extcap path: `tshark -i pwru -f FILTER` finds pwrudump in an
 # extcap folder, runs it, and the capture decodes with the pwru plugin. The drop scenario of
 # drop_test.sh, with pings sent while tshark captures for a fixed time.
-# usage: extcap_test.sh PWRUDUMP BUILD_DIR
+# With IFACE pwru-drops (the drops-only interface) every event must be a kfree_skb drop.
+# usage: extcap_test.sh PWRUDUMP BUILD_DIR [IFACE]
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/common.sh"
-PWRUDUMP=$1 BUILD=$2
+PWRUDUMP=$1 BUILD=$2 IFACE=${3:-pwru}
 TSHARK_PLUGIN="$here/../lib/tshark-plugin.sh"
 
 require_root
@@ -22,10 +23,12 @@ mkdir -p "$WORK/config/wireshark/extcap"
 ln -s "$(readlink -f "$PWRUDUMP")" "$WORK/config/wireshark/extcap/pwrudump"
 export XDG_CONFIG_HOME="$WORK/config"
 
-tshark -D 2>"$WORK/D.err" | grep -q '(pwru' || fail "tshark -D does not list pwru: $(cat "$WORK/D.err")"
+tshark -D 2>"$WORK/D.err" >"$WORK/D.out"
+grep -q "\. pwru (pwru:" "$WORK/D.out" || fail "tshark -D does not list pwru: $(cat "$WORK/D.out" "$WORK/D.err")"
+grep -q "\. pwru-drops (pwru-drops:" "$WORK/D.out" || fail "tshark -D does not list pwru-drops: $(cat "$WORK/D.out")"
 
 # Options from the capture dialog arrive as preferences: the namespace filter and the backend.
-tshark -i pwru -f "icmp and host $IP_B" -o "extcap.pwru.filternetns:/run/netns/$NS_B" \
+tshark -i "$IFACE" -f "icmp and host $IP_B" -o "extcap.pwru.filternetns:/run/netns/$NS_B" \
   -o extcap.pwru.backend:tracepoint -a duration:10 -w "$WORK/trace.pcapng" \
   >"$WORK/tshark.out" 2>"$WORK/tshark.err" &
 TSHARK_PID=$!
@@ -57,4 +60,8 @@ others=$("$TSHARK_PLUGIN" "$BUILD" -r "$WORK/trace.pcapng" -Y "!(icmp && ip.addr
 assert_eq "events that do not match the capture filter" 0 "$others"
 spaces=$("$TSHARK_PLUGIN" "$BUILD" -r "$WORK/trace.pcapng" -T fields -E separator=" " -e pwru.netns -e pwru.probe | sort -u)
 assert_eq "namespace and probe kind of all events (-o extcap.pwru.*)" "$NETNS_B_INODE 1" "$spaces"
-pass "tshark -i pwru captured $n netfilter drops through the extcap"
+if [ "$IFACE" = pwru-drops ]; then
+  funcs=$("$TSHARK_PLUGIN" "$BUILD" -r "$WORK/trace.pcapng" -T fields -e pwru.func -e pwru.drop_reason | sort -u)
+  assert_eq "events on pwru-drops" "$(printf 'kfree_skb\tNETFILTER_DROP')" "$funcs"
+fi
+pass "tshark -i $IFACE captured $n netfilter drops through the extcap"

@@ -44,10 +44,12 @@ TEST(ExtcapProtocol, Interfaces) {
   const std::string text = extcap_interfaces_sentences();
   expect_well_formed(text);
   auto l = lines(text);
-  ASSERT_EQ(l.size(), 2u);
+  ASSERT_EQ(l.size(), 3u);
   EXPECT_EQ(l[0].rfind(std::string("extcap {version=") + pwrudump_version() + "}{help=", 0), 0u)
       << l[0];
   EXPECT_EQ(l[1], "interface {value=pwru}{display=pwru: packets through the Linux kernel (eBPF)}");
+  EXPECT_EQ(l[2], "interface {value=pwru-drops}{display=pwru-drops: only packets the kernel drops, "
+                  "and who dropped them}");
 }
 
 TEST(ExtcapProtocol, Dlts) {

@@ -51,6 +51,18 @@ TEST(Options, FilterWordsAreJoinedBySpaces) {
   EXPECT_EQ(parse_ok({"--", "ip[0]", "&", "0xf", "!=", "5"}).filter, "ip[0] & 0xf != 5");
 }
 
+// pwru-drops is the pwru interface narrowed to the kfree_skb tracepoint and real drops.
+TEST(Options, DropsInterface) {
+  Options o = parse_ok({"--capture", "--extcap-interface", "pwru-drops", "--fifo", "f"});
+  EXPECT_EQ(o.trace.backend, "tracepoint");
+  EXPECT_EQ(o.trace.filter_func, "kfree_skb");
+  EXPECT_TRUE(o.trace.drops_only);
+  Options p = parse_ok({"--capture", "--extcap-interface", "pwru", "--fifo", "f"});
+  EXPECT_EQ(p.trace.backend, "auto");
+  EXPECT_FALSE(p.trace.drops_only);
+  expect_usage_error({"--capture", "--extcap-interface", "eth0", "--fifo", "f"}, "eth0");
+}
+
 TEST(Options, Backend) {
   EXPECT_EQ(parse_ok({}).trace.backend, "auto");
   for (const char* name : {"auto", "kprobe-multi", "kprobe", "fentry", "tracepoint"}) {
