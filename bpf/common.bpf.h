@@ -316,10 +316,11 @@ static __always_inline int handle_skb(void *ctx, struct sk_buff *skb, __u64 func
 	cap = 0;
 	if (start && end > start) {
 		__u64 avail = end - start;
+		/* Bounded first, as a constant: verifiers before 6.x also walk the branch a later
+		 * bound could never take, and then see a read larger than the reservation. */
+		__u32 want = snaplen > PWRU_MAX_SNAPLEN ? PWRU_MAX_SNAPLEN : snaplen;
 
-		cap = avail < snaplen ? avail : snaplen;
-		if (cap > PWRU_MAX_SNAPLEN)
-			cap = PWRU_MAX_SNAPLEN;
+		cap = avail < want ? avail : want;
 		if (bpf_probe_read_kernel(ev->data + stack_bytes, cap, start))
 			cap = 0;
 	}

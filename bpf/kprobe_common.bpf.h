@@ -6,15 +6,20 @@
 
 #include "common.bpf.h"
 
-/* Argument `pos` (0-based) of the probed function, x86-64 calling convention. */
+/* Argument `pos` (0-based) of the probed function, x86-64 calling convention. All five are
+ * loaded first and hidden from the optimizer: otherwise a position known only at run time (the
+ * cookie's) becomes ctx + offset arithmetic, which the verifier refuses for a context pointer. */
 static __always_inline __u64 regs_arg(struct pt_regs *ctx, __u64 pos)
 {
+	__u64 a0 = ctx->di, a1 = ctx->si, a2 = ctx->dx, a3 = ctx->cx, a4 = ctx->r8;
+
+	asm volatile("" : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4));
 	switch (pos) {
-	case 0: return ctx->di;
-	case 1: return ctx->si;
-	case 2: return ctx->dx;
-	case 3: return ctx->cx;
-	case 4: return ctx->r8;
+	case 0: return a0;
+	case 1: return a1;
+	case 2: return a2;
+	case 3: return a3;
+	case 4: return a4;
 	}
 	return 0;
 }

@@ -35,6 +35,11 @@ bool is_ptr_to_struct(const struct btf* btf, uint32_t id, std::string_view name)
   return t && btf_is_struct(t) && name == btf__name_by_offset(btf, t->name_off);
 }
 
+bool is_void_ptr(const struct btf* btf, uint32_t id) {
+  const struct btf_type* t = resolve(btf, &id);
+  return t && btf_is_ptr(t) && t->type == 0;
+}
+
 bool is_enum(const struct btf* btf, uint32_t id, std::string_view name) {
   const struct btf_type* t = resolve(btf, &id);
   return t && btf_is_enum(t) && name == btf__name_by_offset(btf, t->name_off);
@@ -114,6 +119,12 @@ std::vector<SkbTracepoint> KernelBtf::skb_tracepoints() const {
     // function has them. `location` is the caller address kfree_skb and consume_skb carry.
     std::string func = std::string(kTraceFuncPrefix) + tp.name;
     int fn = btf__find_by_name_kind(btf, func.c_str(), BTF_KIND_FUNC);
+    if (fn <= 0) {
+      // 5.10's BTF lacks the __bpf_trace_ functions. There, the only skb tracepoint with a
+      // `void *` right after the skb is kfree_skb(skb, location).
+      int next = tp.skb_pos + 2;  // params[] index: 0 is __data
+      if (next < btf_vlen(proto) && is_void_ptr(btf, params[next].type)) tp.location_pos = next - 1;
+    }
     if (fn > 0) {
       const struct btf_type* f = btf__type_by_id(btf, fn);
       const struct btf_type* fproto = btf__type_by_id(btf, f->type);

@@ -357,6 +357,13 @@ Result<std::unique_ptr<Tracer>> Tracer::open(const TraceOptions& options,
   // libbpf raises it only for its own objects, and we create the shared maps first.
   struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY};
   setrlimit(RLIMIT_MEMLOCK, &unlimited);  // where this fails, map creation says why
+  // kprobe and fentry hold a descriptor or two per function (1300-1600 of them); a session's
+  // soft limit is often 1024. The hard limit is ours to take.
+  struct rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
   return TracerImpl::create(options, progress);
 }
 

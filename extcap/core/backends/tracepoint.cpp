@@ -79,7 +79,7 @@ class TracepointBackend final : public Backend {
       UniqueFd link(bpf_raw_tracepoint_open(tp.name.c_str(), copy->prog.get()));
       if (!link.valid()) {
         int err = errno;
-        if (err == EPERM || err == EACCES) return load_error("tracepoint " + tp.name, err);
+        if (err == EPERM) return load_error("tracepoint " + tp.name, err);
         summary.skipped.push_back(tp.name + ": attach failed: " + std::strerror(err));
         continue;
       }
