@@ -8,6 +8,9 @@ packages=(
   wireshark-dev libcli11-dev libgtest-dev
   # run and test: tshark reads what we write; the network tests build hosts with ip netns
   tshark iproute2 iptables iputils-ping util-linux procps
+  # Debian package (packaging/package.cmake, tests/package): the man page from --help, Debian's
+  # package checker, and a clean Debian root to install the package into
+  help2man lintian debootstrap
   # kernel-matrix tests (tests/vm): Debian kernels booted under QEMU with a busybox initramfs;
   # the kernel packages come from the archive through apt, their modules are xz/zstd compressed
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod debian-archive-keyring

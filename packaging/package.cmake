@@ -1,0 +1,147 @@
+# The Debian package: `cmake --build build --target package` writes build/pwrudump_<ver>_<arch>.deb
+# (CPack, DEB generator). Included from the top-level CMakeLists.txt after every install rule.
+#
+# What it adds to `cmake --install`: the man page, a link on PATH, the Debian copyright and
+# changelog. What only the package has: a postinst that grants the capabilities
+# (docs/privileges.md), and Depends pinned to the Wireshark major.minor the plugin was built
+# against, with package names read from dpkg at configure time.
+
+set(PWRU_PKG_DIR ${CMAKE_CURRENT_LIST_DIR})
+set(PWRU_PKG_BUILD ${CMAKE_BINARY_DIR}/packaging)
+file(MAKE_DIRECTORY ${PWRU_PKG_BUILD})
+
+# What an unprivileged member of the group needs to trace (measured: docs/privileges.md). The
+# postinst, the man page and the package description say it from here; tests/package checks it.
+set(PWRU_CAPABILITIES "cap_bpf,cap_perfmon,cap_syslog,cap_dac_read_search")
+set(PWRU_CAPABILITIES_TEXT "CAP_BPF, CAP_PERFMON, CAP_SYSLOG and CAP_DAC_READ_SEARCH")
+set(PWRU_CAPABILITY_GROUP "wireshark")  # the group wireshark-common uses for dumpcap
+set(PWRU_PKG_PROGRAM "${Wireshark_EXTCAP_INSTALL_DIR}/pwrudump")
+find_program(GZIP gzip REQUIRED)
+
+# --- Debian changelog and copyright, in the doc folder ---
+# A native package: packaging/debian/changelog, installed as changelog.gz. Its top entry must be
+# the project's version; its date is the man page's (SOURCE_DATE_EPOCH), so rebuilds are equal.
+file(STRINGS ${PWRU_PKG_DIR}/debian/changelog _top LIMIT_COUNT 1)
+if(NOT _top MATCHES "^pwrudump \\(${PROJECT_VERSION}\\) ")
+  message(FATAL_ERROR "packaging/debian/changelog must start with an entry for pwrudump "
+                      "(${PROJECT_VERSION}), the project's version; it starts: ${_top}")
+endif()
+file(STRINGS ${PWRU_PKG_DIR}/debian/changelog _trailer REGEX "^ -- .*>  " LIMIT_COUNT 1)
+string(REGEX REPLACE "^ -- .*>  " "" _date "${_trailer}")
+execute_process(COMMAND date -d "${_date}" +%s OUTPUT_VARIABLE _changelog_epoch
+                OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+add_custom_command(
+  OUTPUT ${PWRU_PKG_BUILD}/changelog.gz
+  COMMAND ${GZIP} -9nc ${PWRU_PKG_DIR}/debian/changelog > ${PWRU_PKG_BUILD}/changelog.gz
+  DEPENDS ${PWRU_PKG_DIR}/debian/changelog)
+add_custom_target(pwrudump_changelog ALL DEPENDS ${PWRU_PKG_BUILD}/changelog.gz)
+install(FILES ${PWRU_PKG_DIR}/debian/copyright ${PWRU_PKG_BUILD}/changelog.gz
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# Tags accepted with their reasons; lintian reads them from the installed package.
+install(FILES ${PWRU_PKG_DIR}/debian/lintian-overrides
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides RENAME pwrudump)
+
+# --- man page pwrudump(1): --help through help2man, plus packaging/pwrudump.h2m.in ---
+configure_file(${PWRU_PKG_DIR}/pwrudump.h2m.in ${PWRU_PKG_BUILD}/pwrudump.h2m @ONLY)
+find_program(HELP2MAN help2man)
+if(HELP2MAN)
+  add_custom_command(
+    OUTPUT ${PWRU_PKG_BUILD}/pwrudump.1.gz
+    COMMAND ${CMAKE_COMMAND} -E env SOURCE_DATE_EPOCH=${_changelog_epoch} ${HELP2MAN}
+            --no-info --section 1 --include ${PWRU_PKG_BUILD}/pwrudump.h2m
+            --output ${PWRU_PKG_BUILD}/pwrudump.1 $<TARGET_FILE:pwrudump>
+    COMMAND ${GZIP} -9nf ${PWRU_PKG_BUILD}/pwrudump.1
+    DEPENDS pwrudump ${PWRU_PKG_BUILD}/pwrudump.h2m
+    COMMENT "Generating the man page pwrudump(1) from pwrudump --help")
+  add_custom_target(pwrudump_man ALL DEPENDS ${PWRU_PKG_BUILD}/pwrudump.1.gz)
+  install(FILES ${PWRU_PKG_BUILD}/pwrudump.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+else()
+  message(WARNING "help2man not found: no man page pwrudump(1), and the Debian package test "
+                  "fails (run packaging/install-deps.sh)")
+endif()
+
+# --- pwrudump on PATH: a relative link into Wireshark's extcap folder ---
+# Computed at install time: CPack installs with the prefix /usr whatever the build's prefix.
+install(CODE "
+  set(_bindir \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
+  file(RELATIVE_PATH _target \"\${_bindir}\" \"${PWRU_PKG_PROGRAM}\")
+  file(MAKE_DIRECTORY \"\$ENV{DESTDIR}\${_bindir}\")
+  message(STATUS \"Installing: \$ENV{DESTDIR}\${_bindir}/pwrudump -> \${_target}\")
+  file(CREATE_LINK \"\${_target}\" \"\$ENV{DESTDIR}\${_bindir}/pwrudump\" SYMBOLIC)
+")
+
+# --- the rest is for the .deb alone, built where dpkg knows the Wireshark packages ---
+find_program(DPKG_QUERY dpkg-query)
+if(NOT DPKG_QUERY)
+  message(STATUS "dpkg-query not found: no Debian package target")
+  return()
+endif()
+if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  message(STATUS "The Debian package installs under /usr, but this build's prefix is "
+                 "${CMAKE_INSTALL_PREFIX}: its extcap help link (PWRU_HELP_URL) points there")
+endif()
+
+# pwru_owner_package(VAR PATH): the Debian package that ships PATH ("libwireshark16:amd64" -> name).
+function(pwru_owner_package var path)
+  execute_process(COMMAND ${DPKG_QUERY} -S "${path}" OUTPUT_VARIABLE out RESULT_VARIABLE rc
+                  ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT rc EQUAL 0 OR out STREQUAL "")
+    message(FATAL_ERROR "cannot find the Debian package that ships ${path} (dpkg-query -S): "
+                        "build against Debian's wireshark-dev, or configure with "
+                        "-DPWRU_BUILD_DISSECTOR=OFF")
+  endif()
+  string(REGEX REPLACE "[:,].*" "" out "${out}")
+  set(${var} ${out} PARENT_SCOPE)
+endfunction()
+
+# Depends: the Wireshark this plugin was built against. The plugin folder is named after
+# major.minor and Wireshark loads only plugins of its own major.minor: >= x.y and << x.(y+1).
+get_target_property(_epan_lib epan LOCATION)
+get_filename_component(_epan_lib "${_epan_lib}" REALPATH)
+pwru_owner_package(_pkg_lib "${_epan_lib}")                              # libwireshark16
+pwru_owner_package(_pkg_common "${Wireshark_EXTCAP_INSTALL_DIR}")       # wireshark-common
+execute_process(COMMAND ${DPKG_QUERY} -W -f=\${Version} ${_pkg_common}
+                OUTPUT_VARIABLE _ws_version OUTPUT_STRIP_TRAILING_WHITESPACE)
+set(_ws "${Wireshark_VERSION_MAJOR}.${Wireshark_VERSION_MINOR}")
+if(NOT _ws_version MATCHES "^([0-9]+:)?${Wireshark_VERSION_MAJOR}\\.${Wireshark_VERSION_MINOR}\\.")
+  message(FATAL_ERROR "installed ${_pkg_common} ${_ws_version} is not the Wireshark ${_ws} "
+                      "that the plugin is built against")
+endif()
+math(EXPR _next_minor "${Wireshark_VERSION_MINOR} + 1")
+set(_ws_next "${Wireshark_VERSION_MAJOR}.${_next_minor}")
+
+configure_file(${PWRU_PKG_DIR}/debian/postinst.in ${PWRU_PKG_BUILD}/postinst @ONLY
+               FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
+                                WORLD_READ WORLD_EXECUTE)
+configure_file(${PWRU_PKG_DIR}/debian/description.in ${PWRU_PKG_BUILD}/description @ONLY)
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME pwrudump)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT
+    "pwrudump maintainers <maintainers@users.noreply.r-seed-b72b2b30.example>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "eBPF sk_buff tracer like pwru, as a Wireshark extcap")
+set(CPACK_PACKAGE_DESCRIPTION_FILE ${PWRU_PKG_BUILD}/description)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+    "${_pkg_common} (>= ${_ws}), ${_pkg_common} (<< ${_ws_next}), \
+${_pkg_lib} (>= ${_ws}), ${_pkg_lib} (<< ${_ws_next}), libcap2-bin, adduser")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "wireshark (>= ${_ws}) | tshark (>= ${_ws})")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${PWRU_PKG_BUILD}/postinst)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+set(CPACK_DEBIAN_COMPRESSION_TYPE xz)
+set(CPACK_STRIP_FILES ON)
+# Wireshark's folders are absolute: install through DESTDIR, with everything else under /usr.
+set(CPACK_SET_DESTDIR ON)
+set(CPACK_INSTALL_PREFIX /usr)
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS
+    OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+include(CPack)
+
+if(PWRU_BUILD_TESTS AND PWRU_BUILD_DISSECTOR)
+  add_subdirectory(${PROJECT_SOURCE_DIR}/tests/package ${CMAKE_BINARY_DIR}/tests/package)
+endif()

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# What the Debian package holds, read with dpkg-deb: files where tshark looks for them, a link on
+# PATH, docs, man page and copyright; control fields and Depends pinned to the Wireshark
+# major.minor of this machine; a postinst that grants exactly CAPS to group wireshark; and a man
+# page that documents every option of `pwrudump --help`.
+# usage: contents_test.sh BUILD_DIR OUT_DIR CAPS     (CAPS as in packaging/package.cmake)
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/common.sh"
+[ $# -eq 3 ] || fail "usage: contents_test.sh BUILD_DIR OUT_DIR CAPS"
+BUILD=$1 OUT=$2 CAPS=$3
+require_cmd dpkg-deb dpkg-query tshark man
+PWRUDUMP="$BUILD/extcap/pwrudump"
+
+version=$("$PWRUDUMP" --version | awk '{ print $2 }')
+arch=$(dpkg --print-architecture)
+deb="$OUT/pwrudump_${version}_${arch}.deb"
+[ -f "$deb" ] || fail "no package $deb (package.build made: $(ls "$OUT"))"
+WORK=$(mktemp -d /tmp/pwru-pkg-contents.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+# --- control fields ---
+field() { dpkg-deb -f "$deb" "$1"; }
+assert_eq Package pwrudump "$(field Package)"
+assert_eq Version "$version" "$(field Version)"
+assert_eq Architecture "$arch" "$(field Architecture)"
+assert_eq Section net "$(field Section)"
+[[ $(field Maintainer) == *'<'*@*'>' ]] || fail "Maintainer has no address: $(field Maintainer)"
+depends=$(field Depends)
+ws=$(dpkg-query -W -f='${Version}' wireshark-common | sed -E 's/^[0-9]+://; s/^([0-9]+)\.([0-9]+)\..*/\1 \2/')
+read -r major minor <<<"$ws"
+for dep in "wireshark-common (>= $major.$minor)" "wireshark-common (<< $major.$((minor + 1)))" \
+           libcap2-bin adduser libbpf1 libpcap0.8; do
+  [[ ", $depends," == *", $dep"[,\ ]* ]] || fail "Depends lacks '$dep': $depends"
+done
+# --- files: where this machine's tshark looks, nothing outside /usr ---
+dpkg-deb -c "$deb" >"$WORK/list" || fail "dpkg-deb -c failed"
+folders=$(tshark -G folders 2>/dev/null)
+folder() { printf '%s\n' "$folders" | sed -n "s/^$1:[[:space:]]*//p" | head -1; }
+extcap_dir=$(folder 'Extcap path')
+plugin_dir=$(folder 'Global Plugins')
+data_dir=$(folder 'Global configuration')
+[ -n "$extcap_dir" ] && [ -n "$plugin_dir" ] && [ -n "$data_dir" ] || fail "tshark -G folders: $folders"
+[[ $plugin_dir == */$major.$minor ]] || fail "tshark's plugin folder $plugin_dir is not for $major.$minor"
+# The library the plugin needs ships the plugin folder (libwireshark16 for 4.0).
+libws=$(dpkg-query -S "$plugin_dir/epan" | sed 's/[:,].*//')
+[[ $depends == *"$libws (>= $major.$minor), $libws (<< $major.$((minor + 1)))"* ]] ||
+  fail "Depends does not pin $libws to $major.$minor: $depends"
+# "mode owner/group size date time ./path [-> target]" -> "mode owner path [-> target]"
+awk '{ $3 = $4 = $5 = ""; sub(/^\.\//, "/", $6); print $1, $2, $6, $7, $8 }' "$WORK/list" |
+  sed 's/ *$//' >"$WORK/files"
+has() { grep -qxF -- "$1" "$WORK/files" || fail "package lacks '$1'; it has: $(cat "$WORK/files")"; }
+has "-rwxr-xr-x root/root $extcap_dir/pwrudump"
+has "-rw-r--r-- root/root $plugin_dir/epan/pwru.so"
+for f in colorfilters preferences; do has "-rw-r--r-- root/root $data_dir/profiles/pwru/$f"; done
+has "-rw-r--r-- root/root /usr/share/man/man1/pwrudump.1.gz"
+for f in README.md copyright changelog.gz docs/privileges.md docs/wireshark.md docs/tshark.md; do
+  has "-rw-r--r-- root/root /usr/share/doc/pwrudump/$f"
+done
+link=$(awk '$3 == "/usr/bin/pwrudump" && $1 ~ /^l/ { print $5 }' "$WORK/files")
+[ -n "$link" ] || fail "/usr/bin/pwrudump is not a link"
+[[ $link != /* ]] || fail "/usr/bin/pwrudump -> $link: links inside /usr must be relative (Debian policy 10.5)"
+assert_eq "/usr/bin/pwrudump resolves to" "$extcap_dir/pwrudump" \
+  "$(realpath -m --no-symlinks "/usr/bin/$link")"
+outside=$(awk '$3 !~ /^\/usr\// && $3 != "/usr/" || $3 ~ /^\/usr\/local\// { print $3 }' "$WORK/files")
+[ -z "$outside" ] || fail "files outside /usr or in /usr/local: $outside"
+
+# --- the installed binary is this build's, stripped ---
+dpkg-deb -x "$deb" "$WORK/root" || fail "dpkg-deb -x failed"
+assert_eq "packaged pwrudump --version" "pwrudump $version" "$("$WORK/root$extcap_dir/pwrudump" --version)"
+"$WORK/root$extcap_dir/pwrudump" --extcap-interfaces | grep -q '^interface {value=pwru}' ||
+  fail "packaged pwrudump does not list the interface pwru"
+help_url=$("$WORK/root$extcap_dir/pwrudump" --extcap-interfaces | sed -n 's/.*{help=file:\/\/\([^}]*\)}.*/\1/p')
+[ -z "$help_url" ] || [ -f "$WORK/root$help_url" ] ||
+  fail "the extcap's help link $help_url is not in the package (configure with the default prefix /usr)"
+
+# --- maintainer scripts ---
+dpkg-deb -e "$deb" "$WORK/control" || fail "dpkg-deb -e failed"
+postinst="$WORK/control/postinst"
+[ -x "$postinst" ] || fail "no executable postinst"
+sh -n "$postinst" || fail "postinst is not valid sh"
+grep -qx "CAPS=$CAPS" "$postinst" || fail "postinst does not grant CAPS=$CAPS: $(grep CAPS= "$postinst")"
+grep -qx "PROGRAM=$extcap_dir/pwrudump" "$postinst" || fail "postinst names another program"
+grep -qx "GROUP=wireshark" "$postinst" || fail "postinst does not use group wireshark"
+grep -q 'chmod 0754 "$PROGRAM"' "$postinst" || fail "postinst does not set mode 0754"
+grep -q 'dpkg-statoverride --list "$PROGRAM"' "$postinst" || fail "postinst ignores dpkg-statoverride"
+grep -q 'setcap "$CAPS=ep" "$PROGRAM"' "$postinst" || fail "postinst does not run setcap"
+
+# --- man page: every option of --help, and the capabilities ---
+MANWIDTH=1000 man --no-hyphenation --no-justification -l "$WORK/root/usr/share/man/man1/pwrudump.1.gz" \
+  2>"$WORK/man.err" >"$WORK/man.txt" || fail "man cannot render pwrudump.1: $(cat "$WORK/man.err")"
+[ ! -s "$WORK/man.err" ] || fail "man warns about pwrudump.1: $(cat "$WORK/man.err")"
+options=$("$PWRUDUMP" --help | grep -oE '(^|[ ,])--?[a-zA-Z][a-zA-Z0-9-]*' | sed 's/^[ ,]*//' | sort -u)
+[ "$(count_lines "$options")" -ge 20 ] || fail "--help lists too few options: $options"
+for o in $options; do
+  grep -qE -- "(^|[^a-zA-Z0-9-])$o([^a-zA-Z0-9-]|$)" "$WORK/man.txt" ||
+    fail "the man page does not document $o"
+done
+for c in ${CAPS//,/ }; do
+  c=${c^^}
+  grep -q "$c" "$WORK/man.txt" || fail "the man page does not name $c"
+  grep -q "$c" "$WORK/root/usr/share/doc/pwrudump/docs/privileges.md" ||
+    fail "docs/privileges.md does not name $c"
+done
+grep -q "pwrudump $version" "$WORK/man.txt" || fail "the man page is not for version $version"
+pass "$(basename "$deb"): $(grep -c . "$WORK/files") entries, Depends pinned to Wireshark $major.$minor, postinst grants $CAPS, man page documents all $(count_lines "$options") options"

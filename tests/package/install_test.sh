@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Installs the Debian package into a clean Debian root (debian-root.sh: debootstrap, cached) with
+# dpkg, then, as an unprivileged member of group wireshark: tshark -D lists pwru, tshark decodes
+# the kept sample capture, pwrudump traces loopback pings with the postinst's capabilities alone
+# (callers named: CAP_SYSLOG), and tshark captures live from pwru. A user outside the group sees
+# no pwru interface. Purging removes every file.
+#
+# usage: install_test.sh BUILD_DIR OUT_DIR SAMPLE_PCAPNG CAPS
+# The cached root is never changed: an overlay on it takes the writes, in a private mount
+# namespace that takes every mount with it on exit.
+set -uo pipefail
+[ -n "${PWRU_XTRACE:-}" ] && exec 7>>"$PWRU_XTRACE" && BASH_XTRACEFD=7 && PS4='+ $(date +%T) ' && set -x
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/common.sh"
+[ $# -eq 4 ] || fail "usage: install_test.sh BUILD_DIR OUT_DIR SAMPLE_PCAPNG CAPS"
+BUILD=$1 OUT=$2 SAMPLE=$3 CAPS=$4
+
+if [ -z "${PWRU_PKG_NS:-}" ]; then
+  require_root
+  require_cmd unshare chroot debootstrap dpkg-deb flock
+  [ -r /sys/kernel/btf/vmlinux ] || skip_or_fail "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
+  version=$("$BUILD/extcap/pwrudump" --version | awk '{ print $2 }')
+  deb="$OUT/pwrudump_${version}_$(dpkg --print-architecture).deb"
+  [ -f "$deb" ] || fail "no package $deb"
+  # What the package needs (first of each alternative), and what the test runs in the root.
+  needs=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -E 's/\|.*//; s/\(.*//; s/[[:space:]]//g' |
+            grep . | sort -u)
+  start=$SECONDS
+  ROOT=$("$here/debian-root.sh" $needs tshark iputils-ping) || fail "cannot make the Debian root"
+  echo "Debian root ready in $((SECONDS - start)) s: $ROOT"
+  # The work folder is removed out here, once the namespace and its mounts (/dev!) are gone.
+  WORK=$(mktemp -d /tmp/pwru-pkg-install.XXXXXX)
+  unshare --mount --propagation private env PWRU_PKG_NS=1 ROOT="$ROOT" DEB="$deb" WORK="$WORK" \
+    "$0" "$@"
+  rc=$?
+  rm -rf --one-file-system "$WORK"
+  exit $rc
+fi
+
+# --- in a private mount namespace from here on ---
+mkdir -p "$WORK/upper" "$WORK/work" "$WORK/root"
+mount -t overlay overlay -o "lowerdir=$ROOT,upperdir=$WORK/upper,workdir=$WORK/work" "$WORK/root" ||
+  fail "cannot mount an overlay on $ROOT"
+R="$WORK/root"
+mount -t proc proc "$R/proc" && mount --bind /dev "$R/dev" && mount --rbind /sys "$R/sys" ||
+  fail "cannot mount /proc, /dev and /sys in the root"
+
+# in_root [setpriv args --] CMD...: a command in the root, as root or (setpriv) as a user.
+in_root() {
+  chroot "$R" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 HOME=/root "$@"
+}
+as_user() {
+  local user=$1
+  shift
+  chroot "$R" setpriv --reuid="$user" --regid="$user" --init-groups \
+    env -i PATH=/usr/bin:/bin LC_ALL=C.UTF-8 HOME="/home/$user" "$@"
+}
+# The same as a plain command, so that `$!` of a background job is the process itself.
+as_tracer=(chroot "$R" setpriv --reuid=tracer --regid=tracer --init-groups
+           env -i PATH=/usr/bin:/bin LC_ALL=C.UTF-8 HOME=/home/tracer)
+
+cp "$DEB" "$R/tmp/pwrudump.deb" && cp "$SAMPLE" "$R/tmp/sample.pcapng" && chmod 644 "$R/tmp/sample.pcapng" ||
+  fail "cannot copy the package and the sample into the root"
+
+# --- install: dependencies come from the cached root, never from the network ---
+in_root dpkg -i /tmp/pwrudump.deb >"$WORK/dpkg.log" 2>&1 || fail "dpkg -i failed: $(cat "$WORK/dpkg.log")"
+grep -qi 'warning\|cannot' "$WORK/dpkg.log" && fail "dpkg -i printed warnings: $(cat "$WORK/dpkg.log")"
+program=$(in_root sh -c 'readlink -f /usr/bin/pwrudump')
+assert_eq "owner, group and mode of $program" "root wireshark 754" "$(in_root stat -c '%U %G %a' "$program")"
+# getcap lists them in the kernel's order: compare as sets.
+caps=$(in_root getcap "$program" | awk '{ print $2 }')
+sorted() { tr ',' '\n' <<<"$1" | sort | paste -sd,; }
+assert_eq "capabilities of $program" "$(sorted "$CAPS")=ep" "$(sorted "${caps%=*}")=${caps##*=}"
+in_root man -w pwrudump >/dev/null 2>&1 || in_root test -f /usr/share/man/man1/pwrudump.1.gz ||
+  fail "no man page pwrudump(1) in the root"
+
+in_root useradd -m -G wireshark tracer && in_root useradd -m outsider || fail "cannot add the users"
+
+# --- Wireshark's view, as a member of the group and as anyone else ---
+as_user tracer tshark -D >"$WORK/D.tracer" 2>&1 || fail "tshark -D as tracer: $(cat "$WORK/D.tracer")"
+grep -q '^[0-9]*\. pwru ' "$WORK/D.tracer" || fail "tshark -D as tracer does not list pwru: $(cat "$WORK/D.tracer")"
+as_user outsider tshark -D >"$WORK/D.outsider" 2>&1
+grep -q '^[0-9]*\. pwru ' "$WORK/D.outsider" &&
+  fail "tshark -D lists pwru to a user outside group wireshark, who cannot run pwrudump"
+as_user tracer tshark -r /tmp/sample.pcapng -T fields -e pwru.func -e pwru.drop_reason \
+  >"$WORK/sample.txt" 2>"$WORK/sample.err" || fail "tshark -r as tracer: $(cat "$WORK/sample.err")"
+[ ! -s "$WORK/sample.err" ] || fail "tshark -r printed errors: $(cat "$WORK/sample.err")"
+grep -q $'^kfree_skb\tNETFILTER_DROP$' "$WORK/sample.txt" ||
+  fail "the installed plugin did not decode pwru.func/pwru.drop_reason: $(cat "$WORK/sample.txt")"
+[ "$(grep -c . "$WORK/sample.txt")" -eq "$(grep -c '^[a-z]' "$WORK/sample.txt")" ] ||
+  fail "a frame has no pwru.func: $(cat "$WORK/sample.txt")"
+
+# ping_loopback: pings from the root (traffic of our own, to 127.0.0.1 only).
+ping_loopback() { in_root ping -c "${1:-3}" -i 0.2 -W 1 127.0.0.1 >/dev/null 2>&1; }
+
+# --- a trace on the command line, with the capabilities alone ---
+"${as_tracer[@]}" pwrudump --backend tracepoint --output-caller --ready-file /tmp/ready \
+  icmp and host 127.0.0.1 >"$WORK/trace.txt" 2>"$WORK/trace.err" &
+pid=$!
+for _ in $(seq 300); do [ -e "$R/tmp/ready" ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+[ -e "$R/tmp/ready" ] || { wait $pid; fail "pwrudump as tracer did not start: $(cat "$WORK/trace.err")"; }
+ping_loopback 3
+sleep 0.5
+kill -INT $pid
+wait $pid
+rc=$?
+assert_eq "pwrudump exit code as tracer (stderr: $(cat "$WORK/trace.err"))" 0 "$rc"
+events=$(grep -c '^0x' "$WORK/trace.txt")
+[ "$events" -gt 0 ] || fail "pwrudump as tracer saw no event: $(cat "$WORK/trace.txt" "$WORK/trace.err")"
+# kallsyms gives names only with CAP_SYSLOG (kptr_restrict, perf_event_paranoid > 1).
+grep -qE ' [a-z_0-9.]+\+0x[0-9a-f]+$' "$WORK/trace.txt" ||
+  fail "callers are not named (no CAP_SYSLOG?): $(head -n 5 "$WORK/trace.txt")"
+
+# Without them the same user cannot trace: the capabilities, not the user, made it work.
+in_root setcap -r "$program" || fail "cannot drop the capabilities of $program"
+"${as_tracer[@]}" pwrudump --backend tracepoint -c 1 icmp >/dev/null 2>"$WORK/nocaps.err"
+assert_eq "pwrudump exit code as tracer without capabilities (4: permission)" 4 "$?"
+in_root dpkg-reconfigure pwrudump >"$WORK/reconfigure.log" 2>&1 ||
+  fail "dpkg-reconfigure pwrudump failed: $(cat "$WORK/reconfigure.log")"
+caps=$(in_root getcap "$program" | awk '{ print $2 }')
+assert_eq "capabilities after dpkg-reconfigure" "$(sorted "$CAPS")=ep" "$(sorted "${caps%=*}")=${caps##*=}"
+
+# --- a live capture in tshark: the extcap as Wireshark runs it ---
+"${as_tracer[@]}" tshark -i pwru -o extcap.pwru.backend:tracepoint -f 'icmp and host 127.0.0.1' \
+  -a duration:6 -w /tmp/live.pcapng >"$WORK/live.out" 2>&1 &
+pid=$!
+sleep 3  # tshark starts dumpcap, which starts pwrudump and waits for its fifo
+ping_loopback 5
+wait $pid || fail "tshark -i pwru as tracer failed: $(cat "$WORK/live.out")"
+live=$(as_user tracer tshark -r /tmp/live.pcapng -T fields -e pwru.func 2>&1)
+[ -n "$live" ] || fail "the live capture as tracer holds no pwru event: $(cat "$WORK/live.out")"
+
+# --- purge: nothing of the package stays ---
+in_root dpkg --purge pwrudump >"$WORK/purge.log" 2>&1 || fail "dpkg --purge failed: $(cat "$WORK/purge.log")"
+left=$(find "$R/usr" "$R/etc" -name '*pwru*' 2>/dev/null)
+[ -z "$left" ] || fail "left after purge: $left"
+pass "installed in a clean $(. "$ROOT/etc/os-release" && echo "$PRETTY_NAME") root: tracer (group wireshark) lists pwru, decodes the sample, traced $events events and captured $(count_lines "$live") live with $CAPS; outsider has no pwru; purge leaves nothing"
