@@ -61,16 +61,17 @@ on_exit() {
 trap on_exit EXIT
 
 # fact KEY FIELD: FIELD=value from the results line "PWRU-VM KEY ... FIELD=value ...".
+# Both readers take the whole file themselves: an awk that exits early would kill a feeding
+# `tr` with SIGPIPE, which pipefail reports as a failure once the file is large (long runs).
 fact() {
-  tr -d '\r' <"$results" | awk -v k="$1" -v f="$2" '
-    $1 == "PWRU-VM" && $2 == k { for (i = 3; i <= NF; i++) if (index($i, f "=") == 1) {
-      print substr($i, length(f) + 2); exit } }'
+  awk -v k="$1" -v f="$2" '{ sub(/\r$/, "") }
+    $1 == "PWRU-VM" && $2 == k && !done { for (i = 3; i <= NF; i++) if (index($i, f "=") == 1) {
+      print substr($i, length(f) + 2); done = 1; break } }' "$results"
 }
 # blob NAME: the file the guest sent as NAME.
 blob() {
-  tr -d '\r' <"$results" | awk -v n="$1" '
-    $0 == "PWRU-VM-BEGIN " n { on = 1; next } $0 == "PWRU-VM-END " n { exit } on' |
-    base64 -d | gzip -dc
+  awk -v n="$1" '{ sub(/\r$/, "") } $0 == "PWRU-VM-END " n { on = 0 } on { print }
+    $0 == "PWRU-VM-BEGIN " n { on = 1 }' "$results" | base64 -d | gzip -dc
 }
 
 # --- the guest's instructions, as a small cpio in front of the prepared initramfs ---
