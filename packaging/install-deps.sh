@@ -14,6 +14,9 @@ packages=(
   # kernel-matrix tests (tests/vm): Debian kernels booted under QEMU with a busybox initramfs;
   # the kernel packages come from the archive through apt, their modules are xz/zstd compressed
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod debian-archive-keyring
+  # GUI tests (tests/gui): Wireshark (Qt) on a virtual X server, driven with xdotool, screenshots
+  # checked with ImageMagick; setcap comes with libcap2-bin, a dependency of iputils-ping
+  wireshark-qt xvfb xdotool imagemagick
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,0 +1,183 @@
+# Shared by the GUI tests: the real Wireshark (Qt) on a virtual X server, with the build tree's
+# plugin, the "pwru" profile as installed, and (optionally) a copy of pwrudump in the user's
+# personal extcap folder. Source tests/lib/common.sh first, then this file.
+#
+# As root Wireshark ignores WIRESHARK_PLUGIN_DIR, WIRESHARK_DATA_DIR and the personal plugin
+# folder, so as root Wireshark runs as nobody:nogroup (setpriv) from copies under $WORK, a folder
+# under /tmp (mode 0755) that user nobody can enter. Capturing as nobody needs BPF privileges:
+# the copy of pwrudump gets them as file capabilities (gui_install_extcap).
+#
+#   gui_setup BUILD         $WORK with plugins/, share/ (the profile), home/; sets GUI_AS
+#   gui_install_extcap PWRUDUMP [CAPS]
+#                           a copy in home/.config/wireshark/extcap, with file capabilities
+#   gui_start_x             Xvfb 1920x1080 on a free display; exports DISPLAY
+#   gui_run CMD...          CMD as Wireshark's user, with Wireshark's environment
+#   gui_start_wireshark ARGS...   wireshark in the background (WS_PID, log in $WORK/wireshark.log)
+#   gui_wait_window REGEX [SECONDS]   sets WIN to the visible window whose title matches
+#   gui_screenshot OUT.png  the whole screen
+#   gui_color_pixels FILE RRGGBB      how many pixels have exactly this colour
+#   gui_profile_bg RULE     the background of the profile's colouring rule RULE, as rrggbb
+#   gui_other_windows       titles of visible windows other than $WIN (dialogs), one a line
+
+# The capabilities pwrudump needs for the tracepoint backend as a user other than root, no more:
+# CAP_BPF (maps, programs) and CAP_PERFMON (tracing programs, reading kernel memory); see
+# docs/privileges.md. PWRU_GUI_CAPS=cap_bpf,cap_perfmon,cap_syslog+ep adds what the package
+# grants for callers by name (nft_do_chain+0x46f rather than an address): the docs' screenshots.
+GUI_CAPS=${PWRU_GUI_CAPS:-cap_bpf,cap_perfmon+ep}
+
+XVFB_PID='' WS_PID='' WIN='' GUI_AS=()
+
+# The processes under PID (Wireshark's dumpcap and extcaps), deepest last.
+gui_descendants() {
+  local c
+  for c in $(pgrep -P "$1"); do
+    echo "$c"
+    gui_descendants "$c"
+  done
+}
+
+# Wireshark killed while capturing leaves dumpcap and pwrudump running (attached): they are
+# stopped first, by their ids.
+gui_cleanup() {
+  local rc=$? pids p
+  if [ -n "$WS_PID" ]; then
+    pids=$(gui_descendants "$WS_PID")
+    [ -n "$pids" ] && kill $pids 2>/dev/null
+    kill "$WS_PID" 2>/dev/null && wait "$WS_PID" 2>/dev/null
+    for p in $pids; do
+      for _ in $(seq 50); do
+        kill -0 "$p" 2>/dev/null || break
+        sleep 0.1
+      done
+      kill -KILL "$p" 2>/dev/null
+    done
+  fi
+  if [ -n "$XVFB_PID" ]; then
+    kill "$XVFB_PID" 2>/dev/null && wait "$XVFB_PID" 2>/dev/null
+  fi
+  [ -n "${GUI_CLEANUP_HOOK:-}" ] && "$GUI_CLEANUP_HOOK"
+  [ -n "${WORK:-}" ] && rm -rf "$WORK"
+  exit $rc
+}
+
+gui_setup() {
+  BUILD=$(cd "$1" && pwd) || fail "cannot open the build folder $1"
+  WORK=$(mktemp -d /tmp/pwru-gui.XXXXXX) || fail "cannot create a temporary folder"
+  trap gui_cleanup EXIT
+  chmod 0755 "$WORK"
+  cp -r "$BUILD/dissector/plugins" "$WORK/plugins" ||
+    fail "cannot copy $BUILD/dissector/plugins (build the pwru target)"
+  # A data folder that is the global one plus the "pwru" profile as cmake --install lays it out.
+  local global f
+  global=$(tshark -G folders 2>/dev/null | sed -n 's/^Global configuration:[[:space:]]*//p')
+  [ -n "$global" ] || fail "tshark -G folders names no global configuration folder"
+  DESTDIR="$WORK/stage" cmake --install "$BUILD" --component profile >"$WORK/install.log" 2>&1 ||
+    fail "cannot install the profile: $(cat "$WORK/install.log")"
+  mkdir -p "$WORK/share/profiles" "$WORK/home/run" "$WORK/no-extcap"
+  for f in "$global"/*; do
+    [ "$(basename "$f")" = profiles ] || ln -s "$f" "$WORK/share/"
+  done
+  cp -r "$WORK/stage$global/profiles/pwru" "$WORK/share/profiles/"
+  chmod -R a+rX "$WORK"
+  chmod 0700 "$WORK/home/run"
+  GUI_AS=()
+  if [ "$(id -u)" -eq 0 ]; then
+    chown -R nobody:nogroup "$WORK/home"
+    GUI_AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+  fi
+}
+
+# The personal extcap folder is the one Wireshark searches first. The copy and its folder belong
+# to root: Wireshark's user runs it and cannot change it.
+gui_install_extcap() {
+  local pwrudump=$1 caps=${2:-$GUI_CAPS} dir="$WORK/home/.config/wireshark/extcap"
+  mkdir -p "$dir" || fail "cannot create $dir"
+  cp "$pwrudump" "$dir/pwrudump" || fail "cannot copy $pwrudump"
+  chmod 0755 "$WORK/home/.config" "$WORK/home/.config/wireshark" "$dir" "$dir/pwrudump"
+  if [ "$(id -u)" -eq 0 ] && [ -n "$caps" ]; then
+    chown -R root:root "$WORK/home/.config"
+    # Wireshark writes its own files (recent, profiles) there: the folder stays writable for it.
+    chown nobody:nogroup "$WORK/home/.config/wireshark"
+    setcap "$caps" "$dir/pwrudump" || fail "setcap $caps on the copy of pwrudump failed"
+  fi
+}
+
+gui_start_x() {
+  local display=90
+  while [ -e "/tmp/.X11-unix/X$display" ] || [ -e "/tmp/.X$display-lock" ]; do
+    display=$((display + 1))
+  done
+  Xvfb ":$display" -screen 0 1920x1080x24 -ac -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
+  XVFB_PID=$!
+  export DISPLAY=":$display"
+  # The socket appears before the server answers: wait for an answer.
+  for _ in $(seq 100); do
+    xdotool getdisplaygeometry >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  fail "Xvfb did not start: $(cat "$WORK/xvfb.log")"
+}
+
+# WIRESHARK_EXTCAP_DIR replaces the global extcap folder with an empty one: an installed
+# pwrudump must not stand in for the copy under test.
+gui_run() {
+  "${GUI_AS[@]}" env -u XDG_CONFIG_HOME HOME="$WORK/home" WIRESHARK_PLUGIN_DIR="$WORK/plugins" \
+    WIRESHARK_DATA_DIR="$WORK/share" WIRESHARK_EXTCAP_DIR="$WORK/no-extcap" QT_QPA_PLATFORM=xcb \
+    XDG_RUNTIME_DIR="$WORK/home/run" "$@"
+}
+
+# The window as large as the screen, the packet list above the details, no bytes pane.
+gui_start_wireshark() {
+  gui_run wireshark -o gui.geometry_main_x:0 -o gui.geometry_main_y:0 \
+    -o gui.geometry_main_width:1920 -o gui.geometry_main_height:1080 \
+    -o gui.layout_content_3:NONE "$@" >"$WORK/wireshark.log" 2>&1 &
+  WS_PID=$!
+}
+
+gui_wait_window() {
+  local regex=$1 seconds=${2:-60}
+  WIN=
+  for _ in $(seq $((seconds * 5))); do
+    WIN=$(xdotool search --onlyvisible --name "$regex" 2>/dev/null | head -1)
+    [ -n "$WIN" ] && break
+    kill -0 "$WS_PID" 2>/dev/null || fail "wireshark exited: $(cat "$WORK/wireshark.log")"
+    sleep 0.2
+  done
+  [ -n "$WIN" ] || fail "no window '$regex' after ${seconds}s; windows: $(gui_other_windows);" \
+    "log: $(cat "$WORK/wireshark.log")"
+  xdotool windowmove "$WIN" 0 0 windowsize "$WIN" 1920 1080
+}
+
+gui_screenshot() {
+  mkdir -p "$(dirname "$1")"
+  # Away from the rows, so that no hover highlight changes a colour.
+  xdotool mousemove 1910 1075
+  sleep 0.3
+  import -window root "$1" || fail "cannot take the screenshot $1"
+}
+
+gui_color_pixels() {
+  local c
+  c=$(tr 'a-f' 'A-F' <<<"$2")
+  convert "$1" -format %c histogram:info:- |
+    awk -v c="#$c" '$3 == c { sub(":", "", $1); print $1; f = 1 } END { if (!f) print 0 }'
+}
+
+gui_profile_bg() {
+  local bg
+  bg=$(awk -F'@' -v r="$1" '$2 == r { print $4 }' "$WORK/share/profiles/pwru/colorfilters" |
+       sed -n 's/^\[\([0-9]*\),\([0-9]*\),\([0-9]*\)\].*/\1 \2 \3/p')
+  [ -n "$bg" ] || fail "no rule '$1' in the profile's colorfilters"
+  # 16-bit components; Qt draws their high bytes.
+  printf '%02x%02x%02x' $(for v in $bg; do echo $((v / 257)); done)
+}
+
+# By class: a message box has no WM_NAME, which `search --name` reads, only _NET_WM_NAME.
+gui_other_windows() {
+  local w
+  for w in $(xdotool search --onlyvisible --class '^wireshark$' 2>/dev/null); do
+    [ "$w" = "$WIN" ] && continue
+    echo "'$(xdotool getwindowname "$w" 2>/dev/null)'" \
+      "($(xdotool getwindowgeometry "$w" | sed -n 's/.*Geometry: //p'))"
+  done
+}
