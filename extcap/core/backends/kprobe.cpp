@@ -34,6 +34,28 @@ int kprobe_pmu_type() {
   return (in >> type) ? type : -1;
 }
 
+int open_kprobe_event(int pmu_type, const std::string& func) {
+  struct perf_event_attr attr = {};
+  attr.size = sizeof(attr);
+  attr.type = static_cast<__u32>(pmu_type);
+  attr.config1 = reinterpret_cast<__u64>(func.c_str());  // kprobe_func
+  attr.config2 = 0;                                      // probe_offset
+  return static_cast<int>(
+      syscall(__NR_perf_event_open, &attr, -1 /*pid*/, 0 /*cpu*/, -1, PERF_FLAG_FD_CLOEXEC));
+}
+
+// perf_event_open refusing is about privileges (kprobes need CAP_SYS_ADMIN, or root, where
+// perf_event_paranoid is above 1), not about a program.
+Error kprobe_error(const std::string& func, int err) {
+  if (err == EACCES || err == EPERM) {
+    return Error{ExitCode::Permission,
+                 "cannot create a kprobe on " + func + ": " + std::strerror(err),
+                 "kprobes need root or CAP_SYS_ADMIN; with only CAP_BPF and CAP_PERFMON use "
+                 "--backend fentry or tracepoint (auto does so)"};
+  }
+  return Error{ExitCode::KernelFeature, "cannot create a kprobe on " + func + ": " + std::strerror(err), ""};
+}
+
 // A kprobe perf event on `func` with `prog_fd` attached, the way libbpf does it, but from a
 // program fd (ours are copies, not skeleton programs). A cookie needs BPF links (5.15+).
 struct PerfKprobe {
@@ -43,15 +65,9 @@ struct PerfKprobe {
 
 Result<PerfKprobe> attach_kprobe(int pmu_type, const std::string& func, int prog_fd,
                                  __u64 cookie) {
-  struct perf_event_attr attr = {};
-  attr.size = sizeof(attr);
-  attr.type = static_cast<__u32>(pmu_type);
-  attr.config1 = reinterpret_cast<__u64>(func.c_str());  // kprobe_func
-  attr.config2 = 0;                                      // probe_offset
   PerfKprobe k;
-  k.perf.reset(static_cast<int>(
-      syscall(__NR_perf_event_open, &attr, -1 /*pid*/, 0 /*cpu*/, -1, PERF_FLAG_FD_CLOEXEC)));
-  if (!k.perf.valid()) return load_error("a kprobe on " + func, errno);
+  k.perf.reset(open_kprobe_event(pmu_type, func));
+  if (!k.perf.valid()) return kprobe_error(func, errno);
   LIBBPF_OPTS(bpf_link_create_opts, opts);
   opts.perf_event.bpf_cookie = cookie;
   k.link.reset(bpf_link_create(prog_fd, k.perf.get(), BPF_PERF_EVENT, &opts));
@@ -76,12 +92,29 @@ class KprobeBackend final : public Backend {
 
   std::string_view name() const override { return "kprobe"; }
 
-  Status probe(const BackendSetup&) override {
-    if (kprobe_pmu_type() >= 0) return Ok{};
-    return Error{ExitCode::KernelFeature,
-                 std::string("cannot use kprobes: the kernel has no kprobe PMU (") + kPmuType +
-                     "; CONFIG_KPROBES is off)",
-                 "use --backend tracepoint"};
+  // A real kprobe on the first function: the PMU can exist while perf_event_open is refused
+  // (without CAP_SYS_ADMIN on Debian's kernels), and then fentry is the better choice.
+  Status probe(const BackendSetup& setup) override {
+    int type = kprobe_pmu_type();
+    if (type < 0) {
+      return Error{ExitCode::KernelFeature,
+                   std::string("cannot use kprobes: the kernel has no kprobe PMU (") + kPmuType +
+                       "; CONFIG_KPROBES is off)",
+                   "use --backend tracepoint"};
+    }
+    if (setup.functions.empty()) return Ok{};
+    // A function every kernel lets kprobes on, if we trace it; only a refusal for lack of
+    // privileges rules the backend out (other errors are one function's, reported at attach).
+    std::string func = setup.functions.front().name;
+    for (const auto& fn : setup.functions)
+      if (fn.name == "ip_rcv") func = fn.name;
+    UniqueFd event(open_kprobe_event(type, func));
+    if (!event.valid() && (errno == EACCES || errno == EPERM)) {
+      Error e = kprobe_error(func, errno);
+      e.message = "cannot use kprobes: " + e.message;
+      return e;
+    }
+    return Ok{};
   }
 
   Status attach(const BackendSetup& setup, std::vector<Probe>& probes, AttachSummary& summary,
