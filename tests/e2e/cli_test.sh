@@ -20,14 +20,11 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/common.sh"
 mode=$1 PWRUDUMP=$2 BUILD=$3
-TSHARK_PLUGIN="$here/../lib/tshark-plugin.sh"
 
 require_root
 require_cmd ip iptables ping python3 timeout
 [ "$mode" = json ] || [ "$mode" = relative ] && require_cmd tshark setpriv
-netns_pair
-WORK=$(mktemp -d /tmp/pwru-e2e.XXXXXX)
-chmod 755 "$WORK"
+e2e_hosts
 PINGS=3
 
 ping_b() { ip netns exec "$NS_A" ping -c "${1:-$PINGS}" -i 0.2 -W 1 "$IP_B" >/dev/null; }

@@ -9,13 +9,10 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/common.sh"
 mode=$1 PWRUDUMP=$2 BUILD=$3
-TSHARK_PLUGIN="$here/../lib/tshark-plugin.sh"
 
 require_root
 require_cmd ip iptables ping tshark setpriv
-netns_pair
-WORK=$(mktemp -d /tmp/pwru-e2e.XXXXXX)
-chmod 755 "$WORK"
+e2e_hosts
 PINGS=3
 
 if [ "$mode" = drop ]; then

@@ -8,13 +8,10 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/common.sh"
 PWRUDUMP=$1 BUILD=$2 IFACE=${3:-pwru}
-TSHARK_PLUGIN="$here/../lib/tshark-plugin.sh"
 
 require_root
 require_cmd ip iptables ping tshark setpriv
-netns_pair
-WORK=$(mktemp -d /tmp/pwru-e2e.XXXXXX)
-chmod 755 "$WORK"
+e2e_hosts
 ip netns exec "$NS_B" iptables -I INPUT -p icmp -j DROP || fail "cannot add the iptables rule"
 
 # Root's tshark ignores WIRESHARK_EXTCAP_DIR but reads the personal extcap folder under

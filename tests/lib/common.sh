@@ -36,6 +36,17 @@ assert_eq() {
   [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
 }
 
+# The pwru plugin wrapper next to this file (tshark with the build tree's plugin).
+TSHARK_PLUGIN="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tshark-plugin.sh"
+
+# e2e_hosts: the two test hosts (netns_pair) and $WORK, a scratch folder that user nobody can
+# read (tshark runs as nobody), all removed on exit.
+e2e_hosts() {
+  netns_pair
+  WORK=$(mktemp -d /tmp/pwru-e2e.XXXXXX)
+  chmod 755 "$WORK"
+}
+
 # Two hosts joined by a veth pair, in namespaces named after this test run:
 #   $NS_A ($VETH_A, $IP_A)  <->  $NS_B ($VETH_B, $IP_B)
 # Only these two addresses ever receive traffic. Removed on exit.
