@@ -120,6 +120,12 @@ Result<uint32_t> resolve_ifname(const std::string& ifname, const std::string& ne
       err = errno;
     }).join();
   }
+  if (index == 0 && (err == EPERM || err == EACCES) && !path.empty()) {
+    return Error{ExitCode::Permission,
+                 "cannot enter network namespace " + path + " to find " + ifname + ": " +
+                     std::strerror(err),
+                 "entering another namespace needs root or CAP_SYS_ADMIN"};
+  }
   if (index == 0) {
     std::string where = path.empty() ? "this network namespace" : path;
     return usage("cannot find interface " + ifname + " in " + where + ": " + std::strerror(err),
