@@ -247,6 +247,24 @@ static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *l
 	return true;
 }
 
+/* An fentry probe's caller: the return address after the traced function's own frame (the one
+ * its call into the trampoline left) in a short walk of the stack. 0 when it is not found. */
+static __always_inline __u64 caller_from_stack(void *ctx)
+{
+	__u64 frames[PWRU_CALLER_FRAMES] = {};
+	long n = bpf_get_stack(ctx, frames, sizeof(frames), 0);
+	int i;
+
+	if (n <= 0)
+		return 0;
+#pragma unroll
+	for (i = 0; i < PWRU_CALLER_FRAMES - 1; i++) {
+		if (frames[i] >= probe.text_start && frames[i] < probe.text_end)
+			return frames[i + 1];
+	}
+	return 0;
+}
+
 /* The shared body: one event for `skb`, reserved straight in the ring buffer. */
 static __always_inline int handle_skb(void *ctx, struct sk_buff *skb, __u64 func_ip,
 				      __u64 location, __u32 reason, __u32 extra_flags, bool frees)
@@ -284,6 +302,14 @@ static __always_inline int handle_skb(void *ctx, struct sk_buff *skb, __u64 func
 		long n = bpf_get_stack(ctx, ev->data, stack_bytes, 0);
 
 		ev->stack_depth = n > 0 ? (__u64)n / 8 : 0;
+	}
+	if (probe.text_start) {
+		__u64 caller = caller_from_stack(ctx);
+
+		if (caller) {
+			ev->location = caller;
+			ev->flags |= PWRU_EV_HAS_LOCATION;
+		}
 	}
 
 	ev->mark = BPF_CORE_READ(skb, mark);

@@ -75,7 +75,16 @@ struct probe_cfg {
 	__s32 location_pos; /* the probe's `location` argument (kfree_skb, consume_skb) */
 	__s32 reason_pos;   /* the probe's `enum skb_drop_reason` argument (kfree_skb) */
 	__u32 flags;        /* enum pwru_probe_flags */
+	/* fentry: the traced function's code [text_start, text_end). An fentry program has no
+	 * return address in its context, so its caller is the frame after this range in a short
+	 * stack walk. 0 for every other probe. */
+	__u64 text_start;
+	__u64 text_end;
 };
+
+/* Frames walked to find an fentry probe's caller: the program, the trampoline, the traced
+ * function and its caller, with room for a deeper glue. */
+#define PWRU_CALLER_FRAMES 8
 
 enum pwru_probe_flags {
 	PWRU_PROBE_FREES_SKB = 1 << 0, /* the skb is freed here: --filter-track-skb forgets it */

@@ -67,6 +67,12 @@ std::unordered_map<std::string, std::vector<uint64_t>> Kallsyms::addresses(
   return out;
 }
 
+uint64_t Kallsyms::end_of(uint64_t addr) const {
+  auto it = std::upper_bound(syms_.begin(), syms_.end(), addr,
+                             [](uint64_t a, const Sym& s) { return a < s.addr; });
+  return it == syms_.end() ? 0 : it->addr;
+}
+
 std::vector<std::string> Kallsyms::names() const {
   std::vector<std::string> out;
   out.reserve(syms_.size());

@@ -25,6 +25,8 @@ class Kallsyms {
   // pass over the table.
   std::unordered_map<std::string, std::vector<uint64_t>> addresses(
       const std::unordered_set<std::string>& names) const;
+  // Where the symbol at `addr` ends: the next higher symbol's address, 0 when none follows.
+  uint64_t end_of(uint64_t addr) const;
   // Every code symbol name, each once, sorted.
   std::vector<std::string> names() const;
   size_t size() const { return syms_.size(); }

@@ -144,8 +144,8 @@ named=""
 while IFS='|' read -r seq netns ifname caller reason; do
   assert_eq "pwru.netns at kfree_skb (receiver's namespace)" "$netns_b" "$netns"
   assert_eq "pwru.ifname at kfree_skb (receiving veth)" "$ifname_b" "$ifname"
-  # nf_hook_slow frees what a hook dropped (nft_do_chain where it is inlined). Some events have
-  # no caller at all (fentry's), but a caller that is there must be that one.
+  # nf_hook_slow frees what a hook dropped (nft_do_chain where it is inlined). The tracepoint
+  # has no caller where its location is unknown, but a caller that is there must be that one.
   case "$caller" in
     nf_*+0x* | nft_*+0x* | ipt_*+0x*) named="$named $seq" ;;
     "") ;;
@@ -161,8 +161,18 @@ n_seq=$(echo "$drops" | cut -d'|' -f1 | sort -u | grep -c .)
 assert_eq "pings seen dropped at kfree_skb" "$PINGS" "$n_seq"
 n_named=$(echo "$named" | tr ' ' '\n' | sort -u | grep -c .)
 assert_eq "pings seen at kfree_skb with a named netfilter caller (pwru.caller)" "$PINGS" "$n_named"
+# Function probes (pwru.probe > 1: kprobe, kprobe-multi, fentry) always know their caller: the
+# return address at entry, or for fentry the frame after the function's own in a stack walk.
+if [ "$expect_backend" != tracepoint ]; then
+  n_func=$(tshark_fields -Y "pwru.probe > 1 && pwru.ip.dst == $ip_b" -e frame.number | grep -c .)
+  [ "$n_func" -gt 0 ] || fail "no event of the pings from a $expect_backend function probe"
+  no_caller=$(tshark_fields -Y "pwru.probe > 1 && pwru.ip.dst == $ip_b && !pwru.caller" \
+                -e frame.number -e pwru.func | head -n 5)
+  assert_eq "function-probe events of the pings without a caller (first 5 shown)" "" "$no_caller"
+  what_func="; all $n_func function-probe events of the pings with a caller"
+fi
 
 what="with a netfilter caller"
 [ "$VM_DROP_REASON" = yes ] && what="as NETFILTER_DROP with a netfilter caller"
 pass "$guest_kver, $summary: $PINGS pings seen dropped at kfree_skb $what;" \
-     "$n_events events; pwrudump attached in ${attach_s}s (guest clock), VM ran ${wall}s"
+     "$n_events events${what_func:-}; pwrudump attached in ${attach_s}s (guest clock), VM ran ${wall}s"

@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/backend.h"
@@ -106,6 +108,15 @@ class FentryBackend final : public Backend {
     }
     int template_cfg_fd = bpf_map__fd(skel_->maps.rodata_probe);
 
+    // Where each function's code lies, for its caller (caller_from_stack in common.bpf.h).
+    // A static name that several functions share is ambiguous: those get no caller.
+    std::unordered_map<std::string, std::vector<uint64_t>> text;
+    if (setup.ksyms) {
+      std::unordered_set<std::string> names;
+      for (const auto* fn : fns) names.insert(fn->name);
+      text = setup.ksyms->addresses(names);
+    }
+
     const size_t base = probes.size();
     for (const auto* fn : fns) probes.push_back(Probe{fn->name, ProbeKind::Fentry});
     std::vector<Attached> slots(fns.size());
@@ -119,6 +130,11 @@ class FentryBackend final : public Backend {
           cfg.location_pos = -1;
           cfg.reason_pos = fn.reason_pos;
           cfg.flags = frees_skb(fn.name) ? PWRU_PROBE_FREES_SKB : 0;
+          if (auto at = text.find(fn.name); at != text.end() && at->second.size() == 1) {
+            cfg.text_start = at->second.front();
+            cfg.text_end = setup.ksyms->end_of(cfg.text_start);
+            if (!cfg.text_end) cfg.text_start = 0;
+          }
           auto copy = load_prog_copy(
               templates[fn.skb_pos], template_cfg_fd, cfg,
               CopyTarget{BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, fn.btf_id}, setup.kfilter,

@@ -36,6 +36,10 @@ TEST(Kallsyms, SymbolizesWithOffset) {
   EXPECT_EQ(ks->symbolize(0xffffffff81100000), "ip_rcv+0x0");
   EXPECT_EQ(ks->symbolize(0xffffffff8130000a), "nf_hook_slow+0x10000a");
   EXPECT_EQ(ks->symbolize(0x1000), "0x1000");
+  // A function ends where the next code symbol starts; the last one has no known end.
+  EXPECT_EQ(ks->end_of(0xffffffff81100000), 0xffffffff81200000u);
+  EXPECT_EQ(ks->end_of(0xffffffff81200010), 0xffffffff81400000u);
+  EXPECT_EQ(ks->end_of(0xffffffff81400000), 0u);
   std::remove(path.c_str());
 }
 
