@@ -27,6 +27,17 @@ struct Probe {
   ProbeKind kind;
 };
 
+// The one probe of a program that serves many functions (kprobe, kprobe-multi), whose events
+// name their function by address: appended to `probes`, its settings returned for the program.
+inline struct probe_cfg shared_probe(std::vector<Probe>& probes, ProbeKind kind) {
+  struct probe_cfg cfg = {};
+  cfg.probe_id = static_cast<__u32>(probes.size());
+  cfg.location_pos = -1;
+  cfg.reason_pos = -1;
+  probes.push_back(Probe{"", kind});
+  return cfg;
+}
+
 // Everything a backend needs, found once by the Tracer and passed down.
 struct BackendSetup {
   const KernelBtf& btf;

@@ -88,6 +88,13 @@ struct ProgCopy {
   UniqueFd prog;
 };
 
+// A program copy and the link that attaches it. Members are destroyed in reverse: the link goes
+// first, then the program and its map.
+struct AttachedCopy {
+  ProgCopy copy;
+  UniqueFd link;
+};
+
 struct CopyTarget {
   enum bpf_prog_type type;
   enum bpf_attach_type expected_attach_type = static_cast<enum bpf_attach_type>(0);

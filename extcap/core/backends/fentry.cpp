@@ -119,7 +119,7 @@ class FentryBackend final : public Backend {
 
     const size_t base = probes.size();
     for (const auto* fn : fns) probes.push_back(Probe{fn->name, ProbeKind::Fentry});
-    std::vector<Attached> slots(fns.size());
+    std::vector<AttachedCopy> slots(fns.size());
     std::vector<Error> errors(fns.size());
     parallel_for(
         fns.size(), kLoadThreads,
@@ -148,7 +148,7 @@ class FentryBackend final : public Backend {
             errors[i] = load_error("fentry on " + fn.name, errno);
             return;
           }
-          slots[i] = Attached{std::move(copy.value()), std::move(link)};
+          slots[i] = AttachedCopy{std::move(copy.value()), std::move(link)};
         },
         [&](size_t done) {
           if (progress) progress(done, fns.size());
@@ -167,14 +167,9 @@ class FentryBackend final : public Backend {
   }
 
  private:
-  struct Attached {
-    ProgCopy copy;
-    UniqueFd link;
-  };
-
   std::unique_ptr<fentry_bpf, SkelDestroy<fentry_bpf, &fentry_bpf__destroy>> skel_;
   std::vector<Link> clone_links_;
-  std::vector<Attached> attached_;
+  std::vector<AttachedCopy> attached_;
 };
 
 }  // namespace

@@ -132,12 +132,8 @@ class KprobeBackend final : public Backend {
 
     skel_.reset(kprobe_bpf__open());
     if (!skel_) return load_error("the kprobe BPF object", errno);
-    struct probe_cfg cfg = {};
-    cfg.probe_id = static_cast<__u32>(probes.size());
-    cfg.location_pos = -1;
-    cfg.reason_pos = -1;
+    const struct probe_cfg cfg = shared_probe(probes, ProbeKind::Kprobe);
     skel_->rodata_probe->probe = cfg;
-    probes.push_back(Probe{"", ProbeKind::Kprobe});  // events name their function by address
     if (auto st = configure(skel_.get(), setup.load, setup.kfilter, setup.maps); !st) return st;
 
     struct bpf_program* plain[kPositions] = {skel_->progs.kprobe_skb_0, skel_->progs.kprobe_skb_1,

@@ -72,12 +72,8 @@ class KprobeMultiBackend final : public Backend {
                 const ProgressFn& progress) override {
     skel_.reset(kprobe_multi_bpf__open());
     if (!skel_) return load_error("the kprobe-multi BPF object", errno);
-    struct probe_cfg cfg = {};
-    cfg.probe_id = static_cast<__u32>(probes.size());
-    cfg.location_pos = -1;
-    cfg.reason_pos = -1;
+    const struct probe_cfg cfg = shared_probe(probes, ProbeKind::KprobeMulti);
     skel_->rodata_probe->probe = cfg;
-    probes.push_back(Probe{"", ProbeKind::KprobeMulti});  // events name their function by address
     if (auto st = configure(skel_.get(), setup.load, setup.kfilter, setup.maps); !st) return st;
 
     // Addresses of every function, in one pass over kallsyms.

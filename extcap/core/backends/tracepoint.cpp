@@ -83,7 +83,7 @@ class TracepointBackend final : public Backend {
         summary.skipped.push_back(tp.name + ": attach failed: " + std::strerror(err));
         continue;
       }
-      attached_.push_back(Attached{std::move(copy.value()), std::move(link)});
+      attached_.push_back(AttachedCopy{std::move(copy.value()), std::move(link)});
       probes.push_back(Probe{tp.name, ProbeKind::Tracepoint});
       summary.attached++;
     }
@@ -92,14 +92,8 @@ class TracepointBackend final : public Backend {
   }
 
  private:
-  // Members are destroyed in reverse: the link goes first, then the program and its map.
-  struct Attached {
-    ProgCopy copy;
-    UniqueFd link;
-  };
-
   std::unique_ptr<tracepoint_bpf, SkelDestroy<tracepoint_bpf, &tracepoint_bpf__destroy>> skel_;
-  std::vector<Attached> attached_;
+  std::vector<AttachedCopy> attached_;
 };
 
 }  // namespace
