@@ -4,6 +4,7 @@
 #include <linux/types.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -165,11 +166,10 @@ void define(CLI::App& app, Raw& raw, Options& o) {
   app.add_option("--backend", o.trace.backend,
                  "How to probe: auto picks the best the kernel offers (kprobe-multi, kprobe, "
                  "fentry, tracepoint) and says why it passed over the better ones")
-      ->type_name("NAME")->default_str("auto")->check(CLI::IsMember(backend_names()))
-      ->group(kBackend);
+      ->type_name("NAME")->default_str("auto")->group(kBackend);
   app.add_option("--kernel-btf", o.trace.kernel_btf,
                  "Kernel BTF to use instead of /sys/kernel/btf/vmlinux")
-      ->type_name("FILE")->check(CLI::ExistingFile)->group(kBackend);
+      ->type_name("FILE")->group(kBackend);  // checked where it is loaded: exit code 9
   app.add_flag("--list-funcs", raw.list_funcs,
                "Print the functions (tracepoints with --backend tracepoint) that would be probed, "
                "and exit")
@@ -211,7 +211,8 @@ void define(CLI::App& app, Raw& raw, Options& o) {
       "  pwrudump --output-json -c 100 tcp port 443     100 events as JSON lines\n"
       "  pwrudump -q -w drops.pcapng host 10.0.0.2      pcapng for Wireshark, no text\n"
       "  pwrudump -w - tcp port 80 | wireshark -k -i -  live in Wireshark without installing\n"
-      "Installed in Wireshark's extcap folder, it offers the capture interface \"pwru\".");
+      "Installed in Wireshark's extcap folder, it offers the capture interface \"pwru\".\n\n" +
+      std::string(kExitCodeTable));
 }
 
 Status check_interface(const Options& o, const char* what) {
@@ -252,6 +253,14 @@ Result<Options> finish(Options o, const Raw& raw, bool filter_check_given) {
   auto limit = parse_count("--output-limit-lines", raw.limit);
   if (!limit) return limit.error();
   o.output_limit = *limit;
+
+  const auto backends = backend_names();
+  if (std::find(backends.begin(), backends.end(), o.trace.backend) == backends.end()) {
+    std::string names;
+    for (const auto& b : backends) names += (names.empty() ? "" : ", ") + b;
+    return usage("cannot use --backend " + o.trace.backend + ": no such backend",
+                 "pass --backend with one of " + names + " (auto picks the best this kernel offers)");
+  }
 
   auto timestamp = parse_timestamp_mode(raw.timestamp);
   if (!timestamp) {

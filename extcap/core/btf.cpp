@@ -83,9 +83,16 @@ Result<KernelBtf> KernelBtf::load(const std::string& path) {
   struct btf* b = path.empty() ? btf__load_vmlinux_btf() : btf__parse(path.c_str(), nullptr);
   if (!b) {
     int err = errno;
-    std::string what = path.empty() ? "the kernel's BTF (/sys/kernel/btf/vmlinux)" : path;
-    return Error{ExitCode::KernelFeature, "cannot load " + what + ": " + std::strerror(err),
-                 "pwrudump needs a kernel built with CONFIG_DEBUG_INFO_BTF=y"};
+    if (path.empty()) {
+      return Error{ExitCode::NoBtf,
+                   std::string("cannot load the kernel's BTF (/sys/kernel/btf/vmlinux): ") +
+                       std::strerror(err),
+                   "pwrudump needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, or pass "
+                   "--kernel-btf FILE with the running kernel's BTF"};
+    }
+    return Error{ExitCode::NoBtf, "cannot load --kernel-btf " + path + ": " + std::strerror(err),
+                 "pass the BTF of the running kernel (a vmlinux with BTF, or a .btf file), or "
+                 "leave --kernel-btf out to use /sys/kernel/btf/vmlinux"};
   }
   return KernelBtf(b);
 }

@@ -44,7 +44,7 @@ Result<FuncFilter> FuncFilter::compile(const std::string& pattern) {
   try {
     f.re_.emplace(pattern, std::regex::ECMAScript | std::regex::optimize);
   } catch (const std::regex_error& e) {
-    return Error{ExitCode::BadFilter,
+    return Error{ExitCode::BadFuncFilter,
                  "cannot compile --filter-func \"" + pattern + "\": " + e.what(),
                  "pass a regular expression that matches whole function names, e.g. 'ip_rcv.*'"};
   }
@@ -90,7 +90,7 @@ Result<FunctionSet> find_skb_functions(const KernelBtf& btf, const Kallsyms* ksy
     std::string why = "no function with an skb argument is attachable (source: " + set.source + ")";
     bool filtered = !filter.pattern().empty();
     if (filtered) why = "no skb function matches --filter-func \"" + filter.pattern() + "\"";
-    return Error{filtered ? ExitCode::BadFilter : ExitCode::KernelFeature,
+    return Error{filtered ? ExitCode::BadFuncFilter : ExitCode::KernelFeature,
                  "cannot find functions to probe: " + why,
                  filtered ? "check the pattern against `pwrudump --list-funcs`" : ""};
   }

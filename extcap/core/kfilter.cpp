@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -24,6 +26,17 @@ constexpr const char* kNetnsHint =
 
 Error usage(std::string message, std::string hint) {
   return Error{ExitCode::Usage, std::move(message), std::move(hint)};
+}
+
+// A path that cannot be opened: not there (NotFound), not ours to look at (Permission).
+Error open_error(const std::string& what, int err, std::string hint) {
+  ExitCode code = ExitCode::Usage;
+  if (err == ENOENT || err == ENOTDIR) code = ExitCode::NotFound;
+  if (err == EACCES || err == EPERM) {
+    code = ExitCode::Permission;
+    hint = "another user's /proc/PID/ns/net needs root or CAP_SYS_PTRACE; " + hint;
+  }
+  return Error{code, "cannot open " + what + ": " + std::strerror(err), std::move(hint)};
 }
 
 bool parse_u32(const std::string& text, uint32_t& out) {
@@ -71,8 +84,11 @@ Result<uint32_t> parse_netns(const std::string& spec) {
     return inum;
   }
   struct stat st{};
-  if (stat(spec.c_str(), &st) != 0) {
-    return usage("cannot open --filter-netns " + spec + ": " + std::strerror(errno), kNetnsHint);
+  if (stat(spec.c_str(), &st) != 0) return open_error("--filter-netns " + spec, errno, kNetnsHint);
+  // Any other file's inode would filter out every event, silently.
+  struct statfs fs{};
+  if (statfs(spec.c_str(), &fs) != 0 || fs.f_type != NSFS_MAGIC) {
+    return usage("cannot use --filter-netns " + spec + ": not a namespace", kNetnsHint);
   }
   return static_cast<uint32_t>(st.st_ino);
 }
@@ -95,9 +111,10 @@ Result<uint32_t> resolve_ifname(const std::string& ifname, const std::string& ne
     if (!inum) return inum.error();
     path = find_netns_path(*inum);
     if (path.empty()) {
-      return usage("cannot resolve --filter-ifname " + ifname + ": no process or /run/netns "
+      return Error{ExitCode::NotFound,
+                   "cannot resolve --filter-ifname " + ifname + ": no process or /run/netns "
                    "entry is in network namespace " + netns_spec,
-                   "name the namespace by path (/proc/PID/ns/net) instead");
+                   "name the namespace by path (/proc/PID/ns/net) instead"};
     }
   }
   unsigned int index = 0;
@@ -107,9 +124,7 @@ Result<uint32_t> resolve_ifname(const std::string& ifname, const std::string& ne
     err = errno;
   } else {
     UniqueFd ns(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!ns.valid()) {
-      return usage("cannot open --filter-netns " + path + ": " + std::strerror(errno), kNetnsHint);
-    }
+    if (!ns.valid()) return open_error("--filter-netns " + path, errno, kNetnsHint);
     // setns changes only the calling thread's namespace: a short-lived thread looks it up.
     std::thread([&] {
       if (setns(ns.get(), CLONE_NEWNET) != 0) {
@@ -128,9 +143,10 @@ Result<uint32_t> resolve_ifname(const std::string& ifname, const std::string& ne
   }
   if (index == 0) {
     std::string where = path.empty() ? "this network namespace" : path;
-    return usage("cannot find interface " + ifname + " in " + where + ": " + std::strerror(err),
+    return Error{ExitCode::NotFound,
+                 "cannot find interface " + ifname + " in " + where + ": " + std::strerror(err),
                  "list interfaces with `ip link`" +
-                     (path.empty() ? std::string(", or pass --filter-netns first") : ""));
+                     (path.empty() ? std::string(", or pass --filter-netns first") : "")};
   }
   return static_cast<uint32_t>(index);
 }

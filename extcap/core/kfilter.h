@@ -8,8 +8,9 @@
 
 namespace pwru {
 
-// Errors name the option and say what it accepts (ExitCode::Usage, or BadFilter for the pcap
-// expression).
+// Errors name the option and say what it accepts: ExitCode::Usage for a malformed value,
+// NotFound for a namespace or interface that is not there, Permission for one we may not look
+// into, BadFilter for the pcap expression.
 Result<KernelFilter> make_kernel_filter(const TraceOptions& options);
 
 // The pieces, for tests.

@@ -7,16 +7,38 @@
 
 namespace pwru {
 
-// Process exit codes: each failure class has its own so scripts can tell them apart.
+// Process exit codes: each failure class has its own so scripts (and the tests) can tell them
+// apart. A stop that was asked for (SIGINT, SIGTERM, the reader of the fifo or pipe leaving,
+// -c reached) is Ok. The table is in the README, `pwrudump --help` and the man page: keep them
+// in step (ExitCodeTable below is what --help prints).
 enum class ExitCode : int {
   Ok = 0,
-  Failure = 1,        // anything not listed below
-  Usage = 2,          // bad command line
-  BadFilter = 3,      // pcap filter or regex does not compile
-  Permission = 4,     // not allowed to load BPF
-  KernelFeature = 5,  // the kernel lacks BTF, a tracepoint, a backend...
-  Output = 6,         // cannot write the output file or fifo
+  Failure = 1,         // anything not listed below (a bug, an unexpected kernel answer)
+  Usage = 2,           // bad command line: unknown option or backend, bad value
+  BadFilter = 3,       // the pcap filter does not compile or cannot run in the kernel
+  Permission = 4,      // not allowed to load BPF (or to enter a namespace)
+  KernelFeature = 5,   // the kernel lacks what was asked for: a backend, a tracepoint...
+  Output = 6,          // cannot write the output file, fifo or ready file
+  BadFuncFilter = 7,   // --filter-func is not a regular expression, or matches nothing
+  NotFound = 8,        // the namespace or interface named by --filter-netns/-ifname is not there
+  NoBtf = 9,           // the kernel's BTF (or --kernel-btf FILE) is missing or unreadable
 };
+
+// One line per code, for --help and the man page.
+inline constexpr const char* kExitCodeTable =
+    "Exit status:\n"
+    "  0  traced until stopped: SIGINT, SIGTERM, the reader of the fifo or pipe left, -c reached\n"
+    "  1  an unexpected failure (please report it)\n"
+    "  2  bad command line: unknown option or backend, bad value\n"
+    "  3  the pcap filter does not compile or cannot run in the kernel\n"
+    "  4  no permission: run as root, or grant CAP_BPF and CAP_PERFMON\n"
+    "  5  the kernel lacks what was asked for (backend, tracepoint, ring buffer)\n"
+    "  6  cannot write the output (file, fifo, stdout, ready file)\n"
+    "  7  --filter-func is not a regular expression or matches nothing\n"
+    "  8  the namespace or interface named by --filter-netns or --filter-ifname does not exist\n"
+    "  9  no usable kernel BTF (/sys/kernel/btf/vmlinux or --kernel-btf FILE)\n"
+    "  killed by a signal (SIGKILL, a second SIGINT): the shell's 128+N; the kernel removes the\n"
+    "  probes with the process, and the pcapng file is readable up to its last whole block";
 
 struct Error {
   ExitCode code = ExitCode::Failure;

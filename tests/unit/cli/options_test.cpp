@@ -68,14 +68,18 @@ TEST(Options, Backend) {
   for (const char* name : {"auto", "kprobe-multi", "kprobe", "fentry", "tracepoint"}) {
     EXPECT_EQ(parse_ok({"--backend", name}).trace.backend, name);
   }
-  expect_usage_error({"--backend", "uprobe"}, "uprobe");
+  expect_usage_error({"--backend", "uprobe"}, "--backend uprobe: no such backend");
+  EXPECT_NE(parse({"--backend", "uprobe"}).error().hint.find("auto, kprobe-multi"),
+            std::string::npos);
 }
 
 TEST(Options, FunctionSelection) {
   Options o = parse_ok({"--filter-func", "ip_rcv.*", "--list-funcs"});
   EXPECT_EQ(o.trace.filter_func, "ip_rcv.*");
   EXPECT_EQ(o.action, Action::ListFuncs);
-  expect_usage_error({"--kernel-btf", "/nonexistent/vmlinux"}, "/nonexistent/vmlinux");
+  // A missing --kernel-btf is reported where the BTF is loaded, as exit code 9 (NoBtf).
+  EXPECT_EQ(parse_ok({"--kernel-btf", "/nonexistent/vmlinux"}).trace.kernel_btf,
+            "/nonexistent/vmlinux");
 }
 
 TEST(Options, OutputOptions) {

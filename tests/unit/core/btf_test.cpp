@@ -64,9 +64,9 @@ TEST(KernelBtf, DropReasonsNamedWithoutPrefix) {
 TEST(KernelBtf, MissingFileIsAClearError) {
   auto btf = KernelBtf::load("/nonexistent/vmlinux");
   ASSERT_FALSE(btf.ok());
-  EXPECT_EQ(btf.error().code, ExitCode::KernelFeature);
-  EXPECT_NE(btf.error().message.find("/nonexistent/vmlinux"), std::string::npos);
-  EXPECT_NE(btf.error().hint.find("CONFIG_DEBUG_INFO_BTF"), std::string::npos);
+  EXPECT_EQ(btf.error().code, ExitCode::NoBtf);
+  EXPECT_NE(btf.error().message.find("--kernel-btf /nonexistent/vmlinux"), std::string::npos);
+  EXPECT_NE(btf.error().hint.find("leave --kernel-btf out"), std::string::npos);
 }
 
 }  // namespace

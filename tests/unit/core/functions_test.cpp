@@ -19,10 +19,10 @@ TEST(FuncFilter, MatchesWholeNames) {
   EXPECT_TRUE(all->matches("anything"));
 }
 
-TEST(FuncFilter, BadRegexIsABadFilter) {
+TEST(FuncFilter, BadRegexIsABadFuncFilter) {
   auto f = FuncFilter::compile("(");
   ASSERT_FALSE(f.ok());
-  EXPECT_EQ(f.error().code, ExitCode::BadFilter);
+  EXPECT_EQ(f.error().code, ExitCode::BadFuncFilter);
   EXPECT_NE(f.error().message.find("--filter-func"), std::string::npos);
 }
 
@@ -77,7 +77,7 @@ TEST(FindSkbFunctions, NothingMatchesIsAClearError) {
   ASSERT_TRUE(filter.ok());
   auto set = find_skb_functions(*btf, ksyms ? &*ksyms : nullptr, *filter);
   ASSERT_FALSE(set.ok());
-  EXPECT_EQ(set.error().code, ExitCode::BadFilter);
+  EXPECT_EQ(set.error().code, ExitCode::BadFuncFilter);
   EXPECT_NE(set.error().message.find("no_such_function_anywhere"), std::string::npos);
 }
 
