@@ -75,8 +75,10 @@ static __always_inline void count_lost(void)
 	__u32 zero = 0;
 	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
 
+	/* Atomic although the slot is per CPU: a program in a softirq can interrupt another one
+	 * on the same CPU between its load and store, and the count must be exact. */
 	if (n)
-		*n += 1; /* per-CPU slot: no other writer */
+		__sync_fetch_and_add(n, 1);
 }
 
 /* Reads argument `pos` of the probe through memory rather than as a context access, so one

@@ -162,6 +162,10 @@ class Capture {
       if (const std::string header = formatter_->header(); !header.empty()) write_text(header);
     }
     if (!failure_ && !stopping_) pump();
+    // Detached first, so that the events still in the ring buffer are the last ones and the
+    // lost count is final: written + lost is then every event the probes made.
+    tracer_->detach();
+    if (!failure_ && !stopping_) drain();
     finish();
     if (failure_) return *failure_;
     return Ok{};
@@ -243,6 +247,13 @@ class Capture {
         stopping_ = true;
       }
     }
+  }
+
+  // A stop by signal: what the probes made before it is still written.
+  void drain() {
+    const Tracer::Sink sink = [this](const Event& ev) { return deliver(ev); };
+    if (auto handed = tracer_->drain(sink); !handed) failure_ = handed.error();
+    if (written_in_batch_ > 0) flush_batch();
   }
 
   // The tracer's sink: false ends the batch when output stopped or the limit was reached.

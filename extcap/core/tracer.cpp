@@ -190,9 +190,21 @@ class TracerImpl final : public Tracer {
   }
 
   Result<int> poll(int timeout_ms, const Sink& sink) override {
+    return read_events(sink, [&] { return ring_buffer__poll(rb_.get(), timeout_ms); });
+  }
+
+  // The links go with the backends; the ring buffer and the maps stay for drain() and lost().
+  void detach() override { backends_.clear(); }
+
+  Result<int> drain(const Sink& sink) override {
+    return read_events(sink, [&] { return ring_buffer__consume(rb_.get()); });
+  }
+
+  template <typename Read>
+  Result<int> read_events(const Sink& sink, Read read) {
     sink_ = &sink;
     handed_ = 0;
-    int n = ring_buffer__poll(rb_.get(), timeout_ms);
+    int n = read();
     sink_ = nullptr;
     if (n < 0 && n != kSinkStopped && n != -EINTR) {
       return Error{ExitCode::Failure,

@@ -58,6 +58,12 @@ class Tracer {
   // Waits up to `timeout_ms` for events and hands each to `sink`. Returns how many were handed
   // over. EINTR is not an error (returns 0), so a signal handler can set a stop flag.
   virtual Result<int> poll(int timeout_ms, const Sink& sink) = 0;
+  // Removes every probe from the kernel, so what drain() then hands over and lost() counts is
+  // the whole capture (but for a program already running on another CPU, which finishes within
+  // microseconds: the kernel frees programs after an RCU grace period).
+  virtual void detach() = 0;
+  // Hands every event still in the ring buffer to `sink` without waiting; like poll().
+  virtual Result<int> drain(const Sink& sink) = 0;
   // Events the kernel produced but could not put into the ring buffer (summed over CPUs).
   virtual uint64_t lost() const = 0;
   virtual const AttachSummary& summary() const = 0;

@@ -26,7 +26,9 @@ class FakeTracer : public Tracer {
  public:
   struct Script {
     std::vector<std::vector<Event>> batches;
+    std::vector<Event> pending;  // still in the ring buffer at the stop: drain() hands them over
     uint64_t lost = 0;
+    uint64_t lost_while_attached = 0;  // counted only until detach(), added to `lost` there
     std::optional<Error> poll_error;             // returned once the batches are played
     std::function<void(size_t poll)> before_poll;  // runs before each poll, 0-based
   };
@@ -54,7 +56,26 @@ class FakeTracer : public Tracer {
     *stop_ = 1;
     return 0;
   }
-  uint64_t lost() const override { return script_.lost; }
+  void detach() override {
+    EXPECT_FALSE(detached_) << "detached twice";
+    detached_ = true;
+    script_.lost += script_.lost_while_attached;
+  }
+  Result<int> drain(const Sink& sink) override {
+    EXPECT_TRUE(detached_) << "drained before the probes were detached";
+    int handed = 0;
+    for (const Event& ev : script_.pending) {
+      ++handed;
+      if (!sink(ev)) break;
+    }
+    script_.pending.clear();
+    return handed;
+  }
+  // Only final once detached: read earlier, it would miss the last losses.
+  uint64_t lost() const override {
+    EXPECT_TRUE(detached_) << "lost() read while the probes still run";
+    return script_.lost;
+  }
   const AttachSummary& summary() const override { return summary_; }
   AttachSummary& mutable_summary() { return summary_; }
 
@@ -64,6 +85,7 @@ class FakeTracer : public Tracer {
   AttachSummary summary_;
   size_t next_ = 0;
   size_t polls_ = 0;
+  bool detached_ = false;
 };
 
 FakeTracer::Script play(std::vector<std::vector<Event>> batches, uint64_t lost = 0) {
@@ -373,6 +395,33 @@ TEST_F(CaptureLoop, StopFlagBeforeTheFirstPollStillWritesStatistics) {
   ASSERT_TRUE(run(parsed({"-q", "-w", pcap.string()}), script).ok());
   EXPECT_EQ(block_types(pcapng_blocks(read_file(pcap))),
             (std::vector<uint32_t>{kShb, kIdb, kIsb}));
+}
+
+// SIGINT with events still in the ring buffer: they are written, after the probes are gone, and
+// written + lost counts every event the probes made.
+TEST_F(CaptureLoop, StopBySignalDrainsTheRingBufferAfterDetaching) {
+  const fs::path pcap = dir_ / "out.pcapng";
+  FakeTracer::Script script = play({{icmp_event(1, "a")}}, 2);
+  script.pending = {icmp_event(2, "b"), icmp_event(3, "c")};
+  script.lost_while_attached = 4;
+  ASSERT_TRUE(run(parsed({"-q", "-w", pcap.string()}), script).ok());
+  const auto blocks = pcapng_blocks(read_file(pcap));
+  EXPECT_EQ(block_types(blocks), (std::vector<uint32_t>{kShb, kIdb, kEpb, kEpb, kEpb, kIsb}));
+  auto counters = isb_counters(blocks.back());
+  EXPECT_EQ(counters[kIsbIfDrop], 6u);
+  EXPECT_EQ(counters[kIsbUsrDeliv], 3u);
+  EXPECT_EQ(counters[kIsbIfRecv], 9u);
+  EXPECT_NE(err().find("WARNING: 6 events lost"), std::string::npos) << err();
+}
+
+// -c reached: the events behind the limit stay unread, as before the stop.
+TEST_F(CaptureLoop, LimitStopDoesNotDrain) {
+  FakeTracer::Script script = play({{icmp_event(1, "a"), icmp_event(2, "b")}});
+  script.pending = {icmp_event(3, "c")};
+  ASSERT_TRUE(run(parsed({"-c", "2"}), script).ok());
+  const std::string text = out();
+  EXPECT_EQ(count_lines(text), 1u + 2u) << text;
+  EXPECT_EQ(text.find("ping:3 "), std::string::npos) << text;
 }
 
 TEST_F(CaptureLoop, ReadyFileAppearsAfterAttach) {
