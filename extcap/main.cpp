@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "cli/capture_loop.h"
@@ -37,6 +38,23 @@ int fail(const pwru::Error& e) {
   return static_cast<int>(e.code);
 }
 
+// Wireshark's capture call (`--capture --fifo PATH --extcap-interface IF`) found in a command
+// line that did not parse: the error then goes to Wireshark with the fifo's header written.
+std::optional<pwru::Options> extcap_capture_call(int argc, char** argv) {
+  pwru::Options o;
+  bool capture = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--capture") capture = true;
+    if (i + 1 < argc && arg == "--fifo") o.fifo = argv[i + 1];
+    if (i + 1 < argc && arg == "--extcap-interface") o.extcap_interface = argv[i + 1];
+  }
+  if (!capture || o.fifo.empty()) return std::nullopt;
+  o.action = pwru::Action::ExtcapCapture;
+  o.quiet = true;
+  return o;
+}
+
 // Metadata answers: a failed write to stdout must not look like a valid (empty) answer.
 int print(const std::string& text) {
   if (std::fputs(text.c_str(), stdout) < 0 || std::fflush(stdout) != 0) {
@@ -50,7 +68,12 @@ int print(const std::string& text) {
 int main(int argc, char** argv) {
   using pwru::Action;
   auto options = pwru::parse_options(argc, argv);
-  if (!options) return fail(options.error());
+  if (!options) {
+    if (auto call = extcap_capture_call(argc, argv)) {
+      return fail(pwru::fail_extcap_capture(*call, options.error(), pwru::Console{}));
+    }
+    return fail(options.error());
+  }
 
   switch (options->action) {
     case Action::Help:

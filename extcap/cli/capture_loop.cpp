@@ -130,14 +130,37 @@ class Capture {
 
   Status run(const TracerFactory& open_tracer) {
     // The kernel applies the filter (the Tracer compiles it again); checking it here first
-    // fails a typo before the fifo is opened or anything is attached.
-    if (auto problem = pcap_filter_problem(options_.filter)) {
-      return Error{ExitCode::BadFilter,
-                   "cannot compile pcap filter \"" + options_.filter + "\": " + *problem,
-                   "check the expression against `man 7 pcap-filter`"};
+    // fails a typo before anything is attached, and on the command line before any file is
+    // made. Wireshark waits for the fifo's header: without it, it reports the fifo as a missing
+    // device next to our message.
+    if (!options_.extcap()) {
+      if (auto st = check_filter(); !st) return st;
     }
+    if (auto st = start_outputs(); !st || stopping_) return st;
+    if (options_.extcap()) {
+      if (auto st = check_filter(); !st) return st;
+    }
+    return attach_and_pump(open_tracer);
+  }
 
-    if (auto st = open_outputs(); !st) return stop_ ? Status(Ok{}) : st;
+  // An error found before the capture could start, in extcap mode: the fifo gets its header
+  // first, so that Wireshark shows just the error. Only a real fifo: never create a file.
+  Error fail_before_start(Error error) {
+    struct stat st{};
+    if (options_.extcap() && stat(options_.fifo.c_str(), &st) == 0 && S_ISFIFO(st.st_mode)) {
+      (void)start_outputs();
+    }
+    return error;
+  }
+
+ private:
+  // Opens the outputs and writes the pcapng header. A signal while a fifo waits for its reader,
+  // or the reader leaving at once, is a normal stop (stopping_).
+  Status start_outputs() {
+    if (auto st = open_outputs(); !st) {
+      stopping_ = stop_ != 0;
+      return stopping_ ? Status(Ok{}) : st;
+    }
     if (pcapng_) {
       // Flushed at once: Wireshark waits for the header before it shows the capture running,
       // and attaching may take seconds.
@@ -147,9 +170,24 @@ class Capture {
                                             : "pwru: packets through the Linux kernel (eBPF)",
                                       os_name(), std::string("pwrudump ") + pwrudump_version());
       if (st) st = pcapng_->flush();
-      if (!st) return pcapng_reader_gone() ? Status(Ok{}) : st.error();
+      if (!st) {
+        stopping_ = pcapng_reader_gone();
+        return stopping_ ? Status(Ok{}) : st.error();
+      }
     }
+    return Ok{};
+  }
 
+  Status check_filter() const {
+    if (auto problem = pcap_filter_problem(options_.filter)) {
+      return Error{ExitCode::BadFilter,
+                   "cannot compile pcap filter \"" + options_.filter + "\": " + *problem,
+                   "check the expression against `man 7 pcap-filter`"};
+    }
+    return Ok{};
+  }
+
+  Status attach_and_pump(const TracerFactory& open_tracer) {
     auto tracer = attach(open_tracer);
     if (!tracer) return with_hint(tracer.error());
     tracer_ = std::move(*tracer);
@@ -171,7 +209,6 @@ class Capture {
     return Ok{};
   }
 
- private:
   Status open_outputs() {
     if (options_.extcap()) {
       auto out = Output::open(options_.fifo, "the Wireshark fifo", console_.out);
@@ -374,6 +411,12 @@ Status run_capture(const Options& options, const TracerFactory& open_tracer,
                    const volatile std::sig_atomic_t& stop, const Console& console) {
   Capture capture(options, stop, console);
   return capture.run(open_tracer);
+}
+
+Error fail_extcap_capture(const Options& options, Error error, const Console& console) {
+  const volatile std::sig_atomic_t no_stop = 0;
+  Capture capture(options, no_stop, console);
+  return capture.fail_before_start(std::move(error));
 }
 
 }  // namespace pwru

@@ -34,4 +34,9 @@ inline constexpr int kPollTimeoutMs = 100;
 Status run_capture(const Options& options, const TracerFactory& open_tracer,
                    const volatile std::sig_atomic_t& stop, const Console& console);
 
+// For an error found before run_capture (a bad command line) when Wireshark started the capture
+// (`options` has the fifo and interface): writes the fifo's pcapng header, so that Wireshark
+// shows only `error` (without it, also that the fifo is no capture device), and returns `error`.
+Error fail_extcap_capture(const Options& options, Error error, const Console& console);
+
 }  // namespace pwru

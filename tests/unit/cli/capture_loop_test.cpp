@@ -347,6 +347,46 @@ TEST_F(CaptureLoop, ExtcapWritesTheFifoAndNothingOnStderr) {
   EXPECT_EQ(err(), "");
 }
 
+// Wireshark waits for the fifo's header: a bad capture filter is reported after it, so Wireshark
+// shows only our message.
+TEST_F(CaptureLoop, ExtcapBadFilterComesAfterTheFifoHeader) {
+  const fs::path fifo = dir_ / "fifo";
+  Status st = run(parsed({"--capture", "--extcap-interface", "pwru", "--fifo", fifo.string(),
+                          "--extcap-capture-filter", "tcp port"}),
+                  play({}));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ExitCode::BadFilter);
+  EXPECT_FALSE(opened_);
+  EXPECT_EQ(block_types(pcapng_blocks(read_file(fifo))), (std::vector<uint32_t>{kShb, kIdb}));
+}
+
+// A command line that did not parse, from Wireshark: the header goes to the fifo, the error is
+// returned as it was; a path that is no fifo is never created or written.
+TEST_F(CaptureLoop, FailExtcapCaptureWritesTheHeaderToARealFifoOnly) {
+  Options o;
+  o.action = Action::ExtcapCapture;
+  o.extcap_interface = "pwru";
+  o.fifo = (dir_ / "fifo").string();
+  ASSERT_EQ(mkfifo(o.fifo.c_str(), 0600), 0);
+  int reader = ::open(o.fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  Error e = fail_extcap_capture(o, Error{ExitCode::Usage, "cannot use --backend x", "pass y"},
+                                Console{out_, err_, false});
+  EXPECT_EQ(e.code, ExitCode::Usage);
+  EXPECT_EQ(e.message, "cannot use --backend x");
+  std::string got(4096, '\0');
+  ssize_t n = ::read(reader, got.data(), got.size());
+  ::close(reader);
+  ASSERT_GT(n, 0);
+  got.resize(static_cast<size_t>(n));
+  EXPECT_EQ(block_types(pcapng_blocks(got)), (std::vector<uint32_t>{kShb, kIdb}));
+  EXPECT_EQ(err(), "");
+
+  o.fifo = (dir_ / "plain").string();
+  (void)fail_extcap_capture(o, Error{}, Console{out_, err_, false});
+  EXPECT_FALSE(fs::exists(o.fifo));
+}
+
 // Wireshark closing its end of the fifo is a normal stop: exit 0, silent, no hang.
 TEST_F(CaptureLoop, FifoReaderLeavingIsANormalStop) {
   const fs::path fifo = dir_ / "fifo";
