@@ -2,6 +2,7 @@
 #include "core/btf.h"
 
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 
 #include <dirent.h>
 
@@ -82,15 +83,16 @@ void KernelBtf::Deleter::operator()(struct btf* b) const { btf__free(b); }
 Result<KernelBtf> KernelBtf::load(const std::string& path) {
   struct btf* b = path.empty() ? btf__load_vmlinux_btf() : btf__parse(path.c_str(), nullptr);
   if (!b) {
-    int err = errno;
+    // libbpf's own codes (4001 "Invalid BPF object format" for a file that is no BTF) too.
+    char cause[128];
+    libbpf_strerror(errno, cause, sizeof(cause));
     if (path.empty()) {
       return Error{ExitCode::NoBtf,
-                   std::string("cannot load the kernel's BTF (/sys/kernel/btf/vmlinux): ") +
-                       std::strerror(err),
+                   std::string("cannot load the kernel's BTF (/sys/kernel/btf/vmlinux): ") + cause,
                    "pwrudump needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, or pass "
                    "--kernel-btf FILE with the running kernel's BTF"};
     }
-    return Error{ExitCode::NoBtf, "cannot load --kernel-btf " + path + ": " + std::strerror(err),
+    return Error{ExitCode::NoBtf, "cannot load --kernel-btf " + path + ": " + cause,
                  "pass the BTF of the running kernel (a vmlinux with BTF, or a .btf file), or "
                  "leave --kernel-btf out to use /sys/kernel/btf/vmlinux"};
   }
