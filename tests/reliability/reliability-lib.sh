@@ -1,0 +1,100 @@
+# Helpers of the reliability tests, on top of tests/lib/common.sh: the BPF objects a process
+# holds and whether the kernel still lists them (bpftool), pcapng files read block by block.
+
+# bpf_ids_of PID: "prog:ID" and "link:ID" lines for every BPF program and link that process PID
+# holds, by the kernel's fdinfo of its descriptors (a link's also names its program). Debian's
+# bpftool cannot show holders' pids (it is built without the pid iterator). Other BPF users on
+# the machine are not ours.
+bpf_ids_of() {
+  local fdinfo link prog
+  for fdinfo in /proc/"$1"/fdinfo/*; do
+    link=$(awk '$1 == "link_id:" { print $2 }' "$fdinfo" 2>/dev/null)
+    prog=$(awk '$1 == "prog_id:" { print $2 }' "$fdinfo" 2>/dev/null)
+    [ -n "$link" ] && echo "link:$link"
+    [ -n "$prog" ] && echo "prog:$prog"
+  done | sort -u
+}
+
+# bpf_ids_alive IDS: the lines of IDS (as bpf_ids_of prints them) that the kernel still lists.
+bpf_ids_alive() {
+  local kind
+  for kind in prog link; do
+    bpftool -j "$kind" show | python3 -c '
+import json, sys
+kind, wanted = sys.argv[1], set(sys.argv[2].split())
+for obj in json.load(sys.stdin):
+    if kind + ":" + str(obj["id"]) in wanted:
+        print(kind + ":" + str(obj["id"]))
+' "$kind" "$1" || fail "bpftool $kind show failed"
+  done
+}
+
+# assert_bpf_gone IDS WHAT: none of IDS is left. The kernel frees a program once its last
+# reference is gone, some of it after an RCU grace period: a few seconds are allowed.
+assert_bpf_gone() {
+  local left i
+  for i in $(seq 50); do
+    left=$(bpf_ids_alive "$1")
+    [ -z "$left" ] && return 0
+    sleep 0.2
+  done
+  fail "$2: BPF objects of pwrudump still in the kernel: $(tr '\n' ' ' <<<"$left")"
+}
+
+# pcapng_blocks FILE: "TYPE COUNT" per block type among the complete blocks of FILE, then
+# "tail BYTES" (bytes after the last complete block: a block cut short) and, when the last
+# complete block is an Interface Statistics Block, "stats ifrecv ifdrop usrdeliv".
+pcapng_blocks() {
+  python3 - "$1" <<'EOF'
+import struct, sys, collections
+data = open(sys.argv[1], "rb").read()
+off, types, isb = 0, collections.Counter(), None
+names = {0x0A0D0D0A: "shb", 1: "idb", 5: "isb", 6: "epb"}
+while off + 12 <= len(data):
+    btype, blen = struct.unpack_from("<II", data, off)
+    if blen < 12 or blen % 4 or off + blen > len(data):
+        break
+    if struct.unpack_from("<I", data, off + blen - 4)[0] != blen:
+        sys.exit(f"block at {off}: trailing length differs from {blen}")
+    name = names.get(btype, hex(btype))
+    types[name] += 1
+    isb = None
+    if name == "isb":
+        counters, o = {}, off + 8 + 12
+        while o + 4 <= off + blen - 4:
+            code, olen = struct.unpack_from("<HH", data, o)
+            if code == 0:
+                break
+            if olen == 8:
+                counters[code] = struct.unpack_from("<Q", data, o + 4)[0]
+            o += 4 + ((olen + 3) & ~3)
+        isb = counters
+    off += blen
+for name in ("shb", "idb", "epb", "isb"):
+    print(name, types.get(name, 0))
+print("tail", len(data) - off)
+if isb is not None:
+    print("stats", isb.get(4, -1), isb.get(5, -1), isb.get(8, -1))
+EOF
+}
+
+# block_field BLOCKS NAME [N]: field N (default 2) of line NAME in pcapng_blocks' output.
+block_field() {
+  awk -v name="$2" -v n="${3:-2}" '$1 == name { print $n }' <<<"$1"
+}
+
+# tshark_read FILE: tshark (with the pwru plugin) reads FILE. Sets FRAMES (how many it read),
+# TSHARK_RC and TSHARK_ERR (its stderr: a file cut short in a block is reported there).
+tshark_read() {
+  chmod 644 "$1"
+  local out
+  out=$("$TSHARK_PLUGIN" "$BUILD" -r "$1" -T fields -e frame.number 2>"$WORK/tshark.err")
+  TSHARK_RC=$?
+  TSHARK_ERR=$(cat "$WORK/tshark.err")
+  FRAMES=$(grep -c . <<<"$out")
+}
+
+# rss_kib PID: resident memory of PID in KiB (0 once it is gone).
+rss_kib() {
+  awk '/^VmRSS:/ { print $2; found = 1 } END { if (!found) print 0 }' "/proc/$1/status" 2>/dev/null || echo 0
+}
