@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Packet path overhead: TCP throughput (iperf3) between two network namespaces over veth,
+# untraced and traced, side by side in one run (rounds interleaved, each run's ratio taken
+# against the untraced run of the same round):
+#   untraced   nothing attached
+#   (a) none   pwrudump on every skb tracepoint, a pcap filter that matches nothing
+#   (b) match  pwrudump on every skb tracepoint, a filter matching the flow, writing pcapng
+#   (c) bpftrace  the same tracepoints (those whose record has the skb address), the same
+#              filter on the IPv4 addresses, one printf line per event into a file
+# Also reports, with default settings: events and lost events of (b), pwrudump's peak RSS.
+#
+# usage: bench/overhead.sh   (as root; environment: see bench/lib.sh, and
+#        BENCH_SECONDS per iperf3 run (default 5), BENCH_ROUNDS (default 3))
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+require_root
+require_bench_cmds iperf3 bpftrace bpftool python3
+ensure_tracefs
+
+secs=${BENCH_SECONDS:-5}
+rounds=${BENCH_ROUNDS:-3}
+[ "$BENCH_QUICK" = 1 ] && secs=1 rounds=1
+bench_hosts
+PORT=5201
+
+ip netns exec "$NS_B" iperf3 -s -B "$IP_B" -p "$PORT" >/dev/null 2>&1 &
+BENCH_PIDS+=($!)
+sleep 0.5
+
+# iperf3_gbps: one client run from A to B; prints the receiver's Gbit/s.
+iperf3_gbps() {
+  ip netns exec "$NS_A" iperf3 -c "$IP_B" -p "$PORT" -t "$secs" -J >"$WORK/iperf.json" 2>&1 ||
+    fail "iperf3 failed: $(cat "$WORK/iperf.json")"
+  python3 -c 'import json, sys; print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' \
+    "$WORK/iperf.json"
+}
+
+# The bpftrace program: every tracepoint pwrudump attaches whose record carries the skb address
+# (bpftrace 0.17 has no raw tracepoints), the skb read through BTF as pwrudump reads it.
+bpftrace_program() {
+  local tp fmt field ip_hex probes
+  # The address as the u32 the kernel stores (network order read as little-endian).
+  ip_hex=$(awk -v a="$IP_B" 'BEGIN { split(a, o, "."); printf "0x%02x%02x%02x%02x", o[4], o[3], o[2], o[1] }')
+  for field in skbaddr skb; do
+    probes=()
+    for tp in $("$PWRUDUMP" --list-funcs --backend tracepoint); do
+      fmt=$(ls /sys/kernel/tracing/events/*/"$tp"/format 2>/dev/null | head -n 1)
+      [ -n "$fmt" ] && grep -q "void \* $field;" "$fmt" || continue
+      probes+=("tracepoint:$(basename "$(dirname "$(dirname "$fmt")")"):$tp")
+    done
+    [ ${#probes[@]} -gt 0 ] || continue
+    (IFS=,; echo "${probes[*]}")
+    sed "s/FIELD/$field/; s/IPHEX/$ip_hex/g" <<'EOF'
+{
+  $s = (struct sk_buff *)args->FIELD;
+  if ($s->network_header != 0) {
+    $ip = (struct iphdr *)($s->head + $s->network_header);
+    if ($ip->saddr == IPHEX || $ip->daddr == IPHEX) {
+      printf("%llx %s %d %s %d %d %d\n", $s, probe, cpu, comm, pid, $s->len, $s->mark);
+    }
+  }
+}
+EOF
+  done
+}
+bpftrace_program >"$WORK/trace.bt"
+[ -s "$WORK/trace.bt" ] || fail "could not write the bpftrace program"
+n_bt=$(grep '^tracepoint:' "$WORK/trace.bt" | tr ',' '\n' | grep -c .)
+
+bt_start() {
+  rm -f "$WORK/bt.out"
+  bpftrace -o "$WORK/bt.out" "$WORK/trace.bt" 2>"$WORK/bt.err" &
+  BT_PID=$!
+  BENCH_PIDS+=("$BT_PID")
+  # Ready when it printed "Attaching N probes..." and the probes are in.
+  local i
+  for i in $(seq 1 600); do
+    grep -q '^Attaching' "$WORK/bt.out" 2>/dev/null && break
+    kill -0 "$BT_PID" 2>/dev/null || fail "bpftrace exited: $(cat "$WORK/bt.err" "$WORK/bt.out")"
+    sleep 0.1
+  done
+  sleep 1
+}
+bt_stop() {
+  kill -INT "$BT_PID"
+  wait "$BT_PID"
+  BT_EVENTS=$(grep -c '^[0-9a-f]* tracepoint:' "$WORK/bt.out")
+  BT_LOST=$(grep -Eo 'Lost [0-9]+ events' "$WORK/bt.out" "$WORK/bt.err" | awk '{ s += $2 } END { print s + 0 }')
+}
+
+declare -A gbps ratios
+events_b=() lost_b=() hwm_a=() hwm_b=() anon_b=() bt_events=() bt_lost=()
+for r in $(seq 1 "$rounds"); do
+  base=$(iperf3_gbps)
+  gbps[untraced]+=" $base"
+
+  pwru_start none -q "host 192.0.2.1"
+  v=$(iperf3_gbps)
+  pwru_stop none
+  gbps[none]+=" $v" ratios[none]+=" $(ratio "$v" "$base")" hwm_a+=("$PWRU_HWM_KIB")
+
+  pwru_start match -q -w "$WORK/match.pcapng" "host $IP_B"
+  v=$(iperf3_gbps)
+  pwru_stop match "$WORK/match.pcapng"
+  gbps[match]+=" $v" ratios[match]+=" $(ratio "$v" "$base")"
+  events_b+=("$PWRU_EVENTS") lost_b+=("$PWRU_LOST") hwm_b+=("$PWRU_HWM_KIB") anon_b+=("$PWRU_RSS_ANON_KIB")
+  rm -f "$WORK/match.pcapng"
+
+  bt_start
+  v=$(iperf3_gbps)
+  bt_stop
+  gbps[bpftrace]+=" $v" ratios[bpftrace]+=" $(ratio "$v" "$base")"
+  bt_events+=("$BT_EVENTS") bt_lost+=("$BT_LOST")
+  echo "round $r: untraced $base, none ${gbps[none]##* }, match ${gbps[match]##* } ($PWRU_EVENTS events, $PWRU_LOST lost)," \
+       "bpftrace ${gbps[bpftrace]##* } ($BT_EVENTS events, $BT_LOST lost); load $(load_now)" >&2
+done
+
+n_tp=$("$PWRUDUMP" --list-funcs --backend tracepoint | grep -c .)
+out ""
+out "### Packet path overhead (iperf3 TCP over veth, $rounds rounds of ${secs} s, interleaved)"
+out ""
+out "pwrudump attaches $n_tp skb tracepoints; the bpftrace program $n_bt. Ratio = traced / untraced"
+out "throughput of the same round, median over rounds (Gbit/s: median; all rounds in brackets)."
+out ""
+out "| run | Gbit/s | ratio to untraced | events in the run | lost |"
+out "|---|---|---|---|---|"
+# shellcheck disable=SC2086
+out "| untraced | $(median ${gbps[untraced]}) [${gbps[untraced]# }] | 1 | | |"
+# shellcheck disable=SC2086
+out "| (a) pwrudump, filter matches nothing | $(median ${gbps[none]}) [${gbps[none]# }] | $(median ${ratios[none]}) [${ratios[none]# }] | 0 | 0 |"
+# shellcheck disable=SC2086
+out "| (b) pwrudump, filter matches the flow, -w pcapng | $(median ${gbps[match]}) [${gbps[match]# }] | $(median ${ratios[match]}) [${ratios[match]# }] | ${events_b[*]} | ${lost_b[*]} |"
+# shellcheck disable=SC2086
+out "| (c) bpftrace, same tracepoints and filter, printf to a file | $(median ${gbps[bpftrace]}) [${gbps[bpftrace]# }] | $(median ${ratios[bpftrace]}) [${ratios[bpftrace]# }] | ${bt_events[*]} | ${bt_lost[*]} |"
+out ""
+out "pwrudump's peak RSS (VmHWM), default settings: (a) $(median "${hwm_a[@]}") KiB, (b) $(median "${hwm_b[@]}") KiB" \
+    "(of which anonymous memory at the stop: $(median "${anon_b[@]}") KiB; the rest is the mapped ring buffer). Load after: $(load_now)."
