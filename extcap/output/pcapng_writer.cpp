@@ -52,15 +52,31 @@ static_assert(PWRU_EXP_PDU_TAG_DISSECTOR_NAME < 256 && PWRU_EXP_PDU_TAG_END == 0
 // The largest packet whose EPB length still fits the u32 block length.
 constexpr size_t kMaxRecordLen = std::numeric_limits<uint32_t>::max() - 64 - kPduPrefix.size();
 
+// Little-endian, the section's byte order. Returns p + 4.
+uint8_t* store_u32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+  return p + 4;
+}
+
 }  // namespace
 
+// One size check and one copy per call, not one per byte: every event passes through here.
+void PcapngWriter::put_bytes(const void* data, size_t len) {
+  if (len == 0) return;  // data may be null then
+  const size_t at = buf_.size();
+  buf_.resize(at + len);
+  std::memcpy(buf_.data() + at, data, len);
+}
+
 void PcapngWriter::put_u16(uint16_t v) {
-  buf_.push_back(static_cast<uint8_t>(v));
-  buf_.push_back(static_cast<uint8_t>(v >> 8));
+  const uint8_t b[2] = {static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8)};
+  put_bytes(b, sizeof(b));
 }
 
 void PcapngWriter::put_u32(uint32_t v) {
-  for (int i = 0; i < 4; ++i) buf_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  uint8_t b[4];
+  store_u32(b, v);
+  put_bytes(b, sizeof(b));
 }
 
 // pcapng stores 64-bit times as two u32, upper half first, each in the section's byte order.
@@ -70,7 +86,8 @@ void PcapngWriter::put_time(uint64_t time_ns) {
 }
 
 void PcapngWriter::pad4() {
-  while (buf_.size() % 4 != 0) buf_.push_back(0);
+  static constexpr uint8_t kZeros[3] = {};
+  put_bytes(kZeros, (4 - buf_.size() % 4) % 4);
 }
 
 void PcapngWriter::begin_block(uint32_t type) {
@@ -84,8 +101,7 @@ void PcapngWriter::add_option(uint16_t code, const void* data, size_t len) {
   len = std::min<size_t>(len, std::numeric_limits<uint16_t>::max());
   put_u16(code);
   put_u16(static_cast<uint16_t>(len));
-  const auto* p = static_cast<const uint8_t*>(data);
-  buf_.insert(buf_.end(), p, p + len);
+  put_bytes(data, len);
   pad4();
 }
 
@@ -172,16 +188,27 @@ Status PcapngWriter::write_record(uint64_t time_ns, std::span<const uint8_t> rec
                  {}};
   }
   const auto captured = static_cast<uint32_t>(kPduPrefix.size() + record.size());
+  const size_t padded = (captured + 3u) & ~size_t{3};
+  const auto total = static_cast<uint32_t>(7 * 4 + padded + 4);
 
-  begin_block(kEnhancedPacketBlock);
-  put_u32(0);  // interface id
-  put_time(time_ns);
-  put_u32(captured);
-  put_u32(captured);  // original length: nothing is cut
-  buf_.insert(buf_.end(), kPduPrefix.begin(), kPduPrefix.end());
-  buf_.insert(buf_.end(), record.begin(), record.end());
-  pad4();
-  return finish_block("packet");
+  // Filled in place, in one piece: this runs for every event.
+  buf_.resize(total);
+  uint8_t* p = buf_.data();
+  const uint32_t head[7] = {kEnhancedPacketBlock, total, 0 /* interface id */,
+                            static_cast<uint32_t>(time_ns >> 32), static_cast<uint32_t>(time_ns),
+                            captured, captured /* original length: nothing is cut */};
+  for (uint32_t v : head) p = store_u32(p, v);
+  std::memcpy(p, kPduPrefix.data(), kPduPrefix.size());
+  p += kPduPrefix.size();
+  if (!record.empty()) std::memcpy(p, record.data(), record.size());
+  p += record.size();
+  std::memset(p, 0, padded - captured);
+  store_u32(p + (padded - captured), total);
+  errno = 0;
+  if (std::fwrite(buf_.data(), 1, buf_.size(), out_) != buf_.size()) {
+    return fail("cannot write pcapng packet", errno);
+  }
+  return Ok{};
 }
 
 Status PcapngWriter::write_stats(const CaptureStats& stats) {

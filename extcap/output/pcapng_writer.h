@@ -60,6 +60,7 @@ class PcapngWriter {
   void add_u64_option(uint16_t code, uint64_t v);
   void add_time_option(uint16_t code, uint64_t time_ns);
   void end_options();
+  void put_bytes(const void* data, size_t len);
   void put_u16(uint16_t v);
   void put_u32(uint32_t v);
   void put_time(uint64_t time_ns);

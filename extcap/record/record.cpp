@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <string_view>
 
 namespace pwru {
@@ -58,10 +59,20 @@ const FieldSpec* find_field(uint16_t type) {
   return &kFields[type];
 }
 
-// Byte by byte, so the output is little-endian whatever the host is.
-void put_le(std::vector<uint8_t>& out, uint64_t v, size_t n) {
-  for (size_t i = 0; i < n; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+// Byte by byte into `b`, so the output is little-endian whatever the host is. Returns b + n.
+uint8_t* store_le(uint8_t* b, uint64_t v, size_t n) {
+  for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
+  return b + n;
 }
+
+// The most a record takes besides its strings, packet and stack frames: the header and every
+// field once (variable-length ones counted by their TLV header).
+constexpr size_t kRecordBound = [] {
+  size_t n = PWRU_RECORD_HEADER_LEN;
+  for (const FieldSpec& f : kFields)
+    if (f.name != nullptr) n += PWRU_TLV_HEADER_LEN + f.size;
+  return n;
+}();
 
 uint64_t load_le(const uint8_t* p, size_t n) {
   uint64_t v = 0;
@@ -69,15 +80,16 @@ uint64_t load_le(const uint8_t* p, size_t n) {
   return v;
 }
 
+// Writes TLVs through a cursor into space the caller reserved (kRecordBound plus the
+// variable-length values): the encoder runs for every event of a capture, and appending byte by
+// byte to a vector once cost more than all the rest of it (bench/pipeline.sh).
 class TlvWriter {
  public:
-  explicit TlvWriter(std::vector<uint8_t>& out) : out_(out) {}
+  explicit TlvWriter(uint8_t* p) : p_(p) {}
 
   void fixed(uint16_t type, uint64_t v) {
     const uint16_t size = kFields[type].size;
-    put_le(out_, type, 2);
-    put_le(out_, size, 2);
-    put_le(out_, v, size);
+    p_ = store_le(store_le(store_le(p_, type, 2), size, 2), v, size);
   }
   // Addresses are already in network byte order: copied, not converted.
   void address(uint16_t type, const std::array<uint8_t, 16>& addr) {
@@ -85,16 +97,17 @@ class TlvWriter {
   }
   void bytes(uint16_t type, const uint8_t* p, size_t n) {
     n = std::min(n, kMaxValueLen);
-    put_le(out_, type, 2);
-    put_le(out_, n, 2);
-    out_.insert(out_.end(), p, p + n);
+    p_ = store_le(store_le(p_, type, 2), n, 2);
+    if (n != 0) std::memcpy(p_, p, n);  // p may be null when n is 0
+    p_ += n;
   }
   void str(uint16_t type, std::string_view s) {
     bytes(type, reinterpret_cast<const uint8_t*>(s.data()), s.size());
   }
+  uint8_t* cursor() const { return p_; }
 
  private:
-  std::vector<uint8_t>& out_;
+  uint8_t* p_;
 };
 
 std::string tlv_desc(uint16_t type) {
@@ -169,16 +182,17 @@ int store_field(Event& ev, uint16_t type, std::span<const uint8_t> v) {
 }  // namespace
 
 void encode_record(const Event& ev, std::vector<uint8_t>& out) {
-  // One reservation for the usual record: fixed fields plus the variable-length ones.
-  size_t estimate = 160 + ev.func.size() + ev.comm.size() + ev.ifname.size() +
-                    ev.drop_reason_name.size() + ev.caller.size() + ev.packet.size();
-  for (const std::string& frame : ev.stack) estimate += PWRU_TLV_HEADER_LEN + frame.size();
-  out.reserve(out.size() + estimate);
+  auto cut = [](size_t n) { return std::min(n, kMaxValueLen); };
+  size_t bound = kRecordBound + cut(ev.func.size()) + cut(ev.comm.size()) +
+                 cut(ev.ifname.size()) + cut(ev.drop_reason_name.size()) + cut(ev.caller.size()) +
+                 cut(ev.packet.size());
+  for (const std::string& frame : ev.stack) bound += PWRU_TLV_HEADER_LEN + cut(frame.size());
+  const size_t at = out.size();
+  out.resize(at + bound);
+  uint8_t* start = out.data() + at;
 
-  put_le(out, PWRU_RECORD_VERSION, 2);
-  put_le(out, PWRU_RECORD_HEADER_LEN, 2);
-
-  TlvWriter w(out);
+  store_le(store_le(start, PWRU_RECORD_VERSION, 2), PWRU_RECORD_HEADER_LEN, 2);
+  TlvWriter w(start + PWRU_RECORD_HEADER_LEN);
   w.fixed(PWRU_TLV_SKB, ev.skb);
   w.str(PWRU_TLV_FUNC, ev.func);
   w.fixed(PWRU_TLV_PROBE, static_cast<uint8_t>(ev.probe));
@@ -217,6 +231,7 @@ void encode_record(const Event& ev, std::vector<uint8_t>& out) {
     w.fixed(PWRU_TLV_PACKET_LAYER, static_cast<uint8_t>(ev.layer));
     w.bytes(PWRU_TLV_PACKET, ev.packet.data(), ev.packet.size());
   }
+  out.resize(at + static_cast<size_t>(w.cursor() - start));
 }
 
 Result<Event> decode_record(std::span<const uint8_t> data, size_t* unknown_fields) {
