@@ -161,7 +161,7 @@ void define(CLI::App& app, Raw& raw, Options& o) {
 
   app.add_option("--ringbuf-size", raw.ringbuf,
                  "BPF ring buffer size, a power of two (K/M/G suffixes)")
-      ->type_name("BYTES")->default_str("32M")->group(kBackend);
+      ->type_name("BYTES")->default_str("16M")->group(kBackend);
 
   app.add_option("--backend", o.trace.backend,
                  "How to probe: auto picks the best the kernel offers (kprobe-multi, kprobe, "

@@ -3,6 +3,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <malloc.h>
 #include <linux/types.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -79,7 +80,7 @@ class TracerImpl final : public Tracer {
       return Error{ExitCode::Usage,
                    "cannot use ring buffer size " + std::to_string(options.ringbuf_bytes) +
                        ": not a power of two of at least the page size",
-                   "use e.g. 33554432 (32 MiB)"};
+                   "use e.g. 16777216 (16 MiB)"};
     }
     auto btf = KernelBtf::load(options.kernel_btf);
     if (!btf) return btf.error();
@@ -88,7 +89,7 @@ class TracerImpl final : public Tracer {
     auto kfilter = make_kernel_filter(options);
     if (!kfilter) return kfilter.error();
     std::unique_ptr<TracerImpl> t(new TracerImpl(std::move(btf.value()), options));
-    t->reasons_ = t->btf_.drop_reasons();
+    t->reasons_ = t->btf_->drop_reasons();
     t->load_.drops_only = options.drops_only;
     for (const auto& [value, name] : t->reasons_)
       if (name == PWRU_REASON_CONSUMED) t->load_.consumed_reason = value;
@@ -113,6 +114,11 @@ class TracerImpl final : public Tracer {
     t->ncpus_ = static_cast<size_t>(ncpus);
 
     if (auto st = t->attach_backends(options, *filter, progress); !st) return st.error();
+    // The kernel's BTF and what finding the probes took (tens of MiB) are not needed while
+    // tracing: give them back before the ring buffer is mapped, so the peak RSS stays below
+    // 64 MiB with the default ring buffer (bench/overhead.sh).
+    t->btf_.reset();
+    malloc_trim(0);
     t->rb_.reset(ring_buffer__new(t->events_.get(), &TracerImpl::on_sample, t.get(), nullptr));
     if (!t->rb_) return map_error("the ring buffer reader", errno);
     return std::unique_ptr<Tracer>(std::move(t));
@@ -136,7 +142,7 @@ class TracerImpl final : public Tracer {
     FunctionSet fset;
     bool want_functions = !chosen || chosen->traces_functions;
     if (want_functions) {
-      auto found = find_skb_functions(btf_, ksyms_ ? &*ksyms_ : nullptr, filter);
+      auto found = find_skb_functions(*btf_, ksyms_ ? &*ksyms_ : nullptr, filter);
       if (!found) {
         if (chosen) return found.error();
         summary_.notes.push_back("function backends not usable: " + found.error().message);
@@ -145,7 +151,7 @@ class TracerImpl final : public Tracer {
         for (auto& n : fset.notes) summary_.notes.push_back(n);
       }
     }
-    BackendSetup setup{btf_,
+    BackendSetup setup{*btf_,
                        ksyms_ ? &*ksyms_ : nullptr,
                        SharedMaps{events_.get(), lost_.get(), tracked_.get()},
                        load_,
@@ -347,7 +353,7 @@ class TracerImpl final : public Tracer {
     void operator()(struct ring_buffer* rb) const { ring_buffer__free(rb); }
   };
 
-  KernelBtf btf_;
+  std::optional<KernelBtf> btf_;  // until the probes are attached
   LoadSettings load_;
   std::map<uint32_t, std::string> reasons_;
   std::optional<Kallsyms> ksyms_;

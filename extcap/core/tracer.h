@@ -15,7 +15,9 @@ namespace pwru {
 
 struct TraceOptions {
   uint32_t snaplen = 256;              // packet bytes per event, 0..PWRU_MAX_SNAPLEN
-  uint32_t ringbuf_bytes = 32u << 20;  // BPF ring buffer size, a power of two >= page size
+  // BPF ring buffer size, a power of two >= page size. 16 MiB holds ~40k events of the default
+  // snaplen; the reader maps it twice, so 32 MiB would put the RSS above 64 MiB (bench/).
+  uint32_t ringbuf_bytes = 16u << 20;
   std::string backend = "auto";        // auto, or a name from backend_names()
   std::string filter_func;             // --filter-func regex (whole-name match); empty: all
   std::string kernel_btf;              // BTF file instead of /sys/kernel/btf/vmlinux

@@ -308,7 +308,7 @@ TEST_F(CaptureLoop, PcapngFileWithLimitAndStatistics) {
   const std::string e = err();
   EXPECT_NE(e.find("2 events, 7 lost\n"), std::string::npos) << e;
   EXPECT_NE(e.find("WARNING: 7 events lost"), std::string::npos) << e;
-  EXPECT_NE(e.find("--ringbuf-size 128M"), std::string::npos) << e;
+  EXPECT_NE(e.find("--ringbuf-size 64M"), std::string::npos) << e;
 }
 
 TEST_F(CaptureLoop, PcapngToStdoutLeavesNoText) {

@@ -88,7 +88,7 @@ TEST(ExtcapProtocol, ConfigLines) {
   EXPECT_EQ(field(l[6], "type"), "boolflag");
   EXPECT_EQ(field(l[7], "type"), "selector");
   EXPECT_EQ(field(l[8], "range"), "4096,1073741824");
-  EXPECT_EQ(field(l[8], "default"), "33554432");
+  EXPECT_EQ(field(l[8], "default"), "16777216");
   EXPECT_EQ(field(l[8], "group"), "Backend");
   // The backend selector's values: every backend, auto marked as the default (4.0 ignores an
   // arg-level default for selectors).

@@ -33,7 +33,7 @@ TEST(Options, Defaults) {
   Options o = parse_ok({});
   EXPECT_EQ(o.action, Action::Trace);
   EXPECT_EQ(o.trace.snaplen, 256u);
-  EXPECT_EQ(o.trace.ringbuf_bytes, 32u << 20);
+  EXPECT_EQ(o.trace.ringbuf_bytes, 16u << 20);
   EXPECT_EQ(o.output_limit, 0u);
   EXPECT_EQ(o.filter, "");
   EXPECT_FALSE(o.quiet);
