@@ -59,7 +59,7 @@ tshark_run() {
 }
 
 out ""
-out "### Dissection (tshark $(tshark -v | head -n 1 | awk '{ print $2 }'), a real capture of an iperf3 TCP flow)"
+out "### Dissection (tshark $(tshark -v 2>/dev/null | head -n 1 | awk '{ print $3 }'), a real capture of an iperf3 TCP flow)"
 out ""
 out "Seconds and peak RSS (MiB) of tshark; ratio = seconds / plain seconds of the same size."
 out ""

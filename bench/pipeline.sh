@@ -44,7 +44,7 @@ echo "calibration: $pkts datagrams, $PWRU_EVENTS events: $per_packet events per 
 out ""
 out "### Event pipeline (UDP ${LEN}-byte datagrams over veth, every skb tracepoint, ${secs} s per step)"
 out ""
-out "$per_packet events per datagram on this kernel. Default settings (32 MiB ring buffer, snaplen 256)."
+out "$per_packet events per datagram on this kernel. Default settings (16 MiB ring buffer, snaplen 256), pcapng in $(df --output=fstype "$WORK" | tail -n 1) ($WORK)."
 out "Produced = (written + lost) / ${secs} s, from the pcapng's statistics block (pwrudump's warning says the same)."
 out ""
 out "| target events/s | produced events/s | written events/s | lost | lost % | pwrudump CPU % | peak RSS KiB | load |"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every benchmark that needs no VM, one after the other, into one results file:
+#   bench/overhead.sh  (~3 min)  packet path overhead against untraced and bpftrace
+#   bench/pipeline.sh  (~2 min)  events/s into pcapng, lost events beyond
+#   bench/attach.sh    (~1 min)  attach/detach of the tracepoint backend
+#   bench/dissect.sh   (~8 min)  tshark on pwru captures against plain Ethernet, 4 sizes
+# The kernel-matrix attach times run separately: bench/vm-attach.sh (QEMU, ~15 min per kernel).
+#
+# usage: bench/run-all.sh [RESULTS.md]   (as root; default bench-results-<date>.md here)
+#   BUILD=folder  the build to measure (default ./build); BENCH_QUICK=1 only checks the scripts.
+# Run it on an otherwise idle machine: every figure is compared within the same run, but a
+# busy machine widens the spread (each table records the load average beside its rows).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+export BENCH_OUT=${1:-$PWD/bench-results-$(date -u +%Y%m%d-%H%M).md}
+. "$here/lib.sh"
+require_root
+
+{
+  echo "## Run of $(date -u '+%Y-%m-%d')"
+  echo ""
+  echo "$(machine_line)."
+} >>"$BENCH_OUT"
+status=0
+for b in overhead pipeline attach dissect; do
+  echo "== bench/$b.sh" >&2
+  start=$(date +%s)
+  "$here/$b.sh" || { status=1; echo "bench/$b.sh failed" | tee -a "$BENCH_OUT" >&2; }
+  echo "(bench/$b.sh: $(( $(date +%s) - start )) s)" >&2
+done
+echo "results: $BENCH_OUT" >&2
+exit "$status"
