@@ -33,9 +33,14 @@ ip netns exec "$NS_B" iperf3 -s -B "$IP_B" -p "$PORT" >/dev/null 2>&1 &
 BENCH_PIDS+=($!)
 sleep 0.5
 pwru_start capture -q -w "$WORK/all.pcapng" -c "$largest" "host $IP_B"
-ip netns exec "$NS_A" iperf3 -c "$IP_B" -p "$PORT" -t 120 -b 200M >/dev/null 2>&1 &
+ip netns exec "$NS_A" iperf3 -c "$IP_B" -p "$PORT" -t 600 >/dev/null 2>&1 &
 client=$!
 BENCH_PIDS+=("$client")
+# pwrudump stops by itself after `largest` events (-c); should the flow end first, stop it.
+while kill -0 "$PWRU_PID" 2>/dev/null; do
+  kill -0 "$client" 2>/dev/null || kill -INT "$PWRU_PID"
+  sleep 0.5
+done
 wait "$PWRU_PID"
 PWRU_PID=
 kill "$client" 2>/dev/null
@@ -63,15 +68,15 @@ out "### Dissection (tshark $(tshark -v 2>/dev/null | head -n 1 | awk '{ print $
 out ""
 out "Seconds and peak RSS (MiB) of tshark; ratio = seconds / plain seconds of the same size."
 out ""
-out "| events | plain s | plain MiB | pwru.func s | ratio | pwru.func MiB | -2 s | ratio | -2 MiB | plain -2 s | plain -2 MiB | load |"
-out "|---|---|---|---|---|---|---|---|---|---|---|---|"
+out "| events | plain s | plain MiB | pwru.func s | ratio | pwru.func MiB | -2 s | ratio | -2 MiB | plain -2 s | -2 / plain -2 | plain -2 MiB | load |"
+out "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for n in $sizes; do
   read -r ps pm < <(tshark_run plain -r "$WORK/plain-$n.pcap")
   read -r fs fm < <(tshark_run func -r "$WORK/pwru-$n.pcapng" -Y 'pwru.func == "kfree_skb"')
   read -r js jm < <(tshark_run journeys -2 -r "$WORK/pwru-$n.pcapng")
   read -r p2s p2m < <(tshark_run plain2 -2 -r "$WORK/plain-$n.pcap")
   mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
-  out "| $n | $ps | $(mib "$pm") | $fs | $(ratio "$fs" "$ps" 2) | $(mib "$fm") | $js | $(ratio "$js" "$ps" 2) | $(mib "$jm") | $p2s | $(mib "$p2m") | $(load_now) |"
+  out "| $n | $ps | $(mib "$pm") | $fs | $(ratio "$fs" "$ps" 2) | $(mib "$fm") | $js | $(ratio "$js" "$ps" 2) | $(mib "$jm") | $p2s | $(ratio "$js" "$p2s" 2) | $(mib "$p2m") | $(load_now) |"
   echo "$n $pm $fm $jm $p2m" >>"$WORK/mem"
 done
 # Memory per event: the slope of peak RSS over the sizes (least squares), per run kind.
