@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages only the benchmarks need (as root), from the archive the
-# machine's apt already uses: iperf3 (the TCP and UDP flows), bpftrace (the peer compared with),
+# machine's apt already uses: iperf3 (the TCP flows), bpftrace (the peer compared with),
 # GNU time (tshark's peak memory), editcap (cutting captures; comes with tshark).
 set -euo pipefail
 
