@@ -6,6 +6,8 @@ packages=(
   # build
   cmake make g++ pkg-config clang llvm libbpf-dev bpftool libpcap-dev libglib2.0-dev
   wireshark-dev libcli11-dev libgtest-dev
+  # fuzz tests (tests/fuzz): libFuzzer and clang's sanitizer runtimes, only recommended by clang
+  libclang-rt-14-dev
   # run and test: tshark reads what we write; the network tests build hosts with ip netns
   tshark iproute2 iptables iputils-ping util-linux procps
   # Debian package (packaging/package.cmake, tests/package): the man page from --help, Debian's
