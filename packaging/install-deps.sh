@@ -17,8 +17,9 @@ packages=(
   # the kernel packages come from the archive through apt, their modules are xz/zstd compressed
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod debian-archive-keyring
   # GUI tests (tests/gui): Wireshark (Qt) on a virtual X server, driven with xdotool, screenshots
-  # checked with ImageMagick; setcap comes with libcap2-bin, a dependency of iputils-ping
-  wireshark-qt xvfb xdotool imagemagick
+  # checked with ImageMagick, a dialog's text read with tesseract (OCR); setcap comes with
+  # libcap2-bin, a dependency of iputils-ping
+  wireshark-qt xvfb xdotool imagemagick tesseract-ocr tesseract-ocr-eng
 )
 
 if [ "$(id -u)" -ne 0 ]; then

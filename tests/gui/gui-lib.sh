@@ -8,7 +8,7 @@
 # the copy of pwrudump gets them as file capabilities (gui_install_extcap).
 #
 #   gui_setup BUILD         $WORK with plugins/, share/ (the profile), home/; sets GUI_AS
-#   gui_install_extcap PWRUDUMP [CAPS]
+#   gui_install_extcap PWRUDUMP [CAPS]   (CAPS "" gives none)
 #                           a copy in home/.config/wireshark/extcap, with file capabilities
 #   gui_start_x             Xvfb 1920x1080 on a free display; exports DISPLAY
 #   gui_run CMD...          CMD as Wireshark's user, with Wireshark's environment
@@ -90,15 +90,17 @@ gui_setup() {
 # The personal extcap folder is the one Wireshark searches first. The copy and its folder belong
 # to root: Wireshark's user runs it and cannot change it.
 gui_install_extcap() {
-  local pwrudump=$1 caps=${2:-$GUI_CAPS} dir="$WORK/home/.config/wireshark/extcap"
+  local pwrudump=$1 caps=${2-$GUI_CAPS} dir="$WORK/home/.config/wireshark/extcap"
   mkdir -p "$dir" || fail "cannot create $dir"
   cp "$pwrudump" "$dir/pwrudump" || fail "cannot copy $pwrudump"
   chmod 0755 "$WORK/home/.config" "$WORK/home/.config/wireshark" "$dir" "$dir/pwrudump"
-  if [ "$(id -u)" -eq 0 ] && [ -n "$caps" ]; then
+  if [ "$(id -u)" -eq 0 ]; then
     chown -R root:root "$WORK/home/.config"
     # Wireshark writes its own files (recent, profiles) there: the folder stays writable for it.
     chown nobody:nogroup "$WORK/home/.config/wireshark"
-    setcap "$caps" "$dir/pwrudump" || fail "setcap $caps on the copy of pwrudump failed"
+    if [ -n "$caps" ]; then
+      setcap "$caps" "$dir/pwrudump" || fail "setcap $caps on the copy of pwrudump failed"
+    fi
   fi
 }
 
