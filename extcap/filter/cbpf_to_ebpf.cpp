@@ -40,6 +40,11 @@ constexpr Reg kX = R9;     // index register, always zero-extended 32-bit
 
 constexpr int16_t kLoadBuf = -8;  // 8-byte buffer for bpf_probe_read_kernel
 constexpr uint32_t kLoadBufBytes = 8;
+// The packet's first bytes, read once in the prologue when the program has absolute loads in
+// them (headers up to IPv6 addresses behind Ethernet): a helper call costs tens of nanoseconds,
+// a load from the stack almost nothing, and a filter runs for every skb at every probe.
+constexpr uint32_t kWindowBytes = 64;
+constexpr int16_t kWindow = kLoadBuf - static_cast<int16_t>(kWindowBytes);
 
 // Every instruction libpcap's interpreter runs (pcapint_valid_insn), with bpf_image's name.
 struct Opcode {
@@ -247,17 +252,30 @@ class Translator {
     return std::nullopt;
   }
 
-  // M[k] slots get 4 bytes each below the load buffer, only for the k the program uses.
+  // Whether a load of `size` bytes at (indirect ? X : 0) + k can be served from the window.
+  static bool in_window(uint32_t size, bool indirect, uint32_t k) {
+    return !indirect && k <= kWindowBytes - size;
+  }
+
+  // The window, when some load uses it, below the load buffer; then M[k] slots, 4 bytes each,
+  // only for the k the program uses.
   void plan_stack() {
+    for (size_t i = 0; i < prog_.size(); i++) {
+      const uint16_t code = prog_[i].code;
+      if (reachable_[i] && load_size(code) &&
+          in_window(load_size(code), BPF_MODE(code) == BPF_IND, prog_[i].k))
+        window_ = true;
+    }
+    const uint32_t base = kLoadBufBytes + (window_ ? kWindowBytes : 0);
     uint32_t used = 0;
     for (size_t i = 0; i < prog_.size(); i++) {
       if (!reachable_[i] || !uses_scratch(prog_[i].code)) continue;
       uint32_t k = prog_[i].k;
-      if (slot_[k] == 0) slot_[k] = -static_cast<int16_t>(kLoadBufBytes + 4 * ++used);
+      if (slot_[k] == 0) slot_[k] = -static_cast<int16_t>(base + 4 * ++used);
       if (prog_[i].code == (BPF_LD | BPF_MEM) || prog_[i].code == (BPF_LDX | BPF_MEM))
         read_[k] = true;
     }
-    out_.stack_bytes = (kLoadBufBytes + 4 * used + 7) / 8 * 8;
+    out_.stack_bytes = (base + 4 * used + 7) / 8 * 8;
   }
 
   void emit(EbpfInsn i) { out_.insns.push_back(i); }
@@ -291,12 +309,45 @@ class Translator {
     for (uint32_t k = 0; k < BPF_MEMWORDS; k++) {
       if (read_[k]) emit(insn(BPF_ST | BPF_W | BPF_MEM, R10, R0, slot_[k], 0));
     }
+    if (!window_) return;
+    // The window: min(kLen, 64) bytes. A read of variable size needs its buffer written first
+    // (the verifier checks it as initialized), so it is zeroed. The bytes lie in the skb's
+    // linear data, which a read does not fail on; if it did, the packet is rejected, as a load
+    // of those bytes would be.
+    for (int16_t off = kWindow; off < kLoadBuf; off += 8)
+      emit(insn(BPF_ST | BPF_DW | BPF_MEM, R10, R0, off, 0));
+    mov64_reg(R2, kLen);
+    emit(insn(BPF_JMP | BPF_JLE | BPF_K, R2, R0, 1, static_cast<int32_t>(kWindowBytes)));
+    emit(insn(BPF_ALU64 | BPF_MOV | BPF_K, R2, R0, 0, static_cast<int32_t>(kWindowBytes)));
+    mov64_reg(R1, R10);
+    alu64_imm(BPF_ADD, R1, kWindow);
+    mov64_reg(R3, kData);
+    emit(insn(BPF_JMP | BPF_CALL, R0, R0, 0, BPF_FUNC_probe_read_kernel));
+    jump(BPF_JMP | BPF_JNE | BPF_K, R0, R0, 0, reject_);
+  }
+
+  // dst = the `size` big-endian bytes at window offset k, byte by byte: the verifier only takes
+  // aligned stack loads, and bytes need no swapping.
+  void load_from_window(uint32_t size, uint32_t k, Reg dst) {
+    const int16_t at = static_cast<int16_t>(kWindow + static_cast<int16_t>(k));
+    emit(insn(BPF_LDX | BPF_B | BPF_MEM, dst, R10, at, 0));
+    for (uint32_t i = 1; i < size; i++) {
+      emit(insn(BPF_ALU | BPF_LSH | BPF_K, dst, R0, 0, 8));
+      emit(insn(BPF_LDX | BPF_B | BPF_MEM, R1, R10, static_cast<int16_t>(at + i), 0));
+      emit(insn(BPF_ALU | BPF_OR | BPF_X, dst, R1, 0, 0));
+    }
   }
 
   // dst = the `size` big-endian bytes at (indirect ? X : 0) + k, or reject when they are not all
   // below kLen. The bound is checked in 64 bits, so X + k + size cannot wrap.
   void load(uint32_t size, bool indirect, uint32_t k, Reg dst) {
     constexpr uint32_t kMaxImm = std::numeric_limits<int32_t>::max();
+    if (window_ && in_window(size, indirect, k)) {
+      // Below kLen, so inside the min(kLen, 64) bytes the prologue read.
+      jump(BPF_JMP | BPF_JLT | BPF_K, kLen, R0, static_cast<int32_t>(k + size), reject_);
+      load_from_window(size, k, dst);
+      return;
+    }
     if (!indirect && k <= kMaxImm - size) {
       jump(BPF_JMP | BPF_JLT | BPF_K, kLen, R0, static_cast<int32_t>(k + size), reject_);
       mov64_reg(R3, kData);
@@ -454,6 +505,7 @@ class Translator {
   const Label reject_;
   std::array<int16_t, BPF_MEMWORDS> slot_{};  // stack offset of M[k], 0 when unused
   std::array<bool, BPF_MEMWORDS> read_{};     // M[k] is loaded somewhere
+  bool window_ = false;                       // the prologue reads the packet's first bytes
   std::vector<Fixup> fixups_;
   std::vector<int32_t> label_pos_;
   EbpfFilter out_;

@@ -6,7 +6,8 @@
 //   r2 = address one past the last readable byte (r2 - r1 is what `len` sees);
 //   returns r0 = 1 when the packet matches, 0 when it does not.
 // It clobbers r1-r5 like any call, keeps A, X and the packet in its own r6-r9, and uses
-// `stack_bytes` of its own stack frame (scratch memory M[] and an 8-byte load buffer).
+// `stack_bytes` of its own stack frame (scratch memory M[], an 8-byte load buffer, and a copy of
+// the packet's first 64 bytes that serves the absolute loads within them with one helper call).
 //
 // This header includes neither <pcap/bpf.h> nor <linux/bpf.h>: both declare `struct bpf_insn`
 // (the classic and the extended instruction), so a file that compiles a filter with libpcap could
@@ -44,7 +45,7 @@ struct EbpfFilter {
   // For each classic instruction, the index of its first eBPF instruction, or -1 when it is
   // unreachable (and so not translated). Maps a verifier message back to the classic program.
   std::vector<int32_t> cbpf_start;
-  // Bytes of stack below r10 the subprogram uses (a multiple of 8, at most 72).
+  // Bytes of stack below r10 the subprogram uses (a multiple of 8, at most 8 + 64 + 64 = 136).
   uint32_t stack_bytes = 0;
 };
 

@@ -84,7 +84,7 @@ void expect_verifier_shape(const EbpfFilter& f) {
     ASSERT_LT(i + 1, n) << "instruction " << i << " falls off the end";
     reached[i + 1] = true;
   }
-  EXPECT_LE(f.stack_bytes, 72u);
+  EXPECT_LE(f.stack_bytes, 136u);
   EXPECT_EQ(f.stack_bytes % 8, 0u);
 }
 
@@ -264,7 +264,7 @@ TEST(CbpfToEbpf, LibpcapTcpSynFilterMatchesLikeLibpcap) {
 
 TEST(CbpfToEbpf, ScratchMemoryAndArithmeticOnTwoLoads) {
   EbpfFilter f = translate(kIpPayloadOver40);
-  EXPECT_EQ(f.stack_bytes, 16u);  // load buffer + M[1], the only word used
+  EXPECT_EQ(f.stack_bytes, 80u);  // load buffer, the 64-byte window, M[1] (the only word used)
   EXPECT_EQ(Interpreter().run(f, ipv4_tcp(0, 61)), 1u);
   EXPECT_EQ(Interpreter().run(f, ipv4_tcp(0, 60)), 0u);
 }
@@ -420,6 +420,41 @@ TEST(CbpfToEbpf, RetAIsOneForAnyNonZeroA) {
 
 // --- layout and jump fix-ups
 
+TEST(CbpfToEbpf, AbsoluteLoadsInTheFirst64BytesShareOneRead) {
+  // ldh [12] (ethertype), ldb [23] (protocol), ld [30] (IPv4 destination): one helper call for
+  // all three, whatever their alignment.
+  const std::vector<CbpfInsn> prog = {
+      {BPF_LD | BPF_H | BPF_ABS, 0, 0, 12}, {BPF_JMP | BPF_JEQ | BPF_K, 0, 5, 0x0800},
+      {BPF_LD | BPF_B | BPF_ABS, 0, 0, 23}, {BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 6},
+      {BPF_LD | BPF_W | BPF_ABS, 0, 0, 30}, {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0x0a000002},
+      {BPF_RET | BPF_K, 0, 0, 1},           {BPF_RET | BPF_K, 0, 0, 0}};
+  const EbpfFilter f = translate(prog);
+  expect_verifier_shape(f);
+  EXPECT_EQ(f.stack_bytes, 72u);  // load buffer and window
+  Interpreter one;
+  EXPECT_EQ(one.run(f, ethernet(0x0800, ipv4_tcp(0x02))), 1u);
+  EXPECT_EQ(one.helper_calls, 1);
+  Bytes other = ethernet(0x0800, ipv4_tcp(0x02));
+  other[33] = 3;  // 10.0.0.3
+  EXPECT_EQ(Interpreter().run(f, other), 0u);
+  // Shorter than the window: the read takes what there is, a load past it still rejects.
+  Bytes cut = ethernet(0x0800, ipv4_tcp(0x02));
+  cut.resize(33);
+  Interpreter short_one;
+  EXPECT_EQ(short_one.run(f, cut), 0u);
+  EXPECT_EQ(short_one.helper_calls, 1);
+  Bytes just = ethernet(0x0800, ipv4_tcp(0x02));
+  just.resize(34);
+  EXPECT_EQ(run(prog, just), 1u);
+  // Bytes 64 and beyond, and loads at X + k, are read on their own.
+  const auto far = load_equals(BPF_LD | BPF_H | BPF_ABS, 63, 0x3f40);
+  Interpreter beyond;
+  EXPECT_EQ(beyond.run(translate(far), counting(65)), 1u);
+  EXPECT_EQ(beyond.helper_calls, 1);
+  EXPECT_EQ(translate(far).stack_bytes, 8u);  // no window for a load it cannot serve
+  EXPECT_EQ(run(load_equals(BPF_LD | BPF_B | BPF_ABS, 63, 63), counting(64)), 1u);
+}
+
 TEST(CbpfToEbpf, SmallestProgramLayout) {
   EbpfFilter f = translate({{BPF_RET | BPF_K, 0, 0, 262144}});
   ASSERT_EQ(f.insns.size(), 10u);
@@ -506,10 +541,11 @@ TEST(CbpfToEbpf, UnreachableInstructionsAreLeftOutEvenIfInvalid) {
 }
 
 TEST(CbpfToEbpf, JumpsBeyond16BitOffsetsAreRefused) {
-  // 0: jeq #0 jt 0 jf 1 (both reachable); 1: ja over n loads; 2..n+1: ldh [12]; ret #1
+  // 0: jeq #0 jt 0 jf 1 (both reachable); 1: ja over n loads; 2..n+1: ldh [100] (past the
+  // window: a helper call each); ret #1
   auto with_loads = [](uint32_t n) {
     std::vector<CbpfInsn> prog = {{BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0}, {kJa, 0, 0, n}};
-    for (uint32_t i = 0; i < n; i++) prog.push_back({BPF_LD | BPF_H | BPF_ABS, 0, 0, 12});
+    for (uint32_t i = 0; i < n; i++) prog.push_back({BPF_LD | BPF_H | BPF_ABS, 0, 0, 100});
     prog.push_back({BPF_RET | BPF_K, 0, 0, 1});
     return prog;
   };
