@@ -117,7 +117,7 @@ static __always_inline void set_ipv4(struct pwru_event *ev, unsigned char *l3, u
 {
 	__u8 ip[20];
 
-	if (l3 + sizeof(ip) > end || bpf_probe_read_kernel(ip, sizeof(ip), l3))
+	if (l3 + sizeof(ip) > end || bpf_probe_read_kernel(ip, sizeof(ip), l3) || ip[0] >> 4 != 4)
 		return;
 	ev->ip_version = 4;
 	ev->l4proto = ip[9];
@@ -136,7 +136,7 @@ static __always_inline void set_ipv6(struct pwru_event *ev, unsigned char *l3, u
 	unsigned char *next;
 	__u8 nexthdr;
 
-	if (l3 + sizeof(ip) > end || bpf_probe_read_kernel(ip, sizeof(ip), l3))
+	if (l3 + sizeof(ip) > end || bpf_probe_read_kernel(ip, sizeof(ip), l3) || ip[0] >> 4 != 6)
 		return;
 	ev->ip_version = 6;
 	__builtin_memcpy(ev->saddr, &ip[8], 16);
@@ -188,13 +188,13 @@ struct skb_layout {
 	__u8 layer;
 };
 
-static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *lo)
+static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *lo, bool direct)
 {
-	__u16 mac = BPF_CORE_READ(skb, mac_header);
-	__u16 net = BPF_CORE_READ(skb, network_header);
+	__u16 mac = KREAD(direct, skb, mac_header);
+	__u16 net = KREAD(direct, skb, network_header);
 
-	lo->head = BPF_CORE_READ(skb, head);
-	lo->end = lo->head + BPF_CORE_READ(skb, tail);
+	lo->head = KREAD(direct, skb, head);
+	lo->end = lo->head + KREAD(direct, skb, tail);
 	lo->l3 = net ? lo->head + net : 0;
 	lo->start = 0;
 	lo->layer = PWRU_LAYER_NONE;
@@ -204,7 +204,7 @@ static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *l
 	} else if (lo->l3) {
 		/* Without a MAC header only an IP packet is worth capturing: the record says the bytes
 		 * start with IPv4 or IPv6. */
-		__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+		__u16 proto = bpf_ntohs(KREAD(direct, skb, protocol));
 		__u8 vsn = 0;
 
 		bpf_probe_read_kernel(&vsn, 1, lo->l3);
@@ -217,7 +217,8 @@ static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *l
 }
 
 /* The metadata and pcap filters; tracked skbs pass, and a match starts tracking. */
-static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *lo, bool frees)
+static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *lo, bool frees,
+				       bool direct)
 {
 	__u64 key = (__u64)skb;
 	__u8 one = 1;
@@ -227,14 +228,14 @@ static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *l
 			bpf_map_delete_elem(&tracked, &key);
 		return true;
 	}
-	if (filter_netns && skb_netns(skb) != filter_netns)
+	if (filter_netns && skb_netns(skb, direct) != filter_netns)
 		return false;
-	if (filter_mark_mask && (BPF_CORE_READ(skb, mark) & filter_mark_mask) != filter_mark)
+	if (filter_mark_mask && (KREAD(direct, skb, mark) & filter_mark_mask) != filter_mark)
 		return false;
 	if (filter_ifindex) {
-		struct net_device *dev = BPF_CORE_READ(skb, dev);
+		struct net_device *dev = KREAD(direct, skb, dev);
 
-		if (!dev || BPF_CORE_READ(dev, ifindex) != filter_ifindex)
+		if (!dev || KREAD(direct, dev, ifindex) != filter_ifindex)
 			return false;
 	}
 	if (has_pcap_filter) {
@@ -267,9 +268,11 @@ static __always_inline __u64 caller_from_stack(void *ctx)
 	return 0;
 }
 
-/* The shared body: one event for `skb`, reserved straight in the ring buffer. */
+/* The shared body: one event for `skb`, reserved straight in the ring buffer. `direct`: the
+ * program holds skb as a BTF pointer (see KREAD); a constant at every call. */
 static __always_inline int handle_skb(void *ctx, struct sk_buff *skb, __u64 func_ip,
-				      __u64 location, __u32 reason, __u32 extra_flags, bool frees)
+				      __u64 location, __u32 reason, __u32 extra_flags, bool frees,
+				      bool direct)
 {
 	struct pwru_event *ev;
 	struct net_device *dev;
@@ -279,8 +282,8 @@ static __always_inline int handle_skb(void *ctx, struct sk_buff *skb, __u64 func
 
 	if (!skb)
 		return 0;
-	skb_layout(skb, &lo);
-	if (!skb_wanted(skb, &lo, frees))
+	skb_layout(skb, &lo, direct);
+	if (!skb_wanted(skb, &lo, frees, direct))
 		return 0;
 	/* snaplen and stack_bytes are load-time constants: the reservation has a fixed size. */
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + stack_bytes + snaplen, 0);
@@ -314,28 +317,33 @@ static __always_inline int handle_skb(void *ctx, struct sk_buff *skb, __u64 func
 		}
 	}
 
-	ev->mark = BPF_CORE_READ(skb, mark);
-	ev->len = BPF_CORE_READ(skb, len);
-	ev->protocol = bpf_ntohs(BPF_CORE_READ(skb, protocol));
-	ev->netns = skb_netns(skb);
-	dev = BPF_CORE_READ(skb, dev);
+	ev->mark = KREAD(direct, skb, mark);
+	ev->len = KREAD(direct, skb, len);
+	ev->protocol = bpf_ntohs(KREAD(direct, skb, protocol));
+	ev->netns = skb_netns(skb, direct);
+	dev = KREAD(direct, skb, dev);
 	if (dev) {
-		ev->ifindex = BPF_CORE_READ(dev, ifindex);
-		ev->mtu = BPF_CORE_READ(dev, mtu);
+		ev->ifindex = KREAD(direct, dev, ifindex);
+		ev->mtu = KREAD(direct, dev, mtu);
 		BPF_CORE_READ_STR_INTO(&ev->ifname, dev, name);
 		ev->flags |= PWRU_EV_HAS_DEV;
 	}
 
 	l3 = lo.l3;
 	end = lo.end;
-	if (l3) {
+	/* The header's own version must agree with skb->protocol; with no protocol set, the
+	 * version alone decides. set_ipv4/set_ipv6 check it in the header they read. */
+	if (l3 && ev->protocol == ETH_P_IP) {
+		set_ipv4(ev, l3, end);
+	} else if (l3 && ev->protocol == ETH_P_IPV6) {
+		set_ipv6(ev, l3, end);
+	} else if (l3 && !ev->protocol) {
 		__u8 vsn = 0;
 
 		bpf_probe_read_kernel(&vsn, 1, l3);
-		vsn >>= 4;
-		if (vsn == 4 && (ev->protocol == ETH_P_IP || !ev->protocol))
+		if (vsn >> 4 == 4)
 			set_ipv4(ev, l3, end);
-		else if (vsn == 6 && (ev->protocol == ETH_P_IPV6 || !ev->protocol))
+		else if (vsn >> 4 == 6)
 			set_ipv6(ev, l3, end);
 	}
 

@@ -1,6 +1,7 @@
 /* fentry backend: for kernels with BPF trampolines but no kprobes. One program per function:
  * user space loads a copy of the template for the function's skb position with the function's
- * BTF id as attach target and its own frozen .rodata.probe (probe id, drop reason position). */
+ * BTF id as attach target and its own frozen .rodata.probe (probe id, drop reason position).
+ * The verifier types the arguments from that BTF: the skb's fields are read directly (KREAD). */
 #include "common.bpf.h"
 
 static __always_inline int handle_fentry(__u64 *ctx, __u64 skb)
@@ -12,7 +13,7 @@ static __always_inline int handle_fentry(__u64 *ctx, __u64 skb)
 		flags |= PWRU_EV_HAS_DROP_REASON;
 	}
 	return handle_skb(ctx, (struct sk_buff *)skb, 0, 0, reason, flags,
-			  probe.flags & PWRU_PROBE_FREES_SKB);
+			  probe.flags & PWRU_PROBE_FREES_SKB, true);
 }
 
 #define FENTRY_AT(pos)                                                              \

@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -96,7 +97,8 @@ Result<KernelBtf> KernelBtf::load(const std::string& path) {
                  "pass the BTF of the running kernel (a vmlinux with BTF, or a .btf file), or "
                  "leave --kernel-btf out to use /sys/kernel/btf/vmlinux"};
   }
-  return KernelBtf(b);
+  // libbpf reads /sys/kernel/btf/vmlinux first and falls back to files under /boot.
+  return KernelBtf(b, path.empty() && access("/sys/kernel/btf/vmlinux", R_OK) == 0);
 }
 
 std::vector<SkbTracepoint> KernelBtf::skb_tracepoints() const {
@@ -119,6 +121,7 @@ std::vector<SkbTracepoint> KernelBtf::skb_tracepoints() const {
     SkbTracepoint tp;
     tp.name = std::string(name.substr(kTracePrefix.size()));
     tp.nr_args = btf_vlen(proto) - 1;
+    tp.btf_id = id;
     for (int i = 1; i < btf_vlen(proto); i++) {
       if (tp.skb_pos < 0 && is_ptr_to_struct(btf, params[i].type, "sk_buff")) tp.skb_pos = i - 1;
       if (tp.reason_pos < 0 && is_enum(btf, params[i].type, "skb_drop_reason")) tp.reason_pos = i - 1;

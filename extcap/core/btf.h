@@ -20,6 +20,7 @@ struct SkbTracepoint {
   int location_pos = -1;  // position of the `location` argument, -1 if none
   int reason_pos = -1;    // position of the enum skb_drop_reason argument, -1 if none
   int nr_args = 0;
+  uint32_t btf_id = 0;    // of the typedef btf_trace_<name>: the attach target of a tp_btf program
 };
 
 // A kernel function with a struct sk_buff * among its first five parameters.
@@ -48,13 +49,17 @@ class KernelBtf {
   std::map<uint32_t, std::string> drop_reasons() const;
 
   const struct btf* get() const { return btf_.get(); }
+  // Whether this is the running kernel's own BTF (/sys/kernel/btf/vmlinux), whose type ids the
+  // kernel takes as attach targets; not so for --kernel-btf.
+  bool is_running_kernel() const { return running_kernel_; }
 
  private:
   struct Deleter {
     void operator()(struct btf* b) const;
   };
-  explicit KernelBtf(struct btf* b) : btf_(b) {}
+  KernelBtf(struct btf* b, bool running_kernel) : btf_(b), running_kernel_(running_kernel) {}
   std::unique_ptr<struct btf, Deleter> btf_;
+  bool running_kernel_ = false;
 };
 
 }  // namespace pwru

@@ -4,7 +4,10 @@
 #   drop:   iptables drops ICMP in the receiver; every ping is seen at kfree_skb with reason
 #           NETFILTER_DROP, the receiver's netns and veth, and the payload dissected as ICMP.
 #   nodrop: no rule; the pings show the veth transmit and receive path and no NETFILTER_DROP.
-# usage: drop_test.sh drop|nodrop PWRUDUMP BUILD_DIR
+#   drop-rawtp: as drop, with the BTF given as a file (--kernel-btf), where the tracepoint
+#           backend uses raw_tp programs reading the skb through helpers instead of tp_btf
+#           programs reading it directly. Each mode checks which of the two it ran.
+# usage: drop_test.sh drop|nodrop|drop-rawtp PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/common.sh"
@@ -14,15 +17,23 @@ require_root
 require_cmd ip iptables ping tshark setpriv
 e2e_hosts
 PINGS=3
+# The program type the tracepoint backend loads (the kernel's numbers): BPF_PROG_TYPE_TRACING
+# (26, tp_btf) with the kernel's own BTF, BPF_PROG_TYPE_RAW_TRACEPOINT (17) with a BTF file.
+flavour=(); prog_type=26
+if [ "$mode" = drop-rawtp ]; then
+  mode=drop flavour=(--kernel-btf /sys/kernel/btf/vmlinux) prog_type=17
+fi
 
 if [ "$mode" = drop ]; then
   ip netns exec "$NS_B" iptables -I INPUT -p icmp -j DROP || fail "cannot add the iptables rule"
 fi
 
-"$PWRUDUMP" -q -w "$WORK/trace.pcapng" --ready-file "$WORK/ready" "icmp and host $IP_B" \
-  2>"$WORK/stderr" &
+"$PWRUDUMP" -q -w "$WORK/trace.pcapng" --ready-file "$WORK/ready" "${flavour[@]}" \
+  "icmp and host $IP_B" 2>"$WORK/stderr" &
 PWRU_PID=$!
 wait_for_file "$WORK/ready" 60 || fail "pwrudump never got ready: $(cat "$WORK/stderr")"
+types=$(cat /proc/"$PWRU_PID"/fdinfo/* 2>/dev/null | awk '$1 == "prog_type:" { print $2 }' | sort -u)
+assert_eq "type of pwrudump's BPF programs" "$prog_type" "$types"
 ip netns exec "$NS_A" ping -c "$PINGS" -i 0.2 -W 1 "$IP_B" >"$WORK/ping.out"
 ping_rc=$?
 sleep 0.5
