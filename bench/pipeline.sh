@@ -11,7 +11,9 @@
 #
 # usage: bench/pipeline.sh   (as root; environment: see bench/lib.sh, and BENCH_SECONDS per
 #        step (default 5), BENCH_RATES: target events/s per step, space-separated,
-#        BENCH_RINGBUF: --ringbuf-size of the steps (default: pwrudump's default))
+#        BENCH_RINGBUF: --ringbuf-size of the steps (default: pwrudump's default), BENCH_SINK:
+#        file (default: pcapng in the scratch folder) or null (-w /dev/null: the pipeline
+#        without the file system's cost))
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -23,6 +25,8 @@ secs=${BENCH_SECONDS:-5}
 rates=${BENCH_RATES:-"250000 500000 750000 1000000 1250000 1500000 2000000 max"}
 ringbuf=()
 [ -n "${BENCH_RINGBUF:-}" ] && ringbuf=(--ringbuf-size "$BENCH_RINGBUF")
+sink=${BENCH_SINK:-file}
+case $sink in file | null) ;; *) fail "BENCH_SINK is file or null, not '$sink'" ;; esac
 [ "$BENCH_QUICK" = 1 ] && secs=1 rates="100000 max"
 bench_hosts
 PORT=9  # discard: nobody listens, the receiver drops each datagram (one more event)
@@ -43,8 +47,15 @@ echo "calibration: $pkts datagrams, $PWRU_EVENTS events: $per_packet events per 
 out ""
 out "### Event pipeline (UDP 64-byte datagrams from udp-flood over veth, every skb tracepoint, ${secs} s per step)"
 out ""
-out "$per_packet events per datagram on this kernel. Settings: ${ringbuf[*]:-defaults} (default ring buffer 16 MiB, snaplen 256), pcapng in $(df --output=fstype "$WORK" | tail -n 1) ($WORK)."
-out "Produced = (written + lost) / ${secs} s, from the pcapng's statistics block (pwrudump's warning says the same)."
+if [ "$sink" = null ]; then
+  where="pcapng written to /dev/null (BENCH_SINK=null: pwrudump's own limit, without the file system)"
+  counts="lost from pwrudump's warning, written = datagrams sent x events per datagram - lost"
+else
+  where="pcapng in $(df --output=fstype "$WORK" | tail -n 1) ($WORK)"
+  counts="from the pcapng's statistics block (pwrudump's warning says the same)"
+fi
+out "$per_packet events per datagram on this kernel. Settings: ${ringbuf[*]:-defaults} (default ring buffer 16 MiB, snaplen 256), $where."
+out "Produced = (written + lost) / ${secs} s; $counts."
 out ""
 out "| target events/s | produced events/s | written events/s | lost | lost % | pwrudump CPU % | peak RSS KiB | load |"
 out "|---|---|---|---|---|---|---|---|"
@@ -55,12 +66,25 @@ for rate in $rates; do
   else
     pps=$(awk -v r="$rate" -v k="$per_packet" 'BEGIN { printf "%.0f", r / k }')
   fi
-  pwru_start step -q "${ringbuf[@]}" -w "$WORK/step.pcapng" "udp and host $IP_B"
+  if [ "$sink" = null ]; then
+    pwru_start step -q "${ringbuf[@]}" -w /dev/null "udp and host $IP_B"
+  else
+    pwru_start step -q "${ringbuf[@]}" -w "$WORK/step.pcapng" "udp and host $IP_B"
+  fi
   cpu0=$(awk '{ print $14 + $15 }' "/proc/$PWRU_PID/stat")
-  udp_flow "$pps" "$secs" >/dev/null
+  sent=$(udp_flow "$pps" "$secs")
   sleep 0.3  # the last events reach the file
   cpu1=$(awk '{ print $14 + $15 }' "/proc/$PWRU_PID/stat")
-  pwru_stop step "$WORK/step.pcapng"
+  if [ "$sink" = null ]; then
+    # No file to read the statistics block from: lost events from pwrudump's warning (printed
+    # with -q too), the events made from the datagrams sent and the calibration.
+    pwru_stop step
+    PWRU_LOST=$(awk '/WARNING: [0-9]+ events lost/ { print $3 }' "$WORK/step.err")
+    PWRU_LOST=${PWRU_LOST:-0}
+    PWRU_EVENTS=$(awk -v p="$sent" -v k="$per_packet" -v l="$PWRU_LOST" 'BEGIN { printf "%.0f", p * k - l }')
+  else
+    pwru_stop step "$WORK/step.pcapng"
+  fi
   produced=$(( (PWRU_EVENTS + PWRU_LOST) / secs ))
   written=$(( PWRU_EVENTS / secs ))
   lostpct=$(awk -v l="$PWRU_LOST" -v e="$PWRU_EVENTS" 'BEGIN { printf "%.2f", (l + e) ? 100 * l / (l + e) : 0 }')
