@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Long run (label longrun, not in the default test command): ten minutes of mixed traffic from A
 # to B (10 pings a second, 2 TCP connections of 1 KiB a second, 20 UDP datagrams a second, see
-# traffic.py) traced with `pwrudump -w` (default 32 MiB ring buffer, --snaplen 128). Every 10 s
+# traffic.py) traced with `pwrudump -w` (default 16 MiB ring buffer, --snaplen 128). Every 10 s
 # pwrudump's RSS and the file's size are sampled and printed. Checked:
 #   - RSS stays flat: after the first minute it never exceeds the first minute's by 8 MiB;
 #   - the file grows steadily: every 10 s by something, and by no less than half and no more
