@@ -47,6 +47,8 @@ echo "calibration: $pkts datagrams, $PWRU_EVENTS events: $per_packet events per 
 out ""
 out "### Event pipeline (UDP 64-byte datagrams from udp-flood over veth, every skb tracepoint, ${secs} s per step)"
 out ""
+target=$WORK/step.pcapng
+[ "$sink" = null ] && target=/dev/null
 if [ "$sink" = null ]; then
   where="pcapng written to /dev/null (BENCH_SINK=null: pwrudump's own limit, without the file system)"
   counts="lost from pwrudump's warning, written = datagrams sent x events per datagram - lost"
@@ -66,11 +68,7 @@ for rate in $rates; do
   else
     pps=$(awk -v r="$rate" -v k="$per_packet" 'BEGIN { printf "%.0f", r / k }')
   fi
-  if [ "$sink" = null ]; then
-    pwru_start step -q "${ringbuf[@]}" -w /dev/null "udp and host $IP_B"
-  else
-    pwru_start step -q "${ringbuf[@]}" -w "$WORK/step.pcapng" "udp and host $IP_B"
-  fi
+  pwru_start step -q "${ringbuf[@]}" -w "$target" "udp and host $IP_B"
   cpu0=$(awk '{ print $14 + $15 }' "/proc/$PWRU_PID/stat")
   sent=$(udp_flow "$pps" "$secs")
   sleep 0.3  # the last events reach the file
@@ -83,7 +81,7 @@ for rate in $rates; do
     PWRU_LOST=${PWRU_LOST:-0}
     PWRU_EVENTS=$(awk -v p="$sent" -v k="$per_packet" -v l="$PWRU_LOST" 'BEGIN { printf "%.0f", p * k - l }')
   else
-    pwru_stop step "$WORK/step.pcapng"
+    pwru_stop step "$target"
   fi
   produced=$(( (PWRU_EVENTS + PWRU_LOST) / secs ))
   written=$(( PWRU_EVENTS / secs ))
