@@ -13,6 +13,7 @@
 #        BENCH_ROUNDS (3))
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$REPO/tests/reliability/reliability-lib.sh"  # bpf_ids_of
 require_root
 require_bench_cmds python3 bpftool
 FLOOD=$BUILD/bench/udp-flood
@@ -33,7 +34,7 @@ restore_stats() { sysctl -qw kernel.bpf_stats_enabled="$old_stats"; }
 # ns_per_run: run_time_ns / run_cnt summed over the programs pwrudump $PWRU_PID holds.
 ns_per_run() {
   local ids
-  ids=$(cat /proc/"$PWRU_PID"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" { print $2 }' | sort -u)
+  ids=$(bpf_ids_of "$PWRU_PID" | sed -n 's/^prog://p')
   bpftool -j prog show | python3 -c '
 import json, sys
 ids = set(int(i) for i in sys.argv[1:])
@@ -50,7 +51,8 @@ measure() {
   shift
   PWRUDUMP=$bin pwru_start cost -q -w "$WORK/cost.pcapng" "$@"
   sysctl -qw kernel.bpf_stats_enabled=1
-  ip netns exec "$NS_A" "$FLOOD" "$IP_B" 9 "$secs" 2 "$pps" >/dev/null || fail "udp-flood failed"
+  ip netns exec "$NS_A" "$FLOOD" "$IP_B" 9 "$secs" 2 "$pps" >/dev/null ||
+    { restore_stats; fail "udp-flood failed"; }
   r=$(ns_per_run)
   restore_stats
   pwru_stop cost "$WORK/cost.pcapng"

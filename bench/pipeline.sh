@@ -47,12 +47,12 @@ echo "calibration: $pkts datagrams, $PWRU_EVENTS events: $per_packet events per 
 out ""
 out "### Event pipeline (UDP 64-byte datagrams from udp-flood over veth, every skb tracepoint, ${secs} s per step)"
 out ""
-target=$WORK/step.pcapng
-[ "$sink" = null ] && target=/dev/null
 if [ "$sink" = null ]; then
+  target=/dev/null
   where="pcapng written to /dev/null (BENCH_SINK=null: pwrudump's own limit, without the file system)"
   counts="lost from pwrudump's warning, written = datagrams sent x events per datagram - lost"
 else
+  target=$WORK/step.pcapng
   where="pcapng in $(df --output=fstype "$WORK" | tail -n 1) ($WORK)"
   counts="from the pcapng's statistics block (pwrudump's warning says the same)"
 fi
