@@ -182,14 +182,27 @@ static __noinline int pcap_filter(__u64 data, __u64 data_end, __u64 l2)
 
 /* Where the packet starts: the MAC header when there is one (mac == net means no link-layer
  * header, as on tunnels), else the network header. network_header stays 0 until the stack sets
- * it; before that the skb holds no parsable packet (e.g. a TCP segment still being built). */
+ * it; before that the skb holds no parsable packet (e.g. a TCP segment still being built).
+ * Also the skb's device and socket. */
 struct skb_layout {
 	unsigned char *head, *l3, *start, *end;
+	struct net_device *dev;
+	struct sock *sk;
 	__u8 layer;
 };
 
 static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *lo, bool direct)
 {
+	/* The device and socket pointers are loaded first, before any branch, and only here. For
+	 * every pointer loaded from a BTF-typed skb the verifier (6.x) looks up a type named like
+	 * "sk_buff__safe_trusted" by a scan of all of the kernel's BTF, once per path that reaches
+	 * the load: with the loads further down, behind the layout's and the filter's branches, that
+	 * doubled the start-up of the tracepoint backend and weighed on every fentry program. */
+	lo->dev = KREAD(direct, skb, dev);
+	lo->sk = KREAD(direct, skb, sk);
+	barrier_var(lo->dev);
+	barrier_var(lo->sk);
+
 	__u16 mac = KREAD(direct, skb, mac_header);
 	__u16 net = KREAD(direct, skb, network_header);
 
@@ -207,7 +220,9 @@ static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *l
 		__u16 proto = bpf_ntohs(KREAD(direct, skb, protocol));
 		__u8 vsn = 0;
 
-		bpf_probe_read_kernel(&vsn, 1, lo->l3);
+		/* The version nibble is read only where skb->protocol does not say (a helper call). */
+		if (!proto)
+			bpf_probe_read_kernel(&vsn, 1, lo->l3);
 		vsn >>= 4;
 		if (proto == ETH_P_IP || proto == ETH_P_IPV6 || (!proto && (vsn == 4 || vsn == 6))) {
 			lo->start = lo->l3;
@@ -228,16 +243,12 @@ static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *l
 			bpf_map_delete_elem(&tracked, &key);
 		return true;
 	}
-	if (filter_netns && skb_netns(skb, direct) != filter_netns)
+	if (filter_netns && skb_netns(lo->dev, lo->sk, direct) != filter_netns)
 		return false;
 	if (filter_mark_mask && (KREAD(direct, skb, mark) & filter_mark_mask) != filter_mark)
 		return false;
-	if (filter_ifindex) {
-		struct net_device *dev = KREAD(direct, skb, dev);
-
-		if (!dev || KREAD(direct, dev, ifindex) != filter_ifindex)
-			return false;
-	}
+	if (filter_ifindex && (!lo->dev || KREAD(direct, lo->dev, ifindex) != filter_ifindex))
+		return false;
 	if (has_pcap_filter) {
 		if (!lo->start || lo->end <= lo->start)
 			return false;
@@ -320,8 +331,8 @@ static __always_inline int handle_skb(void *ctx, struct sk_buff *skb, __u64 func
 	ev->mark = KREAD(direct, skb, mark);
 	ev->len = KREAD(direct, skb, len);
 	ev->protocol = bpf_ntohs(KREAD(direct, skb, protocol));
-	ev->netns = skb_netns(skb, direct);
-	dev = KREAD(direct, skb, dev);
+	ev->netns = skb_netns(lo.dev, lo.sk, direct);
+	dev = lo.dev;
 	if (dev) {
 		ev->ifindex = KREAD(direct, dev, ifindex);
 		ev->mtu = KREAD(direct, dev, mtu);

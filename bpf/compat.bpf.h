@@ -14,23 +14,19 @@
  * load through a number would be refused. */
 #define KREAD(direct, p, field) ((direct) ? (p)->field : BPF_CORE_READ(p, field))
 
-/* Network namespace inode of the skb: its device's namespace, else its socket's (an skb on the
- * transmit path before a device is chosen only has a socket). possible_net_t holds the pointer
- * only with CONFIG_NET_NS; without it every skb is in init_net and we report 0. */
-static __always_inline __u32 skb_netns(struct sk_buff *skb, bool direct)
+/* Network namespace inode of an skb from its device `dev` (skb->dev), else its socket `sk`
+ * (an skb on the transmit path before a device is chosen only has a socket). possible_net_t holds
+ * the pointer only with CONFIG_NET_NS; without it every skb is in init_net and we report 0. */
+static __always_inline __u32 skb_netns(struct net_device *dev, struct sock *sk, bool direct)
 {
-	struct net_device *dev = KREAD(direct, skb, dev);
 	struct net *net = 0;
 
 	if (!bpf_core_field_exists(possible_net_t, net))
 		return 0;
 	if (dev)
 		net = KREAD(direct, dev, nd_net.net);
-	if (!net) {
-		struct sock *sk = KREAD(direct, skb, sk);
-		if (sk)
-			net = KREAD(direct, sk, __sk_common.skc_net.net);
-	}
+	if (!net && sk)
+		net = KREAD(direct, sk, __sk_common.skc_net.net);
 	return net ? KREAD(direct, net, ns.inum) : 0;
 }
 
