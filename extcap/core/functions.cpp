@@ -16,19 +16,23 @@ const char* const kFilterFunctionPaths[] = {
     "/sys/kernel/debug/tracing/available_filter_functions",
 };
 
-// Lines are "name" or "name [module]".
-bool read_filter_functions(const char* path, std::unordered_set<std::string>& out, int& err) {
+// Lines are "name" or "name [module]". Keeps the names of `wanted` that the file lists: the
+// file has tens of thousands of lines, the wanted set a few thousand, so only those are stored.
+bool read_filter_functions(const char* path, const std::unordered_set<std::string>& wanted,
+                           std::unordered_set<std::string>& out, int& err) {
   std::ifstream in(path);
   if (!in) {
     err = errno;
     return false;
   }
-  std::string line;
+  std::string line, name;
+  size_t lines = 0;
   while (std::getline(in, line)) {
-    size_t end = line.find_first_of(" \t");
-    out.insert(line.substr(0, end));
+    ++lines;
+    name.assign(line, 0, line.find_first_of(" \t"));
+    if (wanted.count(name)) out.insert(name);
   }
-  if (in.bad() || out.empty()) {
+  if (in.bad() || lines == 0) {
     err = in.bad() ? EIO : ENODATA;
     return false;
   }
@@ -55,10 +59,19 @@ Result<FunctionSet> find_skb_functions(const KernelBtf& btf, const Kallsyms* ksy
                                        const FuncFilter& filter) {
   FunctionSet set;
 
+  // The candidates first: BTF's skb functions that --filter-func keeps.
+  std::vector<SkbFunction> candidates;
+  std::unordered_set<std::string> wanted;
+  for (auto& fn : btf.skb_functions()) {
+    if (!filter.matches(fn.name)) continue;
+    wanted.insert(fn.name);
+    candidates.push_back(std::move(fn));
+  }
+
   std::unordered_set<std::string> attachable;
   for (const char* path : kFilterFunctionPaths) {
     int err = 0;
-    if (read_filter_functions(path, attachable, err)) {
+    if (read_filter_functions(path, wanted, attachable, err)) {
       set.source = path;
       break;
     }
@@ -76,16 +89,13 @@ Result<FunctionSet> find_skb_functions(const KernelBtf& btf, const Kallsyms* ksy
     }
     // Without ftrace's list, every code symbol is a candidate; some will refuse to attach and be
     // reported as skipped.
-    for (const auto& name : ksyms->names()) attachable.insert(name);
+    attachable = ksyms->present(wanted);
     set.source = "/proc/kallsyms";
     set.notes.push_back("using /proc/kallsyms instead: some functions may refuse to attach");
   }
 
-  for (auto& fn : btf.skb_functions()) {
-    if (!attachable.count(fn.name)) continue;
-    if (!filter.matches(fn.name)) continue;
-    set.functions.push_back(std::move(fn));
-  }
+  for (auto& fn : candidates)
+    if (attachable.count(fn.name)) set.functions.push_back(std::move(fn));
   if (set.functions.empty()) {
     std::string why = "no function with an skb argument is attachable (source: " + set.source + ")";
     bool filtered = !filter.pattern().empty();

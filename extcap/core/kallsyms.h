@@ -27,8 +27,8 @@ class Kallsyms {
       const std::unordered_set<std::string>& names) const;
   // Where the symbol at `addr` ends: the next higher symbol's address, 0 when none follows.
   uint64_t end_of(uint64_t addr) const;
-  // Every code symbol name, each once, sorted.
-  std::vector<std::string> names() const;
+  // The names of `names` that are code symbols, in one pass over the table.
+  std::unordered_set<std::string> present(const std::unordered_set<std::string>& names) const;
   size_t size() const { return syms_.size(); }
 
  private:

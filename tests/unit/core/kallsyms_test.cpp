@@ -52,6 +52,24 @@ TEST(Kallsyms, HiddenAddressesAreAnError) {
   std::remove(path.c_str());
 }
 
+TEST(Kallsyms, ModulesAndMalformedLines) {
+  std::string path = write_temp(
+      "ffffffffc0001000 t vxlan_rcv\t[vxlan]\n"
+      "garbage\n"
+      "ffffffff81000000 T\n"
+      "ffffffff81000008 TT wrong_type\n"
+      "\n"
+      "ffffffff81000010 T ip_rcv\n");
+  auto ks = Kallsyms::load(path);
+  ASSERT_TRUE(ks.ok()) << ks.error().text();
+  EXPECT_EQ(ks->size(), 2u);
+  EXPECT_EQ(ks->function_at(0xffffffffc0001004), "vxlan_rcv");
+  EXPECT_EQ(ks->symbolize(0xffffffff81000011), "ip_rcv+0x1");
+  auto found = ks->present({"vxlan_rcv", "ip_rcv", "not_there"});
+  EXPECT_EQ(found, (std::unordered_set<std::string>{"vxlan_rcv", "ip_rcv"}));
+  std::remove(path.c_str());
+}
+
 TEST(Kallsyms, MissingFile) {
   auto ks = Kallsyms::load("/nonexistent/kallsyms");
   ASSERT_FALSE(ks.ok());
