@@ -6,7 +6,8 @@
 # loading anything).
 #
 # usage: bench/vm-attach.sh [KERNEL...]   (as root; default: 6.12 6.1; environment: see
-#        bench/lib.sh, PWRU_VM_TIMEOUT seconds per boot (default 1200))
+#        bench/lib.sh, PWRU_VM_TIMEOUT seconds per boot (default 1200), BENCH_BACKENDS: the
+#        backends to time (default: every one the kernel has))
 # One boot per kernel runs tests/vm/guest/bench-attach.sh for each backend the kernel has.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -24,6 +25,7 @@ out ""
 out "### Attach and detach in QEMU (TCG), all skb functions, one boot per kernel"
 out ""
 out "Guest clock, 10 ms resolution; ms/probe = attach seconds / probes attached."
+out "pwrudump: $PWRUDUMP; host: $(machine_line)."
 out ""
 out "| kernel | backend | probes | --list-funcs s | attach s | detach s | attach ms/probe | detach / attach |"
 out "|---|---|---|---|---|---|---|---|"
@@ -33,6 +35,17 @@ for kernel in "${kernels[@]}"; do
     6.12) backends="tracepoint kprobe-multi kprobe fentry" ;;
     *) backends="tracepoint kprobe fentry" ;;  # no CONFIG_FPROBE: no kprobe-multi
   esac
+  if [ -n "${BENCH_BACKENDS:-}" ]; then
+    wanted=
+    for b in $BENCH_BACKENDS; do
+      case " $backends " in
+        *" $b "*) wanted="$wanted $b" ;;
+        *) echo "vm-attach: kernel $kernel has no backend $b: skipped" >&2 ;;
+      esac
+    done
+    backends=${wanted# }
+    [ -n "$backends" ] || continue
+  fi
   vm_dir="$BUILD/bench-vm/$kernel"
   mkdir -p "$vm_dir"
   "$REPO/tests/vm/prepare.sh" "$kernel" "$PWRUDUMP" "$vm_dir" >"$WORK/prepare-$kernel.log" 2>&1 ||
