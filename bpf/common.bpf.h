@@ -183,7 +183,7 @@ static __noinline int pcap_filter(__u64 data, __u64 data_end, __u64 l2)
 /* Where the packet starts: the MAC header when there is one (mac == net means no link-layer
  * header, as on tunnels), else the network header. network_header stays 0 until the stack sets
  * it; before that the skb holds no parsable packet (e.g. a TCP segment still being built).
- * Also the skb's device and socket. */
+ * For READ_BTF_TRUSTED programs also the skb's device and socket (skb_dev, skb_sk). */
 struct skb_layout {
 	unsigned char *head, *l3, *start, *end;
 	struct net_device *dev;
@@ -191,17 +191,23 @@ struct skb_layout {
 	__u8 layer;
 };
 
-static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *lo, bool direct)
+static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *lo, int direct)
 {
-	/* The device and socket pointers are loaded first, before any branch, and only here. For
-	 * every pointer loaded from a BTF-typed skb the verifier (6.x) looks up a type named like
-	 * "sk_buff__safe_trusted" by a scan of all of the kernel's BTF, once per path that reaches
-	 * the load: with the loads further down, behind the layout's and the filter's branches, that
-	 * doubled the start-up of the tracepoint backend and weighed on every fentry program. */
-	lo->dev = KREAD(direct, skb, dev);
-	lo->sk = KREAD(direct, skb, sk);
-	barrier_var(lo->dev);
-	barrier_var(lo->sk);
+	/* For every pointer loaded from a trusted BTF pointer the verifier (6.x) looks up types
+	 * named like "sk_buff__safe_trusted" and "__safe_rcu", each a scan of all of the kernel's
+	 * BTF, on every path that reaches the load. Loaded further down, behind the layout's and
+	 * the filter's branches, skb->dev and skb->sk made tp_btf programs take twice as long to
+	 * load as raw_tp ones; loaded here, before any branch and only here, once. Other programs
+	 * read them where they are needed: fentry's skb is not trusted (no lookups), and a kprobe
+	 * program's reads are helper calls that runs the filter rejects should not pay. */
+	lo->dev = 0;
+	lo->sk = 0;
+	if (direct == READ_BTF_TRUSTED) {
+		lo->dev = skb->dev;
+		lo->sk = skb->sk;
+		barrier_var(lo->dev);
+		barrier_var(lo->sk);
+	}
 
 	__u16 mac = KREAD(direct, skb, mac_header);
 	__u16 net = KREAD(direct, skb, network_header);
@@ -220,9 +226,9 @@ static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *l
 		__u16 proto = bpf_ntohs(KREAD(direct, skb, protocol));
 		__u8 vsn = 0;
 
-		/* The version nibble is read only where skb->protocol does not say (a helper call). */
-		if (!proto)
-			bpf_probe_read_kernel(&vsn, 1, lo->l3);
+		/* Read whatever skb->protocol says: a branch around the read would split the paths
+		 * the verifier walks through the rest of the program. */
+		bpf_probe_read_kernel(&vsn, 1, lo->l3);
 		vsn >>= 4;
 		if (proto == ETH_P_IP || proto == ETH_P_IPV6 || (!proto && (vsn == 4 || vsn == 6))) {
 			lo->start = lo->l3;
@@ -231,9 +237,36 @@ static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *l
 	}
 }
 
+static __always_inline struct net_device *skb_dev(struct sk_buff *skb, struct skb_layout *lo,
+						  int direct)
+{
+	return direct == READ_BTF_TRUSTED ? lo->dev : KREAD(direct, skb, dev);
+}
+
+static __always_inline struct sock *skb_sk(struct sk_buff *skb, struct skb_layout *lo, int direct)
+{
+	return direct == READ_BTF_TRUSTED ? lo->sk : KREAD(direct, skb, sk);
+}
+
+/* Network namespace inode of the skb: its device's namespace, else its socket's (an skb on the
+ * transmit path before a device is chosen only has a socket); 0 when neither says. */
+static __always_inline __u32 skb_netns(struct sk_buff *skb, struct skb_layout *lo,
+				       struct net_device *dev, int direct)
+{
+	struct net *net = dev ? dev_net_of(dev, direct) : 0;
+
+	if (!net) {
+		struct sock *sk = skb_sk(skb, lo, direct);
+
+		if (sk)
+			net = sk_net_of(sk, direct);
+	}
+	return net ? KREAD(direct, net, ns.inum) : 0;
+}
+
 /* The metadata and pcap filters; tracked skbs pass, and a match starts tracking. */
 static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *lo, bool frees,
-				       bool direct)
+				       int direct)
 {
 	__u64 key = (__u64)skb;
 	__u8 one = 1;
@@ -243,12 +276,16 @@ static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *l
 			bpf_map_delete_elem(&tracked, &key);
 		return true;
 	}
-	if (filter_netns && skb_netns(lo->dev, lo->sk, direct) != filter_netns)
+	if (filter_netns && skb_netns(skb, lo, skb_dev(skb, lo, direct), direct) != filter_netns)
 		return false;
 	if (filter_mark_mask && (KREAD(direct, skb, mark) & filter_mark_mask) != filter_mark)
 		return false;
-	if (filter_ifindex && (!lo->dev || KREAD(direct, lo->dev, ifindex) != filter_ifindex))
-		return false;
+	if (filter_ifindex) {
+		struct net_device *dev = skb_dev(skb, lo, direct);
+
+		if (!dev || KREAD(direct, dev, ifindex) != filter_ifindex)
+			return false;
+	}
 	if (has_pcap_filter) {
 		if (!lo->start || lo->end <= lo->start)
 			return false;
@@ -279,11 +316,11 @@ static __always_inline __u64 caller_from_stack(void *ctx)
 	return 0;
 }
 
-/* The shared body: one event for `skb`, reserved straight in the ring buffer. `direct`: the
- * program holds skb as a BTF pointer (see KREAD); a constant at every call. */
+/* The shared body: one event for `skb`, reserved straight in the ring buffer. `direct`: how the
+ * program reads the skb (READ_HELPER, READ_BTF, READ_BTF_TRUSTED); a constant at every call. */
 static __always_inline int handle_skb(void *ctx, struct sk_buff *skb, __u64 func_ip,
 				      __u64 location, __u32 reason, __u32 extra_flags, bool frees,
-				      bool direct)
+				      int direct)
 {
 	struct pwru_event *ev;
 	struct net_device *dev;
@@ -331,8 +368,8 @@ static __always_inline int handle_skb(void *ctx, struct sk_buff *skb, __u64 func
 	ev->mark = KREAD(direct, skb, mark);
 	ev->len = KREAD(direct, skb, len);
 	ev->protocol = bpf_ntohs(KREAD(direct, skb, protocol));
-	ev->netns = skb_netns(lo.dev, lo.sk, direct);
-	dev = lo.dev;
+	dev = skb_dev(skb, &lo, direct);
+	ev->netns = skb_netns(skb, &lo, dev, direct);
 	if (dev) {
 		ev->ifindex = KREAD(direct, dev, ifindex);
 		ev->mtu = KREAD(direct, dev, mtu);

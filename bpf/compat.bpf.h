@@ -6,28 +6,35 @@
 #include "kernel_types.h"
 #include <bpf/bpf_core_read.h>
 
-/* A field of a kernel object. Where the program holds the object as a BTF pointer (tp_btf and
- * fentry programs get their arguments typed), a plain load: the verifier allows it and the JIT
- * guards it against faults, at the cost of a load. Where the pointer is a plain number (raw_tp
- * and kprobe programs), bpf_probe_read_kernel, a helper call each. `direct` is a compile-time
- * constant wherever this is used, so only one of the two is compiled into a program: a plain
- * load through a number would be refused. */
-#define KREAD(direct, p, field) ((direct) ? (p)->field : BPF_CORE_READ(p, field))
+/* How a program reaches kernel objects: the `direct` argument of the functions that read them,
+ * a compile-time constant at every call, so only one way is compiled into a program.
+ *   READ_HELPER       raw_tp and kprobe programs hold pointers as plain numbers: every field is
+ *                     a bpf_probe_read_kernel, a helper call each.
+ *   READ_BTF          fentry programs get their arguments typed from BTF: fields are plain loads,
+ *                     which the verifier allows and the JIT guards against faults.
+ *   READ_BTF_TRUSTED  tp_btf programs: the same, through a trusted BTF pointer (see skb_layout
+ *                     for what that costs the verifier). */
+#define READ_HELPER 0
+#define READ_BTF 1
+#define READ_BTF_TRUSTED 2
 
-/* Network namespace inode of an skb from its device `dev` (skb->dev), else its socket `sk`
- * (an skb on the transmit path before a device is chosen only has a socket). possible_net_t holds
- * the pointer only with CONFIG_NET_NS; without it every skb is in init_net and we report 0. */
-static __always_inline __u32 skb_netns(struct net_device *dev, struct sock *sk, bool direct)
+/* A field of a kernel object. A plain load through a number would be refused. */
+#define KREAD(direct, p, field) ((direct) != READ_HELPER ? (p)->field : BPF_CORE_READ(p, field))
+
+/* The network namespace of a device or a socket. possible_net_t holds the pointer only with
+ * CONFIG_NET_NS; without it every skb is in init_net and these give 0. */
+static __always_inline struct net *dev_net_of(struct net_device *dev, int direct)
 {
-	struct net *net = 0;
-
 	if (!bpf_core_field_exists(possible_net_t, net))
 		return 0;
-	if (dev)
-		net = KREAD(direct, dev, nd_net.net);
-	if (!net && sk)
-		net = KREAD(direct, sk, __sk_common.skc_net.net);
-	return net ? KREAD(direct, net, ns.inum) : 0;
+	return KREAD(direct, dev, nd_net.net);
+}
+
+static __always_inline struct net *sk_net_of(struct sock *sk, int direct)
+{
+	if (!bpf_core_field_exists(possible_net_t, net))
+		return 0;
+	return KREAD(direct, sk, __sk_common.skc_net.net);
 }
 
 #endif /* PWRU_COMPAT_BPF_H */

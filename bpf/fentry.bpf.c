@@ -13,7 +13,7 @@ static __always_inline int handle_fentry(__u64 *ctx, __u64 skb)
 		flags |= PWRU_EV_HAS_DROP_REASON;
 	}
 	return handle_skb(ctx, (struct sk_buff *)skb, 0, 0, reason, flags,
-			  probe.flags & PWRU_PROBE_FREES_SKB, true);
+			  probe.flags & PWRU_PROBE_FREES_SKB, READ_BTF);
 }
 
 #define FENTRY_AT(pos)                                                              \

@@ -38,7 +38,7 @@ static __always_inline int handle_kprobe(struct pt_regs *ctx, __u64 skb, __u64 f
 		flags |= PWRU_EV_HAS_DROP_REASON;
 	}
 	return handle_skb(ctx, (struct sk_buff *)skb, func_ip, caller, reason, flags,
-			  cookie & PWRU_COOKIE_FREES, false);
+			  cookie & PWRU_COOKIE_FREES, READ_HELPER);
 }
 
 /* --filter-track-skb follows clones: at skb_clone/skb_copy entry, note a tracked original for

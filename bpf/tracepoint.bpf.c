@@ -9,7 +9,7 @@
  * reads (see KREAD); raw_tp programs serve the kernels whose BTF comes from a file. */
 #include "common.bpf.h"
 
-static __always_inline int handle_tp(__u64 *args, struct sk_buff *skb, bool direct)
+static __always_inline int handle_tp(__u64 *args, struct sk_buff *skb, int direct)
 {
 	__u64 location = 0;
 	__u32 reason = 0, flags = 0;
@@ -28,16 +28,16 @@ static __always_inline int handle_tp(__u64 *args, struct sk_buff *skb, bool dire
 			  probe.flags & PWRU_PROBE_FREES_SKB, direct);
 }
 
-#define SKB_AT(pos)                                                                   \
-	SEC("raw_tp")                                                                 \
-	int raw_tp_skb_##pos(struct bpf_raw_tracepoint_args *ctx)                     \
-	{                                                                             \
-		return handle_tp(ctx->args, (struct sk_buff *)ctx->args[pos], false); \
-	}                                                                             \
-	SEC("tp_btf")                                                                 \
-	int tp_btf_skb_##pos(__u64 *ctx)                                              \
-	{                                                                             \
-		return handle_tp(ctx, (struct sk_buff *)ctx[pos], true);              \
+#define SKB_AT(pos)                                                                         \
+	SEC("raw_tp")                                                                       \
+	int raw_tp_skb_##pos(struct bpf_raw_tracepoint_args *ctx)                           \
+	{                                                                                   \
+		return handle_tp(ctx->args, (struct sk_buff *)ctx->args[pos], READ_HELPER); \
+	}                                                                                   \
+	SEC("tp_btf")                                                                       \
+	int tp_btf_skb_##pos(__u64 *ctx)                                                    \
+	{                                                                                   \
+		return handle_tp(ctx, (struct sk_buff *)ctx[pos], READ_BTF_TRUSTED);        \
 	}
 
 SKB_AT(0)
