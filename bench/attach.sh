@@ -20,11 +20,7 @@ runs=${BENCH_RUNS:-5}
 WORK=$(mktemp -d /tmp/pwru-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 NEW=$PWRUDUMP
-BASE=
-if [ -n "${BASE_BUILD:-}" ]; then
-  BASE=$(cd "$BASE_BUILD" && pwd)/extcap/pwrudump
-  [ -x "$BASE" ] || fail "cannot find $BASE (BASE_BUILD=$BASE_BUILD)"
-fi
+BASE=$(base_pwrudump) || exit 1  # its message is on stderr already
 RAW_TP=(--kernel-btf /sys/kernel/btf/vmlinux)
 [ -r /sys/kernel/btf/vmlinux ] || fail "needs /sys/kernel/btf/vmlinux (a kernel with CONFIG_DEBUG_INFO_BTF)"
 

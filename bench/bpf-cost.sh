@@ -18,11 +18,7 @@ require_root
 require_bench_cmds python3 bpftool
 FLOOD=$BUILD/bench/udp-flood
 [ -x "$FLOOD" ] || fail "cannot find $FLOOD: build the udp-flood target first"
-BASE=
-if [ -n "${BASE_BUILD:-}" ]; then
-  BASE=$(cd "$BASE_BUILD" && pwd)/extcap/pwrudump
-  [ -x "$BASE" ] || fail "cannot find $BASE (BASE_BUILD=$BASE_BUILD)"
-fi
+BASE=$(base_pwrudump) || exit 1  # its message is on stderr already
 pps=${BENCH_PPS:-30000} secs=${BENCH_SECONDS:-3} rounds=${BENCH_ROUNDS:-3}
 [ "$BENCH_QUICK" = 1 ] && secs=1 rounds=1
 bench_hosts

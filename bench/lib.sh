@@ -16,6 +16,18 @@ BENCH_OUT=${BENCH_OUT:-$PWD/bench-results.md}
 BENCH_QUICK=${BENCH_QUICK:-0}
 [ -x "$PWRUDUMP" ] || fail "cannot find $PWRUDUMP: build the pwrudump target first"
 
+# base_pwrudump: the pwrudump of the build folder BASE_BUILD, for scripts that put another
+# build beside this one; empty without BASE_BUILD. Fails (in its subshell: call it as
+# `BASE=$(base_pwrudump) || exit 1`) when the folder has no pwrudump.
+base_pwrudump() {
+  [ -n "${BASE_BUILD:-}" ] || return 0
+  local dir bin
+  dir=$(cd "$BASE_BUILD" 2>/dev/null && pwd) || fail "cannot open the build folder BASE_BUILD=$BASE_BUILD"
+  bin=$dir/extcap/pwrudump
+  [ -x "$bin" ] || fail "cannot find $bin (BASE_BUILD=$BASE_BUILD): build its pwrudump target first"
+  echo "$bin"
+}
+
 # require_bench_cmds CMD...: like require_cmd, with the bench packages' install step as the hint.
 require_bench_cmds() {
   local c
