@@ -68,35 +68,50 @@ Result<ProgCopy> load_prog_copy(struct bpf_program* tmpl, int template_cfg_fd,
     return load_error("probe settings for " + what, errno);
   }
 
-  std::span<const struct bpf_insn> final_insns(bpf_program__insns(tmpl),
-                                               bpf_program__insn_cnt(tmpl));
-  std::vector<struct bpf_insn> code(final_insns.begin(), final_insns.end());
-  if (!filter.pcap_body.empty()) {
-    auto spliced = splice_subprog(final_insns, filter.pcap_body);
-    if (!spliced) return spliced.error();
-    code = std::move(spliced.value());
-  }
-  size_t patched = 0;
-  for (size_t i = 0; i + 1 < code.size(); i++) {
-    struct bpf_insn& in = code[i];
-    if (in.code != (BPF_LD | BPF_DW | BPF_IMM)) continue;
-    if ((in.src_reg == BPF_PSEUDO_MAP_VALUE || in.src_reg == BPF_PSEUDO_MAP_FD) &&
-        in.imm == template_cfg_fd) {
-      in.imm = c.cfg_map.get();
-      patched++;
+  std::span<const struct bpf_insn> tmpl_insns(bpf_program__insns(tmpl),
+                                              bpf_program__insn_cnt(tmpl));
+  // The template with `body` as its pcap_filter and this copy's settings map.
+  auto build = [&](std::span<const struct bpf_insn> body) -> Result<std::vector<struct bpf_insn>> {
+    std::vector<struct bpf_insn> code(tmpl_insns.begin(), tmpl_insns.end());
+    if (!body.empty()) {
+      auto spliced = splice_subprog(tmpl_insns, body);
+      if (!spliced) return spliced.error();
+      code = std::move(spliced.value());
     }
-    i++;  // the second half of the 16-byte instruction
-  }
-  if (patched == 0) {
-    return Error{ExitCode::Failure,
-                 "cannot copy the program for " + what + ": it never reads its probe settings",
-                 "this is a bug in pwrudump"};
-  }
+    size_t patched = 0;
+    for (size_t i = 0; i + 1 < code.size(); i++) {
+      struct bpf_insn& in = code[i];
+      if (in.code != (BPF_LD | BPF_DW | BPF_IMM)) continue;
+      if ((in.src_reg == BPF_PSEUDO_MAP_VALUE || in.src_reg == BPF_PSEUDO_MAP_FD) &&
+          in.imm == template_cfg_fd) {
+        in.imm = c.cfg_map.get();
+        patched++;
+      }
+      i++;  // the second half of the 16-byte instruction
+    }
+    if (patched == 0) {
+      return Error{ExitCode::Failure,
+                   "cannot copy the program for " + what + ": it never reads its probe settings",
+                   "this is a bug in pwrudump"};
+    }
+    return code;
+  };
 
   LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = target.expected_attach_type,
               .attach_btf_id = target.attach_btf_id,
               .attach_btf_obj_fd = static_cast<__u32>(target.attach_btf_obj_fd));
-  c.prog.reset(bpf_prog_load(target.type, "pwru", "GPL", code.data(), code.size(), &opts));
+  // Where the kernel has bpf_rdonly_cast, the filter reads the packet by plain loads. Should a
+  // kernel refuse that body, the helper's one does the same work.
+  if (!filter.pcap_body_btf.empty()) {
+    auto code = build(filter.pcap_body_btf);
+    if (!code) return code.error();
+    c.prog.reset(bpf_prog_load(target.type, "pwru", "GPL", code->data(), code->size(), &opts));
+    if (c.prog.valid()) return c;
+    if (errno == EPERM) return load_error("the program for " + what, errno);
+  }
+  auto code = build(filter.pcap_body);
+  if (!code) return code.error();
+  c.prog.reset(bpf_prog_load(target.type, "pwru", "GPL", code->data(), code->size(), &opts));
   if (!c.prog.valid()) {
     int err = errno;
     // Load again with a log only on failure: logging slows every successful load.
@@ -104,7 +119,7 @@ Result<ProgCopy> load_prog_copy(struct bpf_program* tmpl, int template_cfg_fd,
     opts.log_buf = log;
     opts.log_size = sizeof(log);
     opts.log_level = 1;
-    UniqueFd retry(bpf_prog_load(target.type, "pwru", "GPL", code.data(), code.size(), &opts));
+    UniqueFd retry(bpf_prog_load(target.type, "pwru", "GPL", code->data(), code->size(), &opts));
     std::string text(log);
     if (text.size() > 1500) text = text.substr(text.size() - 1500);
     return load_error("the program for " + what, err, text);

@@ -38,6 +38,9 @@ struct KernelFilter {
   bool track_skb = false;
   // Body of the pcap_filter subprogram (see bpf/common.bpf.h); empty: no pcap filter.
   std::vector<struct bpf_insn> pcap_body;
+  // The same filter reading the packet's first bytes by plain loads (BtfWindow); empty when the
+  // kernel cannot (before 6.2, or BTF from --kernel-btf) or there is no filter.
+  std::vector<struct bpf_insn> pcap_body_btf;
 };
 
 // Per-run settings every program is loaded with.
@@ -102,7 +105,8 @@ struct CopyTarget {
   int attach_btf_obj_fd = 0;
 };
 
-// Also puts `filter.pcap_body` in place of the template's pcap_filter subprogram when set.
+// Also puts the pcap filter in place of the template's pcap_filter subprogram when there is one:
+// `filter.pcap_body_btf` where the kernel takes it, else `filter.pcap_body`.
 Result<ProgCopy> load_prog_copy(struct bpf_program* tmpl, int template_cfg_fd,
                                 const struct probe_cfg& cfg, const CopyTarget& target,
                                 const KernelFilter& filter, const std::string& what);

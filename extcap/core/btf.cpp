@@ -47,6 +47,22 @@ bool is_enum(const struct btf* btf, uint32_t id, std::string_view name) {
   return t && btf_is_enum(t) && name == btf__name_by_offset(btf, t->name_off);
 }
 
+// The struct a BtfWindow casts the packet to: 8-byte counters only (uapi, in every kernel).
+constexpr const char* kWindowStruct = "rtnl_link_stats64";
+
+// Whether every member of struct `t` is an 8-byte integer on an 8-byte boundary, no bitfield.
+bool all_u64_members(const struct btf* btf, const struct btf_type* t) {
+  const struct btf_member* m = btf_members(t);
+  for (uint16_t i = 0; i < btf_vlen(t); i++) {
+    uint32_t id = m[i].type;
+    const struct btf_type* mt = resolve(btf, &id);
+    if (!mt || !btf_is_int(mt) || mt->size != 8 || btf_member_bitfield_size(t, i) != 0 ||
+        btf_member_bit_offset(t, i) % 64 != 0)
+      return false;
+  }
+  return btf_vlen(t) > 0;
+}
+
 struct BtfFree {
   void operator()(struct btf* b) const { btf__free(b); }
 };
@@ -99,6 +115,17 @@ Result<KernelBtf> KernelBtf::load(const std::string& path) {
   }
   // libbpf reads /sys/kernel/btf/vmlinux first and falls back to files under /boot.
   return KernelBtf(b, path.empty() && access("/sys/kernel/btf/vmlinux", R_OK) == 0);
+}
+
+std::optional<BtfWindow> KernelBtf::btf_window() const {
+  if (!running_kernel_) return std::nullopt;  // ids from a file mean nothing to the kernel
+  const struct btf* btf = btf_.get();
+  const int cast = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC);
+  const int type = btf__find_by_name_kind(btf, kWindowStruct, BTF_KIND_STRUCT);
+  if (cast <= 0 || type <= 0) return std::nullopt;
+  const struct btf_type* t = btf__type_by_id(btf, static_cast<uint32_t>(type));
+  if (!t || t->size < 64 || !all_u64_members(btf, t)) return std::nullopt;
+  return BtfWindow{cast, type, t->size};
 }
 
 std::vector<SkbTracepoint> KernelBtf::skb_tracepoints() const {

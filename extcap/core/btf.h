@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/result.h"
+#include "filter/cbpf_to_ebpf.h"
 
 struct btf;
 
@@ -47,6 +49,11 @@ class KernelBtf {
   // enum skb_drop_reason values and names without the SKB_DROP_REASON_ prefix; empty on kernels
   // that predate drop reasons.
   std::map<uint32_t, std::string> drop_reasons() const;
+
+  // What the pcap filter needs to read the packet's first bytes by plain loads: the kfunc
+  // bpf_rdonly_cast (Linux 6.2) and a struct of 8-byte integers to cast to. nullopt when the
+  // kernel has no such kfunc, or when this BTF is not the running kernel's own.
+  std::optional<BtfWindow> btf_window() const;
 
   const struct btf* get() const { return btf_.get(); }
   // Whether this is the running kernel's own BTF (/sys/kernel/btf/vmlinux), whose type ids the

@@ -151,7 +151,7 @@ Result<uint32_t> resolve_ifname(const std::string& ifname, const std::string& ne
   return static_cast<uint32_t>(index);
 }
 
-Result<KernelFilter> make_kernel_filter(const TraceOptions& options) {
+Result<KernelFilter> make_kernel_filter(const TraceOptions& options, const BtfWindow* window) {
   KernelFilter f;
   if (!options.filter_netns.empty()) {
     auto inum = parse_netns(options.filter_netns);
@@ -174,6 +174,11 @@ Result<KernelFilter> make_kernel_filter(const TraceOptions& options) {
     auto body = pcap_filter_program(options.pcap_filter);
     if (!body) return body.error();
     f.pcap_body = std::move(body.value());
+    if (window) {
+      auto direct = pcap_filter_program(options.pcap_filter, window);
+      if (!direct) return direct.error();
+      f.pcap_body_btf = std::move(direct.value());
+    }
   }
   return f;
 }

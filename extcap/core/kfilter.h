@@ -5,13 +5,16 @@
 #include "core/bpf_util.h"
 #include "core/result.h"
 #include "core/tracer.h"
+#include "filter/cbpf_to_ebpf.h"
 
 namespace pwru {
 
 // Errors name the option and say what it accepts: ExitCode::Usage for a malformed value,
 // NotFound for a namespace or interface that is not there, Permission for one we may not look
 // into, BadFilter for the pcap expression.
-Result<KernelFilter> make_kernel_filter(const TraceOptions& options);
+// `window`: the running kernel's BtfWindow, if it has one (KernelBtf::btf_window).
+Result<KernelFilter> make_kernel_filter(const TraceOptions& options,
+                                        const BtfWindow* window = nullptr);
 
 // The pieces, for tests.
 Result<uint32_t> parse_netns(const std::string& spec);

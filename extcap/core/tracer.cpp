@@ -86,7 +86,8 @@ class TracerImpl final : public Tracer {
     if (!btf) return btf.error();
     auto filter = FuncFilter::compile(options.filter_func);
     if (!filter) return filter.error();
-    auto kfilter = make_kernel_filter(options);
+    const auto window = btf->btf_window();
+    auto kfilter = make_kernel_filter(options, window ? &*window : nullptr);
     if (!kfilter) return kfilter.error();
     std::unique_ptr<TracerImpl> t(new TracerImpl(std::move(btf.value()), options));
     t->reasons_ = t->btf_->drop_reasons();

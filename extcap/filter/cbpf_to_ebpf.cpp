@@ -33,7 +33,7 @@ constexpr uint16_t kTxa = BPF_MISC | BPF_TXA;
 
 enum Reg : uint8_t { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 };
 // Callee-saved, so they survive the helper calls of packet loads.
-constexpr Reg kData = R6;  // first packet byte
+constexpr Reg kData = R6;  // first packet byte; with a BtfWindow the pointer to it
 constexpr Reg kLen = R7;   // readable bytes, 64-bit
 constexpr Reg kA = R8;     // accumulator, always zero-extended 32-bit
 constexpr Reg kX = R9;     // index register, always zero-extended 32-bit
@@ -45,6 +45,11 @@ constexpr uint32_t kLoadBufBytes = 8;
 // a load from the stack almost nothing, and a filter runs for every skb at every probe.
 constexpr uint32_t kWindowBytes = 64;
 constexpr int16_t kWindow = kLoadBuf - static_cast<int16_t>(kWindowBytes);
+// With a BtfWindow, the packet's address as a plain number, for the loads past the window.
+constexpr int16_t kDataSlot = kLoadBuf - 8;
+// The verifier takes a load through the cast pointer when it lies inside one member of the
+// struct; BtfWindow's members are 8-byte integers.
+constexpr uint32_t kBtfMemberBytes = 8;
 
 // Every instruction libpcap's interpreter runs (pcapint_valid_insn), with bpf_image's name.
 struct Opcode {
@@ -157,8 +162,12 @@ EbpfInsn insn(uint8_t code, Reg dst, Reg src, int16_t off, int32_t imm) {
 
 class Translator {
  public:
-  explicit Translator(std::span<const CbpfInsn> prog)
-      : prog_(prog), reachable_(prog.size(), false), reject_(prog.size()) {}
+  Translator(std::span<const CbpfInsn> prog, const BtfWindow* btf)
+      : prog_(prog),
+        reachable_(prog.size(), false),
+        reject_(prog.size()),
+        btf_(btf),
+        window_bytes_(btf ? btf->size : kWindowBytes) {}
 
   Result<EbpfFilter> run() {
     if (prog_.empty()) {
@@ -253,20 +262,26 @@ class Translator {
   }
 
   // Whether a load of `size` bytes at (indirect ? X : 0) + k can be served from the window.
-  static bool in_window(uint32_t size, bool indirect, uint32_t k) {
-    return !indirect && k <= kWindowBytes - size;
+  bool in_window(uint32_t size, bool indirect, uint32_t k) const {
+    return !indirect && size <= window_bytes_ && k <= window_bytes_ - size;
   }
 
-  // The window, when some load uses it, below the load buffer; then M[k] slots, 4 bytes each,
-  // only for the k the program uses.
+  // The window, when some load uses it, below the load buffer (with a BtfWindow only the
+  // packet's address, when some load is past the window); then M[k] slots, 4 bytes each, only
+  // for the k the program uses.
   void plan_stack() {
+    bool past_window = false;
     for (size_t i = 0; i < prog_.size(); i++) {
       const uint16_t code = prog_[i].code;
-      if (reachable_[i] && load_size(code) &&
-          in_window(load_size(code), BPF_MODE(code) == BPF_IND, prog_[i].k))
+      if (!reachable_[i] || !load_size(code)) continue;
+      if (in_window(load_size(code), BPF_MODE(code) == BPF_IND, prog_[i].k))
         window_ = true;
+      else
+        past_window = true;
     }
-    const uint32_t base = kLoadBufBytes + (window_ ? kWindowBytes : 0);
+    spill_data_ = btf_ && window_ && past_window;
+    const uint32_t window_stack = !window_ ? 0 : btf_ ? (spill_data_ ? 8 : 0) : kWindowBytes;
+    const uint32_t base = kLoadBufBytes + window_stack;
     uint32_t used = 0;
     for (size_t i = 0; i < prog_.size(); i++) {
       if (!reachable_[i] || !uses_scratch(prog_[i].code)) continue;
@@ -310,6 +325,17 @@ class Translator {
       if (read_[k]) emit(insn(BPF_ST | BPF_W | BPF_MEM, R10, R0, slot_[k], 0));
     }
     if (!window_) return;
+    out_.btf_window = btf_ != nullptr;
+    if (btf_) {
+      // kData becomes the cast pointer; loads past the window find the address on the stack.
+      if (spill_data_) emit(insn(BPF_STX | BPF_DW | BPF_MEM, R10, kData, kDataSlot, 0));
+      mov64_reg(R1, kData);
+      emit(insn(BPF_ALU64 | BPF_MOV | BPF_K, R2, R0, 0, btf_->type_id));
+      emit(insn(BPF_JMP | BPF_CALL, R0, static_cast<Reg>(BPF_PSEUDO_KFUNC_CALL), 0,
+                btf_->cast_kfunc_id));
+      mov64_reg(kData, R0);
+      return;
+    }
     // The window: min(kLen, 64) bytes. A read of variable size needs its buffer written first
     // (the verifier checks it as initialized), so it is zeroed. The bytes lie in the skb's
     // linear data, which a read does not fail on; if it did, the packet is rejected, as a load
@@ -338,19 +364,51 @@ class Translator {
     }
   }
 
+  // dst = the `size` big-endian bytes at packet offset k through the BtfWindow's pointer: one
+  // load and a byte swap inside a member, byte by byte across members.
+  void load_from_btf_window(uint32_t size, uint32_t k, Reg dst) {
+    const auto at = static_cast<int16_t>(k);
+    if (size == 1 || k % kBtfMemberBytes + size <= kBtfMemberBytes) {
+      const uint8_t width = size == 4 ? BPF_W : size == 2 ? BPF_H : BPF_B;
+      emit(insn(BPF_LDX | width | BPF_MEM, dst, kData, at, 0));
+      if (size > 1) {
+        emit(insn(BPF_ALU | BPF_END | BPF_TO_BE, dst, R0, 0, static_cast<int32_t>(size * 8)));
+      }
+      return;
+    }
+    emit(insn(BPF_LDX | BPF_B | BPF_MEM, dst, kData, at, 0));
+    for (uint32_t i = 1; i < size; i++) {
+      emit(insn(BPF_ALU | BPF_LSH | BPF_K, dst, R0, 0, 8));
+      emit(insn(BPF_LDX | BPF_B | BPF_MEM, R1, kData, static_cast<int16_t>(at + i), 0));
+      emit(insn(BPF_ALU | BPF_OR | BPF_X, dst, R1, 0, 0));
+    }
+  }
+
+  // dst = the packet's address as a plain number, for a helper call.
+  void packet_address(Reg dst) {
+    if (spill_data_)
+      emit(insn(BPF_LDX | BPF_DW | BPF_MEM, dst, R10, kDataSlot, 0));
+    else
+      mov64_reg(dst, kData);
+  }
+
   // dst = the `size` big-endian bytes at (indirect ? X : 0) + k, or reject when they are not all
   // below kLen. The bound is checked in 64 bits, so X + k + size cannot wrap.
   void load(uint32_t size, bool indirect, uint32_t k, Reg dst) {
     constexpr uint32_t kMaxImm = std::numeric_limits<int32_t>::max();
     if (window_ && in_window(size, indirect, k)) {
-      // Below kLen, so inside the min(kLen, 64) bytes the prologue read.
+      // Below kLen, so inside the min(kLen, 64) bytes the prologue read, or inside the linear
+      // data the BtfWindow points into.
       jump(BPF_JMP | BPF_JLT | BPF_K, kLen, R0, static_cast<int32_t>(k + size), reject_);
-      load_from_window(size, k, dst);
+      if (btf_)
+        load_from_btf_window(size, k, dst);
+      else
+        load_from_window(size, k, dst);
       return;
     }
     if (!indirect && k <= kMaxImm - size) {
       jump(BPF_JMP | BPF_JLT | BPF_K, kLen, R0, static_cast<int32_t>(k + size), reject_);
-      mov64_reg(R3, kData);
+      packet_address(R3);
       if (k != 0) alu64_imm(BPF_ADD, R3, static_cast<int32_t>(k));
     } else {
       if (indirect) {
@@ -367,7 +425,8 @@ class Translator {
       mov64_reg(R1, R3);
       alu64_imm(BPF_ADD, R1, static_cast<int32_t>(size));
       jump(BPF_JMP | BPF_JGT | BPF_X, R1, kLen, 0, reject_);
-      alu64_reg(BPF_ADD, R3, kData);
+      packet_address(R2);
+      alu64_reg(BPF_ADD, R3, R2);
     }
     mov64_reg(R1, R10);
     alu64_imm(BPF_ADD, R1, kLoadBuf);
@@ -505,7 +564,10 @@ class Translator {
   const Label reject_;
   std::array<int16_t, BPF_MEMWORDS> slot_{};  // stack offset of M[k], 0 when unused
   std::array<bool, BPF_MEMWORDS> read_{};     // M[k] is loaded somewhere
-  bool window_ = false;                       // the prologue reads the packet's first bytes
+  const BtfWindow* btf_;                      // plain loads in the window, or nullptr
+  const uint32_t window_bytes_;
+  bool window_ = false;    // the prologue reads the packet's first bytes (or casts their address)
+  bool spill_data_ = false;  // with btf_: the packet's address is kept at kDataSlot
   std::vector<Fixup> fixups_;
   std::vector<int32_t> label_pos_;
   EbpfFilter out_;
@@ -513,8 +575,15 @@ class Translator {
 
 }  // namespace
 
-Result<EbpfFilter> translate_cbpf(std::span<const CbpfInsn> prog) {
-  return Translator(prog).run();
+Result<EbpfFilter> translate_cbpf(std::span<const CbpfInsn> prog, const BtfWindow* window) {
+  if (window && (window->size < kWindowBytes || window->size > 4096 || window->type_id <= 0 ||
+                 window->cast_kfunc_id <= 0)) {
+    return Error{ExitCode::Failure,
+                 "cannot translate the pcap filter to eBPF: unusable BTF window (size " +
+                     std::to_string(window->size) + ")",
+                 "this is a bug in pwrudump"};
+  }
+  return Translator(prog, window).run();
 }
 
 }  // namespace pwru

@@ -18,10 +18,10 @@ const std::vector<EbpfInsn> kReject = {
 };
 
 Result<std::vector<EbpfInsn>> translate_layer(const PacketFilter& f, PacketLayer layer,
-                                              const std::string& expr) {
+                                              const std::string& expr, const BtfWindow* window) {
   auto cbpf = f.program(layer);
   if (cbpf.empty()) return kReject;
-  auto t = translate_cbpf(cbpf);
+  auto t = translate_cbpf(cbpf, window);
   if (!t) {
     Error e = t.error();
     e.message = "cannot run pcap filter \"" + expr + "\" in the kernel: " + e.message;
@@ -32,13 +32,14 @@ Result<std::vector<EbpfInsn>> translate_layer(const PacketFilter& f, PacketLayer
 
 }  // namespace
 
-Result<std::vector<struct bpf_insn>> pcap_filter_program(const std::string& expr) {
+Result<std::vector<struct bpf_insn>> pcap_filter_program(const std::string& expr,
+                                                         const BtfWindow* window) {
   auto filter = PacketFilter::compile(expr);
   if (!filter) return filter.error();
   if (filter->matches_all()) return std::vector<struct bpf_insn>{};
-  auto l2 = translate_layer(*filter, PacketLayer::Ethernet, expr);
+  auto l2 = translate_layer(*filter, PacketLayer::Ethernet, expr, window);
   if (!l2) return l2.error();
-  auto l3 = translate_layer(*filter, PacketLayer::Network, expr);
+  auto l3 = translate_layer(*filter, PacketLayer::Network, expr, window);
   if (!l3) return l3.error();
   if (l2->size() > 32767) {
     return Error{ExitCode::BadFilter,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "filter/cbpf_to_ebpf.h"
 
 namespace pwru {
 
@@ -14,7 +15,8 @@ namespace pwru {
 // that start at IP (DLT_RAW); both are translated and joined: the body runs the first when its
 // third argument is 1. An expression that only makes sense at one layer (`arp`, `ether host`)
 // rejects packets of the other. One that compiles for neither is ExitCode::BadFilter with
-// libpcap's message.
-Result<std::vector<struct bpf_insn>> pcap_filter_program(const std::string& expr);
+// libpcap's message. With `window`, both read the packet's first bytes through it (BtfWindow).
+Result<std::vector<struct bpf_insn>> pcap_filter_program(const std::string& expr,
+                                                         const BtfWindow* window = nullptr);
 
 }  // namespace pwru

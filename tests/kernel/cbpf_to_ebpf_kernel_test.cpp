@@ -1,6 +1,8 @@
 // Differential test of translate_cbpf in the running kernel: every expression of
 // data/filter_expressions.txt, compiled by libpcap for Ethernet and raw IP, translated, loaded and
 // run with BPF_PROG_TEST_RUN on every packet of the corpus; the verdict must be libpcap's own.
+// Both translations: with the helper's copy of the first 64 bytes, and with the running kernel's
+// BtfWindow (plain loads), where it has one.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "core/btf.h"
 #include "filter/cbpf_to_ebpf.h"
 #include "kernel_filter.h"
 #include "libpcap_oracle.h"
@@ -71,8 +74,8 @@ struct Case {
   size_t matches = 0, comparisons = 0, mismatches = 0;
 };
 
-TEST(CbpfToEbpfKernel, VerdictsEqualLibpcapOnEveryPacket) {
-  PWRU_REQUIRE_ROOT();
+// The whole differential run, translated with `window` (nullptr: the helper's copy).
+void expect_libpcap_verdicts(const BtfWindow* window) {
   const auto start = std::chrono::steady_clock::now();
   auto bench_or = KernelFilterBench::create();
   ASSERT_TRUE(bench_or.ok()) << bench_or.error().text();
@@ -95,7 +98,7 @@ TEST(CbpfToEbpfKernel, VerdictsEqualLibpcapOnEveryPacket) {
         continue;
       }
       compiled_any = true;
-      auto filter = translate_cbpf(oracle->insns());
+      auto filter = translate_cbpf(oracle->insns(), window);
       if (has_backward_jump(oracle->insns())) {
         // protochain: refused, with the reason and the way out.
         ASSERT_FALSE(filter.ok()) << expr << " has a backward jump but was translated";
@@ -164,7 +167,8 @@ TEST(CbpfToEbpfKernel, VerdictsEqualLibpcapOnEveryPacket) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << "differential test: " << expressions.size() << " expressions, " << cases.size()
+  std::cout << "differential test (" << (window ? "BtfWindow" : "helper window")
+            << "): " << expressions.size() << " expressions, " << cases.size()
             << " programs in the kernel (" << rejected_protochain
             << " refused: protochain), " << corpus.size() << " packets (Ethernet) + " << l3_forms
             << " L3 forms, " << comparisons << " comparisons, " << mismatches
@@ -172,12 +176,26 @@ TEST(CbpfToEbpfKernel, VerdictsEqualLibpcapOnEveryPacket) {
             << ", always matched: " << always << "; largest subprogram " << max_insns
             << " eBPF instructions, largest frame " << max_stack << " bytes; " << seconds
             << " s\n";
-  RecordProperty("expressions", static_cast<int>(expressions.size()));
-  RecordProperty("comparisons", static_cast<int>(comparisons));
+  ::testing::Test::RecordProperty("expressions", static_cast<int>(expressions.size()));
+  ::testing::Test::RecordProperty("comparisons", static_cast<int>(comparisons));
   EXPECT_EQ(mismatches, 0u);
   EXPECT_GE(rejected_protochain, 1u);
   // A corpus that no filter matches, or that every filter matches, would prove nothing.
   EXPECT_LT(never, cases.size() / 10) << "too many filters never match the corpus";
+}
+
+TEST(CbpfToEbpfKernel, VerdictsEqualLibpcapOnEveryPacket) {
+  PWRU_REQUIRE_ROOT();
+  expect_libpcap_verdicts(nullptr);
+}
+
+TEST(CbpfToEbpfKernel, BtfWindowVerdictsEqualLibpcapOnEveryPacket) {
+  PWRU_REQUIRE_ROOT();
+  auto btf = KernelBtf::load();
+  ASSERT_TRUE(btf.ok()) << btf.error().text();
+  const auto window = btf->btf_window();
+  if (!window) GTEST_SKIP() << "the running kernel has no bpf_rdonly_cast (Linux 6.2 and later)";
+  expect_libpcap_verdicts(&*window);
 }
 
 TEST(CbpfToEbpfKernel, ProtochainIsRefusedNamingTheInstruction) {

@@ -27,8 +27,12 @@ Bytes ethernet(uint16_t type, const Bytes& payload) {
 
 constexpr uint16_t kJa = BPF_JMP | BPF_JA;
 
-EbpfFilter translate(const std::vector<CbpfInsn>& prog) {
-  auto f = translate_cbpf(prog);
+// A BtfWindow as KernelBtf::btf_window gives it, with made-up ids: the interpreter's kfunc
+// checks them. rtnl_link_stats64 has 200 bytes in 6.x.
+constexpr BtfWindow kWindow = {4242, 77, 200};
+
+EbpfFilter translate(const std::vector<CbpfInsn>& prog, const BtfWindow* window = nullptr) {
+  auto f = translate_cbpf(prog, window);
   EXPECT_TRUE(f.ok()) << (f.ok() ? "" : f.error().text());
   return f.ok() ? std::move(f.value()) : EbpfFilter{};
 }
@@ -46,9 +50,11 @@ bool is_jump(const EbpfInsn& in) {
 }
 
 // What the verifier checks before it runs anything: every jump forward and inside the program,
-// every instruction reachable, no path falling off the end, only bpf_probe_read_kernel called,
-// the frame pointer never written, every stack access inside the frame the filter reports.
-void expect_verifier_shape(const EbpfFilter& f) {
+// every instruction reachable, no path falling off the end, only bpf_probe_read_kernel called
+// (and with a BtfWindow its kfunc), the frame pointer never written, every stack access inside
+// the frame the filter reports, and loads through the window's pointer (r6) inside the struct
+// and, but for single bytes, inside one of its 8-byte members.
+void expect_verifier_shape(const EbpfFilter& f, const BtfWindow* window = nullptr) {
   const size_t n = f.insns.size();
   ASSERT_GT(n, 0u);
   std::vector<bool> reached(n, false);
@@ -70,7 +76,21 @@ void expect_verifier_shape(const EbpfFilter& f) {
       EXPECT_LT(in.off, 0) << i;
       EXPECT_GE(in.off, -static_cast<int>(f.stack_bytes)) << i;
     }
-    if (in.code == (BPF_JMP | BPF_CALL)) {
+    if (cls == BPF_LDX && in.src_reg != 10) {
+      ASSERT_TRUE(window && f.btf_window) << "instruction " << i << " loads from r" << +in.src_reg;
+      EXPECT_EQ(in.src_reg, 6) << i;
+      const int size = BPF_SIZE(in.code) == BPF_W ? 4 : BPF_SIZE(in.code) == BPF_H ? 2 : 1;
+      EXPECT_NE(BPF_SIZE(in.code), BPF_DW) << i;
+      EXPECT_GE(in.off, 0) << i;
+      EXPECT_LE(in.off + size, static_cast<int>(window->size)) << i;
+      if (size > 1) {
+        EXPECT_LE(in.off % 8 + size, 8) << "instruction " << i << " spans members";
+      }
+    }
+    if (in.code == (BPF_JMP | BPF_CALL) && in.src_reg == BPF_PSEUDO_KFUNC_CALL) {
+      ASSERT_TRUE(window) << "instruction " << i << " calls a kfunc without a BtfWindow";
+      EXPECT_EQ(in.imm, window->cast_kfunc_id) << i;
+    } else if (in.code == (BPF_JMP | BPF_CALL)) {
       EXPECT_EQ(in.src_reg, 0) << "instruction " << i << " is not a helper call";
       EXPECT_EQ(in.imm, BPF_FUNC_probe_read_kernel) << i;
     }
@@ -93,6 +113,9 @@ void expect_verifier_shape(const EbpfFilter& f) {
 // first. Returns r0.
 class Interpreter {
  public:
+  // `window`: the BtfWindow the filter was translated with, whose kfunc call it checks.
+  explicit Interpreter(const BtfWindow* window = nullptr) : window_(window) {}
+
   uint64_t run(const EbpfFilter& f, const Bytes& packet) {
     uint64_t r[11] = {};
     uint8_t stack[512] = {};
@@ -104,6 +127,17 @@ class Interpreter {
         return stack + sizeof(stack) - (kStackTop - addr);
       ADD_FAILURE() << "access outside the stack at " << addr;
       return stack;
+    };
+    // A plain load of packet bytes (through the BtfWindow's pointer): inside the packet only.
+    Bytes zeros(8, 0);
+    auto packet_mem = [&](uint64_t addr, size_t size) -> const uint8_t* {
+      if (addr >= kPacket && addr + size <= kPacket + packet.size()) {
+        direct_loads++;
+        return packet.data() + (addr - kPacket);
+      }
+      ADD_FAILURE() << "loads " << size << " bytes at packet offset "
+                    << static_cast<int64_t>(addr - kPacket) << " of " << packet.size();
+      return zeros.data();
     };
     for (size_t pc = 0; pc < f.insns.size(); pc++) {
       const EbpfInsn& in = f.insns[pc];
@@ -122,12 +156,22 @@ class Interpreter {
                    : alu32(BPF_OP(in.code), static_cast<uint32_t>(dst), static_cast<uint32_t>(src));
       } else if (cls == BPF_LDX) {
         const size_t size = size_of(in.code);
+        const uint64_t addr = r[in.src_reg] + in.off;
         uint64_t v = 0;
-        std::memcpy(&v, mem(r[in.src_reg] + in.off, size), size);
+        std::memcpy(&v, in.src_reg == 10 ? mem(addr, size) : packet_mem(addr, size), size);
         dst = v;
       } else if (cls == BPF_ST || cls == BPF_STX) {
         const uint64_t v = cls == BPF_ST ? static_cast<uint64_t>(int64_t{in.imm}) : r[in.src_reg];
         std::memcpy(mem(dst + in.off, size_of(in.code)), &v, size_of(in.code));
+      } else if (in.code == (BPF_JMP | BPF_CALL) && in.src_reg == BPF_PSEUDO_KFUNC_CALL) {
+        // bpf_rdonly_cast(obj, btf_id): the verifier makes it r0 = r1.
+        if (!window_ || in.imm != window_->cast_kfunc_id || r[2] != uint64_t(window_->type_id)) {
+          ADD_FAILURE() << "kfunc " << in.imm << " called with r2 = " << r[2];
+          return ~uint64_t{0};
+        }
+        r[0] = r[1];
+        for (int i = 1; i <= 5; i++) r[i] = 0xdeadbeefdeadbeef;  // clobbered
+        kfunc_calls++;
       } else if (in.code == (BPF_JMP | BPF_CALL)) {
         // bpf_probe_read_kernel(dst, size, src)
         const uint64_t src = r[3], size = r[2];
@@ -156,8 +200,11 @@ class Interpreter {
   }
 
   int helper_calls = 0;
+  int kfunc_calls = 0;
+  int direct_loads = 0;
 
  private:
+  const BtfWindow* window_;
   static constexpr uint64_t kStackTop = 0x10000000;
   static constexpr uint64_t kPacket = 0x20000000;
 
@@ -212,10 +259,16 @@ class Interpreter {
   }
 };
 
+// The verdict of `prog` on `packet`, translated both ways: with the helper's window and with
+// the BtfWindow; the two must agree.
 uint64_t run(const std::vector<CbpfInsn>& prog, const Bytes& packet) {
   EbpfFilter f = translate(prog);
   expect_verifier_shape(f);
-  return Interpreter().run(f, packet);
+  const uint64_t verdict = Interpreter().run(f, packet);
+  EbpfFilter direct = translate(prog, &kWindow);
+  expect_verifier_shape(direct, &kWindow);
+  EXPECT_EQ(Interpreter(&kWindow).run(direct, packet), verdict) << "with the BtfWindow";
+  return verdict;
 }
 
 Bytes counting(size_t n) {
@@ -453,6 +506,75 @@ TEST(CbpfToEbpf, AbsoluteLoadsInTheFirst64BytesShareOneRead) {
   EXPECT_EQ(beyond.helper_calls, 1);
   EXPECT_EQ(translate(far).stack_bytes, 8u);  // no window for a load it cannot serve
   EXPECT_EQ(run(load_equals(BPF_LD | BPF_B | BPF_ABS, 63, 63), counting(64)), 1u);
+}
+
+TEST(CbpfToEbpf, BtfWindowLoadsThePacketWithoutHelperCalls) {
+  // ldh [12], ldb [23], ld [30] (across the struct's 8-byte members 24..31 and 32..39: byte by
+  // byte), ldh [190] (past 64 bytes, still inside the 200-byte struct).
+  const std::vector<CbpfInsn> prog = {
+      {BPF_LD | BPF_H | BPF_ABS, 0, 0, 12},  {BPF_JMP | BPF_JEQ | BPF_K, 0, 7, 0x0800},
+      {BPF_LD | BPF_B | BPF_ABS, 0, 0, 23},  {BPF_JMP | BPF_JEQ | BPF_K, 0, 5, 6},
+      {BPF_LD | BPF_W | BPF_ABS, 0, 0, 30},  {BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 0x0a000002},
+      {BPF_LD | BPF_H | BPF_ABS, 0, 0, 190}, {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0xbebf},
+      {BPF_RET | BPF_K, 0, 0, 1},            {BPF_RET | BPF_K, 0, 0, 0}};
+  const EbpfFilter f = translate(prog, &kWindow);
+  expect_verifier_shape(f, &kWindow);
+  EXPECT_TRUE(f.btf_window);
+  EXPECT_EQ(f.stack_bytes, 8u);  // the load buffer only: no copy of the packet
+  Bytes p = ethernet(0x0800, ipv4_tcp(0x02));
+  const Bytes tail = counting(200);
+  p.insert(p.end(), tail.begin() + static_cast<long>(p.size()), tail.end());
+  Interpreter in(&kWindow);
+  EXPECT_EQ(in.run(f, p), 1u);
+  EXPECT_EQ(in.helper_calls, 0);
+  EXPECT_EQ(in.kfunc_calls, 1);
+  EXPECT_EQ(in.direct_loads, 1 + 1 + 4 + 1);
+  EXPECT_EQ(run(prog, p), 1u);
+  p[191] = 0;
+  EXPECT_EQ(run(prog, p), 0u);
+  p.resize(191);  // the last load would pass the end: rejected before it loads
+  EXPECT_EQ(run(prog, p), 0u);
+}
+
+TEST(CbpfToEbpf, BtfWindowKeepsTheAddressForHelperLoads) {
+  // ldxb 4*([14]&0xf); ldh [x+16] (TCP destination port behind an IPv4 header, at X + k: a
+  // helper call), ldh [250] (past the struct: a helper call).
+  const std::vector<CbpfInsn> prog = {{BPF_LDX | BPF_MSH | BPF_B, 0, 0, 14},
+                                      {BPF_LD | BPF_H | BPF_IND, 0, 0, 16},
+                                      {BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 80},
+                                      {BPF_LD | BPF_H | BPF_ABS, 0, 0, 250},
+                                      {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0xfafb},
+                                      {BPF_RET | BPF_K, 0, 0, 1},
+                                      {BPF_RET | BPF_K, 0, 0, 0}};
+  const EbpfFilter f = translate(prog, &kWindow);
+  expect_verifier_shape(f, &kWindow);
+  EXPECT_EQ(f.stack_bytes, 16u);  // the load buffer and the packet's address
+  Bytes p = ethernet(0x0800, ipv4_tcp(0x02));
+  const Bytes tail = counting(256);
+  p.insert(p.end(), tail.begin() + static_cast<long>(p.size()), tail.end());
+  Interpreter in(&kWindow);
+  EXPECT_EQ(in.run(f, p), 1u);
+  EXPECT_EQ(in.kfunc_calls, 1);
+  EXPECT_EQ(in.direct_loads, 1);
+  EXPECT_EQ(in.helper_calls, 2);
+  EXPECT_EQ(run(prog, p), 1u);
+  p[14 + 20 + 3] = 81;
+  EXPECT_EQ(run(prog, p), 0u);
+  // Without absolute loads in the window there is nothing to cast.
+  const auto far = load_equals(BPF_LD | BPF_H | BPF_ABS, 250, 0xfafb);
+  const EbpfFilter no_window = translate(far, &kWindow);
+  EXPECT_FALSE(no_window.btf_window);
+  EXPECT_EQ(no_window.stack_bytes, 8u);
+  EXPECT_EQ(Interpreter(&kWindow).run(no_window, counting(252)), 1u);
+}
+
+TEST(CbpfToEbpf, UnusableBtfWindowIsABug) {
+  const BtfWindow small = {4242, 77, 32};
+  const std::vector<CbpfInsn> prog = {{BPF_RET | BPF_K, 0, 0, 1}};
+  auto f = translate_cbpf(prog, &small);
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.error().code, ExitCode::Failure);
+  EXPECT_NE(f.error().message.find("unusable BTF window"), std::string::npos);
 }
 
 TEST(CbpfToEbpf, SmallestProgramLayout) {
