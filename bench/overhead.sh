@@ -8,14 +8,17 @@
 #   (c) bpftrace  the same tracepoints (those whose record has the skb address), the same
 #              filter on the IPv4 addresses, one printf line per event into a file
 # Also reports, with default settings: events and lost events of (b), pwrudump's peak RSS.
+# With BASE_BUILD, (a) runs with that build's pwrudump too, in the same rounds: a change to the
+# BPF side or the filter translator against the code before it.
 #
 # usage: bench/overhead.sh   (as root; environment: see bench/lib.sh, and
-#        BENCH_SECONDS per iperf3 run (default 5), BENCH_ROUNDS (default 3))
+#        BENCH_SECONDS per iperf3 run (default 5), BENCH_ROUNDS (default 3), BASE_BUILD)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 require_root
 require_bench_cmds iperf3 bpftrace bpftool python3
 ensure_tracefs
+BASE=$(base_pwrudump) || exit 1  # its message is on stderr already
 
 secs=${BENCH_SECONDS:-5}
 rounds=${BENCH_ROUNDS:-3}
@@ -99,6 +102,13 @@ for r in $(seq 1 "$rounds"); do
   pwru_stop none
   gbps[none]+=" $v" ratios[none]+=" $(ratio "$v" "$base")" hwm_a+=("$PWRU_HWM_KIB")
 
+  if [ -n "$BASE" ]; then
+    PWRUDUMP=$BASE pwru_start none_base -q "host 192.0.2.1"
+    v=$(iperf3_gbps)
+    pwru_stop none_base
+    gbps[none_base]+=" $v" ratios[none_base]+=" $(ratio "$v" "$base")"
+  fi
+
   pwru_start match -q -w "$WORK/match.pcapng" "host $IP_B"
   v=$(iperf3_gbps)
   pwru_stop match "$WORK/match.pcapng"
@@ -111,7 +121,7 @@ for r in $(seq 1 "$rounds"); do
   bt_stop
   gbps[bpftrace]+=" $v" ratios[bpftrace]+=" $(ratio "$v" "$base")"
   bt_events+=("$BT_EVENTS") bt_lost+=("$BT_LOST")
-  echo "round $r: untraced $base, none ${gbps[none]##* }, match ${gbps[match]##* } ($PWRU_EVENTS events, $PWRU_LOST lost)," \
+  echo "round $r: untraced $base, none ${gbps[none]##* }${BASE:+ (base build ${gbps[none_base]##* })}, match ${gbps[match]##* } ($PWRU_EVENTS events, $PWRU_LOST lost)," \
        "bpftrace ${gbps[bpftrace]##* } ($BT_EVENTS events, $BT_LOST lost); load $(load_now)" >&2
 done
 
@@ -119,8 +129,11 @@ n_tp=$("$PWRUDUMP" --list-funcs --backend tracepoint | grep -c .)
 out ""
 out "### Packet path overhead (iperf3 TCP over veth, $rounds rounds of ${secs} s, interleaved)"
 out ""
+out "$(machine_line)."
+out ""
 out "pwrudump attaches $n_tp skb tracepoints; the bpftrace program $n_bt. Ratio = traced / untraced"
 out "throughput of the same round, median over rounds (Gbit/s: median; all rounds in brackets)."
+[ -n "$BASE" ] && out "Base build: $BASE."
 out ""
 out "| run | Gbit/s | ratio to untraced | events in the run | lost |"
 out "|---|---|---|---|---|"
@@ -128,6 +141,10 @@ out "|---|---|---|---|---|"
 out "| untraced | $(median ${gbps[untraced]}) [${gbps[untraced]# }] | 1 | | |"
 # shellcheck disable=SC2086
 out "| (a) pwrudump, filter matches nothing | $(median ${gbps[none]}) [${gbps[none]# }] | $(median ${ratios[none]}) [${ratios[none]# }] | 0 | 0 |"
+if [ -n "$BASE" ]; then
+  # shellcheck disable=SC2086
+  out "| (a) the same, base build | $(median ${gbps[none_base]}) [${gbps[none_base]# }] | $(median ${ratios[none_base]}) [${ratios[none_base]# }] | 0 | 0 |"
+fi
 # shellcheck disable=SC2086
 out "| (b) pwrudump, filter matches the flow, -w pcapng | $(median ${gbps[match]}) [${gbps[match]# }] | $(median ${ratios[match]}) [${ratios[match]# }] | ${events_b[*]} | ${lost_b[*]} |"
 # shellcheck disable=SC2086
