@@ -1,7 +1,7 @@
 /* What every backend shares: settings, maps, and the body that turns an skb into an event.
  *
- * A backend's .bpf.c only finds the skb (and, where its probe carries them, a location and a drop
- * reason) and calls handle_skb(). */
+ * A backend's .bpf.c only finds the skb, calls skb_filter(), and for an skb the filters pass
+ * reads what its probe carries (a location, a drop reason) and calls skb_event(). */
 #ifndef PWRU_COMMON_BPF_H
 #define PWRU_COMMON_BPF_H
 
@@ -316,23 +316,32 @@ static __always_inline __u64 caller_from_stack(void *ctx)
 	return 0;
 }
 
-/* The shared body: one event for `skb`, reserved straight in the ring buffer. `direct`: how the
- * program reads the skb (READ_HELPER, READ_BTF, READ_BTF_TRUSTED); a constant at every call. */
-static __always_inline int handle_skb(void *ctx, struct sk_buff *skb, __u64 func_ip,
-				      __u64 location, __u32 reason, __u32 extra_flags, bool frees,
-				      int direct)
+/* The first half of every program: the skb's layout (into `lo`), and whether the filters want
+ * the skb. Callers read nothing of the probe's own settings (.rodata.probe, a map of each
+ * program copy's own) and call no helper before it: most runs end here, and each cache line a
+ * run touches, of some thirty program copies along one packet's path, costs it. `frees` is only
+ * read when tracking (pass `filter_track_skb && ...`). `direct`: how the program reads the skb
+ * (READ_HELPER, READ_BTF, READ_BTF_TRUSTED); a constant at every call. */
+static __always_inline bool skb_filter(struct sk_buff *skb, struct skb_layout *lo, bool frees,
+				       int direct)
+{
+	if (!skb)
+		return false;
+	skb_layout(skb, lo, direct);
+	return skb_wanted(skb, lo, frees, direct);
+}
+
+/* The second half: one event for an skb that skb_filter passed, reserved straight in the ring
+ * buffer. */
+static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_layout *lo,
+				     __u64 func_ip, __u64 location, __u32 reason,
+				     __u32 extra_flags, int direct)
 {
 	struct pwru_event *ev;
 	struct net_device *dev;
-	struct skb_layout lo;
 	unsigned char *start, *l3, *end;
 	__u32 cap;
 
-	if (!skb)
-		return 0;
-	skb_layout(skb, &lo, direct);
-	if (!skb_wanted(skb, &lo, frees, direct))
-		return 0;
 	/* snaplen and stack_bytes are load-time constants: the reservation has a fixed size. */
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + stack_bytes + snaplen, 0);
 	if (!ev) {
@@ -368,8 +377,8 @@ static __always_inline int handle_skb(void *ctx, struct sk_buff *skb, __u64 func
 	ev->mark = KREAD(direct, skb, mark);
 	ev->len = KREAD(direct, skb, len);
 	ev->protocol = bpf_ntohs(KREAD(direct, skb, protocol));
-	dev = skb_dev(skb, &lo, direct);
-	ev->netns = skb_netns(skb, &lo, dev, direct);
+	dev = skb_dev(skb, lo, direct);
+	ev->netns = skb_netns(skb, lo, dev, direct);
 	if (dev) {
 		ev->ifindex = KREAD(direct, dev, ifindex);
 		ev->mtu = KREAD(direct, dev, mtu);
@@ -377,8 +386,8 @@ static __always_inline int handle_skb(void *ctx, struct sk_buff *skb, __u64 func
 		ev->flags |= PWRU_EV_HAS_DEV;
 	}
 
-	l3 = lo.l3;
-	end = lo.end;
+	l3 = lo->l3;
+	end = lo->end;
 	/* The header's own version must agree with skb->protocol; with no protocol set, the
 	 * version alone decides. set_ipv4/set_ipv6 check it in the header they read. */
 	if (l3 && ev->protocol == ETH_P_IP) {
@@ -395,8 +404,8 @@ static __always_inline int handle_skb(void *ctx, struct sk_buff *skb, __u64 func
 			set_ipv6(ev, l3, end);
 	}
 
-	start = lo.start;
-	ev->layer = lo.layer;
+	start = lo->start;
+	ev->layer = lo->layer;
 	cap = 0;
 	if (start && end > start) {
 		__u64 avail = end - start;

@@ -6,14 +6,17 @@
 
 static __always_inline int handle_fentry(__u64 *ctx, __u64 skb)
 {
+	struct skb_layout lo;
 	__u32 reason = 0, flags = 0;
 
+	if (!skb_filter((struct sk_buff *)skb, &lo,
+			filter_track_skb && (probe.flags & PWRU_PROBE_FREES_SKB), READ_BTF))
+		return 0;
 	if (probe.reason_pos >= 0) {
 		reason = probe_arg(ctx, probe.reason_pos);
 		flags |= PWRU_EV_HAS_DROP_REASON;
 	}
-	return handle_skb(ctx, (struct sk_buff *)skb, 0, 0, reason, flags,
-			  probe.flags & PWRU_PROBE_FREES_SKB, READ_BTF);
+	return skb_event(ctx, (struct sk_buff *)skb, &lo, 0, 0, reason, flags, READ_BTF);
 }
 
 #define FENTRY_AT(pos)                                                              \

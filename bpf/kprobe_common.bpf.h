@@ -28,17 +28,21 @@ static __always_inline __u64 regs_arg(struct pt_regs *ctx, __u64 pos)
 static __always_inline int handle_kprobe(struct pt_regs *ctx, __u64 skb, __u64 func_ip,
 					 __u64 cookie)
 {
+	struct skb_layout lo;
 	__u64 caller = 0;
 	__u32 reason = 0, flags = PWRU_EV_HAS_FUNC_IP;
 
+	/* The caller is a helper call: only for skbs the filters pass. */
+	if (!skb_filter((struct sk_buff *)skb, &lo, cookie & PWRU_COOKIE_FREES, READ_HELPER))
+		return 0;
 	if (!bpf_probe_read_kernel(&caller, sizeof(caller), (void *)ctx->sp) && caller)
 		flags |= PWRU_EV_HAS_LOCATION;
 	if (cookie & 0xff) {
 		reason = regs_arg(ctx, (cookie & 0xff) - 1);
 		flags |= PWRU_EV_HAS_DROP_REASON;
 	}
-	return handle_skb(ctx, (struct sk_buff *)skb, func_ip, caller, reason, flags,
-			  cookie & PWRU_COOKIE_FREES, READ_HELPER);
+	return skb_event(ctx, (struct sk_buff *)skb, &lo, func_ip, caller, reason, flags,
+			 READ_HELPER);
 }
 
 /* --filter-track-skb follows clones: at skb_clone/skb_copy entry, note a tracked original for

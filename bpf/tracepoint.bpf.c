@@ -11,9 +11,12 @@
 
 static __always_inline int handle_tp(__u64 *args, struct sk_buff *skb, int direct)
 {
+	struct skb_layout lo;
 	__u64 location = 0;
 	__u32 reason = 0, flags = 0;
 
+	if (!skb_filter(skb, &lo, filter_track_skb && (probe.flags & PWRU_PROBE_FREES_SKB), direct))
+		return 0;
 	if (probe.location_pos >= 0) {
 		location = probe_arg(args, probe.location_pos);
 		flags |= PWRU_EV_HAS_LOCATION;
@@ -24,8 +27,7 @@ static __always_inline int handle_tp(__u64 *args, struct sk_buff *skb, int direc
 		if (drops_only && reason == consumed_reason)
 			return 0;
 	}
-	return handle_skb(args, skb, 0, location, reason, flags,
-			  probe.flags & PWRU_PROBE_FREES_SKB, direct);
+	return skb_event(args, skb, &lo, 0, location, reason, flags, direct);
 }
 
 #define SKB_AT(pos)                                                                         \

@@ -108,6 +108,7 @@ Result<ProgCopy> load_prog_copy(struct bpf_program* tmpl, int template_cfg_fd,
     c.prog.reset(bpf_prog_load(target.type, "pwru", "GPL", code->data(), code->size(), &opts));
     if (c.prog.valid()) return c;
     if (errno == EPERM) return load_error("the program for " + what, errno);
+    c.filter_fallback = true;
   }
   auto code = build(filter.pcap_body);
   if (!code) return code.error();

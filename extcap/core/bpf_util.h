@@ -89,6 +89,9 @@ Status configure(Skel* skel, const LoadSettings& load, const KernelFilter& f,
 struct ProgCopy {
   UniqueFd cfg_map;
   UniqueFd prog;
+  // The kernel refused the pcap filter's plain loads (KernelFilter::pcap_body_btf): this copy
+  // runs the helper's body. Backends count these in AttachSummary::filter_fallbacks.
+  bool filter_fallback = false;
 };
 
 // A program copy and the link that attaches it. Members are destroyed in reverse: the link goes

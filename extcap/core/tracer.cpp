@@ -192,6 +192,12 @@ class TracerImpl final : public Tracer {
       if (auto st = tp->attach(setup, probes_, summary_, {}); !st) return st;
       backends_.push_back(std::move(tp));
     }
+    if (summary_.filter_fallbacks) {
+      summary_.notes.push_back(
+          "the kernel refused the pcap filter's plain packet loads (bpf_rdonly_cast) in " +
+          std::to_string(summary_.filter_fallbacks) +
+          " programs: they read packets with bpf_probe_read_kernel, which costs more per run");
+    }
     if (summary_.attached == 0) {
       std::string why = summary_.skipped.empty() ? "" : ": " + summary_.skipped.front();
       return Error{ExitCode::KernelFeature, "cannot attach any probe" + why, ""};

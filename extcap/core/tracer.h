@@ -36,6 +36,7 @@ struct AttachSummary {
   size_t attached = 0;                // probes attached
   std::vector<std::string> skipped;   // "<probe>: <why>" for each probe not attached
   std::vector<std::string> notes;     // why "auto" chose as it did, sources that were unreadable
+  size_t filter_fallbacks = 0;        // programs whose kernel refused the filter's plain loads
 };
 
 // "auto" and every backend name, best first.

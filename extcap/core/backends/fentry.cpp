@@ -156,6 +156,7 @@ class FentryBackend final : public Backend {
 
     for (size_t i = 0; i < fns.size(); i++) {
       if (slots[i].link.valid()) {
+        summary.filter_fallbacks += slots[i].copy.filter_fallback;
         attached_.push_back(std::move(slots[i]));
         summary.attached++;
       } else {

@@ -166,6 +166,7 @@ class KprobeBackend final : public Backend {
       auto copy = load_prog_copy(templates[i], cfg_fd, cfg, CopyTarget{BPF_PROG_TYPE_KPROBE},
                                  setup.kfilter, "kprobes (skb argument " + std::to_string(i + 1) + ")");
       if (!copy) return copy.error();
+      summary.filter_fallbacks += copy->filter_fallback;
       progs_[i] = std::move(copy.value());
     }
 

@@ -123,6 +123,7 @@ class KprobeMultiBackend final : public Backend {
                                  setup.kfilter,
                                  "kprobe-multi (skb argument " + std::to_string(pos + 1) + ")");
       if (!copy) return copy.error();
+      summary.filter_fallbacks += copy->filter_fallback;
       copies_.push_back(std::move(copy.value()));
       int prog_fd = copies_.back().prog.get();
       if (auto st = attach_batch(prog_fd, targets[pos].data(), targets[pos].size(), summary);

@@ -80,6 +80,7 @@ class TracepointBackend final : public Backend {
         summary.skipped.push_back(tp.name + ": attach failed: " + std::strerror(err));
         continue;
       }
+      summary.filter_fallbacks += copy->filter_fallback;
       attached_.push_back(AttachedCopy{std::move(copy.value()), std::move(link)});
       probes.push_back(Probe{tp.name, ProbeKind::Tracepoint});
       summary.attached++;
