@@ -355,11 +355,15 @@ class Translator {
   // dst = the `size` big-endian bytes at window offset k, byte by byte: the verifier only takes
   // aligned stack loads, and bytes need no swapping.
   void load_from_window(uint32_t size, uint32_t k, Reg dst) {
-    const int16_t at = static_cast<int16_t>(kWindow + static_cast<int16_t>(k));
-    emit(insn(BPF_LDX | BPF_B | BPF_MEM, dst, R10, at, 0));
+    load_bytes(R10, static_cast<int16_t>(kWindow + static_cast<int16_t>(k)), size, dst);
+  }
+
+  // dst = the `size` bytes at base + at, shifted together big-endian, one byte load each.
+  void load_bytes(Reg base, int16_t at, uint32_t size, Reg dst) {
+    emit(insn(BPF_LDX | BPF_B | BPF_MEM, dst, base, at, 0));
     for (uint32_t i = 1; i < size; i++) {
       emit(insn(BPF_ALU | BPF_LSH | BPF_K, dst, R0, 0, 8));
-      emit(insn(BPF_LDX | BPF_B | BPF_MEM, R1, R10, static_cast<int16_t>(at + i), 0));
+      emit(insn(BPF_LDX | BPF_B | BPF_MEM, R1, base, static_cast<int16_t>(at + i), 0));
       emit(insn(BPF_ALU | BPF_OR | BPF_X, dst, R1, 0, 0));
     }
   }
@@ -376,12 +380,7 @@ class Translator {
       }
       return;
     }
-    emit(insn(BPF_LDX | BPF_B | BPF_MEM, dst, kData, at, 0));
-    for (uint32_t i = 1; i < size; i++) {
-      emit(insn(BPF_ALU | BPF_LSH | BPF_K, dst, R0, 0, 8));
-      emit(insn(BPF_LDX | BPF_B | BPF_MEM, R1, kData, static_cast<int16_t>(at + i), 0));
-      emit(insn(BPF_ALU | BPF_OR | BPF_X, dst, R1, 0, 0));
-    }
+    load_bytes(kData, at, size, dst);
   }
 
   // dst = the packet's address as a plain number, for a helper call.
