@@ -14,9 +14,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "filter/pcap_filter.h"
+#include "core/unique_fd.h"
+#include "output/direct_file.h"
 #include "output/pcapng_writer.h"
 #include "output/formatter.h"
 #include "record/record.h"
@@ -46,39 +49,60 @@ std::string os_name() {
 // Bytes of stdio buffer for an output file or fifo.
 constexpr size_t kStreamBuffer = 256 * 1024;
 
-// An output stream and the name messages use for it. Owns the FILE unless it is stdout.
+// An output stream and the name messages use for it. Owns the file unless it is stdout. A
+// pcapng output that is a regular file is written with direct I/O (DirectFile); the rest (text,
+// fifos, devices, stdout) through stdio.
 class Output {
  public:
   // `path` "-" is `stdout_stream`. Opening a fifo blocks until its reader opens it, as
   // Wireshark does right after starting us; a signal interrupts the wait.
   static Result<Output> open(const std::string& path, const std::string& what,
-                             std::FILE* stdout_stream) {
+                             std::FILE* stdout_stream, bool pcapng) {
     Output out;
+    struct stat st{};
     if (path == "-") {
       out.name_ = "stdout";
       out.stream_ = stdout_stream;
     } else {
       out.name_ = path;
-      out.owned_.reset(std::fopen(path.c_str(), "wbe"));
-      if (!out.owned_) {
+      UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+      if (!fd.valid() || fstat(fd.get(), &st) != 0) {
         int err = errno;
         return Error{ExitCode::Output, "cannot open " + what + " " + path + ": " + errno_text(err),
                      "check that the folder exists and that you may write there"};
       }
+      if (pcapng && S_ISREG(st.st_mode)) {
+        try {
+          out.sink_ = std::make_unique<DirectFile>(std::move(fd));
+        } catch (const std::system_error& e) {
+          return Error{ExitCode::Output,
+                       "cannot start the thread that writes " + what + " " + path + ": " + e.what(),
+                       "check the process and thread limits (ulimit -u)"};
+        }
+        return out;
+      }
+      out.owned_.reset(::fdopen(fd.get(), "wb"));
+      if (!out.owned_) {
+        int err = errno;
+        return Error{ExitCode::Output, "cannot open " + what + " " + path + ": " + errno_text(err),
+                     ""};
+      }
+      (void)fd.release();  // the FILE owns it now
       out.stream_ = out.owned_.get();
       // Each batch is flushed anyway (flush_batch); within a busy one, a write per 4 KiB (stdio's
-      // default) was a system call per ~12 events, and on ext4 with large folios each small
-      // write zeroes page cache first (half of pwrudump's CPU at 700k events/s). glibc ignores
-      // setvbuf's size without a buffer of our own, so the Output owns one.
+      // default) was a system call per ~12 events. glibc ignores setvbuf's size without a buffer
+      // of our own, so the Output owns one.
       out.buffer_ = std::make_unique<char[]>(kStreamBuffer);
       std::setvbuf(out.stream_, out.buffer_.get(), _IOFBF, kStreamBuffer);
     }
-    struct stat st{};
     out.is_pipe_ = fstat(fileno(out.stream_), &st) == 0 && S_ISFIFO(st.st_mode);
+    out.sink_ = std::make_unique<StdioSink>(out.stream_);
     return out;
   }
 
+  // Text goes here; null for a pcapng file written directly.
   std::FILE* stream() const { return stream_; }
+  ByteSink& sink() const { return *sink_; }
   const std::string& name() const { return name_; }
 
   // A pipe or fifo whose reader closed its end: Wireshark stopping the capture, or `| head`
@@ -95,6 +119,7 @@ class Output {
   // Declared before owned_, so the FILE is closed (and flushed) before its buffer is freed.
   std::unique_ptr<char[]> buffer_;
   std::unique_ptr<std::FILE, FileClose> owned_;
+  std::unique_ptr<ByteSink> sink_;
   bool is_pipe_ = false;
 };
 
@@ -223,19 +248,19 @@ class Capture {
 
   Status open_outputs() {
     if (options_.extcap()) {
-      auto out = Output::open(options_.fifo, "the Wireshark fifo", console_.out);
+      auto out = Output::open(options_.fifo, "the Wireshark fifo", console_.out, true);
       if (!out) return out.error();
       pcapng_out_.emplace(std::move(*out));
     } else if (!options_.write_file.empty()) {
-      auto out = Output::open(options_.write_file, "the pcapng file", console_.out);
+      auto out = Output::open(options_.write_file, "the pcapng file", console_.out, true);
       if (!out) return out.error();
       pcapng_out_.emplace(std::move(*out));
     }
-    if (pcapng_out_) pcapng_.emplace(pcapng_out_->stream());
+    if (pcapng_out_) pcapng_.emplace(pcapng_out_->sink());
 
     const std::string text = options_.text_destination();
     if (!text.empty()) {
-      auto out = Output::open(text, "the text output", console_.out);
+      auto out = Output::open(text, "the text output", console_.out, false);
       if (!out) return out.error();
       text_.emplace(std::move(*out));
       formatter_ = make_formatter(options_.output);
@@ -288,7 +313,9 @@ class Capture {
         failure_ = handed.error();
         return;
       }
-      if (written_in_batch_ > 0) {
+      // A file may hold back a partial piece after a batch (DirectFile): asked again on each
+      // turn, with or without new events, until it is out.
+      if (written_in_batch_ > 0 || (pcapng_ && pcapng_->holding())) {
         flush_batch();
         written_in_batch_ = 0;
       }
@@ -330,7 +357,7 @@ class Capture {
   // Each batch is flushed so Wireshark (or a terminal behind a pipe) shows events live.
   void flush_batch() {
     if (pcapng_) {
-      if (auto st = pcapng_->flush(); !st) pcapng_failed(st.error());
+      if (auto st = pcapng_->flush(false); !st) pcapng_failed(st.error());
     }
     if (text_ && std::fflush(text_->stream()) != 0) text_failed(errno);
   }

@@ -1,4 +1,4 @@
-// Builds pcapng blocks in one reused buffer and writes each with a single fwrite.
+// Builds pcapng blocks in one reused buffer and hands each to the sink in one piece.
 #include "output/pcapng_writer.h"
 
 #include <algorithm>
@@ -128,7 +128,7 @@ Status PcapngWriter::finish_block(const char* what) {
   for (int i = 0; i < 4; ++i) buf_[4 + i] = static_cast<uint8_t>(total >> (8 * i));
   put_u32(total);
   errno = 0;
-  if (std::fwrite(buf_.data(), 1, buf_.size(), out_) != buf_.size()) {
+  if (!out_.write(buf_.data(), buf_.size())) {
     return fail(std::string("cannot write pcapng ") + what, errno);
   }
   return Ok{};
@@ -205,7 +205,7 @@ Status PcapngWriter::write_record(uint64_t time_ns, std::span<const uint8_t> rec
   std::memset(p, 0, padded - captured);
   store_u32(p + (padded - captured), total);
   errno = 0;
-  if (std::fwrite(buf_.data(), 1, buf_.size(), out_) != buf_.size()) {
+  if (!out_.write(buf_.data(), buf_.size())) {
     return fail("cannot write pcapng packet", errno);
   }
   return Ok{};
@@ -226,10 +226,10 @@ Status PcapngWriter::write_stats(const CaptureStats& stats) {
   return finish_block("interface statistics");
 }
 
-Status PcapngWriter::flush() {
+Status PcapngWriter::flush(bool complete) {
   if (failed_) return *failed_;
   errno = 0;
-  if (std::fflush(out_) != 0) return fail("cannot flush pcapng output", errno);
+  if (!out_.flush(complete)) return fail("cannot flush pcapng output", errno);
   return Ok{};
 }
 

@@ -4,13 +4,13 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstdio>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "core/result.h"
+#include "output/byte_sink.h"
 
 namespace pwru {
 
@@ -28,12 +28,13 @@ struct CaptureStats {
 //
 // Errors: every failed write returns an Error with ExitCode::Output. The first failure sticks:
 // later calls return the same error and write nothing, so a caller that missed one cannot
-// interleave half blocks. Write errors are often reported one call late, because stdio buffers:
-// call flush() after each batch of records when a reader waits on the other end (a fifo).
+// interleave half blocks. Write errors are often reported one call late, because sinks buffer:
+// call flush(false) after each batch of records, when a reader waits on the other end (a fifo,
+// Wireshark), and flush() at the end; while holding() call flush(false) again now and then.
 class PcapngWriter {
  public:
   // Does not own `out`. Writes nothing until write_header().
-  explicit PcapngWriter(std::FILE* out) : out_(out) {}
+  explicit PcapngWriter(ByteSink& out) : out_(out) {}
 
   // Section Header Block (shb_os, shb_userappl) + Interface Description Block (if_name,
   // if_description, if_tsresol=9). Empty strings leave their option out.
@@ -45,7 +46,9 @@ class PcapngWriter {
   // Interface Statistics Block for interface 0, stamped with `stats.end_ns`. Write it once, at
   // the end: Wireshark 4.0 shows the drop count only for an interface with exactly one ISB.
   Status write_stats(const CaptureStats& stats);
-  Status flush();
+  // `complete` false lets the sink hold back a partial piece for a moment (DirectFile).
+  Status flush(bool complete = true);
+  bool holding() const { return !failed_ && out_.holding(); }
 
   // errno of the failed write, 0 while nothing failed (or a short write left errno unset).
   int error_errno() const { return errno_; }
@@ -69,7 +72,7 @@ class PcapngWriter {
   Status finish_block(const char* what);
   Status fail(std::string message, int err);
 
-  std::FILE* out_;
+  ByteSink& out_;
   std::vector<uint8_t> buf_;  // reused for each block
   std::optional<Error> failed_;
   int errno_ = 0;

@@ -516,7 +516,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "pwru-mkcapture: cannot create %s: %s\n", argv[1], std::strerror(errno));
     return 1;
   }
-  pwru::PcapngWriter writer(out);
+  pwru::StdioSink sink(out);
+  pwru::PcapngWriter writer(sink);
   if (auto s = writer.write_header("pwru", "pwru-mkcapture " + scenario, "Linux", "pwru-mkcapture");
       !s) {
     return fail(argv[1], s.error());

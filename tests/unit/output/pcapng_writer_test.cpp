@@ -86,7 +86,8 @@ class PcapngWriterTest : public testing::Test {
     FilePtr f(std::fopen(path_.c_str(), "wb"));
     EXPECT_TRUE(f) << path_;
     if (!f) return records;
-    PcapngWriter w(f.get());
+    StdioSink sink(f.get());
+    PcapngWriter w(sink);
     check(w.write_header("pwru", "pwru: kernel skb tracer", "Linux 6.1", "pwrudump test"));
     for (const Event& ev : events) {
       records.emplace_back();
@@ -310,7 +311,8 @@ TEST_F(PcapngWriterTest, BlocksFollowThePcapngLayout) {
 TEST_F(PcapngWriterTest, PadsPacketsOfEveryLength) {
   FilePtr f(std::fopen(path_.c_str(), "wb"));
   ASSERT_TRUE(f);
-  PcapngWriter w(f.get());
+  StdioSink sink(f.get());
+  PcapngWriter w(sink);
   check(w.write_header("", "", "", ""));  // empty strings: options left out
   for (uint8_t n = 0; n < 8; ++n) check(w.write_record(n, Bytes(n, n)));
   check(w.flush());
@@ -403,7 +405,8 @@ TEST(PcapngWriterErrorTest, ReportsABrokenPipeAndStaysFailed) {
   close(fds[0]);  // the reader is gone, like Wireshark after a stop
   FilePtr f(fdopen(fds[1], "wb"));
   ASSERT_TRUE(f);
-  PcapngWriter w(f.get());
+  StdioSink sink(f.get());
+  PcapngWriter w(sink);
   EXPECT_FALSE(w.broken_pipe());
   EXPECT_EQ(w.error_errno(), 0);
 
@@ -424,7 +427,8 @@ TEST(PcapngWriterErrorTest, ReportsABrokenPipeAndStaysFailed) {
 TEST(PcapngWriterErrorTest, ReportsAFullDiskAsAnOutputErrorThatIsNoBrokenPipe) {
   FilePtr f(std::fopen("/dev/full", "wb"));
   if (!f) GTEST_SKIP() << "no /dev/full here";
-  PcapngWriter w(f.get());
+  StdioSink sink(f.get());
+  PcapngWriter w(sink);
   Status s = w.write_header("pwru", "", "", "");
   if (s.ok()) s = w.flush();
   ASSERT_FALSE(s.ok());

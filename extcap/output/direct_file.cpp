@@ -1,0 +1,200 @@
+// Pieces with O_DIRECT from a writer thread, a partial piece's tail through the page cache
+// (direct_file.h).
+#include "output/direct_file.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <new>
+
+namespace pwru {
+namespace {
+
+uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// All of [data, data + len) at `at`, across short writes. false: errno says why (0: no progress).
+bool pwrite_all(int fd, const uint8_t* data, size_t len, uint64_t at) {
+  while (len > 0) {
+    const ssize_t n = ::pwrite(fd, data, len, static_cast<off_t>(at));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (n == 0) {
+      errno = 0;
+      return false;
+    }
+    data += n;
+    len -= static_cast<size_t>(n);
+    at += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+// Blocks every signal for its lifetime: a thread started meanwhile inherits the mask, so SIGINT
+// and SIGTERM keep going to the capture's thread, whose ring buffer poll they must interrupt.
+class SignalsBlocked {
+ public:
+  SignalsBlocked() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved_);
+  }
+  ~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+  SignalsBlocked(const SignalsBlocked&) = delete;
+  SignalsBlocked& operator=(const SignalsBlocked&) = delete;
+
+ private:
+  sigset_t saved_{};
+};
+
+}  // namespace
+
+DirectFile::DirectFile(UniqueFd fd, bool direct, uint64_t hold_back_ns)
+    : fd_(std::move(fd)), hold_back_ns_(hold_back_ns), pieces_(kPieces) {
+  for (Piece& p : pieces_) {
+    p.data.reset(static_cast<uint8_t*>(std::aligned_alloc(kAlign, kPiece)));
+    if (!p.data) throw std::bad_alloc();
+  }
+  current_ = &pieces_[0];
+  for (size_t i = 1; i < pieces_.size(); ++i) free_.push_back(&pieces_[i]);
+  // EINVAL here: this file system has no direct I/O (e.g. tmpfs before Linux 6.6).
+  direct_ = direct && set_direct(true);
+  SignalsBlocked blocked;
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+DirectFile::~DirectFile() {
+  (void)flush(true);
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  work_.notify_one();
+  writer_.join();
+}
+
+bool DirectFile::set_direct(bool on) {
+  const int flags = ::fcntl(fd_.get(), F_GETFL);
+  if (flags < 0) return false;
+  const int want = on ? (flags | O_DIRECT) : (flags & ~O_DIRECT);
+  return want == flags || ::fcntl(fd_.get(), F_SETFL, want) == 0;
+}
+
+bool DirectFile::failed_locked() {
+  if (error_ < 0) return false;
+  errno = error_;
+  return true;
+}
+
+bool DirectFile::write(const uint8_t* data, size_t len) {
+  if (len == 0) return true;
+  if (!holding_) {
+    holding_ = true;
+    holding_since_ = monotonic_ns();
+  }
+  while (len > 0) {
+    const size_t n = std::min(len, kPiece - current_->used);
+    std::memcpy(current_->data.get() + current_->used, data, n);
+    current_->used += n;
+    data += n;
+    len -= n;
+    if (current_->used == kPiece && !hand_over()) return false;
+  }
+  return true;
+}
+
+bool DirectFile::hand_over() {
+  Piece* full = current_;
+  std::unique_lock lock(mu_);
+  if (failed_locked()) return false;
+  freed_.wait(lock, [this] { return !free_.empty() || error_ >= 0; });
+  if (failed_locked()) return false;
+  Piece* next = free_.back();
+  free_.pop_back();
+  // Of a partial piece, the writer writes the whole blocks directly and the rest through the
+  // page cache; the next piece starts with that rest and writes its block again, directly.
+  // Should the writer give up direct I/O meanwhile, the same bytes are written twice, no harm.
+  const size_t rest = direct() ? full->used % kAlign : 0;
+  next->at = full->at + (full->used - rest);
+  next->used = rest;
+  std::memcpy(next->data.get(), full->data.get() + (full->used - rest), rest);
+  queue_.push_back(full);
+  current_ = next;
+  lock.unlock();
+  work_.notify_one();
+  return true;
+}
+
+bool DirectFile::flush(bool complete) {
+  if (holding_ && (complete || monotonic_ns() - holding_since_ >= hold_back_ns_)) {
+    if (!hand_over()) return false;
+    holding_ = false;
+  }
+  std::unique_lock lock(mu_);
+  if (complete) {
+    freed_.wait(lock, [this] { return (queue_.empty() && !writing_) || error_ >= 0; });
+  }
+  return !failed_locked();
+}
+
+void DirectFile::writer_loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stop_, with nothing left
+    Piece* p = queue_.front();
+    queue_.pop_front();
+    writing_ = true;
+    const bool skip = error_ >= 0;  // after a failure, nothing more: the file ends where it broke
+    lock.unlock();
+    const bool ok = skip || write_piece(*p);
+    const int err = errno;
+    lock.lock();
+    if (!ok && error_ < 0) error_ = err;
+    writing_ = false;
+    p->used = 0;
+    free_.push_back(p);
+    freed_.notify_one();
+  }
+}
+
+bool DirectFile::write_piece(const Piece& p) {
+  size_t done = 0;
+  if (direct()) {
+    const size_t whole = p.used & ~(kAlign - 1);
+    if (whole > 0) {
+      if (pwrite_all(fd_.get(), p.data.get(), whole, p.at)) {
+        done = whole;
+      } else {
+        // EINVAL: the file system took O_DIRECT at open but not these sizes or this alignment.
+        // Nothing was written then; the page cache takes this piece and every later one.
+        if (errno != EINVAL || !set_direct(false)) return false;
+        direct_ = false;
+      }
+    }
+  }
+  if (done == p.used) return true;
+  // The rest: less than a block, which O_DIRECT cannot write, or all of it without direct I/O.
+  // Before the next piece writes that block directly, the kernel writes back and drops the
+  // cached page, so the file never shows stale bytes.
+  const bool toggle = direct();
+  if (toggle && !set_direct(false)) return false;
+  const bool ok = pwrite_all(fd_.get(), p.data.get() + done, p.used - done, p.at + done);
+  const int err = errno;
+  if (toggle && !set_direct(true)) direct_ = false;  // the page cache from here on
+  errno = err;
+  return ok;
+}
+
+}  // namespace pwru

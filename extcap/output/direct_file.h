@@ -1,0 +1,106 @@
+// An output file written in pieces of 1 MiB with O_DIRECT, from a thread of its own: straight
+// from a few reused buffers to the device, not copied into the page cache first, and never with
+// the capture waiting on the disk.
+//
+// Why: at a million events/s a capture grows by ~350 MB/s. Written through the page cache, that
+// copy into freshly allocated pages was most of pwrudump's CPU (and on a VM whose host backs
+// memory on first touch, slower still), and a long capture pushed the host's own cached files
+// out of memory. Direct writes cost the kernel a fraction of that, but each one waits for the
+// device, sometimes for tens of ms (docs/performance.md): the writer thread waits, while the
+// capture fills the next piece and keeps draining the ring buffer. When all kPieces are queued,
+// write() waits for one: the ring buffer then holds the events, and counts what it cannot.
+//
+// What a reader of the growing file sees: whole pieces as they fill, and after each batch of
+// events everything else too, but at most every kHoldBackNs: a partial piece waits that long
+// for more events, so a busy capture still writes 1 MiB at a time. The last bytes of such a
+// partial piece, less than one block, are written through the page cache (O_DIRECT needs whole
+// blocks) and written again, directly, with the next piece. A file system that refuses O_DIRECT
+// (at open or at the first write) gets the same pieces through the page cache.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/unique_fd.h"
+#include "output/byte_sink.h"
+
+namespace pwru {
+
+class DirectFile final : public ByteSink {
+ public:
+  static constexpr size_t kPiece = size_t{1} << 20;
+  static constexpr size_t kPieces = 8;
+  // O_DIRECT wants buffer, offset and length aligned to the device's logical block; 4 KiB covers
+  // the block sizes in use. A device that wants more refuses the first write: page cache then.
+  static constexpr size_t kAlign = 4096;
+  static constexpr uint64_t kHoldBackNs = 200'000'000;
+
+  // `fd`: a regular file opened for writing, empty, its offset at 0; owned from here on.
+  // `direct` false writes through the page cache from the start. `hold_back_ns`: see above.
+  // Starts the writer thread (std::system_error if it cannot).
+  explicit DirectFile(UniqueFd fd, bool direct = true, uint64_t hold_back_ns = kHoldBackNs);
+  // Writes what is left and waits for it: the capture flushes and reports failures before this.
+  ~DirectFile() override;
+  DirectFile(const DirectFile&) = delete;
+  DirectFile& operator=(const DirectFile&) = delete;
+
+  // A failed write of the writer thread surfaces here or in flush(), with its errno.
+  bool write(const uint8_t* data, size_t len) override;
+  // flush(true) returns once everything is in the file.
+  bool flush(bool complete) override;
+  bool holding() const override { return holding_; }
+
+  // Whether writes still bypass the page cache.
+  bool direct() const { return direct_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  struct Piece {
+    std::unique_ptr<uint8_t, Free> data;
+    size_t used = 0;  // bytes in data, which go at `at`
+    uint64_t at = 0;  // file offset; a multiple of kAlign while direct
+  };
+
+  // Queues current_ for the writer and starts the next piece where it ends. Of a partial piece
+  // the last bytes (less than a block) are copied into the next one, which begins at their
+  // block. false: the writer failed.
+  bool hand_over();
+  bool failed_locked();  // with mu_ held: the writer failed; sets errno
+  void writer_loop();
+  bool write_piece(const Piece& p);  // on the writer thread
+  bool set_direct(bool on);
+
+  UniqueFd fd_;
+  const uint64_t hold_back_ns_;
+  std::atomic<bool> direct_{false};  // cleared by the writer thread, read by both
+  std::vector<Piece> pieces_;
+
+  // The capture's side.
+  Piece* current_ = nullptr;
+  bool holding_ = false;        // bytes in current_ that no reader of the file can see yet
+  uint64_t holding_since_ = 0;  // CLOCK_MONOTONIC ns of the oldest of them
+
+  // Shared, under mu_.
+  std::mutex mu_;
+  std::condition_variable work_;   // the writer waits for queue_ or stop_
+  std::condition_variable freed_;  // the capture waits for free_ or idle
+  std::deque<Piece*> queue_;
+  std::vector<Piece*> free_;
+  bool writing_ = false;  // the writer holds a piece
+  bool stop_ = false;
+  int error_ = -1;  // errno of the first failed write (0: a short write), -1 none
+
+  std::thread writer_;  // last: started once everything above exists
+};
+
+}  // namespace pwru

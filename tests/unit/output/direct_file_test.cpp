@@ -1,0 +1,193 @@
+// Tests for the pcapng file sink (extcap/output/direct_file.cpp): the file must hold exactly
+// the bytes written, in order, however they arrive and whenever they are flushed, with direct
+// I/O and through the page cache, and a failed write must surface with its errno.
+#include "output/direct_file.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace pwru {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+constexpr uint64_t kNoHoldBack = 0;
+constexpr uint64_t kHourNs = 3600ull * 1'000'000'000;
+
+class DirectFileTest : public testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    const testing::TestInfo* info = testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = info->name();
+    for (char& c : name) {
+      if (c == '/') c = '_';
+    }
+    path_ = testing::TempDir() + "pwru_direct_" + name + "_" + std::to_string(getpid());
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
+
+  UniqueFd create() const {
+    UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    EXPECT_TRUE(fd.valid()) << path_ << ": " << std::strerror(errno);
+    return fd;
+  }
+
+  Bytes file_bytes() const {
+    std::ifstream in(path_, std::ios::binary);
+    return Bytes(std::istreambuf_iterator<char>(in), {});
+  }
+
+  // Whether the file system under the test's folder takes an aligned O_DIRECT write.
+  bool takes_direct_io() const {
+    const std::string probe = path_ + ".probe";
+    UniqueFd fd(::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0644));
+    std::remove(probe.c_str());
+    if (!fd.valid()) return false;
+    void* block = std::aligned_alloc(DirectFile::kAlign, DirectFile::kAlign);
+    std::memset(block, 0, DirectFile::kAlign);
+    const bool ok = ::pwrite(fd.get(), block, DirectFile::kAlign, 0) ==
+                    static_cast<ssize_t>(DirectFile::kAlign);
+    std::free(block);
+    return ok;
+  }
+
+  static Bytes random_bytes(size_t n, unsigned seed) {
+    std::mt19937 gen(seed);
+    Bytes b(n);
+    for (auto& x : b) x = static_cast<uint8_t>(gen());
+    return b;
+  }
+
+  std::string path_;
+};
+
+// Pieces of every size up to ~9 KB, across 1 MiB pieces and 4 KiB blocks, with a flush(false)
+// after most of them: each hands a partial piece over, whose tail goes through the page cache
+// and is written again with the next piece.
+TEST_P(DirectFileTest, HoldsExactlyTheBytesWrittenWithFlushesBetween) {
+  const Bytes data = random_bytes(3 * DirectFile::kPiece + 12345, 7);
+  const bool supported = takes_direct_io();
+  std::mt19937 gen(11);
+  {
+    DirectFile f(create(), GetParam(), kNoHoldBack);
+    size_t at = 0;
+    while (at < data.size()) {
+      const size_t n = std::min<size_t>(data.size() - at, 1 + gen() % 9000);
+      ASSERT_TRUE(f.write(data.data() + at, n));
+      at += n;
+      if (gen() % 4 != 0) {
+        ASSERT_TRUE(f.flush(false));
+      }
+    }
+    ASSERT_TRUE(f.flush(true));
+    EXPECT_FALSE(f.holding());
+    EXPECT_EQ(file_bytes(), data);  // complete before the writer thread is stopped
+    EXPECT_EQ(f.direct(), GetParam() && supported);  // no fallback on the way
+  }
+  EXPECT_EQ(file_bytes(), data);
+}
+
+// The pcapng writer's pattern: one record at a time, full pieces without flushes between.
+TEST_P(DirectFileTest, FullPiecesAndAnUnalignedEnd) {
+  const Bytes data = random_bytes(DirectFile::kPieces * DirectFile::kPiece * 2 + 333, 3);
+  const bool supported = takes_direct_io();
+  DirectFile f(create(), GetParam());
+  for (size_t at = 0; at < data.size(); at += 300) {
+    ASSERT_TRUE(f.write(data.data() + at, std::min<size_t>(300, data.size() - at)));
+  }
+  ASSERT_TRUE(f.flush(true));
+  EXPECT_EQ(file_bytes(), data);
+  struct stat st{};
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(static_cast<size_t>(st.st_size), data.size());
+  EXPECT_EQ(f.direct(), GetParam() && supported);
+}
+
+// flush(false) keeps a partial piece back for the hold-back time; flush(true) does not.
+TEST_P(DirectFileTest, PartialPieceWaitsForTheHoldBackTime) {
+  const Bytes data = random_bytes(5000, 5);
+  DirectFile f(create(), GetParam(), kHourNs);
+  ASSERT_TRUE(f.write(data.data(), data.size()));
+  ASSERT_TRUE(f.flush(false));
+  EXPECT_TRUE(f.holding());
+  EXPECT_TRUE(file_bytes().empty());  // nothing was handed to the writer thread
+  ASSERT_TRUE(f.flush(true));
+  EXPECT_FALSE(f.holding());
+  EXPECT_EQ(file_bytes(), data);
+
+  // More after a complete flush: the tail block, written through the page cache, is written
+  // again with what follows.
+  const Bytes more = random_bytes(DirectFile::kAlign * 3, 6);
+  ASSERT_TRUE(f.write(more.data(), more.size()));
+  ASSERT_TRUE(f.flush(true));
+  EXPECT_EQ(f.direct(), GetParam() && takes_direct_io());
+  Bytes both = data;
+  both.insert(both.end(), more.begin(), more.end());
+  EXPECT_EQ(file_bytes(), both);
+}
+
+// Direct I/O where the file system takes it, and only when asked for.
+TEST_P(DirectFileTest, UsesDirectIoWhereTheFileSystemTakesIt) {
+  const bool supported = takes_direct_io();
+  const Bytes data = random_bytes(DirectFile::kPiece + 10, 9);
+  DirectFile f(create(), GetParam());
+  ASSERT_TRUE(f.write(data.data(), data.size()));
+  ASSERT_TRUE(f.flush(true));
+  EXPECT_EQ(f.direct(), GetParam() && supported);
+  EXPECT_EQ(file_bytes(), data);
+}
+
+// A write the kernel refuses (here EFBIG, past RLIMIT_FSIZE: no root, no full disk needed)
+// surfaces at a later write() or at the final flush, with its errno, and nothing is written
+// after it.
+TEST_P(DirectFileTest, FailedWriteSurfacesWithItsErrno) {
+  const Bytes data = random_bytes(4 * DirectFile::kPiece, 8);
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  struct sigaction ignore {}, old {};
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(sigaction(SIGXFSZ, &ignore, &old), 0);  // EFBIG instead of the signal
+  rlimit small = saved;
+  small.rlim_cur = DirectFile::kPiece + DirectFile::kPiece / 2;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+
+  bool ok = true;
+  int err = 0;
+  {
+    DirectFile f(create(), GetParam());
+    for (size_t at = 0; ok && at < data.size(); at += 1000) {
+      ok = f.write(data.data() + at, std::min<size_t>(1000, data.size() - at));
+    }
+    if (ok) ok = f.flush(true);
+    err = errno;
+    EXPECT_FALSE(f.flush(true));  // the failure sticks
+  }
+  setrlimit(RLIMIT_FSIZE, &saved);
+  sigaction(SIGXFSZ, &old, nullptr);
+
+  EXPECT_FALSE(ok);
+  EXPECT_EQ(err, EFBIG) << std::strerror(err);
+  const Bytes got = file_bytes();
+  ASSERT_LE(got.size(), small.rlim_cur);
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), data.begin()));  // a prefix, never garbage
+}
+
+INSTANTIATE_TEST_SUITE_P(DirectAndPageCache, DirectFileTest, testing::Bool(),
+                         [](const testing::TestParamInfo<bool>& p) {
+                           return p.param ? std::string("Direct") : std::string("PageCache");
+                         });
+
+}  // namespace
+}  // namespace pwru
