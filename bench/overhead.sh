@@ -8,8 +8,8 @@
 #   (c) bpftrace  the same tracepoints (those whose record has the skb address), the same
 #              filter on the IPv4 addresses, one printf line per event into a file
 # Also reports, with default settings: events and lost events of (b), pwrudump's peak RSS.
-# With BASE_BUILD, (a) runs with that build's pwrudump too, in the same rounds: a change to the
-# BPF side or the filter translator against the code before it.
+# With BASE_BUILD, (a) and (b) run with that build's pwrudump too, in the same rounds: a change
+# to the BPF side, the filter translator or the pcapng output against the code before it.
 #
 # usage: bench/overhead.sh   (as root; environment: see bench/lib.sh, and
 #        BENCH_SECONDS per iperf3 run (default 5), BENCH_ROUNDS (default 3), BASE_BUILD)
@@ -92,7 +92,7 @@ bt_stop() {
 }
 
 declare -A gbps ratios
-events_b=() lost_b=() hwm_a=() hwm_b=() anon_b=() bt_events=() bt_lost=()
+events_b=() lost_b=() events_b_base=() lost_b_base=() hwm_a=() hwm_b=() anon_b=() bt_events=() bt_lost=()
 for r in $(seq 1 "$rounds"); do
   base=$(iperf3_gbps)
   gbps[untraced]+=" $base"
@@ -116,12 +116,21 @@ for r in $(seq 1 "$rounds"); do
   events_b+=("$PWRU_EVENTS") lost_b+=("$PWRU_LOST") hwm_b+=("$PWRU_HWM_KIB") anon_b+=("$PWRU_RSS_ANON_KIB")
   rm -f "$WORK/match.pcapng"
 
+  if [ -n "$BASE" ]; then
+    PWRUDUMP=$BASE pwru_start match_base -q -w "$WORK/match.pcapng" "host $IP_B"
+    v=$(iperf3_gbps)
+    pwru_stop match_base "$WORK/match.pcapng"
+    gbps[match_base]+=" $v" ratios[match_base]+=" $(ratio "$v" "$base")"
+    events_b_base+=("$PWRU_EVENTS") lost_b_base+=("$PWRU_LOST")
+    rm -f "$WORK/match.pcapng"
+  fi
+
   bt_start
   v=$(iperf3_gbps)
   bt_stop
   gbps[bpftrace]+=" $v" ratios[bpftrace]+=" $(ratio "$v" "$base")"
   bt_events+=("$BT_EVENTS") bt_lost+=("$BT_LOST")
-  echo "round $r: untraced $base, none ${gbps[none]##* }${BASE:+ (base build ${gbps[none_base]##* })}, match ${gbps[match]##* } ($PWRU_EVENTS events, $PWRU_LOST lost)," \
+  echo "round $r: untraced $base, none ${gbps[none]##* }${BASE:+ (base build ${gbps[none_base]##* })}, match ${gbps[match]##* } (${events_b[-1]} events, ${lost_b[-1]} lost)${BASE:+ (base build ${gbps[match_base]##* })}," \
        "bpftrace ${gbps[bpftrace]##* } ($BT_EVENTS events, $BT_LOST lost); load $(load_now)" >&2
 done
 
@@ -147,6 +156,10 @@ if [ -n "$BASE" ]; then
 fi
 # shellcheck disable=SC2086
 out "| (b) pwrudump, filter matches the flow, -w pcapng | $(median ${gbps[match]}) [${gbps[match]# }] | $(median ${ratios[match]}) [${ratios[match]# }] | ${events_b[*]} | ${lost_b[*]} |"
+if [ -n "$BASE" ]; then
+  # shellcheck disable=SC2086
+  out "| (b) the same, base build | $(median ${gbps[match_base]}) [${gbps[match_base]# }] | $(median ${ratios[match_base]}) [${ratios[match_base]# }] | ${events_b_base[*]} | ${lost_b_base[*]} |"
+fi
 # shellcheck disable=SC2086
 out "| (c) bpftrace, same tracepoints and filter, printf to a file | $(median ${gbps[bpftrace]}) [${gbps[bpftrace]# }] | $(median ${ratios[bpftrace]}) [${ratios[bpftrace]# }] | ${bt_events[*]} | ${bt_lost[*]} |"
 out ""

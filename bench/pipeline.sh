@@ -13,7 +13,8 @@
 #        step (default 5), BENCH_RATES: target events/s per step, space-separated,
 #        BENCH_RINGBUF: --ringbuf-size of the steps (default: pwrudump's default), BENCH_SINK:
 #        file (default: pcapng in the scratch folder) or null (-w /dev/null: the pipeline
-#        without the file system's cost))
+#        without the file system's cost), BASE_BUILD: a build folder whose pwrudump runs each
+#        step too, right before this build's, for a side-by-side table)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -59,16 +60,31 @@ fi
 out "$per_packet events per datagram on this kernel. Settings: ${ringbuf[*]:-defaults} (default ring buffer 16 MiB, snaplen 256), $where."
 out "Produced = (written + lost) / ${secs} s; $counts."
 out ""
-out "| target events/s | produced events/s | written events/s | lost | lost % | pwrudump CPU % | peak RSS KiB | load |"
-out "|---|---|---|---|---|---|---|---|"
-best=0
-for rate in $rates; do
+BASE=$(base_pwrudump) || exit 1
+builds=(new)
+[ -n "$BASE" ] && builds=(base new)
+if [ -n "$BASE" ]; then
+  out "Two builds, each step run by $BASE_BUILD (base) and then by $BUILD (new)."
+  out ""
+  out "| build | target events/s | produced events/s | written events/s | lost | lost % | pwrudump CPU % | peak RSS KiB | load |"
+  out "|---|---|---|---|---|---|---|---|---|"
+else
+  out "| target events/s | produced events/s | written events/s | lost | lost % | pwrudump CPU % | peak RSS KiB | load |"
+  out "|---|---|---|---|---|---|---|---|"
+fi
+declare -A best=([base]=0 [new]=0)
+
+# step BUILD RATE: one step of the flood, traced by that build's pwrudump; one row.
+step() {
+  local build=$1 rate=$2 pps cpu0 cpu1 sent produced written lostpct cpupct
   if [ "$rate" = max ]; then
     pps=0
   else
     pps=$(awk -v r="$rate" -v k="$per_packet" 'BEGIN { printf "%.0f", r / k }')
   fi
-  pwru_start step -q "${ringbuf[@]}" -w "$target" "udp and host $IP_B"
+  local bin=$PWRUDUMP
+  [ "$build" = base ] && bin=$BASE
+  PWRUDUMP=$bin pwru_start step -q "${ringbuf[@]}" -w "$target" "udp and host $IP_B"
   cpu0=$(awk '{ print $14 + $15 }' "/proc/$PWRU_PID/stat")
   sent=$(udp_flow "$pps" "$secs")
   sleep 0.3  # the last events reach the file
@@ -87,9 +103,19 @@ for rate in $rates; do
   written=$(( PWRU_EVENTS / secs ))
   lostpct=$(awk -v l="$PWRU_LOST" -v e="$PWRU_EVENTS" 'BEGIN { printf "%.2f", (l + e) ? 100 * l / (l + e) : 0 }')
   cpupct=$(awk -v a="$cpu0" -v b="$cpu1" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", 100 * (b - a) / hz / s }')
-  [ "$PWRU_LOST" -eq 0 ] && [ "$written" -gt "$best" ] && best=$written
-  out "| $rate | $produced | $written | $PWRU_LOST | $lostpct | $cpupct | $PWRU_HWM_KIB | $(load_now) |"
+  [ "$PWRU_LOST" -eq 0 ] && [ "$written" -gt "${best[$build]}" ] && best[$build]=$written
+  local row="| $rate | $produced | $written | $PWRU_LOST | $lostpct | $cpupct | $PWRU_HWM_KIB | $(load_now) |"
+  [ -n "$BASE" ] && row="| $build $row"
+  out "$row"
   rm -f "$WORK/step.pcapng"
+}
+
+for rate in $rates; do
+  for build in "${builds[@]}"; do step "$build" "$rate"; done
 done
 out ""
-out "Highest rate written without a lost event: **$best events/s**."
+if [ -n "$BASE" ]; then
+  out "Highest rate written without a lost event: **${best[new]} events/s** (base: ${best[base]})."
+else
+  out "Highest rate written without a lost event: **${best[new]} events/s**."
+fi
