@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "filter/pcap_filter.h"
+#include "core/clock.h"
 #include "core/unique_fd.h"
 #include "output/direct_file.h"
 #include "output/pcapng_writer.h"
@@ -33,12 +34,6 @@ struct FileClose {
 };
 
 std::string errno_text(int err) { return err == 0 ? "short write" : std::strerror(err); }
-
-uint64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 std::string os_name() {
   utsname u{};
@@ -228,7 +223,7 @@ class Capture {
     auto tracer = attach(open_tracer);
     if (!tracer) return with_hint(tracer.error());
     tracer_ = std::move(*tracer);
-    start_ns_ = now_ns();
+    start_ns_ = clock_ns(CLOCK_REALTIME);
 
     if (!stop_) {
       if (auto st = create_ready_file(); !st) failure_ = st.error();
@@ -396,7 +391,7 @@ class Capture {
     if (pcapng_ && !pcapng_reader_gone()) {
       CaptureStats stats;
       stats.start_ns = start_ns_;
-      stats.end_ns = now_ns();
+      stats.end_ns = clock_ns(CLOCK_REALTIME);
       stats.lost = lost;
       stats.received = handed_ + lost;
       stats.delivered = delivered_;

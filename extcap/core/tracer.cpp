@@ -16,6 +16,7 @@
 
 #include "core/backend.h"
 #include "core/btf.h"
+#include "core/clock.h"
 #include "core/functions.h"
 #include "core/kallsyms.h"
 #include "core/kfilter.h"
@@ -34,12 +35,6 @@ constexpr int kSmallBatch = 512;
 constexpr long kGatherNs = 2'000'000;
 // skbs followed at once by --filter-track-skb; the map is LRU, so the oldest go first.
 constexpr uint32_t kTrackedSkbs = 65536;
-
-uint64_t clock_ns(clockid_t clock) {
-  struct timespec ts{};
-  clock_gettime(clock, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 Error map_error(const char* what, int err) {
   if (err == EPERM || err == EACCES) {

@@ -10,17 +10,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <new>
+
+#include "core/clock.h"
 
 namespace pwru {
 namespace {
-
-uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 // All of [data, data + len) at `at`, across short writes. false: errno says why (0: no progress).
 bool pwrite_all(int fd, const uint8_t* data, size_t len, uint64_t at) {
@@ -101,7 +96,7 @@ bool DirectFile::write(const uint8_t* data, size_t len) {
   if (len == 0) return true;
   if (!holding_) {
     holding_ = true;
-    holding_since_ = monotonic_ns();
+    holding_since_ = clock_ns(CLOCK_MONOTONIC);
   }
   while (len > 0) {
     const size_t n = std::min(len, kPiece - current_->used);
@@ -137,7 +132,7 @@ bool DirectFile::hand_over() {
 }
 
 bool DirectFile::flush(bool complete) {
-  if (holding_ && (complete || monotonic_ns() - holding_since_ >= hold_back_ns_)) {
+  if (holding_ && (complete || clock_ns(CLOCK_MONOTONIC) - holding_since_ >= hold_back_ns_)) {
     if (!hand_over()) return false;
     holding_ = false;
   }
