@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -55,14 +56,30 @@ class SignalsBlocked {
 
 }  // namespace
 
-DirectFile::DirectFile(UniqueFd fd, bool direct, uint64_t hold_back_ns)
-    : fd_(std::move(fd)), hold_back_ns_(hold_back_ns), pieces_(kPieces) {
-  for (Piece& p : pieces_) {
-    p.data.reset(static_cast<uint8_t*>(std::aligned_alloc(kAlign, kPiece)));
-    if (!p.data) throw std::bad_alloc();
+void DirectFile::Unmap::operator()(uint8_t* p) const { ::munmap(p, kPiece); }
+
+bool DirectFile::map(Piece& p) {
+  void* m = ::mmap(nullptr, kPiece, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return false;
+  p.data.reset(static_cast<uint8_t*>(m));
+  return true;
+}
+
+DirectFile::DirectFile(UniqueFd fd, bool direct, DirectFileLimits limits)
+    : fd_(std::move(fd)),
+      limits_(std::move(limits)),
+      pieces_(std::max<size_t>({limits_.pieces, limits_.max_pieces, 1})) {
+  const size_t kept = std::max<size_t>(limits_.pieces, 1);
+  for (size_t i = 0; i < pieces_.size(); ++i) {
+    if (i >= kept) {
+      spare_.push_back(&pieces_[i]);
+      continue;
+    }
+    if (!map(pieces_[i])) throw std::bad_alloc();
+    if (i > 0) free_.push_back(&pieces_[i]);
   }
   current_ = &pieces_[0];
-  for (size_t i = 1; i < pieces_.size(); ++i) free_.push_back(&pieces_[i]);
+  mapped_ = peak_ = kept;
   // EINVAL here: this file system has no direct I/O (e.g. tmpfs before Linux 6.6).
   direct_ = direct && set_direct(true);
   SignalsBlocked blocked;
@@ -112,9 +129,20 @@ bool DirectFile::write(const uint8_t* data, size_t len) {
 bool DirectFile::hand_over() {
   Piece* full = current_;
   std::unique_lock lock(mu_);
-  if (failed_locked()) return false;
-  freed_.wait(lock, [this] { return !free_.empty() || error_ >= 0; });
-  if (failed_locked()) return false;
+  for (;;) {
+    if (failed_locked()) return false;
+    if (!free_.empty()) break;
+    if (!spare_.empty() && map(*spare_.back())) {
+      // The writer is behind, most likely waiting on the disk: borrow, rather than wait.
+      free_.push_back(spare_.back());
+      spare_.pop_back();
+      peak_ = std::max(peak_, ++mapped_);
+      break;
+    }
+    // All max_pieces queued (or no memory to borrow): wait for the writer to finish one, which
+    // it gives back, so that the next round can borrow it again.
+    freed_.wait(lock);
+  }
   Piece* next = free_.back();
   free_.pop_back();
   // Of a partial piece, the writer writes the whole blocks directly and the rest through the
@@ -132,7 +160,7 @@ bool DirectFile::hand_over() {
 }
 
 bool DirectFile::flush(bool complete) {
-  if (holding_ && (complete || clock_ns(CLOCK_MONOTONIC) - holding_since_ >= hold_back_ns_)) {
+  if (holding_ && (complete || clock_ns(CLOCK_MONOTONIC) - holding_since_ >= limits_.hold_back_ns)) {
     if (!hand_over()) return false;
     holding_ = false;
   }
@@ -141,6 +169,16 @@ bool DirectFile::flush(bool complete) {
     freed_.wait(lock, [this] { return (queue_.empty() && !writing_) || error_ >= 0; });
   }
   return !failed_locked();
+}
+
+size_t DirectFile::peak_pieces() {
+  std::lock_guard lock(mu_);
+  return peak_;
+}
+
+size_t DirectFile::pieces_in_memory() {
+  std::lock_guard lock(mu_);
+  return mapped_;
 }
 
 void DirectFile::writer_loop() {
@@ -153,13 +191,20 @@ void DirectFile::writer_loop() {
     writing_ = true;
     const bool skip = error_ >= 0;  // after a failure, nothing more: the file ends where it broke
     lock.unlock();
+    if (!skip && limits_.before_write) limits_.before_write();
     const bool ok = skip || write_piece(*p);
     const int err = errno;
     lock.lock();
     if (!ok && error_ < 0) error_ = err;
     writing_ = false;
     p->used = 0;
-    free_.push_back(p);
+    if (mapped_ > std::max<size_t>(limits_.pieces, 1)) {
+      p->data.reset();  // a borrowed piece (any one: they are all alike) goes back
+      --mapped_;
+      spare_.push_back(p);
+    } else {
+      free_.push_back(p);
+    }
     freed_.notify_one();
   }
 }

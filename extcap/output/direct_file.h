@@ -6,12 +6,20 @@
 // copy into freshly allocated pages was most of pwrudump's CPU (and on a VM whose host backs
 // memory on first touch, slower still), and a long capture pushed the host's own cached files
 // out of memory. Direct writes cost the kernel a fraction of that, but each one waits for the
-// device, sometimes for tens of ms (docs/performance.md): the writer thread waits, while the
-// capture fills the next piece and keeps draining the ring buffer. When all kPieces are queued,
-// write() waits for one: the ring buffer then holds the events, and counts what it cannot.
+// device, sometimes for tens of ms and now and then for half a second (docs/performance.md):
+// the writer thread waits, while the capture fills the next piece and keeps draining the ring
+// buffer.
+//
+// A disk that stalls: once the `pieces` kept for the file are all queued, write() borrows more
+// from memory, up to `max_pieces` in all, and gives each back as soon as the writer has written
+// it. The page cache cannot take that role: while a direct write that extends the file is in
+// flight, ext4 holds the file's lock, and a write through the page cache waits for it just as
+// long (seen here: 4 KiB buffered writes beside 1 MiB direct ones took 0.8 ms, not 3 us). Only
+// with all `max_pieces` queued does write() wait: the ring buffer then holds the events, and
+// counts what it cannot.
 //
 // What a reader of the growing file sees: whole pieces as they fill, and after each batch of
-// events everything else too, but at most every kHoldBackNs: a partial piece waits that long
+// events everything else too, but at most every hold_back_ns: a partial piece waits that long
 // for more events, so a busy capture still writes 1 MiB at a time. The last bytes of such a
 // partial piece, less than one block, are written through the page cache (O_DIRECT needs whole
 // blocks) and written again, directly, with the next piece. A file system that refuses O_DIRECT
@@ -22,8 +30,8 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -34,19 +42,27 @@
 
 namespace pwru {
 
+struct DirectFileLimits {
+  size_t pieces = 8;        // 1 MiB buffers kept for the file's lifetime
+  size_t max_pieces = 128;  // with those borrowed while the disk stalls; >= pieces
+  uint64_t hold_back_ns = 200'000'000;
+  // Called on the writer thread before each piece is written. Tests hold the writer with it, as
+  // a stalled disk would, to see the capture's side borrow and give back; null in pwrudump.
+  std::function<void()> before_write;
+};
+
 class DirectFile final : public ByteSink {
  public:
   static constexpr size_t kPiece = size_t{1} << 20;
-  static constexpr size_t kPieces = 8;
   // O_DIRECT wants buffer, offset and length aligned to the device's logical block; 4 KiB covers
   // the block sizes in use. A device that wants more refuses the first write: page cache then.
   static constexpr size_t kAlign = 4096;
-  static constexpr uint64_t kHoldBackNs = 200'000'000;
 
   // `fd`: a regular file opened for writing, empty, its offset at 0; owned from here on.
-  // `direct` false writes through the page cache from the start. `hold_back_ns`: see above.
-  // Starts the writer thread (std::system_error if it cannot).
-  explicit DirectFile(UniqueFd fd, bool direct = true, uint64_t hold_back_ns = kHoldBackNs);
+  // `direct` false writes through the page cache from the start. `limits`: see above.
+  // Starts the writer thread (std::system_error if it cannot; std::bad_alloc without memory for
+  // the first pieces).
+  explicit DirectFile(UniqueFd fd, bool direct = true, DirectFileLimits limits = {});
   // Writes what is left and waits for it: the capture flushes and reports failures before this.
   ~DirectFile() override;
   DirectFile(const DirectFile&) = delete;
@@ -60,30 +76,37 @@ class DirectFile final : public ByteSink {
 
   // Whether writes still bypass the page cache.
   bool direct() const { return direct_.load(std::memory_order_relaxed); }
+  // The most pieces in memory at once so far, kept and borrowed; and those in memory now.
+  size_t peak_pieces();
+  size_t pieces_in_memory();
 
  private:
-  struct Free {
-    void operator()(uint8_t* p) const { std::free(p); }
+  // Pieces are mapped, not malloc'd, so that a borrowed one goes back to the system at once
+  // (malloc keeps freed memory for later) and comes aligned to the page.
+  struct Unmap {
+    void operator()(uint8_t* p) const;
   };
   struct Piece {
-    std::unique_ptr<uint8_t, Free> data;
+    std::unique_ptr<uint8_t, Unmap> data;  // null: not in memory (spare_)
     size_t used = 0;  // bytes in data, which go at `at`
     uint64_t at = 0;  // file offset; a multiple of kAlign while direct
   };
 
-  // Queues current_ for the writer and starts the next piece where it ends. Of a partial piece
-  // the last bytes (less than a block) are copied into the next one, which begins at their
-  // block. false: the writer failed.
+  // Queues current_ for the writer and starts the next piece where it ends: a free one, else a
+  // borrowed one, else the first the writer frees. Of a partial piece the last bytes (less than
+  // a block) are copied into the next one, which begins at their block. false: the writer
+  // failed.
   bool hand_over();
+  static bool map(Piece& p);
   bool failed_locked();  // with mu_ held: the writer failed; sets errno
   void writer_loop();
   bool write_piece(const Piece& p);  // on the writer thread
   bool set_direct(bool on);
 
   UniqueFd fd_;
-  const uint64_t hold_back_ns_;
+  const DirectFileLimits limits_;
   std::atomic<bool> direct_{false};  // cleared by the writer thread, read by both
-  std::vector<Piece> pieces_;
+  std::vector<Piece> pieces_;        // max_pieces; never resized, so Piece* stay valid
 
   // The capture's side.
   Piece* current_ = nullptr;
@@ -95,7 +118,10 @@ class DirectFile final : public ByteSink {
   std::condition_variable work_;   // the writer waits for queue_ or stop_
   std::condition_variable freed_;  // the capture waits for free_ or idle
   std::deque<Piece*> queue_;
-  std::vector<Piece*> free_;
+  std::vector<Piece*> free_;   // in memory, empty
+  std::vector<Piece*> spare_;  // not in memory
+  size_t mapped_ = 0;          // pieces in memory
+  size_t peak_ = 0;
   bool writing_ = false;  // the writer holds a piece
   bool stop_ = false;
   int error_ = -1;  // errno of the first failed write (0: a short write), -1 none

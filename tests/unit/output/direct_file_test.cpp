@@ -1,6 +1,7 @@
 // Tests for the pcapng file sink (extcap/output/direct_file.cpp): the file must hold exactly
 // the bytes written, in order, however they arrive and whenever they are flushed, with direct
-// I/O and through the page cache, and a failed write must surface with its errno.
+// I/O and through the page cache, also when the disk stalls (the writer held by the test) and
+// pieces are borrowed; and a failed write must surface with its errno.
 #include "output/direct_file.h"
 
 #include <fcntl.h>
@@ -12,19 +13,62 @@
 
 #include <cerrno>
 #include <algorithm>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace pwru {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-constexpr uint64_t kNoHoldBack = 0;
 constexpr uint64_t kHourNs = 3600ull * 1'000'000'000;
+
+DirectFileLimits hold_back(uint64_t ns) {
+  DirectFileLimits l;
+  l.hold_back_ns = ns;
+  return l;
+}
+
+// A disk that stalls until the test lets it go: the writer thread waits in before_write.
+class Stall {
+ public:
+  // Limits whose writer stalls on each piece until release().
+  DirectFileLimits limits(size_t pieces, size_t max_pieces, uint64_t hold_back_ns) {
+    DirectFileLimits l = hold_back(hold_back_ns);
+    l.pieces = pieces;
+    l.max_pieces = max_pieces;
+    l.before_write = [this] {
+      std::unique_lock lock(mu_);
+      ++waiting_;
+      changed_.notify_all();
+      changed_.wait(lock, [this] { return open_; });
+      --waiting_;
+    };
+    return l;
+  }
+  void wait_for_writer() {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [this] { return waiting_ > 0; });
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  int waiting_ = 0;
+  bool open_ = false;
+};
 
 class DirectFileTest : public testing::TestWithParam<bool> {
  protected:
@@ -81,7 +125,7 @@ TEST_P(DirectFileTest, HoldsExactlyTheBytesWrittenWithFlushesBetween) {
   const bool supported = takes_direct_io();
   std::mt19937 gen(11);
   {
-    DirectFile f(create(), GetParam(), kNoHoldBack);
+    DirectFile f(create(), GetParam(), hold_back(0));
     size_t at = 0;
     while (at < data.size()) {
       const size_t n = std::min<size_t>(data.size() - at, 1 + gen() % 9000);
@@ -101,7 +145,7 @@ TEST_P(DirectFileTest, HoldsExactlyTheBytesWrittenWithFlushesBetween) {
 
 // The pcapng writer's pattern: one record at a time, full pieces without flushes between.
 TEST_P(DirectFileTest, FullPiecesAndAnUnalignedEnd) {
-  const Bytes data = random_bytes(DirectFile::kPieces * DirectFile::kPiece * 2 + 333, 3);
+  const Bytes data = random_bytes(DirectFileLimits{}.pieces * DirectFile::kPiece * 2 + 333, 3);
   const bool supported = takes_direct_io();
   DirectFile f(create(), GetParam());
   for (size_t at = 0; at < data.size(); at += 300) {
@@ -118,7 +162,7 @@ TEST_P(DirectFileTest, FullPiecesAndAnUnalignedEnd) {
 // flush(false) keeps a partial piece back for the hold-back time; flush(true) does not.
 TEST_P(DirectFileTest, PartialPieceWaitsForTheHoldBackTime) {
   const Bytes data = random_bytes(5000, 5);
-  DirectFile f(create(), GetParam(), kHourNs);
+  DirectFile f(create(), GetParam(), hold_back(kHourNs));
   ASSERT_TRUE(f.write(data.data(), data.size()));
   ASSERT_TRUE(f.flush(false));
   EXPECT_TRUE(f.holding());
@@ -136,6 +180,64 @@ TEST_P(DirectFileTest, PartialPieceWaitsForTheHoldBackTime) {
   Bytes both = data;
   both.insert(both.end(), more.begin(), more.end());
   EXPECT_EQ(file_bytes(), both);
+}
+
+// The disk stalls with the first piece: the capture's side borrows a piece for each one it
+// fills, up to max_pieces, never waiting; once the disk is back every byte is there, in order,
+// and the borrowed pieces are given back.
+TEST_P(DirectFileTest, StalledDiskBorrowsPiecesAndGivesThemBack) {
+  Stall stall;
+  const Bytes data = random_bytes(5 * DirectFile::kPiece + 777, 12);
+  DirectFile f(create(), GetParam(), stall.limits(2, 6, DirectFileLimits{}.hold_back_ns));
+  ASSERT_TRUE(f.write(data.data(), DirectFile::kPiece));  // the first piece, to the writer
+  stall.wait_for_writer();
+  // Four more whole pieces while the writer is held: 1 written (held) + 4 queued + 1 current
+  // = 6 in memory, and write() returns each time. Should it wait for the disk instead, the
+  // disk comes back after a minute, so that the test fails rather than hangs.
+  auto rest = std::async(std::launch::async, [&] {
+    return f.write(data.data() + DirectFile::kPiece, data.size() - DirectFile::kPiece);
+  });
+  const bool returned = rest.wait_for(std::chrono::minutes(1)) == std::future_status::ready;
+  const size_t in_memory = f.pieces_in_memory();
+  const bool empty = file_bytes().empty();
+  stall.release();
+  ASSERT_TRUE(rest.get());
+  ASSERT_TRUE(returned) << "write() waited for the stalled disk instead of borrowing a piece";
+  EXPECT_EQ(in_memory, 6u);
+  EXPECT_TRUE(empty);
+  ASSERT_TRUE(f.flush(true));
+  EXPECT_EQ(file_bytes(), data);
+  EXPECT_EQ(f.peak_pieces(), 6u);
+  EXPECT_EQ(f.pieces_in_memory(), 2u);  // the borrowed ones went back
+  EXPECT_EQ(f.direct(), GetParam() && takes_direct_io());
+}
+
+// With every piece queued the capture's side waits for the writer (the ring buffer holds the
+// events meanwhile), and still loses nothing; partial pieces and their tails on the way.
+TEST_P(DirectFileTest, WaitsOnceAllPiecesAreQueued) {
+  Stall stall;
+  const Bytes data = random_bytes(6 * DirectFile::kPiece + 5555, 13);
+  DirectFile f(create(), GetParam(), stall.limits(1, 3, 0));
+  ASSERT_TRUE(f.write(data.data(), 1000));
+  ASSERT_TRUE(f.flush(false));  // a partial piece to the writer, which stalls on it
+  stall.wait_for_writer();
+  std::thread disk_back([&stall] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    stall.release();
+  });
+  std::mt19937 gen(14);
+  bool ok = true;
+  for (size_t at = 1000; ok && at < data.size();) {
+    const size_t n = std::min<size_t>(data.size() - at, 1 + gen() % 300000);
+    ok = f.write(data.data() + at, n) && (gen() % 3 != 0 || f.flush(false));
+    at += n;
+  }
+  disk_back.join();
+  ASSERT_TRUE(ok);
+  ASSERT_TRUE(f.flush(true));
+  EXPECT_EQ(file_bytes(), data);
+  EXPECT_EQ(f.peak_pieces(), 3u);
+  EXPECT_EQ(f.pieces_in_memory(), 1u);
 }
 
 // Direct I/O where the file system takes it, and only when asked for.
