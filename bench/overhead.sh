@@ -85,14 +85,22 @@ bt_start() {
   sleep 1
 }
 bt_stop() {
-  kill -INT "$BT_PID"
+  # bpftrace 0.17 now and then misses the SIGINT (seen here: still running 6 minutes later, a
+  # second SIGINT stopped it): send it again every 10 s, up to 5 times.
+  local i
+  for i in $(seq 1 50); do
+    [ $((i % 10)) = 1 ] && kill -INT "$BT_PID" 2>/dev/null
+    kill -0 "$BT_PID" 2>/dev/null || break
+    sleep 1
+  done
+  kill -0 "$BT_PID" 2>/dev/null && fail "bpftrace did not stop after 5 SIGINTs"
   wait "$BT_PID"
   BT_EVENTS=$(grep -c '^[0-9a-f]* tracepoint:' "$WORK/bt.out")
   BT_LOST=$(grep -Eo 'Lost [0-9]+ events' "$WORK/bt.out" "$WORK/bt.err" | awk '{ s += $2 } END { print s + 0 }')
 }
 
 declare -A gbps ratios
-events_b=() lost_b=() events_b_base=() lost_b_base=() hwm_a=() hwm_b=() anon_b=() bt_events=() bt_lost=()
+events_b=() lost_b=() mbps_b=() events_b_base=() lost_b_base=() hwm_a=() hwm_b=() anon_b=() bt_events=() bt_lost=()
 for r in $(seq 1 "$rounds"); do
   base=$(iperf3_gbps)
   gbps[untraced]+=" $base"
@@ -114,6 +122,7 @@ for r in $(seq 1 "$rounds"); do
   pwru_stop match "$WORK/match.pcapng"
   gbps[match]+=" $v" ratios[match]+=" $(ratio "$v" "$base")"
   events_b+=("$PWRU_EVENTS") lost_b+=("$PWRU_LOST") hwm_b+=("$PWRU_HWM_KIB") anon_b+=("$PWRU_RSS_ANON_KIB")
+  mbps_b+=("$(awk -v b="$(stat -c %s "$WORK/match.pcapng")" -v s="$secs" 'BEGIN { printf "%.0f", b / s / 1e6 }')")
   rm -f "$WORK/match.pcapng"
 
   if [ -n "$BASE" ]; then
@@ -163,5 +172,7 @@ fi
 # shellcheck disable=SC2086
 out "| (c) bpftrace, same tracepoints and filter, printf to a file | $(median ${gbps[bpftrace]}) [${gbps[bpftrace]# }] | $(median ${ratios[bpftrace]}) [${ratios[bpftrace]# }] | ${bt_events[*]} | ${bt_lost[*]} |"
 out ""
+out "(b) wrote $(median "${mbps_b[@]}") MB/s into its file (median; all rounds: ${mbps_b[*]}; bytes / iperf3 seconds)."
+out ""
 out "pwrudump's peak RSS (VmHWM), default settings: (a) $(median "${hwm_a[@]}") KiB, (b) $(median "${hwm_b[@]}") KiB" \
-    "(of which anonymous memory at the stop: $(median "${anon_b[@]}") KiB; the rest is the mapped ring buffer). Load after: $(load_now)."
+    "(highest round $(printf '%s\n' "${hwm_b[@]}" | sort -n | tail -1) KiB; of which anonymous memory at the stop: $(median "${anon_b[@]}") KiB; the rest is the mapped ring buffer). Load after: $(load_now)."
