@@ -58,8 +58,9 @@ class SignalsBlocked {
 
 void DirectFile::Unmap::operator()(uint8_t* p) const { ::munmap(p, kPiece); }
 
-bool DirectFile::map(Piece& p) {
-  void* m = ::mmap(nullptr, kPiece, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+bool DirectFile::map(Piece& p, bool populate) {
+  void* m = ::mmap(nullptr, kPiece, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0), -1, 0);
   if (m == MAP_FAILED) return false;
   p.data.reset(static_cast<uint8_t*>(m));
   return true;
@@ -75,7 +76,8 @@ DirectFile::DirectFile(UniqueFd fd, bool direct, DirectFileLimits limits)
       spare_.push_back(&pieces_[i]);
       continue;
     }
-    if (!map(pieces_[i])) throw std::bad_alloc();
+    // Not populated: a capture that keeps up touches only the few it cycles through.
+    if (!map(pieces_[i], false)) throw std::bad_alloc();
     if (i > 0) free_.push_back(&pieces_[i]);
   }
   current_ = &pieces_[0];
@@ -132,15 +134,15 @@ bool DirectFile::hand_over() {
   for (;;) {
     if (failed_locked()) return false;
     if (!free_.empty()) break;
-    if (!spare_.empty() && map(*spare_.back())) {
+    // Populated: faulted in at once here, not page by page in the memcpy, when time counts.
+    if (!spare_.empty() && map(*spare_.back(), true)) {
       // The writer is behind, most likely waiting on the disk: borrow, rather than wait.
       free_.push_back(spare_.back());
       spare_.pop_back();
       peak_ = std::max(peak_, ++mapped_);
       break;
     }
-    // All max_pieces queued (or no memory to borrow): wait for the writer to finish one, which
-    // it gives back, so that the next round can borrow it again.
+    // All max_pieces queued (or no memory to borrow): wait for the writer to finish one.
     freed_.wait(lock);
   }
   Piece* next = free_.back();
@@ -198,14 +200,22 @@ void DirectFile::writer_loop() {
     if (!ok && error_ < 0) error_ = err;
     writing_ = false;
     p->used = 0;
-    if (mapped_ > std::max<size_t>(limits_.pieces, 1)) {
-      p->data.reset();  // a borrowed piece (any one: they are all alike) goes back
+    free_.push_back(p);
+    // Caught up: the borrowed pieces go back (any of them: they are all alike). Not before, as
+    // a writer that is behind again soon would have the capture map and fault in new ones.
+    std::vector<std::unique_ptr<uint8_t, Unmap>> give_back;
+    while (queue_.empty() && mapped_ > std::max<size_t>(limits_.pieces, 1) && !free_.empty()) {
+      give_back.push_back(std::move(free_.back()->data));
+      spare_.push_back(free_.back());
+      free_.pop_back();
       --mapped_;
-      spare_.push_back(p);
-    } else {
-      free_.push_back(p);
     }
     freed_.notify_one();
+    if (!give_back.empty()) {
+      lock.unlock();
+      give_back.clear();  // munmap, without holding up the capture
+      lock.lock();
+    }
   }
 }
 
