@@ -10,9 +10,9 @@
 // the writer thread waits, while the capture fills the next piece and keeps draining the ring
 // buffer.
 //
-// A disk that stalls: once the `pieces` kept for the file are all queued, write() borrows more
-// from memory, up to `max_pieces` in all, and the writer gives them back once it has caught up
-// (nothing left in its queue). The page cache cannot take that role: while a direct write that
+// A disk that stalls: once the `pieces` kept for the file are all queued for borrow_after_ns,
+// write() borrows more from memory, up to `max_pieces` in all, and the writer gives them back
+// once it has caught up (nothing left in its queue). The page cache cannot take that role: while a direct write that
 // extends the file is in flight, ext4 holds the file's lock, and a write through the page cache
 // waits for it just as long (seen here: 4 KiB buffered writes beside 1 MiB direct ones took
 // 0.8 ms, not 3 us). Only with all `max_pieces` queued does write() wait: the ring buffer then
@@ -45,6 +45,9 @@ namespace pwru {
 struct DirectFileLimits {
   size_t pieces = 8;        // 1 MiB buffers kept for the file's lifetime
   size_t max_pieces = 128;  // with those borrowed while the disk stalls; >= pieces
+  // How long write() waits for a kept piece before it starts to borrow; once borrowing, it
+  // borrows without waiting until the writer has caught up.
+  uint64_t borrow_after_ns = 10'000'000;
   uint64_t hold_back_ns = 200'000'000;
   // Called on the writer thread before each piece is written. Tests hold the writer with it, as
   // a stalled disk would, to see the capture's side borrow and give back; null in pwrudump.
@@ -121,6 +124,7 @@ class DirectFile final : public ByteSink {
   std::vector<Piece*> free_;   // in memory, empty
   std::vector<Piece*> spare_;  // not in memory
   size_t mapped_ = 0;          // pieces in memory
+  bool lagging_ = false;       // borrowed since the writer last caught up
   size_t peak_ = 0;
   bool writing_ = false;  // the writer holds a piece
   bool stop_ = false;

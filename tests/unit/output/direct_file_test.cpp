@@ -240,6 +240,27 @@ TEST_P(DirectFileTest, WaitsOnceAllPiecesAreQueued) {
   EXPECT_EQ(f.pieces_in_memory(), 1u);
 }
 
+// A pause shorter than borrow_after_ns (here an hour; the disk comes back after 100 ms) is
+// waited out, without borrowing: the ring buffer holds the events meanwhile.
+TEST_P(DirectFileTest, ShortPauseIsWaitedOutWithoutBorrowing) {
+  Stall stall;
+  DirectFileLimits limits = stall.limits(2, 6, DirectFileLimits{}.hold_back_ns);
+  limits.borrow_after_ns = kHourNs;
+  const Bytes data = random_bytes(5 * DirectFile::kPiece + 99, 15);
+  DirectFile f(create(), GetParam(), limits);
+  ASSERT_TRUE(f.write(data.data(), DirectFile::kPiece));
+  stall.wait_for_writer();
+  std::thread disk_back([&stall] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    stall.release();
+  });
+  ASSERT_TRUE(f.write(data.data() + DirectFile::kPiece, data.size() - DirectFile::kPiece));
+  disk_back.join();
+  ASSERT_TRUE(f.flush(true));
+  EXPECT_EQ(file_bytes(), data);
+  EXPECT_EQ(f.peak_pieces(), 2u);
+}
+
 // Direct I/O where the file system takes it, and only when asked for.
 TEST_P(DirectFileTest, UsesDirectIoWhereTheFileSystemTakesIt) {
   const bool supported = takes_direct_io();
