@@ -46,7 +46,7 @@ machine_line() {
   local cpu
   cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($cpu), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
-       "kernel $(uname -r), pwrudump $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?')," \
+       "kernel $(uname -r), checkout $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?') (build $BUILD)," \
        "load average before: $(load_now)"
 }
 

@@ -48,6 +48,8 @@ echo "calibration: $pkts datagrams, $PWRU_EVENTS events: $per_packet events per 
 out ""
 out "### Event pipeline (UDP 64-byte datagrams from udp-flood over veth, every skb tracepoint, ${secs} s per step)"
 out ""
+out "$(machine_line)."
+out ""
 if [ "$sink" = null ]; then
   target=/dev/null
   where="pcapng written to /dev/null (BENCH_SINK=null: pwrudump's own limit, without the file system)"

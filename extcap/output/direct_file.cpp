@@ -171,7 +171,8 @@ bool DirectFile::hand_over() {
 }
 
 bool DirectFile::flush(bool complete) {
-  if (holding_ && (complete || clock_ns(CLOCK_MONOTONIC) - holding_since_ >= limits_.hold_back_ns)) {
+  if (holding_ &&
+      (complete || clock_ns(CLOCK_MONOTONIC) - holding_since_ >= limits_.hold_back_ns)) {
     if (!hand_over()) return false;
     holding_ = false;
   }

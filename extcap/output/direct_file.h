@@ -12,11 +12,11 @@
 //
 // A disk that stalls: once the `pieces` kept for the file are all queued for borrow_after_ns,
 // write() borrows more from memory, up to `max_pieces` in all, and the writer gives them back
-// once it has caught up (nothing left in its queue). The page cache cannot take that role: while a direct write that
-// extends the file is in flight, ext4 holds the file's lock, and a write through the page cache
-// waits for it just as long (seen here: 4 KiB buffered writes beside 1 MiB direct ones took
-// 0.8 ms, not 3 us). Only with all `max_pieces` queued does write() wait: the ring buffer then
-// holds the events, and counts what it cannot.
+// once it has caught up (nothing left in its queue). The page cache cannot take that role:
+// while a direct write that extends the file is in flight, ext4 holds the file's lock, and a
+// write through the page cache waits for it just as long (seen here: 4 KiB buffered writes
+// beside 1 MiB direct ones took 0.8 ms, not 3 us). Only with all `max_pieces` queued does
+// write() wait: the ring buffer then holds the events, and counts what it cannot.
 //
 // What a reader of the growing file sees: whole pieces as they fill, and after each batch of
 // events everything else too, but at most every hold_back_ns: a partial piece waits that long

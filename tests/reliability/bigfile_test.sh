@@ -35,7 +35,9 @@ if [ "$MODE" = stall ]; then
   RATE=20000
   # The disk under $WORK (blk-throttle limits whole disks, not partitions).
   dev=$(findmnt -no MAJ:MIN -T "$WORK" | tr -d ' ')
-  [ -e "/sys/dev/block/$dev/partition" ] && dev=$(cat "$(readlink -f "/sys/dev/block/$dev/..")/dev")
+  if [ -e "/sys/dev/block/$dev/partition" ]; then
+    dev=$(cat "$(readlink -f "/sys/dev/block/$dev/..")/dev")
+  fi
   [ -e "/sys/dev/block/$dev" ] || skip_or_fail "$WORK is on no block device ($dev): nothing to stall"
   BLKIO=/sys/fs/cgroup/blkio
   [ -w "$BLKIO/cgroup.procs" ] || BLKIO=/sys/fs/cgroup  # cgroup v2: io.max instead
@@ -44,7 +46,11 @@ if [ "$MODE" = stall ]; then
   if [ -e "$CG/blkio.throttle.write_bps_device" ]; then
     limit() { echo "$dev $1" >"$CG/blkio.throttle.write_bps_device"; }
   elif [ -e "$CG/io.max" ]; then
-    limit() { if [ "$1" = 0 ]; then echo "$dev wbps=max" >"$CG/io.max"; else echo "$dev wbps=$1" >"$CG/io.max"; fi; }
+    limit() {
+      local bps=$1
+      [ "$bps" = 0 ] && bps=max
+      echo "$dev wbps=$bps" >"$CG/io.max"
+    }
   else
     rmdir "$CG"
     skip_or_fail "no blkio throttling (blkio.throttle.write_bps_device or io.max) under $BLKIO"
