@@ -55,7 +55,8 @@ if [ "$MODE" = stall ]; then
     rmdir "$CG"
     skip_or_fail "no blkio throttling (blkio.throttle.write_bps_device or io.max) under $BLKIO"
   fi
-  trap 'netns_cleanup; rmdir "$CG" 2>/dev/null' EXIT
+  # The limit goes first: a pwrudump stopped under it would write its last pieces at 64 KiB/s.
+  trap 'limit 0 2>/dev/null; netns_cleanup; rmdir "$CG" 2>/dev/null' EXIT
 fi
 
 "$PWRUDUMP" -w "$TRACE" --ready-file "$WORK/ready" "udp and dst host $IP_B and dst port $PORT" \
