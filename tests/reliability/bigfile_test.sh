@@ -55,9 +55,28 @@ if [ "$MODE" = stall ]; then
     rmdir "$CG"
     skip_or_fail "no blkio throttling (blkio.throttle.write_bps_device or io.max) under $BLKIO"
   fi
-  # The limit goes first: a pwrudump stopped under it would write its last pieces at 64 KiB/s.
-  trap 'limit 0 2>/dev/null; netns_cleanup; rmdir "$CG" 2>/dev/null' EXIT
 fi
+
+# On the way out, also after a failure: the flood stops; in "stall" mode the write limit goes
+# first (a pwrudump stopped under it would write its last pieces at 64 KiB/s), and the cgroup
+# once pwrudump has exited; then netns_cleanup, which exits with the test's status.
+FLOOD_PID=
+cleanup() {
+  local rc=$?
+  [ -n "$FLOOD_PID" ] && kill "$FLOOD_PID" 2>/dev/null
+  if [ "$MODE" = stall ]; then
+    limit 0 2>/dev/null
+    if [ -n "${PWRU_PID:-}" ]; then
+      kill "$PWRU_PID" 2>/dev/null
+      wait "$PWRU_PID"
+      PWRU_PID=
+    fi
+    rmdir "$CG" || echo "cannot remove the test's cgroup $CG" >&2
+  fi
+  (exit "$rc")
+  netns_cleanup
+}
+trap cleanup EXIT
 
 "$PWRUDUMP" -w "$TRACE" --ready-file "$WORK/ready" "udp and dst host $IP_B and dst port $PORT" \
   >/dev/null 2>"$WORK/stderr" &
@@ -70,7 +89,7 @@ vmhwm_kib() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$PWRU_PID/status"; }
 # 200: ~7 events each, about 300k events/s, which the default ring buffer takes without loss
 # on an idle machine (a loss is still allowed below: it is counted, and order is checked).
 ip netns exec "$NS_A" python3 - "$IP_B" $PORT $DATAGRAMS $RATE >"$WORK/sent" <<'EOF' &
-import socket, struct, sys, time
+import errno, socket, struct, sys, time
 ip, port, count, rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 pad = b"p" * 60
@@ -86,11 +105,12 @@ for i in range(count):
             s.sendto(struct.pack("!I", i) + pad, (ip, port))
             sent += 1
             break
-        except OSError:  # ENOBUFS: the qdisc is full; send the same number again
-            pass
+        except OSError as e:  # ENOBUFS: the qdisc is full; send the same number again
+            if e.errno != errno.ENOBUFS:
+                raise
 print(sent)
 EOF
-flood=$!
+FLOOD_PID=$!
 if [ "$MODE" = stall ]; then
   sleep 1
   hwm_before=$(vmhwm_kib)
@@ -99,7 +119,8 @@ if [ "$MODE" = stall ]; then
   limit 0 || fail "cannot lift the write limit on $dev"
   hwm_after=$(vmhwm_kib)
 fi
-wait "$flood" || fail "the flood failed"
+wait "$FLOOD_PID" || fail "the flood failed"
+FLOOD_PID=
 sent=$(cat "$WORK/sent")
 assert_eq "datagrams sent" "$DATAGRAMS" "$sent"
 sleep 0.5
