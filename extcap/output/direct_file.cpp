@@ -82,7 +82,7 @@ DirectFile::DirectFile(UniqueFd fd, bool direct, DirectFileLimits limits)
     if (i > 0) free_.push_back(&pieces_[i]);
   }
   current_ = &pieces_[0];
-  mapped_ = peak_ = kept;
+  peak_ = kept;
   // EINVAL here: this file system has no direct I/O (e.g. tmpfs before Linux 6.6).
   direct_ = direct && set_direct(true);
   SignalsBlocked blocked;
@@ -147,7 +147,7 @@ bool DirectFile::hand_over() {
     if (!spare_.empty() && map(*spare_.back(), true)) {
       free_.push_back(spare_.back());
       spare_.pop_back();
-      peak_ = std::max(peak_, ++mapped_);
+      peak_ = std::max(peak_, mapped_locked());
       lagging_ = true;
       break;
     }
@@ -190,7 +190,7 @@ size_t DirectFile::peak_pieces() {
 
 size_t DirectFile::pieces_in_memory() {
   std::lock_guard lock(mu_);
-  return mapped_;
+  return mapped_locked();
 }
 
 void DirectFile::writer_loop() {
@@ -215,11 +215,11 @@ void DirectFile::writer_loop() {
     // a writer that is behind again soon would have the capture map and fault in new ones.
     std::vector<std::unique_ptr<uint8_t, Unmap>> give_back;
     if (queue_.empty()) lagging_ = false;
-    while (queue_.empty() && mapped_ > std::max<size_t>(limits_.pieces, 1) && !free_.empty()) {
+    while (queue_.empty() && mapped_locked() > std::max<size_t>(limits_.pieces, 1) &&
+           !free_.empty()) {
       give_back.push_back(std::move(free_.back()->data));
       spare_.push_back(free_.back());
       free_.pop_back();
-      --mapped_;
     }
     freed_.notify_one();
     if (!give_back.empty()) {

@@ -102,6 +102,8 @@ class DirectFile final : public ByteSink {
   bool hand_over();
   static bool map(Piece& p, bool populate);
   bool failed_locked();  // with mu_ held: the writer failed; sets errno
+  // With mu_ held: pieces in memory (kept and borrowed); the others are spare_.
+  size_t mapped_locked() const { return pieces_.size() - spare_.size(); }
   void writer_loop();
   bool write_piece(const Piece& p);  // on the writer thread
   bool set_direct(bool on);
@@ -123,7 +125,6 @@ class DirectFile final : public ByteSink {
   std::deque<Piece*> queue_;
   std::vector<Piece*> free_;   // in memory, empty
   std::vector<Piece*> spare_;  // not in memory
-  size_t mapped_ = 0;          // pieces in memory
   bool lagging_ = false;       // borrowed since the writer last caught up
   size_t peak_ = 0;
   bool writing_ = false;  // the writer holds a piece
