@@ -71,7 +71,7 @@ DirectFile::DirectFile(UniqueFd fd, bool direct, DirectFileLimits limits)
     : fd_(std::move(fd)),
       limits_(std::move(limits)),
       pieces_(std::max<size_t>({limits_.pieces, limits_.max_pieces, 1})) {
-  const size_t kept = std::max<size_t>(limits_.pieces, 1);
+  const size_t kept = kept_pieces();
   for (size_t i = 0; i < pieces_.size(); ++i) {
     if (i >= kept) {
       spare_.push_back(&pieces_[i]);
@@ -215,7 +215,7 @@ void DirectFile::writer_loop() {
     // a writer that is behind again soon would have the capture map and fault in new ones.
     std::vector<std::unique_ptr<uint8_t, Unmap>> give_back;
     if (queue_.empty()) lagging_ = false;
-    while (queue_.empty() && mapped_locked() > std::max<size_t>(limits_.pieces, 1) &&
+    while (queue_.empty() && mapped_locked() > kept_pieces() &&
            !free_.empty()) {
       give_back.push_back(std::move(free_.back()->data));
       spare_.push_back(free_.back());

@@ -26,6 +26,7 @@
 // (at open or at the first write) gets the same pieces through the page cache.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -102,6 +103,7 @@ class DirectFile final : public ByteSink {
   bool hand_over();
   static bool map(Piece& p, bool populate);
   bool failed_locked();  // with mu_ held: the writer failed; sets errno
+  size_t kept_pieces() const { return std::max<size_t>(limits_.pieces, 1); }
   // With mu_ held: pieces in memory (kept and borrowed); the others are spare_.
   size_t mapped_locked() const { return pieces_.size() - spare_.size(); }
   void writer_loop();

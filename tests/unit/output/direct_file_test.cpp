@@ -62,6 +62,14 @@ class Stall {
     open_ = true;
     changed_.notify_all();
   }
+  // The disk comes back after `delay`, from a thread joined when the result goes (also when an
+  // assertion leaves the test early).
+  std::jthread release_after(std::chrono::milliseconds delay) {
+    return std::jthread([this, delay] {
+      std::this_thread::sleep_for(delay);
+      release();
+    });
+  }
 
  private:
   std::mutex mu_;
@@ -221,10 +229,7 @@ TEST_P(DirectFileTest, WaitsOnceAllPiecesAreQueued) {
   ASSERT_TRUE(f.write(data.data(), 1000));
   ASSERT_TRUE(f.flush(false));  // a partial piece to the writer, which stalls on it
   stall.wait_for_writer();
-  std::thread disk_back([&stall] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    stall.release();
-  });
+  std::jthread disk_back = stall.release_after(std::chrono::milliseconds(100));
   std::mt19937 gen(14);
   bool ok = true;
   for (size_t at = 1000; ok && at < data.size();) {
@@ -250,10 +255,7 @@ TEST_P(DirectFileTest, ShortPauseIsWaitedOutWithoutBorrowing) {
   DirectFile f(create(), GetParam(), limits);
   ASSERT_TRUE(f.write(data.data(), DirectFile::kPiece));
   stall.wait_for_writer();
-  std::thread disk_back([&stall] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    stall.release();
-  });
+  std::jthread disk_back = stall.release_after(std::chrono::milliseconds(100));
   ASSERT_TRUE(f.write(data.data() + DirectFile::kPiece, data.size() - DirectFile::kPiece));
   disk_back.join();
   ASSERT_TRUE(f.flush(true));
