@@ -51,6 +51,25 @@ struct {
 	__type(value, __u64);
 } lost SEC(".maps");
 
+/* Where an event is built before it is copied into the ring buffer at its own size
+ * (skb_event). One slot per level a program can be nested at on one CPU: a task, a softirq
+ * that interrupts it, a hardirq, an NMI; `depth` is the next free one. Per skeleton, not
+ * shared: a program only ever uses its own skeleton's slots. */
+#define PWRU_SCRATCH_SLOTS 4
+#define PWRU_SLOT_BYTES (sizeof(struct pwru_event) + 8 * PWRU_MAX_STACK_DEPTH + PWRU_MAX_SNAPLEN)
+struct pwru_scratch {
+	__u32 depth;
+	__u32 pad;
+	__u8 slot[PWRU_SCRATCH_SLOTS][PWRU_SLOT_BYTES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pwru_scratch);
+} scratch SEC(".maps");
+
 /* skbs that matched the filters once (--filter-track-skb), forgotten where they are freed. LRU:
  * an skb freed where no probe sees it must not pin a slot forever. */
 struct {
@@ -331,19 +350,44 @@ static __always_inline bool skb_filter(struct sk_buff *skb, struct skb_layout *l
 	return skb_wanted(skb, lo, frees, direct);
 }
 
-/* The second half: one event for an skb that skb_filter passed, reserved straight in the ring
- * buffer. */
+/* The second half: one event for an skb that skb_filter passed.
+ *
+ * A ring buffer reservation must have a size known at load time, and the event's is only known
+ * once the packet is read: reserving header + snaplen took ~420 bytes of ring buffer for a
+ * 64-byte datagram that needs ~270. So the event is built in a per-CPU scratch slot and copied
+ * into the ring buffer at its own size (bpf_ringbuf_output), and the ring buffer holds more
+ * events before it is full. Programs run without preemption (tracepoints, kprobes), so the
+ * programs on one CPU nest like calls, and each takes the next slot and gives it back. fentry
+ * programs can be preempted by another task's (a trampoline only disables migration), which
+ * could take the same slot: they reserve header + snaplen in the ring buffer, as before. */
 static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_layout *lo,
 				     __u64 func_ip, __u64 location, __u32 reason,
 				     __u32 extra_flags, int direct)
 {
+	const bool in_place = PREEMPTIBLE(direct);
+	struct pwru_scratch *s = 0;
 	struct pwru_event *ev;
 	struct net_device *dev;
 	unsigned char *start, *l3, *end;
-	__u32 cap;
+	__u32 cap, depth = 0, zero = 0;
 
-	/* snaplen and stack_bytes are load-time constants: the reservation has a fixed size. */
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + stack_bytes + snaplen, 0);
+	if (in_place) {
+		/* snaplen and stack_bytes are load-time constants: the size is fixed. */
+		ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + stack_bytes + snaplen, 0);
+	} else {
+		s = bpf_map_lookup_elem(&scratch, &zero);
+		if (!s)
+			return 0;
+		depth = s->depth;
+		if (depth >= PWRU_SCRATCH_SLOTS) {
+			count_lost();
+			return 0;
+		}
+		/* A program that interrupts this one before the store sees the same depth, and
+		 * has given the slot back before this one goes on. */
+		s->depth = depth + 1;
+		ev = (struct pwru_event *)s->slot[depth];
+	}
 	if (!ev) {
 		count_lost();
 		return 0;
@@ -421,7 +465,13 @@ static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_
 		ev->layer = PWRU_LAYER_NONE;
 	ev->cap_len = cap;
 
-	bpf_ringbuf_submit(ev, 0);
+	if (in_place) {
+		bpf_ringbuf_submit(ev, 0);
+		return 0;
+	}
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + stack_bytes + cap, 0))
+		count_lost();
+	s->depth = depth;
 	return 0;
 }
 

@@ -18,6 +18,11 @@
 #define READ_BTF 1
 #define READ_BTF_TRUSTED 2
 
+/* Whether another task's program can run on this CPU in the middle of this one. fentry programs
+ * are entered through a trampoline that only disables migration, so under CONFIG_PREEMPT they
+ * can be; tracepoint and kprobe programs run with preemption disabled. */
+#define PREEMPTIBLE(direct) ((direct) == READ_BTF)
+
 /* A field of a kernel object. A plain load through a number would be refused. */
 #define KREAD(direct, p, field) ((direct) != READ_HELPER ? (p)->field : BPF_CORE_READ(p, field))
 

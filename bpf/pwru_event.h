@@ -8,7 +8,8 @@
 
 #define PWRU_COMM_LEN 16
 #define PWRU_IFNAME_LEN 16
-/* Upper bound of --snaplen; the ring buffer reserves header + snaplen per event. */
+/* Upper bound of --snaplen. An event takes header + stack + cap_len bytes of ring buffer
+ * (fentry programs: header + stack + snaplen; see skb_event). */
 #define PWRU_MAX_SNAPLEN 4096
 /* Kernel stack frames kept per event with --output-stack. */
 #define PWRU_MAX_STACK_DEPTH 32

@@ -13,6 +13,10 @@
 #             (pwru.ktime of the same events in the pcapng written alongside).
 #   stack:    --output-stack: each event line is followed by its stack, one symbol+0xoff a line;
 #             the netfilter drop's stack passes through nf_hook_slow.
+#   ringsize: --ringbuf-size 4K --snaplen 4096: an event takes the ring buffer room its own bytes
+#             need, not the snaplen's (header and snaplen alone are more than 4 KiB). iptables
+#             drops ICMP in B and only kfree_skb is traced: each ping is one event, none lost,
+#             each with the whole packet (Wireshark finds all 48 bytes of the echo's data).
 #   netns:    --output-netns-names: the NETNS NAME column names A's and B's namespaces (the names
 #             `ip netns` knows), under pwru's default header.
 # usage: cli_test.sh MODE PWRUDUMP BUILD_DIR
@@ -170,6 +174,19 @@ assert all(any(f.startswith("nf_hook_slow+") for f in s) for s in drops), \
 print(f"{len(events)} events, {sum(map(len, stacks))} frames, {len(drops)} drops")
 EOF
   pass "--output-stack: every event followed by its frames; the drops pass through nf_hook_slow"
+  ;;
+ringsize)
+  ip netns exec "$NS_B" iptables -I INPUT -p icmp -j DROP || fail "cannot add the iptables rule"
+  start_trace "$WORK/trace.pcapng" --ringbuf-size 4K --snaplen 4096 --backend tracepoint \
+    --filter-func kfree_skb "icmp and dst host $IP_B"
+  ping_b  # no reply: B drops them
+  stop_trace
+  ! grep -q "lost" "$WORK/stderr" || fail "events lost: $(cat "$WORK/stderr")"
+  whole=$(fields "$WORK/trace.pcapng" -Y 'icmp.type == 8 && data.len == 48' \
+            -e icmp.seq | grep -c .)
+  assert_eq "echo requests captured whole (events: $(fields "$WORK/trace.pcapng" -e pwru.func \
+             -e ip.len | tr '\n' ' '))" "$PINGS" "$whole"
+  pass "--ringbuf-size 4K --snaplen 4096: every event written, none lost, packets whole"
   ;;
 netns)
   trace_pings --output-netns-names

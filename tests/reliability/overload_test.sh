@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Overload: a 4 KiB ring buffer (room for about three events of 1 KiB) and a UDP flood from A to
-# B, where iptables drops it. pwrudump traces only the kfree_skb tracepoint with a pcap filter
-# for the flood's port, so every datagram that left the sender makes exactly one event: the
-# count of events the kernel made is the count of datagrams sent. Checked:
+# Overload: a 4 KiB ring buffer (room for about 17 events of its 74-byte frames) and a UDP
+# flood from A to B, where iptables drops it. pwrudump traces only the kfree_skb tracepoint
+# with a pcap filter for the flood's port, so every datagram that left the sender makes exactly
+# one event: the count of events the kernel made is the count of datagrams sent. Checked:
 #   - lost events are counted exactly: events in the file + lost == datagrams sent (+ the
 #     markers below), and the lost count is the same on stderr ("N events, L lost" and the
 #     WARNING), in the pcapng statistics block (isb_ifdrop, with isb_usrdeliv the events
