@@ -16,8 +16,7 @@ set -uo pipefail
 . "$REPO/tests/reliability/reliability-lib.sh"  # bpf_ids_of
 require_root
 require_bench_cmds python3 bpftool
-FLOOD=$BUILD/bench/udp-flood
-[ -x "$FLOOD" ] || fail "cannot find $FLOOD: build the udp-flood target first"
+require_udp_flood
 BASE=$(base_pwrudump) || exit 1  # its message is on stderr already
 pps=${BENCH_PPS:-30000} secs=${BENCH_SECONDS:-3} rounds=${BENCH_ROUNDS:-3}
 [ "$BENCH_QUICK" = 1 ] && secs=1 rounds=1

@@ -36,6 +36,13 @@ require_bench_cmds() {
   done
 }
 
+# require_udp_flood: sets FLOOD to the build's bench/tools/udp-flood (paced sendmmsg of 64-byte
+# UDP datagrams: udp-flood ADDR PORT SECONDS THREADS RATE, prints the datagrams sent).
+require_udp_flood() {
+  FLOOD=$BUILD/bench/udp-flood
+  [ -x "$FLOOD" ] || fail "cannot find $FLOOD: build the udp-flood target first"
+}
+
 # out LINE...: one line into the results file and onto stdout.
 out() { printf '%s\n' "$*" | tee -a "$BENCH_OUT"; }
 

@@ -19,8 +19,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 require_root
 require_bench_cmds python3
-FLOOD=$BUILD/bench/udp-flood
-[ -x "$FLOOD" ] || fail "cannot find $FLOOD: build the udp-flood target first"
+require_udp_flood
 
 secs=${BENCH_SECONDS:-5}
 rates=${BENCH_RATES:-"250000 500000 750000 1000000 1250000 1500000 2000000 max"}

@@ -3,6 +3,7 @@
 #   bench/overhead.sh  (~3 min)  packet path overhead against untraced and bpftrace
 #   bench/pipeline.sh  (~2 min)  events/s into pcapng, lost events beyond
 #   BENCH_SINK=null bench/pipeline.sh (~1 min)  the same into /dev/null: without the file system
+#   bench/burst.sh     (~1 min)  events the ring buffer holds while pwrudump does not read
 #   bench/bpf-cost.sh  (~1 min)  nanoseconds per BPF program run (kernel.bpf_stats_enabled)
 #   bench/attach.sh    (~1 min)  attach/detach of the tracepoint backend
 #   bench/dissect.sh   (~8 min)  tshark on pwru captures against plain Ethernet, 4 sizes
@@ -25,7 +26,7 @@ require_root
 } >>"$BENCH_OUT"
 status=0
 # pipeline twice: into a file, and into /dev/null (pwrudump's own limit, without the file system).
-for run in overhead pipeline BENCH_SINK=null:pipeline bpf-cost attach dissect; do
+for run in overhead pipeline BENCH_SINK=null:pipeline burst bpf-cost attach dissect; do
   b=${run##*:} env=()
   [ "$b" != "$run" ] && env=("${run%%:*}")
   echo "== ${env[*]} bench/$b.sh" >&2
