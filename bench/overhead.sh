@@ -3,6 +3,9 @@
 # untraced and traced, side by side in one run (rounds interleaved, each run's ratio taken
 # against the untraced run of the same round):
 #   untraced   nothing attached
+#   (0) empty  one BPF program that does nothing on the same tracepoints as pwrudump (raw_tp,
+#              bench/tools/empty-probes): the kernel's own cost of calling a program there, the
+#              floor under (a)
 #   (a) none   pwrudump on every skb tracepoint, a pcap filter that matches nothing
 #   (b) match  pwrudump on every skb tracepoint, a filter matching the flow, writing pcapng
 #   (c) bpftrace  the same tracepoints (those whose record has the skb address), the same
@@ -23,8 +26,12 @@ BASE=$(base_pwrudump) || exit 1  # its message is on stderr already
 secs=${BENCH_SECONDS:-5}
 rounds=${BENCH_ROUNDS:-3}
 [ "$BENCH_QUICK" = 1 ] && secs=1 rounds=1
+EMPTY=$BUILD/bench/empty-probes
+[ -x "$EMPTY" ] || fail "cannot find $EMPTY: build the empty-probes target first"
 bench_hosts
 PORT=5201
+mapfile -t TRACEPOINTS < <("$PWRUDUMP" --list-funcs --backend tracepoint)
+[ ${#TRACEPOINTS[@]} -gt 0 ] || fail "pwrudump --list-funcs --backend tracepoint listed nothing"
 
 ip netns exec "$NS_B" iperf3 -s -B "$IP_B" -p "$PORT" >/dev/null 2>&1 &
 BENCH_PIDS+=($!)
@@ -46,7 +53,7 @@ bpftrace_program() {
   ip_hex=$(awk -v a="$IP_B" 'BEGIN { split(a, o, "."); printf "0x%02x%02x%02x%02x", o[4], o[3], o[2], o[1] }')
   for field in skbaddr skb; do
     probes=()
-    for tp in $("$PWRUDUMP" --list-funcs --backend tracepoint); do
+    for tp in "${TRACEPOINTS[@]}"; do
       fmt=$(ls /sys/kernel/tracing/events/*/"$tp"/format 2>/dev/null | head -n 1)
       [ -n "$fmt" ] && grep -q "void \* $field;" "$fmt" || continue
       probes+=("tracepoint:$(basename "$(dirname "$(dirname "$fmt")")"):$tp")
@@ -69,6 +76,22 @@ EOF
 bpftrace_program >"$WORK/trace.bt"
 [ -s "$WORK/trace.bt" ] || fail "could not write the bpftrace program"
 n_bt=$(grep '^tracepoint:' "$WORK/trace.bt" | tr ',' '\n' | grep -c .)
+
+# empty_start / empty_stop: the empty program on pwrudump's tracepoints, for case (0).
+empty_start() {
+  rm -f "$WORK/empty.ready"
+  "$EMPTY" "$WORK/empty.ready" "${TRACEPOINTS[@]}" 2>"$WORK/empty.err" &
+  EMPTY_PID=$!
+  BENCH_PIDS+=("$EMPTY_PID")
+  until [ -e "$WORK/empty.ready" ]; do
+    kill -0 "$EMPTY_PID" 2>/dev/null || fail "empty-probes exited: $(cat "$WORK/empty.err")"
+    sleep 0.01
+  done
+}
+empty_stop() {
+  kill -INT "$EMPTY_PID"
+  wait "$EMPTY_PID" || fail "empty-probes failed: $(cat "$WORK/empty.err")"
+}
 
 bt_start() {
   rm -f "$WORK/bt.out"
@@ -105,6 +128,11 @@ for r in $(seq 1 "$rounds"); do
   base=$(iperf3_gbps)
   gbps[untraced]+=" $base"
 
+  empty_start
+  v=$(iperf3_gbps)
+  empty_stop
+  gbps[empty]+=" $v" ratios[empty]+=" $(ratio "$v" "$base")"
+
   pwru_start none -q "host 192.0.2.1"
   v=$(iperf3_gbps)
   pwru_stop none
@@ -139,11 +167,11 @@ for r in $(seq 1 "$rounds"); do
   bt_stop
   gbps[bpftrace]+=" $v" ratios[bpftrace]+=" $(ratio "$v" "$base")"
   bt_events+=("$BT_EVENTS") bt_lost+=("$BT_LOST")
-  echo "round $r: untraced $base, none ${gbps[none]##* }${BASE:+ (base build ${gbps[none_base]##* })}, match ${gbps[match]##* } (${events_b[-1]} events, ${lost_b[-1]} lost)${BASE:+ (base build ${gbps[match_base]##* })}," \
+  echo "round $r: untraced $base, empty ${gbps[empty]##* }, none ${gbps[none]##* }${BASE:+ (base build ${gbps[none_base]##* })}, match ${gbps[match]##* } (${events_b[-1]} events, ${lost_b[-1]} lost)${BASE:+ (base build ${gbps[match_base]##* })}," \
        "bpftrace ${gbps[bpftrace]##* } ($BT_EVENTS events, $BT_LOST lost); load $(load_now)" >&2
 done
 
-n_tp=$("$PWRUDUMP" --list-funcs --backend tracepoint | grep -c .)
+n_tp=${#TRACEPOINTS[@]}
 out ""
 out "### Packet path overhead (iperf3 TCP over veth, $rounds rounds of ${secs} s, interleaved)"
 out ""
@@ -157,6 +185,8 @@ out "| run | Gbit/s | ratio to untraced | events in the run | lost |"
 out "|---|---|---|---|---|"
 # shellcheck disable=SC2086
 out "| untraced | $(median ${gbps[untraced]}) [${gbps[untraced]# }] | 1 | | |"
+# shellcheck disable=SC2086
+out "| (0) an empty BPF program on the same $n_tp tracepoints (the floor) | $(median ${gbps[empty]}) [${gbps[empty]# }] | $(median ${ratios[empty]}) [${ratios[empty]# }] | | |"
 # shellcheck disable=SC2086
 out "| (a) pwrudump, filter matches nothing | $(median ${gbps[none]}) [${gbps[none]# }] | $(median ${ratios[none]}) [${ratios[none]# }] | 0 | 0 |"
 if [ -n "$BASE" ]; then
