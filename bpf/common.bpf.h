@@ -376,8 +376,12 @@ static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_
 		ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + stack_bytes + snaplen, 0);
 	} else {
 		s = bpf_map_lookup_elem(&scratch, &zero);
-		if (!s)
+		if (!s) {
+			/* Key 0 of a per-CPU array is always there; still, an event not made is
+			 * counted, like every other. */
+			count_lost();
 			return 0;
+		}
 		depth = s->depth;
 		if (depth >= PWRU_SCRATCH_SLOTS) {
 			count_lost();
