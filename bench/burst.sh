@@ -9,7 +9,8 @@
 #
 # usage: bench/burst.sh   (as root; environment: see bench/lib.sh, and BENCH_DATAGRAMS per
 #        burst (default 200000), BENCH_SNAPLENS (default "256 4096"), BENCH_ROUNDS (3),
-#        BASE_BUILD: a build folder whose pwrudump runs each case too, side by side)
+#        BENCH_RINGBUF_MIB: --ringbuf-size in MiB (16, pwrudump's default), BASE_BUILD: a build
+#        folder whose pwrudump runs each case too, side by side)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -18,7 +19,11 @@ require_udp_flood
 BASE=$(base_pwrudump) || exit 1
 datagrams=${BENCH_DATAGRAMS:-200000} snaplens=${BENCH_SNAPLENS:-"256 4096"} rounds=${BENCH_ROUNDS:-3}
 [ "$BENCH_QUICK" = 1 ] && datagrams=20000 rounds=1
-RING_BYTES=$((16 << 20))  # pwrudump's default --ringbuf-size
+# Given to both builds, so that bytes per event divide the size that was used. 16 MiB is
+# pwrudump's default --ringbuf-size.
+RING_MIB=${BENCH_RINGBUF_MIB:-16}
+[[ $RING_MIB =~ ^[1-9][0-9]*$ ]] || fail "BENCH_RINGBUF_MIB must be a whole number of MiB, not '$RING_MIB'"
+RING_BYTES=$((RING_MIB << 20))
 PORT=9
 bench_hosts
 
@@ -30,7 +35,7 @@ burst() {
   local bin=$PWRUDUMP sent
   [ "$1" = base ] && bin=$BASE
   PWRUDUMP=$bin pwru_start burst -q -w "$WORK/burst.pcapng" --backend tracepoint \
-    --filter-func kfree_skb --snaplen "$2" "udp and dst host $IP_B and dst port $PORT"
+    --filter-func kfree_skb --snaplen "$2" --ringbuf-size "${RING_MIB}M" "udp and dst host $IP_B and dst port $PORT"
   kill -STOP "$PWRU_PID"
   # 2 threads, paced over 1 s: fast enough to be a burst, slow enough for the veth queue.
   sent=$(ip netns exec "$NS_A" "$FLOOD" "$IP_B" "$PORT" 1 2 "$datagrams") || fail "udp-flood failed"
@@ -42,11 +47,11 @@ burst() {
 }
 
 out ""
-out "### Burst into a stopped reader (default 16 MiB ring buffer, kfree_skb only, 64-byte UDP datagrams, $rounds rounds)"
+out "### Burst into a stopped reader ($RING_MIB MiB ring buffer, kfree_skb only, 64-byte UDP datagrams, $rounds rounds)"
 out ""
 out "$(machine_line)."
 out ""
-out "Held = events written after SIGCONT; bytes per event = 16 MiB / held (median over rounds, all rounds in brackets)."
+out "Held = events written after SIGCONT; bytes per event = $RING_MIB MiB / held (median over rounds, all rounds in brackets)."
 [ -n "$BASE" ] && out "Base build: $BASE."
 out ""
 out "| build | --snaplen | datagrams sent | held | lost | ring buffer bytes per event |"
