@@ -8,29 +8,15 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <utility>
 #include <vector>
 
-namespace {
-
-struct Fd {
-  int fd;
-  explicit Fd(int f) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd& operator=(Fd&&) = delete;
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-};
-
-}  // namespace
+#include "core/unique_fd.h"
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -48,17 +34,17 @@ int main(int argc, char** argv) {
       {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},  // r0 = 0
       {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},                   // exit
   };
-  Fd prog(bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "empty", "GPL", insns,
-                        sizeof(insns) / sizeof(insns[0]), nullptr));
-  if (prog.fd < 0) {
+  pwru::UniqueFd prog(bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "empty", "GPL", insns,
+                                     sizeof(insns) / sizeof(insns[0]), nullptr));
+  if (!prog.valid()) {
     std::fprintf(stderr, "empty-probes: cannot load the program: %s (run as root)\n",
                  std::strerror(errno));
     return 1;
   }
-  std::vector<Fd> links;
+  std::vector<pwru::UniqueFd> links;
   for (int i = 2; i < argc; i++) {
-    Fd link(bpf_raw_tracepoint_open(argv[i], prog.fd));
-    if (link.fd < 0) {
+    pwru::UniqueFd link(bpf_raw_tracepoint_open(argv[i], prog.get()));
+    if (!link.valid()) {
       std::fprintf(stderr, "empty-probes: cannot attach to tracepoint %s: %s\n", argv[i],
                    std::strerror(errno));
       return 1;
