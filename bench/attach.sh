@@ -29,6 +29,8 @@ variants=("tp_btf|$NEW|0" "raw_tp (--kernel-btf)|$NEW|1")
 [ -n "$BASE" ] && variants+=("tp_btf, base|$BASE|0" "raw_tp (--kernel-btf), base|$BASE|1")
 
 declare -A attach detach list probes
+# The time and load when the runs start, for the heading printed after them.
+machine=$(machine_line)
 for _ in $(seq 1 "$runs"); do
   for v in "${variants[@]}"; do
     IFS='|' read -r label bin raw <<<"$v"
@@ -47,7 +49,7 @@ done
 out ""
 out "### Attach and detach, tracepoint backend, this machine ($runs runs, interleaved, medians)"
 out ""
-out "$(machine_line). New: $NEW$( [ -n "$BASE" ] && echo "; base: $BASE")."
+out "$machine. New: $NEW$( [ -n "$BASE" ] && echo "; base: $BASE")."
 out ""
 out "| programs | probes | --list-funcs s (baseline) | attach s | detach s | attach ms per probe | detach / attach |"
 out "|---|---|---|---|---|---|---|"

@@ -124,6 +124,8 @@ bt_stop() {
 
 declare -A gbps ratios
 events_b=() lost_b=() mbps_b=() events_b_base=() lost_b_base=() hwm_a=() hwm_b=() anon_b=() bt_events=() bt_lost=()
+# The time and load when the runs start, for the heading printed after them.
+machine=$(machine_line)
 for r in $(seq 1 "$rounds"); do
   base=$(iperf3_gbps)
   gbps[untraced]+=" $base"
@@ -175,7 +177,7 @@ n_tp=${#TRACEPOINTS[@]}
 out ""
 out "### Packet path overhead (iperf3 TCP over veth, $rounds rounds of ${secs} s, interleaved)"
 out ""
-out "$(machine_line)."
+out "$machine."
 out ""
 out "pwrudump attaches $n_tp skb tracepoints; the bpftrace program $n_bt. Ratio = traced / untraced"
 out "throughput of the same round, median over rounds (Gbit/s: median; all rounds in brackets)."
