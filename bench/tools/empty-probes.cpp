@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/unique_fd.h"
+#include "base/unique_fd.h"
 
 int main(int argc, char** argv) {
   if (argc < 3) {

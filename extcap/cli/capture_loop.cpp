@@ -17,12 +17,12 @@
 #include <system_error>
 #include <vector>
 
+#include "base/clock.h"
+#include "base/unique_fd.h"
 #include "filter/pcap_filter.h"
-#include "core/clock.h"
-#include "core/unique_fd.h"
 #include "output/direct_file.h"
-#include "output/pcapng_writer.h"
 #include "output/formatter.h"
+#include "output/pcapng_writer.h"
 #include "record/record.h"
 
 namespace pwru {

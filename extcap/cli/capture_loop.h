@@ -7,8 +7,8 @@
 #include <functional>
 #include <memory>
 
+#include "base/result.h"
 #include "cli/options.h"
-#include "core/result.h"
 #include "core/tracer.h"
 
 namespace pwru {

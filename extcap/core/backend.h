@@ -10,13 +10,13 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "core/bpf_util.h"
 #include "core/btf.h"
-#include "core/event.h"
 #include "core/functions.h"
 #include "core/kallsyms.h"
-#include "core/result.h"
 #include "core/tracer.h"
+#include "record/event.h"
 
 namespace pwru {
 

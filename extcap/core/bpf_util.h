@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "core/result.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
 #include "core/tracer.h"
-#include "core/unique_fd.h"
 #include "pwru_event.h"
 
 namespace pwru {

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "core/btf.h"
 #include "core/kallsyms.h"
-#include "core/result.h"
 
 namespace pwru {
 

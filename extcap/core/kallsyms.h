@@ -7,7 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "core/result.h"
+#include "base/result.h"
 
 namespace pwru {
 

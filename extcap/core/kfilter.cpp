@@ -15,8 +15,8 @@
 #include <string>
 #include <thread>
 
+#include "base/unique_fd.h"
 #include "filter/pcap_program.h"
-#include "core/unique_fd.h"
 
 namespace pwru {
 namespace {

@@ -2,8 +2,8 @@
 // mask, ifindex, and the translated pcap filter.
 #pragma once
 
+#include "base/result.h"
 #include "core/bpf_util.h"
-#include "core/result.h"
 #include "core/tracer.h"
 #include "filter/cbpf_to_ebpf.h"
 

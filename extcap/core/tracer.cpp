@@ -14,13 +14,13 @@
 #include <map>
 #include <optional>
 
+#include "base/clock.h"
+#include "base/unique_fd.h"
 #include "core/backend.h"
 #include "core/btf.h"
-#include "core/clock.h"
 #include "core/functions.h"
 #include "core/kallsyms.h"
 #include "core/kfilter.h"
-#include "core/unique_fd.h"
 #include "pwru_event.h"
 #include "pwru_record.h"
 

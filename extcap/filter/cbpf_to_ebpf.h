@@ -20,7 +20,7 @@
 #include <span>
 #include <vector>
 
-#include "core/result.h"
+#include "base/result.h"
 
 namespace pwru {
 

@@ -11,9 +11,9 @@
 #include <span>
 #include <string>
 
-#include "core/event.h"
-#include "core/result.h"
+#include "base/result.h"
 #include "filter/cbpf_to_ebpf.h"
+#include "record/event.h"
 
 namespace pwru {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/result.h"
+#include "base/result.h"
 #include "filter/cbpf_to_ebpf.h"
 
 namespace pwru {

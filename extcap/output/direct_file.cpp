@@ -14,7 +14,7 @@
 #include <cstring>
 #include <new>
 
-#include "core/clock.h"
+#include "base/clock.h"
 
 namespace pwru {
 namespace {

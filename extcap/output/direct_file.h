@@ -38,7 +38,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/unique_fd.h"
+#include "base/unique_fd.h"
 #include "output/byte_sink.h"
 
 namespace pwru {

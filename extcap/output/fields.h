@@ -9,7 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "core/event.h"
+#include "record/event.h"
 
 namespace pwru {
 

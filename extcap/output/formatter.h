@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "core/event.h"
 #include "output/fields.h"
+#include "record/event.h"
 
 namespace pwru {
 

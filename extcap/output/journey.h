@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <unordered_map>
 
-#include "core/event.h"
+#include "record/event.h"
 
 namespace pwru {
 

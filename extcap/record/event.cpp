@@ -1,5 +1,5 @@
 // Names for the event model's enums, shared by every sink (text, JSON, the record tools).
-#include "core/event.h"
+#include "record/event.h"
 
 namespace pwru {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "core/event.h"
-#include "core/result.h"
+#include "base/result.h"
+#include "record/event.h"
 
 namespace pwru {
 

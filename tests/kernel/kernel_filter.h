@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/result.h"
-#include "core/unique_fd.h"
+#include "base/result.h"
+#include "base/unique_fd.h"
 #include "filter/cbpf_to_ebpf.h"
 
 namespace pwru::testing {

@@ -42,8 +42,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/event.h"
 #include "output/pcapng_writer.h"
+#include "record/event.h"
 #include "pwru_record.h"
 #include "record.h"
 

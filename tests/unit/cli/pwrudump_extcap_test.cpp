@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "cli/extcap_protocol.h"
-#include "core/result.h"
 
 extern char** environ;
 

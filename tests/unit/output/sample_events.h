@@ -3,7 +3,7 @@
 
 #include <arpa/inet.h>
 
-#include "core/event.h"
+#include "record/event.h"
 
 namespace pwru::sample {
 
