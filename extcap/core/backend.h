@@ -11,12 +11,14 @@
 #include <vector>
 
 #include "base/result.h"
-#include "core/bpf_util.h"
 #include "core/btf.h"
 #include "core/functions.h"
 #include "core/kallsyms.h"
+#include "core/kfilter.h"
+#include "core/load_settings.h"
 #include "core/tracer.h"
 #include "record/event.h"
+#include "pwru_event.h"
 
 namespace pwru {
 

@@ -2,12 +2,32 @@
 // mask, ifindex, and the translated pcap filter.
 #pragma once
 
+#include <linux/bpf.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "base/result.h"
-#include "core/bpf_util.h"
 #include "core/tracer.h"
 #include "filter/cbpf_to_ebpf.h"
 
 namespace pwru {
+
+// The in-kernel filters of a run (0 = any), the same for every backend.
+struct KernelFilter {
+  uint32_t netns = 0;
+  uint32_t mark = 0;
+  uint32_t mark_mask = 0;
+  uint32_t ifindex = 0;
+  bool track_skb = false;
+  // Body of the pcap_filter subprogram (see bpf/common.bpf.h); empty: no pcap filter.
+  std::vector<struct bpf_insn> pcap_body;
+  // The same filter reading the packet's first bytes by plain loads (BtfWindow); empty when the
+  // kernel cannot (before 6.2, or BTF from --kernel-btf) or there is no filter.
+  std::vector<struct bpf_insn> pcap_body_btf;
+};
 
 // Errors name the option and say what it accepts: ExitCode::Usage for a malformed value,
 // NotFound for a namespace or interface that is not there, Permission for one we may not look

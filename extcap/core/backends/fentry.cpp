@@ -10,7 +10,12 @@
 #include <vector>
 
 #include "core/backend.h"
-#include "core/bpf_util.h"
+#include "core/libbpf_ptr.h"
+#include "core/load_error.h"
+#include "core/load_settings.h"
+#include "core/parallel_for.h"
+#include "core/prog_copy.h"
+#include "core/track_skb.h"
 #include "fentry.skel.h"
 
 namespace pwru {

@@ -9,7 +9,11 @@
 #include <vector>
 
 #include "core/backend.h"
-#include "core/bpf_util.h"
+#include "core/libbpf_ptr.h"
+#include "core/load_error.h"
+#include "core/load_settings.h"
+#include "core/prog_copy.h"
+#include "core/track_skb.h"
 #include "kprobe_multi.skel.h"
 
 namespace pwru {

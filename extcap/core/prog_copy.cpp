@@ -1,29 +1,11 @@
-// Shared backend helpers: errors, program copies, parallel attach/detach.
-#include "core/bpf_util.h"
+// load_prog_copy: a template program's instructions loaded again with their own settings map.
+#include "core/prog_copy.h"
 
-#include "pwru_record.h"
-
-#include <atomic>
 #include <cerrno>
-#include <chrono>
-#include <cstring>
-#include <thread>
-#include <vector>
+
+#include "core/load_error.h"
 
 namespace pwru {
-
-Error load_error(const std::string& what, int err, const std::string& verifier_log) {
-  err = err < 0 ? -err : err;
-  std::string msg = "cannot load " + what + ": " + std::strerror(err);
-  if (err == EPERM) {
-    return Error{ExitCode::Permission, msg,
-                 "run as root, or grant pwrudump CAP_BPF and CAP_PERFMON"};
-  }
-  // EACCES from a program load is the verifier refusing it, not a missing privilege.
-  if (err == EACCES) msg = "cannot load " + what + ": the kernel's verifier refused it";
-  if (!verifier_log.empty()) msg += "\nverifier log (tail):\n" + verifier_log;
-  return Error{ExitCode::KernelFeature, msg, "please report this with your kernel version"};
-}
 
 Result<std::vector<struct bpf_insn>> splice_subprog(std::span<const struct bpf_insn> insns,
                                                     std::span<const struct bpf_insn> body) {
@@ -126,57 +108,6 @@ Result<ProgCopy> load_prog_copy(struct bpf_program* tmpl, int template_cfg_fd,
     return load_error("the program for " + what, err, text);
   }
   return c;
-}
-
-std::vector<Link> attach_clone_kprobes(struct bpf_program* entry, struct bpf_program* exit,
-                                       AttachSummary& summary) {
-  std::vector<Link> links;
-  for (const char* fn : kCloneFunctions) {
-    Link in(bpf_program__attach_kprobe(entry, false, fn));
-    int err = in ? 0 : errno;
-    Link out(in ? bpf_program__attach_kprobe(exit, true, fn) : nullptr);
-    if (in && !out) err = errno;
-    if (!in || !out) {
-      summary.skipped.push_back(std::string(fn) + " (following clones): " + std::strerror(err));
-      continue;
-    }
-    links.push_back(std::move(in));
-    links.push_back(std::move(out));
-  }
-  return links;
-}
-
-bool frees_skb(const std::string& name) {
-  static const char* const kFrees[] = {PWRU_FREE_FUNCS};
-  for (const char* f : kFrees)
-    if (name == f) return true;
-  return false;
-}
-
-void parallel_for(size_t n, size_t threads, const std::function<void(size_t)>& work,
-                  const std::function<void(size_t)>& progress) {
-  std::atomic<size_t> next{0}, done{0};
-  auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < n;) {
-      work(i);
-      done.fetch_add(1);
-    }
-  };
-  threads = std::max<size_t>(1, std::min(threads, n));
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; t++) pool.emplace_back(worker);
-  if (!progress) {
-    worker();
-  } else {
-    // The calling thread reports progress while the pool works.
-    while (done.load() < n && pool.size() > 0) {
-      progress(done.load());
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (pool.empty()) worker();
-  }
-  for (auto& t : pool) t.join();
-  if (progress) progress(n);
 }
 
 }  // namespace pwru

@@ -1,0 +1,54 @@
+// What every backend's skeleton is loaded with: the per-run settings, the in-kernel filters and
+// the maps the Tracer shares between backends.
+#pragma once
+
+#include <bpf/libbpf.h>
+
+#include <cstdint>
+
+#include "base/result.h"
+#include "core/kfilter.h"
+#include "core/load_error.h"
+
+namespace pwru {
+
+// Per-run settings every program is loaded with.
+struct LoadSettings {
+  uint32_t snaplen = 256;     // packet bytes per event
+  uint32_t stack_bytes = 0;   // kernel stack bytes per event: 0 or 8 * PWRU_MAX_STACK_DEPTH
+  bool drops_only = false;    // skip frees whose reason is consumed_reason
+  uint32_t consumed_reason = 0xffffffff;  // enum skb_drop_reason's SKB_CONSUMED, if any
+};
+
+// The maps every backend shares; the Tracer creates them once.
+struct SharedMaps {
+  int events_fd;   // ring buffer
+  int lost_fd;     // per-CPU count of refused events
+  int tracked_fd;  // skbs followed by --filter-track-skb
+};
+
+// Before load: the per-run settings and filters, and the shared maps. Every backend skeleton has
+// the same .rodata and maps (bpf/common.bpf.h).
+template <typename Skel>
+Status configure(Skel* skel, const LoadSettings& load, const KernelFilter& f,
+                 const SharedMaps& maps) {
+  skel->rodata->snaplen = load.snaplen;
+  skel->rodata->stack_bytes = load.stack_bytes;
+  skel->rodata->drops_only = load.drops_only;
+  skel->rodata->consumed_reason = load.consumed_reason;
+  skel->rodata->filter_netns = f.netns;
+  skel->rodata->filter_mark = f.mark;
+  skel->rodata->filter_mark_mask = f.mark_mask;
+  skel->rodata->filter_ifindex = f.ifindex;
+  skel->rodata->filter_track_skb = f.track_skb;
+  skel->rodata->has_pcap_filter = !f.pcap_body.empty();
+  if (int err = bpf_map__reuse_fd(skel->maps.events, maps.events_fd))
+    return load_error("the event ring buffer", err);
+  if (int err = bpf_map__reuse_fd(skel->maps.lost, maps.lost_fd))
+    return load_error("the lost-event counter", err);
+  if (int err = bpf_map__reuse_fd(skel->maps.tracked, maps.tracked_fd))
+    return load_error("the tracked-skb map", err);
+  return Ok{};
+}
+
+}  // namespace pwru

@@ -1,0 +1,28 @@
+// What --filter-track-skb needs from user space: the clone functions it follows, and the probes
+// where an skb's life ends.
+#pragma once
+
+#include <bpf/libbpf.h>
+
+#include <string>
+#include <vector>
+
+#include "core/libbpf_ptr.h"
+#include "core/tracer.h"
+
+namespace pwru {
+
+// The functions whose return value is a copy of their skb argument: --filter-track-skb follows
+// the copy when the original is tracked.
+inline constexpr const char* kCloneFunctions[] = {"skb_clone", "skb_copy"};
+
+// Attaches `entry` as kprobe and `exit` as kretprobe on each clone function; a function that
+// refuses is noted in `summary.skipped`, tracing goes on without it.
+std::vector<Link> attach_clone_kprobes(struct bpf_program* entry, struct bpf_program* exit,
+                                       AttachSummary& summary);
+
+// Whether probe `name` (function or tracepoint) is where an skb's life ends, so tracking can
+// forget it: the free tracepoints and functions.
+bool frees_skb(const std::string& name);
+
+}  // namespace pwru
