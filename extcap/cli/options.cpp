@@ -1,19 +1,12 @@
 // Parses pwrudump's command line with CLI11 and checks every value before anything runs.
 #include "cli/options.h"
 
-#include <linux/types.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
 #include <vector>
 
-#include "pwru_event.h"
-
 namespace pwru {
-
-static_assert(kMaxSnaplen == PWRU_MAX_SNAPLEN, "--snaplen bound must match the BPF side");
-
 namespace {
 
 Error usage(std::string message, std::string hint = "run `pwrudump --help` for the options") {
@@ -22,15 +15,17 @@ Error usage(std::string message, std::string hint = "run `pwrudump --help` for t
 
 // Numbers are taken as strings and checked here, so every mistake gets our message format
 // instead of CLI11's, and a negative number is not silently wrapped into an unsigned one.
-// `binary_suffix` accepts K, M and G (powers of 1024), handy for sizes.
+// `binary_suffix` accepts K, M and G (powers of 1024), handy for sizes. Above `max` (what the
+// option's field holds) is "too large"; the option's own bounds are check_bounds'.
 Result<uint64_t> parse_count(const std::string& flag, const std::string& text,
-                             bool binary_suffix = false) {
+                             bool binary_suffix = false, uint64_t max = UINT64_MAX) {
   uint64_t value = 0;
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec == std::errc::result_out_of_range) {
+  auto too_large = [&] {
     return usage("cannot use " + flag + " " + text + ": the number is too large");
-  }
+  };
+  if (ec == std::errc::result_out_of_range) return too_large();
   if (ec != std::errc() || text.empty()) {
     return usage("cannot use " + flag + " \"" + text + "\": not a non-negative integer");
   }
@@ -50,6 +45,7 @@ Result<uint64_t> parse_count(const std::string& flag, const std::string& text,
   if (ptr != end) {
     return usage("cannot use " + flag + " \"" + text + "\": not a non-negative integer");
   }
+  if (value > max) return too_large();
   return value;
 }
 
@@ -231,36 +227,20 @@ Status check_interface(const Options& o, const char* what) {
 
 // Turns the raw strings into checked values and picks the action.
 Result<Options> finish(Options o, const Raw& raw, bool filter_check_given) {
-  auto snaplen = parse_count("--snaplen", raw.snaplen);
+  auto snaplen = parse_count("--snaplen", raw.snaplen, /*binary_suffix=*/false, UINT32_MAX);
   if (!snaplen) return snaplen.error();
-  if (*snaplen > kMaxSnaplen) {
-    return usage("cannot use --snaplen " + raw.snaplen + ": the most is " +
-                     std::to_string(kMaxSnaplen) + " bytes",
-                 "pass --snaplen from 0 to " + std::to_string(kMaxSnaplen));
-  }
   o.trace.snaplen = static_cast<uint32_t>(*snaplen);
 
-  auto ringbuf = parse_count("--ringbuf-size", raw.ringbuf, /*binary_suffix=*/true);
+  auto ringbuf = parse_count("--ringbuf-size", raw.ringbuf, /*binary_suffix=*/true, UINT32_MAX);
   if (!ringbuf) return ringbuf.error();
-  const uint64_t rb = *ringbuf;
-  if (rb < kMinRingbufBytes || rb > kMaxRingbufBytes || (rb & (rb - 1)) != 0) {
-    return usage("cannot use --ringbuf-size " + raw.ringbuf +
-                     ": the BPF ring buffer size must be a power of two from 4K to 1G",
-                 "pass e.g. --ringbuf-size 64M");
-  }
-  o.trace.ringbuf_bytes = static_cast<uint32_t>(rb);
+  o.trace.ringbuf_bytes = static_cast<uint32_t>(*ringbuf);
 
   auto limit = parse_count("--output-limit-lines", raw.limit);
   if (!limit) return limit.error();
   o.output_limit = *limit;
 
-  const auto backends = backend_names();
-  if (std::find(backends.begin(), backends.end(), o.trace.backend) == backends.end()) {
-    std::string names;
-    for (const auto& b : backends) names += (names.empty() ? "" : ", ") + b;
-    return usage("cannot use --backend " + o.trace.backend + ": no such backend",
-                 "pass --backend with one of " + names + " (auto picks the best this kernel offers)");
-  }
+  // Snaplen, ring buffer size and backend: checked here, before anything runs.
+  if (auto st = check_bounds(o.trace); !st) return st.error();
 
   auto timestamp = parse_timestamp_mode(raw.timestamp);
   if (!timestamp) {

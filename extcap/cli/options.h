@@ -7,15 +7,11 @@
 #include <string>
 
 #include "base/result.h"
+#include "core/trace_bounds.h"  // the bounds of the options, which the extcap dialog shows too
 #include "core/tracer.h"
 #include "output/fields.h"
 
 namespace pwru {
-
-// Bounds of the options; the extcap configuration dialog shows the same ones.
-inline constexpr uint32_t kMaxSnaplen = 4096;  // PWRU_MAX_SNAPLEN (checked in options.cpp)
-inline constexpr uint32_t kMinRingbufBytes = 4096;     // one page: the kernel's minimum
-inline constexpr uint32_t kMaxRingbufBytes = 1u << 30;  // Wireshark's integer args are int32
 
 // The name of our one extcap interface, as Wireshark lists it.
 inline constexpr const char* kExtcapInterface = "pwru";

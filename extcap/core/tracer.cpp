@@ -21,6 +21,7 @@
 #include "core/functions.h"
 #include "core/kallsyms.h"
 #include "core/kfilter.h"
+#include "core/trace_bounds.h"
 #include "pwru_event.h"
 #include "pwru_record.h"
 
@@ -47,36 +48,17 @@ Error map_error(const char* what, int err) {
                "the kernel needs BPF ring buffers (Linux 5.8 or later)"};
 }
 
-bool power_of_two(uint32_t v) { return v && !(v & (v - 1)); }
-
 std::string hex(uint64_t v) {
   char buf[20];
   std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(v));
   return buf;
 }
 
-std::string join(const std::vector<std::string>& parts, const char* sep) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
-  return out;
-}
-
 class TracerImpl final : public Tracer {
  public:
   static Result<std::unique_ptr<Tracer>> create(const TraceOptions& options,
                                                 const ProgressFn& progress) {
-    if (options.snaplen > PWRU_MAX_SNAPLEN) {
-      return Error{ExitCode::Usage,
-                   "cannot use snaplen " + std::to_string(options.snaplen) + ": above the maximum",
-                   "use a snaplen of at most " + std::to_string(PWRU_MAX_SNAPLEN)};
-    }
-    long page = sysconf(_SC_PAGESIZE);
-    if (!power_of_two(options.ringbuf_bytes) || options.ringbuf_bytes < page) {
-      return Error{ExitCode::Usage,
-                   "cannot use ring buffer size " + std::to_string(options.ringbuf_bytes) +
-                       ": not a power of two of at least the page size",
-                   "use e.g. 16777216 (16 MiB)"};
-    }
+    if (auto st = check_bounds(options); !st) return st.error();
     auto btf = KernelBtf::load(options.kernel_btf);
     if (!btf) return btf.error();
     auto filter = FuncFilter::compile(options.filter_func);
@@ -129,10 +111,7 @@ class TracerImpl final : public Tracer {
     if (options.backend != "auto") {
       for (const auto& info : registry)
         if (info.name == options.backend) chosen = &info;
-      if (!chosen) {
-        return Error{ExitCode::Usage, "cannot use backend \"" + options.backend + "\": unknown",
-                     "pass --backend " + join(backend_names(), "|")};
-      }
+      // check_bounds (in create) refused any other name.
     }
     std::vector<SkbFunction> none;
     FunctionSet fset;

@@ -109,6 +109,7 @@ TEST(Options, Snaplen) {
   expect_usage_error({"--snaplen", "abc"}, "--snaplen");
   expect_usage_error({"--snaplen", "-1"}, "--snaplen");
   expect_usage_error({"--snaplen", "99999999999999999999999"}, "too large");
+  expect_usage_error({"--snaplen", "4294967297"}, "too large");  // not cut to 32 bits
   expect_usage_error({"--snaplen"}, "--snaplen");
 }
 
@@ -137,6 +138,7 @@ TEST(Options, RingbufSize) {
   expect_usage_error({"--ringbuf-size", "3M"}, "power of two");
   expect_usage_error({"--ringbuf-size", "2048"}, "power of two");
   expect_usage_error({"--ringbuf-size", "2G"}, "power of two");
+  expect_usage_error({"--ringbuf-size", "4G"}, "too large");  // more than the field holds
   expect_usage_error({"--ringbuf-size", "1T"}, "--ringbuf-size");
   expect_usage_error({"--ringbuf-size", "M"}, "--ringbuf-size");
 }
