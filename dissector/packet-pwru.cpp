@@ -26,7 +26,12 @@ extern "C" {
 #include <epan/show_exception.h>
 }
 
+#include <array>
+#include <iterator>
+#include <string_view>
+
 #include "pwru_record.h"
+#include "pwru_rules.h"
 
 static int proto_pwru = -1;
 
@@ -110,13 +115,13 @@ static gboolean pwru_payload_is_embedded = TRUE;
 // Preference: read the lost-event count from the capture file (see pwru_lost_events()).
 static gboolean pwru_read_lost_events = TRUE;
 
-static const value_string pwru_probe_vals[] = {
-    { PWRU_PROBE_TRACEPOINT,   "tracepoint" },
-    { PWRU_PROBE_KPROBE,       "kprobe" },
-    { PWRU_PROBE_KPROBE_MULTI, "kprobe-multi" },
-    { PWRU_PROBE_FENTRY,       "fentry" },
-    { 0, NULL }
-};
+// The probe kinds' names, as pwrudump's text and JSON print them (pwru_rules.h).
+static constexpr auto pwru_probe_vals = [] {
+    std::array<value_string, std::size(pwru::rules::kProbeKinds) + 1> vals{};
+    for (size_t i = 0; i < std::size(pwru::rules::kProbeKinds); i++)
+        vals[i] = { pwru::rules::kProbeKinds[i].kind, pwru::rules::kProbeKinds[i].name };
+    return vals;  // ends with { 0, NULL }
+}();
 
 static const value_string pwru_packet_layer_vals[] = {
     { PWRU_PACKET_ETHERNET, "Ethernet" },
@@ -136,47 +141,48 @@ static int * const pwru_tcp_flags_fields[] = {
     NULL
 };
 
-// What the record format says about each known TLV: the field it fills and, for fixed-size
-// values, the exact size (0: strings and bytes, any size).
+// The field each known TLV fills, and how its value is encoded. Sizes are the format's
+// (pwru::rules::tlv_spec).
 struct pwru_tlv_spec {
     guint16 type;
     int *hf;
-    guint16 size;
     guint encoding;
 };
 
 static const pwru_tlv_spec pwru_tlv_specs[] = {
-    { PWRU_TLV_SKB,              &hf_pwru_skb,              8,  ENC_LITTLE_ENDIAN },
-    { PWRU_TLV_FUNC,             &hf_pwru_func,             0,  ENC_UTF_8 },
-    { PWRU_TLV_PROBE,            &hf_pwru_probe,            1,  ENC_NA },
-    { PWRU_TLV_CPU,              &hf_pwru_cpu,              4,  ENC_LITTLE_ENDIAN },
-    { PWRU_TLV_PID,              &hf_pwru_pid,              4,  ENC_LITTLE_ENDIAN },
-    { PWRU_TLV_COMM,             &hf_pwru_comm,             0,  ENC_UTF_8 },
-    { PWRU_TLV_NETNS,            &hf_pwru_netns,            4,  ENC_LITTLE_ENDIAN },
-    { PWRU_TLV_MARK,             &hf_pwru_mark,             4,  ENC_LITTLE_ENDIAN },
-    { PWRU_TLV_IFINDEX,          &hf_pwru_ifindex,          4,  ENC_LITTLE_ENDIAN },
-    { PWRU_TLV_IFNAME,           &hf_pwru_ifname,           0,  ENC_UTF_8 },
-    { PWRU_TLV_PROTO,            &hf_pwru_proto,            2,  ENC_LITTLE_ENDIAN },
-    { PWRU_TLV_MTU,              &hf_pwru_mtu,              4,  ENC_LITTLE_ENDIAN },
-    { PWRU_TLV_LEN,              &hf_pwru_len,              4,  ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_SKB,              &hf_pwru_skb,              ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_FUNC,             &hf_pwru_func,             ENC_UTF_8 },
+    { PWRU_TLV_PROBE,            &hf_pwru_probe,            ENC_NA },
+    { PWRU_TLV_CPU,              &hf_pwru_cpu,              ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_PID,              &hf_pwru_pid,              ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_COMM,             &hf_pwru_comm,             ENC_UTF_8 },
+    { PWRU_TLV_NETNS,            &hf_pwru_netns,            ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_MARK,             &hf_pwru_mark,             ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_IFINDEX,          &hf_pwru_ifindex,          ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_IFNAME,           &hf_pwru_ifname,           ENC_UTF_8 },
+    { PWRU_TLV_PROTO,            &hf_pwru_proto,            ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_MTU,              &hf_pwru_mtu,              ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_LEN,              &hf_pwru_len,              ENC_LITTLE_ENDIAN },
     // Addresses are stored in network byte order.
-    { PWRU_TLV_IPV4_SRC,         &hf_pwru_ip_src,           4,  ENC_BIG_ENDIAN },
-    { PWRU_TLV_IPV4_DST,         &hf_pwru_ip_dst,           4,  ENC_BIG_ENDIAN },
-    { PWRU_TLV_IPV6_SRC,         &hf_pwru_ipv6_src,         16, ENC_NA },
-    { PWRU_TLV_IPV6_DST,         &hf_pwru_ipv6_dst,         16, ENC_NA },
-    { PWRU_TLV_SPORT,            &hf_pwru_sport,            2,  ENC_LITTLE_ENDIAN },
-    { PWRU_TLV_DPORT,            &hf_pwru_dport,            2,  ENC_LITTLE_ENDIAN },
-    { PWRU_TLV_L4PROTO,          &hf_pwru_l4proto,          1,  ENC_NA },
-    { PWRU_TLV_TCP_FLAGS,        &hf_pwru_tcp_flags,        1,  ENC_NA },
-    { PWRU_TLV_DROP_REASON,      &hf_pwru_drop_reason_code, 4,  ENC_LITTLE_ENDIAN },
-    { PWRU_TLV_DROP_REASON_NAME, &hf_pwru_drop_reason,      0,  ENC_UTF_8 },
-    { PWRU_TLV_CALLER,           &hf_pwru_caller,           0,  ENC_UTF_8 },
-    { PWRU_TLV_CALLER_ADDR,      &hf_pwru_caller_addr,      8,  ENC_LITTLE_ENDIAN },
-    { PWRU_TLV_STACK_FRAME,      &hf_pwru_stack,            0,  ENC_UTF_8 },
-    { PWRU_TLV_KTIME,            &hf_pwru_ktime,            8,  ENC_LITTLE_ENDIAN },
-    { PWRU_TLV_PACKET_LAYER,     &hf_pwru_packet_layer,     1,  ENC_NA },
-    { PWRU_TLV_PACKET,           &hf_pwru_packet,           0,  ENC_NA },
+    { PWRU_TLV_IPV4_SRC,         &hf_pwru_ip_src,           ENC_BIG_ENDIAN },
+    { PWRU_TLV_IPV4_DST,         &hf_pwru_ip_dst,           ENC_BIG_ENDIAN },
+    { PWRU_TLV_IPV6_SRC,         &hf_pwru_ipv6_src,         ENC_NA },
+    { PWRU_TLV_IPV6_DST,         &hf_pwru_ipv6_dst,         ENC_NA },
+    { PWRU_TLV_SPORT,            &hf_pwru_sport,            ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_DPORT,            &hf_pwru_dport,            ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_L4PROTO,          &hf_pwru_l4proto,          ENC_NA },
+    { PWRU_TLV_TCP_FLAGS,        &hf_pwru_tcp_flags,        ENC_NA },
+    { PWRU_TLV_DROP_REASON,      &hf_pwru_drop_reason_code, ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_DROP_REASON_NAME, &hf_pwru_drop_reason,      ENC_UTF_8 },
+    { PWRU_TLV_CALLER,           &hf_pwru_caller,           ENC_UTF_8 },
+    { PWRU_TLV_CALLER_ADDR,      &hf_pwru_caller_addr,      ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_STACK_FRAME,      &hf_pwru_stack,            ENC_UTF_8 },
+    { PWRU_TLV_KTIME,            &hf_pwru_ktime,            ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_PACKET_LAYER,     &hf_pwru_packet_layer,     ENC_NA },
+    { PWRU_TLV_PACKET,           &hf_pwru_packet,           ENC_NA },
 };
+static_assert(G_N_ELEMENTS(pwru_tlv_specs) == std::size(pwru::rules::kTlvSpecs),
+              "every field of the record format has a Wireshark field");
 
 // What the Info column, the expert infos, the journey and the payload hand-off need from the
 // fields. Plain data: it lives on the stack across calls that may longjmp.
@@ -482,7 +488,8 @@ dissect_pwru_tlv(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset
     }
     if (spec == NULL)
         return dissect_pwru_unknown(tvb, pinfo, tree, offset, type, length);
-    if (spec->size != 0 && length != spec->size) {
+    const guint16 size = pwru::rules::tlv_spec(type)->size;
+    if (size != 0 && length != size) {
         field_tree = proto_tree_add_subtree_format(tree, tvb, offset, PWRU_TLV_HEADER_LEN + length,
                                                    ett_pwru_field, &ti, "Bad field: %s",
                                                    proto_registrar_get_name(*spec->hf));
@@ -491,7 +498,7 @@ dissect_pwru_tlv(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset
                             ENC_LITTLE_ENDIAN);
         expert_add_info_format(pinfo, ti, &ei_pwru_bad_length,
                                "Field %s (type %u) has %u bytes, expected %u",
-                               proto_registrar_get_name(*spec->hf), type, length, spec->size);
+                               proto_registrar_get_name(*spec->hf), type, length, size);
         return -1;
     }
     if (pwru_mixes_families(type, summary)) {
@@ -505,65 +512,21 @@ dissect_pwru_tlv(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset
                               summary);
 }
 
-// Is `func` one of `names`? NULL (no FUNC field) is never.
-static gboolean
-pwru_func_in(const char *func, const char *const *names, size_t count)
+// The record's function name for the shared rules: NULL (no FUNC field) is the empty name,
+// which no rule lists.
+static std::string_view
+pwru_func(const pwru_summary *summary)
 {
-    if (func == NULL)
-        return FALSE;
-    for (size_t i = 0; i < count; i++) {
-        if (strcmp(func, names[i]) == 0)
-            return TRUE;
-    }
-    return FALSE;
+    return summary->func != NULL ? std::string_view(summary->func) : std::string_view();
 }
 
-#define PWRU_FUNC_IN(func, names) pwru_func_in((func), (names), G_N_ELEMENTS(names))
-
-// Tracepoints and functions that free an skb: the first of them ends its journey (one list for
-// the dissector and the extcap, in pwru_record.h).
-static const char *const pwru_free_funcs[] = {PWRU_FREE_FUNCS};
-
-// With function probes one free shows up as several events (kfree_skb_reason, the kfree_skb
-// tracepoint, __kfree_skb, skb_release_data, kfree_skbmem): after the first, these stay in the
-// journey it ended instead of starting a new one. They also run on live skbs (pskb_expand_head
-// calls skb_release_data), where they are ordinary hops.
-static const char *const pwru_teardown_funcs[] = {
-    "skb_release_head_state",
-    "skb_release_all",
-    "skb_release_data",
-    "skb_free_head",
-    "napi_skb_cache_put",
-};
-
-// Freeing functions that only drop, for records without a drop reason (the kfree_skb tracepoint
-// had no reason before 5.17; function probes may not record it).
-static const char *const pwru_drop_funcs[] = {
-    "kfree_skb",
-    "kfree_skb_reason",
-    "sk_skb_reason_drop",
-    "__kfree_skb_reason",
-};
-
-// Functions and tracepoints that send a TCP reset in reply to the skb they are given.
-static const char *const pwru_reset_funcs[] = {
-    "tcp_send_reset",     // tracepoint
-    "tcp_v4_send_reset",
-    "tcp_v6_send_reset",
-};
-
-// A drop: a drop reason other than CONSUMED (kernels 5.19 to 6.2 report every free through the
-// kfree_skb tracepoint, delivered packets with SKB_CONSUMED), or no reason at all in a complete
-// record of a function that only drops.
+// pwru::rules::is_drop; a malformed record's function alone does not make a drop.
 static gboolean
 pwru_is_drop(const pwru_summary *summary, gboolean malformed)
 {
-    if (summary->has_drop_reason)
-        // The extcap names it SKB_CONSUMED; captures made before that was settled say CONSUMED.
-        return summary->drop_reason == NULL ||
-               (strcmp(summary->drop_reason, PWRU_REASON_CONSUMED) != 0 &&
-                strcmp(summary->drop_reason, "CONSUMED") != 0);
-    return !malformed && PWRU_FUNC_IN(summary->func, pwru_drop_funcs);
+    return pwru::rules::is_drop(summary->has_drop_reason,
+                                summary->drop_reason != NULL ? summary->drop_reason : "",
+                                pwru_func(summary), !malformed);
 }
 
 // The reason as users read it: the kernel's name, else its number.
@@ -593,7 +556,7 @@ pwru_add_drop_expert(packet_info *pinfo, proto_item *root, const pwru_summary *s
 static void
 pwru_add_reset_expert(packet_info *pinfo, proto_item *root, const pwru_summary *summary)
 {
-    if (PWRU_FUNC_IN(summary->func, pwru_reset_funcs))
+    if (pwru::rules::sends_reset(pwru_func(summary)))
         expert_add_info_format(pinfo, root, &ei_pwru_reset,
                                "TCP reset sent in reply to this packet (%s)", summary->func);
 }
@@ -624,13 +587,8 @@ struct pwru_journey {
     nstime_t first_ts;
     gboolean first_has_ktime;
     guint64 first_ktime;
-    gboolean ended;
     gboolean dropped;
-    // After the end: the teardown (pwru_teardown_funcs) that may still follow.
-    gboolean has_end_cpu;
-    guint32 end_cpu;
-    gboolean teardown_has_tracepoint;  // one free fires one tracepoint: a second is a new skb
-    gboolean teardown_over;            // kfree_skbmem: the sk_buff itself is gone
+    pwru::rules::Journey rule;  // whether it ended, and the teardown that may still follow
 };
 
 // State of the capture being read; reset with the file scope (pwru_init).
@@ -658,20 +616,17 @@ pwru_get_hop(packet_info *pinfo)
                                               PWRU_PROTO_DATA_HOP);
 }
 
-// Does this event on an address whose journey ended still belong to that journey's free?
-static gboolean
-pwru_continues_teardown(const pwru_journey *journey, const pwru_summary *summary)
+// What the shared journey rule reads from the event.
+static pwru::rules::JourneyEvent
+pwru_journey_event(const pwru_summary *summary)
 {
-    if (journey->teardown_over)
-        return FALSE;
-    if (!PWRU_FUNC_IN(summary->func, pwru_free_funcs) &&
-        !PWRU_FUNC_IN(summary->func, pwru_teardown_funcs))
-        return FALSE;
-    // A free runs on one CPU from start to end.
-    if (journey->has_end_cpu && summary->has_cpu && summary->cpu != journey->end_cpu)
-        return FALSE;
-    return !(summary->has_probe && summary->probe == PWRU_PROBE_TRACEPOINT &&
-             journey->teardown_has_tracepoint);
+    pwru::rules::JourneyEvent ev = {};
+    ev.func = pwru_func(summary);
+    ev.has_cpu = summary->has_cpu;
+    ev.cpu = summary->cpu;
+    ev.tracepoint = summary->has_probe && summary->probe == PWRU_PROBE_TRACEPOINT;
+    ev.has_drop_reason = summary->has_drop_reason;
+    return ev;
 }
 
 static pwru_journey *
@@ -720,8 +675,9 @@ pwru_journey_step(packet_info *pinfo, const pwru_summary *summary, gboolean malf
     if (malformed || !summary->has_skb)
         return NULL;
 
+    const pwru::rules::JourneyEvent ev = pwru_journey_event(summary);
     journey = (pwru_journey *)wmem_map_lookup(pwru_capture.journeys, &summary->skb);
-    if (journey == NULL || (journey->ended && !pwru_continues_teardown(journey, summary)))
+    if (pwru::rules::begins_journey(journey != NULL ? &journey->rule : NULL, ev))
         journey = pwru_journey_new(pinfo, summary);
 
     hop = wmem_new0(wmem_file_scope(), pwru_hop);
@@ -734,19 +690,7 @@ pwru_journey_step(packet_info *pinfo, const pwru_summary *summary, gboolean malf
     }
     pwru_journey_delta(pinfo, summary, journey, &hop->delta);
 
-    if (!journey->ended &&
-        (PWRU_FUNC_IN(summary->func, pwru_free_funcs) || summary->has_drop_reason)) {
-        hop->ends = TRUE;
-        journey->ended = TRUE;
-        journey->has_end_cpu = summary->has_cpu;
-        journey->end_cpu = summary->cpu;
-    }
-    if (journey->ended) {
-        if (summary->has_probe && summary->probe == PWRU_PROBE_TRACEPOINT)
-            journey->teardown_has_tracepoint = TRUE;
-        if (summary->func != NULL && strcmp(summary->func, "kfree_skbmem") == 0)
-            journey->teardown_over = TRUE;
-    }
+    hop->ends = pwru::rules::add_to_journey(journey->rule, ev);
     if (pwru_is_drop(summary, malformed))
         journey->dropped = TRUE;
     journey->last = hop;
@@ -905,7 +849,7 @@ pwru_tap_info_new(packet_info *pinfo, const pwru_summary *summary, gboolean malf
         info->journey_ends = hop->ends;
         info->journey_dropped = hop->journey->dropped;
         info->journey_open_last = PINFO_FD_VISITED(pinfo) && hop->next == 0 &&
-                                  !hop->journey->ended;
+                                  !hop->journey->rule.ended;
         info->journey_delta = hop->delta;
     }
     info->lost_events = lost;
@@ -1096,7 +1040,7 @@ proto_register_pwru(void)
           { "Function", "pwru.func", FT_STRINGZPAD, BASE_NONE, NULL, 0x0,
             "Kernel function or tracepoint that saw the skb", HFILL } },
         { &hf_pwru_probe,
-          { "Probe", "pwru.probe", FT_UINT8, BASE_DEC, VALS(pwru_probe_vals), 0x0,
+          { "Probe", "pwru.probe", FT_UINT8, BASE_DEC, VALS(pwru_probe_vals.data()), 0x0,
             "How the function was attached", HFILL } },
         { &hf_pwru_cpu,
           { "CPU", "pwru.cpu", FT_UINT32, BASE_DEC, NULL, 0x0,

@@ -1,8 +1,6 @@
 // Shared backend helpers: errors, program copies, parallel attach/detach.
 #include "core/bpf_util.h"
 
-#include "pwru_record.h"
-
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -144,13 +142,6 @@ std::vector<Link> attach_clone_kprobes(struct bpf_program* entry, struct bpf_pro
     links.push_back(std::move(out));
   }
   return links;
-}
-
-bool frees_skb(const std::string& name) {
-  static const char* const kFrees[] = {PWRU_FREE_FUNCS};
-  for (const char* f : kFrees)
-    if (name == f) return true;
-  return false;
 }
 
 void parallel_for(size_t n, size_t threads, const std::function<void(size_t)>& work,

@@ -135,10 +135,6 @@ inline constexpr const char* kCloneFunctions[] = {"skb_clone", "skb_copy"};
 std::vector<Link> attach_clone_kprobes(struct bpf_program* entry, struct bpf_program* exit,
                                        AttachSummary& summary);
 
-// Whether probe `name` (function or tracepoint) is where an skb's life ends, so tracking can
-// forget it: the free tracepoints and functions.
-bool frees_skb(const std::string& name);
-
 // Runs work(i) for i in [0, n) on up to `threads` threads; progress(done) is called on the
 // calling thread now and then.
 void parallel_for(size_t n, size_t threads, const std::function<void(size_t)>& work,

@@ -23,6 +23,7 @@
 #include "core/unique_fd.h"
 #include "pwru_event.h"
 #include "pwru_record.h"
+#include "pwru_rules.h"
 
 namespace pwru {
 namespace {
@@ -88,7 +89,7 @@ class TracerImpl final : public Tracer {
     t->reasons_ = t->btf_->drop_reasons();
     t->load_.drops_only = options.drops_only;
     for (const auto& [value, name] : t->reasons_)
-      if (name == PWRU_REASON_CONSUMED) t->load_.consumed_reason = value;
+      if (name == rules::kReasonConsumed) t->load_.consumed_reason = value;
     // Without kallsyms, callers are shown as addresses; tracing itself still works.
     if (auto ks = Kallsyms::load()) t->ksyms_ = std::move(ks.value());
     t->mono_to_real_ = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);

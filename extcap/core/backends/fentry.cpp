@@ -11,6 +11,7 @@
 
 #include "core/backend.h"
 #include "core/bpf_util.h"
+#include "pwru_rules.h"
 #include "fentry.skel.h"
 
 namespace pwru {
@@ -129,7 +130,7 @@ class FentryBackend final : public Backend {
           cfg.probe_id = static_cast<__u32>(base + i);
           cfg.location_pos = -1;
           cfg.reason_pos = fn.reason_pos;
-          cfg.flags = frees_skb(fn.name) ? PWRU_PROBE_FREES_SKB : 0;
+          cfg.flags = rules::frees_skb(fn.name) ? PWRU_PROBE_FREES_SKB : 0;
           if (auto at = text.find(fn.name); at != text.end() && at->second.size() == 1) {
             cfg.text_start = at->second.front();
             cfg.text_end = setup.ksyms->end_of(cfg.text_start);

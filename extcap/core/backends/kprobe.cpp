@@ -18,6 +18,7 @@
 
 #include "core/backend.h"
 #include "core/bpf_util.h"
+#include "pwru_rules.h"
 #include "kprobe.skel.h"
 
 namespace pwru {
@@ -180,7 +181,7 @@ class KprobeBackend final : public Backend {
           __u64 cookie = 0;
           if (cookies) {
             if (fn.reason_pos >= 0) cookie |= PWRU_COOKIE_REASON(fn.reason_pos);
-            if (frees_skb(fn.name)) cookie |= PWRU_COOKIE_FREES;
+            if (rules::frees_skb(fn.name)) cookie |= PWRU_COOKIE_FREES;
           }
           results[i] = attach_kprobe(pmu_type, fn.name, progs_[fn.skb_pos].prog.get(), cookie);
         },

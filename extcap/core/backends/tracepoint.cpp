@@ -12,6 +12,7 @@
 
 #include "core/backend.h"
 #include "core/bpf_util.h"
+#include "pwru_rules.h"
 #include "tracepoint.skel.h"
 
 namespace pwru {
@@ -61,7 +62,7 @@ class TracepointBackend final : public Backend {
       cfg.probe_id = static_cast<__u32>(probes.size());
       cfg.location_pos = tp.location_pos;
       cfg.reason_pos = tp.reason_pos;
-      cfg.flags = frees_skb(tp.name) ? PWRU_PROBE_FREES_SKB : 0;
+      cfg.flags = rules::frees_skb(tp.name) ? PWRU_PROBE_FREES_SKB : 0;
       const CopyTarget target =
           direct_ ? CopyTarget{BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, tp.btf_id}
                   : CopyTarget{BPF_PROG_TYPE_RAW_TRACEPOINT};
