@@ -111,9 +111,9 @@ class TracerImpl final : public Tracer {
     t->ncpus_ = static_cast<size_t>(ncpus);
 
     if (auto st = t->attach_backends(options, *filter, progress); !st) return st.error();
-    // The kernel's BTF and what finding the probes took (tens of MiB) are not needed while
-    // tracing: give them back before the ring buffer is mapped, so the peak RSS stays below
-    // 64 MiB with the default ring buffer (bench/overhead.sh).
+    // The kernel's BTF and what finding the probes took are not needed while tracing: give
+    // them back before the ring buffer is mapped, so the peak RSS stays below 64 MiB with the
+    // default ring buffer (docs/performance.md).
     t->btf_.reset();
     malloc_trim(0);
     t->rb_.reset(ring_buffer__new(t->events_.get(), &TracerImpl::on_sample, t.get(), nullptr));
@@ -223,8 +223,9 @@ class TracerImpl final : public Tracer {
                    std::string("cannot read the event ring buffer: ") + std::strerror(-n), ""};
     }
     // A small batch means we caught up with the kernel: let events gather for a moment before
-    // the next wait, rather than being woken for every few of them. At a few 100k events/s the
-    // wakeups (a context switch each) cost more CPU than writing the events (bench/pipeline.sh).
+    // the next wait, rather than being woken for every few of them: woken that often, the reader
+    // spends more CPU on wakeups (a context switch each) than on writing the events
+    // (docs/performance.md).
     // A gap of kGatherNs holds a fraction of the ring buffer at any rate we can keep up with.
     if (handed_ > 0 && handed_ < kSmallBatch) {
       struct timespec gap{0, kGatherNs};

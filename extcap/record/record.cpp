@@ -45,7 +45,7 @@ uint64_t load_le(const uint8_t* p, size_t n) {
 
 // Writes TLVs through a cursor into space the caller reserved (kRecordBound plus the
 // variable-length values): the encoder runs for every event of a capture, and appending byte by
-// byte to a vector once cost more than all the rest of it (bench/pipeline.sh).
+// byte to a vector costs more than all the rest of it (docs/performance.md).
 class TlvWriter {
  public:
   explicit TlvWriter(uint8_t* p) : p_(p) {}

@@ -68,7 +68,7 @@ class FentryBackend final : public Backend {
     std::vector<const SkbFunction*> fns;
     for (const auto& fn : setup.functions) {
       if (!fn.module.empty()) {
-        // A module target needs the module's BTF object fd at load; not done yet.
+        // A module target needs the module's BTF object fd at load, which this backend lacks.
         summary.skipped.push_back(fn.name + ": in module " + fn.module +
                                   " (fentry on module functions is not supported yet)");
         continue;

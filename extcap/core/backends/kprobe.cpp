@@ -2,8 +2,8 @@
 //
 // The programs are copies of the skeleton's templates with the pcap filter spliced in
 // (load_prog_copy), attached by fd to a kprobe perf event per function. Unregistering a kprobe
-// waits for an RCU grace period; done one after another that is what makes detaching ~1.5k
-// kprobes take a minute. Closed from many threads at once the grace periods overlap.
+// waits for an RCU grace period; done one after another that is what makes detaching every skb
+// function's kprobe slow. Closed from many threads at once the grace periods overlap.
 #include <linux/perf_event.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
