@@ -4,8 +4,8 @@
 # burst of 64-byte UDP datagrams is sent that the receiver drops (no listener), and only the
 # kfree_skb tracepoint is traced: one event per datagram. Then pwrudump goes on (SIGCONT) and
 # writes what the ring buffer kept; the rest is counted lost. Held = events written; ring
-# buffer bytes per event = ring buffer size / held. Run per --snaplen, since an event used to
-# take header + snaplen of ring buffer whatever the packet's length.
+# buffer bytes per event = ring buffer size / held. Run per --snaplen: an event's room should not
+# grow with it (a BASE_BUILD from before 5e575cf reserves header + snaplen for each).
 #
 # usage: bench/burst.sh   (as root; environment: see bench/lib.sh, and BENCH_DATAGRAMS per
 #        burst (default 200000), BENCH_SNAPLENS (default "256 4096"), BENCH_ROUNDS (3),

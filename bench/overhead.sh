@@ -108,8 +108,8 @@ bt_start() {
   sleep 1
 }
 bt_stop() {
-  # bpftrace 0.17 now and then misses the SIGINT (seen here: still running 6 minutes later, a
-  # second SIGINT stopped it): send it again every 10 s, up to 5 times.
+  # bpftrace 0.17 now and then misses the SIGINT and runs on until a second one comes: send it
+  # again every 10 s, up to 5 times.
   local i
   for i in $(seq 1 50); do
     [ $((i % 10)) = 1 ] && kill -INT "$BT_PID" 2>/dev/null

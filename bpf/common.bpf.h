@@ -215,10 +215,11 @@ static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *l
 	/* For every pointer loaded from a trusted BTF pointer the verifier (6.x) looks up types
 	 * named like "sk_buff__safe_trusted" and "__safe_rcu", each a scan of all of the kernel's
 	 * BTF, on every path that reaches the load. Loaded further down, behind the layout's and
-	 * the filter's branches, skb->dev and skb->sk made tp_btf programs take twice as long to
-	 * load as raw_tp ones; loaded here, before any branch and only here, once. Other programs
-	 * read them where they are needed: fentry's skb is not trusted (no lookups), and a kprobe
-	 * program's reads are helper calls that runs the filter rejects should not pay. */
+	 * the filter's branches, skb->dev and skb->sk cost those scans once per path, which makes
+	 * tp_btf programs load far slower than raw_tp ones (docs/performance.md); loaded here,
+	 * before any branch and only here, once. Other programs read them where they are needed:
+	 * fentry's skb is not trusted (no lookups), and a kprobe program's reads are helper calls
+	 * that runs the filter rejects should not pay. */
 	lo->dev = 0;
 	lo->sk = 0;
 	if (direct == READ_BTF_TRUSTED) {
@@ -353,13 +354,13 @@ static __always_inline bool skb_filter(struct sk_buff *skb, struct skb_layout *l
 /* The second half: one event for an skb that skb_filter passed.
  *
  * A ring buffer reservation must have a size known at load time, and the event's is only known
- * once the packet is read: reserving header + snaplen took ~420 bytes of ring buffer for a
- * 64-byte datagram that needs ~270. So the event is built in a per-CPU scratch slot and copied
+ * once the packet is read: reserving header + snaplen would take a full snaplen's room for a
+ * small packet (docs/performance.md). So the event is built in a per-CPU scratch slot and copied
  * into the ring buffer at its own size (bpf_ringbuf_output), and the ring buffer holds more
  * events before it is full. Programs run without preemption (tracepoints, kprobes), so the
  * programs on one CPU nest like calls, and each takes the next slot and gives it back. fentry
  * programs can be preempted by another task's (a trampoline only disables migration), which
- * could take the same slot: they reserve header + snaplen in the ring buffer, as before. */
+ * could take the same slot: they reserve header + snaplen in the ring buffer. */
 static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_layout *lo,
 				     __u64 func_ip, __u64 location, __u32 reason,
 				     __u32 extra_flags, int direct)

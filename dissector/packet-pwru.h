@@ -1,19 +1,41 @@
-// The `pwru` dissector's interface to the plugin glue (plugin.cpp) and to its stats trees
-// (pwru-stats.cpp): registration entry points and what the "pwru" tap hands to its listeners.
+// The `pwru` dissector's parts and what they share. packet-pwru.cpp dissects a record and
+// registers the protocol; the parts, one file per concern:
+//   pwru-fields.cpp       the record's header and fields (TLVs) into the tree and a pwru_summary
+//   pwru-journey.cpp      each event's place in its skb's journey, the "pwru skb" filter
+//   pwru-lost-events.cpp  the capture's lost-event count (reads a private epan layout)
+//   pwru-stats.cpp        the stats trees on the "pwru" tap
+// The rules they apply about skbs (what is a drop, where a journey ends) are pwrudump's too:
+// pwru_rules.h.
+//
+// The one rule of this C++: Wireshark exceptions are setjmp/longjmp, so no object with a
+// non-trivial destructor may be alive in a frame that calls anything able to throw (tvb_*,
+// proto_tree_add_*, expert_*, call_dissector, ...): a longjmp would skip the destructor. Keep
+// to plain structs, pointers and std::string_view there; allocate from pinfo->pool (the packet)
+// or wmem_file_scope() (the capture).
 #pragma once
 
 #include <wireshark.h>
+#include <epan/expert.h>
+#include <epan/packet.h>
+#include <epan/prefs.h>
 #include <wsutil/nstime.h>
+
+#include <string_view>
+
+#include "pwru_rules.h"
 
 void proto_register_pwru(void);
 void proto_reg_handoff_pwru(void);
 void register_pwru_stat_trees(void);
 
+// The protocol's id (registration table: set once by proto_register_pwru).
+extern int proto_pwru;
+
 // Queued on the "pwru" tap for every record, in pinfo->pool: strings live as long as the packet.
 struct pwru_tap_info {
     const char *func;         // NULL: the record names none
     const char *ifname;       // NULL: no device
-    gboolean is_drop;         // see pwru_is_drop() in packet-pwru.cpp
+    gboolean is_drop;         // pwru_is_drop()
     const char *drop_reason;  // with is_drop: its name, "reason N" or "no reason recorded"
     const char *caller;       // with is_drop: the caller's symbol without offset, or NULL
     gboolean has_journey;     // a complete record with an skb address
@@ -25,5 +47,89 @@ struct pwru_tap_info {
     // read (a later pass: tshark -2, the GUI).
     gboolean journey_open_last;
     nstime_t journey_delta;   // pwru.journey.delta
-    gint64 lost_events;       // the capture's isb_ifdrop; -1 while unknown (see packet-pwru.cpp)
+    gint64 lost_events;       // the capture's isb_ifdrop; -1 while unknown
 };
+
+// What the Info column, the expert infos, the journey and the payload hand-off need from the
+// fields. Plain data: it lives on the stack across calls that may longjmp.
+struct pwru_summary {
+    const char *func;
+    gboolean has_skb;
+    guint64 skb;
+    gboolean has_probe;
+    guint32 probe;
+    gboolean has_cpu;
+    guint32 cpu;
+    gboolean has_ktime;
+    guint64 ktime;
+    gboolean has_ifindex;
+    guint32 ifindex;
+    const char *ifname;
+    const char *saddr;  // IPv6 already in brackets
+    const char *daddr;
+    address src;        // the tuple, for the Source and Destination columns
+    address dst;
+    guint32 sport;
+    guint32 dport;
+    gboolean has_l4proto;
+    guint32 l4proto;
+    gboolean has_drop_reason;
+    guint32 drop_reason_code;
+    const char *drop_reason;
+    proto_item *drop_item;
+    const char *caller;
+    proto_tree *stack_tree;
+    proto_item *stack_item;
+    gboolean has_packet_layer;
+    guint32 packet_layer;
+    gboolean has_packet;
+    int packet_offset;
+    int packet_len;
+};
+
+// The record's function name for the shared rules: NULL (no FUNC field) is the empty name,
+// which no rule lists.
+static inline std::string_view
+pwru_func(const pwru_summary *summary)
+{
+    return summary->func != NULL ? std::string_view(summary->func) : std::string_view();
+}
+
+// pwru::rules::is_drop; a malformed record's function alone does not make a drop.
+static inline gboolean
+pwru_is_drop(const pwru_summary *summary, gboolean malformed)
+{
+    return pwru::rules::is_drop(summary->has_drop_reason,
+                                summary->drop_reason != NULL ? summary->drop_reason : "",
+                                pwru_func(summary), !malformed);
+}
+
+// --- pwru-fields.cpp ---
+void pwru_register_fields(int proto, expert_module_t *expert);
+// Adds the record's header and fields to `tree` and fills `summary`. Returns FALSE when the
+// record is malformed (an expert info says where); the fields before that are still added.
+gboolean dissect_pwru_record(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                             pwru_summary *summary);
+// "nf_hook_slow+0x9b" -> "nf_hook_slow": what users filter on, without the offset or module.
+const char *pwru_frame_symbol(wmem_allocator_t *scope, const char *frame);
+
+// --- pwru-journey.cpp ---
+struct pwru_hop;
+void pwru_register_journey(int proto);
+void pwru_handoff_journey(void);
+// Places the event in its skb's journey (first pass) or finds where it was placed (later ones).
+// NULL: no journey (no skb address, or a malformed record whose fields cannot be trusted).
+const pwru_hop *pwru_journey_step(packet_info *pinfo, const pwru_summary *summary,
+                                  gboolean malformed);
+// The journey's fields under `tree`; nothing for a NULL hop.
+void dissect_pwru_journey(tvbuff_t *tvb, proto_tree *tree, const pwru_hop *hop);
+// The journey members of the tap info.
+void pwru_journey_tap_info(packet_info *pinfo, const pwru_hop *hop, pwru_tap_info *info);
+
+// --- pwru-lost-events.cpp ---
+void pwru_register_lost_events(expert_module_t *expert, module_t *prefs);
+// The capture's count of events lost in the kernel; -1 while unknown (until the whole file was
+// read, or where it cannot be read).
+gint64 pwru_lost_events(packet_info *pinfo);
+// The expert warning, on the capture's first pwru frame. Call for every pwru frame.
+void pwru_add_lost_events_expert(packet_info *pinfo, proto_item *root, gint64 lost);

@@ -84,8 +84,8 @@ class Output {
       }
       (void)fd.release();  // the FILE owns it now
       out.stream_ = out.owned_.get();
-      // Each batch is flushed anyway (flush_batch); within a busy one, a write per 4 KiB (stdio's
-      // default) was a system call per ~12 events. glibc ignores setvbuf's size without a buffer
+      // Each batch is flushed anyway (flush_batch); within a busy one, stdio's default 4 KiB
+      // means a system call per ~12 events. glibc ignores setvbuf's size without a buffer
       // of our own, so the Output owns one.
       out.buffer_ = std::make_unique<char[]>(kStreamBuffer);
       std::setvbuf(out.stream_, out.buffer_.get(), _IOFBF, kStreamBuffer);

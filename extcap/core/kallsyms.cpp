@@ -19,8 +19,8 @@ Result<Kallsyms> Kallsyms::load(const std::string& path) {
   }
   Kallsyms ks;
   char line[512];
-  // "ADDR TYPE NAME[\t[MODULE]]", parsed by hand: sscanf over the ~200k lines was the largest
-  // libc item in a profile of `--list-funcs` (6.5% of its samples).
+  // "ADDR TYPE NAME[\t[MODULE]]", parsed by hand: sscanf over the ~200k lines is the largest
+  // libc item in a profile of `--list-funcs` (docs/performance.md).
   while (std::fgets(line, sizeof(line), f.get())) {
     char* p = nullptr;
     const uint64_t addr = std::strtoull(line, &p, 16);

@@ -24,6 +24,7 @@
 #include "core/trace_bounds.h"
 #include "pwru_event.h"
 #include "pwru_record.h"
+#include "pwru_rules.h"
 
 namespace pwru {
 namespace {
@@ -70,7 +71,7 @@ class TracerImpl final : public Tracer {
     t->reasons_ = t->btf_->drop_reasons();
     t->load_.drops_only = options.drops_only;
     for (const auto& [value, name] : t->reasons_)
-      if (name == PWRU_REASON_CONSUMED) t->load_.consumed_reason = value;
+      if (name == rules::kReasonConsumed) t->load_.consumed_reason = value;
     // Without kallsyms, callers are shown as addresses; tracing itself still works.
     if (auto ks = Kallsyms::load()) t->ksyms_ = std::move(ks.value());
     t->mono_to_real_ = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
@@ -92,9 +93,9 @@ class TracerImpl final : public Tracer {
     t->ncpus_ = static_cast<size_t>(ncpus);
 
     if (auto st = t->attach_backends(options, *filter, progress); !st) return st.error();
-    // The kernel's BTF and what finding the probes took (tens of MiB) are not needed while
-    // tracing: give them back before the ring buffer is mapped, so the peak RSS stays below
-    // 64 MiB with the default ring buffer (bench/overhead.sh).
+    // The kernel's BTF and what finding the probes took are not needed while tracing: give
+    // them back before the ring buffer is mapped, so the peak RSS stays below 64 MiB with the
+    // default ring buffer (docs/performance.md).
     t->btf_.reset();
     malloc_trim(0);
     t->rb_.reset(ring_buffer__new(t->events_.get(), &TracerImpl::on_sample, t.get(), nullptr));
@@ -201,8 +202,9 @@ class TracerImpl final : public Tracer {
                    std::string("cannot read the event ring buffer: ") + std::strerror(-n), ""};
     }
     // A small batch means we caught up with the kernel: let events gather for a moment before
-    // the next wait, rather than being woken for every few of them. At a few 100k events/s the
-    // wakeups (a context switch each) cost more CPU than writing the events (bench/pipeline.sh).
+    // the next wait, rather than being woken for every few of them: woken that often, the reader
+    // spends more CPU on wakeups (a context switch each) than on writing the events
+    // (docs/performance.md).
     // A gap of kGatherNs holds a fraction of the ring buffer at any rate we can keep up with.
     if (handed_ > 0 && handed_ < kSmallBatch) {
       struct timespec gap{0, kGatherNs};

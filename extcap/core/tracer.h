@@ -15,8 +15,8 @@ namespace pwru {
 
 struct TraceOptions {
   uint32_t snaplen = 256;              // packet bytes per event, 0..PWRU_MAX_SNAPLEN
-  // BPF ring buffer size, a power of two >= page size. 16 MiB holds ~40k events of the default
-  // snaplen; the reader maps it twice, so 32 MiB would put the RSS above 64 MiB (bench/).
+  // BPF ring buffer size, a power of two >= page size. The reader maps it twice, so it counts
+  // twice in the RSS: 32 MiB would put the RSS above 64 MiB (docs/performance.md).
   uint32_t ringbuf_bytes = 16u << 20;
   std::string backend = "auto";        // auto, or a name from backend_names()
   std::string filter_func;             // --filter-func regex (whole-name match); empty: all

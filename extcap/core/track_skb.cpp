@@ -1,10 +1,9 @@
-// Following clones and forgetting freed skbs, for --filter-track-skb.
+// Following clones, for --filter-track-skb.
 #include "core/track_skb.h"
 
 #include <cerrno>
 #include <cstring>
-
-#include "pwru_record.h"
+#include <string>
 
 namespace pwru {
 
@@ -24,13 +23,6 @@ std::vector<Link> attach_clone_kprobes(struct bpf_program* entry, struct bpf_pro
     links.push_back(std::move(out));
   }
   return links;
-}
-
-bool frees_skb(const std::string& name) {
-  static const char* const kFrees[] = {PWRU_FREE_FUNCS};
-  for (const char* f : kFrees)
-    if (name == f) return true;
-  return false;
 }
 
 }  // namespace pwru

@@ -1,10 +1,9 @@
-// What --filter-track-skb needs from user space: the clone functions it follows, and the probes
-// where an skb's life ends.
+// What --filter-track-skb needs from user space besides the probes that free an skb
+// (rules::frees_skb, pwru_rules.h): the clone functions it follows.
 #pragma once
 
 #include <bpf/libbpf.h>
 
-#include <string>
 #include <vector>
 
 #include "core/libbpf_ptr.h"
@@ -20,9 +19,5 @@ inline constexpr const char* kCloneFunctions[] = {"skb_clone", "skb_copy"};
 // refuses is noted in `summary.skipped`, tracing goes on without it.
 std::vector<Link> attach_clone_kprobes(struct bpf_program* entry, struct bpf_program* exit,
                                        AttachSummary& summary);
-
-// Whether probe `name` (function or tracepoint) is where an skb's life ends, so tracking can
-// forget it: the free tracepoints and functions.
-bool frees_skb(const std::string& name);
 
 }  // namespace pwru

@@ -1,8 +1,9 @@
-// A pcap filter expression applied in user space to the packet bytes of each event.
+// A pcap filter expression compiled by libpcap to classic BPF.
 //
-// Filtering in the kernel comes later; until then this makes sure a filter the user gave never
-// silently does nothing. Like pwru, the expression is compiled twice: for packets that start at
-// the Ethernet header (DLT_EN10MB) and for packets that start at the IP header (DLT_RAW).
+// pcap_program.h translates these programs for the kernel, where the filtering is done;
+// matches() runs them in user space. Like pwru, the expression is compiled twice: for packets
+// that start at the Ethernet header (DLT_EN10MB) and for packets that start at the IP header
+// (DLT_RAW).
 #pragma once
 
 #include <cstdint>

@@ -136,7 +136,7 @@ bool DirectFile::hand_over() {
     if (failed_locked()) return false;
     if (!free_.empty()) break;
     // The writer is behind, most likely waiting on the disk. A short pause the ring buffer
-    // takes (at 1M events/s 10 ms fill a quarter of the default 16 MiB); a longer one, and
+    // takes (10 ms at a million events/s fill a fraction of the default 16 MiB); a longer one, and
     // everything until the writer has caught up, gets borrowed pieces.
     if (!lagging_ && !spare_.empty() &&
         freed_.wait_for(lock, std::chrono::nanoseconds(limits_.borrow_after_ns),

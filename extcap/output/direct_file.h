@@ -3,20 +3,19 @@
 // the capture waiting on the disk.
 //
 // Why: at a million events/s a capture grows by ~350 MB/s. Written through the page cache, that
-// copy into freshly allocated pages was most of pwrudump's CPU (and on a VM whose host backs
-// memory on first touch, slower still), and a long capture pushed the host's own cached files
+// copy into freshly allocated pages takes most of pwrudump's CPU (and on a VM whose host backs
+// memory on first touch, longer still), and a long capture pushes the host's own cached files
 // out of memory. Direct writes cost the kernel a fraction of that, but each one waits for the
-// device, sometimes for tens of ms and now and then for half a second (docs/performance.md):
-// the writer thread waits, while the capture fills the next piece and keeps draining the ring
-// buffer.
+// device, at times for longer than the ring buffer lasts (docs/performance.md): the writer
+// thread waits, while the capture fills the next piece and keeps draining the ring buffer.
 //
 // A disk that stalls: once the `pieces` kept for the file are all queued for borrow_after_ns,
 // write() borrows more from memory, up to `max_pieces` in all, and the writer gives them back
 // once it has caught up (nothing left in its queue). The page cache cannot take that role:
 // while a direct write that extends the file is in flight, ext4 holds the file's lock, and a
-// write through the page cache waits for it just as long (seen here: 4 KiB buffered writes
-// beside 1 MiB direct ones took 0.8 ms, not 3 us). Only with all `max_pieces` queued does
-// write() wait: the ring buffer then holds the events, and counts what it cannot.
+// write through the page cache waits for it just as long (measured: docs/performance.md).
+// Only with all `max_pieces` queued does write() wait: the ring buffer then holds the events,
+// and counts what it cannot.
 //
 // What a reader of the growing file sees: whole pieces as they fill, and after each batch of
 // events everything else too, but at most every hold_back_ns: a partial piece waits that long

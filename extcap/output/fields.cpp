@@ -2,6 +2,7 @@
 #include "output/fields.h"
 
 #include "pwru_record.h"
+#include "pwru_rules.h"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -155,11 +156,7 @@ std::string tuple_field(const Event& ev, bool tcp_flags) {
 }
 
 bool is_drop(const Event& ev) {
-  if (ev.drop_reason) {
-    return ev.drop_reason_name != PWRU_REASON_CONSUMED && ev.drop_reason_name != "CONSUMED";
-  }
-  return ev.func == "kfree_skb" || ev.func == "kfree_skb_reason" ||
-         ev.func == "sk_skb_reason_drop" || ev.func == "__kfree_skb_reason";
+  return rules::is_drop(ev.drop_reason.has_value(), ev.drop_reason_name, ev.func);
 }
 
 std::string drop_reason_enum_name(const Event& ev) {

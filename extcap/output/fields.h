@@ -56,8 +56,7 @@ std::string tcp_flags_field(uint8_t flags);
 // Without an IP tuple pwru's empty form `:0->:0()`.
 std::string tuple_field(const Event& ev, bool tcp_flags);
 
-// A drop: a drop reason other than SKB_CONSUMED, or no reason recorded at a function that only
-// drops. The dissector's rule (pwru_is_drop), so `pwru.drop` and the text agree.
+// A drop, by the rule the dissector's `pwru.drop` uses (rules::is_drop in pwru_rules.h).
 bool is_drop(const Event& ev);
 
 // The kernel's enum name of the drop reason as pwru prints it (`SKB_DROP_REASON_NETFILTER_DROP`),

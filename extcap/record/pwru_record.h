@@ -55,20 +55,8 @@ enum pwru_tlv_type {
 	PWRU_TLV_PACKET = 29,          /* bytes: the first snaplen bytes of linear packet data */
 };
 
-/* Functions and tracepoints where an skb's life ends: a journey ends at the first of them (the
- * dissector, the JSON output) and --filter-track-skb forgets the skb there (the extcap). Use as
- * an initializer: static const char *const frees[] = {PWRU_FREE_FUNCS}; */
-#define PWRU_FREE_FUNCS                                                                 \
-	"kfree_skb",          /* tracepoint (a drop); before 5.17 also the function */    \
-	"consume_skb",        /* tracepoint and function (not a drop) */                 \
-	"kfree_skb_reason",   /* function, 5.17 to 6.10 */                               \
-	"sk_skb_reason_drop", /* function, 6.11 on */                                    \
-	"__kfree_skb_reason", "__kfree_skb", "kfree_skbmem", "napi_consume_skb"
-
-/* The drop reasons that mean "not a drop", as the extcap names them (enum skb_drop_reason with
- * SKB_DROP_REASON_ stripped; these two never had that prefix). */
-#define PWRU_REASON_CONSUMED "SKB_CONSUMED"
-#define PWRU_REASON_NOT_DROPPED_YET "SKB_NOT_DROPPED_YET"
+/* What these values mean for an skb (which functions free it, what is a drop, where a journey
+ * ends) is in pwru_rules.h, shared by the writer and the reader. */
 
 enum pwru_probe_kind {
 	PWRU_PROBE_TRACEPOINT = 1,

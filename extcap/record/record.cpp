@@ -1,6 +1,8 @@
 // Encodes an Event as a pwru record and decodes one back, checking every length against the input.
 #include "record.h"
 
+#include "pwru_rules.h"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -12,52 +14,14 @@ namespace {
 // A TLV length is a u16: longer strings and packets are cut, never wrapped.
 constexpr size_t kMaxValueLen = UINT16_MAX;
 
-// What this build knows about each TLV type: a name for error messages and the exact size of a
-// fixed field (0 for strings and bytes). Encoder and decoder both size fixed fields from here, so
-// they cannot disagree.
-struct FieldSpec {
-  const char* name = nullptr;  // nullptr: unknown type, skipped when decoding
-  uint16_t size = 0;
-};
+using rules::TlvSpec;
 
-constexpr auto kFields = [] {
-  std::array<FieldSpec, PWRU_TLV_PACKET + 1> f{};
-  f[PWRU_TLV_SKB] = {"SKB", 8};
-  f[PWRU_TLV_FUNC] = {"FUNC", 0};
-  f[PWRU_TLV_PROBE] = {"PROBE", 1};
-  f[PWRU_TLV_CPU] = {"CPU", 4};
-  f[PWRU_TLV_PID] = {"PID", 4};
-  f[PWRU_TLV_COMM] = {"COMM", 0};
-  f[PWRU_TLV_NETNS] = {"NETNS", 4};
-  f[PWRU_TLV_MARK] = {"MARK", 4};
-  f[PWRU_TLV_IFINDEX] = {"IFINDEX", 4};
-  f[PWRU_TLV_IFNAME] = {"IFNAME", 0};
-  f[PWRU_TLV_PROTO] = {"PROTO", 2};
-  f[PWRU_TLV_MTU] = {"MTU", 4};
-  f[PWRU_TLV_LEN] = {"LEN", 4};
-  f[PWRU_TLV_IPV4_SRC] = {"IPV4_SRC", 4};
-  f[PWRU_TLV_IPV4_DST] = {"IPV4_DST", 4};
-  f[PWRU_TLV_IPV6_SRC] = {"IPV6_SRC", 16};
-  f[PWRU_TLV_IPV6_DST] = {"IPV6_DST", 16};
-  f[PWRU_TLV_SPORT] = {"SPORT", 2};
-  f[PWRU_TLV_DPORT] = {"DPORT", 2};
-  f[PWRU_TLV_L4PROTO] = {"L4PROTO", 1};
-  f[PWRU_TLV_TCP_FLAGS] = {"TCP_FLAGS", 1};
-  f[PWRU_TLV_DROP_REASON] = {"DROP_REASON", 4};
-  f[PWRU_TLV_DROP_REASON_NAME] = {"DROP_REASON_NAME", 0};
-  f[PWRU_TLV_CALLER] = {"CALLER", 0};
-  f[PWRU_TLV_CALLER_ADDR] = {"CALLER_ADDR", 8};
-  f[PWRU_TLV_STACK_FRAME] = {"STACK_FRAME", 0};
-  f[PWRU_TLV_KTIME] = {"KTIME", 8};
-  f[PWRU_TLV_PACKET_LAYER] = {"PACKET_LAYER", 1};
-  f[PWRU_TLV_PACKET] = {"PACKET", 0};
-  return f;
-}();
+// Encoder and decoder both size fixed fields from the format's one table (pwru_rules.h), so they
+// cannot disagree with each other or with the dissector.
+const TlvSpec* find_field(uint16_t type) { return rules::tlv_spec(type); }
 
-const FieldSpec* find_field(uint16_t type) {
-  if (type >= kFields.size() || kFields[type].name == nullptr) return nullptr;
-  return &kFields[type];
-}
+// The exact size of a field this build writes.
+constexpr uint16_t field_size(uint16_t type) { return rules::tlv_spec(type)->size; }
 
 // Byte by byte into `b`, so the output is little-endian whatever the host is. Returns b + n.
 uint8_t* store_le(uint8_t* b, uint64_t v, size_t n) {
@@ -69,8 +33,7 @@ uint8_t* store_le(uint8_t* b, uint64_t v, size_t n) {
 // field once (variable-length ones counted by their TLV header).
 constexpr size_t kRecordBound = [] {
   size_t n = PWRU_RECORD_HEADER_LEN;
-  for (const FieldSpec& f : kFields)
-    if (f.name != nullptr) n += PWRU_TLV_HEADER_LEN + f.size;
+  for (const TlvSpec& f : rules::kTlvSpecs) n += PWRU_TLV_HEADER_LEN + f.size;
   return n;
 }();
 
@@ -82,18 +45,18 @@ uint64_t load_le(const uint8_t* p, size_t n) {
 
 // Writes TLVs through a cursor into space the caller reserved (kRecordBound plus the
 // variable-length values): the encoder runs for every event of a capture, and appending byte by
-// byte to a vector once cost more than all the rest of it (bench/pipeline.sh).
+// byte to a vector costs more than all the rest of it (docs/performance.md).
 class TlvWriter {
  public:
   explicit TlvWriter(uint8_t* p) : p_(p) {}
 
   void fixed(uint16_t type, uint64_t v) {
-    const uint16_t size = kFields[type].size;
+    const uint16_t size = field_size(type);
     p_ = store_le(store_le(store_le(p_, type, 2), size, 2), v, size);
   }
   // Addresses are already in network byte order: copied, not converted.
   void address(uint16_t type, const std::array<uint8_t, 16>& addr) {
-    bytes(type, addr.data(), kFields[type].size);
+    bytes(type, addr.data(), field_size(type));
   }
   void bytes(uint16_t type, const uint8_t* p, size_t n) {
     n = std::min(n, kMaxValueLen);
@@ -112,7 +75,7 @@ class TlvWriter {
 
 std::string tlv_desc(uint16_t type) {
   std::string d = "TLV " + std::to_string(type);
-  if (const FieldSpec* spec = find_field(type)) d += std::string(" (") + spec->name + ")";
+  if (const TlvSpec* spec = find_field(type)) d += std::string(" (") + spec->name + ")";
   return d;
 }
 
@@ -276,7 +239,7 @@ Result<Event> decode_record(std::span<const uint8_t> data, size_t* unknown_field
                                 std::to_string(remain - PWRU_TLV_HEADER_LEN) + " remain");
     }
     const std::span<const uint8_t> value = data.subspan(off + PWRU_TLV_HEADER_LEN, len);
-    const FieldSpec* spec = find_field(type);
+    const TlvSpec* spec = find_field(type);
     if (spec == nullptr) {
       ++unknown;
     } else {

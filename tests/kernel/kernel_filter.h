@@ -21,8 +21,8 @@ class KernelFilterBench {
   // followed by kMaxPacket bytes.
   static Result<KernelFilterBench> create();
 
-  // A program whose main part passes the packet to `filter` as the lead's programs will pass
-  // skb data: r1 = address of the first byte as a plain number, r2 = r1 + length.
+  // A program whose main part passes the packet to `filter` as pwrudump's programs pass skb
+  // data: r1 = address of the first byte as a plain number, r2 = r1 + length.
   Result<UniqueFd> load(const EbpfFilter& filter) const;
 
   Status set_packet(std::span<const uint8_t> packet);

@@ -17,8 +17,8 @@
 # set to 64 KiB/s for that time, so its direct writes wait, as on a disk that stalls, while
 # the capture goes on. More than the ring buffer and the 8 kept pieces hold, less than the
 # pieces it may borrow: checked besides, no event lost, and pwrudump's peak RSS grew by more
-# than 16 MiB (the borrowed pieces; with 8 pieces and none to borrow, 35% of the events were
-# lost here).
+# than 16 MiB (the borrowed pieces; with 8 pieces and none to borrow, events are lost:
+# docs/performance.md).
 # usage: bigfile_test.sh PWRUDUMP BUILD_DIR [stall]
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

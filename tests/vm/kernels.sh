@@ -10,7 +10,7 @@
 #                    NETFILTER_DROP; no: the drop is only seen at kfree_skb with its caller, and
 #                    the event must carry no drop reason at all
 #   VM_AUTO_BACKEND  what `--backend auto` must pick: kprobe-multi needs CONFIG_FPROBE, which
-#                    Debian turns on from 6.12 (see /work/shared/notes/kernel-here.md)
+#                    Debian turns on from 6.12 (docs/testing-vms.md)
 vm_kernel() {
   case "$1" in
     5.10) VM_SUITE=bullseye VM_DROP_REASON=no VM_AUTO_BACKEND=kprobe ;;

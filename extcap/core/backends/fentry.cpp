@@ -15,7 +15,7 @@
 #include "core/load_settings.h"
 #include "core/parallel_for.h"
 #include "core/prog_copy.h"
-#include "core/track_skb.h"
+#include "pwru_rules.h"
 #include "fentry.skel.h"
 
 namespace pwru {
@@ -72,7 +72,7 @@ class FentryBackend final : public Backend {
     std::vector<const SkbFunction*> fns;
     for (const auto& fn : setup.functions) {
       if (!fn.module.empty()) {
-        // A module target needs the module's BTF object fd at load; not done yet.
+        // A module target needs the module's BTF object fd at load, which this backend lacks.
         summary.skipped.push_back(fn.name + ": in module " + fn.module +
                                   " (fentry on module functions is not supported yet)");
         continue;
@@ -134,7 +134,7 @@ class FentryBackend final : public Backend {
           cfg.probe_id = static_cast<__u32>(base + i);
           cfg.location_pos = -1;
           cfg.reason_pos = fn.reason_pos;
-          cfg.flags = frees_skb(fn.name) ? PWRU_PROBE_FREES_SKB : 0;
+          cfg.flags = rules::frees_skb(fn.name) ? PWRU_PROBE_FREES_SKB : 0;
           if (auto at = text.find(fn.name); at != text.end() && at->second.size() == 1) {
             cfg.text_start = at->second.front();
             cfg.text_end = setup.ksyms->end_of(cfg.text_start);

@@ -2,8 +2,8 @@
 //
 // The programs are copies of the skeleton's templates with the pcap filter spliced in
 // (load_prog_copy), attached by fd to a kprobe perf event per function. Unregistering a kprobe
-// waits for an RCU grace period; done one after another that is what makes detaching ~1.5k
-// kprobes take a minute. Closed from many threads at once the grace periods overlap.
+// waits for an RCU grace period; done one after another that is what makes detaching every skb
+// function's kprobe slow. Closed from many threads at once the grace periods overlap.
 #include <linux/perf_event.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -23,6 +23,7 @@
 #include "core/parallel_for.h"
 #include "core/prog_copy.h"
 #include "core/track_skb.h"
+#include "pwru_rules.h"
 #include "kprobe.skel.h"
 
 namespace pwru {
@@ -185,7 +186,7 @@ class KprobeBackend final : public Backend {
           __u64 cookie = 0;
           if (cookies) {
             if (fn.reason_pos >= 0) cookie |= PWRU_COOKIE_REASON(fn.reason_pos);
-            if (frees_skb(fn.name)) cookie |= PWRU_COOKIE_FREES;
+            if (rules::frees_skb(fn.name)) cookie |= PWRU_COOKIE_FREES;
           }
           results[i] = attach_kprobe(pmu_type, fn.name, progs_[fn.skb_pos].prog.get(), cookie);
         },

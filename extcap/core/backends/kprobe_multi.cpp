@@ -14,6 +14,7 @@
 #include "core/load_settings.h"
 #include "core/prog_copy.h"
 #include "core/track_skb.h"
+#include "pwru_rules.h"
 #include "kprobe_multi.skel.h"
 
 namespace pwru {
@@ -94,7 +95,7 @@ class KprobeMultiBackend final : public Backend {
         continue;
       }
       __u64 cookie = fn.reason_pos >= 0 ? PWRU_COOKIE_REASON(fn.reason_pos) : 0;
-      if (frees_skb(fn.name)) cookie |= PWRU_COOKIE_FREES;
+      if (rules::frees_skb(fn.name)) cookie |= PWRU_COOKIE_FREES;
       for (unsigned long a : it->second) {
         if (!taken.insert(a).second) continue;  // a name in vmlinux and a module BTF
         targets[fn.skb_pos].push_back(Target{a, cookie, &fn.name});

@@ -15,7 +15,7 @@
 #include "core/load_error.h"
 #include "core/load_settings.h"
 #include "core/prog_copy.h"
-#include "core/track_skb.h"
+#include "pwru_rules.h"
 #include "tracepoint.skel.h"
 
 namespace pwru {
@@ -65,7 +65,7 @@ class TracepointBackend final : public Backend {
       cfg.probe_id = static_cast<__u32>(probes.size());
       cfg.location_pos = tp.location_pos;
       cfg.reason_pos = tp.reason_pos;
-      cfg.flags = frees_skb(tp.name) ? PWRU_PROBE_FREES_SKB : 0;
+      cfg.flags = rules::frees_skb(tp.name) ? PWRU_PROBE_FREES_SKB : 0;
       const CopyTarget target =
           direct_ ? CopyTarget{BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, tp.btf_id}
                   : CopyTarget{BPF_PROG_TYPE_RAW_TRACEPOINT};

@@ -1,0 +1,603 @@
+// The pwru record's header and fields (TLVs, extcap/record/pwru_record.h) into the tree, with
+// what the rest of the dissector needs kept in a pwru_summary. Sizes come from the format's one
+// table (pwru_rules.h); a field of the wrong size, a truncated one or mixed address families
+// make the record malformed.
+#include "packet-pwru.h"
+
+#include <epan/etypes.h>
+#include <epan/to_str.h>
+#include <epan/unit_strings.h>
+// This one lacks the extern "C" guard most have.
+extern "C" {
+#include <epan/ipproto.h>
+}
+
+#include <array>
+#include <iterator>
+
+#include "pwru_record.h"
+
+static int hf_pwru_version = -1;
+static int hf_pwru_header_len = -1;
+static int hf_pwru_skb = -1;
+static int hf_pwru_func = -1;
+static int hf_pwru_probe = -1;
+static int hf_pwru_cpu = -1;
+static int hf_pwru_pid = -1;
+static int hf_pwru_comm = -1;
+static int hf_pwru_netns = -1;
+static int hf_pwru_mark = -1;
+static int hf_pwru_ifindex = -1;
+static int hf_pwru_ifname = -1;
+static int hf_pwru_proto = -1;
+static int hf_pwru_mtu = -1;
+static int hf_pwru_len = -1;
+static int hf_pwru_ip_src = -1;
+static int hf_pwru_ip_dst = -1;
+static int hf_pwru_ipv6_src = -1;
+static int hf_pwru_ipv6_dst = -1;
+static int hf_pwru_sport = -1;
+static int hf_pwru_dport = -1;
+static int hf_pwru_l4proto = -1;
+static int hf_pwru_tcp_flags = -1;
+static int hf_pwru_tcp_flags_fin = -1;
+static int hf_pwru_tcp_flags_syn = -1;
+static int hf_pwru_tcp_flags_rst = -1;
+static int hf_pwru_tcp_flags_psh = -1;
+static int hf_pwru_tcp_flags_ack = -1;
+static int hf_pwru_tcp_flags_urg = -1;
+static int hf_pwru_tcp_flags_ece = -1;
+static int hf_pwru_tcp_flags_cwr = -1;
+static int hf_pwru_drop_reason_code = -1;
+static int hf_pwru_drop_reason = -1;
+static int hf_pwru_caller = -1;
+static int hf_pwru_caller_addr = -1;
+static int hf_pwru_stack = -1;
+static int hf_pwru_stack_frame = -1;
+static int hf_pwru_ktime = -1;
+static int hf_pwru_packet_layer = -1;
+static int hf_pwru_packet = -1;
+static int hf_pwru_unknown = -1;
+static int hf_pwru_field_type = -1;
+static int hf_pwru_field_length = -1;
+
+static gint ett_pwru_tcp_flags = -1;
+static gint ett_pwru_stack = -1;
+static gint ett_pwru_field = -1;
+
+static expert_field ei_pwru_truncated = EI_INIT;
+static expert_field ei_pwru_bad_version = EI_INIT;
+static expert_field ei_pwru_bad_length = EI_INIT;
+static expert_field ei_pwru_unknown_field = EI_INIT;
+static expert_field ei_pwru_mixed_families = EI_INIT;
+
+// The probe kinds' names, as pwrudump's text and JSON print them (pwru_rules.h).
+static constexpr auto pwru_probe_vals = [] {
+    std::array<value_string, std::size(pwru::rules::kProbeKinds) + 1> vals{};
+    for (size_t i = 0; i < std::size(pwru::rules::kProbeKinds); i++)
+        vals[i] = { pwru::rules::kProbeKinds[i].kind, pwru::rules::kProbeKinds[i].name };
+    return vals;  // ends with { 0, NULL }
+}();
+
+static const value_string pwru_packet_layer_vals[] = {
+    { PWRU_PACKET_ETHERNET, "Ethernet" },
+    { PWRU_PACKET_NETWORK,  "Network (IPv4 or IPv6)" },
+    { 0, NULL }
+};
+
+static int * const pwru_tcp_flags_fields[] = {
+    &hf_pwru_tcp_flags_cwr,
+    &hf_pwru_tcp_flags_ece,
+    &hf_pwru_tcp_flags_urg,
+    &hf_pwru_tcp_flags_ack,
+    &hf_pwru_tcp_flags_psh,
+    &hf_pwru_tcp_flags_rst,
+    &hf_pwru_tcp_flags_syn,
+    &hf_pwru_tcp_flags_fin,
+    NULL
+};
+
+// The field each known TLV fills, and how its value is encoded. Sizes are the format's
+// (pwru::rules::tlv_spec).
+struct pwru_tlv_spec {
+    guint16 type;
+    int *hf;
+    guint encoding;
+};
+
+static const pwru_tlv_spec pwru_tlv_specs[] = {
+    { PWRU_TLV_SKB,              &hf_pwru_skb,              ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_FUNC,             &hf_pwru_func,             ENC_UTF_8 },
+    { PWRU_TLV_PROBE,            &hf_pwru_probe,            ENC_NA },
+    { PWRU_TLV_CPU,              &hf_pwru_cpu,              ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_PID,              &hf_pwru_pid,              ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_COMM,             &hf_pwru_comm,             ENC_UTF_8 },
+    { PWRU_TLV_NETNS,            &hf_pwru_netns,            ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_MARK,             &hf_pwru_mark,             ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_IFINDEX,          &hf_pwru_ifindex,          ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_IFNAME,           &hf_pwru_ifname,           ENC_UTF_8 },
+    { PWRU_TLV_PROTO,            &hf_pwru_proto,            ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_MTU,              &hf_pwru_mtu,              ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_LEN,              &hf_pwru_len,              ENC_LITTLE_ENDIAN },
+    // Addresses are stored in network byte order.
+    { PWRU_TLV_IPV4_SRC,         &hf_pwru_ip_src,           ENC_BIG_ENDIAN },
+    { PWRU_TLV_IPV4_DST,         &hf_pwru_ip_dst,           ENC_BIG_ENDIAN },
+    { PWRU_TLV_IPV6_SRC,         &hf_pwru_ipv6_src,         ENC_NA },
+    { PWRU_TLV_IPV6_DST,         &hf_pwru_ipv6_dst,         ENC_NA },
+    { PWRU_TLV_SPORT,            &hf_pwru_sport,            ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_DPORT,            &hf_pwru_dport,            ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_L4PROTO,          &hf_pwru_l4proto,          ENC_NA },
+    { PWRU_TLV_TCP_FLAGS,        &hf_pwru_tcp_flags,        ENC_NA },
+    { PWRU_TLV_DROP_REASON,      &hf_pwru_drop_reason_code, ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_DROP_REASON_NAME, &hf_pwru_drop_reason,      ENC_UTF_8 },
+    { PWRU_TLV_CALLER,           &hf_pwru_caller,           ENC_UTF_8 },
+    { PWRU_TLV_CALLER_ADDR,      &hf_pwru_caller_addr,      ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_STACK_FRAME,      &hf_pwru_stack,            ENC_UTF_8 },
+    { PWRU_TLV_KTIME,            &hf_pwru_ktime,            ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_PACKET_LAYER,     &hf_pwru_packet_layer,     ENC_NA },
+    { PWRU_TLV_PACKET,           &hf_pwru_packet,           ENC_NA },
+};
+static_assert(G_N_ELEMENTS(pwru_tlv_specs) == std::size(pwru::rules::kTlvSpecs),
+              "every field of the record format has a Wireshark field");
+
+static const pwru_tlv_spec *
+pwru_find_tlv_spec(guint type)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(pwru_tlv_specs); i++) {
+        if (pwru_tlv_specs[i].type == type)
+            return &pwru_tlv_specs[i];
+    }
+    return NULL;
+}
+
+const char *
+pwru_frame_symbol(wmem_allocator_t *scope, const char *frame)
+{
+    return wmem_strndup(scope, frame, strcspn(frame, "+ \t["));
+}
+
+// The address family a TLV type carries, AT_NONE for other fields.
+static int
+pwru_tlv_family(guint type)
+{
+    switch (type) {
+    case PWRU_TLV_IPV4_SRC:
+    case PWRU_TLV_IPV4_DST:
+        return AT_IPv4;
+    case PWRU_TLV_IPV6_SRC:
+    case PWRU_TLV_IPV6_DST:
+        return AT_IPv6;
+    default:
+        return AT_NONE;
+    }
+}
+
+// An address whose family differs from one already read: the tuple cannot be trusted.
+static gboolean
+pwru_mixes_families(guint type, const pwru_summary *summary)
+{
+    const int family = pwru_tlv_family(type);
+
+    if (family == AT_NONE)
+        return FALSE;
+    return (summary->src.type != AT_NONE && summary->src.type != family) ||
+           (summary->dst.type != AT_NONE && summary->dst.type != family);
+}
+
+// Header: u16 version, u16 header_len. Returns the offset of the first TLV, -1 if malformed.
+static int
+dissect_pwru_header(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset)
+{
+    const int remaining = tvb_reported_length_remaining(tvb, offset);
+    proto_item *ti;
+    guint32 version, header_len;
+
+    if (remaining < PWRU_RECORD_HEADER_LEN) {
+        proto_tree_add_expert_format(tree, pinfo, &ei_pwru_truncated, tvb, offset, remaining,
+                                     "Truncated record: the header needs %d bytes, %d remain",
+                                     PWRU_RECORD_HEADER_LEN, remaining);
+        return -1;
+    }
+    ti = proto_tree_add_item_ret_uint(tree, hf_pwru_version, tvb, offset, 2, ENC_LITTLE_ENDIAN,
+                                      &version);
+    if (version != PWRU_RECORD_VERSION) {
+        expert_add_info_format(pinfo, ti, &ei_pwru_bad_version,
+                               "Unsupported record version %u (this dissector reads version %d)",
+                               version, PWRU_RECORD_VERSION);
+        return -1;
+    }
+    ti = proto_tree_add_item_ret_uint(tree, hf_pwru_header_len, tvb, offset + 2, 2,
+                                      ENC_LITTLE_ENDIAN, &header_len);
+    if (header_len < PWRU_RECORD_HEADER_LEN || header_len > (guint32)remaining) {
+        expert_add_info_format(pinfo, ti, &ei_pwru_bad_length,
+                               "Header length %u is outside %d..%d", header_len,
+                               PWRU_RECORD_HEADER_LEN, remaining);
+        return -1;
+    }
+    // A newer writer may grow the header: what lies past the part we know is skipped.
+    return offset + header_len;
+}
+
+// A TLV of a type this dissector does not know: shown, skipped, parsing goes on.
+static int
+dissect_pwru_unknown(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset,
+                     guint type, guint length)
+{
+    proto_item *ti;
+    proto_tree *field_tree;
+
+    ti = proto_tree_add_item(tree, hf_pwru_unknown, tvb, offset + PWRU_TLV_HEADER_LEN, length,
+                             ENC_NA);
+    proto_item_prepend_text(ti, "Type %u, ", type);
+    field_tree = proto_item_add_subtree(ti, ett_pwru_field);
+    proto_tree_add_item(field_tree, hf_pwru_field_type, tvb, offset, 2, ENC_LITTLE_ENDIAN);
+    proto_tree_add_item(field_tree, hf_pwru_field_length, tvb, offset + 2, 2, ENC_LITTLE_ENDIAN);
+    expert_add_info_format(pinfo, ti, &ei_pwru_unknown_field,
+                           "Unknown field type %u (%u bytes) skipped: written by a newer pwrudump?",
+                           type, length);
+    return offset + PWRU_TLV_HEADER_LEN + length;
+}
+
+// One stack frame: pwru.stack holds the bare symbol (so `pwru.stack == "nf_hook_slow"` matches)
+// and shows the full frame; the full text is also in pwru.stack.frame.
+static int
+dissect_pwru_stack_frame(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset,
+                         int length, pwru_summary *summary)
+{
+    const char *frame;
+    proto_item *ti;
+
+    if (summary->stack_tree == NULL) {
+        summary->stack_tree = proto_tree_add_subtree(tree, tvb, offset, length, ett_pwru_stack,
+                                                     &summary->stack_item, "Stack");
+    }
+    frame = (const char *)tvb_get_string_enc(pinfo->pool, tvb, offset, length, ENC_UTF_8);
+    proto_tree_add_string_format_value(summary->stack_tree, hf_pwru_stack, tvb, offset, length,
+                                       pwru_frame_symbol(pinfo->pool, frame), "%s", frame);
+    ti = proto_tree_add_string(summary->stack_tree, hf_pwru_stack_frame, tvb, offset, length,
+                               frame);
+    proto_item_set_hidden(ti);
+    proto_item_set_end(summary->stack_item, tvb, offset + length);
+    return offset + length;
+}
+
+// A known TLV whose size is right: adds its field, keeps what the columns need.
+static int
+dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset, int length,
+                   const pwru_tlv_spec *spec, pwru_summary *summary)
+{
+    const int hf = *spec->hf;
+    const guint enc = spec->encoding;
+    proto_item *ti;
+
+    switch (spec->type) {
+    case PWRU_TLV_SKB:
+        summary->has_skb = TRUE;
+        proto_tree_add_item_ret_uint64(tree, hf, tvb, offset, length, enc, &summary->skb);
+        break;
+    case PWRU_TLV_FUNC:
+        proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc, pinfo->pool,
+                                       (const guint8 **)&summary->func);
+        break;
+    case PWRU_TLV_PROBE:
+        summary->has_probe = TRUE;
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->probe);
+        break;
+    case PWRU_TLV_CPU:
+        summary->has_cpu = TRUE;
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->cpu);
+        break;
+    case PWRU_TLV_KTIME:
+        summary->has_ktime = TRUE;
+        proto_tree_add_item_ret_uint64(tree, hf, tvb, offset, length, enc, &summary->ktime);
+        break;
+    case PWRU_TLV_IFINDEX:
+        summary->has_ifindex = TRUE;
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->ifindex);
+        break;
+    case PWRU_TLV_IFNAME:
+        proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc, pinfo->pool,
+                                       (const guint8 **)&summary->ifname);
+        break;
+    case PWRU_TLV_IPV4_SRC:
+        proto_tree_add_item(tree, hf, tvb, offset, length, enc);
+        set_address_tvb(&summary->src, AT_IPv4, length, tvb, offset);
+        summary->saddr = address_to_str(pinfo->pool, &summary->src);
+        break;
+    case PWRU_TLV_IPV4_DST:
+        proto_tree_add_item(tree, hf, tvb, offset, length, enc);
+        set_address_tvb(&summary->dst, AT_IPv4, length, tvb, offset);
+        summary->daddr = address_to_str(pinfo->pool, &summary->dst);
+        break;
+    case PWRU_TLV_IPV6_SRC:
+        proto_tree_add_item(tree, hf, tvb, offset, length, enc);
+        set_address_tvb(&summary->src, AT_IPv6, length, tvb, offset);
+        summary->saddr = wmem_strdup_printf(pinfo->pool, "[%s]",
+                                            address_to_str(pinfo->pool, &summary->src));
+        break;
+    case PWRU_TLV_IPV6_DST:
+        proto_tree_add_item(tree, hf, tvb, offset, length, enc);
+        set_address_tvb(&summary->dst, AT_IPv6, length, tvb, offset);
+        summary->daddr = wmem_strdup_printf(pinfo->pool, "[%s]",
+                                            address_to_str(pinfo->pool, &summary->dst));
+        break;
+    case PWRU_TLV_SPORT:
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->sport);
+        break;
+    case PWRU_TLV_DPORT:
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->dport);
+        break;
+    case PWRU_TLV_L4PROTO:
+        summary->has_l4proto = TRUE;
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->l4proto);
+        break;
+    case PWRU_TLV_TCP_FLAGS:
+        proto_tree_add_bitmask(tree, tvb, offset, hf, ett_pwru_tcp_flags, pwru_tcp_flags_fields,
+                               enc);
+        break;
+    case PWRU_TLV_DROP_REASON:
+        summary->has_drop_reason = TRUE;
+        ti = proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc,
+                                          &summary->drop_reason_code);
+        if (summary->drop_item == NULL)
+            summary->drop_item = ti;
+        break;
+    case PWRU_TLV_DROP_REASON_NAME:
+        summary->has_drop_reason = TRUE;
+        summary->drop_item = proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc,
+                                                            pinfo->pool,
+                                                            (const guint8 **)&summary->drop_reason);
+        break;
+    case PWRU_TLV_CALLER:
+        proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc, pinfo->pool,
+                                       (const guint8 **)&summary->caller);
+        break;
+    case PWRU_TLV_STACK_FRAME:
+        return dissect_pwru_stack_frame(tvb, pinfo, tree, offset, length, summary);
+    case PWRU_TLV_PACKET_LAYER:
+        summary->has_packet_layer = TRUE;
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->packet_layer);
+        break;
+    case PWRU_TLV_PACKET:
+        summary->has_packet = TRUE;
+        summary->packet_offset = offset;
+        summary->packet_len = length;
+        proto_tree_add_item(tree, hf, tvb, offset, length, enc);
+        break;
+    default:
+        proto_tree_add_item(tree, hf, tvb, offset, length, enc);
+        break;
+    }
+    return offset + length;
+}
+
+// A field (TLV): u16 type, u16 length, value. Returns the offset of the next one, -1 if the
+// record is malformed from here on (nothing after a bad length can be trusted).
+static int
+dissect_pwru_tlv(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset,
+                 pwru_summary *summary)
+{
+    const int remaining = tvb_reported_length_remaining(tvb, offset);
+    const pwru_tlv_spec *spec;
+    proto_tree *field_tree;
+    proto_item *ti;
+    guint type, length;
+
+    if (remaining < PWRU_TLV_HEADER_LEN) {
+        proto_tree_add_expert_format(tree, pinfo, &ei_pwru_truncated, tvb, offset, remaining,
+                                     "Truncated record: a field header needs %d bytes, %d remain",
+                                     PWRU_TLV_HEADER_LEN, remaining);
+        return -1;
+    }
+    type = tvb_get_letohs(tvb, offset);
+    length = tvb_get_letohs(tvb, offset + 2);
+    spec = pwru_find_tlv_spec(type);
+
+    if (length > (guint)(remaining - PWRU_TLV_HEADER_LEN)) {
+        field_tree = proto_tree_add_subtree_format(tree, tvb, offset, remaining, ett_pwru_field,
+                                                   &ti, "Truncated field (type %u)", type);
+        proto_tree_add_item(field_tree, hf_pwru_field_type, tvb, offset, 2, ENC_LITTLE_ENDIAN);
+        proto_tree_add_item(field_tree, hf_pwru_field_length, tvb, offset + 2, 2,
+                            ENC_LITTLE_ENDIAN);
+        expert_add_info_format(pinfo, ti, &ei_pwru_truncated,
+                               "Truncated record: field type %u declares %u bytes, %d remain",
+                               type, length, remaining - PWRU_TLV_HEADER_LEN);
+        return -1;
+    }
+    if (spec == NULL)
+        return dissect_pwru_unknown(tvb, pinfo, tree, offset, type, length);
+    const guint16 size = pwru::rules::tlv_spec(type)->size;
+    if (size != 0 && length != size) {
+        field_tree = proto_tree_add_subtree_format(tree, tvb, offset, PWRU_TLV_HEADER_LEN + length,
+                                                   ett_pwru_field, &ti, "Bad field: %s",
+                                                   proto_registrar_get_name(*spec->hf));
+        proto_tree_add_item(field_tree, hf_pwru_field_type, tvb, offset, 2, ENC_LITTLE_ENDIAN);
+        proto_tree_add_item(field_tree, hf_pwru_field_length, tvb, offset + 2, 2,
+                            ENC_LITTLE_ENDIAN);
+        expert_add_info_format(pinfo, ti, &ei_pwru_bad_length,
+                               "Field %s (type %u) has %u bytes, expected %u",
+                               proto_registrar_get_name(*spec->hf), type, length, size);
+        return -1;
+    }
+    if (pwru_mixes_families(type, summary)) {
+        proto_tree_add_expert_format(tree, pinfo, &ei_pwru_mixed_families, tvb, offset,
+                                     PWRU_TLV_HEADER_LEN + length,
+                                     "Field %s (type %u): IPv4 and IPv6 addresses in one record",
+                                     proto_registrar_get_name(*spec->hf), type);
+        return -1;
+    }
+    return dissect_pwru_known(tvb, pinfo, tree, offset + PWRU_TLV_HEADER_LEN, length, spec,
+                              summary);
+}
+
+gboolean
+dissect_pwru_record(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, pwru_summary *summary)
+{
+    int offset = dissect_pwru_header(tvb, pinfo, tree, 0);
+
+    while (offset >= 0 && tvb_reported_length_remaining(tvb, offset) > 0)
+        offset = dissect_pwru_tlv(tvb, pinfo, tree, offset, summary);
+    return offset >= 0;
+}
+
+void
+pwru_register_fields(int proto, expert_module_t *expert)
+{
+    static hf_register_info hf[] = {
+        { &hf_pwru_version,
+          { "Record version", "pwru.version", FT_UINT16, BASE_DEC, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_pwru_header_len,
+          { "Header length", "pwru.header_len", FT_UINT16, BASE_DEC, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_pwru_skb,
+          { "skb", "pwru.skb", FT_UINT64, BASE_HEX, NULL, 0x0,
+            "Address of the struct sk_buff", HFILL } },
+        { &hf_pwru_func,
+          { "Function", "pwru.func", FT_STRINGZPAD, BASE_NONE, NULL, 0x0,
+            "Kernel function or tracepoint that saw the skb", HFILL } },
+        { &hf_pwru_probe,
+          { "Probe", "pwru.probe", FT_UINT8, BASE_DEC, VALS(pwru_probe_vals.data()), 0x0,
+            "How the function was attached", HFILL } },
+        { &hf_pwru_cpu,
+          { "CPU", "pwru.cpu", FT_UINT32, BASE_DEC, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_pwru_pid,
+          { "PID", "pwru.pid", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Thread group id of the current task", HFILL } },
+        { &hf_pwru_comm,
+          { "Process", "pwru.comm", FT_STRINGZPAD, BASE_NONE, NULL, 0x0,
+            "Name of the current task", HFILL } },
+        { &hf_pwru_netns,
+          { "Network namespace", "pwru.netns", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Inode of the network namespace", HFILL } },
+        { &hf_pwru_mark,
+          { "Mark", "pwru.mark", FT_UINT32, BASE_HEX, NULL, 0x0,
+            "skb->mark", HFILL } },
+        { &hf_pwru_ifindex,
+          { "Interface index", "pwru.ifindex", FT_UINT32, BASE_DEC, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_pwru_ifname,
+          { "Interface", "pwru.ifname", FT_STRINGZPAD, BASE_NONE, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_pwru_proto,
+          { "Protocol", "pwru.proto", FT_UINT16, BASE_HEX, VALS(etype_vals), 0x0,
+            "skb->protocol (EtherType)", HFILL } },
+        { &hf_pwru_mtu,
+          { "MTU", "pwru.mtu", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "MTU of the interface", HFILL } },
+        { &hf_pwru_len,
+          { "Length", "pwru.len", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "skb->len", HFILL } },
+        { &hf_pwru_ip_src,
+          { "Source address", "pwru.ip.src", FT_IPv4, BASE_NONE, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_pwru_ip_dst,
+          { "Destination address", "pwru.ip.dst", FT_IPv4, BASE_NONE, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_pwru_ipv6_src,
+          { "Source address", "pwru.ipv6.src", FT_IPv6, BASE_NONE, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_pwru_ipv6_dst,
+          { "Destination address", "pwru.ipv6.dst", FT_IPv6, BASE_NONE, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_pwru_sport,
+          { "Source port", "pwru.sport", FT_UINT16, BASE_DEC, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_pwru_dport,
+          { "Destination port", "pwru.dport", FT_UINT16, BASE_DEC, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_pwru_l4proto,
+          { "Transport protocol", "pwru.l4proto", FT_UINT8, BASE_DEC | BASE_EXT_STRING,
+            &ipproto_val_ext, 0x0, NULL, HFILL } },
+        { &hf_pwru_tcp_flags,
+          { "TCP flags", "pwru.tcp_flags", FT_UINT8, BASE_HEX, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_pwru_tcp_flags_fin,
+          { "FIN", "pwru.tcp_flags.fin", FT_BOOLEAN, 8, TFS(&tfs_set_notset), 0x01,
+            NULL, HFILL } },
+        { &hf_pwru_tcp_flags_syn,
+          { "SYN", "pwru.tcp_flags.syn", FT_BOOLEAN, 8, TFS(&tfs_set_notset), 0x02,
+            NULL, HFILL } },
+        { &hf_pwru_tcp_flags_rst,
+          { "RST", "pwru.tcp_flags.rst", FT_BOOLEAN, 8, TFS(&tfs_set_notset), 0x04,
+            NULL, HFILL } },
+        { &hf_pwru_tcp_flags_psh,
+          { "PSH", "pwru.tcp_flags.psh", FT_BOOLEAN, 8, TFS(&tfs_set_notset), 0x08,
+            NULL, HFILL } },
+        { &hf_pwru_tcp_flags_ack,
+          { "ACK", "pwru.tcp_flags.ack", FT_BOOLEAN, 8, TFS(&tfs_set_notset), 0x10,
+            NULL, HFILL } },
+        { &hf_pwru_tcp_flags_urg,
+          { "URG", "pwru.tcp_flags.urg", FT_BOOLEAN, 8, TFS(&tfs_set_notset), 0x20,
+            NULL, HFILL } },
+        { &hf_pwru_tcp_flags_ece,
+          { "ECE", "pwru.tcp_flags.ece", FT_BOOLEAN, 8, TFS(&tfs_set_notset), 0x40,
+            NULL, HFILL } },
+        { &hf_pwru_tcp_flags_cwr,
+          { "CWR", "pwru.tcp_flags.cwr", FT_BOOLEAN, 8, TFS(&tfs_set_notset), 0x80,
+            NULL, HFILL } },
+        { &hf_pwru_drop_reason_code,
+          { "Drop reason code", "pwru.drop_reason_code", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Value of the running kernel's enum skb_drop_reason", HFILL } },
+        { &hf_pwru_drop_reason,
+          { "Drop reason", "pwru.drop_reason", FT_STRINGZPAD, BASE_NONE, NULL, 0x0,
+            "enum skb_drop_reason name without SKB_DROP_REASON_", HFILL } },
+        { &hf_pwru_caller,
+          { "Caller", "pwru.caller", FT_STRINGZPAD, BASE_NONE, NULL, 0x0,
+            "Symbolized return address (symbol+offset)", HFILL } },
+        { &hf_pwru_caller_addr,
+          { "Caller address", "pwru.caller_addr", FT_UINT64, BASE_HEX, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_pwru_stack,
+          { "Stack frame", "pwru.stack", FT_STRING, BASE_NONE, NULL, 0x0,
+            "Function of a kernel stack frame, innermost first", HFILL } },
+        { &hf_pwru_stack_frame,
+          { "Stack frame text", "pwru.stack.frame", FT_STRING, BASE_NONE, NULL, 0x0,
+            "Kernel stack frame as symbol+offset", HFILL } },
+        { &hf_pwru_ktime,
+          { "Kernel time", "pwru.ktime", FT_UINT64, BASE_DEC | BASE_UNIT_STRING,
+            &units_nanoseconds, 0x0, "CLOCK_MONOTONIC time of the event", HFILL } },
+        { &hf_pwru_packet_layer,
+          { "Packet layer", "pwru.packet_layer", FT_UINT8, BASE_DEC,
+            VALS(pwru_packet_layer_vals), 0x0, "What the packet data starts with", HFILL } },
+        { &hf_pwru_packet,
+          { "Packet data", "pwru.packet", FT_BYTES, BASE_NONE, NULL, 0x0,
+            "Linear packet data of the skb", HFILL } },
+        { &hf_pwru_unknown,
+          { "Unknown field", "pwru.unknown", FT_BYTES, BASE_NONE, NULL, 0x0,
+            "Field of a type this dissector does not know", HFILL } },
+        { &hf_pwru_field_type,
+          { "Field type", "pwru.field.type", FT_UINT16, BASE_DEC, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_pwru_field_length,
+          { "Field length", "pwru.field.length", FT_UINT16, BASE_DEC, NULL, 0x0,
+            NULL, HFILL } },
+    };
+
+    static gint *ett[] = {
+        &ett_pwru_tcp_flags,
+        &ett_pwru_stack,
+        &ett_pwru_field,
+    };
+
+    static ei_register_info ei[] = {
+        { &ei_pwru_truncated,
+          { "pwru.truncated", PI_MALFORMED, PI_ERROR, "Truncated pwru record", EXPFILL } },
+        { &ei_pwru_bad_version,
+          { "pwru.bad_version", PI_MALFORMED, PI_ERROR, "Unsupported pwru record version",
+            EXPFILL } },
+        { &ei_pwru_bad_length,
+          { "pwru.bad_length", PI_MALFORMED, PI_ERROR, "Length field out of range",
+            EXPFILL } },
+        { &ei_pwru_unknown_field,
+          { "pwru.unknown_field", PI_UNDECODED, PI_NOTE, "Unknown field skipped", EXPFILL } },
+        { &ei_pwru_mixed_families,
+          { "pwru.mixed_families", PI_MALFORMED, PI_ERROR, "IPv4 and IPv6 addresses in one record",
+            EXPFILL } },
+    };
+
+    proto_register_field_array(proto, hf, array_length(hf));
+    proto_register_subtree_array(ett, array_length(ett));
+    expert_register_field_array(expert, ei, array_length(ei));
+}

@@ -1,0 +1,200 @@
+// The rules about skbs that pwrudump and the pwru dissector must agree on, written once: the size
+// of each record field, the probe kinds' names, which functions free an skb, what is a drop and
+// where a journey ends. Header-only plain C++ (no Wireshark, libbpf or allocation; every type is
+// trivially destructible), so the dissector may call it where epan can longjmp. Each rule is
+// pinned by tests/unit/record/rules_test.cpp.
+#pragma once
+
+#include <stdint.h>
+
+#include <string_view>
+
+#include "pwru_record.h"
+
+namespace pwru::rules {
+
+// --- Record fields (docs/record-format.md) ---
+
+// What the format says about a TLV type: a name for messages and, for a fixed-size value, its
+// exact size (0: strings and bytes, any size).
+struct TlvSpec {
+  uint16_t type;
+  const char* name;
+  uint16_t size;
+};
+
+inline constexpr TlvSpec kTlvSpecs[] = {
+    {PWRU_TLV_SKB, "SKB", 8},
+    {PWRU_TLV_FUNC, "FUNC", 0},
+    {PWRU_TLV_PROBE, "PROBE", 1},
+    {PWRU_TLV_CPU, "CPU", 4},
+    {PWRU_TLV_PID, "PID", 4},
+    {PWRU_TLV_COMM, "COMM", 0},
+    {PWRU_TLV_NETNS, "NETNS", 4},
+    {PWRU_TLV_MARK, "MARK", 4},
+    {PWRU_TLV_IFINDEX, "IFINDEX", 4},
+    {PWRU_TLV_IFNAME, "IFNAME", 0},
+    {PWRU_TLV_PROTO, "PROTO", 2},
+    {PWRU_TLV_MTU, "MTU", 4},
+    {PWRU_TLV_LEN, "LEN", 4},
+    {PWRU_TLV_IPV4_SRC, "IPV4_SRC", 4},
+    {PWRU_TLV_IPV4_DST, "IPV4_DST", 4},
+    {PWRU_TLV_IPV6_SRC, "IPV6_SRC", 16},
+    {PWRU_TLV_IPV6_DST, "IPV6_DST", 16},
+    {PWRU_TLV_SPORT, "SPORT", 2},
+    {PWRU_TLV_DPORT, "DPORT", 2},
+    {PWRU_TLV_L4PROTO, "L4PROTO", 1},
+    {PWRU_TLV_TCP_FLAGS, "TCP_FLAGS", 1},
+    {PWRU_TLV_DROP_REASON, "DROP_REASON", 4},
+    {PWRU_TLV_DROP_REASON_NAME, "DROP_REASON_NAME", 0},
+    {PWRU_TLV_CALLER, "CALLER", 0},
+    {PWRU_TLV_CALLER_ADDR, "CALLER_ADDR", 8},
+    {PWRU_TLV_STACK_FRAME, "STACK_FRAME", 0},
+    {PWRU_TLV_KTIME, "KTIME", 8},
+    {PWRU_TLV_PACKET_LAYER, "PACKET_LAYER", 1},
+    {PWRU_TLV_PACKET, "PACKET", 0},
+};
+
+// nullptr: a type this build does not know (a reader skips it). The table is in type order from
+// 1 (rules_test pins it), so a lookup is an index: the encoder sizes every field of every event.
+constexpr const TlvSpec* tlv_spec(unsigned type) {
+  constexpr unsigned count = sizeof kTlvSpecs / sizeof kTlvSpecs[0];
+  return type >= 1 && type <= count ? &kTlvSpecs[type - 1] : nullptr;
+}
+
+// --- Probe kinds ---
+
+struct ProbeKindName {
+  uint8_t kind;  // enum pwru_probe_kind
+  const char* name;
+};
+
+inline constexpr ProbeKindName kProbeKinds[] = {
+    {PWRU_PROBE_TRACEPOINT, "tracepoint"},
+    {PWRU_PROBE_KPROBE, "kprobe"},
+    {PWRU_PROBE_KPROBE_MULTI, "kprobe-multi"},
+    {PWRU_PROBE_FENTRY, "fentry"},
+};
+
+// nullptr: a kind this build does not know (a record from a newer pwrudump).
+constexpr const char* probe_kind_name(unsigned kind) {
+  for (const ProbeKindName& p : kProbeKinds)
+    if (p.kind == kind) return p.name;
+  return nullptr;
+}
+
+// --- Functions with a meaning of their own ---
+
+// Functions and tracepoints where an skb's life ends: a journey ends at the first of them, and
+// --filter-track-skb forgets the skb there.
+inline constexpr std::string_view kFreeFuncs[] = {
+    "kfree_skb",           // tracepoint (a drop); before 5.17 also the function
+    "consume_skb",         // tracepoint and function (not a drop)
+    "kfree_skb_reason",    // function, 5.17 to 6.10
+    "sk_skb_reason_drop",  // function, 6.11 on
+    "__kfree_skb_reason", "__kfree_skb", "kfree_skbmem", "napi_consume_skb",
+};
+
+// With function probes one free shows up as several events (kfree_skb_reason, the kfree_skb
+// tracepoint, __kfree_skb, skb_release_data, kfree_skbmem): after the first, these stay in the
+// journey it ended. They also run on live skbs (pskb_expand_head calls skb_release_data), where
+// they are ordinary hops.
+inline constexpr std::string_view kTeardownFuncs[] = {
+    "skb_release_head_state", "skb_release_all", "skb_release_data",
+    "skb_free_head",          "napi_skb_cache_put",
+};
+
+// Frees that only drop: a drop even without a recorded reason (the kfree_skb tracepoint had no
+// reason before 5.17; function probes may not record it).
+inline constexpr std::string_view kDropFuncs[] = {
+    "kfree_skb",
+    "kfree_skb_reason",
+    "sk_skb_reason_drop",
+    "__kfree_skb_reason",
+};
+
+// Functions and tracepoints that send a TCP reset in reply to the skb they are given.
+inline constexpr std::string_view kResetFuncs[] = {
+    "tcp_send_reset",  // tracepoint
+    "tcp_v4_send_reset",
+    "tcp_v6_send_reset",
+};
+
+template <size_t N>
+constexpr bool func_in(std::string_view func, const std::string_view (&names)[N]) {
+  for (std::string_view n : names)
+    if (func == n) return true;
+  return false;
+}
+
+constexpr bool frees_skb(std::string_view func) { return func_in(func, kFreeFuncs); }
+constexpr bool sends_reset(std::string_view func) { return func_in(func, kResetFuncs); }
+
+// --- Drops ---
+
+// The drop reasons that mean "not a drop", as pwrudump names them (enum skb_drop_reason without
+// SKB_DROP_REASON_; these two never had that prefix).
+inline constexpr std::string_view kReasonConsumed = "SKB_CONSUMED";
+inline constexpr std::string_view kReasonNotDroppedYet = "SKB_NOT_DROPPED_YET";
+// What captures written before that name was settled call SKB_CONSUMED.
+inline constexpr std::string_view kReasonConsumedOld = "CONSUMED";
+
+// A drop: a drop reason other than CONSUMED (kernels 5.19 to 6.2 report every free through the
+// kfree_skb tracepoint, delivered packets with SKB_CONSUMED; a reason without a name is a drop),
+// or no reason at all at a function that only drops. `trusted_func`: the function name comes from
+// a complete record (a malformed one may have lost its reason).
+constexpr bool is_drop(bool has_reason, std::string_view reason_name, std::string_view func,
+                       bool trusted_func = true) {
+  if (has_reason) return reason_name != kReasonConsumed && reason_name != kReasonConsumedOld;
+  return trusted_func && func_in(func, kDropFuncs);
+}
+
+// --- Journeys: one skb address from its first event until it is freed ---
+
+// What the journey rule reads from an event.
+struct JourneyEvent {
+  std::string_view func;  // empty: the record names none
+  bool has_cpu;
+  uint32_t cpu;
+  bool tracepoint;  // seen by a tracepoint (probe kind known to be PWRU_PROBE_TRACEPOINT)
+  bool has_drop_reason;
+};
+
+// What the rule keeps of a journey. All-zero is a journey that has not ended (memset-safe).
+struct Journey {
+  bool ended;                    // a free (or a drop reason) was seen
+  bool has_end_cpu;
+  uint32_t end_cpu;              // the CPU that freed it
+  bool teardown_has_tracepoint;  // one free fires one tracepoint: a second is a new skb
+  bool teardown_over;            // kfree_skbmem freed the sk_buff itself: the address is free
+};
+
+// Does `ev`, on an address whose latest journey is `latest` (nullptr: none), begin a new journey?
+// After a journey ended, only the teardown of the same free continues it.
+constexpr bool begins_journey(const Journey* latest, const JourneyEvent& ev) {
+  if (latest == nullptr) return true;
+  if (!latest->ended) return false;
+  if (latest->teardown_over) return true;
+  if (!frees_skb(ev.func) && !func_in(ev.func, kTeardownFuncs)) return true;
+  // A free runs on one CPU from start to end.
+  if (latest->has_end_cpu && ev.has_cpu && ev.cpu != latest->end_cpu) return true;
+  return ev.tracepoint && latest->teardown_has_tracepoint;
+}
+
+// Adds `ev` to the journey it was placed in. Returns whether `ev` ends the journey.
+constexpr bool add_to_journey(Journey& j, const JourneyEvent& ev) {
+  bool ends = false;
+  if (!j.ended && (frees_skb(ev.func) || ev.has_drop_reason)) {
+    ends = true;
+    j.ended = true;
+    j.has_end_cpu = ev.has_cpu;
+    j.end_cpu = ev.cpu;
+  }
+  if (j.ended) {
+    if (ev.tracepoint) j.teardown_has_tracepoint = true;
+    if (ev.func == "kfree_skbmem") j.teardown_over = true;
+  }
+  return ends;
+}
+
+}  // namespace pwru::rules
