@@ -22,8 +22,13 @@ require_cmd() {
   done
 }
 
+# `fail` inside a subshell (`$(...)`, a pipeline, a background job) ends the whole test, not only
+# the subshell, whose status the caller may never read: it signals the test's own shell.
+PWRU_TEST_PID=$$
+trap 'exit 1' USR1
 fail() {
   echo "FAIL: $*" >&2
+  if [ "$BASH_SUBSHELL" -gt 0 ]; then kill -USR1 "$PWRU_TEST_PID"; fi
   exit 1
 }
 
