@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "ci_skip.h"
 #include "record.h"
 
 namespace pwru {
@@ -33,14 +34,9 @@ struct PcapCloser {
 using PcapPtr = std::unique_ptr<pcap_t, PcapCloser>;
 
 // A tool found at configure time; none means skip here, but fail in CI where it must exist.
-#define REQUIRE_TOOL(path)                                                       \
-  do {                                                                           \
-    if (std::string(path).empty()) {                                             \
-      if (const char* ci = std::getenv("CI"); ci && std::string(ci) == "true") { \
-        FAIL() << #path " was not found at configure time";                      \
-      }                                                                          \
-      GTEST_SKIP() << #path " was not found at configure time";                  \
-    }                                                                            \
+#define REQUIRE_TOOL(path)                                                                      \
+  do {                                                                                          \
+    if (std::string(path).empty()) PWRU_SKIP_OR_FAIL(#path " was not found at configure time"); \
   } while (0)
 
 std::vector<Event> sample_events() {
@@ -426,7 +422,7 @@ TEST(PcapngWriterErrorTest, ReportsABrokenPipeAndStaysFailed) {
 
 TEST(PcapngWriterErrorTest, ReportsAFullDiskAsAnOutputErrorThatIsNoBrokenPipe) {
   FilePtr f(std::fopen("/dev/full", "wb"));
-  if (!f) GTEST_SKIP() << "no /dev/full here";
+  if (!f) PWRU_SKIP_OR_FAIL("no /dev/full here");
   StdioSink sink(f.get());
   PcapngWriter w(sink);
   Status s = w.write_header("pwru", "", "", "");
