@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <ostream>
 #include <vector>
 
 #include "ci_skip.h"
@@ -226,6 +227,9 @@ struct FlagCase {
   std::vector<std::string> line_has;   // substrings of the formatted event
   std::vector<std::string> line_lacks;
 };
+
+// GoogleTest would print a FlagCase as its raw bytes (heap addresses among them).
+void PrintTo(const FlagCase& c, std::ostream* os) { *os << c.name; }
 
 class TextFlags : public ::testing::TestWithParam<FlagCase> {
  protected:
