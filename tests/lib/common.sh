@@ -106,6 +106,20 @@ start_trace() {
   wait_for_file "$WORK/ready" 60 || fail "pwrudump never got ready: $(cat "$WORK/stderr")"
 }
 
+# extcap_link DIR PWRUDUMP READY: DIR/pwrudump, the extcap that Wireshark finds in DIR: it runs
+# PWRUDUMP, which creates READY once its probes are attached, so a test that starts a capture
+# through Wireshark knows when traffic will be seen (wait_for_file READY) instead of guessing.
+extcap_link() {
+  mkdir -p "$1"
+  printf '#!/bin/sh\nexec %q --ready-file %q "$@"\n' "$(readlink -f "$2")" "$3" >"$1/pwrudump"
+  chmod 755 "$1/pwrudump"
+}
+
+# wait_attached READY WHAT: back once READY exists (extcap_link), or fail after 60 s.
+wait_attached() {
+  wait_for_file "$1" 60 || fail "$2 never attached its probes (no $1)"
+}
+
 # stop_trace: SIGINT, as a user's Ctrl-C; pwrudump must exit 0 with a complete file.
 stop_trace() {
   sleep 0.5
