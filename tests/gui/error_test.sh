@@ -41,13 +41,8 @@ done
 sleep 1
 gui_screenshot "$OUT"
 
-# The message box's text is not selectable (Qt on xcb), so it is read off the screen: the dialog's
-# region of the screenshot, enlarged and in grey, through OCR (tesseract). Line breaks of the
-# dialog become spaces.
-eval "$(xdotool getwindowgeometry --shell "$dialog")"  # X Y WIDTH HEIGHT
-convert "$OUT" -crop "${WIDTH}x${HEIGHT}+${X}+${Y}" +repage -resize 300% -colorspace Gray \
-  "$WORK/dialog.png" || fail "cannot crop the dialog out of $OUT"
-text=$(tesseract "$WORK/dialog.png" - 2>/dev/null | tr '\n' ' ' | tr -s ' ')
+# The message box's text is read off the screen (gui_ocr); its line breaks become spaces.
+text=$(gui_ocr "$OUT" "$dialog" | tr '\n' ' ' | tr -s ' ')
 [ -n "$text" ] || fail "no text read off the dialog (tesseract); see $OUT"
 echo "--- the dialog says ---"
 echo "$text"

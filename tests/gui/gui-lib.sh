@@ -8,8 +8,9 @@
 # the copy of pwrudump gets them as file capabilities (gui_install_extcap).
 #
 #   gui_setup BUILD         $WORK with plugins/, share/ (the profile), home/; sets GUI_AS
-#   gui_install_extcap PWRUDUMP [CAPS]   (CAPS "" gives none)
-#                           a copy in home/.config/wireshark/extcap, with file capabilities
+#   gui_install_extcap PWRUDUMP [CAPS [READY]]   (CAPS "" gives none)
+#                           a copy in home/.config/wireshark/extcap, with file capabilities;
+#                           with READY, the copy creates READY once attached (extcap_link)
 #   gui_start_x             Xvfb 1920x1080 on a free display; exports DISPLAY
 #   gui_run CMD...          CMD as Wireshark's user, with Wireshark's environment
 #   gui_start_wireshark ARGS...   wireshark in the background (WS_PID, log in $WORK/wireshark.log)
@@ -18,6 +19,7 @@
 #   gui_color_pixels FILE RRGGBB      how many pixels have exactly this colour
 #   gui_profile_bg RULE     the background of the profile's colouring rule RULE, as rrggbb
 #   gui_other_windows       titles of visible windows other than $WIN (dialogs), one a line
+#   gui_ocr PNG [WINDOW]    the text of PNG (of WINDOW's region in it) as read off the screen
 
 # The capabilities pwrudump needs for the tracepoint backend as a user other than root, no more:
 # CAP_BPF (maps, programs) and CAP_PERFMON (tracing programs, reading kernel memory); see
@@ -90,16 +92,20 @@ gui_setup() {
 # The personal extcap folder is the one Wireshark searches first. The copy and its folder belong
 # to root: Wireshark's user runs it and cannot change it.
 gui_install_extcap() {
-  local pwrudump=$1 caps=${2-$GUI_CAPS} dir="$WORK/home/.config/wireshark/extcap"
+  local pwrudump=$1 caps=${2-$GUI_CAPS} ready=${3:-} dir="$WORK/home/.config/wireshark/extcap"
+  local copy="$dir/pwrudump"
   mkdir -p "$dir" || fail "cannot create $dir"
-  cp "$pwrudump" "$dir/pwrudump" || fail "cannot copy $pwrudump"
-  chmod 0755 "$WORK/home/.config" "$WORK/home/.config/wireshark" "$dir" "$dir/pwrudump"
+  # With READY, the copy sits beside the folder and the folder holds extcap_link's wrapper.
+  [ -n "$ready" ] && copy="$WORK/home/.config/pwrudump"
+  cp "$pwrudump" "$copy" || fail "cannot copy $pwrudump"
+  [ -n "$ready" ] && extcap_link "$dir" "$copy" "$ready"
+  chmod 0755 "$WORK/home/.config" "$WORK/home/.config/wireshark" "$dir" "$copy"
   if [ "$(id -u)" -eq 0 ]; then
     chown -R root:root "$WORK/home/.config"
     # Wireshark writes its own files (recent, profiles) there: the folder stays writable for it.
     chown nobody:nogroup "$WORK/home/.config/wireshark"
     if [ -n "$caps" ]; then
-      setcap "$caps" "$dir/pwrudump" || fail "setcap $caps on the copy of pwrudump failed"
+      setcap "$caps" "$copy" || fail "setcap $caps on the copy of pwrudump failed"
     fi
   fi
 }
@@ -182,4 +188,18 @@ gui_other_windows() {
     echo "'$(xdotool getwindowname "$w" 2>/dev/null)'" \
       "($(xdotool getwindowgeometry "$w" | sed -n 's/.*Geometry: //p'))"
   done
+}
+
+# Text that Qt draws is not selectable on xcb, so the tests read it the way a user does: off the
+# screen, enlarged and in grey, through OCR (tesseract). Line breaks stay; see error_test.sh.
+gui_ocr() {
+  local png=$1 win=${2:-} WINDOW X Y WIDTH HEIGHT SCREEN
+  local crop=()
+  if [ -n "$win" ]; then
+    eval "$(xdotool getwindowgeometry --shell "$win")"  # X Y WIDTH HEIGHT
+    crop=(-crop "${WIDTH}x${HEIGHT}+${X}+${Y}" +repage)
+  fi
+  convert "$png" "${crop[@]}" -resize 300% -colorspace Gray "$WORK/ocr.png" ||
+    fail "cannot prepare $png for OCR"
+  tesseract "$WORK/ocr.png" - 2>/dev/null || fail "tesseract cannot read $png"
 }
