@@ -29,21 +29,13 @@ GUI_CAPS=${PWRU_GUI_CAPS:-cap_bpf,cap_perfmon+ep}
 
 XVFB_PID='' WS_PID='' WIN='' GUI_AS=()
 
-# The processes under PID (Wireshark's dumpcap and extcaps), deepest last.
-gui_descendants() {
-  local c
-  for c in $(pgrep -P "$1"); do
-    echo "$c"
-    gui_descendants "$c"
-  done
-}
-
 # Wireshark killed while capturing leaves dumpcap and pwrudump running (attached): they are
 # stopped first, by their ids.
 gui_cleanup() {
   local rc=$? pids p
   if [ -n "$WS_PID" ]; then
-    pids=$(gui_descendants "$WS_PID")
+    pids=$(descendants "$WS_PID")  # dumpcap and the extcaps
+    # shellcheck disable=SC2086  # one argument per pid
     [ -n "$pids" ] && kill $pids 2>/dev/null
     kill "$WS_PID" 2>/dev/null && wait "$WS_PID" 2>/dev/null
     for p in $pids; do

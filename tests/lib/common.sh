@@ -86,10 +86,18 @@ netns_cleanup() {
   exit $rc
 }
 
+# descendants PID: the processes under PID, deepest last.
+descendants() {
+  local c
+  for c in $(pgrep -P "$1"); do
+    echo "$c"
+    descendants "$c"
+  done
+}
+
 # wait_for_file PATH SECONDS
 wait_for_file() {
-  local i
-  for i in $(seq 1 $(( $2 * 10 ))); do
+  for _ in $(seq 1 $(( $2 * 10 ))); do
     [ -e "$1" ] && return 0
     sleep 0.1
   done

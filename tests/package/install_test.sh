@@ -79,7 +79,8 @@ in_root useradd -m -G wireshark tracer && in_root useradd -m outsider || fail "c
 # --- Wireshark's view, as a member of the group and as anyone else ---
 as_user tracer tshark -D >"$WORK/D.tracer" 2>&1 || fail "tshark -D as tracer: $(cat "$WORK/D.tracer")"
 grep -q '^[0-9]*\. pwru ' "$WORK/D.tracer" || fail "tshark -D as tracer does not list pwru: $(cat "$WORK/D.tracer")"
-as_user outsider tshark -D >"$WORK/D.outsider" 2>&1
+as_user outsider tshark -D >"$WORK/D.outsider" 2>&1 ||
+  fail "tshark -D as outsider: $(cat "$WORK/D.outsider")"
 grep -q '^[0-9]*\. pwru ' "$WORK/D.outsider" &&
   fail "tshark -D lists pwru to a user outside group wireshark, who cannot run pwrudump"
 as_user tracer tshark -r /tmp/sample.pcapng -T fields -e pwru.func -e pwru.drop_reason \
@@ -117,6 +118,8 @@ assert_eq "pwrudump exit code as tracer (stderr: $(cat "$WORK/trace.err"))" 0 "$
 events=$(grep -c '^0x' "$WORK/trace.txt")
 [ "$events" -gt 0 ] || fail "pwrudump as tracer saw no event: $(cat "$WORK/trace.txt" "$WORK/trace.err")"
 named_callers trace || fail "callers are not named (no CAP_SYSLOG?): $(head -n 5 "$WORK/trace.txt")"
+probes=$(sed -n 's/^attached \([0-9]*\) probes (tracepoint)$/\1/p' "$WORK/trace.err")
+[ -n "$probes" ] || fail "no 'attached N probes (tracepoint)' on pwrudump's stderr: $(cat "$WORK/trace.err")"
 
 # --- each capability this host can show is needed (docs/privileges.md) ---
 # CAP_BPF, CAP_PERFMON: no trace at all (exit 4); CAP_SYSLOG: callers only as addresses, as
@@ -156,17 +159,41 @@ caps=$(in_root getcap "$program" | awk '{ print $2 }')
 assert_eq "capabilities after dpkg-reconfigure" "$(sorted "$CAPS")=ep" "$(sorted "${caps%=*}")=${caps##*=}"
 
 # --- a live capture in tshark: the extcap as Wireshark runs it ---
+# pwrudump_links PARENT: the BPF links that the pwrudump under PARENT holds (attached probes).
+pwrudump_links() {
+  local p
+  for p in $(descendants "$1"); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = pwrudump ] || continue
+    grep -l '^link_id:' "/proc/$p/fdinfo/"* 2>/dev/null | grep -c .
+    return
+  done
+  echo 0
+}
+PINGS=5
 "${as_tracer[@]}" tshark -i pwru -o extcap.pwru.backend:tracepoint -f 'icmp and host 127.0.0.1' \
-  -a duration:6 -w /tmp/live.pcapng >"$WORK/live.out" 2>&1 &
+  -a duration:10 -w /tmp/live.pcapng >"$WORK/live.out" 2>&1 &
 pid=$!
-sleep 3  # tshark starts dumpcap, which starts pwrudump and waits for its fifo
-ping_loopback 5
+# The installed extcap is the one under test, so no --ready-file: its links tell when it is
+# attached, as many as on the command line above.
+for _ in $(seq 300); do
+  [ "$(pwrudump_links $pid)" -ge "$probes" ] && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.1
+done
+links=$(pwrudump_links $pid)
+[ "$links" -ge "$probes" ] ||
+  fail "pwrudump under tshark holds $links of its $probes probes' links: $(cat "$WORK/live.out")"
+ping_loopback $PINGS
 wait $pid || fail "tshark -i pwru as tracer failed: $(cat "$WORK/live.out")"
-live=$(as_user tracer tshark -r /tmp/live.pcapng -T fields -e pwru.func 2>&1)
-[ -n "$live" ] || fail "the live capture as tracer holds no pwru event: $(cat "$WORK/live.out")"
+as_user tracer tshark -r /tmp/live.pcapng -T fields -Y 'icmp.type == 8' -e icmp.seq \
+  >"$WORK/live.txt" 2>"$WORK/live.err" || fail "tshark -r of the live capture: $(cat "$WORK/live.err")"
+[ ! -s "$WORK/live.err" ] || fail "tshark -r of the live capture printed errors: $(cat "$WORK/live.err")"
+live=$(sort -u "$WORK/live.txt")
+assert_eq "echo requests in the live capture as tracer (tshark: $(cat "$WORK/live.out"))" \
+  "$PINGS" "$(count_lines "$live")"
 
 # --- purge: nothing of the package stays ---
 in_root dpkg --purge pwrudump >"$WORK/purge.log" 2>&1 || fail "dpkg --purge failed: $(cat "$WORK/purge.log")"
 left=$(find "$R/usr" "$R/etc" -name '*pwru*' 2>/dev/null)
 [ -z "$left" ] || fail "left after purge: $left"
-pass "installed in a clean $(. "$ROOT/etc/os-release" && echo "$PRETTY_NAME") root: tracer (group wireshark) lists pwru, decodes the sample, traced $events events and captured $(count_lines "$live") live with $CAPS; outsider has no pwru; purge leaves nothing"
+pass "installed in a clean $(. "$ROOT/etc/os-release" && echo "$PRETTY_NAME") root: tracer (group wireshark) lists pwru, decodes the sample, traced $events events and captured all $PINGS pings live with $CAPS; outsider has no pwru; purge leaves nothing"
