@@ -10,6 +10,7 @@
 # usage: drop_test.sh drop|nodrop|drop-rawtp PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 mode=$1 PWRUDUMP=$2 BUILD=$3
 

@@ -6,6 +6,7 @@
 # usage: extcap_test.sh PWRUDUMP BUILD_DIR [IFACE]
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 PWRUDUMP=$1 BUILD=$2 IFACE=${3:-pwru}
 

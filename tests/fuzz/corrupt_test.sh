@@ -13,6 +13,7 @@
 #   ASAN_BUILD holds dissector/plugins/<x.y>/epan/pwru.so, the sanitizer build.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 [ $# -eq 3 ] || fail "usage: corrupt_test.sh PWRU_CORRUPT PWRU_MKCAPTURE ASAN_BUILD"
 CORRUPT=$1 MKCAPTURE=$2 ASAN_BUILD=$3

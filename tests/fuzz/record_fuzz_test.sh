@@ -7,6 +7,7 @@
 #   PWRU_FUZZ_SECONDS (default 60) sets the time; see docs/testing-fuzz.md to run it longer.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 [ $# -eq 3 ] || fail "usage: record_fuzz_test.sh RECORD_FUZZER SEED_DIR OUT_DIR"
 FUZZER=$1 SEEDS=$2 OUT=$3
@@ -35,7 +36,7 @@ if [ "$rc" -ne 0 ] || grep -Eq 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer
   fail "record_fuzzer exited with $rc after ${runs:-?} inputs; the input is in $OUT/artifacts/" \
        "(reproduce: $FUZZER $OUT/artifacts/FILE)"
 fi
-[ -n "$runs" ] && [ "$runs" -gt 1000 ] ||
+{ [ -n "$runs" ] && [ "$runs" -gt 1000 ]; } ||
   fail "record_fuzzer ran only ${runs:-no} inputs in ${SECONDS_TO_RUN}s: $(tail -5 "$OUT/log")"
 pass "record_fuzzer: $runs inputs in ${SECONDS_TO_RUN}s ($rate/s), $corpus new corpus entries:" \
   "0 crashes, 0 sanitizer reports, 0 leaks, 0 timeouts; dissector and decoder agree on every input"

@@ -22,9 +22,11 @@
 #   and setcap (libcap2-bin), ip, iptables, ping.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=gui-lib.sh
 . "$here/gui-lib.sh"
-[ $# -ge 2 ] && [ $# -le 3 ] || fail "usage: capture_test.sh BUILD_DIR PWRUDUMP [OUT_DIR]"
+{ [ $# -ge 2 ] && [ $# -le 3 ]; } || fail "usage: capture_test.sh BUILD_DIR PWRUDUMP [OUT_DIR]"
 PWRUDUMP=$(readlink -f "$2")
 [ -x "$PWRUDUMP" ] || fail "no pwrudump at $2"
 TSHARK_PLUGIN="$here/../lib/tshark-plugin.sh"
@@ -118,7 +120,8 @@ sleep 0.3
 xdotool key Up Right
 sleep 0.3
 # Down through the journey's items and back: all of them in view, the journey selected.
-xdotool key --delay 40 $(printf 'Down %.0s' $(seq 8)) $(printf 'Up %.0s' $(seq 8))
+mapfile -t keys < <(printf 'Down\n%.0s' $(seq 8); printf 'Up\n%.0s' $(seq 8))
+xdotool key --delay 40 "${keys[@]}"
 sleep 1
 gui_screenshot "$OUT/wireshark-journey.png"
 # The drop is selected; the journey's other rows are pink ("pwru dropped journey").

@@ -11,9 +11,11 @@
 #   tesseract (tesseract-ocr, tesseract-ocr-eng).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=gui-lib.sh
 . "$here/gui-lib.sh"
-[ $# -ge 2 ] && [ $# -le 3 ] || fail "usage: error_test.sh BUILD_DIR PWRUDUMP [OUT_PNG]"
+{ [ $# -ge 2 ] && [ $# -le 3 ]; } || fail "usage: error_test.sh BUILD_DIR PWRUDUMP [OUT_PNG]"
 PWRUDUMP=$(readlink -f "$2")
 [ -x "$PWRUDUMP" ] || fail "no pwrudump at $2"
 

@@ -20,6 +20,7 @@
 #   gui_profile_bg RULE     the background of the profile's colouring rule RULE, as rrggbb
 #   gui_other_windows       titles of visible windows other than $WIN (dialogs), one a line
 #   gui_ocr PNG [WINDOW]    the text of PNG (of WINDOW's region in it) as read off the screen
+# shellcheck shell=bash
 
 # The capabilities pwrudump needs for the tracepoint backend as a user other than root, no more:
 # CAP_BPF (maps, programs) and CAP_PERFMON (tracing programs, reading kernel memory); see
@@ -169,7 +170,9 @@ gui_profile_bg() {
        sed -n 's/^\[\([0-9]*\),\([0-9]*\),\([0-9]*\)\].*/\1 \2 \3/p')
   [ -n "$bg" ] || fail "no rule '$1' in the profile's colorfilters"
   # 16-bit components; Qt draws their high bytes.
-  printf '%02x%02x%02x' $(for v in $bg; do echo $((v / 257)); done)
+  local r g b
+  read -r r g b <<<"$bg"
+  printf '%02x%02x%02x' $((r / 257)) $((g / 257)) $((b / 257))
 }
 
 # By class: a message box has no WM_NAME, which `search --name` reads, only _NET_WM_NAME.
@@ -185,11 +188,12 @@ gui_other_windows() {
 # Text that Qt draws is not selectable on xcb, so the tests read it the way a user does: off the
 # screen, enlarged and in grey, through OCR (tesseract). Line breaks stay; see error_test.sh.
 gui_ocr() {
-  local png=$1 win=${2:-} WINDOW X Y WIDTH HEIGHT SCREEN
+  local png=$1 win=${2:-} geometry
   local crop=()
   if [ -n "$win" ]; then
-    eval "$(xdotool getwindowgeometry --shell "$win")"  # X Y WIDTH HEIGHT
-    crop=(-crop "${WIDTH}x${HEIGHT}+${X}+${Y}" +repage)
+    # WINDOW=... X=... Y=... WIDTH=... HEIGHT=... SCREEN=..., one a line
+    geometry=$(xdotool getwindowgeometry --shell "$win") || fail "no geometry of window $win"
+    crop=(-crop "$(awk -F= '{ v[$1] = $2 } END { printf "%sx%s+%s+%s", v["WIDTH"], v["HEIGHT"], v["X"], v["Y"] }' <<<"$geometry")" +repage)
   fi
   convert "$png" "${crop[@]}" -resize 300% -colorspace Gray "$WORK/ocr.png" ||
     fail "cannot prepare $png for OCR"

@@ -11,9 +11,11 @@
 #   gui-lib.sh.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=gui-lib.sh
 . "$here/gui-lib.sh"
-[ $# -ge 2 ] && [ $# -le 3 ] || fail "usage: interfaces_test.sh BUILD_DIR PWRUDUMP [OUT.png]"
+{ [ $# -ge 2 ] && [ $# -le 3 ]; } || fail "usage: interfaces_test.sh BUILD_DIR PWRUDUMP [OUT.png]"
 PWRUDUMP=$(readlink -f "$2")
 [ -x "$PWRUDUMP" ] || fail "no pwrudump at $2"
 require_cmd wireshark tshark Xvfb xdotool import convert tesseract

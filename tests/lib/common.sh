@@ -1,5 +1,6 @@
 # Helpers shared by the shell tests: requirements, assertions, network namespaces.
 # A test sources this file and calls `require_root` and friends first.
+# shellcheck shell=bash
 
 # ctest reads exit code 77 as "skipped" (SKIP_RETURN_CODE). A missing requirement is a skip on a
 # developer's machine and a failure in CI, where everything must run.
@@ -73,8 +74,8 @@ netns_pair() {
   ip -n "$NS_B" link set lo up
   ip -n "$NS_A" link set "$VETH_A" up
   ip -n "$NS_B" link set "$VETH_B" up
-  NETNS_B_INODE=$(stat -L -c %i "/run/netns/$NS_B")
-  NETNS_A_INODE=$(stat -L -c %i "/run/netns/$NS_A")
+  # shellcheck disable=SC2034  # for the tests: the inodes that events carry as pwru.netns
+  NETNS_B_INODE=$(stat -L -c %i "/run/netns/$NS_B") NETNS_A_INODE=$(stat -L -c %i "/run/netns/$NS_A")
 }
 
 netns_cleanup() {
@@ -148,3 +149,10 @@ fields() {
 }
 
 count_lines() { grep -c . <<<"$1"; }
+
+# one_line TEXT: the words of TEXT on one line, one space apart (`echo $TEXT` without globbing).
+one_line() {
+  local words
+  read -r -d '' -a words <<<"$1"
+  echo "${words[*]}"
+}

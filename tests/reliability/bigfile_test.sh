@@ -22,7 +22,9 @@
 # usage: bigfile_test.sh PWRUDUMP BUILD_DIR [stall]
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=reliability-lib.sh
 . "$here/reliability-lib.sh"
 PWRUDUMP=$1 BUILD=$2 MODE=${3:-}
 

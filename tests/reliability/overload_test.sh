@@ -13,7 +13,9 @@
 # usage: overload_test.sh PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=reliability-lib.sh
 . "$here/reliability-lib.sh"
 PWRUDUMP=$1 BUILD=$2
 

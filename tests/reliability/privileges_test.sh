@@ -9,6 +9,7 @@
 # usage: privileges_test.sh PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 PWRUDUMP=$1 BUILD=$2
 CAPS=cap_bpf,cap_perfmon,cap_syslog,cap_dac_read_search

@@ -1,5 +1,6 @@
 # Helpers of the reliability tests, on top of tests/lib/common.sh: the BPF objects a process
 # holds and whether the kernel still lists them (bpftool), pcapng files read block by block.
+# shellcheck shell=bash
 
 # bpf_ids_of PID: "prog:ID" and "link:ID" lines for every BPF program and link that process PID
 # holds, by the kernel's fdinfo of its descriptors (a link's also names its program). Debian's
@@ -32,8 +33,8 @@ for obj in json.load(sys.stdin):
 # assert_bpf_gone IDS WHAT: none of IDS is left. The kernel frees a program once its last
 # reference is gone, some of it after an RCU grace period: a few seconds are allowed.
 assert_bpf_gone() {
-  local left i
-  for i in $(seq 50); do
+  local left
+  for _ in $(seq 50); do
     left=$(bpf_ids_alive "$1")
     [ -z "$left" ] && return 0
     sleep 0.2
@@ -89,9 +90,8 @@ tshark_read() {
   chmod 644 "$1"
   local out
   out=$("$TSHARK_PLUGIN" "$BUILD" -r "$1" -T fields -e frame.number 2>"$WORK/tshark.err")
-  TSHARK_RC=$?
-  TSHARK_ERR=$(cat "$WORK/tshark.err")
-  FRAMES=$(grep -c . <<<"$out")
+  # shellcheck disable=SC2034  # the results, for the caller
+  TSHARK_RC=$? TSHARK_ERR=$(cat "$WORK/tshark.err") FRAMES=$(grep -c . <<<"$out")
 }
 
 # rss_kib PID: resident memory of PID in KiB (0 once it is gone).
