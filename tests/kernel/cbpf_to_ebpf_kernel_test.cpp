@@ -1,6 +1,7 @@
 // Differential test of translate_cbpf in the running kernel: every expression of
-// data/filter_expressions.txt, compiled by libpcap for Ethernet and raw IP, translated, loaded and
-// run with BPF_PROG_TEST_RUN on every packet of the corpus; the verdict must be libpcap's own.
+// data/filter_expressions.txt, compiled for Ethernet and raw IP as pwrudump compiles it
+// (PacketFilter::compile), translated, loaded and run with BPF_PROG_TEST_RUN on every packet of
+// the corpus; the verdict must be libpcap's own on the same program.
 // Both translations: with the helper's copy of the first 64 bytes, and with the running kernel's
 // BtfWindow (plain loads), where it has one.
 #include <gtest/gtest.h>
