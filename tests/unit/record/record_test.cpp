@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <random>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -121,6 +125,90 @@ std::string decode_error(const Bytes& rec) {
   return r.ok() ? std::string("(decoded without error)") : r.error().message;
 }
 
+// The events of docs/record-format.md's examples, in the order the doc shows them.
+std::vector<Event> documented_events() {
+  Event minimal;
+  minimal.skb = 0xffff888012345678ULL;
+  minimal.func = "kfree_skb";
+  minimal.cpu = 1;
+  minimal.pid = 4242;
+  minimal.comm = "ping";
+  minimal.protocol = 0x0800;
+  minimal.len = 84;
+  minimal.ktime_ns = 1'000'000'000;
+
+  // A SYN-ACK dropped by netfilter on veth-b, with every field an IPv4 event can carry.
+  Event ipv4;
+  ipv4.skb = 0xffff888012345678ULL;
+  ipv4.func = "kfree_skb";
+  ipv4.cpu = 1;
+  ipv4.pid = 4242;
+  ipv4.comm = "nc";
+  ipv4.netns = 4026531840U;
+  ipv4.mark = 0xdeadbeef;
+  ipv4.ifindex = 7;
+  ipv4.ifname = "veth-b";
+  ipv4.protocol = 0x0800;
+  ipv4.mtu = 1500;
+  ipv4.len = 60;
+  ipv4.ip_version = 4;
+  ipv4.saddr = {10, 0, 0, 1};
+  ipv4.daddr = {10, 0, 0, 2};
+  ipv4.has_ports = true;
+  ipv4.sport = 43210;
+  ipv4.dport = 80;
+  ipv4.l4proto = 6;
+  ipv4.tcp_flags = 0x12;
+  ipv4.drop_reason = 6;
+  ipv4.drop_reason_name = "NETFILTER_DROP";
+  ipv4.caller = "nf_hook_slow+0x9b";
+  ipv4.caller_addr = 0xffffffff81a2b3c4ULL;
+  ipv4.stack = {"kfree_skb_reason+0x0", "nf_hook_slow+0x9b"};
+  ipv4.ktime_ns = 1'000'000'000;
+  ipv4.layer = PacketLayer::Network;
+  ipv4.packet = {0x45, 0x00, 0x00, 0x3c};
+
+  // An IPv6 echo request (ICMPv6) at a kprobe: the IPv6 addresses.
+  Event ipv6;
+  ipv6.skb = 0xffff888012345678ULL;
+  ipv6.func = "ip6_rcv_core";
+  ipv6.probe = ProbeKind::Kprobe;
+  ipv6.comm = "ping";
+  ipv6.protocol = 0x86dd;
+  ipv6.len = 104;
+  ipv6.ip_version = 6;
+  ipv6.saddr = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  ipv6.daddr = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  ipv6.l4proto = 58;
+  ipv6.ktime_ns = 1'000'000'000;
+  return {minimal, ipv4, ipv6};
+}
+
+// The hex dumps of docs/record-format.md ("0000  01 00 ...   ascii"), one per example, read from
+// the file itself so that the doc cannot drift from the encoder.
+std::vector<Bytes> documented_dumps() {
+  std::ifstream in(PWRU_RECORD_FORMAT_DOC);
+  EXPECT_TRUE(in) << "cannot read " << PWRU_RECORD_FORMAT_DOC;
+  const std::regex row("^([0-9a-f]{4})  ((?:[0-9a-f]{2} ?){1,16})(?:   .*)?$");
+  std::vector<Bytes> dumps;
+  bool in_dump = false;
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (!std::regex_match(line, m, row)) {
+      in_dump = false;
+      continue;
+    }
+    if (!in_dump) dumps.emplace_back();
+    in_dump = true;
+    EXPECT_EQ(std::stoul(m[1], nullptr, 16), dumps.back().size()) << "offset of: " << line;
+    std::istringstream bytes(m[2]);
+    for (std::string b; bytes >> b;) {
+      dumps.back().push_back(static_cast<uint8_t>(std::stoul(b, nullptr, 16)));
+    }
+  }
+  return dumps;
+}
+
 TEST(RecordTest, RoundTripsFullIpv4Event) {
   const Event ev = full_ipv4();
   size_t unknown = 99;
@@ -178,6 +266,26 @@ TEST(RecordTest, EncodesTheDocumentedExample) {
   };
   // clang-format on
   EXPECT_EQ(encode(ev), expected);
+}
+
+// Every example of the doc, byte for byte both ways, and together every TLV type: addresses of
+// both families, ports, flags, reason, caller, stack, packet data.
+TEST(RecordTest, EncodesEveryExampleOfTheDoc) {
+  const std::vector<Event> events = documented_events();
+  const std::vector<Bytes> dumps = documented_dumps();
+  ASSERT_EQ(dumps.size(), events.size()) << "hex dumps in " << PWRU_RECORD_FORMAT_DOC;
+  std::set<uint16_t> seen;
+  for (size_t i = 0; i < events.size(); i++) {
+    SCOPED_TRACE("example " + std::to_string(i + 1));
+    EXPECT_EQ(encode(events[i]), dumps[i]);
+    Result<Event> back = decode_record(dumps[i]);
+    ASSERT_TRUE(back.ok()) << back.error().text();
+    EXPECT_EQ(*back, events[i]);
+    for (uint16_t t : tlv_types(dumps[i])) seen.insert(t);
+  }
+  for (uint16_t t = PWRU_TLV_SKB; t <= PWRU_TLV_PACKET; t++) {
+    EXPECT_TRUE(seen.count(t)) << "no example of the doc has TLV type " << t;
+  }
 }
 
 TEST(RecordTest, AppendsToExistingBytes) {
