@@ -125,12 +125,7 @@ wait "$FLOOD_PID" || fail "the flood failed"
 FLOOD_PID=
 sent=$(cat "$WORK/sent")
 assert_eq "datagrams sent" "$DATAGRAMS" "$sent"
-sleep 0.5
-kill -INT "$PWRU_PID"
-wait "$PWRU_PID"
-rc=$?
-PWRU_PID=
-assert_eq "pwrudump exit status (stderr: $(cat "$WORK/stderr"))" 0 "$rc"
+stop_trace
 
 # Before anything reads the file: how much of it the page cache holds.
 cached=$(fincore -b -n -o RES "$TRACE") || fail "fincore cannot read $TRACE"

@@ -74,12 +74,7 @@ fi
 
 markers=$(send_udp $MARK_PORT $MARKERS 0.2) || fail "the markers failed"
 assert_eq "marker datagrams sent" "$MARKERS" "$markers"
-sleep 0.5
-kill -INT "$PWRU_PID"
-wait "$PWRU_PID"
-rc=$?
-PWRU_PID=
-assert_eq "pwrudump exit status (stderr: $(cat "$WORK/stderr"))" 0 "$rc"
+stop_trace
 
 blocks=$(pcapng_blocks "$WORK/trace.pcapng") || fail "not a pcapng file"
 read -r _ ifrecv ifdrop usrdeliv <<<"$(grep '^stats ' <<<"$blocks")"
