@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ci_skip.h"
+#include "pcapng_blocks.h"
 #include "record.h"
 
 namespace pwru {
@@ -124,28 +125,13 @@ std::string time_bytes(uint64_t ns) {
   return u64_bytes(ns >> 32).substr(0, 4) + u64_bytes(ns).substr(0, 4);
 }
 
-struct Block {
-  uint32_t type;
-  Bytes body;  // between the leading and trailing length
-};
+using pcapng::Block;
 
-// Splits a little-endian pcapng file into blocks, checking the framing on the way.
+// Splits a little-endian pcapng file into blocks; the framing must hold to the end of the file.
 std::vector<Block> read_blocks(const Bytes& file) {
-  std::vector<Block> blocks;
-  size_t off = 0;
-  while (off < file.size()) {
-    EXPECT_LE(off + 12, file.size()) << "block header at " << off;
-    if (off + 12 > file.size()) break;
-    const uint32_t len = le32(file, off + 4);
-    EXPECT_EQ(len % 4, 0U) << "block at " << off;
-    EXPECT_LE(off + len, file.size()) << "block at " << off;
-    if (len < 12 || off + len > file.size()) break;
-    EXPECT_EQ(le32(file, off + len - 4), len) << "trailing length of block at " << off;
-    blocks.push_back(
-        {le32(file, off), Bytes(file.begin() + off + 8, file.begin() + off + len - 4)});
-    off += len;
-  }
-  return blocks;
+  pcapng::Blocks got = pcapng::read_blocks(file);
+  EXPECT_EQ(got.problem, "");
+  return std::move(got.blocks);
 }
 
 // (code, value) pairs: gtest compares and prints them.
