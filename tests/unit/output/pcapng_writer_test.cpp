@@ -18,6 +18,7 @@
 #include "ci_skip.h"
 #include "pcapng_blocks.h"
 #include "record.h"
+#include "sample_events.h"
 
 namespace pwru {
 namespace {
@@ -39,26 +40,6 @@ using PcapPtr = std::unique_ptr<pcap_t, PcapCloser>;
   do {                                                                                          \
     if (std::string(path).empty()) PWRU_SKIP_OR_FAIL(#path " was not found at configure time"); \
   } while (0)
-
-std::vector<Event> sample_events() {
-  std::vector<Event> events(3);
-  const char* funcs[] = {"netif_receive_skb", "ip_rcv", "kfree_skb"};
-  for (size_t i = 0; i < events.size(); ++i) {
-    Event& ev = events[i];
-    // Odd nanoseconds: a microsecond-precision path anywhere would lose them.
-    ev.time_ns = 1'700'000'000'123'456'789ULL + i * 1'001;
-    ev.ktime_ns = 5'000'000'000ULL + i;
-    ev.skb = 0xffff888000001000ULL;
-    ev.func = funcs[i];
-    ev.comm = "ping";
-    ev.len = 84;
-  }
-  events[2].drop_reason = 12;
-  events[2].drop_reason_name = "NETFILTER_DROP";
-  events[2].layer = PacketLayer::Network;
-  events[2].packet = Bytes(41, 0x45);  // odd length: the EPB needs padding
-  return events;
-}
 
 const CaptureStats kStats = {
     .start_ns = 1'700'000'000'000'000'001ULL,
@@ -204,7 +185,7 @@ std::string run(const std::string& command, int& status) {
 }
 
 TEST_F(PcapngWriterTest, LibpcapReadsPacketsWithNanosecondTimestamps) {
-  const std::vector<Event> events = sample_events();
+  const std::vector<Event> events = sample::three_hops();
   const std::vector<Bytes> records = write_capture(events);
 
   char errbuf[PCAP_ERRBUF_SIZE] = {};
@@ -242,7 +223,7 @@ TEST_F(PcapngWriterTest, LibpcapReadsPacketsWithNanosecondTimestamps) {
 }
 
 TEST_F(PcapngWriterTest, BlocksFollowThePcapngLayout) {
-  const std::vector<Event> events = sample_events();
+  const std::vector<Event> events = sample::three_hops();
   const std::vector<Bytes> records = write_capture(events);
   const std::vector<Block> blocks = read_blocks(file_bytes());
   ASSERT_EQ(blocks.size(), 2 + events.size() + 1);
@@ -316,7 +297,7 @@ TEST_F(PcapngWriterTest, PadsPacketsOfEveryLength) {
 
 TEST_F(PcapngWriterTest, TsharkSeesThePwruDissectorNameInEveryPacket) {
   REQUIRE_TOOL(PWRU_TSHARK);
-  const std::vector<Event> events = sample_events();
+  const std::vector<Event> events = sample::three_hops();
   write_capture(events);
 
   const std::string err = path_ + ".stderr";
@@ -351,7 +332,7 @@ TEST_F(PcapngWriterTest, TsharkSeesThePwruDissectorNameInEveryPacket) {
 // proves it parsed our ISB (the value itself is checked in BlocksFollowThePcapngLayout).
 TEST_F(PcapngWriterTest, CapinfosReadsInterfaceAndStatistics) {
   REQUIRE_TOOL(PWRU_CAPINFOS);
-  write_capture(sample_events());
+  write_capture(sample::three_hops());
   int status = 0;
   const std::string out = run(std::string(PWRU_CAPINFOS) + " '" + path_ + "' 2>&1", status);
   ASSERT_EQ(status, 0) << out;

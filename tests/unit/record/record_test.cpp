@@ -12,63 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "sample_events.h"
+
 namespace pwru {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-
-Event full_ipv4() {
-  Event ev;
-  ev.time_ns = 1'700'000'000'123'456'789ULL;  // not encoded: must come back as 0
-  ev.ktime_ns = 987'654'321'012ULL;
-  ev.skb = 0xffff888012345678ULL;
-  ev.func = "kfree_skb";
-  ev.probe = ProbeKind::Tracepoint;
-  ev.cpu = 1;
-  ev.pid = 4242;
-  ev.comm = "ping";
-  ev.netns = 4026531840U;
-  ev.mark = 0xdeadbeef;
-  ev.ifindex = 7;
-  ev.ifname = "veth-b";
-  ev.protocol = 0x0800;
-  ev.mtu = 1500;
-  ev.len = 84;
-  ev.ip_version = 4;
-  ev.saddr = {10, 0, 0, 1};
-  ev.daddr = {10, 0, 0, 2};
-  ev.l4proto = 6;
-  ev.has_ports = true;
-  ev.sport = 43210;
-  ev.dport = 80;
-  ev.tcp_flags = 0x12;
-  ev.drop_reason = 12;
-  ev.drop_reason_name = "NETFILTER_DROP";
-  ev.caller_addr = 0xffffffff81a2b3c4ULL;
-  ev.caller = "nf_hook_slow+0x9b";
-  ev.stack = {"kfree_skb_reason+0x0", "nf_hook_slow+0x9b", "ip_local_deliver+0x7e"};
-  ev.layer = PacketLayer::Ethernet;
-  ev.packet = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00,
-               0x00, 0x00, 0x01, 0x08, 0x00, 0x45, 0x00, 0x00, 0x54};
-  return ev;
-}
-
-Event full_ipv6() {
-  Event ev = full_ipv4();
-  ev.func = "ip6_rcv_core";
-  ev.probe = ProbeKind::Fentry;
-  ev.protocol = 0x86dd;
-  ev.ip_version = 6;
-  ev.saddr = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  ev.daddr = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-  ev.l4proto = 17;
-  ev.tcp_flags.reset();
-  ev.drop_reason.reset();
-  ev.drop_reason_name.clear();
-  ev.layer = PacketLayer::Network;
-  ev.packet = {0x60, 0x00, 0x00, 0x00, 0x00, 0x08, 0x11, 0x40};
-  return ev;
-}
+using sample::full_ipv4;
+using sample::full_ipv6;
 
 Bytes encode(const Event& ev) {
   Bytes out;
@@ -137,34 +88,14 @@ std::vector<Event> documented_events() {
   minimal.len = 84;
   minimal.ktime_ns = 1'000'000'000;
 
-  // A SYN-ACK dropped by netfilter on veth-b, with every field an IPv4 event can carry.
-  Event ipv4;
-  ipv4.skb = 0xffff888012345678ULL;
-  ipv4.func = "kfree_skb";
-  ipv4.cpu = 1;
-  ipv4.pid = 4242;
-  ipv4.comm = "nc";
-  ipv4.netns = 4026531840U;
-  ipv4.mark = 0xdeadbeef;
-  ipv4.ifindex = 7;
-  ipv4.ifname = "veth-b";
-  ipv4.protocol = 0x0800;
-  ipv4.mtu = 1500;
-  ipv4.len = 60;
-  ipv4.ip_version = 4;
-  ipv4.saddr = {10, 0, 0, 1};
-  ipv4.daddr = {10, 0, 0, 2};
-  ipv4.has_ports = true;
-  ipv4.sport = 43210;
-  ipv4.dport = 80;
-  ipv4.l4proto = 6;
-  ipv4.tcp_flags = 0x12;
-  ipv4.drop_reason = 6;
-  ipv4.drop_reason_name = "NETFILTER_DROP";
-  ipv4.caller = "nf_hook_slow+0x9b";
-  ipv4.caller_addr = 0xffffffff81a2b3c4ULL;
-  ipv4.stack = {"kfree_skb_reason+0x0", "nf_hook_slow+0x9b"};
+  // The sample event with every IPv4 field, a little shorter: a SYN-ACK dropped by netfilter.
+  Event ipv4 = sample::full_ipv4();
+  ipv4.time_ns = 0;  // not in the record
   ipv4.ktime_ns = 1'000'000'000;
+  ipv4.comm = "nc";
+  ipv4.len = 60;
+  ipv4.drop_reason = 6;
+  ipv4.stack.pop_back();
   ipv4.layer = PacketLayer::Network;
   ipv4.packet = {0x45, 0x00, 0x00, 0x3c};
 
