@@ -13,6 +13,7 @@
 #        BENCH_ROUNDS (3))
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=../tests/reliability/reliability-lib.sh
 . "$REPO/tests/reliability/reliability-lib.sh"  # bpf_ids_of
 require_root
 require_bench_cmds python3 bpftool
@@ -28,8 +29,8 @@ restore_stats() { sysctl -qw kernel.bpf_stats_enabled="$old_stats"; }
 
 # ns_per_run: run_time_ns / run_cnt summed over the programs pwrudump $PWRU_PID holds.
 ns_per_run() {
-  local ids
-  ids=$(bpf_ids_of "$PWRU_PID" | sed -n 's/^prog://p')
+  local -a ids
+  mapfile -t ids < <(bpf_ids_of "$PWRU_PID" | sed -n 's/^prog://p')
   bpftool -j prog show | python3 -c '
 import json, sys
 ids = set(int(i) for i in sys.argv[1:])
@@ -37,7 +38,7 @@ t = c = 0
 for p in json.load(sys.stdin):
     if p["id"] in ids:
         t += p.get("run_time_ns", 0); c += p.get("run_cnt", 0)
-print(f"{t / c:.0f} {c}" if c else "nan 0")' $ids
+print(f"{t / c:.0f} {c}" if c else "nan 0")' "${ids[@]}"
 }
 
 # measure BINARY ARGS...: one run; prints "NS_PER_RUN RUNS EVENTS".
@@ -73,7 +74,7 @@ for c in match nomatch nofilter; do
     nomatch) label="filter matches nothing"; args=("host 192.0.2.99") ;;
     nofilter) label="no filter"; args=() ;;
   esac
-  news=() bases=() runs= events=
+  news=() bases=() runs="" events=""
   for _ in $(seq "$rounds"); do
     if [ -n "$BASE" ]; then
       read -r ns runs _ < <(measure "$BASE" "${args[@]}")

@@ -18,7 +18,8 @@ require_bench_cmds iperf3 python3 tshark editcap setpriv /usr/bin/time
 
 sizes=${BENCH_EVENTS:-"125000 250000 500000 1000000"}
 [ "$BENCH_QUICK" = 1 ] && sizes="2000 4000"
-largest=$(printf '%s\n' $sizes | sort -n | tail -n 1)
+read -r -a size_list <<<"$sizes"
+largest=$(printf '%s\n' "${size_list[@]}" | sort -n | tail -n 1)
 bench_hosts
 PORT=5201
 

@@ -6,8 +6,10 @@
 #   BENCH_OUT    the results file (Markdown) to append to (default: bench-results.md in the
 #                current folder)
 #   BENCH_QUICK  1: tiny sizes and one round, only to check that the scripts run (no numbers)
+# shellcheck shell=bash
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
+# shellcheck source=../tests/lib/common.sh
 . "$REPO/tests/lib/common.sh"
 
 BUILD=$(cd "${BUILD:-$REPO/build}" 2>/dev/null && pwd) || fail "cannot open the build folder ${BUILD:-$REPO/build}: build first (README)"
@@ -87,6 +89,7 @@ pwru_start() {
     sleep 0.01
   done
   t1=$(date +%s.%N)
+  # shellcheck disable=SC2034  # for the caller
   PWRU_ATTACH_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 }
 
@@ -97,9 +100,10 @@ pwru_start() {
 pwru_stop() {
   local name=$1 pcapng=${2:-} t0 t1 rc status warned
   status=$(cat "/proc/$PWRU_PID/status")
-  PWRU_HWM_KIB=$(awk '/^VmHWM/ { print $2 }' <<<"$status")
-  PWRU_RSS_ANON_KIB=$(awk '/^RssAnon/ { print $2 }' <<<"$status")
-  PWRU_RSS_FILE_KIB=$(awk '/^RssFile/ { print $2 }' <<<"$status")
+  # shellcheck disable=SC2034  # for the caller
+  PWRU_HWM_KIB=$(awk '/^VmHWM/ { print $2 }' <<<"$status") \
+    PWRU_RSS_ANON_KIB=$(awk '/^RssAnon/ { print $2 }' <<<"$status") \
+    PWRU_RSS_FILE_KIB=$(awk '/^RssFile/ { print $2 }' <<<"$status")
   t0=$(date +%s.%N)
   kill -INT "$PWRU_PID"
   wait "$PWRU_PID"
@@ -107,9 +111,11 @@ pwru_stop() {
   t1=$(date +%s.%N)
   PWRU_PID=
   [ "$rc" -eq 0 ] || fail "pwrudump exited with $rc after SIGINT: $(cat "$WORK/$name.err")"
+  # shellcheck disable=SC2034  # for the caller
   PWRU_DETACH_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-  PWRU_EVENTS= PWRU_LOST=
+  PWRU_EVENTS="" PWRU_LOST=""
   [ -n "$pcapng" ] || return 0
+  # shellcheck disable=SC2034  # for the caller
   read -r PWRU_EVENTS PWRU_LOST < <(python3 "$BENCH_DIR/pcapng-isb.py" "$pcapng") ||
     fail "no statistics block in $pcapng"
   warned=$(awk '/WARNING: [0-9]+ events lost/ { print $3 }' "$WORK/$name.err")

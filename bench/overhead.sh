@@ -54,8 +54,9 @@ bpftrace_program() {
   for field in skbaddr skb; do
     probes=()
     for tp in "${TRACEPOINTS[@]}"; do
-      fmt=$(ls /sys/kernel/tracing/events/*/"$tp"/format 2>/dev/null | head -n 1)
-      [ -n "$fmt" ] && grep -q "void \* $field;" "$fmt" || continue
+      fmt=$(find /sys/kernel/tracing/events -mindepth 3 -maxdepth 3 -path "*/$tp/format" 2>/dev/null |
+              head -n 1)
+      { [ -n "$fmt" ] && grep -q "void \* $field;" "$fmt"; } || continue
       probes+=("tracepoint:$(basename "$(dirname "$(dirname "$fmt")")"):$tp")
     done
     [ ${#probes[@]} -gt 0 ] || continue

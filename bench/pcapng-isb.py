@@ -4,42 +4,24 @@ of a pwrudump pcapng: the events written and the events lost in the kernel.
 
 usage: pcapng-isb.py FILE   (exit 1 when the file has no ISB)
 """
-import struct
+import os
 import sys
 
-ISB, ISB_IFDROP, ISB_USRDELIV = 5, 5, 8
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
+import pcapng  # noqa: E402  (tests/lib: the one pcapng reader)
 
 
 def main(path):
-    lost = delivered = None
+    counters = None
     with open(path, "rb") as f:
-        while True:
-            head = f.read(8)
-            if len(head) < 8:
-                break
-            btype, blen = struct.unpack("<II", head)
-            if blen < 12:
-                break
-            if btype != ISB:
-                f.seek(blen - 8, 1)  # packets are skipped, not read: captures are large
-                continue
-            body = f.read(blen - 8)
-            opt = 12  # interface id, timestamp
-            end = len(body) - 4
-            while opt + 4 <= end:
-                code, olen = struct.unpack_from("<HH", body, opt)
-                if code == 0:
-                    break
-                if code == ISB_IFDROP and olen == 8:
-                    lost = struct.unpack_from("<Q", body, opt + 4)[0]
-                if code == ISB_USRDELIV and olen == 8:
-                    delivered = struct.unpack_from("<Q", body, opt + 4)[0]
-                opt += 4 + ((olen + 3) & ~3)
-    if lost is None or delivered is None:
+        # packets are skipped, not read: captures are large
+        for btype, body in pcapng.Blocks(f, bodies={pcapng.ISB}):
+            if btype == pcapng.ISB:
+                counters = pcapng.isb_counters(body)
+    if counters is None or pcapng.ISB_IFDROP not in counters or pcapng.ISB_USRDELIV not in counters:
         return 1
-    print(delivered, lost)
+    print(counters[pcapng.ISB_USRDELIV], counters[pcapng.ISB_IFDROP])
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1]))

@@ -120,7 +120,8 @@ step() {
   lostpct=$(awk -v l="$PWRU_LOST" -v e="$PWRU_EVENTS" 'BEGIN { printf "%.2f", (l + e) ? 100 * l / (l + e) : 0 }')
   cpupct=$(awk -v a="$cpu0" -v b="$cpu1" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", 100 * (b - a) / hz / s }')
   [ "$PWRU_LOST" -eq 0 ] && [ "$written" -gt "${best[$build]}" ] && best[$build]=$written
-  local row="| $rate | $produced | $written | $PWRU_LOST | $lostpct | $cpupct | $PWRU_HWM_KIB | $(load_now) |"
+  local row
+  row="| $rate | $produced | $written | $PWRU_LOST | $lostpct | $cpupct | $PWRU_HWM_KIB | $(load_now) |"
   [ -n "$BASE" ] && row="| $build $row"
   out "$row"
   rm -f "$WORK/step.pcapng"

@@ -9,10 +9,13 @@ the same number of frames.
 
 usage: pwru-to-eth.py IN.pcapng OUT.pcap
 """
+import os
 import struct
 import sys
 
-EPB = 6
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
+import pcapng  # noqa: E402  (tests/lib: the one pcapng reader)
+
 PDU_PREFIX = 12  # the exported-PDU tags naming "pwru" (docs/record-format.md)
 TLV_PACKET_LAYER, TLV_PACKET = 28, 29
 LAYER_ETHERNET, LAYER_NETWORK = 1, 2
@@ -44,13 +47,8 @@ def main(src, dst):
     with open(src, "rb") as f, open(dst, "wb") as o:
         # pcap, nanosecond timestamps, LINKTYPE_ETHERNET
         o.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, 1))
-        while True:
-            head = f.read(8)
-            if len(head) < 8:
-                break
-            btype, blen = struct.unpack("<II", head)
-            body = f.read(blen - 8)
-            if btype != EPB:
+        for btype, body in pcapng.Blocks(f, bodies={pcapng.EPB}):
+            if btype != pcapng.EPB:
                 continue
             _, ts_hi, ts_lo, caplen = struct.unpack_from("<IIII", body, 0)
             record = body[20 + PDU_PREFIX:20 + caplen]

@@ -16,6 +16,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export BENCH_OUT=${1:-$PWD/bench-results-$(date -u +%Y%m%d-%H%M).md}
+# shellcheck source=lib.sh
 . "$here/lib.sh"
 require_root
 

@@ -11,6 +11,7 @@
 # One boot per kernel runs tests/vm/guest/bench-attach.sh for each backend the kernel has.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=../tests/vm/kernels.sh
 . "$REPO/tests/vm/kernels.sh"
 require_root
 require_cmd qemu-system-x86_64 cpio gzip base64

@@ -20,6 +20,8 @@ packages=(
   # checked with ImageMagick, a dialog's text read with tesseract (OCR); setcap comes with
   # libcap2-bin, a dependency of iputils-ping
   wireshark-qt xvfb xdotool imagemagick tesseract-ocr tesseract-ocr-eng
+  # lint (tests/lint): every shell script through shellcheck
+  shellcheck
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -11,6 +11,7 @@
 #   the kept sample does not have (10-17) and run on fresh captures only.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 [ $# -eq 3 ] || [ $# -eq 4 ] ||
   fail "usage: dissector_test.sh CASE PWRU_MKCAPTURE BUILD_DIR [fresh|kept]"
@@ -377,15 +378,15 @@ case_journeys() {
     }')
   assert_eq "prev/next/hop/delta consistency" "" "$out"
   out=$(fields sample 'pwru.journey.dropped' frame.number -- -2 -E occurrence=f) || exit 1
-  assert_eq "pwru.journey.dropped: whole failed paths" "1 2 3 4 5 10 11 12 13" "$(echo $out)"
+  assert_eq "pwru.journey.dropped: whole failed paths" "1 2 3 4 5 10 11 12 13" "$(one_line "$out")"
   out=$(fields sample 'pwru.journey.end' frame.number pwru.func -- -2) || exit 1
   assert_lines "pwru.journey.end" "5|kfree_skb
 13|kfree_skb
 16|consume_skb" "$out"
   out=$(fields sample "pwru.skb == $PING_SKB" pwru.journey -- -2) || exit 1
-  assert_eq "journeys of the reused address $PING_SKB" "0 0 0 0 0 3 3 3 3" "$(echo $out)"
+  assert_eq "journeys of the reused address $PING_SKB" "0 0 0 0 0 3 3 3 3" "$(one_line "$out")"
   out=$(fields sample 'pwru.journey == 3' frame.number -- -2) || exit 1
-  assert_eq "frames of journey 3" "14 15 16 17" "$(echo $out)"
+  assert_eq "frames of journey 3" "14 15 16 17" "$(one_line "$out")"
   assert_tree sample 5 'Journey: 0, hop 5 (frees the skb), ends in a drop' "the journey summary"
   pass "4 journeys: hops, prev/next links, delta, end and dropped on whole paths, address reuse"
 }
@@ -398,11 +399,11 @@ case_journeys_one_pass() {
   out=$(fields sample 'pwru.journey.next' frame.number) || exit 1
   assert_eq "frames with pwru.journey.next in one pass" "" "$out"
   out=$(fields sample 'pwru.journey.dropped' frame.number) || exit 1
-  assert_eq "frames with pwru.journey.dropped in one pass" "5 13" "$(echo $out)"
+  assert_eq "frames with pwru.journey.dropped in one pass" "5 13" "$(one_line "$out")"
   out=$(fields sample '' pwru.journey pwru.journey.hop pwru.journey.prev) || exit 1
   assert_eq "journey/hop/prev in one pass" \
     "0|1| 0|2|1 0|3|2 0|4|3 0|5|4 1|1| 1|2|6 1|3|7 1|4|8 2|1| 2|2|10 2|3|11 2|4|12 3|1| 3|2|14 3|3|15 3|4|16" \
-    "$(echo $out)"
+    "$(one_line "$out")"
   pass "one pass: journey, hop and prev as in two passes; no next; dropped from the drop on"
 }
 
@@ -585,7 +586,7 @@ case_profile() {
   titles=$(printf '%s\n' "$out" | sed -n '/<structure>/,/<\/structure>/s/<section>\(.*\)<\/section>/\1/p')
   assert_eq "profile columns, in order" \
     "No. Time skb Journey Hop CPU Process PID Netns Mark Interface Proto Len Info Function Reason Caller" \
-    "$(echo $titles)"
+    "$(one_line "$titles")"
   out=$(tshark_on sample -C pwru -T tabs -2 -Y 'frame.number in {5, 12, 17}') || exit 1
   assert_lines "profile columns of frames 5, 12, 17" \
 "$(printf '    5\t0.000004000\t%s\t0\t5\t1\tping\t4242\t4026532100\t0x00000000\tveth1\tIPv4\t98\tkfree_skb skb=%s veth1:5 10.0.0.1:0->10.0.0.2:0(icmp) NETFILTER_DROP\tkfree_skb\tNETFILTER_DROP\tnf_hook_slow+0x9b' "$PING_SKB" "$PING_SKB")
@@ -598,7 +599,7 @@ $(printf '   17\t0.000016000\t%s\t3\t4\t1\tnc\t5151\t4026532000\t0x00000000\tvet
   colors=$(printf '%s\n' "$out" | sed -n "s/<packet foreground='[^']*' background='\([^']*\)'>/\1/p")
   assert_eq "row colours of frames 1-17" \
     "#ffdfdf #ffdfdf #ffdfdf #ffdfdf #ff9e9e #d8e9ff #d8e9ff #d8e9ff #dffada #ffdfdf #ffdfdf #fffc9c #ff9e9e #d8e9ff #dffada #dcdcdc #dcdcdc" \
-    "$(echo $colors)"
+    "$(one_line "$colors")"
   pass "profile installed in $global/profiles/pwru; tshark -C pwru shows its 17 columns and colours"
 }
 

@@ -22,6 +22,7 @@
 # usage: cli_test.sh MODE PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 mode=$1 PWRUDUMP=$2 BUILD=$3
 

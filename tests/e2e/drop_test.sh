@@ -10,6 +10,7 @@
 # usage: drop_test.sh drop|nodrop|drop-rawtp PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 mode=$1 PWRUDUMP=$2 BUILD=$3
 
@@ -36,12 +37,7 @@ types=$(cat /proc/"$PWRU_PID"/fdinfo/* 2>/dev/null | awk '$1 == "prog_type:" { p
 assert_eq "type of pwrudump's BPF programs" "$prog_type" "$types"
 ip netns exec "$NS_A" ping -c "$PINGS" -i 0.2 -W 1 "$IP_B" >"$WORK/ping.out"
 ping_rc=$?
-sleep 0.5
-kill -INT "$PWRU_PID"
-wait "$PWRU_PID"
-rc=$?
-PWRU_PID=
-assert_eq "pwrudump exit code after SIGINT" 0 "$rc"
+stop_trace
 chmod 644 "$WORK/trace.pcapng"
 
 tshark_fields() {

@@ -9,6 +9,7 @@
 # usage: filter_test.sh MODE PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 mode=$1 PWRUDUMP=$2 BUILD=$3
 
@@ -50,7 +51,10 @@ tcpsyn)
   flags=$(fields "$WORK/syn.pcapng" -e pwru.tcp_flags | sort | uniq -c)
   syns=$(fields "$WORK/syn.pcapng" -Y "pwru.tcp_flags == 0x02 && pwru.ip.dst == $IP_B" -e pwru.skb)
   [ "$(count_lines "$syns")" -ge 3 ] || fail "expected the SYNs to $IP_B, got: $flags"
-  others=$(fields "$WORK/syn.pcapng" -Y "pwru.tcp_flags != 0x02" -e pwru.tcp_flags)
+  # Not 'pwru.tcp_flags != 0x02': that is false for an event without TCP flags (not TCP at
+  # all), so it would let any other protocol through.
+  others=$(fields "$WORK/syn.pcapng" -Y "!(pwru.tcp_flags == 0x02)" -e pwru.func -e pwru.tcp_flags \
+             -e frame.protocols)
   assert_eq "events that are not bare SYNs" "" "$others"
   pass "only SYNs traced ($(count_lines "$syns") events)"
   ;;

@@ -13,6 +13,7 @@
 #   ASAN_BUILD holds dissector/plugins/<x.y>/epan/pwru.so, the sanitizer build.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 [ $# -eq 3 ] || fail "usage: corrupt_test.sh PWRU_CORRUPT PWRU_MKCAPTURE ASAN_BUILD"
 CORRUPT=$1 MKCAPTURE=$2 ASAN_BUILD=$3
@@ -80,6 +81,8 @@ check_run() {
 dir="$WORK/corrupt"
 mkdir "$dir" && chmod 755 "$dir"
 "$CORRUPT" "$WORK/sample.pcapng" "$dir" || fail "pwru-corrupt failed"
+# An empty or missing manifest would run no check at all and pass.
+listed=$(grep -c . "$dir/manifest.tsv") || fail "pwru-corrupt wrote no manifest lines in $dir"
 while IFS=$'\t' read -r file category frames malformed shorts; do
   what=$file
   files=$((files + 1))
@@ -126,6 +129,11 @@ while IFS=$'\t' read -r file category frames malformed shorts; do
     printf '  %-28s %3s frames, %3s malformed and marked so\n' "$category" "$frames" "$n"
   fi
 done <"$dir/manifest.tsv"
+assert_eq "damaged files read (lines of the manifest)" "$listed" "$files"
+# Every kind of damage is there: records rejected, records cut short, blocks damaged.
+for total in frames_total malformed_total short_total damaged_files; do
+  [ "${!total}" -gt 0 ] || fail "$total is 0: the manifest lacks a kind of damage"
+done
 
 echo "$files corrupted captures, $runs tshark runs with the ASan+UBSan plugin: 0 sanitizer" \
   "reports, 0 crashes, 0 hangs"

@@ -3,12 +3,14 @@
 # unprivileged user with a copy of pwrudump in the personal extcap folder that holds only the
 # capabilities the tracepoint backend needs (gui-lib.sh), in the drop scenario of
 # tests/e2e/extcap_test.sh (two namespaces, a veth pair, iptables drops ICMP in B). Pings cross
-# while Wireshark captures; a screenshot of the live packet list must show the profile's drop
-# colour, no error dialog may open, and the capture Wireshark saved must hold the drops.
+# once pwrudump is attached, while Wireshark captures; a screenshot of the live packet list must
+# show the profile's drop colour, no error dialog may open, and the capture Wireshark saved must
+# hold every ping's drop.
 #
 # Then, in the same window, the saved capture as a user would look at it: one dropped ping's
 # journey (display filter, Go to Packet, the journey opened in the details) and Statistics >
-# PWRU > Drops, which must open.
+# PWRU > Drops, whose tree, read off the screen (OCR), must count every drop by reason,
+# interface and function.
 #
 # usage: capture_test.sh BUILD_DIR PWRUDUMP [OUT_DIR]
 #   OUT_DIR (default: a temporary folder) receives the screenshots: wireshark-live.png (the live
@@ -16,18 +18,22 @@
 #   tests/gui/capture_test.sh BUILD_DIR BUILD_DIR/extcap/pwrudump docs/images
 #   PWRU_GUI_CAPS: the copy's capabilities instead of cap_bpf,cap_perfmon+ep (gui-lib.sh).
 #   Needs root (namespaces, iptables, setcap), wireshark (wireshark-qt), tshark, Xvfb (xvfb),
-#   xdotool, ImageMagick (imagemagick), setpriv and setcap (libcap2-bin), ip, iptables, ping.
+#   xdotool, ImageMagick (imagemagick), tesseract (tesseract-ocr, tesseract-ocr-eng), setpriv
+#   and setcap (libcap2-bin), ip, iptables, ping.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=gui-lib.sh
 . "$here/gui-lib.sh"
-[ $# -ge 2 ] && [ $# -le 3 ] || fail "usage: capture_test.sh BUILD_DIR PWRUDUMP [OUT_DIR]"
+{ [ $# -ge 2 ] && [ $# -le 3 ]; } || fail "usage: capture_test.sh BUILD_DIR PWRUDUMP [OUT_DIR]"
 PWRUDUMP=$(readlink -f "$2")
 [ -x "$PWRUDUMP" ] || fail "no pwrudump at $2"
 TSHARK_PLUGIN="$here/../lib/tshark-plugin.sh"
 
 require_root
-require_cmd wireshark tshark Xvfb xdotool import convert setpriv setcap ip iptables ping
+require_cmd wireshark tshark Xvfb xdotool import convert tesseract setpriv setcap ip iptables ping
+PINGS=8
 
 netns_pair
 del_netns() {
@@ -38,9 +44,9 @@ GUI_CLEANUP_HOOK=del_netns
 gui_setup "$1"
 OUT=${3:-$WORK/shots}
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
-gui_install_extcap "$PWRUDUMP"
-ip netns exec "$NS_B" iptables -I INPUT -p icmp -j DROP || fail "cannot add the iptables rule"
 mkdir "$WORK/capture" && chown nobody:nogroup "$WORK/capture"
+gui_install_extcap "$PWRUDUMP" "$GUI_CAPS" "$WORK/capture/ready"
+ip netns exec "$NS_B" iptables -I INPUT -p icmp -j DROP || fail "cannot add the iptables rule"
 
 gui_start_x
 # The tracepoint backend: the one the capabilities are for (auto picks it on kernels without
@@ -49,8 +55,8 @@ gui_start_wireshark -C pwru -k -i pwru -f "icmp and host $IP_B" \
   -o extcap.pwru.backend:tracepoint -w "$WORK/capture/live.pcapng" \
   -o gui.geometry_main_upper_pane:750
 gui_wait_window '^Capturing from pwru' 60
-sleep 4  # pwrudump attaches in this window; pings sent before it would not be seen
-ip netns exec "$NS_A" ping -c 8 -i 0.25 -W 1 "$IP_B" >/dev/null
+wait_attached "$WORK/capture/ready" "pwrudump under Wireshark (log: $(cat "$WORK/wireshark.log"))"
+ip netns exec "$NS_A" ping -c $PINGS -i 0.25 -W 1 "$IP_B" >/dev/null
 sleep 3  # the live view updates about once a second
 gui_screenshot "$OUT/wireshark-live.png"
 # An extcap that fails shows "Error by extcap pipe: ..." in a dialog of its own.
@@ -73,12 +79,10 @@ others=$(gui_other_windows)
 [ -z "$others" ] || fail "Wireshark opened other windows when the capture stopped: $others"
 cp "$WORK/capture/live.pcapng" "$WORK/live.pcapng"
 
-drops=$("$TSHARK_PLUGIN" "$BUILD" -r "$WORK/live.pcapng" -T fields -E separator=' ' \
-          -Y 'pwru.drop && pwru.drop_reason == "NETFILTER_DROP"' \
-          -e frame.number -e pwru.journey -e pwru.ip.dst -e pwru.ifname -e pwru.probe) ||
-  fail "tshark could not read the capture Wireshark saved"
-nd=$(grep -c . <<<"$drops")
-[ "$nd" -ge 4 ] || fail "expected most of the 8 pings dropped in the saved capture, saw $nd"
+drops=$(fields "$WORK/live.pcapng" -Y 'pwru.drop && pwru.drop_reason == "NETFILTER_DROP"' \
+          -e frame.number -e pwru.journey -e pwru.ip.dst -e pwru.ifname -e pwru.probe)
+nd=$(count_lines "$drops")
+assert_eq "pings seen dropped in the capture Wireshark saved" "$PINGS" "$nd"
 while read -r _ _ dst ifname probe; do
   assert_eq "pwru.ip.dst" "$IP_B" "$dst"
   assert_eq "pwru.ifname" "$VETH_B" "$ifname"
@@ -116,7 +120,8 @@ sleep 0.3
 xdotool key Up Right
 sleep 0.3
 # Down through the journey's items and back: all of them in view, the journey selected.
-xdotool key --delay 40 $(printf 'Down %.0s' $(seq 8)) $(printf 'Up %.0s' $(seq 8))
+mapfile -t keys < <(printf 'Down\n%.0s' $(seq 8); printf 'Up\n%.0s' $(seq 8))
+xdotool key --delay 40 "${keys[@]}"
 sleep 1
 gui_screenshot "$OUT/wireshark-journey.png"
 # The drop is selected; the journey's other rows are pink ("pwru dropped journey").
@@ -147,6 +152,12 @@ import -window "$dialog" "$OUT/wireshark-drops.png" || fail "cannot take the scr
 others=$(gui_other_windows | grep -v "^'Wireshark · Drops · ")
 [ -z "$others" ] || fail "Wireshark opened other windows: $others"
 kill -0 "$WS_PID" 2>/dev/null || fail "wireshark exited: $(cat "$WORK/wireshark.log")"
+# What the dialog shows: every drop counted under Drops and each of its branches.
+text=$(gui_ocr "$OUT/wireshark-drops.png")
+for row in Drops NETFILTER_DROP "$VETH_B" kfree_skb; do
+  grep -Eq "(^|[^[:alnum:]_])$row $nd( |\$)" <<<"$text" ||
+    fail "the Drops dialog does not show '$row $nd' ($OUT/wireshark-drops.png); read: $text"
+done
 
-pass "wireshark -k -i pwru captured $nd drops as nobody with $GUI_CAPS; red rows ($n pixels)," \
-  "a journey, Drops: $OUT/wireshark-{live,journey,drops}.png"
+pass "wireshark -k -i pwru captured all $nd drops as nobody with $GUI_CAPS; red rows ($n" \
+  "pixels), a journey, Drops counting them: $OUT/wireshark-{live,journey,drops}.png"

@@ -11,9 +11,11 @@
 #   tesseract (tesseract-ocr, tesseract-ocr-eng).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=gui-lib.sh
 . "$here/gui-lib.sh"
-[ $# -ge 2 ] && [ $# -le 3 ] || fail "usage: error_test.sh BUILD_DIR PWRUDUMP [OUT_PNG]"
+{ [ $# -ge 2 ] && [ $# -le 3 ]; } || fail "usage: error_test.sh BUILD_DIR PWRUDUMP [OUT_PNG]"
 PWRUDUMP=$(readlink -f "$2")
 [ -x "$PWRUDUMP" ] || fail "no pwrudump at $2"
 
@@ -41,13 +43,8 @@ done
 sleep 1
 gui_screenshot "$OUT"
 
-# The message box's text is not selectable (Qt on xcb), so it is read off the screen: the dialog's
-# region of the screenshot, enlarged and in grey, through OCR (tesseract). Line breaks of the
-# dialog become spaces.
-eval "$(xdotool getwindowgeometry --shell "$dialog")"  # X Y WIDTH HEIGHT
-convert "$OUT" -crop "${WIDTH}x${HEIGHT}+${X}+${Y}" +repage -resize 300% -colorspace Gray \
-  "$WORK/dialog.png" || fail "cannot crop the dialog out of $OUT"
-text=$(tesseract "$WORK/dialog.png" - 2>/dev/null | tr '\n' ' ' | tr -s ' ')
+# The message box's text is read off the screen (gui_ocr); its line breaks become spaces.
+text=$(gui_ocr "$OUT" "$dialog" | tr '\n' ' ' | tr -s ' ')
 [ -n "$text" ] || fail "no text read off the dialog (tesseract); see $OUT"
 echo "--- the dialog says ---"
 echo "$text"

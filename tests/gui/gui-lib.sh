@@ -8,8 +8,9 @@
 # the copy of pwrudump gets them as file capabilities (gui_install_extcap).
 #
 #   gui_setup BUILD         $WORK with plugins/, share/ (the profile), home/; sets GUI_AS
-#   gui_install_extcap PWRUDUMP [CAPS]   (CAPS "" gives none)
-#                           a copy in home/.config/wireshark/extcap, with file capabilities
+#   gui_install_extcap PWRUDUMP [CAPS [READY]]   (CAPS "" gives none)
+#                           a copy in home/.config/wireshark/extcap, with file capabilities;
+#                           with READY, the copy creates READY once attached (extcap_link)
 #   gui_start_x             Xvfb 1920x1080 on a free display; exports DISPLAY
 #   gui_run CMD...          CMD as Wireshark's user, with Wireshark's environment
 #   gui_start_wireshark ARGS...   wireshark in the background (WS_PID, log in $WORK/wireshark.log)
@@ -18,6 +19,8 @@
 #   gui_color_pixels FILE RRGGBB      how many pixels have exactly this colour
 #   gui_profile_bg RULE     the background of the profile's colouring rule RULE, as rrggbb
 #   gui_other_windows       titles of visible windows other than $WIN (dialogs), one a line
+#   gui_ocr PNG [WINDOW]    the text of PNG (of WINDOW's region in it) as read off the screen
+# shellcheck shell=bash
 
 # The capabilities pwrudump needs for the tracepoint backend as a user other than root, no more:
 # CAP_BPF (maps, programs) and CAP_PERFMON (tracing programs, reading kernel memory); see
@@ -27,21 +30,13 @@ GUI_CAPS=${PWRU_GUI_CAPS:-cap_bpf,cap_perfmon+ep}
 
 XVFB_PID='' WS_PID='' WIN='' GUI_AS=()
 
-# The processes under PID (Wireshark's dumpcap and extcaps), deepest last.
-gui_descendants() {
-  local c
-  for c in $(pgrep -P "$1"); do
-    echo "$c"
-    gui_descendants "$c"
-  done
-}
-
 # Wireshark killed while capturing leaves dumpcap and pwrudump running (attached): they are
 # stopped first, by their ids.
 gui_cleanup() {
   local rc=$? pids p
   if [ -n "$WS_PID" ]; then
-    pids=$(gui_descendants "$WS_PID")
+    pids=$(descendants "$WS_PID")  # dumpcap and the extcaps
+    # shellcheck disable=SC2086  # one argument per pid
     [ -n "$pids" ] && kill $pids 2>/dev/null
     kill "$WS_PID" 2>/dev/null && wait "$WS_PID" 2>/dev/null
     for p in $pids; do
@@ -90,16 +85,20 @@ gui_setup() {
 # The personal extcap folder is the one Wireshark searches first. The copy and its folder belong
 # to root: Wireshark's user runs it and cannot change it.
 gui_install_extcap() {
-  local pwrudump=$1 caps=${2-$GUI_CAPS} dir="$WORK/home/.config/wireshark/extcap"
+  local pwrudump=$1 caps=${2-$GUI_CAPS} ready=${3:-} dir="$WORK/home/.config/wireshark/extcap"
+  local copy="$dir/pwrudump"
   mkdir -p "$dir" || fail "cannot create $dir"
-  cp "$pwrudump" "$dir/pwrudump" || fail "cannot copy $pwrudump"
-  chmod 0755 "$WORK/home/.config" "$WORK/home/.config/wireshark" "$dir" "$dir/pwrudump"
+  # With READY, the copy sits beside the folder and the folder holds extcap_link's wrapper.
+  [ -n "$ready" ] && copy="$WORK/home/.config/pwrudump"
+  cp "$pwrudump" "$copy" || fail "cannot copy $pwrudump"
+  [ -n "$ready" ] && extcap_link "$dir" "$copy" "$ready"
+  chmod 0755 "$WORK/home/.config" "$WORK/home/.config/wireshark" "$dir" "$copy"
   if [ "$(id -u)" -eq 0 ]; then
     chown -R root:root "$WORK/home/.config"
     # Wireshark writes its own files (recent, profiles) there: the folder stays writable for it.
     chown nobody:nogroup "$WORK/home/.config/wireshark"
     if [ -n "$caps" ]; then
-      setcap "$caps" "$dir/pwrudump" || fail "setcap $caps on the copy of pwrudump failed"
+      setcap "$caps" "$copy" || fail "setcap $caps on the copy of pwrudump failed"
     fi
   fi
 }
@@ -171,7 +170,9 @@ gui_profile_bg() {
        sed -n 's/^\[\([0-9]*\),\([0-9]*\),\([0-9]*\)\].*/\1 \2 \3/p')
   [ -n "$bg" ] || fail "no rule '$1' in the profile's colorfilters"
   # 16-bit components; Qt draws their high bytes.
-  printf '%02x%02x%02x' $(for v in $bg; do echo $((v / 257)); done)
+  local r g b
+  read -r r g b <<<"$bg"
+  printf '%02x%02x%02x' $((r / 257)) $((g / 257)) $((b / 257))
 }
 
 # By class: a message box has no WM_NAME, which `search --name` reads, only _NET_WM_NAME.
@@ -182,4 +183,19 @@ gui_other_windows() {
     echo "'$(xdotool getwindowname "$w" 2>/dev/null)'" \
       "($(xdotool getwindowgeometry "$w" | sed -n 's/.*Geometry: //p'))"
   done
+}
+
+# Text that Qt draws is not selectable on xcb, so the tests read it the way a user does: off the
+# screen, enlarged and in grey, through OCR (tesseract). Line breaks stay; see error_test.sh.
+gui_ocr() {
+  local png=$1 win=${2:-} geometry
+  local crop=()
+  if [ -n "$win" ]; then
+    # WINDOW=... X=... Y=... WIDTH=... HEIGHT=... SCREEN=..., one a line
+    geometry=$(xdotool getwindowgeometry --shell "$win") || fail "no geometry of window $win"
+    crop=(-crop "$(awk -F= '{ v[$1] = $2 } END { printf "%sx%s+%s+%s", v["WIDTH"], v["HEIGHT"], v["X"], v["Y"] }' <<<"$geometry")" +repage)
+  fi
+  convert "$png" "${crop[@]}" -resize 300% -colorspace Gray "$WORK/ocr.png" ||
+    fail "cannot prepare $png for OCR"
+  tesseract "$WORK/ocr.png" - 2>/dev/null || fail "tesseract cannot read $png"
 }

@@ -11,7 +11,9 @@
 # nobody:nogroup from copies of the plugin, the profile and the capture (see gui-lib.sh).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=gui-lib.sh
 . "$here/gui-lib.sh"
 [ $# -eq 2 ] || fail "usage: screenshot_test.sh BUILD_DIR OUT.png"
 OUT=$2
@@ -36,7 +38,8 @@ sleep 3
 # select the journey's last field (the 5th: frame 5 has no next event).
 xdotool windowfocus --sync "$win" mousemove --window "$win" 80 619 click 1
 sleep 0.5
-xdotool key --delay 30 Right $(printf 'Down %.0s' $(seq 27)) Right $(printf 'Down %.0s' $(seq 5))
+mapfile -t keys < <(echo Right; printf 'Down\n%.0s' $(seq 27); echo Right; printf 'Down\n%.0s' $(seq 5))
+xdotool key --delay 30 "${keys[@]}"
 sleep 2
 gui_screenshot "$OUT"
 

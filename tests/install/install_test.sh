@@ -4,6 +4,7 @@
 # usage: install_test.sh BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 BUILD=$1
 require_cmd tshark cmake
@@ -16,7 +17,7 @@ DESTDIR="$WORK/root" cmake --install "$BUILD" >"$WORK/install.log" 2>&1 \
 folders=$(tshark -G folders 2>/dev/null)
 extcap_dir=$(printf '%s\n' "$folders" | sed -n 's/^Extcap path:[[:space:]]*//p' | head -1)
 plugin_dir=$(printf '%s\n' "$folders" | sed -n 's/^Global Plugins:[[:space:]]*//p' | head -1)
-[ -n "$extcap_dir" ] && [ -n "$plugin_dir" ] || fail "tshark -G folders did not name its folders"
+{ [ -n "$extcap_dir" ] && [ -n "$plugin_dir" ]; } || fail "tshark -G folders did not name its folders"
 
 [ -x "$WORK/root$extcap_dir/pwrudump" ] || fail "pwrudump is not installed in $extcap_dir"
 [ -f "$WORK/root$plugin_dir/epan/pwru.so" ] || fail "the plugin is not installed in $plugin_dir/epan"

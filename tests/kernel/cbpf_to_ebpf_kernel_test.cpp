@@ -1,6 +1,7 @@
 // Differential test of translate_cbpf in the running kernel: every expression of
-// data/filter_expressions.txt, compiled by libpcap for Ethernet and raw IP, translated, loaded and
-// run with BPF_PROG_TEST_RUN on every packet of the corpus; the verdict must be libpcap's own.
+// data/filter_expressions.txt, compiled for Ethernet and raw IP as pwrudump compiles it
+// (PacketFilter::compile), translated, loaded and run with BPF_PROG_TEST_RUN on every packet of
+// the corpus; the verdict must be libpcap's own on the same program.
 // Both translations: with the helper's copy of the first 64 bytes, and with the running kernel's
 // BtfWindow (plain loads), where it has one.
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "ci_skip.h"
 #include "core/btf.h"
 #include "filter/cbpf_to_ebpf.h"
 #include "kernel_filter.h"
@@ -25,13 +27,9 @@ constexpr uint32_t kSeed = 0x70777275;  // "pwru"
 constexpr size_t kMaxReportedMismatches = 20;
 
 // Needs root to load BPF. Skipped with the reason on a developer's machine, a failure in CI.
-#define PWRU_REQUIRE_ROOT()                                                               \
-  do {                                                                                    \
-    if (geteuid() != 0) {                                                                 \
-      const char* ci = std::getenv("CI");                                                 \
-      if (ci && std::string(ci) == "true") FAIL() << "CI must run this test: needs root"; \
-      GTEST_SKIP() << "needs root to load BPF programs (run ctest as root)";              \
-    }                                                                                     \
+#define PWRU_REQUIRE_ROOT()                                                                       \
+  do {                                                                                            \
+    if (geteuid() != 0) PWRU_SKIP_OR_FAIL("needs root to load BPF programs (run ctest as root)"); \
   } while (0)
 
 std::vector<std::string> read_expressions() {
@@ -194,7 +192,9 @@ TEST(CbpfToEbpfKernel, BtfWindowVerdictsEqualLibpcapOnEveryPacket) {
   auto btf = KernelBtf::load();
   ASSERT_TRUE(btf.ok()) << btf.error().text();
   const auto window = btf->btf_window();
-  if (!window) GTEST_SKIP() << "the running kernel has no bpf_rdonly_cast (Linux 6.2 and later)";
+  if (!window) {
+    PWRU_SKIP_OR_FAIL("the running kernel has no bpf_rdonly_cast (Linux 6.2 and later)");
+  }
   expect_libpcap_verdicts(&*window);
 }
 

@@ -1,34 +1,37 @@
-// Compiles with libpcap and runs its own interpreter: the reference the kernel must agree with.
+// pwrudump's compiled filter in libpcap's own interpreter: the reference the kernel must match.
 #include "libpcap_oracle.h"
 
 #include <pcap/pcap.h>
 
+#include "filter/pcap_filter.h"
+
 namespace pwru::testing {
 
-namespace {
-constexpr int kSnaplen = 262144;
-}
-
+// The filter owns the compiled programs; `code` points into the one for this link type.
 struct PcapOracle::Program {
+  PacketFilter filter;
   bpf_program code{};
-  ~Program() { pcap_freecode(&code); }
 };
 
 const char* link_name(LinkType link) { return link == LinkType::Ethernet ? "EN10MB" : "RAW"; }
 
 std::unique_ptr<PcapOracle> PcapOracle::compile(LinkType link, const std::string& expression,
                                                 std::string* error) {
-  pcap_t* dead = pcap_open_dead(link == LinkType::Ethernet ? DLT_EN10MB : DLT_RAW, kSnaplen);
-  if (!dead) {
-    *error = "pcap_open_dead failed";
+  auto filter = PacketFilter::compile(expression);
+  if (!filter) {
+    *error = filter.error().message;
     return nullptr;
   }
-  auto program = std::make_unique<Program>();
-  const int rc = pcap_compile(dead, &program->code, expression.c_str(), /*optimize=*/1,
-                              PCAP_NETMASK_UNKNOWN);
-  if (rc != 0) *error = pcap_geterr(dead);
-  pcap_close(dead);
-  if (rc != 0) return nullptr;
+  const auto insns = filter->program(link == LinkType::Ethernet ? PacketLayer::Ethernet
+                                                                : PacketLayer::Network);
+  if (insns.empty()) {
+    *error = pcap_filter_problem(expression).value_or("compiles only for the other link type");
+    return nullptr;
+  }
+  // pcap_offline_filter takes a non-const program but only reads it.
+  auto* code = const_cast<bpf_insn*>(reinterpret_cast<const bpf_insn*>(insns.data()));
+  auto program = std::make_unique<Program>(
+      Program{std::move(*filter), bpf_program{static_cast<u_int>(insns.size()), code}});
   return std::unique_ptr<PcapOracle>(new PcapOracle(std::move(program)));
 }
 

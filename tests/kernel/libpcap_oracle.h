@@ -1,5 +1,6 @@
-// libpcap's side of the differential test: compile an expression, and pcap_offline_filter's
-// verdict on a packet. No pcap header here, so a file that loads eBPF can include this one.
+// libpcap's side of the differential test: an expression compiled as pwrudump compiles it, and
+// pcap_offline_filter's verdict on a packet. No pcap header here, so a file that loads eBPF can
+// include this one.
 #pragma once
 
 #include <cstdint>
@@ -17,8 +18,9 @@ const char* link_name(LinkType link);
 
 class PcapOracle {
  public:
-  // Compiled as pwru does (snaplen 262144, optimizer on, netmask unknown); nullptr with
-  // libpcap's message in `error` when the expression does not compile for `link`.
+  // The program pwrudump itself runs for `link` (PacketFilter::compile, the function behind
+  // pcap_filter_program: its snaplen, optimizer and netmask); nullptr with the reason in `error`
+  // when the expression does not compile for `link`.
   static std::unique_ptr<PcapOracle> compile(LinkType link, const std::string& expression,
                                              std::string* error);
   ~PcapOracle();

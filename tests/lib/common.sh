@@ -1,5 +1,6 @@
 # Helpers shared by the shell tests: requirements, assertions, network namespaces.
 # A test sources this file and calls `require_root` and friends first.
+# shellcheck shell=bash
 
 # ctest reads exit code 77 as "skipped" (SKIP_RETURN_CODE). A missing requirement is a skip on a
 # developer's machine and a failure in CI, where everything must run.
@@ -22,8 +23,13 @@ require_cmd() {
   done
 }
 
+# `fail` inside a subshell (`$(...)`, a pipeline, a background job) ends the whole test, not only
+# the subshell, whose status the caller may never read: it signals the test's own shell.
+PWRU_TEST_PID=$$
+trap 'exit 1' USR1
 fail() {
   echo "FAIL: $*" >&2
+  if [ "$BASH_SUBSHELL" -gt 0 ]; then kill -USR1 "$PWRU_TEST_PID"; fi
   exit 1
 }
 
@@ -68,8 +74,8 @@ netns_pair() {
   ip -n "$NS_B" link set lo up
   ip -n "$NS_A" link set "$VETH_A" up
   ip -n "$NS_B" link set "$VETH_B" up
-  NETNS_B_INODE=$(stat -L -c %i "/run/netns/$NS_B")
-  NETNS_A_INODE=$(stat -L -c %i "/run/netns/$NS_A")
+  # shellcheck disable=SC2034  # for the tests: the inodes that events carry as pwru.netns
+  NETNS_B_INODE=$(stat -L -c %i "/run/netns/$NS_B") NETNS_A_INODE=$(stat -L -c %i "/run/netns/$NS_A")
 }
 
 netns_cleanup() {
@@ -81,10 +87,18 @@ netns_cleanup() {
   exit $rc
 }
 
+# descendants PID: the processes under PID, deepest last.
+descendants() {
+  local c
+  for c in $(pgrep -P "$1"); do
+    echo "$c"
+    descendants "$c"
+  done
+}
+
 # wait_for_file PATH SECONDS
 wait_for_file() {
-  local i
-  for i in $(seq 1 $(( $2 * 10 ))); do
+  for _ in $(seq 1 $(( $2 * 10 ))); do
     [ -e "$1" ] && return 0
     sleep 0.1
   done
@@ -99,6 +113,20 @@ start_trace() {
   "$PWRUDUMP" -q -w "$out" --ready-file "$WORK/ready" "$@" 2>"$WORK/stderr" &
   PWRU_PID=$!
   wait_for_file "$WORK/ready" 60 || fail "pwrudump never got ready: $(cat "$WORK/stderr")"
+}
+
+# extcap_link DIR PWRUDUMP READY: DIR/pwrudump, the extcap that Wireshark finds in DIR: it runs
+# PWRUDUMP, which creates READY once its probes are attached, so a test that starts a capture
+# through Wireshark knows when traffic will be seen (wait_for_file READY) instead of guessing.
+extcap_link() {
+  mkdir -p "$1"
+  printf '#!/bin/sh\nexec %q --ready-file %q "$@"\n' "$(readlink -f "$2")" "$3" >"$1/pwrudump"
+  chmod 755 "$1/pwrudump"
+}
+
+# wait_attached READY WHAT: back once READY exists (extcap_link), or fail after 60 s.
+wait_attached() {
+  wait_for_file "$1" 60 || fail "$2 never attached its probes (no $1)"
 }
 
 # stop_trace: SIGINT, as a user's Ctrl-C; pwrudump must exit 0 with a complete file.
@@ -121,3 +149,10 @@ fields() {
 }
 
 count_lines() { grep -c . <<<"$1"; }
+
+# one_line TEXT: the words of TEXT on one line, one space apart (`echo $TEXT` without globbing).
+one_line() {
+  local words
+  read -r -d '' -a words <<<"$1"
+  echo "${words[*]}"
+}

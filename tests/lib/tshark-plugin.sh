@@ -38,7 +38,7 @@ as_root=0
 if [[ $EUID -eq 0 ]]; then
   as_root=1
   chown nobody:nogroup "$tmp/home" || die "cannot give $tmp/home to nobody"
-  cp -r -- "$plugin_dir" "$tmp/plugins" && chmod -R a+rX "$tmp/plugins" ||
+  { cp -r -- "$plugin_dir" "$tmp/plugins" && chmod -R a+rX "$tmp/plugins"; } ||
     die "cannot copy $plugin_dir for user nobody"
   plugin_dir="$tmp/plugins"
   plugins=("$plugin_dir"/*/epan/pwru.so)
@@ -60,7 +60,7 @@ while [[ $# -gt 0 ]]; do
   if [[ $1 == -r && $# -ge 2 && $2 != - && $as_root -eq 1 ]]; then
     copies=$((copies + 1))
     copy="$tmp/$copies-$(basename -- "$2")"
-    cp -- "$2" "$copy" && chmod 0644 "$copy" || die "cannot copy capture $2 for user nobody"
+    { cp -- "$2" "$copy" && chmod 0644 "$copy"; } || die "cannot copy capture $2 for user nobody"
     args+=(-r "$copy")
     shift 2
   else

@@ -4,6 +4,7 @@
 # usage: build.sh BUILD_DIR OUT_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 [ $# -eq 2 ] || fail "usage: build.sh BUILD_DIR OUT_DIR"
 BUILD=$1 OUT=$2

@@ -6,6 +6,7 @@
 # usage: contents_test.sh BUILD_DIR OUT_DIR CAPS     (CAPS as in packaging/package.cmake)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 [ $# -eq 3 ] || fail "usage: contents_test.sh BUILD_DIR OUT_DIR CAPS"
 BUILD=$1 OUT=$2 CAPS=$3
@@ -40,7 +41,7 @@ folder() { printf '%s\n' "$folders" | sed -n "s/^$1:[[:space:]]*//p" | head -1; 
 extcap_dir=$(folder 'Extcap path')
 plugin_dir=$(folder 'Global Plugins')
 data_dir=$(folder 'Global configuration')
-[ -n "$extcap_dir" ] && [ -n "$plugin_dir" ] && [ -n "$data_dir" ] || fail "tshark -G folders: $folders"
+{ [ -n "$extcap_dir" ] && [ -n "$plugin_dir" ] && [ -n "$data_dir" ]; } || fail "tshark -G folders: $folders"
 [[ $plugin_dir == */$major.$minor ]] || fail "tshark's plugin folder $plugin_dir is not for $major.$minor"
 # The library the plugin needs ships the plugin folder (libwireshark16 for 4.0).
 libws=$(dpkg-query -S "$plugin_dir/epan" | sed 's/[:,].*//')
@@ -82,9 +83,11 @@ sh -n "$postinst" || fail "postinst is not valid sh"
 grep -qx "CAPS=$CAPS" "$postinst" || fail "postinst does not grant CAPS=$CAPS: $(grep CAPS= "$postinst")"
 grep -qx "PROGRAM=$extcap_dir/pwrudump" "$postinst" || fail "postinst names another program"
 grep -qx "GROUP=wireshark" "$postinst" || fail "postinst does not use group wireshark"
-grep -q 'chmod 0754 "$PROGRAM"' "$postinst" || fail "postinst does not set mode 0754"
-grep -q 'dpkg-statoverride --list "$PROGRAM"' "$postinst" || fail "postinst ignores dpkg-statoverride"
-grep -q 'setcap "$CAPS=ep" "$PROGRAM"' "$postinst" || fail "postinst does not run setcap"
+# The postinst's own commands, word for word: the mode, dpkg-statoverride, the capabilities.
+# shellcheck disable=SC2016  # its variables, not ours
+for line in 'chmod 0754 "$PROGRAM"' 'dpkg-statoverride --list "$PROGRAM"' 'setcap "$CAPS=ep" "$PROGRAM"'; do
+  grep -qF "$line" "$postinst" || fail "postinst lacks the command: $line"
+done
 
 # --- man page: every option of --help, and the capabilities ---
 MANWIDTH=1000 man --no-hyphenation --no-justification -l "$WORK/root/usr/share/man/man1/pwrudump.1.gz" \

@@ -30,6 +30,7 @@ flock 9  # one writer; the tests read the root only after this script is done
 
 # "URI SUITE COMPONENT" for each deb source of this release, from apt's own view of its config.
 sources() {
+  # shellcheck disable=SC2016  # apt's own $(FIELD) syntax, not the shell's
   apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 'Identifier: Packages' \
     'Target-Of: deb' | awk -v c="$codename" \
       '$2 == c || $2 == c "-updates" || $2 == c "-security" { print }' | sort -u
@@ -42,6 +43,7 @@ in_root() {
 
 # apt-get inside the root, with /proc and /dev from a private mount namespace (gone on exit).
 apt_in_root() {
+  # shellcheck disable=SC2016  # the inner shell expands them
   unshare --mount --propagation private sh -c '
     root=$1; shift
     mount -t proc proc "$root/proc" && mount --bind /dev "$root/dev" &&
@@ -71,6 +73,7 @@ fi
 
 missing=()
 for p in "$@"; do
+  # shellcheck disable=SC2016  # dpkg-query's ${Field}, not the shell's
   in_root dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

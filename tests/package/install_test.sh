@@ -11,6 +11,7 @@
 set -uo pipefail
 [ -n "${PWRU_XTRACE:-}" ] && exec 7>>"$PWRU_XTRACE" && BASH_XTRACEFD=7 && PS4='+ $(date +%T) ' && set -x
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 [ $# -eq 4 ] || fail "usage: install_test.sh BUILD_DIR OUT_DIR SAMPLE_PCAPNG CAPS"
 BUILD=$1 OUT=$2 SAMPLE=$3 CAPS=$4
@@ -23,10 +24,10 @@ if [ -z "${PWRU_PKG_NS:-}" ]; then
   deb="$OUT/pwrudump_${version}_$(dpkg --print-architecture).deb"
   [ -f "$deb" ] || fail "no package $deb"
   # What the package needs (first of each alternative), and what the test runs in the root.
-  needs=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -E 's/\|.*//; s/\(.*//; s/[[:space:]]//g' |
-            grep . | sort -u)
+  mapfile -t needs < <(dpkg-deb -f "$deb" Depends | tr ',' '\n' |
+                        sed -E 's/\|.*//; s/\(.*//; s/[[:space:]]//g' | grep . | sort -u)
   start=$SECONDS
-  ROOT=$("$here/debian-root.sh" $needs tshark iputils-ping) || fail "cannot make the Debian root"
+  ROOT=$("$here/debian-root.sh" "${needs[@]}" tshark iputils-ping) || fail "cannot make the Debian root"
   echo "Debian root ready in $((SECONDS - start)) s: $ROOT"
   # The work folder is removed out here, once the namespace and its mounts (/dev!) are gone.
   WORK=$(mktemp -d /tmp/pwru-pkg-install.XXXXXX)
@@ -42,7 +43,7 @@ mkdir -p "$WORK/upper" "$WORK/work" "$WORK/root"
 mount -t overlay overlay -o "lowerdir=$ROOT,upperdir=$WORK/upper,workdir=$WORK/work" "$WORK/root" ||
   fail "cannot mount an overlay on $ROOT"
 R="$WORK/root"
-mount -t proc proc "$R/proc" && mount --bind /dev "$R/dev" && mount --rbind /sys "$R/sys" ||
+{ mount -t proc proc "$R/proc" && mount --bind /dev "$R/dev" && mount --rbind /sys "$R/sys"; } ||
   fail "cannot mount /proc, /dev and /sys in the root"
 
 # in_root [setpriv args --] CMD...: a command in the root, as root or (setpriv) as a user.
@@ -59,7 +60,8 @@ as_user() {
 as_tracer=(chroot "$R" setpriv --reuid=tracer --regid=tracer --init-groups
            env -i PATH=/usr/bin:/bin LC_ALL=C.UTF-8 HOME=/home/tracer)
 
-cp "$DEB" "$R/tmp/pwrudump.deb" && cp "$SAMPLE" "$R/tmp/sample.pcapng" && chmod 644 "$R/tmp/sample.pcapng" ||
+{ cp "$DEB" "$R/tmp/pwrudump.deb" && cp "$SAMPLE" "$R/tmp/sample.pcapng" &&
+  chmod 644 "$R/tmp/sample.pcapng"; } ||
   fail "cannot copy the package and the sample into the root"
 
 # --- install: dependencies come from the cached root, never from the network ---
@@ -74,12 +76,13 @@ assert_eq "capabilities of $program" "$(sorted "$CAPS")=ep" "$(sorted "${caps%=*
 in_root man -w pwrudump >/dev/null 2>&1 || in_root test -f /usr/share/man/man1/pwrudump.1.gz ||
   fail "no man page pwrudump(1) in the root"
 
-in_root useradd -m -G wireshark tracer && in_root useradd -m outsider || fail "cannot add the users"
+{ in_root useradd -m -G wireshark tracer && in_root useradd -m outsider; } || fail "cannot add the users"
 
 # --- Wireshark's view, as a member of the group and as anyone else ---
 as_user tracer tshark -D >"$WORK/D.tracer" 2>&1 || fail "tshark -D as tracer: $(cat "$WORK/D.tracer")"
 grep -q '^[0-9]*\. pwru ' "$WORK/D.tracer" || fail "tshark -D as tracer does not list pwru: $(cat "$WORK/D.tracer")"
-as_user outsider tshark -D >"$WORK/D.outsider" 2>&1
+as_user outsider tshark -D >"$WORK/D.outsider" 2>&1 ||
+  fail "tshark -D as outsider: $(cat "$WORK/D.outsider")"
 grep -q '^[0-9]*\. pwru ' "$WORK/D.outsider" &&
   fail "tshark -D lists pwru to a user outside group wireshark, who cannot run pwrudump"
 as_user tracer tshark -r /tmp/sample.pcapng -T fields -e pwru.func -e pwru.drop_reason \
@@ -99,8 +102,8 @@ trace_as_tracer() {
   rm -f "$R/tmp/ready"
   "${as_tracer[@]}" pwrudump --backend tracepoint --output-caller --ready-file /tmp/ready \
     icmp and host 127.0.0.1 >"$WORK/$1.txt" 2>"$WORK/$1.err" &
-  local pid=$! i
-  for i in $(seq 300); do [ -e "$R/tmp/ready" ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  local pid=$!
+  for _ in $(seq 300); do [ -e "$R/tmp/ready" ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
   if [ -e "$R/tmp/ready" ]; then
     ping_loopback 3
     sleep 0.5
@@ -117,6 +120,8 @@ assert_eq "pwrudump exit code as tracer (stderr: $(cat "$WORK/trace.err"))" 0 "$
 events=$(grep -c '^0x' "$WORK/trace.txt")
 [ "$events" -gt 0 ] || fail "pwrudump as tracer saw no event: $(cat "$WORK/trace.txt" "$WORK/trace.err")"
 named_callers trace || fail "callers are not named (no CAP_SYSLOG?): $(head -n 5 "$WORK/trace.txt")"
+probes=$(sed -n 's/^attached \([0-9]*\) probes (tracepoint)$/\1/p' "$WORK/trace.err")
+[ -n "$probes" ] || fail "no 'attached N probes (tracepoint)' on pwrudump's stderr: $(cat "$WORK/trace.err")"
 
 # --- each capability this host can show is needed (docs/privileges.md) ---
 # CAP_BPF, CAP_PERFMON: no trace at all (exit 4); CAP_SYSLOG: callers only as addresses, as
@@ -156,17 +161,42 @@ caps=$(in_root getcap "$program" | awk '{ print $2 }')
 assert_eq "capabilities after dpkg-reconfigure" "$(sorted "$CAPS")=ep" "$(sorted "${caps%=*}")=${caps##*=}"
 
 # --- a live capture in tshark: the extcap as Wireshark runs it ---
+# pwrudump_links PARENT: the BPF links that the pwrudump under PARENT holds (attached probes).
+pwrudump_links() {
+  local p
+  for p in $(descendants "$1"); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = pwrudump ] || continue
+    grep -l '^link_id:' "/proc/$p/fdinfo/"* 2>/dev/null | grep -c .
+    return
+  done
+  echo 0
+}
+PINGS=5
 "${as_tracer[@]}" tshark -i pwru -o extcap.pwru.backend:tracepoint -f 'icmp and host 127.0.0.1' \
-  -a duration:6 -w /tmp/live.pcapng >"$WORK/live.out" 2>&1 &
+  -a duration:10 -w /tmp/live.pcapng >"$WORK/live.out" 2>&1 &
 pid=$!
-sleep 3  # tshark starts dumpcap, which starts pwrudump and waits for its fifo
-ping_loopback 5
+# The installed extcap is the one under test, so no --ready-file: its links tell when it is
+# attached, as many as on the command line above.
+for _ in $(seq 300); do
+  [ "$(pwrudump_links $pid)" -ge "$probes" ] && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.1
+done
+links=$(pwrudump_links $pid)
+[ "$links" -ge "$probes" ] ||
+  fail "pwrudump under tshark holds $links of its $probes probes' links: $(cat "$WORK/live.out")"
+ping_loopback $PINGS
 wait $pid || fail "tshark -i pwru as tracer failed: $(cat "$WORK/live.out")"
-live=$(as_user tracer tshark -r /tmp/live.pcapng -T fields -e pwru.func 2>&1)
-[ -n "$live" ] || fail "the live capture as tracer holds no pwru event: $(cat "$WORK/live.out")"
+as_user tracer tshark -r /tmp/live.pcapng -T fields -Y 'icmp.type == 8' -e icmp.seq \
+  >"$WORK/live.txt" 2>"$WORK/live.err" || fail "tshark -r of the live capture: $(cat "$WORK/live.err")"
+[ ! -s "$WORK/live.err" ] || fail "tshark -r of the live capture printed errors: $(cat "$WORK/live.err")"
+live=$(sort -u "$WORK/live.txt")
+assert_eq "echo requests in the live capture as tracer (tshark: $(cat "$WORK/live.out"))" \
+  "$PINGS" "$(count_lines "$live")"
 
 # --- purge: nothing of the package stays ---
 in_root dpkg --purge pwrudump >"$WORK/purge.log" 2>&1 || fail "dpkg --purge failed: $(cat "$WORK/purge.log")"
 left=$(find "$R/usr" "$R/etc" -name '*pwru*' 2>/dev/null)
 [ -z "$left" ] || fail "left after purge: $left"
-pass "installed in a clean $(. "$ROOT/etc/os-release" && echo "$PRETTY_NAME") root: tracer (group wireshark) lists pwru, decodes the sample, traced $events events and captured $(count_lines "$live") live with $CAPS; outsider has no pwru; purge leaves nothing"
+release=$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$ROOT/etc/os-release")
+pass "installed in a clean $release root: tracer (group wireshark) lists pwru, decodes the sample, traced $events events and captured all $PINGS pings live with $CAPS; outsider has no pwru; purge leaves nothing"

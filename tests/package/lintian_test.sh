@@ -5,6 +5,7 @@
 # usage: lintian_test.sh BUILD_DIR OUT_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 [ $# -eq 2 ] || fail "usage: lintian_test.sh BUILD_DIR OUT_DIR"
 BUILD=$1 OUT=$2

@@ -11,6 +11,7 @@
 # usage: bad_usage_test.sh PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 PWRUDUMP=$1 BUILD=$2
 

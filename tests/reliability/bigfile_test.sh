@@ -7,11 +7,11 @@
 #     as isb_usrdeliv counts, written + lost == isb_ifrecv, the same on stderr;
 #   - nothing is duplicated, dropped or out of order inside the file: at net_dev_start_xmit (once
 #     per datagram, in the sender's order) the datagram numbers read by tshark are strictly
-#     increasing, and with no event lost they are every number sent;
+#     increasing, and every number sent is there but for at most one per lost event;
 #   - tshark reads every event with exit status 0, and none is malformed;
 #   - the file was written with direct I/O where the file system takes it: right after the stop,
 #     before anything reads it, the page cache holds less than 8 MiB of it (fincore), where a
-#     buffered write leaves all of it there.
+#     buffered write leaves all of it there. In CI a file system without direct I/O fails.
 # With "stall", the disk stalls for 1.5 s in the middle of a slower flood (20000 datagrams/s,
 # ~50 MB/s of capture): pwrudump runs in a blkio cgroup of the test's own whose write limit is
 # set to 64 KiB/s for that time, so its direct writes wait, as on a disk that stalls, while
@@ -22,7 +22,9 @@
 # usage: bigfile_test.sh PWRUDUMP BUILD_DIR [stall]
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=reliability-lib.sh
 . "$here/reliability-lib.sh"
 PWRUDUMP=$1 BUILD=$2 MODE=${3:-}
 
@@ -123,12 +125,7 @@ wait "$FLOOD_PID" || fail "the flood failed"
 FLOOD_PID=
 sent=$(cat "$WORK/sent")
 assert_eq "datagrams sent" "$DATAGRAMS" "$sent"
-sleep 0.5
-kill -INT "$PWRU_PID"
-wait "$PWRU_PID"
-rc=$?
-PWRU_PID=
-assert_eq "pwrudump exit status (stderr: $(cat "$WORK/stderr"))" 0 "$rc"
+stop_trace
 
 # Before anything reads the file: how much of it the page cache holds.
 cached=$(fincore -b -n -o RES "$TRACE") || fail "fincore cannot read $TRACE"
@@ -137,6 +134,7 @@ if dd if=/dev/zero of="$WORK/probe" bs=4096 count=1 oflag=direct 2>/dev/null; th
     fail "$cached bytes of the file are in the page cache: it was not written with direct I/O"
   how="direct I/O, $((cached >> 10)) KiB of it cached"
 else
+  [ "${CI:-}" = true ] && fail "the file system under $WORK refuses O_DIRECT: CI must check direct I/O"
   how="page cache: this file system has no direct I/O"
 fi
 
@@ -155,8 +153,8 @@ grep -qx "$epb events, $ifdrop lost" "$WORK/stderr" ||
 tshark_read "$TRACE"
 assert_eq "tshark's exit status (stderr: $TSHARK_ERR)" 0 "$TSHARK_RC"
 assert_eq "events tshark reads" "$epb" "$FRAMES"
-malformed=$(fields "$TRACE" -Y "_ws.malformed" -e frame.number | grep -c .)
-assert_eq "malformed events" 0 "$malformed"
+malformed=$(fields "$TRACE" -Y "_ws.malformed" -e frame.number)
+assert_eq "malformed events" "" "$malformed"
 
 fields "$TRACE" -Y 'pwru.func == "net_dev_start_xmit"' -e udp.payload >"$WORK/seq" || exit 1
 python3 - "$WORK/seq" "$DATAGRAMS" "$ifdrop" <<'EOF' || fail "the datagram numbers in the file are wrong"
@@ -167,8 +165,12 @@ bad = [i for i in range(1, len(nums)) if nums[i] <= nums[i - 1]]
 if bad:
     i = bad[0]
     sys.exit(f"event {i} at net_dev_start_xmit has datagram {nums[i]} after {nums[i - 1]}")
-if lost == 0 and nums != list(range(count)):
-    sys.exit(f"no event lost, but {len(nums)} datagrams at net_dev_start_xmit, not 0..{count - 1}")
+if nums and not 0 <= nums[0] <= nums[-1] < count:
+    sys.exit(f"datagram numbers {nums[0]}..{nums[-1]} are not among the {count} sent")
+# Each datagram's net_dev_start_xmit event is in the file or among the lost ones.
+if len(nums) + lost < count:
+    sys.exit(f"{len(nums)} datagrams at net_dev_start_xmit and {lost} events lost: "
+             f"{count - len(nums) - lost} of the {count} sent are missing")
 print(f"{len(nums)} datagrams at net_dev_start_xmit, in order", file=sys.stderr)
 EOF
 

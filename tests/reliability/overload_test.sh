@@ -13,7 +13,9 @@
 # usage: overload_test.sh PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=reliability-lib.sh
 . "$here/reliability-lib.sh"
 PWRUDUMP=$1 BUILD=$2
 
@@ -51,26 +53,28 @@ PWRU_PID=$!
 wait_for_file "$WORK/ready" 60 || fail "pwrudump never got ready: $(cat "$WORK/stderr")"
 base_kib=$(rss_kib "$PWRU_PID")
 
-( max=0
+# The sampler writes "MAX SAMPLES"; a sampler that never ran must not read as no growth.
+( max=0 samples=0
   while kill -0 "$PWRU_PID" 2>/dev/null && [ ! -e "$WORK/flood.done" ]; do
-    r=$(rss_kib "$PWRU_PID"); [ "$r" -gt "$max" ] && max=$r
-    echo "$max" >"$WORK/rss.max"
+    r=$(rss_kib "$PWRU_PID")
+    if [ "$r" -gt "$max" ]; then max=$r; fi
+    samples=$((samples + 1))
+    echo "$max $samples" >"$WORK/rss.max"
     sleep 0.05
   done ) &
 SAMPLER=$!
 sent=$(send_udp $PORT $DATAGRAMS 0) || fail "the flood failed"
 touch "$WORK/flood.done"
 wait "$SAMPLER"
-max_kib=$(cat "$WORK/rss.max")
+read -r max_kib samples <"$WORK/rss.max" || fail "the RSS sampler wrote nothing"
+[ "$samples" -ge 5 ] || fail "the RSS sampler took $samples samples during the flood: too few"
+if [ "$base_kib" -le 0 ] || [ "$max_kib" -lt "$base_kib" ]; then
+  fail "no RSS read: $base_kib KiB before the flood, max $max_kib KiB during it"
+fi
 
 markers=$(send_udp $MARK_PORT $MARKERS 0.2) || fail "the markers failed"
 assert_eq "marker datagrams sent" "$MARKERS" "$markers"
-sleep 0.5
-kill -INT "$PWRU_PID"
-wait "$PWRU_PID"
-rc=$?
-PWRU_PID=
-assert_eq "pwrudump exit status (stderr: $(cat "$WORK/stderr"))" 0 "$rc"
+stop_trace
 
 blocks=$(pcapng_blocks "$WORK/trace.pcapng") || fail "not a pcapng file"
 read -r _ ifrecv ifdrop usrdeliv <<<"$(grep '^stats ' <<<"$blocks")"
@@ -92,7 +96,7 @@ grep -q "^hint: pass a larger ring buffer, e.g. --ringbuf-size 16K" "$WORK/stder
 # Every event is the flood's or a marker's drop; all markers arrived after the flood.
 funcs=$(fields "$WORK/trace.pcapng" -e pwru.func -e pwru.drop_reason | sort -u)
 assert_eq "events (function, reason)" "$(printf 'kfree_skb NETFILTER_DROP')" "$funcs"
-seen=$(fields "$WORK/trace.pcapng" -Y "udp.dstport == $MARK_PORT" -e frame.number | grep -c .)
+seen=$(count_lines "$(fields "$WORK/trace.pcapng" -Y "udp.dstport == $MARK_PORT" -e frame.number)")
 assert_eq "marker events after the flood" "$MARKERS" "$seen"
 
 # In Wireshark: the dissector's expert warning on the first event, read from isb_ifdrop.

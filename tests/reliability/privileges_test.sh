@@ -9,6 +9,7 @@
 # usage: privileges_test.sh PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
 PWRUDUMP=$1 BUILD=$2
 CAPS=cap_bpf,cap_perfmon,cap_syslog,cap_dac_read_search
@@ -52,22 +53,23 @@ assert_eq "where (interface, netns)" "$VETH_B $NETNS_B_INODE" "$(sort -u <<<"$se
 tshark_as_nobody() {
   local extcap=$1 secs=$2 out=$3
   shift 3
-  rm -rf "$WORK/home/.config"
+  rm -rf "$WORK/home/.config" "$WORK/out/live.ready"
   "${AS_NOBODY[@]}" mkdir -p "$WORK/home/.config/wireshark/extcap"
-  ln -s "$extcap" "$WORK/home/.config/wireshark/extcap/pwrudump"
+  extcap_link "$WORK/home/.config/wireshark/extcap" "$extcap" "$WORK/out/live.ready"
   "${AS_NOBODY[@]}" env -u XDG_CONFIG_HOME HOME="$WORK/home" tshark -i pwru -f "$FILTER" \
     -o extcap.pwru.backend:tracepoint -a "duration:$secs" -w "$out" "$@" \
     >"$WORK/tshark.out" 2>"$WORK/tshark.err"
 }
 tshark_as_nobody "$WORK/caps/pwrudump" 8 "$WORK/out/live.pcapng" &
 TSHARK_PID=$!
-sleep 4  # tshark starts the extcap, which attaches
+wait_attached "$WORK/out/live.ready" "pwrudump under tshark as nobody (stderr: $(cat "$WORK/tshark.err"))"
 ping_b
 wait "$TSHARK_PID"
-assert_eq "tshark exit status (stderr: $(cat "$WORK/tshark.err"))" 0 "$?"
+rc=$?
+assert_eq "tshark exit status (stderr: $(cat "$WORK/tshark.err"))" 0 "$rc"
 grep -qi "error" "$WORK/tshark.err" && fail "tshark as nobody reported an error: $(cat "$WORK/tshark.err")"
 n=$(count_lines "$(drops "$WORK/out/live.pcapng")")
-[ "$n" -ge 2 ] || fail "tshark -i pwru as nobody saw $n of $PINGS drops: $(cat "$WORK/tshark.err")"
+assert_eq "drops seen by tshark -i pwru as nobody (stderr: $(cat "$WORK/tshark.err"))" "$PINGS" "$n"
 
 # --- without capabilities: the Permission message and exit status ---
 "${AS_NOBODY[@]}" "$WORK/plain/pwrudump" "$FILTER" >/dev/null 2>"$WORK/stderr"

@@ -1,5 +1,6 @@
 # Helpers of the reliability tests, on top of tests/lib/common.sh: the BPF objects a process
 # holds and whether the kernel still lists them (bpftool), pcapng files read block by block.
+# shellcheck shell=bash
 
 # bpf_ids_of PID: "prog:ID" and "link:ID" lines for every BPF program and link that process PID
 # holds, by the kernel's fdinfo of its descriptors (a link's also names its program). Debian's
@@ -32,8 +33,8 @@ for obj in json.load(sys.stdin):
 # assert_bpf_gone IDS WHAT: none of IDS is left. The kernel frees a program once its last
 # reference is gone, some of it after an RCU grace period: a few seconds are allowed.
 assert_bpf_gone() {
-  local left i
-  for i in $(seq 50); do
+  local left
+  for _ in $(seq 50); do
     left=$(bpf_ids_alive "$1")
     [ -z "$left" ] && return 0
     sleep 0.2
@@ -45,36 +46,24 @@ assert_bpf_gone() {
 # "tail BYTES" (bytes after the last complete block: a block cut short) and, when the last
 # complete block is an Interface Statistics Block, "stats ifrecv ifdrop usrdeliv".
 pcapng_blocks() {
-  python3 - "$1" <<'EOF'
-import struct, sys, collections
-data = open(sys.argv[1], "rb").read()
-off, types, isb = 0, collections.Counter(), None
-names = {0x0A0D0D0A: "shb", 1: "idb", 5: "isb", 6: "epb"}
-while off + 12 <= len(data):
-    btype, blen = struct.unpack_from("<II", data, off)
-    if blen < 12 or blen % 4 or off + blen > len(data):
-        break
-    if struct.unpack_from("<I", data, off + blen - 4)[0] != blen:
-        sys.exit(f"block at {off}: trailing length differs from {blen}")
-    name = names.get(btype, hex(btype))
-    types[name] += 1
-    isb = None
-    if name == "isb":
-        counters, o = {}, off + 8 + 12
-        while o + 4 <= off + blen - 4:
-            code, olen = struct.unpack_from("<HH", data, o)
-            if code == 0:
-                break
-            if olen == 8:
-                counters[code] = struct.unpack_from("<Q", data, o + 4)[0]
-            o += 4 + ((olen + 3) & ~3)
-        isb = counters
-    off += blen
+  PYTHONPATH="$(dirname "${BASH_SOURCE[0]}")/../lib" python3 - "$1" <<'EOF'
+import collections, sys
+import pcapng
+with open(sys.argv[1], "rb") as f:
+    blocks = pcapng.Blocks(f)
+    types, isb = collections.Counter(), None
+    try:
+        for btype, body in blocks:
+            types[pcapng.NAMES.get(btype, hex(btype))] += 1
+            isb = pcapng.isb_counters(body) if btype == pcapng.ISB else None
+    except ValueError as e:
+        sys.exit(str(e))
 for name in ("shb", "idb", "epb", "isb"):
     print(name, types.get(name, 0))
-print("tail", len(data) - off)
+print("tail", blocks.tail)
 if isb is not None:
-    print("stats", isb.get(4, -1), isb.get(5, -1), isb.get(8, -1))
+    print("stats", isb.get(pcapng.ISB_IFRECV, -1), isb.get(pcapng.ISB_IFDROP, -1),
+          isb.get(pcapng.ISB_USRDELIV, -1))
 EOF
 }
 
@@ -89,9 +78,8 @@ tshark_read() {
   chmod 644 "$1"
   local out
   out=$("$TSHARK_PLUGIN" "$BUILD" -r "$1" -T fields -e frame.number 2>"$WORK/tshark.err")
-  TSHARK_RC=$?
-  TSHARK_ERR=$(cat "$WORK/tshark.err")
-  FRAMES=$(grep -c . <<<"$out")
+  # shellcheck disable=SC2034  # the results, for the caller
+  TSHARK_RC=$? TSHARK_ERR=$(cat "$WORK/tshark.err") FRAMES=$(grep -c . <<<"$out")
 }
 
 # rss_kib PID: resident memory of PID in KiB (0 once it is gone).

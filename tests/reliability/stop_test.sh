@@ -16,7 +16,9 @@
 # usage: stop_test.sh MODE PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=reliability-lib.sh
 . "$here/reliability-lib.sh"
 mode=$1 PWRUDUMP=$2 BUILD=$3
 
@@ -67,7 +69,7 @@ wait_for_file "$WORK/ready" 60 || fail "pwrudump never got ready: $(cat "$WORK/s
 ids=$(bpf_ids_of "$PWRU_PID")
 nprog=$(grep -c '^prog:' <<<"$ids")
 nlink=$(grep -c '^link:' <<<"$ids")
-[ "$nprog" -gt 0 ] && [ "$nlink" -gt 0 ] ||
+{ [ "$nprog" -gt 0 ] && [ "$nlink" -gt 0 ]; } ||
   fail "bpftool shows no program or link held by pwrudump (pid $PWRU_PID): '$ids'"
 sleep 1.5  # mid-capture: events are being written
 

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "pcapng_blocks.h"
 #include "pwru_record.h"
 #include "record.h"
 
@@ -33,7 +34,7 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-constexpr uint32_t kShb = 0x0A0D0D0A, kIdb = 1, kIsb = 5, kEpb = 6;
+using pwru::pcapng::kEpb, pwru::pcapng::kIdb, pwru::pcapng::kIsb, pwru::pcapng::kShb;
 constexpr size_t kEpbFixed = 20;  // interface id, timestamp (2), captured and original length
 constexpr uint8_t kPduTags[] = {0x00, 0x0c, 0x00, 0x04, 'p', 'w', 'r', 'u',
                                 0x00, 0x00, 0x00, 0x00};
@@ -59,27 +60,16 @@ void set16(Bytes& b, size_t at, uint16_t v) {
 
 // A pcapng block as pwrudump writes it (little-endian): its type and the body between the two
 // length fields, padding and options included.
-struct Block {
-  uint32_t type;
-  Bytes body;
-};
+using pwru::pcapng::Block;
 
 std::vector<Block> read_blocks(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) die("cannot open " + path + ": " + std::strerror(errno));
   const Bytes file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<Block> blocks;
-  for (size_t off = 0; off < file.size();) {
-    if (file.size() - off < 12) die(path + ": a block is cut short at offset " + std::to_string(off));
-    const uint32_t len = get32(file, off + 4);
-    if (len < 12 || len % 4 != 0 || len > file.size() - off)
-      die(path + ": bad block length at offset " + std::to_string(off));
-    blocks.push_back({get32(file, off), Bytes(file.begin() + static_cast<long>(off + 8),
-                                              file.begin() + static_cast<long>(off + len - 4))});
-    off += len;
-  }
-  if (blocks.empty() || blocks[0].type != kShb) die(path + ": not a pcapng file");
-  return blocks;
+  pwru::pcapng::Blocks got = pwru::pcapng::read_blocks(file);
+  if (!got.problem.empty()) die(path + ": " + got.problem);
+  if (got.blocks.empty() || got.blocks[0].type != kShb) die(path + ": not a pcapng file");
+  return std::move(got.blocks);
 }
 
 Bytes serialize(const std::vector<Block>& blocks) {

@@ -12,6 +12,7 @@
 # Exit codes: 0 fetched or cached, 1 failed (the reason is on stderr).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=kernels.sh
 . "$here/kernels.sh"
 
 die() {
@@ -92,7 +93,8 @@ fetch() {
   echo "fetch-kernel.sh: $VM_SUITE's linux-image-amd64 is $pkg $version" >&2
   (cd "$tmp/download" && apt-get "${apt[@]}" -qq download "$pkg=$version") >"$tmp/download.log" 2>&1 ||
     die "cannot download $pkg $version from $uri: $(tail -n 5 "$tmp/download.log")"
-  deb=$(cd "$tmp/download" && ls -- *.deb | head -n 1)
+  debs=("$tmp/download/"*.deb)
+  [ -e "${debs[0]}" ] && deb=$(basename "${debs[0]}") || deb=""
   [ -n "$deb" ] || die "apt-get download of $pkg $version left no .deb"
   dpkg-deb --info "$tmp/download/$deb" >/dev/null || die "the downloaded $deb is not a Debian package"
   mv -f "$tmp/download/$deb" "$suite_dir/$deb"
@@ -101,7 +103,7 @@ fetch() {
   find "$suite_dir" -maxdepth 1 -name '*.deb' ! -name "$deb" -delete
 }
 
-command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
+{ command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; } ||
   die "needs apt-get and dpkg-deb (a Debian machine)"
 mkdir -p "$suite_dir" 2>/dev/null || die "cannot create the VM cache $suite_dir (set PWRU_VM_CACHE)"
 [ -w "$suite_dir" ] || die "cannot write to the VM cache $suite_dir (run as root or set PWRU_VM_CACHE)"

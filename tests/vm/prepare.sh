@@ -9,7 +9,9 @@
 #   VM_DIR/initramfs.cpio.gz   rebuilt every time (pwrudump changes with every build)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=kernels.sh
 . "$here/kernels.sh"
 
 [ $# -eq 3 ] || fail "usage: prepare.sh KERNEL PWRUDUMP VM_DIR"
@@ -36,7 +38,8 @@ if [ "$(cat "$kdir/stamp" 2>/dev/null)" != "$stamp" ]; then
   mkdir -p "$kdir/modules" "$VM_DIR/extract"
   dpkg-deb -x "$deb" "$VM_DIR/extract" || fail "cannot unpack $deb"
   # Debian moved the modules from /lib/modules to /usr/lib/modules in 13 (trixie).
-  moddir=$(ls -d "$VM_DIR"/extract/lib/modules/*/ "$VM_DIR"/extract/usr/lib/modules/*/ 2>/dev/null | head -n 1)
+  moddir=$(find "$VM_DIR/extract/lib/modules" "$VM_DIR/extract/usr/lib/modules" -mindepth 1 \
+             -maxdepth 1 -type d 2>/dev/null | head -n 1)
   [ -n "$moddir" ] || fail "$deb holds no lib/modules/<version>"
   kver=$(basename "$moddir")
   cp "$VM_DIR/extract/boot/vmlinuz-$kver" "$kdir/vmlinuz" || fail "$deb holds no boot/vmlinuz-$kver"
@@ -89,7 +92,7 @@ done
 
 # copy_file PATH: PATH at the same place in the guest, symlinks resolved.
 copy_file() {
-  mkdir -p "$root$(dirname "$1")" && cp -L "$1" "$root$1" || fail "cannot copy $1 into the initramfs"
+  { mkdir -p "$root$(dirname "$1")" && cp -L "$1" "$root$1"; } || fail "cannot copy $1 into the initramfs"
 }
 # copy_libs FILE: every shared library ldd lists for FILE.
 copy_libs() {

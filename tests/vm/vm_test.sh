@@ -16,7 +16,9 @@
 # caller, and with drop reason NETFILTER_DROP where the kernel has drop reasons (none before 5.17).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=kernels.sh
 . "$here/kernels.sh"
 TSHARK_PLUGIN="$here/../lib/tshark-plugin.sh"
 
@@ -31,7 +33,7 @@ timeout_s=${PWRU_VM_TIMEOUT:-300}
 PINGS=3
 
 require_cmd qemu-system-x86_64 tshark setpriv timeout cpio gzip base64
-[ -f "$VM_DIR/kernel/vmlinuz" ] && [ -f "$VM_DIR/initramfs.cpio.gz" ] ||
+{ [ -f "$VM_DIR/kernel/vmlinuz" ] && [ -f "$VM_DIR/initramfs.cpio.gz" ]; } ||
   skip_or_fail "$VM_DIR holds no prepared kernel: the fixture vm.$kernel.prepare did not run or failed"
 
 WORK=$(mktemp -d /tmp/pwru-vm.XXXXXX)
@@ -114,7 +116,7 @@ blob stderr >"$WORK/stderr.txt" || fail "the guest sent no pwrudump stderr"
 summary=$(grep -Eo 'attached [0-9]+ probes \([a-z-]+\)' "$WORK/stderr.txt" | head -n 1)
 [ -n "$summary" ] || fail "no 'attached N probes (<backend>)' line in pwrudump's stderr"
 attached=$(echo "$summary" | awk '{ print $2 }')
-got_backend=$(echo "$summary" | sed 's/.*(\(.*\))/\1/')
+got_backend=${summary##*(} got_backend=${got_backend%)}
 assert_eq "backend pwrudump attached with (--backend $backend)" "$expect_backend" "$got_backend"
 [ "$attached" -gt 0 ] || fail "pwrudump attached no probes: $summary"
 # From 6.2 the pcap filter reads packets by plain loads (docs/filters.md); older kernels never
@@ -124,25 +126,26 @@ assert_eq "note of refused plain filter loads" "" "$refused"
 [ "$(fact ping rc)" != 0 ] || fail "the pings got through although ICMP is dropped in the receiver"
 
 ip_b=$(fact receiver ip) netns_b=$(fact receiver netns) ifname_b=$(fact receiver ifname)
-blob pcapng >"$WORK/trace.pcapng" && [ -s "$WORK/trace.pcapng" ] || fail "the guest sent no pcapng"
+{ blob pcapng >"$WORK/trace.pcapng" && [ -s "$WORK/trace.pcapng" ]; } || fail "the guest sent no pcapng"
 
+# tshark_fields ARGS: one line per event; a tshark error fails the test (also inside $(...),
+# where a count or a head would otherwise read it as "no events").
 tshark_fields() {
-  "$TSHARK_PLUGIN" "$BUILD" -r "$WORK/trace.pcapng" -T fields -E separator='|' "$@"
+  "$TSHARK_PLUGIN" "$BUILD" -r "$WORK/trace.pcapng" -T fields -E separator='|' "$@" ||
+    fail "tshark cannot read the pcapng ($*)"
 }
 # The capture decodes: tshark reads every record, none malformed.
-n_events=$(tshark_fields -e frame.number | grep -c .) || fail "tshark cannot read the pcapng"
+n_events=$(count_lines "$(tshark_fields -e frame.number)")
 [ "$n_events" -gt 0 ] || fail "the pcapng holds no events"
-malformed=$(tshark_fields -Y '_ws.malformed' -e frame.number) ||
-  fail "tshark cannot read the pcapng"
+malformed=$(tshark_fields -Y '_ws.malformed' -e frame.number)
 assert_eq "malformed events" "" "$malformed"
 # The pings' tuple.
-n_tuple=$(tshark_fields -Y "pwru.ip.dst == $ip_b && icmp.type == 8" -e frame.number | grep -c .)
+n_tuple=$(count_lines "$(tshark_fields -Y "pwru.ip.dst == $ip_b && icmp.type == 8" -e frame.number)")
 [ "$n_tuple" -gt 0 ] || fail "no event of the echo requests to $ip_b (pwru.ip.dst)"
 
 # The drop, with what this kernel can tell (kernels.sh).
 drops=$(tshark_fields -Y "pwru.func == \"kfree_skb\" && pwru.ip.dst == $ip_b && icmp.type == 8" \
-          -e icmp.seq -e pwru.netns -e pwru.ifname -e pwru.caller -e pwru.drop_reason) ||
-  fail "tshark cannot read the pcapng"
+          -e icmp.seq -e pwru.netns -e pwru.ifname -e pwru.caller -e pwru.drop_reason)
 [ -n "$drops" ] || fail "no echo request to $ip_b seen at kfree_skb"
 named=""
 while IFS='|' read -r seq netns ifname caller reason; do
@@ -168,10 +171,11 @@ assert_eq "pings seen at kfree_skb with a named netfilter caller (pwru.caller)" 
 # Function probes (pwru.probe > 1: kprobe, kprobe-multi, fentry) always know their caller: the
 # return address at entry, or for fentry the frame after the function's own in a stack walk.
 if [ "$expect_backend" != tracepoint ]; then
-  n_func=$(tshark_fields -Y "pwru.probe > 1 && pwru.ip.dst == $ip_b" -e frame.number | grep -c .)
+  n_func=$(count_lines "$(tshark_fields -Y "pwru.probe > 1 && pwru.ip.dst == $ip_b" -e frame.number)")
   [ "$n_func" -gt 0 ] || fail "no event of the pings from a $expect_backend function probe"
   no_caller=$(tshark_fields -Y "pwru.probe > 1 && pwru.ip.dst == $ip_b && !pwru.caller" \
-                -e frame.number -e pwru.func | head -n 5)
+                -e frame.number -e pwru.func)
+  no_caller=$(head -n 5 <<<"$no_caller")
   assert_eq "function-probe events of the pings without a caller (first 5 shown)" "" "$no_caller"
   what_func="; all $n_func function-probe events of the pings with a caller"
 fi

@@ -4,13 +4,21 @@
 // own (spans; tvbs), so both run on every input, and they must agree: the dissector marks a record
 // malformed (pwru.truncated, pwru.bad_version, pwru.bad_length, pwru.mixed_families) exactly when
 // the decoder rejects it. A record the decoder accepts must survive encode -> decode -> encode
-// unchanged. The dissector runs as tshark -2 runs it, inside a fresh epan session per input (no
-// state leaks from one input into the next): the record is frames 1 and 2 of a capture (the
+// unchanged. The dissector runs as tshark -2 runs it: the record is two frames of a capture (the
 // second continues the first one's journey), a first pass without a tree, a second with one,
 // with the three stats trees listening on the "pwru" tap and printed at the end.
+//
+// One epan session serves kInputsPerSession inputs, as one long capture (a fresh session costs a
+// quarter of a second), so an input's journeys may continue an earlier input's. A crash may then
+// need the inputs before it: with PWRU_FUZZ_SESSION_LOG=FILE every input of the current session
+// is appended to FILE (a 4-byte little-endian length, then the input) before it runs, and
+// PWRU_FUZZ_REPLAY=FILE runs such a file's inputs in order in one session, then exits: the crash
+// again, with its history.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <span>
 #include <vector>
 
@@ -52,6 +60,9 @@ epan_t* session = nullptr;
 std::vector<stats_tree*> stats_trees;
 // Frame numbers go on from input to input, as in one capture.
 guint32 frame_count = 0;
+// PWRU_FUZZ_SESSION_LOG: the inputs of the current session, rewritten with every new session.
+const char* session_log_path = nullptr;
+std::FILE* session_log = nullptr;
 std::vector<uint8_t> frame_bytes;
 frame_data frames[kFrames];
 
@@ -120,6 +131,52 @@ bool dissect_frame(guint32 i, bool with_tree, frame_data** prev_dis, guint32* cu
   return malformed;
 }
 
+// Appends `input` to the session log, flushed, so that it is on disk when this input crashes;
+// the log starts over with every session (frame_count 0).
+void log_input(std::span<const uint8_t> input) {
+  if (session_log_path == nullptr) return;
+  if (frame_count == 0 || session_log == nullptr) {
+    if (session_log != nullptr) std::fclose(session_log);
+    session_log = std::fopen(session_log_path, "wb");
+    if (session_log == nullptr) die("cannot write PWRU_FUZZ_SESSION_LOG");
+  }
+  const auto n = static_cast<uint32_t>(input.size());
+  const uint8_t len[4] = {static_cast<uint8_t>(n), static_cast<uint8_t>(n >> 8),
+                          static_cast<uint8_t>(n >> 16), static_cast<uint8_t>(n >> 24)};
+  if (std::fwrite(len, 1, sizeof(len), session_log) != sizeof(len) ||
+      std::fwrite(input.data(), 1, input.size(), session_log) != input.size() ||
+      std::fflush(session_log) != 0) {
+    die("cannot write PWRU_FUZZ_SESSION_LOG");
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+
+namespace {
+
+// Runs the inputs of a session log in order, in one session, as the fuzzer ran them; exits 0
+// when none crashed.
+[[noreturn]] void replay_session(const char* path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) die("cannot read PWRU_FUZZ_REPLAY");
+  const std::vector<uint8_t> log((std::istreambuf_iterator<char>(in)), {});
+  session_log_path = nullptr;  // the replay must not overwrite what it reads
+  size_t off = 0, inputs = 0;
+  while (off + 4 <= log.size()) {
+    const uint32_t n = log[off] | log[off + 1] << 8 | log[off + 2] << 16 |
+                       static_cast<uint32_t>(log[off + 3]) << 24;
+    off += 4;
+    if (n > log.size() - off) die("PWRU_FUZZ_REPLAY ends inside an input");
+    LLVMFuzzerTestOneInput(log.data() + off, n);
+    off += n;
+    inputs++;
+  }
+  std::fprintf(stderr, "record_fuzzer: replayed %zu inputs of %s, no crash\n", inputs, path);
+  std::exit(0);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char*** argv) {
@@ -156,6 +213,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char*** argv) {
     }
   }
   session = new_session();
+  session_log_path = std::getenv("PWRU_FUZZ_SESSION_LOG");
+  if (const char* replay = std::getenv("PWRU_FUZZ_REPLAY")) replay_session(replay);
   return 0;
 }
 
@@ -179,6 +238,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     session = new_session();
     frame_count = 0;
   }
+  log_input(record);
   // Counted from zero for every input.
   for (stats_tree* st : stats_trees) stats_tree_reset(st);
 

@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "filter/test_packets.h"
+#include "pcapng_blocks.h"
 
 namespace pwru {
 namespace {
@@ -120,27 +121,16 @@ std::string read_file(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-struct Block {
-  uint32_t type;
-  std::string body;  // between the length fields
-};
+using pcapng::Block;
+using pcapng::isb_counters;
+using pcapng::kEpb, pcapng::kIdb, pcapng::kIsb, pcapng::kShb;
+using pcapng::kIsbIfDrop, pcapng::kIsbIfRecv, pcapng::kIsbUsrDeliv;
 
+// The blocks of a whole pcapng file: every byte in a complete block.
 std::vector<Block> pcapng_blocks(const std::string& data) {
-  std::vector<Block> blocks;
-  size_t off = 0;
-  while (off + 12 <= data.size()) {
-    uint32_t type, len;
-    std::memcpy(&type, data.data() + off, 4);
-    std::memcpy(&len, data.data() + off + 4, 4);
-    if (len < 12 || off + len > data.size()) {
-      ADD_FAILURE() << "bad block length " << len << " at " << off;
-      break;
-    }
-    blocks.push_back({type, data.substr(off + 8, len - 12)});
-    off += len;
-  }
-  EXPECT_EQ(off, data.size()) << "trailing bytes";
-  return blocks;
+  pcapng::Blocks got = pcapng::read_blocks(data);
+  EXPECT_EQ(got.problem, "");
+  return std::move(got.blocks);
 }
 
 std::vector<uint32_t> block_types(const std::vector<Block>& blocks) {
@@ -149,23 +139,6 @@ std::vector<uint32_t> block_types(const std::vector<Block>& blocks) {
   return types;
 }
 
-constexpr uint32_t kShb = 0x0a0d0d0a, kIdb = 1, kEpb = 6, kIsb = 5;
-constexpr uint16_t kIsbIfRecv = 4, kIsbIfDrop = 5, kIsbUsrDeliv = 8;
-
-// The 8-byte options of an Interface Statistics Block, by option code.
-std::map<uint16_t, uint64_t> isb_counters(const Block& isb) {
-  std::map<uint16_t, uint64_t> out;
-  size_t off = 12;  // interface id, timestamp
-  while (off + 4 <= isb.body.size()) {
-    uint16_t code, len;
-    std::memcpy(&code, isb.body.data() + off, 2);
-    std::memcpy(&len, isb.body.data() + off + 2, 2);
-    if (code == 0) break;
-    if (len == 8) std::memcpy(&out[code], isb.body.data() + off + 4, 8);
-    off += 4 + ((len + 3u) & ~3u);
-  }
-  return out;
-}
 
 class CaptureLoop : public ::testing::Test {
  protected:

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "ci_skip.h"
+
 namespace pwru {
 namespace {
 
@@ -51,7 +53,7 @@ TEST(KernelBtf, DropReasonsNamedWithoutPrefix) {
   ASSERT_NE(kfree, nullptr);
   if (kfree->reason_pos < 0) {
     EXPECT_TRUE(reasons.empty()) << "kfree_skb has no reason argument but the enum exists";
-    GTEST_SKIP() << "this kernel's kfree_skb tracepoint predates drop reasons";
+    PWRU_SKIP_OR_FAIL("this kernel's kfree_skb tracepoint predates drop reasons");
   }
   bool netfilter = false;
   for (const auto& [value, name] : reasons) {

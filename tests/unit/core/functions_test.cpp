@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "ci_skip.h"
+
 namespace pwru {
 namespace {
 
@@ -30,7 +32,7 @@ TEST(FindSkbFunctions, FromBtfAndKallsyms) {
   auto btf = KernelBtf::load();
   ASSERT_TRUE(btf.ok()) << btf.error().text();
   auto ksyms = Kallsyms::load();
-  if (!ksyms) GTEST_SKIP() << "needs readable kernel addresses: " << ksyms.error().text();
+  if (!ksyms) PWRU_SKIP_OR_FAIL("needs readable kernel addresses: " << ksyms.error().text());
   auto filter = FuncFilter::compile("ip_rcv|ip_rcv_core|netif_receive_skb_core|kfree_skbmem");
   ASSERT_TRUE(filter.ok());
   auto set = find_skb_functions(*btf, &*ksyms, *filter);
@@ -65,7 +67,7 @@ TEST(FindSkbFunctions, DropReasonPositionFromBtf) {
       found = true;
     }
   }
-  if (btf->drop_reasons().empty()) GTEST_SKIP() << "kernel predates drop reasons";
+  if (btf->drop_reasons().empty()) PWRU_SKIP_OR_FAIL("kernel predates drop reasons");
   EXPECT_TRUE(found) << "no drop-reason function in BTF although the enum exists";
 }
 

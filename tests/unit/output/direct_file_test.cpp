@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "ci_skip.h"
+
 namespace pwru {
 namespace {
 
@@ -124,6 +126,14 @@ class DirectFileTest : public testing::TestWithParam<bool> {
 
   std::string path_;
 };
+
+// Every Direct test below checks the O_DIRECT path only where the file system takes it, and the
+// page cache otherwise: a file system that refuses it must not pass them unverified in CI.
+TEST_P(DirectFileTest, TheTestFolderTakesDirectIo) {
+  if (GetParam() && !takes_direct_io()) {
+    PWRU_SKIP_OR_FAIL("the file system of " << testing::TempDir() << " refuses O_DIRECT");
+  }
+}
 
 // Pieces of every size up to ~9 KB, across 1 MiB pieces and 4 KiB blocks, with a flush(false)
 // after most of them: each hands a partial piece over, whose tail goes through the page cache

@@ -15,7 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "ci_skip.h"
+#include "pcapng_blocks.h"
 #include "record.h"
+#include "sample_events.h"
 
 namespace pwru {
 namespace {
@@ -33,35 +36,10 @@ struct PcapCloser {
 using PcapPtr = std::unique_ptr<pcap_t, PcapCloser>;
 
 // A tool found at configure time; none means skip here, but fail in CI where it must exist.
-#define REQUIRE_TOOL(path)                                                       \
-  do {                                                                           \
-    if (std::string(path).empty()) {                                             \
-      if (const char* ci = std::getenv("CI"); ci && std::string(ci) == "true") { \
-        FAIL() << #path " was not found at configure time";                      \
-      }                                                                          \
-      GTEST_SKIP() << #path " was not found at configure time";                  \
-    }                                                                            \
+#define REQUIRE_TOOL(path)                                                                      \
+  do {                                                                                          \
+    if (std::string(path).empty()) PWRU_SKIP_OR_FAIL(#path " was not found at configure time"); \
   } while (0)
-
-std::vector<Event> sample_events() {
-  std::vector<Event> events(3);
-  const char* funcs[] = {"netif_receive_skb", "ip_rcv", "kfree_skb"};
-  for (size_t i = 0; i < events.size(); ++i) {
-    Event& ev = events[i];
-    // Odd nanoseconds: a microsecond-precision path anywhere would lose them.
-    ev.time_ns = 1'700'000'000'123'456'789ULL + i * 1'001;
-    ev.ktime_ns = 5'000'000'000ULL + i;
-    ev.skb = 0xffff888000001000ULL;
-    ev.func = funcs[i];
-    ev.comm = "ping";
-    ev.len = 84;
-  }
-  events[2].drop_reason = 12;
-  events[2].drop_reason_name = "NETFILTER_DROP";
-  events[2].layer = PacketLayer::Network;
-  events[2].packet = Bytes(41, 0x45);  // odd length: the EPB needs padding
-  return events;
-}
 
 const CaptureStats kStats = {
     .start_ns = 1'700'000'000'000'000'001ULL,
@@ -128,28 +106,13 @@ std::string time_bytes(uint64_t ns) {
   return u64_bytes(ns >> 32).substr(0, 4) + u64_bytes(ns).substr(0, 4);
 }
 
-struct Block {
-  uint32_t type;
-  Bytes body;  // between the leading and trailing length
-};
+using pcapng::Block;
 
-// Splits a little-endian pcapng file into blocks, checking the framing on the way.
+// Splits a little-endian pcapng file into blocks; the framing must hold to the end of the file.
 std::vector<Block> read_blocks(const Bytes& file) {
-  std::vector<Block> blocks;
-  size_t off = 0;
-  while (off < file.size()) {
-    EXPECT_LE(off + 12, file.size()) << "block header at " << off;
-    if (off + 12 > file.size()) break;
-    const uint32_t len = le32(file, off + 4);
-    EXPECT_EQ(len % 4, 0U) << "block at " << off;
-    EXPECT_LE(off + len, file.size()) << "block at " << off;
-    if (len < 12 || off + len > file.size()) break;
-    EXPECT_EQ(le32(file, off + len - 4), len) << "trailing length of block at " << off;
-    blocks.push_back(
-        {le32(file, off), Bytes(file.begin() + off + 8, file.begin() + off + len - 4)});
-    off += len;
-  }
-  return blocks;
+  pcapng::Blocks got = pcapng::read_blocks(file);
+  EXPECT_EQ(got.problem, "");
+  return std::move(got.blocks);
 }
 
 // (code, value) pairs: gtest compares and prints them.
@@ -222,7 +185,7 @@ std::string run(const std::string& command, int& status) {
 }
 
 TEST_F(PcapngWriterTest, LibpcapReadsPacketsWithNanosecondTimestamps) {
-  const std::vector<Event> events = sample_events();
+  const std::vector<Event> events = sample::three_hops();
   const std::vector<Bytes> records = write_capture(events);
 
   char errbuf[PCAP_ERRBUF_SIZE] = {};
@@ -260,7 +223,7 @@ TEST_F(PcapngWriterTest, LibpcapReadsPacketsWithNanosecondTimestamps) {
 }
 
 TEST_F(PcapngWriterTest, BlocksFollowThePcapngLayout) {
-  const std::vector<Event> events = sample_events();
+  const std::vector<Event> events = sample::three_hops();
   const std::vector<Bytes> records = write_capture(events);
   const std::vector<Block> blocks = read_blocks(file_bytes());
   ASSERT_EQ(blocks.size(), 2 + events.size() + 1);
@@ -334,7 +297,7 @@ TEST_F(PcapngWriterTest, PadsPacketsOfEveryLength) {
 
 TEST_F(PcapngWriterTest, TsharkSeesThePwruDissectorNameInEveryPacket) {
   REQUIRE_TOOL(PWRU_TSHARK);
-  const std::vector<Event> events = sample_events();
+  const std::vector<Event> events = sample::three_hops();
   write_capture(events);
 
   const std::string err = path_ + ".stderr";
@@ -369,7 +332,7 @@ TEST_F(PcapngWriterTest, TsharkSeesThePwruDissectorNameInEveryPacket) {
 // proves it parsed our ISB (the value itself is checked in BlocksFollowThePcapngLayout).
 TEST_F(PcapngWriterTest, CapinfosReadsInterfaceAndStatistics) {
   REQUIRE_TOOL(PWRU_CAPINFOS);
-  write_capture(sample_events());
+  write_capture(sample::three_hops());
   int status = 0;
   const std::string out = run(std::string(PWRU_CAPINFOS) + " '" + path_ + "' 2>&1", status);
   ASSERT_EQ(status, 0) << out;
@@ -426,7 +389,7 @@ TEST(PcapngWriterErrorTest, ReportsABrokenPipeAndStaysFailed) {
 
 TEST(PcapngWriterErrorTest, ReportsAFullDiskAsAnOutputErrorThatIsNoBrokenPipe) {
   FilePtr f(std::fopen("/dev/full", "wb"));
-  if (!f) GTEST_SKIP() << "no /dev/full here";
+  if (!f) PWRU_SKIP_OR_FAIL("no /dev/full here");
   StdioSink sink(f.get());
   PcapngWriter w(sink);
   Status s = w.write_header("pwru", "", "", "");

@@ -12,8 +12,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <ostream>
 #include <vector>
 
+#include "ci_skip.h"
 #include "sample_events.h"
 
 namespace pwru {
@@ -226,6 +228,9 @@ struct FlagCase {
   std::vector<std::string> line_lacks;
 };
 
+// GoogleTest would print a FlagCase as its raw bytes (heap addresses among them).
+void PrintTo(const FlagCase& c, std::ostream* os) { *os << c.name; }
+
 class TextFlags : public ::testing::TestWithParam<FlagCase> {
  protected:
   void SetUp() override {
@@ -347,7 +352,7 @@ TEST(TextOutput, NetnsNamesColumn) {
   std::ofstream(dir / "blue").put('x');
   struct stat st{};
   ASSERT_EQ(stat((dir / "blue").c_str(), &st), 0);
-  if (st.st_ino > UINT32_MAX) GTEST_SKIP() << "inode of /tmp files wider than a netns inode";
+  if (st.st_ino > UINT32_MAX) PWRU_SKIP_OR_FAIL("inode of /tmp files wider than a netns inode");
   OutputOptions o;
   o.netns_names = true;
   o.netns_dir = dir.string();

@@ -4,67 +4,22 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <random>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
+
+#include "sample_events.h"
 
 namespace pwru {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-
-Event full_ipv4() {
-  Event ev;
-  ev.time_ns = 1'700'000'000'123'456'789ULL;  // not encoded: must come back as 0
-  ev.ktime_ns = 987'654'321'012ULL;
-  ev.skb = 0xffff888012345678ULL;
-  ev.func = "kfree_skb";
-  ev.probe = ProbeKind::Tracepoint;
-  ev.cpu = 1;
-  ev.pid = 4242;
-  ev.comm = "ping";
-  ev.netns = 4026531840U;
-  ev.mark = 0xdeadbeef;
-  ev.ifindex = 7;
-  ev.ifname = "veth-b";
-  ev.protocol = 0x0800;
-  ev.mtu = 1500;
-  ev.len = 84;
-  ev.ip_version = 4;
-  ev.saddr = {10, 0, 0, 1};
-  ev.daddr = {10, 0, 0, 2};
-  ev.l4proto = 6;
-  ev.has_ports = true;
-  ev.sport = 43210;
-  ev.dport = 80;
-  ev.tcp_flags = 0x12;
-  ev.drop_reason = 12;
-  ev.drop_reason_name = "NETFILTER_DROP";
-  ev.caller_addr = 0xffffffff81a2b3c4ULL;
-  ev.caller = "nf_hook_slow+0x9b";
-  ev.stack = {"kfree_skb_reason+0x0", "nf_hook_slow+0x9b", "ip_local_deliver+0x7e"};
-  ev.layer = PacketLayer::Ethernet;
-  ev.packet = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00,
-               0x00, 0x00, 0x01, 0x08, 0x00, 0x45, 0x00, 0x00, 0x54};
-  return ev;
-}
-
-Event full_ipv6() {
-  Event ev = full_ipv4();
-  ev.func = "ip6_rcv_core";
-  ev.probe = ProbeKind::Fentry;
-  ev.protocol = 0x86dd;
-  ev.ip_version = 6;
-  ev.saddr = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  ev.daddr = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-  ev.l4proto = 17;
-  ev.tcp_flags.reset();
-  ev.drop_reason.reset();
-  ev.drop_reason_name.clear();
-  ev.layer = PacketLayer::Network;
-  ev.packet = {0x60, 0x00, 0x00, 0x00, 0x00, 0x08, 0x11, 0x40};
-  return ev;
-}
+using sample::full_ipv4;
+using sample::full_ipv6;
 
 Bytes encode(const Event& ev) {
   Bytes out;
@@ -119,6 +74,70 @@ std::vector<uint16_t> tlv_types(const Bytes& rec) {
 std::string decode_error(const Bytes& rec) {
   Result<Event> r = decode_record(rec);
   return r.ok() ? std::string("(decoded without error)") : r.error().message;
+}
+
+// The events of docs/record-format.md's examples, in the order the doc shows them.
+std::vector<Event> documented_events() {
+  Event minimal;
+  minimal.skb = 0xffff888012345678ULL;
+  minimal.func = "kfree_skb";
+  minimal.cpu = 1;
+  minimal.pid = 4242;
+  minimal.comm = "ping";
+  minimal.protocol = 0x0800;
+  minimal.len = 84;
+  minimal.ktime_ns = 1'000'000'000;
+
+  // The sample event with every IPv4 field, a little shorter: a SYN-ACK dropped by netfilter.
+  Event ipv4 = sample::full_ipv4();
+  ipv4.time_ns = 0;  // not in the record
+  ipv4.ktime_ns = 1'000'000'000;
+  ipv4.comm = "nc";
+  ipv4.len = 60;
+  ipv4.drop_reason = 6;
+  ipv4.stack.pop_back();
+  ipv4.layer = PacketLayer::Network;
+  ipv4.packet = {0x45, 0x00, 0x00, 0x3c};
+
+  // An IPv6 echo request (ICMPv6) at a kprobe: the IPv6 addresses.
+  Event ipv6;
+  ipv6.skb = 0xffff888012345678ULL;
+  ipv6.func = "ip6_rcv_core";
+  ipv6.probe = ProbeKind::Kprobe;
+  ipv6.comm = "ping";
+  ipv6.protocol = 0x86dd;
+  ipv6.len = 104;
+  ipv6.ip_version = 6;
+  ipv6.saddr = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  ipv6.daddr = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  ipv6.l4proto = 58;
+  ipv6.ktime_ns = 1'000'000'000;
+  return {minimal, ipv4, ipv6};
+}
+
+// The hex dumps of docs/record-format.md ("0000  01 00 ...   ascii"), one per example, read from
+// the file itself so that the doc cannot drift from the encoder.
+std::vector<Bytes> documented_dumps() {
+  std::ifstream in(PWRU_RECORD_FORMAT_DOC);
+  EXPECT_TRUE(in) << "cannot read " << PWRU_RECORD_FORMAT_DOC;
+  const std::regex row("^([0-9a-f]{4})  ((?:[0-9a-f]{2} ?){1,16})(?:   .*)?$");
+  std::vector<Bytes> dumps;
+  bool in_dump = false;
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (!std::regex_match(line, m, row)) {
+      in_dump = false;
+      continue;
+    }
+    if (!in_dump) dumps.emplace_back();
+    in_dump = true;
+    EXPECT_EQ(std::stoul(m[1], nullptr, 16), dumps.back().size()) << "offset of: " << line;
+    std::istringstream bytes(m[2]);
+    for (std::string b; bytes >> b;) {
+      dumps.back().push_back(static_cast<uint8_t>(std::stoul(b, nullptr, 16)));
+    }
+  }
+  return dumps;
 }
 
 TEST(RecordTest, RoundTripsFullIpv4Event) {
@@ -178,6 +197,26 @@ TEST(RecordTest, EncodesTheDocumentedExample) {
   };
   // clang-format on
   EXPECT_EQ(encode(ev), expected);
+}
+
+// Every example of the doc, byte for byte both ways, and together every TLV type: addresses of
+// both families, ports, flags, reason, caller, stack, packet data.
+TEST(RecordTest, EncodesEveryExampleOfTheDoc) {
+  const std::vector<Event> events = documented_events();
+  const std::vector<Bytes> dumps = documented_dumps();
+  ASSERT_EQ(dumps.size(), events.size()) << "hex dumps in " << PWRU_RECORD_FORMAT_DOC;
+  std::set<uint16_t> seen;
+  for (size_t i = 0; i < events.size(); i++) {
+    SCOPED_TRACE("example " + std::to_string(i + 1));
+    EXPECT_EQ(encode(events[i]), dumps[i]);
+    Result<Event> back = decode_record(dumps[i]);
+    ASSERT_TRUE(back.ok()) << back.error().text();
+    EXPECT_EQ(*back, events[i]);
+    for (uint16_t t : tlv_types(dumps[i])) seen.insert(t);
+  }
+  for (uint16_t t = PWRU_TLV_SKB; t <= PWRU_TLV_PACKET; t++) {
+    EXPECT_TRUE(seen.count(t)) << "no example of the doc has TLV type " << t;
+  }
 }
 
 TEST(RecordTest, AppendsToExistingBytes) {

@@ -7,6 +7,7 @@
 #   detach SIGINT until it exited
 # Reported as "PWRU-VM bench backend=B listed=N rc=N l0= l1= start= ready= stop= exited=", and
 # pwrudump's stderr ("attached N probes (B)") as the file "stderr-B".
+# shellcheck shell=dash
 set +x  # /init traces the scenario; a traced wait loop would slow the guest it times
 PWRUDUMP=/usr/bin/pwrudump
 for backend in $BENCH_BACKENDS; do

@@ -4,6 +4,7 @@
 # From /scenario.env: PWRU_ARGS (extra pwrudump arguments, shell-quoted: --backend ...),
 # PINGS, READY_TIMEOUT (seconds pwrudump may take to attach).
 # Busybox runs its own applets before PATH: the real tools are called by their paths.
+# shellcheck shell=dash
 IP=/usr/bin/ip IPTABLES=/usr/sbin/iptables PWRUDUMP=/usr/bin/pwrudump
 IP_A=10.231.0.1
 IP_B=10.231.0.2
