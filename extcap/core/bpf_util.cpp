@@ -126,24 +126,6 @@ Result<ProgCopy> load_prog_copy(struct bpf_program* tmpl, int template_cfg_fd,
   return c;
 }
 
-std::vector<Link> attach_clone_kprobes(struct bpf_program* entry, struct bpf_program* exit,
-                                       AttachSummary& summary) {
-  std::vector<Link> links;
-  for (const char* fn : kCloneFunctions) {
-    Link in(bpf_program__attach_kprobe(entry, false, fn));
-    int err = in ? 0 : errno;
-    Link out(in ? bpf_program__attach_kprobe(exit, true, fn) : nullptr);
-    if (in && !out) err = errno;
-    if (!in || !out) {
-      summary.skipped.push_back(std::string(fn) + " (following clones): " + std::strerror(err));
-      continue;
-    }
-    links.push_back(std::move(in));
-    links.push_back(std::move(out));
-  }
-  return links;
-}
-
 void parallel_for(size_t n, size_t threads, const std::function<void(size_t)>& work,
                   const std::function<void(size_t)>& progress) {
   std::atomic<size_t> next{0}, done{0};

@@ -126,15 +126,6 @@ struct LinkDestroy {
 };
 using Link = std::unique_ptr<struct bpf_link, LinkDestroy>;
 
-// The functions whose return value is a copy of their skb argument: --filter-track-skb follows
-// the copy when the original is tracked.
-inline constexpr const char* kCloneFunctions[] = {"skb_clone", "skb_copy"};
-
-// Attaches `entry` as kprobe and `exit` as kretprobe on each clone function; a function that
-// refuses is noted in `summary.skipped`, tracing goes on without it.
-std::vector<Link> attach_clone_kprobes(struct bpf_program* entry, struct bpf_program* exit,
-                                       AttachSummary& summary);
-
 // Runs work(i) for i in [0, n) on up to `threads` threads; progress(done) is called on the
 // calling thread now and then.
 void parallel_for(size_t n, size_t threads, const std::function<void(size_t)>& work,
