@@ -326,7 +326,7 @@ static __always_inline __u64 caller_from_stack(void *ctx)
  * the skb. Callers read nothing of the probe's own settings (.rodata.probe, a map of each
  * program copy's own) and call no helper before it: most runs end here, and each cache line a
  * run touches, of some thirty program copies along one packet's path, costs it. `frees` is only
- * read when tracking (pass track_frees(...)). `mode`: how the program reads the skb
+ * read when tracking (pass TRACK_FREES(...)). `mode`: how the program reads the skb
  * (enum read_mode); a constant at every call. */
 static __always_inline bool skb_filter(struct sk_buff *skb, struct skb_layout *lo, bool frees,
 				       enum read_mode mode)

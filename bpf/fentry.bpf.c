@@ -9,7 +9,7 @@ static __always_inline int handle_fentry(__u64 *ctx, __u64 skb)
 	struct skb_layout lo;
 	__u32 reason = 0, flags = 0;
 
-	if (!skb_filter((struct sk_buff *)skb, &lo, track_frees(probe.flags), READ_BTF))
+	if (!skb_filter((struct sk_buff *)skb, &lo, TRACK_FREES(probe.flags), READ_BTF))
 		return 0;
 	if (probe.reason_pos >= 0) {
 		reason = probe_arg(ctx, probe.reason_pos);

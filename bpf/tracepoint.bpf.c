@@ -15,7 +15,7 @@ static __always_inline int handle_tp(__u64 *args, struct sk_buff *skb, enum read
 	__u64 location = 0;
 	__u32 reason = 0, flags = 0;
 
-	if (!skb_filter(skb, &lo, track_frees(probe.flags), mode))
+	if (!skb_filter(skb, &lo, TRACK_FREES(probe.flags), mode))
 		return 0;
 	if (probe.location_pos >= 0) {
 		location = probe_arg(args, probe.location_pos);
