@@ -12,18 +12,18 @@
 
 #include "pwru_event.h"
 #include "compat.bpf.h"
+#include "track_skb.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* Per-run settings, fixed at load time (frozen, so the verifier treats them as constants). */
 const volatile __u32 snaplen = 256;
 /* In-kernel filters; 0 means "any". An skb that matched once is followed without them when
- * filter_track_skb is set. */
+ * filter_track_skb is set (track_skb.bpf.h). */
 const volatile __u32 filter_netns = 0;
 const volatile __u32 filter_mark = 0;
 const volatile __u32 filter_mark_mask = 0;
 const volatile __u32 filter_ifindex = 0;
-const volatile __u8 filter_track_skb = 0;
 const volatile __u8 has_pcap_filter = 0;
 /* pwru-drops: only frees with a real drop reason, not kfree_skb's SKB_CONSUMED (5.19 to 6.2
  * report ordinary frees through kfree_skb too). consumed_reason is that enum value. */
@@ -70,15 +70,6 @@ struct {
 	__type(value, struct pwru_scratch);
 } scratch SEC(".maps");
 
-/* skbs that matched the filters once (--filter-track-skb), forgotten where they are freed. LRU:
- * an skb freed where no probe sees it must not pin a slot forever. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, __u8);
-} tracked SEC(".maps");
-
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
 #define IPPROTO_TCP 6
@@ -107,7 +98,7 @@ static __always_inline __u64 probe_arg(__u64 *args, __s32 pos)
 {
 	__u64 v = 0;
 
-	if (pos >= 0 && pos <= PWRU_MAX_ARG_POS)
+	if (pos >= 0 && pos < PWRU_TP_ARGS)
 		bpf_probe_read_kernel(&v, sizeof(v), &args[pos]);
 	return v;
 }
@@ -210,7 +201,8 @@ struct skb_layout {
 	__u8 layer;
 };
 
-static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *lo, int direct)
+static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *lo,
+				       enum read_mode mode)
 {
 	/* For every pointer loaded from a trusted BTF pointer the verifier (6.x) looks up types
 	 * named like "sk_buff__safe_trusted" and "__safe_rcu", each a scan of all of the kernel's
@@ -222,18 +214,18 @@ static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *l
 	 * that runs the filter rejects should not pay. */
 	lo->dev = 0;
 	lo->sk = 0;
-	if (direct == READ_BTF_TRUSTED) {
+	if (mode == READ_BTF_TRUSTED) {
 		lo->dev = skb->dev;
 		lo->sk = skb->sk;
 		barrier_var(lo->dev);
 		barrier_var(lo->sk);
 	}
 
-	__u16 mac = KREAD(direct, skb, mac_header);
-	__u16 net = KREAD(direct, skb, network_header);
+	__u16 mac = KREAD(mode, skb, mac_header);
+	__u16 net = KREAD(mode, skb, network_header);
 
-	lo->head = KREAD(direct, skb, head);
-	lo->end = lo->head + KREAD(direct, skb, tail);
+	lo->head = KREAD(mode, skb, head);
+	lo->end = lo->head + KREAD(mode, skb, tail);
 	lo->l3 = net ? lo->head + net : 0;
 	lo->start = 0;
 	lo->layer = PWRU_LAYER_NONE;
@@ -243,7 +235,7 @@ static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *l
 	} else if (lo->l3) {
 		/* Without a MAC header only an IP packet is worth capturing: the record says the bytes
 		 * start with IPv4 or IPv6. */
-		__u16 proto = bpf_ntohs(KREAD(direct, skb, protocol));
+		__u16 proto = bpf_ntohs(KREAD(mode, skb, protocol));
 		__u8 vsn = 0;
 
 		/* Read whatever skb->protocol says: a branch around the read would split the paths
@@ -258,52 +250,47 @@ static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *l
 }
 
 static __always_inline struct net_device *skb_dev(struct sk_buff *skb, struct skb_layout *lo,
-						  int direct)
+						  enum read_mode mode)
 {
-	return direct == READ_BTF_TRUSTED ? lo->dev : KREAD(direct, skb, dev);
+	return mode == READ_BTF_TRUSTED ? lo->dev : KREAD(mode, skb, dev);
 }
 
-static __always_inline struct sock *skb_sk(struct sk_buff *skb, struct skb_layout *lo, int direct)
+static __always_inline struct sock *skb_sk(struct sk_buff *skb, struct skb_layout *lo,
+					   enum read_mode mode)
 {
-	return direct == READ_BTF_TRUSTED ? lo->sk : KREAD(direct, skb, sk);
+	return mode == READ_BTF_TRUSTED ? lo->sk : KREAD(mode, skb, sk);
 }
 
 /* Network namespace inode of the skb: its device's namespace, else its socket's (an skb on the
  * transmit path before a device is chosen only has a socket); 0 when neither says. */
 static __always_inline __u32 skb_netns(struct sk_buff *skb, struct skb_layout *lo,
-				       struct net_device *dev, int direct)
+				       struct net_device *dev, enum read_mode mode)
 {
-	struct net *net = dev ? dev_net_of(dev, direct) : 0;
+	struct net *net = dev ? dev_net_of(dev, mode) : 0;
 
 	if (!net) {
-		struct sock *sk = skb_sk(skb, lo, direct);
+		struct sock *sk = skb_sk(skb, lo, mode);
 
 		if (sk)
-			net = sk_net_of(sk, direct);
+			net = sk_net_of(sk, mode);
 	}
-	return net ? KREAD(direct, net, ns.inum) : 0;
+	return net ? KREAD(mode, net, ns.inum) : 0;
 }
 
 /* The metadata and pcap filters; tracked skbs pass, and a match starts tracking. */
 static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *lo, bool frees,
-				       int direct)
+				       enum read_mode mode)
 {
-	__u64 key = (__u64)skb;
-	__u8 one = 1;
-
-	if (filter_track_skb && bpf_map_lookup_elem(&tracked, &key)) {
-		if (frees)
-			bpf_map_delete_elem(&tracked, &key);
+	if (track_known((__u64)skb, frees))
 		return true;
-	}
-	if (filter_netns && skb_netns(skb, lo, skb_dev(skb, lo, direct), direct) != filter_netns)
+	if (filter_netns && skb_netns(skb, lo, skb_dev(skb, lo, mode), mode) != filter_netns)
 		return false;
-	if (filter_mark_mask && (KREAD(direct, skb, mark) & filter_mark_mask) != filter_mark)
+	if (filter_mark_mask && (KREAD(mode, skb, mark) & filter_mark_mask) != filter_mark)
 		return false;
 	if (filter_ifindex) {
-		struct net_device *dev = skb_dev(skb, lo, direct);
+		struct net_device *dev = skb_dev(skb, lo, mode);
 
-		if (!dev || KREAD(direct, dev, ifindex) != filter_ifindex)
+		if (!dev || KREAD(mode, dev, ifindex) != filter_ifindex)
 			return false;
 	}
 	if (has_pcap_filter) {
@@ -313,8 +300,7 @@ static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *l
 				 lo->layer == PWRU_LAYER_ETHERNET))
 			return false;
 	}
-	if (filter_track_skb && !frees)
-		bpf_map_update_elem(&tracked, &key, &one, BPF_ANY);
+	track_start((__u64)skb, frees);
 	return true;
 }
 
@@ -340,15 +326,15 @@ static __always_inline __u64 caller_from_stack(void *ctx)
  * the skb. Callers read nothing of the probe's own settings (.rodata.probe, a map of each
  * program copy's own) and call no helper before it: most runs end here, and each cache line a
  * run touches, of some thirty program copies along one packet's path, costs it. `frees` is only
- * read when tracking (pass `filter_track_skb && ...`). `direct`: how the program reads the skb
- * (READ_HELPER, READ_BTF, READ_BTF_TRUSTED); a constant at every call. */
+ * read when tracking (pass TRACK_FREES(...)). `mode`: how the program reads the skb
+ * (enum read_mode); a constant at every call. */
 static __always_inline bool skb_filter(struct sk_buff *skb, struct skb_layout *lo, bool frees,
-				       int direct)
+				       enum read_mode mode)
 {
 	if (!skb)
 		return false;
-	skb_layout(skb, lo, direct);
-	return skb_wanted(skb, lo, frees, direct);
+	skb_layout(skb, lo, mode);
+	return skb_wanted(skb, lo, frees, mode);
 }
 
 /* The second half: one event for an skb that skb_filter passed.
@@ -363,9 +349,9 @@ static __always_inline bool skb_filter(struct sk_buff *skb, struct skb_layout *l
  * could take the same slot: they reserve header + snaplen in the ring buffer. */
 static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_layout *lo,
 				     __u64 func_ip, __u64 location, __u32 reason,
-				     __u32 extra_flags, int direct)
+				     __u32 extra_flags, enum read_mode mode)
 {
-	const bool in_place = PREEMPTIBLE(direct);
+	const bool in_place = PREEMPTIBLE(mode);
 	struct pwru_scratch *s = 0;
 	struct pwru_event *ev;
 	struct net_device *dev;
@@ -423,14 +409,14 @@ static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_
 		}
 	}
 
-	ev->mark = KREAD(direct, skb, mark);
-	ev->len = KREAD(direct, skb, len);
-	ev->protocol = bpf_ntohs(KREAD(direct, skb, protocol));
-	dev = skb_dev(skb, lo, direct);
-	ev->netns = skb_netns(skb, lo, dev, direct);
+	ev->mark = KREAD(mode, skb, mark);
+	ev->len = KREAD(mode, skb, len);
+	ev->protocol = bpf_ntohs(KREAD(mode, skb, protocol));
+	dev = skb_dev(skb, lo, mode);
+	ev->netns = skb_netns(skb, lo, dev, mode);
 	if (dev) {
-		ev->ifindex = KREAD(direct, dev, ifindex);
-		ev->mtu = KREAD(direct, dev, mtu);
+		ev->ifindex = KREAD(mode, dev, ifindex);
+		ev->mtu = KREAD(mode, dev, mtu);
 		BPF_CORE_READ_STR_INTO(&ev->ifname, dev, name);
 		ev->flags |= PWRU_EV_HAS_DEV;
 	}

@@ -6,40 +6,42 @@
 #include "kernel_types.h"
 #include <bpf/bpf_core_read.h>
 
-/* How a program reaches kernel objects: the `direct` argument of the functions that read them,
- * a compile-time constant at every call, so only one way is compiled into a program.
- *   READ_HELPER       raw_tp and kprobe programs hold pointers as plain numbers: every field is
- *                     a bpf_probe_read_kernel, a helper call each.
- *   READ_BTF          fentry programs get their arguments typed from BTF: fields are plain loads,
- *                     which the verifier allows and the JIT guards against faults.
- *   READ_BTF_TRUSTED  tp_btf programs: the same, through a trusted BTF pointer (see skb_layout
- *                     for what that costs the verifier). */
-#define READ_HELPER 0
-#define READ_BTF 1
-#define READ_BTF_TRUSTED 2
+/* How a program reads kernel objects: the `mode` argument of the functions that read them, a
+ * compile-time constant at every call, so only one way is compiled into a program. */
+enum read_mode {
+	/* raw_tp and kprobe programs hold pointers as plain numbers: every field is a
+	 * bpf_probe_read_kernel, a helper call each. */
+	READ_HELPER,
+	/* fentry programs get their arguments typed from BTF: fields are plain loads, which the
+	 * verifier allows and the JIT guards against faults. */
+	READ_BTF,
+	/* tp_btf programs: the same, through a trusted BTF pointer (see skb_layout for what that
+	 * costs the verifier). */
+	READ_BTF_TRUSTED,
+};
 
 /* Whether another task's program can run on this CPU in the middle of this one. fentry programs
  * are entered through a trampoline that only disables migration, so under CONFIG_PREEMPT they
  * can be; tracepoint and kprobe programs run with preemption disabled. */
-#define PREEMPTIBLE(direct) ((direct) == READ_BTF)
+#define PREEMPTIBLE(mode) ((mode) == READ_BTF)
 
 /* A field of a kernel object. A plain load through a number would be refused. */
-#define KREAD(direct, p, field) ((direct) != READ_HELPER ? (p)->field : BPF_CORE_READ(p, field))
+#define KREAD(mode, p, field) ((mode) != READ_HELPER ? (p)->field : BPF_CORE_READ(p, field))
 
 /* The network namespace of a device or a socket. possible_net_t holds the pointer only with
  * CONFIG_NET_NS; without it every skb is in init_net and these give 0. */
-static __always_inline struct net *dev_net_of(struct net_device *dev, int direct)
+static __always_inline struct net *dev_net_of(struct net_device *dev, enum read_mode mode)
 {
 	if (!bpf_core_field_exists(possible_net_t, net))
 		return 0;
-	return KREAD(direct, dev, nd_net.net);
+	return KREAD(mode, dev, nd_net.net);
 }
 
-static __always_inline struct net *sk_net_of(struct sock *sk, int direct)
+static __always_inline struct net *sk_net_of(struct sock *sk, enum read_mode mode)
 {
 	if (!bpf_core_field_exists(possible_net_t, net))
 		return 0;
-	return KREAD(direct, sk, __sk_common.skc_net.net);
+	return KREAD(mode, sk, __sk_common.skc_net.net);
 }
 
 #endif /* PWRU_COMPAT_BPF_H */

@@ -9,8 +9,7 @@ static __always_inline int handle_fentry(__u64 *ctx, __u64 skb)
 	struct skb_layout lo;
 	__u32 reason = 0, flags = 0;
 
-	if (!skb_filter((struct sk_buff *)skb, &lo,
-			filter_track_skb && (probe.flags & PWRU_PROBE_FREES_SKB), READ_BTF))
+	if (!skb_filter((struct sk_buff *)skb, &lo, TRACK_FREES(probe.flags), READ_BTF))
 		return 0;
 	if (probe.reason_pos >= 0) {
 		reason = probe_arg(ctx, probe.reason_pos);
@@ -26,31 +25,10 @@ static __always_inline int handle_fentry(__u64 *ctx, __u64 skb)
 		return handle_fentry(ctx, ctx[pos]);                                \
 	}
 
+_Static_assert(PWRU_FUNC_ARGS == 5, "one FENTRY_AT per position");
 FENTRY_AT(0)
 FENTRY_AT(1)
 FENTRY_AT(2)
 FENTRY_AT(3)
 FENTRY_AT(4)
 
-/* --filter-track-skb follows clones: skb_clone(skb, gfp) and skb_copy(skb, gfp) return the new
- * skb in ctx[2]. Attached only when tracking. */
-static __always_inline int track_clone(__u64 orig, __u64 clone)
-{
-	__u8 one = 1;
-
-	if (clone && filter_track_skb && bpf_map_lookup_elem(&tracked, &orig))
-		bpf_map_update_elem(&tracked, &clone, &one, BPF_ANY);
-	return 0;
-}
-
-SEC("fexit/skb_clone")
-int fexit_skb_clone(__u64 *ctx)
-{
-	return track_clone(ctx[0], ctx[2]);
-}
-
-SEC("fexit/skb_copy")
-int fexit_skb_copy(__u64 *ctx)
-{
-	return track_clone(ctx[0], ctx[2]);
-}

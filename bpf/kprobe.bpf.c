@@ -19,6 +19,7 @@
 				     bpf_get_attach_cookie(ctx));                   \
 	}
 
+_Static_assert(PWRU_FUNC_ARGS == 5, "one KPROBE_AT per position");
 KPROBE_AT(0)
 KPROBE_AT(1)
 KPROBE_AT(2)

@@ -6,11 +6,13 @@
 
 #include "common.bpf.h"
 
-/* Argument `pos` (0-based) of the probed function, x86-64 calling convention. All five are
- * loaded first and hidden from the optimizer: otherwise a position known only at run time (the
- * cookie's) becomes ctx + offset arithmetic, which the verifier refuses for a context pointer. */
+/* Argument `pos` (0-based, below PWRU_FUNC_ARGS) of the probed function, x86-64 calling
+ * convention. All of them are loaded first and hidden from the optimizer: otherwise a position
+ * known only at run time (the cookie's) becomes ctx + offset arithmetic, which the verifier
+ * refuses for a context pointer. */
 static __always_inline __u64 regs_arg(struct pt_regs *ctx, __u64 pos)
 {
+	_Static_assert(PWRU_FUNC_ARGS == 5, "one register per position");
 	__u64 a0 = ctx->di, a1 = ctx->si, a2 = ctx->dx, a3 = ctx->cx, a4 = ctx->r8;
 
 	asm volatile("" : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4));
@@ -43,39 +45,6 @@ static __always_inline int handle_kprobe(struct pt_regs *ctx, __u64 skb, __u64 f
 	}
 	return skb_event(ctx, (struct sk_buff *)skb, &lo, func_ip, caller, reason, flags,
 			 READ_HELPER);
-}
-
-/* --filter-track-skb follows clones: at skb_clone/skb_copy entry, note a tracked original for
- * this task; at their return, track the new skb. Attached only when tracking. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);   /* pid_tgid */
-	__type(value, __u64); /* the tracked original */
-} clone_pending SEC(".maps");
-
-SEC("kprobe")
-int kprobe_clone_entry(struct pt_regs *ctx)
-{
-	__u64 skb = ctx->di, task = bpf_get_current_pid_tgid();
-
-	if (filter_track_skb && bpf_map_lookup_elem(&tracked, &skb))
-		bpf_map_update_elem(&clone_pending, &task, &skb, BPF_ANY);
-	return 0;
-}
-
-SEC("kretprobe")
-int kretprobe_clone_exit(struct pt_regs *ctx)
-{
-	__u64 task = bpf_get_current_pid_tgid(), clone = ctx->ax;
-	__u8 one = 1;
-
-	if (!bpf_map_lookup_elem(&clone_pending, &task))
-		return 0;
-	bpf_map_delete_elem(&clone_pending, &task);
-	if (clone)
-		bpf_map_update_elem(&tracked, &clone, &one, BPF_ANY);
-	return 0;
 }
 
 #endif /* PWRU_KPROBE_COMMON_BPF_H */

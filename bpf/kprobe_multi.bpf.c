@@ -11,6 +11,7 @@
 				     bpf_get_attach_cookie(ctx));                   \
 	}
 
+_Static_assert(PWRU_FUNC_ARGS == 5, "one KPROBE_MULTI_AT per position");
 KPROBE_MULTI_AT(0)
 KPROBE_MULTI_AT(1)
 KPROBE_MULTI_AT(2)

@@ -13,8 +13,12 @@
 #define PWRU_MAX_SNAPLEN 4096
 /* Kernel stack frames kept per event with --output-stack. */
 #define PWRU_MAX_STACK_DEPTH 32
-/* Highest tracepoint/function argument position that can hold the skb (0-based). */
-#define PWRU_MAX_ARG_POS 5
+/* How many leading arguments a probe reads (the skb's, `location`'s, the drop reason's): a
+ * function's first PWRU_FUNC_ARGS (the registers the kprobe programs read, x86-64 calling
+ * convention), a tracepoint's first PWRU_TP_ARGS. Each backend has one program per skb position,
+ * named <prefix>_<position>; user space finds them by that name. */
+#define PWRU_FUNC_ARGS 5
+#define PWRU_TP_ARGS 6
 
 /* Where the captured bytes start. */
 enum pwru_layer {

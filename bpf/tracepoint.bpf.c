@@ -9,13 +9,13 @@
  * reads (see KREAD); raw_tp programs serve the kernels whose BTF comes from a file. */
 #include "common.bpf.h"
 
-static __always_inline int handle_tp(__u64 *args, struct sk_buff *skb, int direct)
+static __always_inline int handle_tp(__u64 *args, struct sk_buff *skb, enum read_mode mode)
 {
 	struct skb_layout lo;
 	__u64 location = 0;
 	__u32 reason = 0, flags = 0;
 
-	if (!skb_filter(skb, &lo, filter_track_skb && (probe.flags & PWRU_PROBE_FREES_SKB), direct))
+	if (!skb_filter(skb, &lo, TRACK_FREES(probe.flags), mode))
 		return 0;
 	if (probe.location_pos >= 0) {
 		location = probe_arg(args, probe.location_pos);
@@ -27,7 +27,7 @@ static __always_inline int handle_tp(__u64 *args, struct sk_buff *skb, int direc
 		if (drops_only && reason == consumed_reason)
 			return 0;
 	}
-	return skb_event(args, skb, &lo, 0, location, reason, flags, direct);
+	return skb_event(args, skb, &lo, 0, location, reason, flags, mode);
 }
 
 #define SKB_AT(pos)                                                                         \
@@ -42,6 +42,7 @@ static __always_inline int handle_tp(__u64 *args, struct sk_buff *skb, int direc
 		return handle_tp(ctx, (struct sk_buff *)ctx[pos], READ_BTF_TRUSTED);        \
 	}
 
+_Static_assert(PWRU_TP_ARGS == 6, "one SKB_AT per position");
 SKB_AT(0)
 SKB_AT(1)
 SKB_AT(2)

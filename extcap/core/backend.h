@@ -58,15 +58,16 @@ class Backend {
  public:
   virtual ~Backend() = default;  // detaches everything it attached, bounded in time
   virtual std::string_view name() const = 0;
-  // Whether this kernel can run the backend; the error says why not ("auto" reports it).
-  virtual Status probe(const BackendSetup& setup) = 0;
+  // Whether this kernel (and these privileges) can run the backend; the error says why not
+  // ("auto" reports it and tries the next).
+  virtual Status check_available(const BackendSetup& setup) = 0;
   // Loads and attaches. Appends one entry per probe to `probes` (its probe_id is the index) and
   // records attached/skipped counts in `summary`.
   virtual Status attach(const BackendSetup& setup, std::vector<Probe>& probes,
                         AttachSummary& summary, const ProgressFn& progress) = 0;
 };
 
-// One entry per backend, best first: "auto" takes the first whose probe() succeeds.
+// One entry per backend, best first: "auto" takes the first whose check_available() succeeds.
 struct BackendInfo {
   std::string_view name;
   bool traces_functions;

@@ -5,12 +5,15 @@
 #include <bpf/libbpf.h>
 
 #include <dirent.h>
+#include <linux/types.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string_view>
+
+#include "pwru_event.h"
 
 namespace pwru {
 namespace {
@@ -67,8 +70,6 @@ struct BtfFree {
   void operator()(struct btf* b) const { btf__free(b); }
 };
 
-constexpr int kMaxFuncArgs = 5;
-
 // Appends the skb functions among the types [first, btf__type_cnt) of `btf`.
 void collect_skb_functions(const struct btf* btf, uint32_t first, const std::string& module,
                            std::vector<SkbFunction>& out) {
@@ -80,7 +81,7 @@ void collect_skb_functions(const struct btf* btf, uint32_t first, const std::str
     if (!proto || !btf_is_func_proto(proto)) continue;
     const struct btf_param* params = btf_params(proto);
     SkbFunction fn;
-    int nparams = std::min<int>(btf_vlen(proto), kMaxFuncArgs);
+    int nparams = std::min<int>(btf_vlen(proto), PWRU_FUNC_ARGS);
     for (int i = 0; i < nparams; i++) {
       if (fn.skb_pos < 0 && is_ptr_to_struct(btf, params[i].type, "sk_buff")) fn.skb_pos = i;
       if (fn.reason_pos < 0 && is_enum(btf, params[i].type, "skb_drop_reason")) fn.reason_pos = i;

@@ -22,6 +22,7 @@
 #include "core/kallsyms.h"
 #include "core/kfilter.h"
 #include "core/trace_bounds.h"
+#include "core/track_skb.h"
 #include "pwru_event.h"
 #include "pwru_record.h"
 #include "pwru_rules.h"
@@ -138,7 +139,7 @@ class TracerImpl final : public Tracer {
     std::unique_ptr<Backend> backend;
     if (chosen) {
       backend = chosen->make();
-      if (auto st = backend->probe(setup); !st) {
+      if (auto st = backend->check_available(setup); !st) {
         Error e = st.error();
         if (e.hint.empty()) e.hint = "pick another with --backend, or let --backend auto choose";
         return e;
@@ -147,7 +148,7 @@ class TracerImpl final : public Tracer {
       for (const auto& info : registry) {
         if (info.traces_functions && fset.functions.empty()) continue;
         auto candidate = info.make();
-        if (auto st = candidate->probe(setup); !st) {
+        if (auto st = candidate->check_available(setup); !st) {
           summary_.notes.push_back(st.error().message);
           continue;
         }
@@ -158,6 +159,7 @@ class TracerImpl final : public Tracer {
       if (!backend) return Error{ExitCode::KernelFeature, "cannot find a usable backend", ""};
     }
     summary_.backend = std::string(chosen->name);
+    clones_ = follow_clones(kfilter_.track_skb, tracked_.get(), btf_->is_running_kernel(), summary_);
     if (auto st = backend->attach(setup, probes_, summary_, progress); !st) return st;
     backends_.push_back(std::move(backend));
 
@@ -347,6 +349,7 @@ class TracerImpl final : public Tracer {
   UniqueFd events_;
   UniqueFd lost_;
   UniqueFd tracked_;
+  std::unique_ptr<CloneFollower> clones_;  // --filter-track-skb, for every backend
   KernelFilter kfilter_;
   std::vector<Probe> probes_;
   std::vector<std::unique_ptr<Backend>> backends_;

@@ -1,23 +1,28 @@
-// What --filter-track-skb needs from user space besides the probes that free an skb
-// (rules::frees_skb, pwru_rules.h): the clone functions it follows.
+// --filter-track-skb in user space: following clones. Which probes free an skb (and so end its
+// tracking) is rules::frees_skb (pwru_rules.h); the BPF side is bpf/track_skb.bpf.h (the tracked
+// map, and the rules: a tracked skb passes the filters, the probe that frees it forgets it) and
+// bpf/track_clones.bpf.c (clones).
 #pragma once
 
-#include <bpf/libbpf.h>
+#include <memory>
 
-#include <vector>
-
-#include "core/libbpf_ptr.h"
 #include "core/tracer.h"
 
 namespace pwru {
 
-// The functions whose return value is a copy of their skb argument: --filter-track-skb follows
-// the copy when the original is tracked.
-inline constexpr const char* kCloneFunctions[] = {"skb_clone", "skb_copy"};
+// What follows clones of tracked skbs for the whole run, whichever backend traces; destroying it
+// detaches it.
+class CloneFollower {
+ public:
+  virtual ~CloneFollower() = default;
+};
 
-// Attaches `entry` as kprobe and `exit` as kretprobe on each clone function; a function that
-// refuses is noted in `summary.skipped`, tracing goes on without it.
-std::vector<Link> attach_clone_kprobes(struct bpf_program* entry, struct bpf_program* exit,
-                                       AttachSummary& summary);
+// When tracking (`track_skb`), attaches programs on skb_clone and skb_copy that track the new skb
+// of a tracked one in the map `tracked_fd`: fexit where the kernel has trampolines and its own BTF
+// (`kernel_btf`), else a kprobe and a kretprobe. No tracepoint sees a clone being made, so where
+// neither attaches, clones are not followed: that is noted in `summary.skipped`, and tracing goes
+// on. Null when not tracking.
+std::unique_ptr<CloneFollower> follow_clones(bool track_skb, int tracked_fd, bool kernel_btf,
+                                             AttachSummary& summary);
 
 }  // namespace pwru

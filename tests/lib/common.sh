@@ -106,11 +106,13 @@ wait_for_file() {
 }
 
 # start_trace OUT.pcapng [pwrudump args...]: pwrudump -w OUT in the background, back once attached.
+# Quiet, unless TRACE_LOUD=1: then $WORK/stderr also says what was attached and what skipped.
 start_trace() {
-  local out=$1
+  local out=$1 quiet=(-q)
   shift
+  [ "${TRACE_LOUD:-}" = 1 ] && quiet=()
   rm -f "$WORK/ready"
-  "$PWRUDUMP" -q -w "$out" --ready-file "$WORK/ready" "$@" 2>"$WORK/stderr" &
+  "$PWRUDUMP" "${quiet[@]}" -w "$out" --ready-file "$WORK/ready" "$@" >"$WORK/stdout" 2>"$WORK/stderr" &
   PWRU_PID=$!
   wait_for_file "$WORK/ready" 60 || fail "pwrudump never got ready: $(cat "$WORK/stderr")"
 }

@@ -2,6 +2,7 @@
 //
 // An fentry program's attach target is fixed at load, so every function gets its own copy of the
 // template for its skb position (load_prog_copy) with the function's BTF id and its own probe id.
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -15,13 +16,13 @@
 #include "core/load_settings.h"
 #include "core/parallel_for.h"
 #include "core/prog_copy.h"
+#include "core/skb_positions.h"
 #include "pwru_rules.h"
 #include "fentry.skel.h"
 
 namespace pwru {
 namespace {
 
-constexpr int kPositions = 5;
 // Loading is verifier work in the kernel: one thread per core is all that helps.
 constexpr size_t kLoadThreads = 2;
 constexpr size_t kDetachThreads = 32;
@@ -35,7 +36,7 @@ class FentryBackend final : public Backend {
   std::string_view name() const override { return "fentry"; }
 
   // Tries a real trampoline on one vmlinux function with a two-instruction program.
-  Status probe(const BackendSetup& setup) override {
+  Status check_available(const BackendSetup& setup) override {
     const SkbFunction* target = nullptr;
     for (const auto& fn : setup.functions)
       if (fn.module.empty()) target = target ? target : &fn;
@@ -49,7 +50,7 @@ class FentryBackend final : public Backend {
     };
     LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
                 .attach_btf_id = target->btf_id);
-    UniqueFd prog(bpf_prog_load(BPF_PROG_TYPE_TRACING, "pwru_probe", "GPL", ret0, 2, &opts));
+    UniqueFd prog(bpf_prog_load(BPF_PROG_TYPE_TRACING, "pwru_avail", "GPL", ret0, 2, &opts));
     if (!prog.valid()) {
       return Error{ExitCode::KernelFeature,
                    std::string("cannot use fentry: the kernel refuses to load it (") +
@@ -86,31 +87,17 @@ class FentryBackend final : public Backend {
       return st;
 
     // Each template is loaded against the first function with the skb at its position.
-    struct bpf_program* templates[kPositions] = {
-        skel_->progs.fentry_skb_0, skel_->progs.fentry_skb_1, skel_->progs.fentry_skb_2,
-        skel_->progs.fentry_skb_3, skel_->progs.fentry_skb_4};
-    const SkbFunction* first[kPositions] = {};
+    auto found = programs_by_position<PWRU_FUNC_ARGS>(skel_->obj, "fentry_skb_");
+    if (!found) return found.error();
+    const FuncPrograms& templates = *found;
+    std::array<const SkbFunction*, PWRU_FUNC_ARGS> first = {};
     for (const auto* fn : fns)
       if (!first[fn->skb_pos]) first[fn->skb_pos] = fn;
-    for (int i = 0; i < kPositions; i++) {
+    for (size_t i = 0; i < templates.size(); i++) {
       bpf_program__set_autoload(templates[i], first[i] != nullptr);
       if (first[i]) bpf_program__set_attach_target(templates[i], 0, first[i]->name.c_str());
     }
-    const bool clones = setup.kfilter.track_skb;
-    bpf_program__set_autoload(skel_->progs.fexit_skb_clone, clones);
-    bpf_program__set_autoload(skel_->progs.fexit_skb_copy, clones);
     if (int err = fentry_bpf__load(skel_.get())) return load_error("the fentry BPF programs", err);
-    if (clones) {
-      for (auto* prog : {skel_->progs.fexit_skb_clone, skel_->progs.fexit_skb_copy}) {
-        Link link(bpf_program__attach(prog));
-        if (!link) {
-          summary.skipped.push_back(std::string(bpf_program__name(prog)) +
-                                    " (following clones): " + std::strerror(errno));
-          continue;
-        }
-        clone_links_.push_back(std::move(link));
-      }
-    }
     int template_cfg_fd = bpf_map__fd(skel_->maps.rodata_probe);
 
     // Where each function's code lies, for its caller (caller_from_stack in common.bpf.h).
@@ -174,7 +161,6 @@ class FentryBackend final : public Backend {
 
  private:
   std::unique_ptr<fentry_bpf, SkelDestroy<fentry_bpf, &fentry_bpf__destroy>> skel_;
-  std::vector<Link> clone_links_;
   std::vector<AttachedCopy> attached_;
 };
 

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -22,7 +23,7 @@
 #include "core/load_settings.h"
 #include "core/parallel_for.h"
 #include "core/prog_copy.h"
-#include "core/track_skb.h"
+#include "core/skb_positions.h"
 #include "pwru_rules.h"
 #include "kprobe.skel.h"
 
@@ -31,7 +32,6 @@ namespace {
 
 constexpr size_t kAttachThreads = 8;
 constexpr size_t kDetachThreads = 64;
-constexpr int kPositions = 5;
 constexpr const char* kPmuType = "/sys/bus/event_source/devices/kprobe/type";
 
 int kprobe_pmu_type() {
@@ -100,7 +100,7 @@ class KprobeBackend final : public Backend {
 
   // A real kprobe on the first function: the PMU can exist while perf_event_open is refused
   // (without CAP_SYS_ADMIN on Debian's kernels), and then fentry is the better choice.
-  Status probe(const BackendSetup& setup) override {
+  Status check_available(const BackendSetup& setup) override {
     int type = kprobe_pmu_type();
     if (type < 0) {
       return Error{ExitCode::KernelFeature,
@@ -142,32 +142,22 @@ class KprobeBackend final : public Backend {
     skel_->rodata_probe->probe = cfg;
     if (auto st = configure(skel_.get(), setup.load, setup.kfilter, setup.maps); !st) return st;
 
-    struct bpf_program* plain[kPositions] = {skel_->progs.kprobe_skb_0, skel_->progs.kprobe_skb_1,
-                                             skel_->progs.kprobe_skb_2, skel_->progs.kprobe_skb_3,
-                                             skel_->progs.kprobe_skb_4};
-    struct bpf_program* with_cookie[kPositions] = {
-        skel_->progs.kprobe_skb_0_cookie, skel_->progs.kprobe_skb_1_cookie,
-        skel_->progs.kprobe_skb_2_cookie, skel_->progs.kprobe_skb_3_cookie,
-        skel_->progs.kprobe_skb_4_cookie};
-    struct bpf_program** templates = cookies ? with_cookie : plain;
-    bool used[kPositions] = {};
+    auto plain = programs_by_position<PWRU_FUNC_ARGS>(skel_->obj, "kprobe_skb_");
+    if (!plain) return plain.error();
+    auto with_cookie = programs_by_position<PWRU_FUNC_ARGS>(skel_->obj, "kprobe_skb_", "_cookie");
+    if (!with_cookie) return with_cookie.error();
+    const FuncPrograms& templates = cookies ? *with_cookie : *plain;
+    std::array<bool, PWRU_FUNC_ARGS> used = {};
     for (const auto* fn : fns) used[fn->skb_pos] = true;
-    for (int i = 0; i < kPositions; i++) {
-      bpf_program__set_autoload(plain[i], !cookies && used[i]);
-      bpf_program__set_autoload(with_cookie[i], cookies && used[i]);
+    for (size_t i = 0; i < used.size(); i++) {
+      bpf_program__set_autoload((*plain)[i], !cookies && used[i]);
+      bpf_program__set_autoload((*with_cookie)[i], cookies && used[i]);
     }
-    const bool clones = setup.kfilter.track_skb;
-    bpf_program__set_autoload(skel_->progs.kprobe_clone_entry, clones);
-    bpf_program__set_autoload(skel_->progs.kretprobe_clone_exit, clones);
     if (int err = kprobe_bpf__load(skel_.get())) return load_error("the kprobe BPF programs", err);
-    if (clones) {
-      clone_links_ = attach_clone_kprobes(skel_->progs.kprobe_clone_entry,
-                                          skel_->progs.kretprobe_clone_exit, summary);
-    }
 
     // One program copy per position, with the pcap filter in it.
     int cfg_fd = bpf_map__fd(skel_->maps.rodata_probe);
-    for (int i = 0; i < kPositions; i++) {
+    for (size_t i = 0; i < used.size(); i++) {
       if (!used[i]) continue;
       auto copy = load_prog_copy(templates[i], cfg_fd, cfg, CopyTarget{BPF_PROG_TYPE_KPROBE},
                                  setup.kfilter, "kprobes (skb argument " + std::to_string(i + 1) + ")");
@@ -208,8 +198,7 @@ class KprobeBackend final : public Backend {
 
  private:
   std::unique_ptr<kprobe_bpf, SkelDestroy<kprobe_bpf, &kprobe_bpf__destroy>> skel_;
-  ProgCopy progs_[kPositions];
-  std::vector<Link> clone_links_;
+  std::array<ProgCopy, PWRU_FUNC_ARGS> progs_;
   std::vector<PerfKprobe> kprobes_;  // closed in parallel before the programs
 };
 

@@ -1,6 +1,7 @@
 // kprobe-multi backend: one link per position of the skb argument, attached by address, with a
 // per-address cookie that says where the drop reason is. A link is all or nothing, so when the
 // kernel refuses a batch the batch is halved until the functions it refuses are found and skipped.
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -13,14 +14,12 @@
 #include "core/load_error.h"
 #include "core/load_settings.h"
 #include "core/prog_copy.h"
-#include "core/track_skb.h"
+#include "core/skb_positions.h"
 #include "pwru_rules.h"
 #include "kprobe_multi.skel.h"
 
 namespace pwru {
 namespace {
-
-constexpr int kPositions = 5;
 
 struct Target {
   unsigned long addr;
@@ -33,7 +32,7 @@ class KprobeMultiBackend final : public Backend {
   std::string_view name() const override { return "kprobe-multi"; }
 
   // Tries a real kprobe-multi link on one function with a two-instruction program.
-  Status probe(const BackendSetup& setup) override {
+  Status check_available(const BackendSetup& setup) override {
     if (!setup.ksyms) {
       return Error{ExitCode::KernelFeature,
                    "cannot use kprobe-multi: /proc/kallsyms gives no addresses", ""};
@@ -52,7 +51,7 @@ class KprobeMultiBackend final : public Backend {
         {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
     };
     LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_KPROBE_MULTI);
-    UniqueFd prog(bpf_prog_load(BPF_PROG_TYPE_KPROBE, "pwru_probe", "GPL", ret0, 2, &opts));
+    UniqueFd prog(bpf_prog_load(BPF_PROG_TYPE_KPROBE, "pwru_avail", "GPL", ret0, 2, &opts));
     if (!prog.valid()) {
       return Error{ExitCode::KernelFeature,
                    std::string("cannot use kprobe-multi: the kernel does not know it (") +
@@ -85,7 +84,7 @@ class KprobeMultiBackend final : public Backend {
     std::unordered_set<std::string> names;
     for (const auto& fn : setup.functions) names.insert(fn.name);
     auto addrs = setup.ksyms->addresses(names);
-    std::vector<Target> targets[kPositions];
+    std::array<std::vector<Target>, PWRU_FUNC_ARGS> targets;
     std::unordered_set<unsigned long> taken;
     size_t total = 0;
     for (const auto& fn : setup.functions) {
@@ -103,27 +102,19 @@ class KprobeMultiBackend final : public Backend {
       }
     }
 
-    struct bpf_program* progs[kPositions] = {
-        skel_->progs.kprobe_multi_skb_0, skel_->progs.kprobe_multi_skb_1,
-        skel_->progs.kprobe_multi_skb_2, skel_->progs.kprobe_multi_skb_3,
-        skel_->progs.kprobe_multi_skb_4};
-    for (int i = 0; i < kPositions; i++) bpf_program__set_autoload(progs[i], !targets[i].empty());
-    const bool clones = setup.kfilter.track_skb;
-    bpf_program__set_autoload(skel_->progs.kprobe_clone_entry, clones);
-    bpf_program__set_autoload(skel_->progs.kretprobe_clone_exit, clones);
+    auto progs = programs_by_position<PWRU_FUNC_ARGS>(skel_->obj, "kprobe_multi_skb_");
+    if (!progs) return progs.error();
+    for (size_t i = 0; i < targets.size(); i++)
+      bpf_program__set_autoload((*progs)[i], !targets[i].empty());
     if (int err = kprobe_multi_bpf__load(skel_.get()))
       return load_error("the kprobe-multi BPF programs", err);
-    if (clones) {
-      clone_links_ = attach_clone_kprobes(skel_->progs.kprobe_clone_entry,
-                                          skel_->progs.kretprobe_clone_exit, summary);
-    }
 
     // One program copy per position, with the pcap filter in it, attached by fd.
     int cfg_fd = bpf_map__fd(skel_->maps.rodata_probe);
     size_t done = 0;
-    for (int pos = 0; pos < kPositions; pos++) {
+    for (size_t pos = 0; pos < targets.size(); pos++) {
       if (targets[pos].empty()) continue;
-      auto copy = load_prog_copy(progs[pos], cfg_fd, cfg,
+      auto copy = load_prog_copy((*progs)[pos], cfg_fd, cfg,
                                  CopyTarget{BPF_PROG_TYPE_KPROBE, BPF_TRACE_KPROBE_MULTI},
                                  setup.kfilter,
                                  "kprobe-multi (skb argument " + std::to_string(pos + 1) + ")");
@@ -173,7 +164,6 @@ class KprobeMultiBackend final : public Backend {
   std::unique_ptr<kprobe_multi_bpf, SkelDestroy<kprobe_multi_bpf, &kprobe_multi_bpf__destroy>>
       skel_;
   std::vector<ProgCopy> copies_;
-  std::vector<Link> clone_links_;
   std::vector<UniqueFd> links_;
 };
 

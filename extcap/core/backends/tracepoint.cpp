@@ -5,6 +5,7 @@
 // holding the probe id and the positions of `location` and the drop reason. The copies are
 // tp_btf programs, which read the skb directly, when the kernel's own BTF is at hand; else raw
 // tracepoint programs (bpf/tracepoint.bpf.c).
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -15,6 +16,7 @@
 #include "core/load_error.h"
 #include "core/load_settings.h"
 #include "core/prog_copy.h"
+#include "core/skb_positions.h"
 #include "pwru_rules.h"
 #include "tracepoint.skel.h"
 
@@ -26,7 +28,7 @@ class TracepointBackend final : public Backend {
   std::string_view name() const override { return "tracepoint"; }
 
   // Raw tracepoints exist on every kernel pwrudump supports; attach errors say the rest.
-  Status probe(const BackendSetup&) override { return Ok{}; }
+  Status check_available(const BackendSetup&) override { return Ok{}; }
 
   Status attach(const BackendSetup& setup, std::vector<Probe>& probes, AttachSummary& summary,
                 const ProgressFn& progress) override {
@@ -46,9 +48,9 @@ class TracepointBackend final : public Backend {
     }
     // tp_btf where the kernel's own BTF names the tracepoints; raw_tp where it came from a file,
     // or where the kernel refuses tp_btf.
-    const bool direct = setup.btf.is_running_kernel();
-    if (auto st = load_templates(setup, tps, direct); !st) {
-      if (!direct || st.error().code == ExitCode::Permission) return st;
+    const bool tp_btf = setup.btf.is_running_kernel();
+    if (auto st = load_templates(setup, tps, tp_btf); !st) {
+      if (!tp_btf || st.error().code == ExitCode::Permission) return st;
       if (auto again = load_templates(setup, tps, false); !again) return again;
     }
     int template_cfg_fd = bpf_map__fd(skel_->maps.rodata_probe);
@@ -57,7 +59,7 @@ class TracepointBackend final : public Backend {
     for (const auto& tp : tps) {
       if (progress) progress(done, tps.size());
       done++;
-      if (tp.skb_pos > PWRU_MAX_ARG_POS) {
+      if (tp.skb_pos >= PWRU_TP_ARGS) {
         summary.skipped.push_back(tp.name + ": skb is argument " + std::to_string(tp.skb_pos + 1));
         continue;
       }
@@ -67,7 +69,7 @@ class TracepointBackend final : public Backend {
       cfg.reason_pos = tp.reason_pos;
       cfg.flags = rules::frees_skb(tp.name) ? PWRU_PROBE_FREES_SKB : 0;
       const CopyTarget target =
-          direct_ ? CopyTarget{BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, tp.btf_id}
+          tp_btf_ ? CopyTarget{BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, tp.btf_id}
                   : CopyTarget{BPF_PROG_TYPE_RAW_TRACEPOINT};
       auto copy = load_prog_copy(templates_[tp.skb_pos], template_cfg_fd, cfg, target,
                                  setup.kfilter, "tracepoint " + tp.name);
@@ -77,7 +79,7 @@ class TracepointBackend final : public Backend {
         continue;
       }
       // A tp_btf program names its tracepoint in its attach target already.
-      UniqueFd link(bpf_raw_tracepoint_open(direct_ ? nullptr : tp.name.c_str(), copy->prog.get()));
+      UniqueFd link(bpf_raw_tracepoint_open(tp_btf_ ? nullptr : tp.name.c_str(), copy->prog.get()));
       if (!link.valid()) {
         int err = errno;
         if (err == EPERM) return load_error("tracepoint " + tp.name, err);
@@ -94,41 +96,40 @@ class TracepointBackend final : public Backend {
   }
 
  private:
-  // Opens and loads the skeleton with the templates of one flavour (tp_btf when `direct`), only
+  // Opens and loads the skeleton with the templates of one flavour (tp_btf, else raw_tp), only
   // for the skb positions that some tracepoint in `tps` uses.
   Status load_templates(const BackendSetup& setup, const std::vector<SkbTracepoint>& tps,
-                        bool direct) {
+                        bool tp_btf) {
     skel_.reset(tracepoint_bpf__open());
     if (!skel_) return load_error("the tracepoint BPF object", errno);
     if (auto st = configure(skel_.get(), setup.load, setup.kfilter, setup.maps); !st) return st;
-    auto& p = skel_->progs;
-    struct bpf_program* raw[] = {p.raw_tp_skb_0, p.raw_tp_skb_1, p.raw_tp_skb_2,
-                                 p.raw_tp_skb_3, p.raw_tp_skb_4, p.raw_tp_skb_5};
-    struct bpf_program* btf[] = {p.tp_btf_skb_0, p.tp_btf_skb_1, p.tp_btf_skb_2,
-                                 p.tp_btf_skb_3, p.tp_btf_skb_4, p.tp_btf_skb_5};
-    static_assert(std::size(raw) == PWRU_MAX_ARG_POS + 1 && std::size(btf) == std::size(raw));
+    auto raw = programs_by_position<PWRU_TP_ARGS>(skel_->obj, "raw_tp_skb_");
+    if (!raw) return raw.error();
+    auto btf = programs_by_position<PWRU_TP_ARGS>(skel_->obj, "tp_btf_skb_");
+    if (!btf) return btf.error();
     // Each tp_btf template is verified against the first tracepoint with the skb at its place.
-    const SkbTracepoint* first[PWRU_MAX_ARG_POS + 1] = {};
+    std::array<const SkbTracepoint*, PWRU_TP_ARGS> first = {};
     for (const auto& tp : tps)
-      if (tp.skb_pos >= 0 && tp.skb_pos <= PWRU_MAX_ARG_POS && !first[tp.skb_pos])
+      if (tp.skb_pos >= 0 && tp.skb_pos < PWRU_TP_ARGS && !first[tp.skb_pos])
         first[tp.skb_pos] = &tp;
-    for (int i = 0; i <= PWRU_MAX_ARG_POS; i++) {
-      templates_[i] = direct ? btf[i] : raw[i];
-      bpf_program__set_autoload(raw[i], !direct && first[i]);
-      bpf_program__set_autoload(btf[i], direct && first[i]);
-      if (direct && first[i]) bpf_program__set_attach_target(btf[i], 0, first[i]->name.c_str());
+    templates_ = tp_btf ? *btf : *raw;
+    for (size_t i = 0; i < first.size(); i++) {
+      bpf_program__set_autoload((*raw)[i], !tp_btf && first[i]);
+      bpf_program__set_autoload((*btf)[i], tp_btf && first[i]);
+      if (tp_btf && first[i])
+        bpf_program__set_attach_target((*btf)[i], 0, first[i]->name.c_str());
     }
-    direct_ = direct;
+    tp_btf_ = tp_btf;
     if (int err = tracepoint_bpf__load(skel_.get()))
-      return load_error(direct ? "the tracepoint BPF programs (tp_btf)"
+      return load_error(tp_btf ? "the tracepoint BPF programs (tp_btf)"
                                : "the tracepoint BPF programs",
                         err);
     return Ok{};
   }
 
   std::unique_ptr<tracepoint_bpf, SkelDestroy<tracepoint_bpf, &tracepoint_bpf__destroy>> skel_;
-  struct bpf_program* templates_[PWRU_MAX_ARG_POS + 1] = {};
-  bool direct_ = false;
+  TpPrograms templates_ = {};
+  bool tp_btf_ = false;  // templates_ are tp_btf programs, else raw_tp
   std::vector<AttachedCopy> attached_;
 };
 
