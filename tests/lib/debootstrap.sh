@@ -48,7 +48,7 @@ debootstrap_run() {
     set -e
     root=$1; shift
     mount -t proc proc "$root/proc"
-    mount --bind /dev "$root/dev"
+    mount --rbind /dev "$root/dev"  # with /dev/pts, where apt and dpkg log
     mount -t tmpfs tmpfs "$root/tmp"
     case $1 in --bind | --ro) mount -t tmpfs tmpfs "$root/mnt" ;; esac
     while [ "$1" = --bind ] || [ "$1" = --ro ]; do
