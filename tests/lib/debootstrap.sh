@@ -83,7 +83,7 @@ debootstrap_make() {
   # The archive these machines reach can be a copy that lags behind: sid's and the -security
   # suites' Release files carry a Valid-Until that such a copy outlives, and apt would then refuse
   # the whole suite. The signatures are still checked.
-  echo 'Acquire::Check-Valid-Until "false";' >"$root.new/etc/apt/apt.conf.d/90pwrudump-valid-until"
+  echo 'Acquire::Check-Valid-Until "false";' >"$root.new/etc/apt/apt.conf.d/90no-valid-until"
   # The tshark package asks whether non-root users may capture: no, as on a default install.
   echo "wireshark-common wireshark-common/install-setuid boolean false" |
     chroot "$root.new" debconf-set-selections
