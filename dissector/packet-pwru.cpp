@@ -14,6 +14,7 @@ extern "C" {
 #include <epan/show_exception.h>
 }
 
+#include "pwru-compat.h"
 #include "pwru_record.h"
 
 int proto_pwru = -1;
@@ -32,7 +33,7 @@ static dissector_handle_t ipv6_handle;
 // Preference: the same packet is seen at many kernel functions. Dissected as a normal packet,
 // TCP would call every later event a retransmission, so by default the payload is dissected the
 // way ICMP dissects the packet embedded in an error message.
-static gboolean pwru_payload_is_embedded = TRUE;
+static pwru_pref_bool pwru_payload_is_embedded = TRUE;
 
 // The reason as users read it: the kernel's name, else its number.
 static const char *
@@ -152,7 +153,7 @@ pwru_payload_handle(tvbuff_t *payload_tvb, const pwru_summary *summary)
     case PWRU_PACKET_NETWORK:
         if (tvb_captured_length(payload_tvb) < 1)
             return NULL;
-        switch (tvb_get_guint8(payload_tvb, 0) >> 4) {
+        switch (pwru_tvb_get_u8(payload_tvb, 0) >> 4) {
         case 4:
             return ip_handle;
         case 6:

@@ -1,4 +1,4 @@
-// Plugin glue: the symbols Wireshark 4.0 looks up in pwru.so to load the `pwru` dissector and its
+// Plugin glue: the symbols Wireshark looks up in pwru.so to load the `pwru` dissector and its
 // stats trees.
 #define WS_BUILD_DLL
 #include <wireshark.h>
@@ -6,6 +6,7 @@
 #include <epan/tap.h>
 
 #include "packet-pwru.h"
+#include "pwru-compat.h"
 
 // extern "C" alone is not enough: a namespace-scope const has internal linkage in C++, so each
 // definition also says `extern`, or tshark reports "has no plugin_version symbol".
@@ -16,6 +17,8 @@ extern WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
 
 WS_DLL_PUBLIC void plugin_register(void);
 }
+
+PWRU_PLUGIN_DESCRIBE(PWRU_PLUGIN_DESC_DISSECTOR | PWRU_PLUGIN_DESC_TAP_LISTENER)
 
 void plugin_register(void)
 {

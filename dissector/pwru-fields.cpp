@@ -5,6 +5,7 @@
 #include "packet-pwru.h"
 
 #include <epan/etypes.h>
+#include <epan/tfs.h>
 #include <epan/to_str.h>
 #include <epan/unit_strings.h>
 // This one lacks the extern "C" guard most have.

@@ -8,8 +8,9 @@
 // (tshark -2, the GUI).
 #include "packet-pwru.h"
 
-#include <epan/conversation_filter.h>
 #include <epan/proto_data.h>
+
+#include "pwru-compat.h"
 
 static int hf_pwru_journey = -1;
 static int hf_pwru_journey_hop = -1;
@@ -266,7 +267,7 @@ pwru_handoff_journey(void)
 {
     // Plugin handoffs run after epan listed TCP, UDP, IP and Ethernet: pwru goes first in the
     // list View > Colorize Conversation tries.
-    register_conversation_filter("pwru", "pwru skb", pwru_journey_filter_valid,
-                                 pwru_journey_filter_build);
+    pwru_register_conversation_filter<pwru_journey_filter_valid, pwru_journey_filter_build>(
+        "pwru", "pwru skb");
     add_conversation_filter_protocol("pwru");
 }

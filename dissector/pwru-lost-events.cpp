@@ -11,7 +11,7 @@
 static expert_field ei_pwru_lost_events = EI_INIT;
 
 // Preference: read the lost-event count from the capture file (pwru_read_isb_ifdrop()).
-static gboolean pwru_read_lost_events = TRUE;
+static pwru_pref_bool pwru_read_lost_events = TRUE;
 
 // First frame with a pwru record in the capture being read; reset with the file scope.
 static guint32 pwru_first_frame;
@@ -23,15 +23,16 @@ pwru_lost_events_init(void)
 }
 
 /* Lost events. pwrudump counts them in the Interface Statistics Block's isb_ifdrop, written once
- * after the last packet. Wireshark 4.0 gives dissectors no API to interface statistics: wiretap
+ * after the last packet. Wireshark gives dissectors no API to interface statistics: wiretap
  * keeps them with the interface descriptions of the open file (its wtap), which only the
- * application holds. Every 4.0 application that dissects files (Wireshark's file.c, tshark,
+ * application holds. Every application that dissects files (Wireshark's file.c, tshark,
  * sharkd, rawshark, tfshark) creates its epan session with epan_new(&cf->provider, ...), a
  * struct packet_provider_data (cfile.h) whose first member is that wtap, and the session
- * (struct epan_session, private to epan.c) keeps that pointer as its first member. That layout
- * is read here and checked: the interface name the session reports through its public API must
- * be the very string wiretap holds for the interface. Since the ISB follows the last packet, the
- * count is known only once the whole file was read: in a later pass (tshark -2, the GUI).
+ * (struct epan_session, private to epan.c) keeps that pointer as its first member (checked for
+ * the versions pwru-compat.h names). That layout is read here and checked: the interface name
+ * the session reports through its public API must be the very string wiretap holds for the
+ * interface. Since the ISB follows the last packet, the count is known only once the whole file
+ * was read: in a later pass (tshark -2, the GUI).
  * Preference pwru.read_lost_events turns this off. */
 #if PWRU_EPAN_SESSION_STARTS_WITH_PROVIDER
 static gboolean
@@ -48,18 +49,18 @@ pwru_read_isb_ifdrop(packet_info *pinfo, guint64 *lost)
         pinfo->rec->rec_type != REC_TYPE_PACKET ||
         !(pinfo->rec->presence_flags & WTAP_HAS_INTERFACE_ID))
         return FALSE;
-    if_id = pinfo->rec->rec_header.packet_header.interface_id;
     prov = *(const struct packet_provider_data *const *)pinfo->epan;
     if (prov == NULL || prov->wth == NULL)
         return FALSE;
 
+    if_id = pwru_file_interface_index(prov->wth, pinfo->rec);
     idb_info = wtap_file_get_idb_info(prov->wth);
     if (if_id < idb_info->interface_data->len)
         idb = g_array_index(idb_info->interface_data, wtap_block_t, if_id);
     g_free(idb_info);
     if (idb == NULL ||
         wtap_block_get_string_option_value(idb, OPT_IDB_NAME, &name) != WTAP_OPTTYPE_SUCCESS ||
-        name != epan_get_interface_name(pinfo->epan, if_id))
+        name != pwru_session_interface_name(pinfo->epan, pinfo->rec))
         return FALSE;
 
     idb_mand = (wtapng_if_descr_mandatory_t *)wtap_block_get_mandatory_data(idb);
@@ -114,7 +115,7 @@ pwru_register_lost_events(expert_module_t *expert, module_t *prefs)
         prefs, "read_lost_events", "Read the lost-event count from the capture file",
         "Warn on the first event when the capture's statistics (isb_ifdrop) count events lost "
         "in the kernel. Known once the whole file was read (the GUI, tshark -2). Reads "
-        "Wireshark 4.0's capture-file handle through its epan session (see the source).",
+        "Wireshark's capture-file handle through its epan session (see the source).",
         &pwru_read_lost_events);
     register_init_routine(pwru_lost_events_init);
 }

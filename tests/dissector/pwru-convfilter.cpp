@@ -25,6 +25,7 @@
 #include <wsutil/wslog.h>
 
 #include "packet-pwru.h"
+#include "pwru-compat.h"
 
 namespace {
 
@@ -39,12 +40,12 @@ const nstime_t* frame_ts(struct packet_provider_data*, guint32 frame_num) {
 
 // The interface name as tshark's provider reports it (file_packet_provider.c): the pwru
 // dissector checks it against wiretap's own string before it reads the capture's statistics.
-const char* interface_name(struct packet_provider_data* prov, guint32 interface_id) {
+const char* interface_name(struct packet_provider_data* prov, guint index) {
   wtapng_iface_descriptions_t* idb_info = wtap_file_get_idb_info(prov->wth);
   wtap_block_t idb = nullptr;
   char* name = nullptr;
-  if (interface_id < idb_info->interface_data->len)
-    idb = g_array_index(idb_info->interface_data, wtap_block_t, interface_id);
+  if (index < idb_info->interface_data->len)
+    idb = g_array_index(idb_info->interface_data, wtap_block_t, index);
   g_free(idb_info);
   if (idb != nullptr &&
       wtap_block_get_string_option_value(idb, OPT_IDB_NAME, &name) == WTAP_OPTTYPE_SUCCESS)
@@ -74,10 +75,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: pwru-convfilter CAPTURE.pcapng\n");
     return 2;
   }
-  ws_log_init("pwru-convfilter", nullptr);
+  pwru_log_init("pwru-convfilter");
   init_process_policies();
   relinquish_special_privs_perm();
-  if (char* err = configuration_init(argv[0], nullptr); err != nullptr) {
+  if (char* err = pwru_configuration_init(argv[0]); err != nullptr) {
     std::fprintf(stderr, "pwru-convfilter: cannot find its own folder: %s\n", err);
     g_free(err);
     return 1;
@@ -110,33 +111,31 @@ int main(int argc, char** argv) {
                  err_info != nullptr ? err_info : g_strerror(err));
     return 1;
   }
-  static const struct packet_provider_funcs funcs = {frame_ts, interface_name, nullptr, nullptr};
+  static const struct packet_provider_funcs funcs =
+      pwru_packet_provider_funcs<frame_ts, interface_name>();
   epan_t* session = epan_new(&prov, &funcs);
   epan_dissect_t* edt = epan_dissect_new(session, TRUE, FALSE);
 
   wtap_rec rec;
   Buffer buf;
-  wtap_rec_init(&rec);
-  ws_buffer_init(&buf, 1514);
+  pwru_rec_init(&rec, &buf);
   gint64 offset = 0;
   guint32 cum_bytes = 0;
   nstime_t elapsed = NSTIME_INIT_ZERO;
   const frame_data* ref = nullptr;
   frame_data* prev_dis = nullptr;
-  while (wtap_read(prov.wth, &rec, &buf, &err, &err_info, &offset)) {
+  while (pwru_wtap_read(prov.wth, &rec, &buf, &err, &err_info, &offset)) {
     auto* fd = g_new0(frame_data, 1);
     frame_data_init(fd, static_cast<guint32>(frames.size() + 1), &rec, offset, cum_bytes);
     frames.push_back(fd);
     frame_data_set_before_dissect(fd, &elapsed, &ref, prev_dis);
-    tvbuff_t* tvb = tvb_new_real_data(ws_buffer_start_ptr(&buf), fd->cap_len, fd->pkt_len);
-    epan_dissect_run(edt, wtap_file_type_subtype(prov.wth), &rec, tvb, fd, nullptr);
+    pwru_dissect_record(edt, wtap_file_type_subtype(prov.wth), &rec, &buf, fd);
     frame_data_set_after_dissect(fd, &cum_bytes);
     prev_dis = fd;
 
     packet_info* pinfo = &edt->pi;
     const std::string own =
-        filter_text(pwru_skb->is_filter_valid(pinfo) ? pwru_skb->build_filter_string(pinfo)
-                                                     : nullptr);
+        filter_text(pwru_conversation_filter_build(pwru_skb, pinfo));
     const std::string colorize = filter_text(conversation_filter_from_packet(pinfo));
     std::printf("%u\t%s\t%s\n", fd->num, own.c_str(), colorize.c_str());
     epan_dissect_reset(edt);
@@ -154,8 +153,7 @@ int main(int argc, char** argv) {
     frame_data_destroy(fd);
     g_free(fd);
   }
-  ws_buffer_free(&buf);
-  wtap_rec_cleanup(&rec);
+  pwru_rec_cleanup(&rec, &buf);
   wtap_close(prov.wth);
   epan_cleanup();
   wtap_cleanup();
