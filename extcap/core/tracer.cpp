@@ -18,6 +18,7 @@
 #include "base/unique_fd.h"
 #include "core/backend.h"
 #include "core/btf.h"
+#include "core/decoder.h"
 #include "core/functions.h"
 #include "core/kallsyms.h"
 #include "core/kfilter.h"
@@ -48,12 +49,6 @@ Error map_error(const char* what, int err) {
   return Error{ExitCode::KernelFeature,
                std::string("cannot create ") + what + ": " + std::strerror(err),
                "the kernel needs BPF ring buffers (Linux 5.8 or later)"};
-}
-
-std::string hex(uint64_t v) {
-  char buf[20];
-  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 class TracerImpl final : public Tracer {
@@ -99,6 +94,8 @@ class TracerImpl final : public Tracer {
     // default ring buffer (docs/performance.md).
     t->btf_.reset();
     malloc_trim(0);
+    t->decoder_.emplace(t->probes_, t->reasons_, t->ksyms_ ? &*t->ksyms_ : nullptr,
+                        t->load_.stack_bytes, t->mono_to_real_);
     t->rb_.reset(ring_buffer__new(t->events_.get(), &TracerImpl::on_sample, t.get(), nullptr));
     if (!t->rb_) return map_error("the ring buffer reader", errno);
     return std::unique_ptr<Tracer>(std::move(t));
@@ -215,14 +212,20 @@ class TracerImpl final : public Tracer {
     return handed_;
   }
 
-  uint64_t lost() const override {
+  Result<uint64_t> lost() const override {
     std::vector<__u64> per_cpu(ncpus_);
     __u32 zero = 0;
-    if (bpf_map_lookup_elem(lost_.get(), &zero, per_cpu.data())) return 0;
-    uint64_t sum = 0;
+    if (bpf_map_lookup_elem(lost_.get(), &zero, per_cpu.data())) {
+      return Error{ExitCode::Failure,
+                   std::string("cannot read the lost-event count: ") + std::strerror(errno),
+                   "the trace may have holes that no count shows; please report this"};
+    }
+    uint64_t sum = decoder_->malformed();
     for (__u64 v : per_cpu) sum += v;
     return sum;
   }
+
+  uint64_t unknown_probes() const override { return decoder_->unknown_probes(); }
 
   const AttachSummary& summary() const override { return summary_; }
 
@@ -234,104 +237,10 @@ class TracerImpl final : public Tracer {
 
   static int on_sample(void* ctx, void* data, size_t size) {
     auto* self = static_cast<TracerImpl*>(ctx);
-    if (size < sizeof(pwru_event)) return 0;
-    const auto* raw = static_cast<const pwru_event*>(data);
-    if (sizeof(pwru_event) + self->load_.stack_bytes + raw->cap_len > size) return 0;
-    self->decode(*raw, self->event_);
+    if (!self->decoder_->decode(data, size, self->event_)) return 0;  // counted as lost
     self->handed_++;
     if (self->sink_ && !(*self->sink_)(self->event_)) return kSinkStopped;
     return 0;
-  }
-
-  // Reuses `ev` between events so strings and the packet buffer keep their capacity.
-  void decode(const pwru_event& raw, Event& ev) const {
-    ev.ktime_ns = raw.ktime_ns;
-    ev.time_ns = raw.ktime_ns + mono_to_real_;
-    ev.skb = raw.skb;
-    if (raw.probe_id < probes_.size()) {
-      ev.func = probes_[raw.probe_id].name;
-      ev.probe = probes_[raw.probe_id].kind;
-    } else {
-      ev.func = "probe#" + std::to_string(raw.probe_id);
-    }
-    // One kprobe program serves many functions: the address inside it names it.
-    if ((raw.flags & PWRU_EV_HAS_FUNC_IP) && ksyms_) {
-      const std::string& fn = ksyms_->function_at(raw.func_ip);
-      if (!fn.empty()) ev.func = fn;
-    }
-    if (ev.func.empty()) ev.func = "0x" + hex(raw.func_ip);
-    ev.cpu = raw.cpu;
-    ev.pid = raw.pid;
-    ev.comm.assign(raw.comm, strnlen(raw.comm, sizeof(raw.comm)));
-    ev.netns = raw.netns;
-    ev.mark = raw.mark;
-    bool dev = raw.flags & PWRU_EV_HAS_DEV;
-    ev.ifindex = dev ? raw.ifindex : 0;
-    ev.ifname.assign(raw.ifname, dev ? strnlen(raw.ifname, sizeof(raw.ifname)) : 0);
-    ev.mtu = dev ? raw.mtu : 0;
-    ev.protocol = raw.protocol;
-    ev.len = raw.len;
-
-    ev.ip_version = (raw.flags & PWRU_EV_HAS_TUPLE) ? raw.ip_version : 0;
-    std::memcpy(ev.saddr.data(), raw.saddr, sizeof(raw.saddr));
-    std::memcpy(ev.daddr.data(), raw.daddr, sizeof(raw.daddr));
-    if (ev.ip_version == 4) {
-      std::fill(ev.saddr.begin() + 4, ev.saddr.end(), 0);
-      std::fill(ev.daddr.begin() + 4, ev.daddr.end(), 0);
-    }
-    ev.l4proto = ev.ip_version ? raw.l4proto : 0;
-    ev.has_ports = raw.flags & PWRU_EV_HAS_PORTS;
-    ev.sport = ev.has_ports ? raw.sport : 0;
-    ev.dport = ev.has_ports ? raw.dport : 0;
-    ev.tcp_flags.reset();
-    if (raw.flags & PWRU_EV_HAS_TCP_FLAGS) ev.tcp_flags = raw.tcp_flags;
-
-    ev.drop_reason.reset();
-    ev.drop_reason_name.clear();
-    if (raw.flags & PWRU_EV_HAS_DROP_REASON) {
-      ev.drop_reason = raw.drop_reason;
-      auto it = reasons_.find(raw.drop_reason);
-      ev.drop_reason_name =
-          it != reasons_.end() ? it->second : "reason_" + std::to_string(raw.drop_reason);
-    }
-    ev.caller_addr = (raw.flags & PWRU_EV_HAS_LOCATION) ? raw.location : 0;
-    ev.caller.clear();
-    if (ev.caller_addr) {
-      if (ksyms_) {
-        ev.caller = ksyms_->symbolize(ev.caller_addr);
-      } else {
-        ev.caller = "0x" + hex(ev.caller_addr);
-      }
-    }
-    ev.stack.clear();
-    const auto* frames = reinterpret_cast<const uint64_t*>(raw.data);
-    size_t depth = std::min<size_t>(raw.stack_depth, load_.stack_bytes / 8);
-    size_t first = 0;
-    while (first < depth && is_tracing_glue(frames[first])) first++;
-    for (size_t i = first; i < depth; i++) {
-      ev.stack.push_back(ksyms_ ? ksyms_->symbolize(frames[i]) : "0x" + hex(frames[i]));
-    }
-
-    switch (raw.layer) {
-      case PWRU_LAYER_ETHERNET: ev.layer = PacketLayer::Ethernet; break;
-      case PWRU_LAYER_NETWORK: ev.layer = PacketLayer::Network; break;
-      default: ev.layer = PacketLayer::None; break;
-    }
-    size_t cap = ev.layer == PacketLayer::None ? 0 : raw.cap_len;
-    const uint8_t* packet = raw.data + load_.stack_bytes;
-    ev.packet.assign(packet, packet + cap);
-  }
-
-  // The innermost frames of a stack taken in a BPF program are the program (loaded after
-  // kallsyms was read, so it falls past the last known symbol) and the tracing code that ran it.
-  bool is_tracing_glue(uint64_t addr) const {
-    if (!ksyms_) return false;
-    const std::string& fn = ksyms_->function_at(addr);
-    return fn.empty() || fn == "_einittext" || fn.starts_with("bpf_trace_run") ||
-           fn.starts_with("__bpf_trace_") || fn.starts_with("bpf_prog_") ||
-           fn.starts_with("__bpf_prog_") || fn.starts_with("kprobe_") ||
-           fn.starts_with("kprobe_multi_link") || fn.starts_with("fprobe_") ||
-           fn.starts_with("__kprobe") || fn.starts_with("bpf_trampoline");
   }
 
   struct RingBufferDeleter {
@@ -353,6 +262,7 @@ class TracerImpl final : public Tracer {
   KernelFilter kfilter_;
   std::vector<Probe> probes_;
   std::vector<std::unique_ptr<Backend>> backends_;
+  std::optional<EventDecoder> decoder_;  // reads probes_, reasons_ and ksyms_
   std::unique_ptr<struct ring_buffer, RingBufferDeleter> rb_;
   AttachSummary summary_;
 

@@ -67,8 +67,12 @@ class Tracer {
   virtual void detach() = 0;
   // Hands every event still in the ring buffer to `sink` without waiting; like poll().
   virtual Result<int> drain(const Sink& sink) = 0;
-  // Events the kernel produced but could not put into the ring buffer (summed over CPUs).
-  virtual uint64_t lost() const = 0;
+  // Events the probes made that no sink saw: those the kernel could not put into the ring buffer
+  // (summed over CPUs) and records too short to decode. An error when the kernel's count cannot
+  // be read: never 0 for "unknown".
+  virtual Result<uint64_t> lost() const = 0;
+  // Events handed over whose probe id names no attached probe (ProbeKind::Unknown): a bug.
+  virtual uint64_t unknown_probes() const = 0;
   virtual const AttachSummary& summary() const = 0;
 };
 

@@ -219,8 +219,8 @@ Status PcapngWriter::write_stats(const CaptureStats& stats) {
   put_time(stats.end_ns);
   add_time_option(kIsbStartTime, stats.start_ns);
   add_time_option(kIsbEndTime, stats.end_ns);
-  add_u64_option(kIsbIfRecv, stats.received);
-  add_u64_option(kIsbIfDrop, stats.lost);
+  if (stats.received) add_u64_option(kIsbIfRecv, *stats.received);
+  if (stats.lost) add_u64_option(kIsbIfDrop, *stats.lost);
   add_u64_option(kIsbUsrDeliv, stats.delivered);
   end_options();
   return finish_block("interface statistics");
