@@ -80,7 +80,7 @@ class Output {
       if (!out.owned_) {
         int err = errno;
         return Error{ExitCode::Output, "cannot open " + what + " " + path + ": " + errno_text(err),
-                     ""};
+                     "check the free memory"};
       }
       (void)fd.release();  // the FILE owns it now
       out.stream_ = out.owned_.get();
@@ -146,11 +146,11 @@ std::string attach_summary(const AttachSummary& s) {
 Error with_hint(Error e) {
   if (!e.hint.empty()) return e;
   switch (e.code) {
-    case ExitCode::Permission: e.hint = "run as root or grant CAP_BPF,CAP_PERFMON"; break;
+    case ExitCode::Permission: e.hint = kPermissionHint; break;
     case ExitCode::KernelFeature:
       e.hint = "this kernel lacks what the tracer needs; see the cause above";
       break;
-    default: break;
+    default: e.hint = kReportHint; break;
   }
   return e;
 }

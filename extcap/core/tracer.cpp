@@ -40,11 +40,17 @@ constexpr long kGatherNs = 2'000'000;
 // skbs followed at once by --filter-track-skb; the map is LRU, so the oldest go first.
 constexpr uint32_t kTrackedSkbs = 65536;
 
+std::string join(const std::vector<std::string>& parts, const char* sep) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+  return out;
+}
+
 Error map_error(const char* what, int err) {
   if (err == EPERM || err == EACCES) {
     return Error{ExitCode::Permission,
                  std::string("cannot create ") + what + ": " + std::strerror(err),
-                 "run as root, or grant pwrudump CAP_BPF and CAP_PERFMON"};
+                 kPermissionHint};
   }
   return Error{ExitCode::KernelFeature,
                std::string("cannot create ") + what + ": " + std::strerror(err),
@@ -85,7 +91,10 @@ class TracerImpl final : public Tracer {
     if (!t->tracked_.valid()) return map_error("the tracked-skb map", errno);
     t->kfilter_ = std::move(kfilter.value());
     int ncpus = libbpf_num_possible_cpus();
-    if (ncpus <= 0) return Error{ExitCode::Failure, "cannot count possible CPUs", ""};
+    if (ncpus <= 0) {
+      return Error{ExitCode::Failure, "cannot count possible CPUs",
+                   "mount sysfs: libbpf reads /sys/devices/system/cpu/possible"};
+    }
     t->ncpus_ = static_cast<size_t>(ncpus);
 
     if (auto st = t->attach_backends(options, *filter, progress); !st) return st.error();
@@ -138,7 +147,7 @@ class TracerImpl final : public Tracer {
       backend = chosen->make();
       if (auto st = backend->check_available(setup); !st) {
         Error e = st.error();
-        if (e.hint.empty()) e.hint = "pick another with --backend, or let --backend auto choose";
+        if (e.hint.empty()) e.hint = kOtherBackendHint;
         return e;
       }
     } else {
@@ -153,7 +162,11 @@ class TracerImpl final : public Tracer {
         backend = std::move(candidate);
         break;
       }
-      if (!backend) return Error{ExitCode::KernelFeature, "cannot find a usable backend", ""};
+      if (!backend) {
+        return Error{ExitCode::KernelFeature,
+                     "cannot find a usable backend: " + join(summary_.notes, "; "),
+                     "pwrudump needs Linux 5.8 or later with BTF (/sys/kernel/btf/vmlinux)"};
+      }
     }
     summary_.backend = std::string(chosen->name);
     clones_ = follow_clones(kfilter_.track_skb, tracked_.get(), btf_->is_running_kernel(), summary_);
@@ -174,7 +187,7 @@ class TracerImpl final : public Tracer {
     }
     if (summary_.attached == 0) {
       std::string why = summary_.skipped.empty() ? "" : ": " + summary_.skipped.front();
-      return Error{ExitCode::KernelFeature, "cannot attach any probe" + why, ""};
+      return Error{ExitCode::KernelFeature, "cannot attach any probe" + why, kOtherBackendHint};
     }
     return Ok{};
   }
@@ -198,7 +211,8 @@ class TracerImpl final : public Tracer {
     sink_ = nullptr;
     if (n < 0 && n != kSinkStopped && n != -EINTR) {
       return Error{ExitCode::Failure,
-                   std::string("cannot read the event ring buffer: ") + std::strerror(-n), ""};
+                   std::string("cannot read the event ring buffer: ") + std::strerror(-n),
+                   kReportHint};
     }
     // A small batch means we caught up with the kernel: let events gather for a moment before
     // the next wait, rather than being woken for every few of them: woken that often, the reader
@@ -218,7 +232,7 @@ class TracerImpl final : public Tracer {
     if (bpf_map_lookup_elem(lost_.get(), &zero, per_cpu.data())) {
       return Error{ExitCode::Failure,
                    std::string("cannot read the lost-event count: ") + std::strerror(errno),
-                   "the trace may have holes that no count shows; please report this"};
+                   std::string("the trace may have holes that no count shows; ") + kReportHint};
     }
     uint64_t sum = decoder_->malformed();
     for (__u64 v : per_cpu) sum += v;

@@ -39,6 +39,13 @@ struct AttachSummary {
   size_t filter_fallbacks = 0;        // programs whose kernel refused the filter's plain loads
 };
 
+// The fix for being refused BPF (EPERM), in the one wording every such error uses.
+inline constexpr const char* kPermissionHint =
+    "run as root, or grant pwrudump CAP_BPF and CAP_PERFMON";
+// The fix for what should never happen.
+inline constexpr const char* kReportHint =
+    "this is unexpected: please report it with `pwrudump --version` and `uname -r`";
+
 // "auto" and every backend name, best first.
 std::vector<std::string> backend_names();
 

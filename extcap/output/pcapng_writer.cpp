@@ -138,7 +138,7 @@ Status PcapngWriter::fail(std::string message, int err) {
   errno_ = err;
   message += ": ";
   message += err != 0 ? std::strerror(err) : "short write";
-  std::string hint;
+  std::string hint = "check that the output can still be written";
   if (err == EPIPE) {
     hint = "the reader of the output went away (Wireshark stopped the capture?)";
   } else if (err == ENOSPC) {
