@@ -57,6 +57,15 @@ Error map_error(const char* what, int err) {
                "the kernel needs BPF ring buffers (Linux 5.8 or later)"};
 }
 
+int print_to_stderr(enum libbpf_print_level, const char* format, va_list args) {
+  return std::vfprintf(stderr, format, args);
+}
+
+// libbpf's own messages would reach stderr, which Wireshark shows as an error: by default every
+// failure comes back to us as an errno (and a verifier log we ask for) and is reported from
+// there. --debug (never set in extcap mode) lets them through.
+void set_libbpf_print(bool debug) { libbpf_set_print(debug ? print_to_stderr : nullptr); }
+
 class TracerImpl final : public Tracer {
  public:
   static Result<std::unique_ptr<Tracer>> create(const TraceOptions& options,
@@ -289,9 +298,7 @@ class TracerImpl final : public Tracer {
 
 Result<std::unique_ptr<Tracer>> Tracer::open(const TraceOptions& options,
                                              const ProgressFn& progress) {
-  // libbpf's own messages would reach stderr, which Wireshark shows as an error; every failure
-  // comes back to us as an errno (and a verifier log we ask for) and is reported from there.
-  libbpf_set_print(nullptr);
+  set_libbpf_print(options.debug);
   // Before 5.11 BPF maps count against RLIMIT_MEMLOCK (often 8 MiB, less than our ring buffer).
   // libbpf raises it only for its own objects, and we create the shared maps first.
   struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY};
@@ -313,6 +320,7 @@ std::vector<std::string> backend_names() {
 }
 
 Result<std::vector<std::string>> list_probes(const TraceOptions& options) {
+  set_libbpf_print(options.debug);
   auto btf = KernelBtf::load(options.kernel_btf);
   if (!btf) return btf.error();
   auto filter = FuncFilter::compile(options.filter_func);
