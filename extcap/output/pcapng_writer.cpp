@@ -185,7 +185,7 @@ Status PcapngWriter::write_record(uint64_t time_ns, std::span<const uint8_t> rec
     return Error{ExitCode::Failure,
                  "cannot write pcapng packet: record of " + std::to_string(record.size()) +
                      " bytes does not fit a block",
-                 {}};
+                 "this is unexpected: please report it (pwrudump's records always fit)"};
   }
   const auto captured = static_cast<uint32_t>(kPduPrefix.size() + record.size());
   const size_t padded = (captured + 3u) & ~size_t{3};
