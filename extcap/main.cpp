@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/capabilities.h"
 #include "cli/capture_loop.h"
 #include "cli/extcap_protocol.h"
 #include "cli/options.h"
@@ -31,6 +32,18 @@ void install_signal_handlers() {
   // A reader closing the fifo or pipe must come back as EPIPE, a normal stop, not kill us
   // before the statistics block is written to the other outputs.
   std::signal(SIGPIPE, SIG_IGN);
+}
+
+// Tracer::open, then, like dumpcap once its capture is open, giving up every capability the rest
+// of the capture does not need.
+pwru::Result<std::unique_ptr<pwru::Tracer>> open_then_drop_privileges(
+    const pwru::TraceOptions& options, const pwru::ProgressFn& progress) {
+  auto tracer = pwru::Tracer::open(options, progress);
+  if (!tracer) return tracer;
+  // Reading the lost count now only tells whether this kernel lets us read our maps.
+  auto maps_readable = [&tracer] { return (*tracer)->lost().ok(); };
+  if (auto st = pwru::drop_capabilities(maps_readable); !st) return st.error();
+  return tracer;
 }
 
 int fail(const pwru::Error& e) {
@@ -95,7 +108,7 @@ int main(int argc, char** argv) {
 
   install_signal_handlers();
   const pwru::Console console{stdout, stderr, isatty(STDERR_FILENO) == 1};
-  auto status = pwru::run_capture(*options, &pwru::Tracer::open, g_stop, console);
+  auto status = pwru::run_capture(*options, &open_then_drop_privileges, g_stop, console);
   if (!status) return fail(status.error());
   return 0;
 }

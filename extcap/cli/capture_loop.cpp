@@ -80,7 +80,7 @@ class Output {
       if (!out.owned_) {
         int err = errno;
         return Error{ExitCode::Output, "cannot open " + what + " " + path + ": " + errno_text(err),
-                     ""};
+                     "check the free memory"};
       }
       (void)fd.release();  // the FILE owns it now
       out.stream_ = out.owned_.get();
@@ -146,11 +146,11 @@ std::string attach_summary(const AttachSummary& s) {
 Error with_hint(Error e) {
   if (!e.hint.empty()) return e;
   switch (e.code) {
-    case ExitCode::Permission: e.hint = "run as root or grant CAP_BPF,CAP_PERFMON"; break;
+    case ExitCode::Permission: e.hint = kPermissionHint; break;
     case ExitCode::KernelFeature:
       e.hint = "this kernel lacks what the tracer needs; see the cause above";
       break;
-    default: break;
+    default: e.hint = kReportHint; break;
   }
   return e;
 }
@@ -387,13 +387,18 @@ class Capture {
   }
 
   void finish() {
-    const uint64_t lost = tracer_->lost();
+    // Read once the probes are gone, so the count is final. Unreadable, it is reported as
+    // unknown everywhere and fails the capture: a trace with holes must never look complete.
+    Result<uint64_t> lost = tracer_->lost();
+    if (!lost && !failure_) failure_ = lost.error();
     if (pcapng_ && !pcapng_reader_gone()) {
       CaptureStats stats;
       stats.start_ns = start_ns_;
       stats.end_ns = clock_ns(CLOCK_REALTIME);
-      stats.lost = lost;
-      stats.received = handed_ + lost;
+      if (lost) {
+        stats.lost = *lost;
+        stats.received = handed_ + *lost;
+      }
       stats.delivered = delivered_;
       auto st = pcapng_->write_stats(stats);
       if (st) st = pcapng_->flush();
@@ -403,10 +408,17 @@ class Capture {
 
     if (options_.extcap()) return;  // the statistics block carries the counts to Wireshark
     if (!options_.quiet) {
-      std::string line = std::to_string(delivered_) + " events, " + std::to_string(lost) + " lost";
+      std::string line = std::to_string(delivered_) + " events, " +
+                         (lost ? std::to_string(*lost) + " lost" : "lost count unknown");
       std::fprintf(console_.err, "%s\n", line.c_str());
     }
-    if (lost > 0) {
+    if (const uint64_t unknown = tracer_->unknown_probes(); unknown > 0) {
+      std::fprintf(console_.err,
+                   "pwrudump: WARNING: %llu events came from a probe id that names no probe "
+                   "(shown as probe#N, kind unknown)\nhint: please report this bug\n",
+                   static_cast<unsigned long long>(unknown));
+    }
+    if (lost && *lost > 0) {
       // Even with -q: a trace with holes must never look complete.
       const uint64_t size = options_.trace.ringbuf_bytes;
       const uint64_t bigger = std::min<uint64_t>(size * 4, kMaxRingbufBytes);
@@ -415,7 +427,7 @@ class Capture {
       std::fprintf(console_.err,
                    "pwrudump: WARNING: %llu events lost: the ring buffer (--ringbuf-size %s) was full\n"
                    "hint: %s\n",
-                   static_cast<unsigned long long>(lost), size_text(size).c_str(), hint.c_str());
+                   static_cast<unsigned long long>(*lost), size_text(size).c_str(), hint.c_str());
     }
   }
 

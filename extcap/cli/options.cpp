@@ -200,6 +200,9 @@ void define(CLI::App& app, Raw& raw, Options& o) {
       ->group(kMisc);
   app.add_option("--ready-file", o.ready_file, "Create PATH once the probes are attached")
       ->type_name("PATH")->group(kMisc);
+  app.add_flag("--debug", o.trace.debug,
+               "Print libbpf's messages and verifier logs to stderr (not in extcap mode)")
+      ->group(kMisc);
   app.footer(
       "Examples:\n"
       "  pwrudump icmp                                  a line per kernel event of pings\n"
@@ -289,6 +292,7 @@ Result<Options> finish(Options o, const Raw& raw, bool filter_check_given) {
       o.filter = raw.extcap_filter;
     }
     o.quiet = true;  // Wireshark shows any stderr output as an error
+    o.trace.debug = false;  // likewise; a failed load's verifier log goes with its error
   } else if (filter_check_given) {
     o.action = Action::ExtcapFilterCheck;
     if (auto st = check_interface(o, "check the capture filter"); !st) return st.error();

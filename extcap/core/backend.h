@@ -22,6 +22,10 @@
 
 namespace pwru {
 
+// The fix when a backend cannot run here.
+inline constexpr const char* kOtherBackendHint =
+    "pick another with --backend, or let --backend auto choose";
+
 // What user space knows about probe number `probe_id` (its index in the probe table). A probe
 // whose name is empty serves many functions; each event names its function by address.
 struct Probe {

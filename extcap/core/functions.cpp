@@ -102,7 +102,8 @@ Result<FunctionSet> find_skb_functions(const KernelBtf& btf, const Kallsyms* ksy
     if (filtered) why = "no skb function matches --filter-func \"" + filter.pattern() + "\"";
     return Error{filtered ? ExitCode::BadFuncFilter : ExitCode::KernelFeature,
                  "cannot find functions to probe: " + why,
-                 filtered ? "check the pattern against `pwrudump --list-funcs`" : ""};
+                 filtered ? "check the pattern against `pwrudump --list-funcs`"
+                          : "trace the tracepoints instead: --backend tracepoint"};
   }
   return set;
 }

@@ -15,7 +15,8 @@ Result<Kallsyms> Kallsyms::load(const std::string& path) {
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "re"), &std::fclose);
   if (!f) {
     return Error{ExitCode::KernelFeature,
-                 "cannot read " + path + ": " + std::strerror(errno), ""};
+                 "cannot read " + path + ": " + std::strerror(errno),
+                 "mount /proc: callers and kprobe-multi need its kallsyms"};
   }
   Kallsyms ks;
   char line[512];

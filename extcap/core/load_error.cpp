@@ -4,14 +4,15 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/tracer.h"
+
 namespace pwru {
 
 Error load_error(const std::string& what, int err, const std::string& verifier_log) {
   err = err < 0 ? -err : err;
   std::string msg = "cannot load " + what + ": " + std::strerror(err);
   if (err == EPERM) {
-    return Error{ExitCode::Permission, msg,
-                 "run as root, or grant pwrudump CAP_BPF and CAP_PERFMON"};
+    return Error{ExitCode::Permission, msg, kPermissionHint};
   }
   // EACCES from a program load is the verifier refusing it, not a missing privilege.
   if (err == EACCES) msg = "cannot load " + what + ": the kernel's verifier refused it";

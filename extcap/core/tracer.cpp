@@ -18,6 +18,7 @@
 #include "base/unique_fd.h"
 #include "core/backend.h"
 #include "core/btf.h"
+#include "core/decoder.h"
 #include "core/functions.h"
 #include "core/kallsyms.h"
 #include "core/kfilter.h"
@@ -39,22 +40,31 @@ constexpr long kGatherNs = 2'000'000;
 // skbs followed at once by --filter-track-skb; the map is LRU, so the oldest go first.
 constexpr uint32_t kTrackedSkbs = 65536;
 
+std::string join(const std::vector<std::string>& parts, const char* sep) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+  return out;
+}
+
 Error map_error(const char* what, int err) {
   if (err == EPERM || err == EACCES) {
     return Error{ExitCode::Permission,
                  std::string("cannot create ") + what + ": " + std::strerror(err),
-                 "run as root, or grant pwrudump CAP_BPF and CAP_PERFMON"};
+                 kPermissionHint};
   }
   return Error{ExitCode::KernelFeature,
                std::string("cannot create ") + what + ": " + std::strerror(err),
                "the kernel needs BPF ring buffers (Linux 5.8 or later)"};
 }
 
-std::string hex(uint64_t v) {
-  char buf[20];
-  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(v));
-  return buf;
+int print_to_stderr(enum libbpf_print_level, const char* format, va_list args) {
+  return std::vfprintf(stderr, format, args);
 }
+
+// libbpf's own messages would reach stderr, which Wireshark shows as an error: by default every
+// failure comes back to us as an errno (and a verifier log we ask for) and is reported from
+// there. --debug (never set in extcap mode) lets them through.
+void set_libbpf_print(bool debug) { libbpf_set_print(debug ? print_to_stderr : nullptr); }
 
 class TracerImpl final : public Tracer {
  public:
@@ -90,7 +100,10 @@ class TracerImpl final : public Tracer {
     if (!t->tracked_.valid()) return map_error("the tracked-skb map", errno);
     t->kfilter_ = std::move(kfilter.value());
     int ncpus = libbpf_num_possible_cpus();
-    if (ncpus <= 0) return Error{ExitCode::Failure, "cannot count possible CPUs", ""};
+    if (ncpus <= 0) {
+      return Error{ExitCode::Failure, "cannot count possible CPUs",
+                   "mount sysfs: libbpf reads /sys/devices/system/cpu/possible"};
+    }
     t->ncpus_ = static_cast<size_t>(ncpus);
 
     if (auto st = t->attach_backends(options, *filter, progress); !st) return st.error();
@@ -99,6 +112,8 @@ class TracerImpl final : public Tracer {
     // default ring buffer (docs/performance.md).
     t->btf_.reset();
     malloc_trim(0);
+    t->decoder_.emplace(t->probes_, t->reasons_, t->ksyms_ ? &*t->ksyms_ : nullptr,
+                        t->load_.stack_bytes, t->mono_to_real_);
     t->rb_.reset(ring_buffer__new(t->events_.get(), &TracerImpl::on_sample, t.get(), nullptr));
     if (!t->rb_) return map_error("the ring buffer reader", errno);
     return std::unique_ptr<Tracer>(std::move(t));
@@ -141,7 +156,7 @@ class TracerImpl final : public Tracer {
       backend = chosen->make();
       if (auto st = backend->check_available(setup); !st) {
         Error e = st.error();
-        if (e.hint.empty()) e.hint = "pick another with --backend, or let --backend auto choose";
+        if (e.hint.empty()) e.hint = kOtherBackendHint;
         return e;
       }
     } else {
@@ -156,7 +171,11 @@ class TracerImpl final : public Tracer {
         backend = std::move(candidate);
         break;
       }
-      if (!backend) return Error{ExitCode::KernelFeature, "cannot find a usable backend", ""};
+      if (!backend) {
+        return Error{ExitCode::KernelFeature,
+                     "cannot find a usable backend: " + join(summary_.notes, "; "),
+                     "pwrudump needs Linux 5.8 or later with BTF (/sys/kernel/btf/vmlinux)"};
+      }
     }
     summary_.backend = std::string(chosen->name);
     clones_ = follow_clones(kfilter_.track_skb, tracked_.get(), btf_->is_running_kernel(), summary_);
@@ -177,7 +196,7 @@ class TracerImpl final : public Tracer {
     }
     if (summary_.attached == 0) {
       std::string why = summary_.skipped.empty() ? "" : ": " + summary_.skipped.front();
-      return Error{ExitCode::KernelFeature, "cannot attach any probe" + why, ""};
+      return Error{ExitCode::KernelFeature, "cannot attach any probe" + why, kOtherBackendHint};
     }
     return Ok{};
   }
@@ -201,7 +220,8 @@ class TracerImpl final : public Tracer {
     sink_ = nullptr;
     if (n < 0 && n != kSinkStopped && n != -EINTR) {
       return Error{ExitCode::Failure,
-                   std::string("cannot read the event ring buffer: ") + std::strerror(-n), ""};
+                   std::string("cannot read the event ring buffer: ") + std::strerror(-n),
+                   kReportHint};
     }
     // A small batch means we caught up with the kernel: let events gather for a moment before
     // the next wait, rather than being woken for every few of them: woken that often, the reader
@@ -215,14 +235,20 @@ class TracerImpl final : public Tracer {
     return handed_;
   }
 
-  uint64_t lost() const override {
+  Result<uint64_t> lost() const override {
     std::vector<__u64> per_cpu(ncpus_);
     __u32 zero = 0;
-    if (bpf_map_lookup_elem(lost_.get(), &zero, per_cpu.data())) return 0;
-    uint64_t sum = 0;
+    if (bpf_map_lookup_elem(lost_.get(), &zero, per_cpu.data())) {
+      return Error{ExitCode::Failure,
+                   std::string("cannot read the lost-event count: ") + std::strerror(errno),
+                   std::string("the trace may have holes that no count shows; ") + kReportHint};
+    }
+    uint64_t sum = decoder_->malformed();
     for (__u64 v : per_cpu) sum += v;
     return sum;
   }
+
+  uint64_t unknown_probes() const override { return decoder_->unknown_probes(); }
 
   const AttachSummary& summary() const override { return summary_; }
 
@@ -234,104 +260,10 @@ class TracerImpl final : public Tracer {
 
   static int on_sample(void* ctx, void* data, size_t size) {
     auto* self = static_cast<TracerImpl*>(ctx);
-    if (size < sizeof(pwru_event)) return 0;
-    const auto* raw = static_cast<const pwru_event*>(data);
-    if (sizeof(pwru_event) + self->load_.stack_bytes + raw->cap_len > size) return 0;
-    self->decode(*raw, self->event_);
+    if (!self->decoder_->decode(data, size, self->event_)) return 0;  // counted as lost
     self->handed_++;
     if (self->sink_ && !(*self->sink_)(self->event_)) return kSinkStopped;
     return 0;
-  }
-
-  // Reuses `ev` between events so strings and the packet buffer keep their capacity.
-  void decode(const pwru_event& raw, Event& ev) const {
-    ev.ktime_ns = raw.ktime_ns;
-    ev.time_ns = raw.ktime_ns + mono_to_real_;
-    ev.skb = raw.skb;
-    if (raw.probe_id < probes_.size()) {
-      ev.func = probes_[raw.probe_id].name;
-      ev.probe = probes_[raw.probe_id].kind;
-    } else {
-      ev.func = "probe#" + std::to_string(raw.probe_id);
-    }
-    // One kprobe program serves many functions: the address inside it names it.
-    if ((raw.flags & PWRU_EV_HAS_FUNC_IP) && ksyms_) {
-      const std::string& fn = ksyms_->function_at(raw.func_ip);
-      if (!fn.empty()) ev.func = fn;
-    }
-    if (ev.func.empty()) ev.func = "0x" + hex(raw.func_ip);
-    ev.cpu = raw.cpu;
-    ev.pid = raw.pid;
-    ev.comm.assign(raw.comm, strnlen(raw.comm, sizeof(raw.comm)));
-    ev.netns = raw.netns;
-    ev.mark = raw.mark;
-    bool dev = raw.flags & PWRU_EV_HAS_DEV;
-    ev.ifindex = dev ? raw.ifindex : 0;
-    ev.ifname.assign(raw.ifname, dev ? strnlen(raw.ifname, sizeof(raw.ifname)) : 0);
-    ev.mtu = dev ? raw.mtu : 0;
-    ev.protocol = raw.protocol;
-    ev.len = raw.len;
-
-    ev.ip_version = (raw.flags & PWRU_EV_HAS_TUPLE) ? raw.ip_version : 0;
-    std::memcpy(ev.saddr.data(), raw.saddr, sizeof(raw.saddr));
-    std::memcpy(ev.daddr.data(), raw.daddr, sizeof(raw.daddr));
-    if (ev.ip_version == 4) {
-      std::fill(ev.saddr.begin() + 4, ev.saddr.end(), 0);
-      std::fill(ev.daddr.begin() + 4, ev.daddr.end(), 0);
-    }
-    ev.l4proto = ev.ip_version ? raw.l4proto : 0;
-    ev.has_ports = raw.flags & PWRU_EV_HAS_PORTS;
-    ev.sport = ev.has_ports ? raw.sport : 0;
-    ev.dport = ev.has_ports ? raw.dport : 0;
-    ev.tcp_flags.reset();
-    if (raw.flags & PWRU_EV_HAS_TCP_FLAGS) ev.tcp_flags = raw.tcp_flags;
-
-    ev.drop_reason.reset();
-    ev.drop_reason_name.clear();
-    if (raw.flags & PWRU_EV_HAS_DROP_REASON) {
-      ev.drop_reason = raw.drop_reason;
-      auto it = reasons_.find(raw.drop_reason);
-      ev.drop_reason_name =
-          it != reasons_.end() ? it->second : "reason_" + std::to_string(raw.drop_reason);
-    }
-    ev.caller_addr = (raw.flags & PWRU_EV_HAS_LOCATION) ? raw.location : 0;
-    ev.caller.clear();
-    if (ev.caller_addr) {
-      if (ksyms_) {
-        ev.caller = ksyms_->symbolize(ev.caller_addr);
-      } else {
-        ev.caller = "0x" + hex(ev.caller_addr);
-      }
-    }
-    ev.stack.clear();
-    const auto* frames = reinterpret_cast<const uint64_t*>(raw.data);
-    size_t depth = std::min<size_t>(raw.stack_depth, load_.stack_bytes / 8);
-    size_t first = 0;
-    while (first < depth && is_tracing_glue(frames[first])) first++;
-    for (size_t i = first; i < depth; i++) {
-      ev.stack.push_back(ksyms_ ? ksyms_->symbolize(frames[i]) : "0x" + hex(frames[i]));
-    }
-
-    switch (raw.layer) {
-      case PWRU_LAYER_ETHERNET: ev.layer = PacketLayer::Ethernet; break;
-      case PWRU_LAYER_NETWORK: ev.layer = PacketLayer::Network; break;
-      default: ev.layer = PacketLayer::None; break;
-    }
-    size_t cap = ev.layer == PacketLayer::None ? 0 : raw.cap_len;
-    const uint8_t* packet = raw.data + load_.stack_bytes;
-    ev.packet.assign(packet, packet + cap);
-  }
-
-  // The innermost frames of a stack taken in a BPF program are the program (loaded after
-  // kallsyms was read, so it falls past the last known symbol) and the tracing code that ran it.
-  bool is_tracing_glue(uint64_t addr) const {
-    if (!ksyms_) return false;
-    const std::string& fn = ksyms_->function_at(addr);
-    return fn.empty() || fn == "_einittext" || fn.starts_with("bpf_trace_run") ||
-           fn.starts_with("__bpf_trace_") || fn.starts_with("bpf_prog_") ||
-           fn.starts_with("__bpf_prog_") || fn.starts_with("kprobe_") ||
-           fn.starts_with("kprobe_multi_link") || fn.starts_with("fprobe_") ||
-           fn.starts_with("__kprobe") || fn.starts_with("bpf_trampoline");
   }
 
   struct RingBufferDeleter {
@@ -353,6 +285,7 @@ class TracerImpl final : public Tracer {
   KernelFilter kfilter_;
   std::vector<Probe> probes_;
   std::vector<std::unique_ptr<Backend>> backends_;
+  std::optional<EventDecoder> decoder_;  // reads probes_, reasons_ and ksyms_
   std::unique_ptr<struct ring_buffer, RingBufferDeleter> rb_;
   AttachSummary summary_;
 
@@ -365,9 +298,7 @@ class TracerImpl final : public Tracer {
 
 Result<std::unique_ptr<Tracer>> Tracer::open(const TraceOptions& options,
                                              const ProgressFn& progress) {
-  // libbpf's own messages would reach stderr, which Wireshark shows as an error; every failure
-  // comes back to us as an errno (and a verifier log we ask for) and is reported from there.
-  libbpf_set_print(nullptr);
+  set_libbpf_print(options.debug);
   // Before 5.11 BPF maps count against RLIMIT_MEMLOCK (often 8 MiB, less than our ring buffer).
   // libbpf raises it only for its own objects, and we create the shared maps first.
   struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY};
@@ -389,6 +320,7 @@ std::vector<std::string> backend_names() {
 }
 
 Result<std::vector<std::string>> list_probes(const TraceOptions& options) {
+  set_libbpf_print(options.debug);
   auto btf = KernelBtf::load(options.kernel_btf);
   if (!btf) return btf.error();
   auto filter = FuncFilter::compile(options.filter_func);

@@ -29,6 +29,10 @@ struct TraceOptions {
   std::string filter_mark;             // VALUE[/MASK]
   std::string filter_ifname;           // resolved in the filtered netns, else the current one
   bool track_skb = false;              // follow an skb once it matched
+  // libbpf's messages (with the verifier log of a refused skeleton program) to stderr; off, they
+  // are dropped and a refused load is reported by its error alone, which carries the tail of
+  // the verifier log for the programs pwrudump loads itself.
+  bool debug = false;
 };
 
 struct AttachSummary {
@@ -38,6 +42,13 @@ struct AttachSummary {
   std::vector<std::string> notes;     // why "auto" chose as it did, sources that were unreadable
   size_t filter_fallbacks = 0;        // programs whose kernel refused the filter's plain loads
 };
+
+// The fix for being refused BPF (EPERM), in the one wording every such error uses.
+inline constexpr const char* kPermissionHint =
+    "run as root, or grant pwrudump CAP_BPF and CAP_PERFMON";
+// The fix for what should never happen.
+inline constexpr const char* kReportHint =
+    "this is unexpected: please report it with `pwrudump --version` and `uname -r`";
 
 // "auto" and every backend name, best first.
 std::vector<std::string> backend_names();
@@ -67,8 +78,12 @@ class Tracer {
   virtual void detach() = 0;
   // Hands every event still in the ring buffer to `sink` without waiting; like poll().
   virtual Result<int> drain(const Sink& sink) = 0;
-  // Events the kernel produced but could not put into the ring buffer (summed over CPUs).
-  virtual uint64_t lost() const = 0;
+  // Events the probes made that no sink saw: those the kernel could not put into the ring buffer
+  // (summed over CPUs) and records too short to decode. An error when the kernel's count cannot
+  // be read: never 0 for "unknown".
+  virtual Result<uint64_t> lost() const = 0;
+  // Events handed over whose probe id names no attached probe (ProbeKind::Unknown): a bug.
+  virtual uint64_t unknown_probes() const = 0;
   virtual const AttachSummary& summary() const = 0;
 };
 

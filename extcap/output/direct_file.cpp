@@ -3,9 +3,11 @@
 #include "output/direct_file.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -193,7 +195,22 @@ size_t DirectFile::pieces_in_memory() {
   return mapped_locked();
 }
 
+namespace {
+
+// The writer only writes to a descriptor it was given, so it gives up every capability it was
+// started with: they belong to each thread, and the capture's thread gives up its own only once
+// the probes are attached (docs/privileges.md). Lowering never needs a privilege, so this cannot
+// fail for want of one.
+void give_up_capabilities() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {};
+  (void)syscall(SYS_capset, &header, none);
+}
+
+}  // namespace
+
 void DirectFile::writer_loop() {
+  give_up_capabilities();
   std::unique_lock lock(mu_);
   for (;;) {
     work_.wait(lock, [this] { return stop_ || !queue_.empty(); });

@@ -138,7 +138,7 @@ Status PcapngWriter::fail(std::string message, int err) {
   errno_ = err;
   message += ": ";
   message += err != 0 ? std::strerror(err) : "short write";
-  std::string hint;
+  std::string hint = "check that the output can still be written";
   if (err == EPIPE) {
     hint = "the reader of the output went away (Wireshark stopped the capture?)";
   } else if (err == ENOSPC) {
@@ -185,7 +185,7 @@ Status PcapngWriter::write_record(uint64_t time_ns, std::span<const uint8_t> rec
     return Error{ExitCode::Failure,
                  "cannot write pcapng packet: record of " + std::to_string(record.size()) +
                      " bytes does not fit a block",
-                 {}};
+                 "this is unexpected: please report it (pwrudump's records always fit)"};
   }
   const auto captured = static_cast<uint32_t>(kPduPrefix.size() + record.size());
   const size_t padded = (captured + 3u) & ~size_t{3};
@@ -219,8 +219,8 @@ Status PcapngWriter::write_stats(const CaptureStats& stats) {
   put_time(stats.end_ns);
   add_time_option(kIsbStartTime, stats.start_ns);
   add_time_option(kIsbEndTime, stats.end_ns);
-  add_u64_option(kIsbIfRecv, stats.received);
-  add_u64_option(kIsbIfDrop, stats.lost);
+  if (stats.received) add_u64_option(kIsbIfRecv, *stats.received);
+  if (stats.lost) add_u64_option(kIsbIfDrop, *stats.lost);
   add_u64_option(kIsbUsrDeliv, stats.delivered);
   end_options();
   return finish_block("interface statistics");

@@ -17,8 +17,10 @@ namespace pwru {
 struct CaptureStats {
   uint64_t start_ns = 0;      // wall clock, ns since the epoch
   uint64_t end_ns = 0;
-  uint64_t received = 0;      // events the kernel produced (delivered + lost)
-  uint64_t lost = 0;          // events the kernel could not hand over (isb_ifdrop)
+  // Both unset when the lost count could not be read: the block then leaves them out, as
+  // pcapng does for a count it does not know, rather than claim nothing was lost.
+  std::optional<uint64_t> received;  // events the kernel produced (delivered + lost)
+  std::optional<uint64_t> lost;      // events the kernel could not hand over (isb_ifdrop)
   uint64_t delivered = 0;     // events written to this file (isb_usrdeliv)
 };
 

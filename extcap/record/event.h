@@ -12,6 +12,7 @@
 namespace pwru {
 
 enum class ProbeKind : uint8_t {
+  Unknown = 0,  // a probe id user space never gave out; no pwru_probe_kind uses 0
   Tracepoint = PWRU_PROBE_TRACEPOINT,
   Kprobe = PWRU_PROBE_KPROBE,
   KprobeMulti = PWRU_PROBE_KPROBE_MULTI,

@@ -79,7 +79,8 @@ std::string tlv_desc(uint16_t type) {
   return d;
 }
 
-Error malformed(std::string cause, std::string hint = {}) {
+Error malformed(std::string cause,
+                std::string hint = "the capture is damaged, or was not written by pwrudump") {
   return Error{ExitCode::Failure, "cannot decode pwru record: " + std::move(cause),
                std::move(hint)};
 }

@@ -529,9 +529,10 @@ int main(int argc, char** argv) {
   stats.start_ns = kBaseTimeNs;
   stats.end_ns = packets.back().time_ns;
   // The sample shows how lost events reach the reader: 3 events the ring buffer had no room for.
-  stats.lost = scenario == "sample" ? 3 : 0;
+  const uint64_t lost = scenario == "sample" ? 3 : 0;
+  stats.lost = lost;
   stats.delivered = packets.size();
-  stats.received = stats.delivered + stats.lost;
+  stats.received = stats.delivered + lost;
   if (auto s = writer.write_stats(stats); !s) return fail(argv[1], s.error());
   if (auto s = writer.flush(); !s) return fail(argv[1], s.error());
   if (std::fclose(out) != 0) {

@@ -42,7 +42,7 @@ class FentryBackend final : public Backend {
       if (fn.module.empty()) target = target ? target : &fn;
     if (!target) {
       return Error{ExitCode::KernelFeature, "cannot use fentry: no vmlinux function to attach to",
-                   ""};
+                   kOtherBackendHint};
     }
     struct bpf_insn ret0[] = {
         {BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0},
@@ -55,7 +55,7 @@ class FentryBackend final : public Backend {
       return Error{ExitCode::KernelFeature,
                    std::string("cannot use fentry: the kernel refuses to load it (") +
                        std::strerror(errno) + ")",
-                   ""};
+                   kOtherBackendHint};
     }
     UniqueFd link(bpf_raw_tracepoint_open(nullptr, prog.get()));
     if (!link.valid()) {
@@ -63,7 +63,7 @@ class FentryBackend final : public Backend {
       return Error{ExitCode::KernelFeature,
                    std::string("cannot use fentry: the kernel refuses trampolines (") +
                        std::strerror(err) + (err == EPERM ? "; kernel lockdown?" : "") + ")",
-                   ""};
+                   kOtherBackendHint};
     }
     return Ok{};
   }

@@ -59,7 +59,8 @@ Error kprobe_error(const std::string& func, int err) {
                  "kprobes need root or CAP_SYS_ADMIN; with only CAP_BPF and CAP_PERFMON use "
                  "--backend fentry or tracepoint (auto does so)"};
   }
-  return Error{ExitCode::KernelFeature, "cannot create a kprobe on " + func + ": " + std::strerror(err), ""};
+  return Error{ExitCode::KernelFeature, "cannot create a kprobe on " + func + ": " + std::strerror(err),
+               "the kernel may refuse kprobes on it (its kprobe blacklist); the rest are traced"};
 }
 
 // A kprobe perf event on `func` with `prog_fd` attached, the way libbpf does it, but from a

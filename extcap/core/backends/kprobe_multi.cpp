@@ -35,7 +35,8 @@ class KprobeMultiBackend final : public Backend {
   Status check_available(const BackendSetup& setup) override {
     if (!setup.ksyms) {
       return Error{ExitCode::KernelFeature,
-                   "cannot use kprobe-multi: /proc/kallsyms gives no addresses", ""};
+                   "cannot use kprobe-multi: /proc/kallsyms gives no addresses",
+                   "run as root, or grant pwrudump CAP_SYSLOG"};
     }
     unsigned long addr = 0;
     for (const auto& fn : setup.functions) {
@@ -45,7 +46,7 @@ class KprobeMultiBackend final : public Backend {
         break;
       }
     }
-    if (!addr) return Error{ExitCode::KernelFeature, "cannot use kprobe-multi: no address", ""};
+    if (!addr) return Error{ExitCode::KernelFeature, "cannot use kprobe-multi: no address", kOtherBackendHint};
     struct bpf_insn ret0[] = {
         {BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0},
         {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
@@ -56,7 +57,7 @@ class KprobeMultiBackend final : public Backend {
       return Error{ExitCode::KernelFeature,
                    std::string("cannot use kprobe-multi: the kernel does not know it (") +
                        std::strerror(errno) + "; it needs Linux 5.18 or later)",
-                   ""};
+                   kOtherBackendHint};
     }
     LIBBPF_OPTS(bpf_link_create_opts, lopts);
     lopts.kprobe_multi.addrs = &addr;
@@ -67,7 +68,7 @@ class KprobeMultiBackend final : public Backend {
       return Error{ExitCode::KernelFeature,
                    std::string("cannot use kprobe-multi: ") + std::strerror(err) +
                        (err == EOPNOTSUPP ? " (the kernel is built without CONFIG_FPROBE)" : ""),
-                   ""};
+                   kOtherBackendHint};
     }
     return Ok{};
   }

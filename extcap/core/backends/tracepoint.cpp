@@ -44,7 +44,7 @@ class TracepointBackend final : public Backend {
                        (setup.func_filter.pattern().empty()
                             ? std::string()
                             : " and matches --filter-func \"" + setup.func_filter.pattern() + "\""),
-                   ""};
+                   "check the pattern against `pwrudump --backend tracepoint --list-funcs`"};
     }
     // tp_btf where the kernel's own BTF names the tracepoints; raw_tp where it came from a file,
     // or where the kernel refuses tp_btf.

@@ -31,6 +31,8 @@ class FakeTracer : public Tracer {
     uint64_t lost = 0;
     uint64_t lost_while_attached = 0;  // counted only until detach(), added to `lost` there
     std::optional<Error> poll_error;             // returned once the batches are played
+    std::optional<Error> lost_error;             // lost() fails with it
+    uint64_t unknown_probes = 0;
     std::function<void(size_t poll)> before_poll;  // runs before each poll, 0-based
   };
 
@@ -73,10 +75,12 @@ class FakeTracer : public Tracer {
     return handed;
   }
   // Only final once detached: read earlier, it would miss the last losses.
-  uint64_t lost() const override {
+  Result<uint64_t> lost() const override {
     EXPECT_TRUE(detached_) << "lost() read while the probes still run";
+    if (script_.lost_error) return *script_.lost_error;
     return script_.lost;
   }
+  uint64_t unknown_probes() const override { return script_.unknown_probes; }
   const AttachSummary& summary() const override { return summary_; }
   AttachSummary& mutable_summary() { return summary_; }
 
@@ -492,6 +496,48 @@ TEST_F(CaptureLoop, PollErrorIsReturnedAfterTheStatistics) {
   EXPECT_EQ(st.error().message, "cannot poll ring buffer: Bad file descriptor");
   EXPECT_EQ(block_types(pcapng_blocks(read_file(pcap))),
             (std::vector<uint32_t>{kShb, kIdb, kEpb, kIsb}));
+}
+
+// A lost count that cannot be read is not "0 lost": the summary, the statistics block and the
+// exit status all say it is unknown.
+TEST_F(CaptureLoop, UnreadableLostCountIsReportedNotZero) {
+  const fs::path pcap = dir_ / "out.pcapng";
+  FakeTracer::Script script = play({{icmp_event(1, "a")}});
+  script.lost_error = Error{ExitCode::Failure, "cannot read the lost-event count: Bad address",
+                            "the trace may have holes"};
+  Status st = run(parsed({"-w", pcap.string()}), script);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, "cannot read the lost-event count: Bad address");
+  auto blocks = pcapng_blocks(read_file(pcap));
+  ASSERT_EQ(block_types(blocks), (std::vector<uint32_t>{kShb, kIdb, kEpb, kIsb}));
+  auto counters = isb_counters(blocks.back());
+  EXPECT_EQ(counters.count(kIsbIfDrop), 0u) << "an unknown drop count written as a number";
+  EXPECT_EQ(counters.count(kIsbIfRecv), 0u);
+  EXPECT_EQ(counters[kIsbUsrDeliv], 1u);
+  const std::string e = err();
+  EXPECT_NE(e.find("1 events, lost count unknown\n"), std::string::npos) << e;
+  EXPECT_EQ(e.find("0 lost"), std::string::npos) << e;
+}
+
+TEST_F(CaptureLoop, ExtcapUnreadableLostCountFailsTheCapture) {
+  const fs::path fifo = dir_ / "fifo";
+  Options o = parsed({"--capture", "--extcap-interface", "pwru", "--fifo", fifo.string()});
+  FakeTracer::Script script = play({{icmp_event(1, "a")}});
+  script.lost_error = Error{ExitCode::Failure, "cannot read the lost-event count: Bad address",
+                            "the trace may have holes"};
+  Status st = run(o, script);
+  ASSERT_FALSE(st.ok());  // main() prints it: Wireshark shows it as the capture's error
+  EXPECT_EQ(isb_counters(pcapng_blocks(read_file(fifo)).back()).count(kIsbIfDrop), 0u);
+  EXPECT_EQ(err(), "");
+}
+
+TEST_F(CaptureLoop, EventsFromUnknownProbesAreReportedEvenWhenQuiet) {
+  FakeTracer::Script script = play({{icmp_event(1, "a")}});
+  script.unknown_probes = 2;
+  ASSERT_TRUE(run(parsed({"-q"}), script).ok());
+  EXPECT_NE(err().find("WARNING: 2 events came from a probe id that names no probe"),
+            std::string::npos)
+      << err();
 }
 
 }  // namespace

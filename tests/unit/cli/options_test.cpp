@@ -183,7 +183,7 @@ TEST(Options, HelpIsGroupedLikePwru) {
                   "--timestamp", "--output-file", "-c,--output-limit-lines", "-w,--write",
                   "--snaplen", "-q,--quiet"}},
       {"Backend", {"--backend", "--kernel-btf", "--ringbuf-size", "--list-funcs"}},
-      {"Misc", {"-h,--help", "--version", "--ready-file"}},
+      {"Misc", {"-h,--help", "--version", "--ready-file", "--debug"}},
   };
   for (const auto& [group, flags] : groups) {
     for (const auto& flag : flags) EXPECT_EQ(help_group_of(o.print, flag), group) << flag;
@@ -297,6 +297,14 @@ TEST(Options, ExtcapCapture) {
                       "--extcap-control-in", "a", "--extcap-control-out", "b"})
                 .action,
             Action::ExtcapCapture);
+}
+
+// libbpf's messages on stderr would read as a failure in Wireshark: --debug is for the command line.
+TEST(Options, DebugOnlyOnTheCommandLine) {
+  EXPECT_FALSE(parse_ok({}).trace.debug);
+  EXPECT_TRUE(parse_ok({"--debug", "icmp"}).trace.debug);
+  EXPECT_FALSE(parse_ok({"--capture", "--extcap-interface", "pwru", "--fifo", "f", "--debug"})
+                   .trace.debug);
 }
 
 TEST(Options, ExtcapCaptureMistakes) {

@@ -266,8 +266,8 @@ TEST_F(PcapngWriterTest, BlocksFollowThePcapngLayout) {
   // Times are (high, low) u32 pairs; counters are plain little-endian u64.
   EXPECT_EQ(read_options(isb.body, 12), (Options{{2, time_bytes(kStats.start_ns)},
                                                  {3, time_bytes(kStats.end_ns)},
-                                                 {4, u64_bytes(kStats.received)},
-                                                 {5, u64_bytes(kStats.lost)},
+                                                 {4, u64_bytes(*kStats.received)},
+                                                 {5, u64_bytes(*kStats.lost)},
                                                  {8, u64_bytes(kStats.delivered)}}));
 }
 

@@ -1,0 +1,125 @@
+// EventDecoder: a ring buffer record to an Event, with names from the probe table, BTF and kallsyms.
+#include "core/decoder.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "pwru_event.h"
+
+namespace pwru {
+namespace {
+
+std::string hex(uint64_t v) {
+  char buf[20];
+  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+bool EventDecoder::decode(const void* data, size_t size, Event& ev) {
+  if (size < sizeof(pwru_event)) {
+    malformed_++;
+    return false;
+  }
+  const auto& raw = *static_cast<const pwru_event*>(data);
+  if (sizeof(pwru_event) + stack_bytes_ + raw.cap_len > size) {
+    malformed_++;
+    return false;
+  }
+  ev.ktime_ns = raw.ktime_ns;
+  ev.time_ns = raw.ktime_ns + mono_to_real_;
+  ev.skb = raw.skb;
+  if (raw.probe_id < probes_.size()) {
+    ev.func = probes_[raw.probe_id].name;
+    ev.probe = probes_[raw.probe_id].kind;
+  } else {
+    // Never from the programs we load: every one gets an id from the table. Named and counted
+    // rather than shown with the previous event's kind.
+    ev.func = "probe#" + std::to_string(raw.probe_id);
+    ev.probe = ProbeKind::Unknown;
+    unknown_probes_++;
+  }
+  // One kprobe program serves many functions: the address inside it names it.
+  if ((raw.flags & PWRU_EV_HAS_FUNC_IP) && ksyms_) {
+    const std::string& fn = ksyms_->function_at(raw.func_ip);
+    if (!fn.empty()) ev.func = fn;
+  }
+  if (ev.func.empty()) ev.func = "0x" + hex(raw.func_ip);
+  ev.cpu = raw.cpu;
+  ev.pid = raw.pid;
+  ev.comm.assign(raw.comm, strnlen(raw.comm, sizeof(raw.comm)));
+  ev.netns = raw.netns;
+  ev.mark = raw.mark;
+  bool dev = raw.flags & PWRU_EV_HAS_DEV;
+  ev.ifindex = dev ? raw.ifindex : 0;
+  ev.ifname.assign(raw.ifname, dev ? strnlen(raw.ifname, sizeof(raw.ifname)) : 0);
+  ev.mtu = dev ? raw.mtu : 0;
+  ev.protocol = raw.protocol;
+  ev.len = raw.len;
+
+  ev.ip_version = (raw.flags & PWRU_EV_HAS_TUPLE) ? raw.ip_version : 0;
+  std::memcpy(ev.saddr.data(), raw.saddr, sizeof(raw.saddr));
+  std::memcpy(ev.daddr.data(), raw.daddr, sizeof(raw.daddr));
+  if (ev.ip_version == 4) {
+    std::fill(ev.saddr.begin() + 4, ev.saddr.end(), 0);
+    std::fill(ev.daddr.begin() + 4, ev.daddr.end(), 0);
+  }
+  ev.l4proto = ev.ip_version ? raw.l4proto : 0;
+  ev.has_ports = raw.flags & PWRU_EV_HAS_PORTS;
+  ev.sport = ev.has_ports ? raw.sport : 0;
+  ev.dport = ev.has_ports ? raw.dport : 0;
+  ev.tcp_flags.reset();
+  if (raw.flags & PWRU_EV_HAS_TCP_FLAGS) ev.tcp_flags = raw.tcp_flags;
+
+  ev.drop_reason.reset();
+  ev.drop_reason_name.clear();
+  if (raw.flags & PWRU_EV_HAS_DROP_REASON) {
+    ev.drop_reason = raw.drop_reason;
+    auto it = reasons_.find(raw.drop_reason);
+    ev.drop_reason_name =
+        it != reasons_.end() ? it->second : "reason_" + std::to_string(raw.drop_reason);
+  }
+  ev.caller_addr = (raw.flags & PWRU_EV_HAS_LOCATION) ? raw.location : 0;
+  ev.caller.clear();
+  if (ev.caller_addr) {
+    if (ksyms_) {
+      ev.caller = ksyms_->symbolize(ev.caller_addr);
+    } else {
+      ev.caller = "0x" + hex(ev.caller_addr);
+    }
+  }
+  ev.stack.clear();
+  const auto* frames = reinterpret_cast<const uint64_t*>(raw.data);
+  size_t depth = std::min<size_t>(raw.stack_depth, stack_bytes_ / 8);
+  size_t first = 0;
+  while (first < depth && is_tracing_glue(frames[first])) first++;
+  for (size_t i = first; i < depth; i++) {
+    ev.stack.push_back(ksyms_ ? ksyms_->symbolize(frames[i]) : "0x" + hex(frames[i]));
+  }
+
+  switch (raw.layer) {
+    case PWRU_LAYER_ETHERNET: ev.layer = PacketLayer::Ethernet; break;
+    case PWRU_LAYER_NETWORK: ev.layer = PacketLayer::Network; break;
+    default: ev.layer = PacketLayer::None; break;
+  }
+  size_t cap = ev.layer == PacketLayer::None ? 0 : raw.cap_len;
+  const uint8_t* packet = raw.data + stack_bytes_;
+  ev.packet.assign(packet, packet + cap);
+  return true;
+}
+
+// The innermost frames of a stack taken in a BPF program are the program (loaded after
+// kallsyms was read, so it falls past the last known symbol) and the tracing code that ran it.
+bool EventDecoder::is_tracing_glue(uint64_t addr) const {
+  if (!ksyms_) return false;
+  const std::string& fn = ksyms_->function_at(addr);
+  return fn.empty() || fn == "_einittext" || fn.starts_with("bpf_trace_run") ||
+         fn.starts_with("__bpf_trace_") || fn.starts_with("bpf_prog_") ||
+         fn.starts_with("__bpf_prog_") || fn.starts_with("kprobe_") ||
+         fn.starts_with("kprobe_multi_link") || fn.starts_with("fprobe_") ||
+         fn.starts_with("__kprobe") || fn.starts_with("bpf_trampoline");
+}
+
+}  // namespace pwru
