@@ -123,6 +123,11 @@ legacy=/usr/sbin/xtables-legacy-multi
 [ -x "$legacy" ] || skip_or_fail "needs $legacy (package iptables)"
 copy_with_libs "$legacy" /usr/lib/*/xtables/*.so
 ln -s xtables-legacy-multi "$root/usr/sbin/iptables"
+# For scenario-privileges.sh: tracing as another user with file capabilities.
+for f in /usr/bin/setpriv /usr/sbin/setcap; do
+  [ -x "$f" ] || skip_or_fail "needs $f (packages util-linux and libcap2-bin)"
+done
+copy_with_libs /usr/bin/setpriv /usr/sbin/setcap
 for f in /etc/protocols /etc/services; do [ -r "$f" ] && copy_file "$f"; done
 echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
 echo "root:x:0:" >"$root/etc/group"

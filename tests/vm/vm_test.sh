@@ -7,13 +7,15 @@
 #   KERNEL   5.10, 6.1 or 6.12 (kernels.sh); VM_DIR was prepared by prepare.sh
 #   BACKEND  passed as --backend; with auto, the backend pwrudump reports must be the one
 #            kernels.sh expects for KERNEL, otherwise BACKEND itself
-# Environment: PWRU_VM_TIMEOUT (seconds for the whole VM run, default 300), PWRU_VM_KEEP=1 keeps
-# the work folder (console log, results, pcapng) and prints where it is.
+# Environment: PWRU_VM_TIMEOUT (seconds for the whole VM run, default 300), PWRU_VM_SCENARIO (drop,
+# the default, or privileges: guest/scenario-privileges.sh), PWRU_VM_KEEP=1 keeps the work folder
+# (console log, results, pcapng) and prints where it is.
 #
 # Checks: the VM ran the scenario to its end; pwrudump attached with the expected backend and
 # exited cleanly; the pings were dropped; the pcapng decodes; the echo requests to the receiver
 # are in it; every ping is seen at kfree_skb in the receiver's netns and veth with a netfilter
 # caller, and with drop reason NETFILTER_DROP where the kernel has drop reasons (none before 5.17).
+# The privileges scenario also checks what CAP_DAC_READ_SEARCH changes (docs/privileges.md).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
@@ -30,6 +32,11 @@ vm_kernel "$kernel" || fail "unknown kernel '$kernel'"
 expect_backend=$backend
 [ "$backend" = auto ] && expect_backend=$VM_AUTO_BACKEND
 timeout_s=${PWRU_VM_TIMEOUT:-300}
+scenario=${PWRU_VM_SCENARIO:-drop}
+# The privileges scenario: the Debian package's file capabilities (docs/privileges.md), and the
+# same without CAP_DAC_READ_SEARCH.
+PWRU_CAPS=cap_bpf,cap_perfmon,cap_syslog,cap_dac_read_search=ep
+PWRU_CAPS_NODAC=cap_bpf,cap_perfmon,cap_syslog=ep
 PINGS=3
 
 require_cmd qemu-system-x86_64 tshark setpriv timeout cpio gzip base64
@@ -79,7 +86,11 @@ blob() {
 # --- the guest's instructions, as a small cpio in front of the prepared initramfs ---
 mkdir -p "$WORK/overlay"
 {
-  echo "VM_SCENARIO=drop"
+  echo "VM_SCENARIO=$scenario"
+  if [ "$scenario" = privileges ]; then
+    echo "PWRU_CAPS=$PWRU_CAPS"
+    echo "PWRU_CAPS_NODAC=$PWRU_CAPS_NODAC"
+  fi
   echo "PINGS=$PINGS"
   # The guest gives up on pwrudump first, so that its stderr still comes back.
   echo "READY_TIMEOUT=$((timeout_s * 2 / 3))"
@@ -131,6 +142,41 @@ case " $* " in
     clones=$(grep -o "[a-z_]* (following clones)[^;]*" "$WORK/stderr.txt")
     assert_eq "clone followers not attached" "" "$clones" ;;
 esac
+
+# As nobody with the package's capabilities (docs/privileges.md): the run above and a trace with
+# its ftrace list; without CAP_DAC_READ_SEARCH, tracefs (mode 0700) is closed, pwrudump takes
+# every function in /proc/kallsyms, and kprobe-multi refuses the set.
+if [ "$scenario" = privileges ]; then
+  assert_eq "tracefs mode in the guest (why CAP_DAC_READ_SEARCH is needed)" 700 "$(fact tracefs mode)"
+  assert_eq "uid of pwrudump tracing the drop scenario (nobody)" 65534 "$(fact attach uid)"
+  for set in full nodac; do
+    assert_eq "setcap of the $set copy (exit code)" 0 "$(fact "caps-$set" setcap)"
+    assert_eq "--list-funcs as nobody, $set capabilities (exit code)" 0 "$(fact "caps-$set" list_rc)"
+  done
+  assert_eq "--list-funcs as nobody with the package's capabilities (stderr)" "" "$(blob list-full)"
+  listed=$(fact caps-full listed) listed_nodac=$(fact caps-nodac listed)
+  kallsyms_only=$(fact funcs kallsyms_only)
+  assert_eq "functions in ftrace's list that /proc/kallsyms lacks" 0 "$(fact funcs ftrace_only)"
+  [ "$listed" -gt 0 ] || fail "--list-funcs found no function with the package's capabilities"
+  [ "$kallsyms_only" -gt 0 ] ||
+    fail "--list-funcs found no more functions without CAP_DAC_READ_SEARCH than with it ($listed)"
+  assert_eq "functions listed without CAP_DAC_READ_SEARCH" "$((listed + kallsyms_only))" "$listed_nodac"
+  # With the list: attached, and no note of an unreadable one.
+  assert_eq "trace with the package's capabilities got ready" yes "$(fact caps-full ready)"
+  assert_eq "trace with the package's capabilities, exit code after SIGINT" 0 "$(fact caps-full attach_rc)"
+  grep -Eq "^attached [0-9]+ probes \($expect_backend\)" <(blob attach-full) ||
+    fail "no 'attached N probes ($expect_backend)' from the trace with the package's capabilities: $(blob attach-full)"
+  notes=$(blob attach-full; cat "$WORK/stderr.txt")
+  notes=$(grep -E "cannot read .*available_filter_functions|using /proc/kallsyms" <<<"$notes")
+  assert_eq "notes of an unreadable ftrace list with CAP_DAC_READ_SEARCH" "" "$notes"
+  # Without it: kallsyms' set, which the kernel refuses as one link.
+  assert_eq "trace without CAP_DAC_READ_SEARCH got ready" no "$(fact caps-nodac ready)"
+  assert_eq "trace without CAP_DAC_READ_SEARCH, exit code (kernel feature)" 5 "$(fact caps-nodac attach_rc)"
+  assert_eq "trace without CAP_DAC_READ_SEARCH, stderr" \
+    "pwrudump: cannot use $expect_backend: Invalid argument" "$(blob attach-nodac | head -n 1)"
+  what_privileges="; as nobody: $listed functions, $listed_nodac without CAP_DAC_READ_SEARCH,"
+  what_privileges+=" which $expect_backend refuses (exit 5, Invalid argument)"
+fi
 
 ip_b=$(fact receiver ip) netns_b=$(fact receiver netns) ifname_b=$(fact receiver ifname)
 { blob pcapng >"$WORK/trace.pcapng" && [ -s "$WORK/trace.pcapng" ]; } || fail "the guest sent no pcapng"
@@ -190,4 +236,4 @@ fi
 what="with a netfilter caller"
 [ "$VM_DROP_REASON" = yes ] && what="as NETFILTER_DROP with a netfilter caller"
 pass "$guest_kver, $summary: $PINGS pings seen dropped at kfree_skb $what;" \
-     "$n_events events${what_func:-}; pwrudump attached in ${attach_s}s (guest clock), VM ran ${wall}s"
+     "$n_events events${what_func:-}${what_privileges:-}; pwrudump attached in ${attach_s}s (guest clock), VM ran ${wall}s"

@@ -1,11 +1,13 @@
 # The drop scenario of tests/e2e/drop_test.sh inside the guest (sourced by /init, which provides
-# report, send and uptime_s): two network namespaces joined by veth, iptables dropping ICMP in
-# the receiver, pings across, traced by pwrudump into a pcapng that goes back to the host.
+# report, send, uptime_s and wait_ready): two network namespaces joined by veth, iptables
+# dropping ICMP in the receiver, pings across, traced by pwrudump into a pcapng that goes back to
+# the host.
 # From /scenario.env: PWRU_ARGS (extra pwrudump arguments, shell-quoted: --backend ...),
 # PINGS, READY_TIMEOUT (seconds pwrudump may take to attach).
+# PWRUDUMP, when set, is the command to trace with (scenario-privileges.sh: as another user).
 # Busybox runs its own applets before PATH: the real tools are called by their paths.
 # shellcheck shell=dash
-IP=/usr/bin/ip IPTABLES=/usr/sbin/iptables PWRUDUMP=/usr/bin/pwrudump
+IP=/usr/bin/ip IPTABLES=/usr/sbin/iptables PWRUDUMP=${PWRUDUMP:-/usr/bin/pwrudump}
 IP_A=10.231.0.1
 IP_B=10.231.0.2
 $IP netns add a
@@ -26,15 +28,11 @@ t0=$(uptime_s)
 "$PWRUDUMP" -w /tmp/trace.pcapng --ready-file /tmp/ready "$@" "icmp and host $IP_B" \
   >/tmp/stdout 2>/tmp/stderr &
 pid=$!
-set +x  # the console tail shown on failure is worth more than a trace of this loop
-i=0
-while [ ! -e /tmp/ready ] && kill -0 "$pid" 2>/dev/null && [ "$i" -lt $((READY_TIMEOUT * 10)) ]; do
-  sleep 0.1
-  i=$((i + 1))
-done
-set -x
+wait_ready /tmp/ready "$pid" "$READY_TIMEOUT"
 if [ -e /tmp/ready ]; then
-  report "attach ok=yes start=$t0 ready=$(uptime_s)"
+  # uid: the user tracing, pwrudump's real uid (root unless PWRUDUMP switches).
+  uid=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")
+  report "attach ok=yes start=$t0 ready=$(uptime_s) uid=$uid"
   $IP netns exec a ping -c "$PINGS" -i 0.2 -W 1 "$IP_B" >/tmp/ping.out 2>&1
   report "ping rc=$?"
   sleep 1
