@@ -96,10 +96,12 @@ int main(int argc, char** argv) {
     case Action::ExtcapConfig: return print(pwru::extcap_config_sentences());
     case Action::ExtcapFilterCheck: return print(pwru::extcap_filter_check(options->filter));
     case Action::ListFuncs: {
-      auto names = pwru::list_probes(options->trace);
-      if (!names) return fail(names.error());
+      auto list = pwru::list_probes(options->trace);
+      if (!list) return fail(list.error());
+      // Which list the names come from changes what will attach: say it when it is not ftrace's.
+      for (const auto& n : list->notes) std::fprintf(stderr, "pwrudump: note: %s\n", n.c_str());
       std::string text;
-      for (const auto& n : *names) text += n + "\n";
+      for (const auto& n : list->names) text += n + "\n";
       return print(text);
     }
     case Action::Trace:

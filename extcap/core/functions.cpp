@@ -77,6 +77,7 @@ Result<FunctionSet> find_skb_functions(const KernelBtf& btf, const Kallsyms* ksy
     }
     if (err != ENOENT) {
       set.notes.push_back(std::string("cannot read ") + path + ": " + std::strerror(err));
+      if (set.ftrace_errno == 0) set.ftrace_errno = err;
     }
     attachable.clear();
   }
@@ -91,6 +92,7 @@ Result<FunctionSet> find_skb_functions(const KernelBtf& btf, const Kallsyms* ksy
     // reported as skipped.
     attachable = ksyms->present(wanted);
     set.source = "/proc/kallsyms";
+    set.from_kallsyms = true;
     set.notes.push_back("using /proc/kallsyms instead: some functions may refuse to attach");
   }
 
@@ -106,6 +108,25 @@ Result<FunctionSet> find_skb_functions(const KernelBtf& btf, const Kallsyms* ksy
                           : "trace the tracepoints instead: --backend tracepoint"};
   }
   return set;
+}
+
+Error explain_refusal(Error e, const FunctionSet& set) {
+  if (!set.from_kallsyms) return e;
+  e.message += " (the kernel was offered every skb function of /proc/kallsyms: ftrace's list, "
+               "available_filter_functions, ";
+  if (set.ftrace_errno == 0) {
+    e.message += "is not there)";
+    e.hint = "mount tracefs (mount -t tracefs nodev /sys/kernel/tracing), or pick another "
+             "backend: --backend tracepoint";
+    return e;
+  }
+  e.message += std::string("cannot be read: ") + std::strerror(set.ftrace_errno) + ")";
+  // tracefs is mode 0700: only root, or CAP_DAC_READ_SEARCH, reads ftrace's list.
+  if (set.ftrace_errno == EACCES) {
+    e.hint = "grant pwrudump CAP_DAC_READ_SEARCH too, so it reads ftrace's list of functions "
+             "(docs/privileges.md), run it as root, or pick another backend: --backend tracepoint";
+  }
+  return e;
 }
 
 }  // namespace pwru

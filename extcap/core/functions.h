@@ -17,7 +17,14 @@ struct FunctionSet {
   std::vector<SkbFunction> functions;  // what to probe, sorted by name
   std::string source;                  // where attachability came from
   std::vector<std::string> notes;      // what could not be read, and what was used instead
+  bool from_kallsyms = false;          // ftrace's list was not read: every code symbol is in
+  int ftrace_errno = 0;                // why not (0: the list is not there)
 };
+
+// A function backend's refusal of `set`, explained: when the set is /proc/kallsyms' because
+// ftrace's list could not be read, the kernel refused functions that list would have left out,
+// so the error says so and, where the list was closed to us, how to open it.
+Error explain_refusal(Error e, const FunctionSet& set);
 
 // --filter-func: an ECMAScript regex that must match the whole name (like pwru's); empty
 // matches everything. Also applied to tracepoint names with the tracepoint backend.

@@ -157,7 +157,7 @@ class TracerImpl final : public Tracer {
       if (auto st = backend->check_available(setup); !st) {
         Error e = st.error();
         if (e.hint.empty()) e.hint = kOtherBackendHint;
-        return e;
+        return chosen->traces_functions ? explain_refusal(std::move(e), fset) : e;
       }
     } else {
       for (const auto& info : registry) {
@@ -179,7 +179,9 @@ class TracerImpl final : public Tracer {
     }
     summary_.backend = std::string(chosen->name);
     clones_ = follow_clones(kfilter_.track_skb, tracked_.get(), btf_->is_running_kernel(), summary_);
-    if (auto st = backend->attach(setup, probes_, summary_, progress); !st) return st;
+    if (auto st = backend->attach(setup, probes_, summary_, progress); !st) {
+      return chosen->traces_functions ? explain_refusal(st.error(), fset) : st.error();
+    }
     backends_.push_back(std::move(backend));
 
     if (chosen->traces_functions) {
@@ -319,24 +321,25 @@ std::vector<std::string> backend_names() {
   return names;
 }
 
-Result<std::vector<std::string>> list_probes(const TraceOptions& options) {
+Result<ProbeList> list_probes(const TraceOptions& options) {
   set_libbpf_print(options.debug);
   auto btf = KernelBtf::load(options.kernel_btf);
   if (!btf) return btf.error();
   auto filter = FuncFilter::compile(options.filter_func);
   if (!filter) return filter.error();
-  std::vector<std::string> out;
+  ProbeList out;
   if (options.backend == "tracepoint") {
     for (const auto& tp : btf->skb_tracepoints())
-      if (filter->matches(tp.name)) out.push_back(tp.name);
+      if (filter->matches(tp.name)) out.names.push_back(tp.name);
     return out;
   }
   std::optional<Kallsyms> ksyms;
   if (auto ks = Kallsyms::load()) ksyms = std::move(ks.value());
   auto fset = find_skb_functions(*btf, ksyms ? &*ksyms : nullptr, *filter);
   if (!fset) return fset.error();
+  out.notes = std::move(fset->notes);
   for (const auto& fn : fset->functions)
-    out.push_back(fn.module.empty() ? fn.name : fn.name + " [" + fn.module + "]");
+    out.names.push_back(fn.module.empty() ? fn.name : fn.name + " [" + fn.module + "]");
   return out;
 }
 

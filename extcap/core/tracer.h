@@ -53,9 +53,13 @@ inline constexpr const char* kReportHint =
 // "auto" and every backend name, best first.
 std::vector<std::string> backend_names();
 
-// What `options` would probe, without loading anything: "name" per function (or tracepoint
-// with --backend tracepoint), for --list-funcs.
-Result<std::vector<std::string>> list_probes(const TraceOptions& options);
+// What `options` would probe, without loading anything, for --list-funcs.
+struct ProbeList {
+  std::vector<std::string> names;  // "name" or "name [module]" per function (or tracepoint with
+                                   // --backend tracepoint)
+  std::vector<std::string> notes;  // what could not be read, and what was used instead
+};
+Result<ProbeList> list_probes(const TraceOptions& options);
 
 // Called during attach with (done, total) so the command line can draw progress.
 using ProgressFn = std::function<void(size_t done, size_t total)>;

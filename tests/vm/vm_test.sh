@@ -172,8 +172,14 @@ if [ "$scenario" = privileges ]; then
   # Without it: kallsyms' set, which the kernel refuses as one link.
   assert_eq "trace without CAP_DAC_READ_SEARCH got ready" no "$(fact caps-nodac ready)"
   assert_eq "trace without CAP_DAC_READ_SEARCH, exit code (kernel feature)" 5 "$(fact caps-nodac attach_rc)"
+  unread="ftrace's list, available_filter_functions, cannot be read: Permission denied"
   assert_eq "trace without CAP_DAC_READ_SEARCH, stderr" \
-    "pwrudump: cannot use $expect_backend: Invalid argument" "$(blob attach-nodac | head -n 1)"
+    "pwrudump: cannot use $expect_backend: Invalid argument (the kernel was offered every skb function of /proc/kallsyms: $unread)" \
+    "$(blob attach-nodac | head -n 1)"
+  grep -q '^hint: grant pwrudump CAP_DAC_READ_SEARCH too' <(blob attach-nodac) ||
+    fail "no hint to grant CAP_DAC_READ_SEARCH after the refusal: $(blob attach-nodac)"
+  grep -qx 'pwrudump: note: cannot read /sys/kernel/tracing/available_filter_functions: Permission denied' \
+    <(blob list-nodac) || fail "--list-funcs without CAP_DAC_READ_SEARCH did not say which list it could not read: $(blob list-nodac)"
   what_privileges="; as nobody: $listed functions, $listed_nodac without CAP_DAC_READ_SEARCH,"
   what_privileges+=" which $expect_backend refuses (exit 5, Invalid argument)"
 fi

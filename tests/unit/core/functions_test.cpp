@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "ci_skip.h"
 
@@ -19,6 +20,34 @@ TEST(FuncFilter, MatchesWholeNames) {
   auto all = FuncFilter::compile("");
   ASSERT_TRUE(all.ok());
   EXPECT_TRUE(all->matches("anything"));
+}
+
+// A function backend's refusal of the kallsyms fallback names the unread list and its fix.
+TEST(ExplainRefusal, NamesTheUnreadFtraceListAndItsFix) {
+  const Error refused{ExitCode::KernelFeature, "cannot use kprobe-multi: Invalid argument",
+                      "pick another backend"};
+  FunctionSet ftrace;  // ftrace's list was read: the refusal is about something else
+  ftrace.source = "/sys/kernel/tracing/available_filter_functions";
+  EXPECT_EQ(explain_refusal(refused, ftrace).text(), refused.text());
+
+  FunctionSet closed;
+  closed.from_kallsyms = true;
+  closed.ftrace_errno = EACCES;
+  closed.source = "/proc/kallsyms";
+  const Error e = explain_refusal(refused, closed);
+  EXPECT_EQ(e.code, ExitCode::KernelFeature);
+  EXPECT_EQ(e.message,
+            "cannot use kprobe-multi: Invalid argument (the kernel was offered every skb function "
+            "of /proc/kallsyms: ftrace's list, available_filter_functions, cannot be read: "
+            "Permission denied)");
+  EXPECT_NE(e.hint.find("CAP_DAC_READ_SEARCH"), std::string::npos) << e.hint;
+
+  FunctionSet absent;
+  absent.from_kallsyms = true;
+  absent.source = "/proc/kallsyms";
+  const Error a = explain_refusal(refused, absent);
+  EXPECT_NE(a.message.find("available_filter_functions, is not there)"), std::string::npos);
+  EXPECT_NE(a.hint.find("mount -t tracefs"), std::string::npos) << a.hint;
 }
 
 TEST(FuncFilter, BadRegexIsABadFuncFilter) {
