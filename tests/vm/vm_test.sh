@@ -103,8 +103,11 @@ cat "$VM_DIR/initramfs.cpio.gz" >>"$WORK/initrd"
 echo "vm.$kernel.$backend: booting $(cat "$VM_DIR/kernel/kver") under TCG (timeout ${timeout_s}s)," \
      "pwrudump --backend $backend $*"
 start=$(date +%s)
-timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg -smp 2 -m 1536 -nographic -no-reboot \
-  -nic none -monitor none -serial "file:$console" -serial "file:$results" \
+# One host thread for both vCPUs: with a thread each (MTTCG), a vCPU can run a stale translation
+# of kernel text that another vCPU is patching with int3 (static keys; text_poke_bp), and the
+# guest dies of "Oops: int3" (seen at boot in sched_clock_cpu on 6.12).
+timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg,thread=single -smp 2 -m 1536 \
+  -nographic -no-reboot -nic none -monitor none -serial "file:$console" -serial "file:$results" \
   -kernel "$VM_DIR/kernel/vmlinuz" -initrd "$WORK/initrd" \
   -append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init" >"$WORK/qemu.log" 2>&1
 qemu_rc=$?
