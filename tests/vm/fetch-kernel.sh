@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Fetches the current Debian kernel package of one kernel of the matrix into the VM cache, once,
-# and prints the cached .deb's path.
+# Fetches the current Debian kernel packages of one kernel of the matrix into the VM cache, once,
+# and prints the cached .debs' paths, one a line.
 #
-# usage: fetch-kernel.sh KERNEL          (KERNEL: 5.10, 6.1 or 6.12; see kernels.sh)
+# usage: fetch-kernel.sh KERNEL          (KERNEL: 5.10, 6.1, 6.12 or 7.2; see kernels.sh)
 #
 # The package comes from the Debian archive this machine's apt already uses (its address is read
 # from /etc/apt at run time), through apt's ordinary client with a temporary sources list and a
 # private state folder, so the machine's own package lists are never touched. The suite's
-# linux-image-amd64 metapackage names the current linux-image-<abi>-amd64. Once cached, the
+# linux-image-amd64 metapackage names the current linux-image-<abi>-amd64; from 7.x (sid) that
+# package is empty and depends on linux-binary-<abi>-amd64 (the image) and
+# linux-modules-<abi>-amd64, which come along. Once cached, the
 # package is reused without any network access; PWRU_VM_REFRESH=1 asks the archive again.
 # Exit codes: 0 fetched or cached, 1 failed (the reason is on stderr).
 set -euo pipefail
@@ -22,15 +24,18 @@ die() {
 
 [ $# -eq 1 ] || die "usage: fetch-kernel.sh KERNEL"
 kernel=$1
-vm_kernel "$kernel" || die "unknown kernel '$kernel' (known: 5.10, 6.1, 6.12)"
+vm_kernel "$kernel" || die "unknown kernel '$kernel' (known: $VM_KERNELS)"
 suite_dir="$VM_CACHE/$VM_SUITE"
 
-cached_deb() {
-  local name
+cached_debs() {
+  local name n=0
   [ -f "$suite_dir/current" ] || return 1
-  name=$(cat "$suite_dir/current")
-  [ -n "$name" ] && [ -f "$suite_dir/$name" ] || return 1
-  echo "$suite_dir/$name"
+  while read -r name; do
+    [ -n "$name" ] && [ -f "$suite_dir/$name" ] || return 1
+    n=$((n + 1))
+  done <"$suite_dir/current"
+  [ "$n" -gt 0 ] || return 1
+  sed "s|^|$suite_dir/|" "$suite_dir/current"
 }
 
 # The Debian archive of this machine: the first `deb` source whose suite is a release (no
@@ -68,7 +73,7 @@ archive_uri() {
 }
 
 fetch() {
-  local uri keyring apt pkg version deb
+  local uri keyring apt pkg version deb parts
   uri=$(archive_uri) ||
     die "cannot find the Debian archive in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
   keyring=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -81,7 +86,10 @@ fetch() {
   echo "deb [signed-by=$keyring] $uri $VM_SUITE main" >"$tmp/sources.list"
   apt=(-o "Dir::Etc::sourcelist=$tmp/sources.list" -o Dir::Etc::sourceparts=-
        -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache" -o Dir::State::status=/dev/null
-       -o APT::Architecture=amd64 -o APT::Architectures::=amd64)
+       -o APT::Architecture=amd64 -o APT::Architectures::=amd64
+       # The archive copy these machines reach may be older than sid's Release file allows;
+       # signatures are still checked.
+       -o Acquire::Check-Valid-Until=false)
   echo "fetch-kernel.sh: reading $VM_SUITE from $uri" >&2
   apt-get "${apt[@]}" -qq update >"$tmp/update.log" 2>&1 ||
     die "cannot read the $VM_SUITE package lists from $uri: $(tail -n 5 "$tmp/update.log")"
@@ -91,16 +99,24 @@ fetch() {
   [ -n "$pkg" ] || die "cannot resolve linux-image-amd64 of $VM_SUITE to a kernel package"
   version=${pkg#* } pkg=${pkg% *}
   echo "fetch-kernel.sh: $VM_SUITE's linux-image-amd64 is $pkg $version" >&2
-  (cd "$tmp/download" && apt-get "${apt[@]}" -qq download "$pkg=$version") >"$tmp/download.log" 2>&1 ||
-    die "cannot download $pkg $version from $uri: $(tail -n 5 "$tmp/download.log")"
-  debs=("$tmp/download/"*.deb)
-  [ -e "${debs[0]}" ] && deb=$(basename "${debs[0]}") || deb=""
-  [ -n "$deb" ] || die "apt-get download of $pkg $version left no .deb"
-  dpkg-deb --info "$tmp/download/$deb" >/dev/null || die "the downloaded $deb is not a Debian package"
-  mv -f "$tmp/download/$deb" "$suite_dir/$deb"
-  echo "$deb" >"$suite_dir/current.new" && mv -f "$suite_dir/current.new" "$suite_dir/current"
+  # The image and modules of the same version, where the image package is only their parent.
+  parts=$(apt-cache "${apt[@]}" show --no-all-versions "$pkg=$version" 2>/dev/null |
+          sed -n 's/^Depends: //p' | tr ',' '\n' |
+          sed -n 's/^ *\(linux-\(binary\|modules\)-[^ ]*-amd64\) (= \([^)]*\)).*/\1=\3/p')
+  # shellcheck disable=SC2086  # one package=version a word
+  (cd "$tmp/download" && apt-get "${apt[@]}" -qq download "$pkg=$version" $parts) \
+    >"$tmp/download.log" 2>&1 ||
+    die "cannot download $pkg $version $parts from $uri: $(tail -n 5 "$tmp/download.log")"
+  (cd "$tmp/download" && ls -- *.deb) >"$tmp/debs" || die "apt-get download of $pkg $version left no .deb"
+  while read -r deb; do
+    dpkg-deb --info "$tmp/download/$deb" >/dev/null || die "the downloaded $deb is not a Debian package"
+    mv -f "$tmp/download/$deb" "$suite_dir/$deb"
+  done <"$tmp/debs"
+  mv -f "$tmp/debs" "$suite_dir/current"
   # Older kernels of the suite are not needed any more.
-  find "$suite_dir" -maxdepth 1 -name '*.deb' ! -name "$deb" -delete
+  find "$suite_dir" -maxdepth 1 -name '*.deb' | while read -r old; do
+    grep -qxF "$(basename "$old")" "$suite_dir/current" || rm -f "$old"
+  done
 }
 
 { command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; } ||
@@ -110,7 +126,7 @@ mkdir -p "$suite_dir" 2>/dev/null || die "cannot create the VM cache $suite_dir 
 # Tests of several kernels, or two builds, may fetch at the same time.
 exec 9>"$suite_dir/.lock"
 flock 9
-if [ "${PWRU_VM_REFRESH:-}" = 1 ] || ! cached_deb >/dev/null; then
+if [ "${PWRU_VM_REFRESH:-}" = 1 ] || ! cached_debs >/dev/null; then
   fetch
 fi
-cached_deb || die "the cache $suite_dir holds no kernel package after fetching"
+cached_debs || die "the cache $suite_dir holds no kernel package after fetching"

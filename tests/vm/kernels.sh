@@ -3,7 +3,10 @@
 # Sourced by the VM scripts. One row per kernel; the expectations are per kernel on purpose, so a
 # weaker assertion on an older kernel is written down here and never decided silently.
 
-# vm_kernel KERNEL: sets VM_SUITE, VM_DROP_REASON, VM_AUTO_BACKEND for KERNEL (5.10, 6.1, 6.12).
+# The kernels of the matrix.
+VM_KERNELS="5.10 6.1 6.12 7.2"
+
+# vm_kernel KERNEL: sets VM_SUITE, VM_DROP_REASON, VM_AUTO_BACKEND for KERNEL (one of VM_KERNELS).
 #   VM_SUITE         the Debian suite whose linux-image-amd64 metapackage names the kernel
 #   VM_DROP_REASON   yes: the kfree_skb tracepoint carries `reason` (added in 5.17,
 #                    "net: skb: introduce kfree_skb_reason()"), so the drop must be named
@@ -16,6 +19,7 @@ vm_kernel() {
     5.10) VM_SUITE=bullseye VM_DROP_REASON=no VM_AUTO_BACKEND=kprobe ;;
     6.1) VM_SUITE=bookworm VM_DROP_REASON=yes VM_AUTO_BACKEND=kprobe ;;
     6.12) VM_SUITE=trixie VM_DROP_REASON=yes VM_AUTO_BACKEND=kprobe-multi ;;
+    7.2) VM_SUITE=sid VM_DROP_REASON=yes VM_AUTO_BACKEND=kprobe-multi ;;
     *) return 1 ;;
   esac
 }

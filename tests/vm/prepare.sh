@@ -28,21 +28,26 @@ ldd /bin/busybox >/dev/null 2>&1 && skip_or_fail "/bin/busybox is dynamic: insta
 [ -x "$PWRUDUMP" ] || fail "cannot find pwrudump at $PWRUDUMP: build it first"
 
 # --- the kernel package, from the cache or the archive ---
-deb=$("$here/fetch-kernel.sh" "$kernel") || fail "cannot fetch the $kernel kernel ($VM_SUITE): see above"
+debs=$("$here/fetch-kernel.sh" "$kernel") || fail "cannot fetch the $kernel kernel ($VM_SUITE): see above"
 
 # --- kernel image and modules, redone only when the package or the module list changes ---
 kdir="$VM_DIR/kernel"
-stamp="$(basename "$deb") modules: $VM_MODULES"
+stamp="$(xargs -n 1 basename <<<"$debs" | paste -sd ' ') modules: $VM_MODULES"
 if [ "$(cat "$kdir/stamp" 2>/dev/null)" != "$stamp" ]; then
   rm -rf "$kdir" "$VM_DIR/extract"
   mkdir -p "$kdir/modules" "$VM_DIR/extract"
-  dpkg-deb -x "$deb" "$VM_DIR/extract" || fail "cannot unpack $deb"
+  while read -r deb; do
+    dpkg-deb -x "$deb" "$VM_DIR/extract" || fail "cannot unpack $deb"
+  done <<<"$debs"
   # Debian moved the modules from /lib/modules to /usr/lib/modules in 13 (trixie).
   moddir=$(find "$VM_DIR/extract/lib/modules" "$VM_DIR/extract/usr/lib/modules" -mindepth 1 \
              -maxdepth 1 -type d 2>/dev/null | head -n 1)
-  [ -n "$moddir" ] || fail "$deb holds no lib/modules/<version>"
+  [ -n "$moddir" ] || fail "$debs: no lib/modules/<version>"
   kver=$(basename "$moddir")
-  cp "$VM_DIR/extract/boot/vmlinuz-$kver" "$kdir/vmlinuz" || fail "$deb holds no boot/vmlinuz-$kver"
+  # The image is boot/vmlinuz-<version>, or from 7.x (linux-binary-*) <moddir>/vmlinuz.
+  image="$VM_DIR/extract/boot/vmlinuz-$kver"
+  [ -f "$image" ] || image="$moddir/vmlinuz"
+  cp "$image" "$kdir/vmlinuz" || fail "$debs: neither boot/vmlinuz-$kver nor $kver/vmlinuz"
   echo "$kver" >"$kdir/kver"
 
   # Dependencies first (depth first), each module once; built-in ones need nothing.
@@ -75,7 +80,7 @@ if [ "$(cat "$kdir/stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "$stamp" >"$kdir/stamp"
 fi
 kver=$(cat "$kdir/kver")
-echo "prepare.sh: kernel $kver ($(basename "$deb")), modules: $(tr '\n' ' ' <"$kdir/modules/modules.load")"
+echo "prepare.sh: kernel $kver ($(xargs -n 1 basename <<<"$debs" | paste -sd ' ')), modules: $(tr '\n' ' ' <"$kdir/modules/modules.load")"
 
 # --- the initramfs ---
 root="$VM_DIR/initramfs"

@@ -4,7 +4,7 @@
 # that comes back with tshark and the pwru plugin.
 #
 # usage: vm_test.sh KERNEL BACKEND VM_DIR BUILD_DIR [-- PWRUDUMP_ARGS...]
-#   KERNEL   5.10, 6.1 or 6.12 (kernels.sh); VM_DIR was prepared by prepare.sh
+#   KERNEL   5.10, 6.1, 6.12 or 7.2 (kernels.sh); VM_DIR was prepared by prepare.sh
 #   BACKEND  passed as --backend; with auto, the backend pwrudump reports must be the one
 #            kernels.sh expects for KERNEL, otherwise BACKEND itself
 # Environment: PWRU_VM_TIMEOUT (seconds for the whole VM run, default 300), PWRU_VM_SCENARIO (drop,
