@@ -32,7 +32,8 @@ debs=$("$here/fetch-kernel.sh" "$kernel") || fail "cannot fetch the $kernel kern
 
 # --- kernel image and modules, redone only when the package or the module list changes ---
 kdir="$VM_DIR/kernel"
-stamp="$(xargs -n 1 basename <<<"$debs" | paste -sd ' ') modules: $VM_MODULES"
+deb_names=$(xargs -n 1 basename <<<"$debs" | paste -sd ' ')
+stamp="$deb_names modules: $VM_MODULES"
 if [ "$(cat "$kdir/stamp" 2>/dev/null)" != "$stamp" ]; then
   rm -rf "$kdir" "$VM_DIR/extract"
   mkdir -p "$kdir/modules" "$VM_DIR/extract"
@@ -80,7 +81,7 @@ if [ "$(cat "$kdir/stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "$stamp" >"$kdir/stamp"
 fi
 kver=$(cat "$kdir/kver")
-echo "prepare.sh: kernel $kver ($(xargs -n 1 basename <<<"$debs" | paste -sd ' ')), modules: $(tr '\n' ' ' <"$kdir/modules/modules.load")"
+echo "prepare.sh: kernel $kver ($deb_names), modules: $(tr '\n' ' ' <"$kdir/modules/modules.load")"
 
 # --- the initramfs ---
 root="$VM_DIR/initramfs"
