@@ -33,7 +33,7 @@ hint: build the reference tree first (cmake --build $ref_build)"
 done
 
 # Only what the plugin-only build needs (README: "The plugin alone"), and tshark to load it into.
-root=$("$here/root.sh" "$suite" cmake make g++ pkg-config wireshark-dev libglib2.0-dev tshark) ||
+root=$("$here/root.sh" "$suite" plugin cmake make g++ pkg-config wireshark-dev libglib2.0-dev tshark) ||
   fail "cannot make the $suite root (above)"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/plugin_test.XXXXXX")
