@@ -49,7 +49,7 @@ exec 9>"$cache/.$suite.lock"
 flock 9  # one writer per suite; callers use the root only after this script is done
 
 # Before roots had names, SUITE itself was a root: made anew in the new layout.
-[ ! -f "$cache/$suite/.pwrudump-ready" ] || rm -rf "$cache/$suite"
+[ ! -f "$cache/$suite/.pwrudump-ready" ] || rm -rf "${cache:?}/$suite"
 
 if [ "${PWRU_DISTRO_REFRESH:-}" = 1 ] || [ ! -f "$base/.pwrudump-ready" ]; then
   debootstrap_make "$base" "$suite" "$cache/$suite.debootstrap.log"
