@@ -29,6 +29,9 @@ void install_signal_handlers() {
   sa.sa_flags = SA_RESETHAND;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // The terminal going away (`ssh -t server pwrudump -w FILE` losing its connection) stops
+  // the capture as Ctrl-C does: FILE still gets its statistics block.
+  sigaction(SIGHUP, &sa, nullptr);
   // A reader closing the fifo or pipe must come back as EPIPE, a normal stop, not kill us
   // before the statistics block is written to the other outputs.
   std::signal(SIGPIPE, SIG_IGN);

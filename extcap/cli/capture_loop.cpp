@@ -90,7 +90,11 @@ class Output {
       out.buffer_ = std::make_unique<char[]>(kStreamBuffer);
       std::setvbuf(out.stream_, out.buffer_.get(), _IOFBF, kStreamBuffer);
     }
-    out.is_pipe_ = fstat(fileno(out.stream_), &st) == 0 && S_ISFIFO(st.st_mode);
+    out.is_pipe_ = fstat(fileno(out.stream_), &st) == 0 &&
+                   (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    // Only stdout: behind it may sit a relay (ssh) that notices its own reader leaving only
+    // when it writes. A named fifo is read by Wireshark itself.
+    out.relayed_ = path == "-" && out.is_pipe_;
     out.sink_ = std::make_unique<StdioSink>(out.stream_);
     return out;
   }
@@ -100,13 +104,17 @@ class Output {
   ByteSink& sink() const { return *sink_; }
   const std::string& name() const { return name_; }
 
-  // A pipe or fifo whose reader closed its end: Wireshark stopping the capture, or `| head`
-  // having seen enough. Asked between batches too, so a stop is noticed without events.
+  // A pipe, fifo or socket whose reader closed its end: Wireshark stopping the capture, `| head`
+  // having seen enough, sshd closing the session. Asked between batches too, so a stop is
+  // noticed without events. (A pipe reports POLLERR, a socket shut down both ways POLLHUP.)
   bool reader_gone() const {
     if (!is_pipe_) return false;
     pollfd p{fileno(stream_), 0, 0};
-    return ::poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+    return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) != 0;
   }
+
+  // stdout is a pipe or socket: keep-alive blocks are written to it while nothing is traced.
+  bool relayed() const { return relayed_; }
 
  private:
   std::string name_;
@@ -116,6 +124,7 @@ class Output {
   std::unique_ptr<std::FILE, FileClose> owned_;
   std::unique_ptr<ByteSink> sink_;
   bool is_pipe_ = false;
+  bool relayed_ = false;
 };
 
 // 32 MiB rather than 33554432 bytes; the flag accepts the same suffixes.
@@ -206,6 +215,7 @@ class Capture {
         stopping_ = pcapng_reader_gone();
         return stopping_ ? Status(Ok{}) : st.error();
       }
+      last_write_ns_ = clock_ns(CLOCK_MONOTONIC);
     }
     return Ok{};
   }
@@ -313,6 +323,8 @@ class Capture {
       if (written_in_batch_ > 0 || (pcapng_ && pcapng_->holding())) {
         flush_batch();
         written_in_batch_ = 0;
+      } else if (pcapng_out_ && pcapng_out_->relayed()) {
+        keep_alive();
       }
       if ((pcapng_out_ && pcapng_out_->reader_gone()) || (text_ && text_->reader_gone())) {
         stopping_ = true;
@@ -349,10 +361,21 @@ class Capture {
     return true;
   }
 
+  // A keep-alive block once nothing was written for kKeepaliveMs. A reader gone shows as EPIPE.
+  void keep_alive() {
+    const uint64_t now = clock_ns(CLOCK_MONOTONIC);
+    if (now - last_write_ns_ < uint64_t{kKeepaliveMs} * 1'000'000u) return;
+    last_write_ns_ = now;
+    auto st = pcapng_->write_keepalive();
+    if (st) st = pcapng_->flush(false);
+    if (!st) pcapng_failed(st.error());
+  }
+
   // Each batch is flushed so Wireshark (or a terminal behind a pipe) shows events live.
   void flush_batch() {
     if (pcapng_) {
       if (auto st = pcapng_->flush(false); !st) pcapng_failed(st.error());
+      last_write_ns_ = clock_ns(CLOCK_MONOTONIC);
     }
     if (text_ && std::fflush(text_->stream()) != 0) text_failed(errno);
   }
@@ -443,6 +466,7 @@ class Capture {
 
   std::vector<uint8_t> record_;  // reused for every event
   uint64_t start_ns_ = 0;
+  uint64_t last_write_ns_ = 0;  // CLOCK_MONOTONIC of the last pcapng write, for keep_alive()
   uint64_t handed_ = 0;     // events the tracer handed over
   uint64_t delivered_ = 0;  // events that matched and were output
   uint64_t written_in_batch_ = 0;

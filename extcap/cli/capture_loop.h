@@ -27,9 +27,13 @@ struct Console {
 // How often the loop wakes up to look at the stop flag and at readers that went away.
 inline constexpr int kPollTimeoutMs = 100;
 
+// With `-w -` on a pipe or socket, after this long without a write, a keep-alive block
+// (PcapngWriter::write_keepalive): how a capture relayed by ssh ends when nothing is traced.
+inline constexpr int kKeepaliveMs = 1000;
+
 // Runs `options` (Action::Trace or Action::ExtcapCapture) until `stop` becomes non-zero, the
-// output limit is reached or the reader of a pipe output goes away (all normal stops), or
-// something fails. The statistics block and the summary are written in every case where the
+// output limit is reached or the reader of a pipe or socket output goes away (all normal
+// stops), or something fails. The statistics block and the summary are written in every case where the
 // output still takes them. Errors carry their ExitCode; the caller prints them.
 Status run_capture(const Options& options, const TracerFactory& open_tracer,
                    const volatile std::sig_atomic_t& stop, const Console& console);

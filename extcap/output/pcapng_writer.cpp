@@ -90,6 +90,12 @@ void PcapngWriter::pad4() {
   put_bytes(kZeros, (4 - buf_.size() % 4) % 4);
 }
 
+Status PcapngWriter::write_keepalive() {
+  if (failed_) return *failed_;
+  begin_block(kKeepaliveBlockType);
+  return finish_block("keep-alive");
+}
+
 void PcapngWriter::begin_block(uint32_t type) {
   buf_.clear();  // keeps the capacity: no allocation once the largest block has been seen
   put_u32(type);

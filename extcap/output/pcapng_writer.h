@@ -14,6 +14,10 @@
 
 namespace pwru {
 
+// Type of the keep-alive block: pcapng leaves block types with bit 31 set to local use, and
+// every reader skips a type it does not know (Wireshark, dumpcap, libpcap). "pwr" in the low bytes.
+inline constexpr uint32_t kKeepaliveBlockType = 0x80707772;
+
 struct CaptureStats {
   uint64_t start_ns = 0;      // wall clock, ns since the epoch
   uint64_t end_ns = 0;
@@ -48,6 +52,10 @@ class PcapngWriter {
   // Interface Statistics Block for interface 0, stamped with `stats.end_ns`. Write it once, at
   // the end: Wireshark 4.0 shows the drop count only for an interface with exactly one ISB.
   Status write_stats(const CaptureStats& stats);
+  // An empty block of kKeepaliveBlockType, which says nothing. Written to a pipe while no event
+  // comes, it lets a relay in between (ssh) find that its own reader left: the relay's write
+  // fails, it exits and closes our pipe, and the capture ends instead of waiting for an event.
+  Status write_keepalive();
   // `complete` false lets the sink hold back a partial piece for a moment (DirectFile).
   Status flush(bool complete = true);
   bool holding() const { return !failed_ && out_.holding(); }

@@ -4,8 +4,12 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <cstring>
 #include <filesystem>
@@ -15,6 +19,7 @@
 #include <optional>
 
 #include "filter/test_packets.h"
+#include "output/pcapng_writer.h"
 #include "pcapng_blocks.h"
 
 namespace pwru {
@@ -174,6 +179,17 @@ class CaptureLoop : public ::testing::Test {
       return std::unique_ptr<Tracer>(std::move(tracer));
     };
     return run_capture(options, factory, stop_, Console{out_, err_, false});
+  }
+
+  // run() with the write end `fd` (a pipe or socket) as stdout, closed afterwards.
+  Status run_into(int fd, const Options& options, FakeTracer::Script script) {
+    std::FILE* stream = fdopen(fd, "w");
+    if (stream == nullptr) return Error{ExitCode::Failure, "fdopen failed", ""};
+    std::swap(out_, stream);
+    Status st = run(options, std::move(script));
+    std::swap(out_, stream);
+    std::fclose(stream);
+    return st;
   }
 
   static std::string slurp(std::FILE* f) {
@@ -392,17 +408,88 @@ TEST_F(CaptureLoop, FifoReaderLeavingIsANormalStop) {
 TEST_F(CaptureLoop, TextPipeReaderLeavingIsANormalStop) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
-  std::FILE* pipe_out = fdopen(fds[1], "w");
-  ASSERT_NE(pipe_out, nullptr);
-  std::swap(out_, pipe_out);
   ::close(fds[0]);
   FakeTracer::Script script;
   script.batches = {{icmp_event(1, "a")}, {icmp_event(2, "b")}, {icmp_event(3, "c")}};
   script.poll_error = Error{ExitCode::Failure, "should not get here", ""};
-  Status st = run(parsed({"-q"}), script);
-  std::swap(out_, pipe_out);
-  std::fclose(pipe_out);
+  Status st = run_into(fds[1], parsed({"-q"}), script);
   EXPECT_TRUE(st.ok()) << st.error().text();
+}
+
+// Polls that see no event, each taking as long as a real one would.
+FakeTracer::Script idle_polls(size_t n) {
+  FakeTracer::Script script;
+  script.batches.assign(n, {});
+  script.before_poll = [](size_t) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(kPollTimeoutMs));
+  };
+  return script;
+}
+
+// `-w -` into a pipe with nothing traced: keep-alive blocks, about one per kKeepaliveMs, between
+// the header and the statistics block.
+TEST_F(CaptureLoop, IdlePipeOnStdoutGetsKeepaliveBlocks) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  Status st = run_into(fds[1], parsed({"-q", "-w", "-"}), idle_polls(25));  // 2.5 s
+  ASSERT_TRUE(st.ok()) << st.error().text();
+  std::string data;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) data.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  const std::vector<uint32_t> types = block_types(pcapng_blocks(data));
+  ASSERT_GE(types.size(), 4u);
+  EXPECT_EQ(types.front(), kShb);
+  EXPECT_EQ(types[1], kIdb);
+  EXPECT_EQ(types.back(), kIsb);
+  const auto keepalives = std::count(types.begin(), types.end(), kKeepaliveBlockType);
+  EXPECT_EQ(keepalives, static_cast<long>(types.size()) - 3) << "only keep-alive blocks between";
+  EXPECT_GE(keepalives, 2);
+  EXPECT_LE(keepalives, 3);
+  EXPECT_EQ(err(), "");
+}
+
+// ssh between us and Wireshark: Wireshark stops, but ssh notices only when it next writes. The
+// keep-alive block makes it write, fail and close our pipe: the capture ends although nothing
+// is traced, silently and without an error.
+TEST_F(CaptureLoop, RelayWhoseReaderLeftEndsAnIdleCapture) {
+  int to_relay[2], to_reader[2];
+  ASSERT_EQ(pipe(to_relay), 0);
+  ASSERT_EQ(pipe(to_reader), 0);
+  std::thread relay([&] {  // as ssh does: copy until a write fails, then close both ends
+    char buf[4096];
+    for (ssize_t n; (n = ::read(to_relay[0], buf, sizeof buf)) > 0;) {
+      if (::write(to_reader[1], buf, static_cast<size_t>(n)) != n) break;
+    }
+    ::close(to_relay[0]);
+    ::close(to_reader[1]);
+  });
+  FakeTracer::Script script = idle_polls(60);
+  script.before_poll = [&](size_t poll) {
+    if (poll == 1) ::close(to_reader[0]);  // the header went through; Wireshark stops
+    ASSERT_LT(poll, 30u) << "an idle capture behind a relay whose reader left kept running";
+    std::this_thread::sleep_for(std::chrono::milliseconds(kPollTimeoutMs));
+  };
+  script.poll_error = Error{ExitCode::Failure, "should not get here", ""};
+  Status st = run_into(to_relay[1], parsed({"-q", "-w", "-"}), script);
+  relay.join();
+  EXPECT_TRUE(st.ok()) << st.error().text();
+  EXPECT_EQ(err(), "");
+}
+
+// A socket on stdout (sshd may hand one over instead of a pipe): its peer closing is a stop.
+TEST_F(CaptureLoop, SocketPeerClosingIsANormalStop) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  FakeTracer::Script script = idle_polls(10);
+  script.before_poll = [&](size_t poll) {
+    if (poll == 1) ::close(sv[1]);
+    ASSERT_LT(poll, 3u) << "the loop should have noticed the peer closing";
+  };
+  script.poll_error = Error{ExitCode::Failure, "should not get here", ""};
+  Status st = run_into(sv[0], parsed({"-q", "-w", "-"}), script);
+  EXPECT_TRUE(st.ok()) << st.error().text();
+  EXPECT_EQ(err(), "");
 }
 
 TEST_F(CaptureLoop, StopFlagBeforeTheFirstPollStillWritesStatistics) {

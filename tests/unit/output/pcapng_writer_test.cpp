@@ -59,7 +59,8 @@ class PcapngWriterTest : public testing::Test {
   void TearDown() override { std::remove(path_.c_str()); }
 
   // Writes `events` and the stats the way pwrudump does; returns the records written.
-  std::vector<Bytes> write_capture(const std::vector<Event>& events) {
+  // With `keepalives`, a keep-alive block after the header and after each record.
+  std::vector<Bytes> write_capture(const std::vector<Event>& events, bool keepalives = false) {
     std::vector<Bytes> records;
     FilePtr f(std::fopen(path_.c_str(), "wb"));
     EXPECT_TRUE(f) << path_;
@@ -67,10 +68,12 @@ class PcapngWriterTest : public testing::Test {
     StdioSink sink(f.get());
     PcapngWriter w(sink);
     check(w.write_header("pwru", "pwru: kernel skb tracer", "Linux 6.1", "pwrudump test"));
+    if (keepalives) check(w.write_keepalive());
     for (const Event& ev : events) {
       records.emplace_back();
       encode_record(ev, records.back());
       check(w.write_record(ev.time_ns, records.back()));
+      if (keepalives) check(w.write_keepalive());
     }
     check(w.write_stats(kStats));
     check(w.flush());
@@ -341,6 +344,41 @@ TEST_F(PcapngWriterTest, CapinfosReadsInterfaceAndStatistics) {
         "Capture oper-sys:    Linux 6.1", "Capture application: pwrudump test", "Name = pwru",
         "Description = pwru: kernel skb tracer", "Time resolution = 0x09",
         "Number of stat entries = 1", "Capture length = 0"}) {
+    EXPECT_NE(out.find(want), std::string::npos) << "missing \"" << want << "\" in:\n" << out;
+  }
+}
+
+// A keep-alive block is 12 bytes of a local-use type, and readers skip it: libpcap, tshark (the
+// packets and nothing else) and capinfos (still one statistics entry).
+TEST_F(PcapngWriterTest, KeepaliveBlocksAreSkippedByReaders) {
+  const std::vector<Event> events = sample::three_hops();
+  write_capture(events, true);
+  const std::vector<Block> blocks = read_blocks(file_bytes());
+  ASSERT_EQ(blocks.size(), 2 + 2 * events.size() + 2);
+  EXPECT_EQ(blocks[2].type, kKeepaliveBlockType);
+  EXPECT_TRUE(blocks[2].body.empty());
+  EXPECT_EQ(kKeepaliveBlockType >> 31, 1u) << "local use: bit 31 set";
+
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  PcapPtr pcap(pcap_open_offline(path_.c_str(), errbuf));
+  ASSERT_TRUE(pcap) << errbuf;
+  size_t count = 0;
+  pcap_pkthdr* hdr = nullptr;
+  const u_char* data = nullptr;
+  while (pcap_next_ex(pcap.get(), &hdr, &data) == 1) ++count;
+  EXPECT_EQ(count, events.size());
+
+  REQUIRE_TOOL(PWRU_TSHARK);
+  int status = 0;
+  std::string out = run(std::string(PWRU_TSHARK) + " -r '" + path_ +
+                            "' -T fields -e exported_pdu.prot_name 2>/dev/null",
+                        status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_EQ(out, "pwru\npwru\npwru\n");
+  REQUIRE_TOOL(PWRU_CAPINFOS);
+  out = run(std::string(PWRU_CAPINFOS) + " '" + path_ + "' 2>&1", status);
+  ASSERT_EQ(status, 0) << out;
+  for (const char* want : {"Number of packets:   3", "Number of stat entries = 1"}) {
     EXPECT_NE(out.find(want), std::string::npos) << "missing \"" << want << "\" in:\n" << out;
   }
 }
