@@ -3,7 +3,7 @@
 # or sid: the names that differ between suites are asked of apt.
 #
 # usage: install-deps.sh [--print] [GROUP...]
-#   GROUP: build fuzz run package vm gui lint (default: all of them)
+#   GROUP: build fuzz run package vm gui lint remote (default: all of them)
 #   --print: print the package names, one a line, and install nothing (needs no root)
 set -euo pipefail
 
@@ -43,8 +43,12 @@ group() {
     gui) echo wireshark xvfb xdotool imagemagick tesseract-ocr tesseract-ocr-eng ;;
     # lint (tests/lint): every shell script through shellcheck
     lint) echo shellcheck ;;
+    # remote tests (tests/remote): an sshd of the test's own in a network namespace as the server
+    # (only its binary is used; where systemd runs, the package also starts the system's ssh
+    # service), and the ssh client that reaches it
+    remote) echo openssh-server openssh-client ;;
     *) die "no package group '$1'
-hint: name some of: build fuzz run package vm gui lint" ;;
+hint: name some of: build fuzz run package vm gui lint remote" ;;
   esac
 }
 
@@ -53,7 +57,7 @@ if [ "${1:-}" = --print ]; then
   print=true
   shift
 fi
-[ $# -gt 0 ] || set -- build fuzz run package vm gui lint
+[ $# -gt 0 ] || set -- build fuzz run package vm gui lint remote
 for g in "$@"; do group "$g" >/dev/null; done  # a bad name fails before apt runs
 
 # names GROUP...: the packages of the GROUPs, from apt's current lists.
