@@ -1,6 +1,6 @@
 # Debian roots made with debootstrap from the archive this machine's apt uses: made once, packages
 # installed into them with apt, commands run inside with /proc and /dev. Sourced by the scripts
-# that cache a root (tests/package/debian-root.sh, tests/distro/root.sh); they call `die` on error.
+# that cache a root (tests/distro/root.sh); they call `die` on error.
 #
 # The archive's address is read from /etc/apt at run time (apt-get indextargets), never written
 # down: a root of another suite uses the same sources as this machine's release, with the suite
