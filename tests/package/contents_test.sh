@@ -18,8 +18,8 @@ WORK=$(mktemp -d /tmp/pwru-pkg-contents.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 dpkg-deb -x "$deb" "$WORK/root" || fail "dpkg-deb -x failed"
 folders=$(tshark -G folders 2>/dev/null)
-folder() { printf '%s\n' "$folders" | sed -n "s/^$1:[[:space:]]*//p" | head -1; }
-extcap_dir=$(folder 'Extcap path')
+folder() { printf '%s\n' "$folders" | sed -nE "s/^$1:[[:space:]]*//p" | head -1; }
+extcap_dir=$(folder '(Global )?Extcap path')  # "Global" from Wireshark 4.2
 plugin_dir=$(folder 'Global Plugins')
 data_dir=$(folder 'Global configuration')
 { [ -n "$extcap_dir" ] && [ -n "$plugin_dir" ] && [ -n "$data_dir" ]; } || fail "tshark -G folders: $folders"
