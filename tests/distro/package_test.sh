@@ -11,24 +11,18 @@
 # Needs root (chroot, mounts); the clean root is made on the first run (minutes, network).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-src=$(cd "$here/../.." && pwd)
-# shellcheck source=../lib/common.sh
-. "$here/../lib/common.sh"
-die() { fail "$*"; }
-# shellcheck source=../lib/debootstrap.sh
-. "$here/../lib/debootstrap.sh"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
 [ $# -eq 4 ] || fail "usage: package_test.sh SUITE BUILD_DIR SAMPLE_PCAPNG CAPS"
 suite=$1 SAMPLE=$3 CAPS=$4
 build=$(cd "$2" && pwd) || fail "cannot open the build folder $2"
 require_root
 require_cmd debootstrap unshare
-[ -f "$build/CMakeCache.txt" ] || fail "$build holds no build
-hint: run the fixture first: ctest -R distro.$suite.build"
-root=$("$here/root.sh" "$suite" build) || fail "cannot open the $suite build root (above)"
-# in_root COMMAND...: inside the build root, the source at /mnt/src (read-only), the build at
-# /mnt/build as the fixture built it.
-in_root() { debootstrap_run "$root" --ro "$src" src --bind "$build" build "$@"; }
+distro_built "$suite" "$build"
+root=$(distro_build_root "$suite")
+# in_root COMMAND...: inside the build root, the build at /mnt/build as the fixture built it.
+in_root() { distro_in_root "$root" "$build" "$@"; }
 step() { echo "package_test.sh: $suite: $1 ($((SECONDS - start)) s)" >&2; }
 
 start=$SECONDS
