@@ -8,7 +8,7 @@
 #
 # A package is for the Debian release it is built on: the plugin loads only into that release's
 # Wireshark, and the libraries' names differ (libwireshark16 in Debian 12, libwireshark18 in 13).
-# Its version says which: pwrudump_0.1.0+deb12_amd64.deb, +deb13 (docs/packaging.md).
+# Its version says which: pwrudump_0.1.0+deb12_amd64.deb, +deb13 (docs/testing-distros.md).
 
 set(PWRU_PKG_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(PWRU_PKG_BUILD ${CMAKE_BINARY_DIR}/packaging)
@@ -80,9 +80,6 @@ if(PWRU_PKG_RELEASE)
 
 ")
 else()
-  math(EXPR _rebuild_epoch "${_changelog_epoch} + 1")
-  execute_process(COMMAND date -u -R -d @${_rebuild_epoch} OUTPUT_VARIABLE _rebuild_date
-                  OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
   file(WRITE ${_release_entry}.new "")
 endif()
 configure_file(${_release_entry}.new ${_release_entry} COPYONLY)  # written only when it changes

@@ -42,7 +42,8 @@ assert_eq Architecture "$arch" "$(field Architecture)"
 assert_eq Section net "$(field Section)"
 [[ $(field Maintainer) == *'<'*@*'>' ]] || fail "Maintainer has no address: $(field Maintainer)"
 top=$(zcat "$WORK/root/usr/share/doc/pwrudump/changelog.gz" | head -n 1)
-assert_eq "the changelog's top entry" "pwrudump ($version+$release) $codename; urgency=medium" "$top"
+assert_eq "the changelog's top entry" "pwrudump ($version+$release) $codename; urgency=medium" \
+  "$top"
 depends=$(field Depends)
 ws=$(dpkg-query -W -f='${Version}' wireshark-common | sed -E 's/^[0-9]+://; s/^([0-9]+)\.([0-9]+)\..*/\1 \2/')
 read -r major minor <<<"$ws"
@@ -60,7 +61,8 @@ libws=$(dpkg-query -S "$plugin_dir/epan" | sed 's/[:,].*//')
 needed=$(readelf -d "$packaged" "$WORK/root$plugin_dir/epan/pwru.so" |
            sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | sort -u)
 for soname in libbpf.so.1 libpcap.so.0.8 libwireshark.so libwsutil.so; do
-  grep -q "^${soname//./\\.}" <<<"$needed" || fail "pwrudump and pwru.so do not link $soname: $needed"
+  grep -q "^${soname//./\\.}" <<<"$needed" ||
+    fail "pwrudump and pwru.so do not link $soname: $needed"
 done
 libs=()
 for soname in $needed; do

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian package with apt into a clean Debian root of the release it was built for
-# (tests/distro/root.sh SUITE clean: debootstrap, cached), then, as an unprivileged member of group wireshark: tshark -D lists pwru, tshark decodes
-# the kept sample capture, pwrudump traces loopback pings with the postinst's capabilities alone
-# (callers named: CAP_SYSLOG) and not without each of them, and tshark captures live from pwru.
+# (tests/distro/root.sh SUITE clean: debootstrap, cached), then, as an unprivileged member of
+# group wireshark: tshark -D lists pwru, tshark decodes the kept sample capture, pwrudump traces
+# loopback pings with the postinst's capabilities alone (callers named: CAP_SYSLOG) and not
+# without each of them, and tshark captures live from pwru.
 # A user outside the group sees no pwru interface. Purging removes every file.
 #
 # usage: install_test.sh DEB SUITE SAMPLE_PCAPNG CAPS     (SUITE: bookworm, trixie or sid)
@@ -68,7 +69,8 @@ as_tracer=(chroot "$R" setpriv --reuid=tracer --regid=tracer --init-groups
 chmod 644 "$R/tmp/pwrudump.deb"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
   /tmp/pwrudump.deb >"$WORK/apt.log" 2>&1 || fail "apt-get install failed: $(cat "$WORK/apt.log")"
-grep '^Get:' "$WORK/apt.log" | grep -qv ' /tmp/pwrudump.deb ' && fail "apt fetched what the cached root lacks: $(cat "$WORK/apt.log")"
+grep '^Get:' "$WORK/apt.log" | grep -qv ' /tmp/pwrudump.deb ' &&
+  fail "apt fetched what the cached root lacks: $(cat "$WORK/apt.log")"
 grep -qi 'warning\|cannot' "$WORK/apt.log" && fail "apt-get install printed warnings: $(cat "$WORK/apt.log")"
 grep -q '^Setting up pwrudump ' "$WORK/apt.log" || fail "apt did not install pwrudump: $(cat "$WORK/apt.log")"
 program=$(in_root sh -c 'readlink -f /usr/bin/pwrudump')
