@@ -7,6 +7,7 @@
 #include <wireshark.h>
 #include <cfile.h>
 #include <epan/conversation_filter.h>
+#include <epan/dfilter/dfilter.h>
 #include <epan/epan.h>
 #include <epan/prefs.h>
 #include <epan/tvbuff.h>
@@ -189,17 +190,40 @@ pwru_wtap_read(wtap *wth, wtap_rec *rec, Buffer *buf, int *err, gchar **err_info
 #endif
 }
 
-// Dissects the record just read (pwru_wtap_read) as frame `fd`.
+// Puts bytes into a record made by the program itself (tests/fuzz's record_fuzzer), where
+// pwru_dissect_record reads them.
 static inline void
-pwru_dissect_record(epan_dissect_t *edt, int file_type_subtype, wtap_rec *rec, Buffer *buf,
-                    frame_data *fd)
+pwru_rec_set_bytes(wtap_rec *rec, Buffer *buf, guint8 *bytes, gsize len)
 {
 #if PWRU_WIRESHARK_AT_LEAST(4, 6)
     (void)buf;
-    epan_dissect_run(edt, file_type_subtype, rec, fd, NULL);
+    ws_buffer_clean(&rec->data);
+    ws_buffer_append(&rec->data, bytes, len);
+#else
+    (void)rec;
+    ws_buffer_clean(buf);
+    ws_buffer_append(buf, bytes, len);
+#endif
+}
+
+// Dissects the record just read (pwru_wtap_read) or set (pwru_rec_set_bytes) as frame `fd`;
+// with_taps also gives it to the tap listeners, as tshark does.
+static inline void
+pwru_dissect_record(epan_dissect_t *edt, int file_type_subtype, wtap_rec *rec, Buffer *buf,
+                    frame_data *fd, bool with_taps = false)
+{
+#if PWRU_WIRESHARK_AT_LEAST(4, 6)
+    (void)buf;
+    if (with_taps)
+        epan_dissect_run_with_taps(edt, file_type_subtype, rec, fd, NULL);
+    else
+        epan_dissect_run(edt, file_type_subtype, rec, fd, NULL);
 #else
     tvbuff_t *tvb = tvb_new_real_data(ws_buffer_start_ptr(buf), fd->cap_len, fd->pkt_len);
-    epan_dissect_run(edt, file_type_subtype, rec, tvb, fd, NULL);
+    if (with_taps)
+        epan_dissect_run_with_taps(edt, file_type_subtype, rec, tvb, fd, NULL);
+    else
+        epan_dissect_run(edt, file_type_subtype, rec, tvb, fd, NULL);
 #endif
 }
 
@@ -212,6 +236,23 @@ pwru_rec_cleanup(wtap_rec *rec, Buffer *buf)
     (void)buf;
 #endif
     wtap_rec_cleanup(rec);
+}
+
+// Compiles a display filter; on error *err_msg is the message (g_free it). The error is a
+// df_error_t where Wireshark defines its codes (4.4, 4.6), a string before (4.0).
+static inline bool
+pwru_dfilter_compile(const char *text, dfilter_t **dfp, gchar **err_msg)
+{
+#ifdef DF_ERROR_GENERIC
+    df_error_t *err = NULL;
+    if (dfilter_compile(text, dfp, &err))
+        return true;
+    *err_msg = g_strdup(err != NULL ? err->msg : "unknown error");
+    df_error_free(&err);
+    return false;
+#else
+    return dfilter_compile(text, dfp, err_msg);
+#endif
 }
 
 // --- the private layout pwru-lost-events.cpp reads ---

@@ -5,22 +5,54 @@
 # changelog. What only the package has: a postinst that grants the capabilities
 # (docs/privileges.md), and Depends pinned to the Wireshark major.minor the plugin was built
 # against, with package names read from dpkg at configure time.
+#
+# A package is for the Debian release it is built on: the plugin loads only into that release's
+# Wireshark, and the libraries' names differ (libwireshark16 in Debian 12, libwireshark18 in 13).
+# Its version says which: pwrudump_0.1.0+deb12_amd64.deb, +deb13 (docs/testing-distros.md).
 
 set(PWRU_PKG_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(PWRU_PKG_BUILD ${CMAKE_BINARY_DIR}/packaging)
 file(MAKE_DIRECTORY ${PWRU_PKG_BUILD})
 
-# What an unprivileged member of the group needs to trace (measured: docs/privileges.md). The
-# postinst, the man page and the package description say it from here; tests/package checks it.
-set(PWRU_CAPABILITIES "cap_bpf,cap_perfmon,cap_syslog,cap_dac_read_search")
-set(PWRU_CAPABILITIES_TEXT "CAP_BPF, CAP_PERFMON, CAP_SYSLOG and CAP_DAC_READ_SEARCH")
-set(PWRU_CAPABILITY_GROUP "wireshark")  # the group wireshark-common uses for dumpcap
+include(${PWRU_PKG_DIR}/capabilities.cmake)
 set(PWRU_PKG_PROGRAM "${Wireshark_EXTCAP_INSTALL_DIR}/pwrudump")
+set(PWRU_PKG_CONTACT "pwrudump maintainers <maintainers@users.noreply.r-seed-b72b2b30.example>")
 find_program(GZIP gzip REQUIRED)
+find_program(DPKG_QUERY dpkg-query)
+
+# --- the release built on: "deb12" on Debian 12 (os-release), the package version's suffix ---
+# "+" as in Debian's own stable updates (4.0.17-0+deb12u1): the version stays above the
+# project's, so the changelog's versions rise.
+set(PWRU_PKG_RELEASE "")
+if(DPKG_QUERY AND EXISTS /etc/os-release)
+  file(STRINGS /etc/os-release _os REGEX "^(ID|VERSION_ID|VERSION_CODENAME|PRETTY_NAME)=")
+  foreach(_line IN LISTS _os)
+    string(REGEX MATCH "^([A-Z_]+)=\"?([^\"]*)\"?$" _ "${_line}")
+    set(_os_${CMAKE_MATCH_1} "${CMAKE_MATCH_2}")
+  endforeach()
+  set(PWRU_PKG_RELEASE "${_os_ID}")
+  if(_os_ID STREQUAL "debian")
+    set(PWRU_PKG_RELEASE "deb")
+  endif()
+  # Debian testing and sid have no VERSION_ID: the codename of the next release names them.
+  if(_os_VERSION_ID)
+    string(APPEND PWRU_PKG_RELEASE "${_os_VERSION_ID}")
+  else()
+    string(APPEND PWRU_PKG_RELEASE "${_os_VERSION_CODENAME}")
+  endif()
+  string(REGEX REPLACE "[^a-z0-9.]" "" PWRU_PKG_RELEASE "${PWRU_PKG_RELEASE}")
+  set(PWRU_PKG_CODENAME "${_os_VERSION_CODENAME}")  # tests/package installs into a root of it
+endif()
+set(PWRU_PKG_VERSION ${PROJECT_VERSION})
+if(PWRU_PKG_RELEASE)
+  string(APPEND PWRU_PKG_VERSION "+${PWRU_PKG_RELEASE}")
+endif()
 
 # --- Debian changelog and copyright, in the doc folder ---
 # A native package: packaging/debian/changelog, installed as changelog.gz. Its top entry must be
 # the project's version; its date is the man page's (SOURCE_DATE_EPOCH), so rebuilds are equal.
+# Built on a release, an entry for the package's version (+deb12) goes on top, as a rebuild's
+# does, dated a second after the entry it rebuilds: the dates must rise (lintian), and stay fixed.
 file(STRINGS ${PWRU_PKG_DIR}/debian/changelog _top LIMIT_COUNT 1)
 if(NOT _top MATCHES "^pwrudump \\(${PROJECT_VERSION}\\) ")
   message(FATAL_ERROR "packaging/debian/changelog must start with an entry for pwrudump "
@@ -30,10 +62,32 @@ file(STRINGS ${PWRU_PKG_DIR}/debian/changelog _trailer REGEX "^ -- .*>  " LIMIT_
 string(REGEX REPLACE "^ -- .*>  " "" _date "${_trailer}")
 execute_process(COMMAND date -d "${_date}" +%s OUTPUT_VARIABLE _changelog_epoch
                 OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+set(_release_entry ${PWRU_PKG_BUILD}/changelog.release)
+if(PWRU_PKG_RELEASE)
+  set(_built_with "Wireshark ${Wireshark_VERSION_MAJOR}.${Wireshark_VERSION_MINOR}")
+  if(LIBBPF_VERSION)
+    string(APPEND _built_with ", libbpf ${LIBBPF_VERSION}")
+  endif()
+  math(EXPR _rebuild_epoch "${_changelog_epoch} + 1")
+  execute_process(COMMAND date -u -R -d @${_rebuild_epoch} OUTPUT_VARIABLE _rebuild_date
+                  OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+  file(WRITE ${_release_entry}.new
+"pwrudump (${PWRU_PKG_VERSION}) ${PWRU_PKG_CODENAME}; urgency=medium
+
+  * Built for ${_os_PRETTY_NAME}: ${_built_with}.
+
+ -- ${PWRU_PKG_CONTACT}  ${_rebuild_date}
+
+")
+else()
+  file(WRITE ${_release_entry}.new "")
+endif()
+configure_file(${_release_entry}.new ${_release_entry} COPYONLY)  # written only when it changes
 add_custom_command(
   OUTPUT ${PWRU_PKG_BUILD}/changelog.gz
-  COMMAND ${GZIP} -9nc ${PWRU_PKG_DIR}/debian/changelog > ${PWRU_PKG_BUILD}/changelog.gz
-  DEPENDS ${PWRU_PKG_DIR}/debian/changelog)
+  COMMAND ${CMAKE_COMMAND} -E cat ${_release_entry} ${PWRU_PKG_DIR}/debian/changelog
+          | ${GZIP} -9nc > ${PWRU_PKG_BUILD}/changelog.gz
+  DEPENDS ${_release_entry} ${PWRU_PKG_DIR}/debian/changelog)
 add_custom_target(pwrudump_changelog ALL DEPENDS ${PWRU_PKG_BUILD}/changelog.gz)
 install(FILES ${PWRU_PKG_DIR}/debian/copyright ${PWRU_PKG_BUILD}/changelog.gz
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
@@ -71,7 +125,6 @@ install(CODE "
 ")
 
 # --- the rest is for the .deb alone, built where dpkg knows the Wireshark packages ---
-find_program(DPKG_QUERY dpkg-query)
 if(NOT DPKG_QUERY)
   message(STATUS "dpkg-query not found: no Debian package target")
   return()
@@ -117,12 +170,16 @@ configure_file(${PWRU_PKG_DIR}/debian/description.in ${PWRU_PKG_BUILD}/descripti
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME pwrudump)
-set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set(CPACK_PACKAGE_CONTACT
-    "pwrudump maintainers <maintainers@users.noreply.r-seed-b72b2b30.example>")
+set(CPACK_PACKAGE_VERSION ${PWRU_PKG_VERSION})
+set(CPACK_PACKAGE_CONTACT "${PWRU_PKG_CONTACT}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "eBPF sk_buff tracer like pwru, as a Wireshark extcap")
 set(CPACK_PACKAGE_DESCRIPTION_FILE ${PWRU_PKG_BUILD}/description)
+# pwrudump_<version>_<arch>.deb, the name the package tests read (PWRU_PKG_FILE).
+execute_process(COMMAND dpkg --print-architecture OUTPUT_VARIABLE PWRU_PKG_ARCH
+                OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE ${PWRU_PKG_ARCH})
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(PWRU_PKG_FILE pwrudump_${PWRU_PKG_VERSION}_${PWRU_PKG_ARCH}.deb)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

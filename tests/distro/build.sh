@@ -11,12 +11,8 @@
 # ($PWRU_DISTRO_CACHE/SUITE/ccache), so a warm run compiles only what changed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-src=$(cd "$here/../.." && pwd)
-# shellcheck source=../lib/common.sh
-. "$here/../lib/common.sh"
-die() { fail "$*"; }
-# shellcheck source=../lib/debootstrap.sh
-. "$here/../lib/debootstrap.sh"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
 [ $# -eq 2 ] || fail "usage: build.sh SUITE BUILD_DIR"
 suite=$1
@@ -32,13 +28,8 @@ packages=$(debootstrap_run "$root" --ro "$src" src \
 # shellcheck disable=SC2086 # one name a word
 root=$("$here/root.sh" "$suite" build $packages ccache) || fail "cannot make the $suite root (above)"
 
-cache=$(dirname "$root")/ccache
-mkdir -p "$build" "$cache"
-# in_root COMMAND...: inside the root with the source, the build folder and the compiler cache.
-in_root() {
-  debootstrap_run "$root" --ro "$src" src --bind "$build" build --bind "$cache" ccache \
-    env CCACHE_DIR=/mnt/ccache CCACHE_BASEDIR=/mnt "$@"
-}
+mkdir -p "$build"
+in_root() { distro_in_root "$root" "$build" "$@"; }
 
 # shellcheck disable=SC2016 # dpkg-query's format
 echo "build.sh: $suite: $(in_root dpkg-query -W -f='${Package} ${Version}, ' \

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The plugin-only build in a Debian root of SUITE that has nothing but the plugin's build
 # dependencies: configures with -DPWRU_PLUGIN_ONLY=ON, builds, loads the plugin into that suite's
-# tshark as an unprivileged user, and checks that the kept sample capture and a fresh one (with a
-# lost-event count) decode as they do with this machine's build (REFERENCE_BUILD_DIR, Wireshark
-# 4.0): the same fields, and the same conversation filters (pwru-convfilter).
+# tshark as an unprivileged user, and checks that every kept capture (tests/dissector/data) and a
+# fresh sample (with a lost-event count) decode as they do with this machine's build
+# (REFERENCE_BUILD_DIR, Wireshark 4.0): the same value of every pwru.* field, in one pass and in
+# two, and the same conversation filters (pwru-convfilter).
 #
 # usage: plugin_test.sh SUITE REFERENCE_BUILD_DIR     (SUITE: bookworm, trixie or sid)
 #
@@ -12,19 +13,14 @@
 # changed. Needs root (chroot, mounts).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-src=$(cd "$here/../.." && pwd)
-# shellcheck source=../lib/common.sh
-. "$here/../lib/common.sh"
-die() { fail "$*"; }
-# shellcheck source=../lib/debootstrap.sh
-. "$here/../lib/debootstrap.sh"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
 [ $# -eq 2 ] || fail "usage: plugin_test.sh SUITE REFERENCE_BUILD_DIR"
 suite=$1
 ref_build=$(cd "$2" && pwd) || fail "cannot open the reference build folder $2"
 require_root
 require_cmd tshark debootstrap unshare
-sample="$src/tests/dissector/data/sample.pcapng"  # kept: written by an earlier build
 convfilter="$ref_build/tests/dissector/pwru-convfilter"
 mkcapture="$ref_build/tests/dissector/pwru-mkcapture"
 for tool in "$convfilter" "$mkcapture"; do
@@ -39,16 +35,14 @@ root=$("$here/root.sh" "$suite" plugin cmake make g++ pkg-config wireshark-dev l
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/plugin_test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/build" "$tmp/captures"
-cp "$sample" "$tmp/captures/kept.pcapng"
+# Kept: written by earlier builds (tests/dissector/data/README.md).
+cp "$src"/tests/dissector/data/*.pcapng "$tmp/captures/"
 "$mkcapture" "$tmp/captures/fresh.pcapng" sample || fail "pwru-mkcapture cannot write a sample"
 chmod -R a+rX "$tmp/captures"
 
-# in_root COMMAND...: inside the root, the source at /mnt/src and the captures at /mnt/captures
-# (read-only), the build at /mnt/build.
-in_root() {
-  debootstrap_run "$root" --ro "$src" src --ro "$tmp/captures" captures --bind "$tmp/build" build \
-    "$@"
-}
+# in_root COMMAND...: inside the root, the captures at /mnt/captures (read-only), the build at
+# /mnt/build.
+in_root() { distro_in_root "$root" "$tmp/build" --ro "$tmp/captures" captures "$@"; }
 
 echo "plugin_test.sh: building the plugin alone in $root" >&2
 in_root sh -c 'cmake -S /mnt/src -B /mnt/build -DPWRU_PLUGIN_ONLY=ON >/mnt/build/configure.log 2>&1' ||
@@ -85,14 +79,25 @@ same_fields() {
 $(diff <(echo "$want") <(echo "$got"))"
 }
 
-fields=(-T fields -e frame.number -e pwru.func -e pwru.drop_reason -e pwru.journey)
-for capture in kept.pcapng fresh.pcapng; do
+# Every field the plugin registers, as 4.0 lists them; the suite's tshark must list the same.
+pwru_fields() {
+  awk -F'\t' '$1 == "F" && $3 ~ /^pwru(\.|$)/ { print $3 }' | sort
+}
+want=$("$TSHARK_PLUGIN" "$ref_build" -G fields | pwru_fields) ||
+  fail "tshark 4.0 with $ref_build's plugin cannot list its fields"
+got=$(in_root /mnt/src/tests/lib/tshark-plugin.sh /mnt/build -G fields | pwru_fields) ||
+  fail "$suite's tshark $version with the plugin cannot list its fields (above)"
+[ "$got" = "$want" ] || fail "the plugin registers other fields in $suite than in 4.0:
+$(diff <(echo "$want") <(echo "$got"))"
+n_fields=$(count_lines "$want")
+fields=(-T fields -E occurrence=a -e frame.number)
+while read -r field; do fields+=(-e "$field"); done <<<"$want"
+
+for capture in $(cd "$tmp/captures" && echo *.pcapng); do
   same_fields "$capture" "${fields[@]}"
   # Two passes: the journeys' "next" links and the lost-event count (read through epan's
-  # private layout, pwru-compat.h) are known only in the second. The expert infos are pwru's own
-  # (TCP's differ between versions).
-  same_fields "$capture" -2 "${fields[@]}" -e pwru.journey.hop -e pwru.journey.next \
-    -e pwru.journey.dropped -e pwru.drop -e pwru.reset -e pwru.lost_events
+  # private layout, pwru-compat.h) are known only in the second.
+  same_fields "$capture" -2 "${fields[@]}"
 
   want=$("$convfilter" "$tmp/captures/$capture") || fail "pwru-convfilter (4.0) cannot read $capture"
   got=$(in_root /mnt/build/pwru-convfilter "/mnt/captures/$capture") ||
@@ -102,4 +107,4 @@ $(diff <(echo "$want") <(echo "$got"))"
 done
 
 pass "plugin-only build in $suite: Wireshark $version loads pwru.so as an unprivileged user and" \
-     "reads the kept and a fresh sample as 4.0 does"
+     "reads $(cd "$tmp/captures" && echo *.pcapng) as 4.0 does ($n_fields pwru.* fields)"

@@ -1,6 +1,6 @@
 # Debian roots made with debootstrap from the archive this machine's apt uses: made once, packages
 # installed into them with apt, commands run inside with /proc and /dev. Sourced by the scripts
-# that cache a root (tests/package/debian-root.sh, tests/distro/root.sh); they call `die` on error.
+# that cache a root (tests/distro/root.sh); they call `die` on error.
 #
 # The archive's address is read from /etc/apt at run time (apt-get indextargets), never written
 # down: a root of another suite uses the same sources as this machine's release, with the suite
@@ -38,10 +38,11 @@ debootstrap_chroot() {
     LC_ALL=C.UTF-8 HOME=/root "$@"
 }
 
-# debootstrap_run ROOT [--bind|--ro HOSTDIR NAME]... COMMAND...: COMMAND inside ROOT with /proc,
-# /dev, a fresh /tmp, and each HOSTDIR at /mnt/NAME (--ro: read-only), all mounted in a private
-# mount namespace: the mounts are gone when it ends, whatever happens, and the root itself is left
-# as it was.
+# debootstrap_run ROOT [--sys] [--bind|--ro HOSTDIR NAME]... COMMAND...: COMMAND inside ROOT with
+# /proc, /dev, a fresh /tmp, and each HOSTDIR at /mnt/NAME (--ro: read-only), all mounted in a
+# private mount namespace: the mounts are gone when it ends, whatever happens, and the root itself
+# is left as it was. --sys: this machine's /sys too, with what is mounted under it (BTF, tracefs,
+# bpffs), for tracing the kernel from inside the root.
 debootstrap_run() {
   # shellcheck disable=SC2016 # the inner shell expands them
   unshare --mount --propagation private sh -c '
@@ -50,6 +51,10 @@ debootstrap_run() {
     mount -t proc proc "$root/proc"
     mount --rbind /dev "$root/dev"  # with /dev/pts, where apt and dpkg log
     mount -t tmpfs tmpfs "$root/tmp"
+    if [ "$1" = --sys ]; then
+      mount --rbind /sys "$root/sys"
+      shift
+    fi
     case $1 in --bind | --ro) mount -t tmpfs tmpfs "$root/mnt" ;; esac
     while [ "$1" = --bind ] || [ "$1" = --ro ]; do
       mkdir "$root/mnt/$3"

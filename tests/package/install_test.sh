@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian package into a clean Debian root (debian-root.sh: debootstrap, cached) with
-# dpkg, then, as an unprivileged member of group wireshark: tshark -D lists pwru, tshark decodes
-# the kept sample capture, pwrudump traces loopback pings with the postinst's capabilities alone
-# (callers named: CAP_SYSLOG) and not without each of them, and tshark captures live from pwru.
+# Installs the Debian package with apt into a clean Debian root of the release it was built for
+# (tests/distro/root.sh SUITE clean: debootstrap, cached), then, as an unprivileged member of
+# group wireshark: tshark -D lists pwru, tshark decodes the kept sample capture, pwrudump traces
+# loopback pings with the postinst's capabilities alone (callers named: CAP_SYSLOG) and not
+# without each of them, and tshark captures live from pwru.
 # A user outside the group sees no pwru interface. Purging removes every file.
 #
-# usage: install_test.sh BUILD_DIR OUT_DIR SAMPLE_PCAPNG CAPS
+# usage: install_test.sh DEB SUITE SAMPLE_PCAPNG CAPS     (SUITE: bookworm, trixie or sid)
 # The cached root is never changed: an overlay on it takes the writes, in a private mount
 # namespace that takes every mount with it on exit.
 set -uo pipefail
@@ -13,21 +14,20 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
-[ $# -eq 4 ] || fail "usage: install_test.sh BUILD_DIR OUT_DIR SAMPLE_PCAPNG CAPS"
-BUILD=$1 OUT=$2 SAMPLE=$3 CAPS=$4
+[ $# -eq 4 ] || fail "usage: install_test.sh DEB SUITE SAMPLE_PCAPNG CAPS"
+deb=$1 SUITE=$2 SAMPLE=$3 CAPS=$4
 
 if [ -z "${PWRU_PKG_NS:-}" ]; then
   require_root
   require_cmd unshare chroot debootstrap dpkg-deb flock
   [ -r /sys/kernel/btf/vmlinux ] || skip_or_fail "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
-  version=$("$BUILD/extcap/pwrudump" --version | awk '{ print $2 }')
-  deb="$OUT/pwrudump_${version}_$(dpkg --print-architecture).deb"
   [ -f "$deb" ] || fail "no package $deb"
   # What the package needs (first of each alternative), and what the test runs in the root.
   mapfile -t needs < <(dpkg-deb -f "$deb" Depends | tr ',' '\n' |
                         sed -E 's/\|.*//; s/\(.*//; s/[[:space:]]//g' | grep . | sort -u)
   start=$SECONDS
-  ROOT=$("$here/debian-root.sh" "${needs[@]}" tshark iputils-ping) || fail "cannot make the Debian root"
+  ROOT=$("$here/../distro/root.sh" "$SUITE" clean "${needs[@]}" tshark iputils-ping) ||
+    fail "cannot make a clean $SUITE root (above)"
   echo "Debian root ready in $((SECONDS - start)) s: $ROOT"
   # The work folder is removed out here, once the namespace and its mounts (/dev!) are gone.
   WORK=$(mktemp -d /tmp/pwru-pkg-install.XXXXXX)
@@ -43,7 +43,7 @@ mkdir -p "$WORK/upper" "$WORK/work" "$WORK/root"
 mount -t overlay overlay -o "lowerdir=$ROOT,upperdir=$WORK/upper,workdir=$WORK/work" "$WORK/root" ||
   fail "cannot mount an overlay on $ROOT"
 R="$WORK/root"
-{ mount -t proc proc "$R/proc" && mount --bind /dev "$R/dev" && mount --rbind /sys "$R/sys"; } ||
+{ mount -t proc proc "$R/proc" && mount --rbind /dev "$R/dev" && mount --rbind /sys "$R/sys"; } ||
   fail "cannot mount /proc, /dev and /sys in the root"
 
 # in_root [setpriv args --] CMD...: a command in the root, as root or (setpriv) as a user.
@@ -64,9 +64,15 @@ as_tracer=(chroot "$R" setpriv --reuid=tracer --regid=tracer --init-groups
   chmod 644 "$R/tmp/sample.pcapng"; } ||
   fail "cannot copy the package and the sample into the root"
 
-# --- install: dependencies come from the cached root, never from the network ---
-in_root dpkg -i /tmp/pwrudump.deb >"$WORK/dpkg.log" 2>&1 || fail "dpkg -i failed: $(cat "$WORK/dpkg.log")"
-grep -qi 'warning\|cannot' "$WORK/dpkg.log" && fail "dpkg -i printed warnings: $(cat "$WORK/dpkg.log")"
+# --- install with apt, as a user does: the dependencies come from the cached root, never from
+# the network, and the package's version ranges must accept that release's Wireshark ---
+chmod 644 "$R/tmp/pwrudump.deb"
+in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+  /tmp/pwrudump.deb >"$WORK/apt.log" 2>&1 || fail "apt-get install failed: $(cat "$WORK/apt.log")"
+grep '^Get:' "$WORK/apt.log" | grep -qv ' /tmp/pwrudump.deb ' &&
+  fail "apt fetched what the cached root lacks: $(cat "$WORK/apt.log")"
+grep -qi 'warning\|cannot' "$WORK/apt.log" && fail "apt-get install printed warnings: $(cat "$WORK/apt.log")"
+grep -q '^Setting up pwrudump ' "$WORK/apt.log" || fail "apt did not install pwrudump: $(cat "$WORK/apt.log")"
 program=$(in_root sh -c 'readlink -f /usr/bin/pwrudump')
 assert_eq "owner, group and mode of $program" "root wireshark 754" "$(in_root stat -c '%U %G %a' "$program")"
 # getcap lists them in the kernel's order: compare as sets.

@@ -39,6 +39,7 @@
 #include <sanitizer/lsan_interface.h>
 
 #include "packet-pwru.h"
+#include "pwru-compat.h"
 #include "pwru_record.h"
 #include "record.h"
 
@@ -64,6 +65,7 @@ guint32 frame_count = 0;
 const char* session_log_path = nullptr;
 std::FILE* session_log = nullptr;
 std::vector<uint8_t> frame_bytes;
+Buffer frame_buffer;  // the record's bytes where Wireshark wants them (pwru_rec_set_bytes)
 frame_data frames[kFrames];
 
 // The input's frames are the last kFrames of the capture; earlier ones are gone.
@@ -76,7 +78,11 @@ const nstime_t* frame_ts(struct packet_provider_data*, guint32 frame_num) {
 // quarter of a second (every protocol's init and cleanup routines).
 epan_t* new_session() {
   static struct packet_provider_data prov = {};
-  static const struct packet_provider_funcs funcs = {frame_ts, nullptr, nullptr, nullptr};
+  static const struct packet_provider_funcs funcs = [] {
+    struct packet_provider_funcs f = {};
+    f.get_frame_ts = frame_ts;
+    return f;
+  }();
   return epan_new(&prov, &funcs);
 }
 
@@ -101,7 +107,7 @@ void check_round_trip(const pwru::Event& ev) {
 bool dissect_frame(guint32 i, bool with_tree, frame_data** prev_dis, guint32* cum_bytes) {
   const guint32 num = frame_count + 1 + i;
   wtap_rec rec;
-  wtap_rec_init(&rec);
+  pwru_rec_init(&rec, &frame_buffer);
   rec.rec_type = REC_TYPE_PACKET;
   rec.presence_flags = WTAP_HAS_TS | WTAP_HAS_CAP_LEN;
   rec.ts.secs = 1700000000;
@@ -119,15 +125,15 @@ bool dissect_frame(guint32 i, bool with_tree, frame_data** prev_dis, guint32* cu
 
   epan_dissect_t* edt = epan_dissect_new(session, with_tree, with_tree);
   if (with_tree) epan_dissect_prime_with_dfilter(edt, malformed_filter);
-  tvbuff_t* tvb = tvb_new_real_data(frame_bytes.data(), static_cast<guint>(frame_bytes.size()),
-                                    static_cast<gint>(frame_bytes.size()));
-  epan_dissect_run_with_taps(edt, WTAP_FILE_TYPE_SUBTYPE_UNKNOWN, &rec, tvb, fd, nullptr);
+  pwru_rec_set_bytes(&rec, &frame_buffer, frame_bytes.data(), frame_bytes.size());
+  pwru_dissect_record(edt, WTAP_FILE_TYPE_SUBTYPE_UNKNOWN, &rec, &frame_buffer, fd,
+                      /*with_taps=*/true);
   const bool malformed = with_tree && dfilter_apply_edt(malformed_filter, edt);
   epan_dissect_free(edt);
   if (!with_tree) frame_data_set_after_dissect(fd, cum_bytes);
   fd->visited = 1;
   *prev_dis = fd;
-  wtap_rec_cleanup(&rec);
+  pwru_rec_cleanup(&rec, &frame_buffer);
   return malformed;
 }
 
@@ -180,10 +186,10 @@ namespace {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char*** argv) {
-  ws_log_init("record_fuzzer", nullptr);
+  pwru_log_init("record_fuzzer");
   init_process_policies();
   relinquish_special_privs_perm();
-  if (char* err = configuration_init((*argv)[0], nullptr); err != nullptr) die(err);
+  if (char* err = pwru_configuration_init((*argv)[0]); err != nullptr) die(err);
   // The dissector compiled in, registered as the plugin glue (dissector/plugin.cpp) does; no
   // plugin folders, so an installed pwru.so cannot register the protocol a second time.
   static proto_plugin plug;
@@ -196,7 +202,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char*** argv) {
   epan_load_settings();
   prefs_apply_all();
   gchar* err_msg = nullptr;
-  if (!dfilter_compile(kMalformedFilter, &malformed_filter, &err_msg)) die(err_msg);
+  if (!pwru_dfilter_compile(kMalformedFilter, &malformed_filter, &err_msg)) die(err_msg);
   // The stats trees listen for the whole run, as in tshark -z. Wireshark 4.0's stats_tree_new
   // loses a few bytes (stats_tree_free would not find them either): not ours, not reported.
   {
