@@ -103,20 +103,26 @@ gui_install_extcap() {
   fi
 }
 
+# Xvfb picks the display itself (-displayfd: the first free one, claimed by its lock file) and
+# writes its number once it listens, so tests starting side by side never pick the same one.
 gui_start_x() {
-  local display=90
-  while [ -e "/tmp/.X11-unix/X$display" ] || [ -e "/tmp/.X$display-lock" ]; do
-    display=$((display + 1))
-  done
-  Xvfb ":$display" -screen 0 1920x1080x24 -ac -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
+  local display=''
+  Xvfb -displayfd 3 -screen 0 1920x1080x24 -ac -nolisten tcp 3>"$WORK/xvfb.display" \
+    >"$WORK/xvfb.log" 2>&1 &
   XVFB_PID=$!
+  for _ in $(seq 100); do
+    display=$(sed -n '/^[0-9][0-9]*$/p' "$WORK/xvfb.display" 2>/dev/null)
+    [ -n "$display" ] && break
+    sleep 0.1
+  done
+  [ -n "$display" ] || fail "Xvfb did not start: $(cat "$WORK/xvfb.log")"
   export DISPLAY=":$display"
-  # The socket appears before the server answers: wait for an answer.
+  # Wait for an answer, as a client sees it.
   for _ in $(seq 100); do
     xdotool getdisplaygeometry >/dev/null 2>&1 && return 0
     sleep 0.1
   done
-  fail "Xvfb did not start: $(cat "$WORK/xvfb.log")"
+  fail "Xvfb on $DISPLAY does not answer: $(cat "$WORK/xvfb.log")"
 }
 
 # WIRESHARK_EXTCAP_DIR replaces the global extcap folder with an empty one: an installed
