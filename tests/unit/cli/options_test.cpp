@@ -178,6 +178,7 @@ TEST(Options, HelpIsGroupedLikePwru) {
   const std::map<std::string, std::vector<std::string>> groups = {
       {"Filters", {"--filter-func", "--filter-netns", "--filter-mark", "--filter-ifname"}},
       {"Tracking", {"--filter-track-skb"}},
+      {"Netfilter", {"--nf-trace"}},
       {"Output", {"--output-meta", "--output-tuple", "--output-caller", "--output-stack",
                   "--output-tcp-flags", "--output-skb", "--output-netns-names", "--output-json",
                   "--timestamp", "--output-file", "-c,--output-limit-lines", "-w,--write",

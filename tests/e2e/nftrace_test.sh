@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# --nf-trace on the running kernel (tracepoint backend), in namespaces of the test's own:
+#   drop:    native nftables in B: an inet table whose input chain jumps to c2, which drops
+#            tcp dport 4444. A connects to B:4444; every kfree_skb(NETFILTER_DROP) of those SYNs
+#            names family inet, hook input, table and chain c2, the handle `nft -a list` shows,
+#            the rule as nft prints it and verdict drop: in JSON (nf_* keys) and at the end of
+#            the text drop line. The trace tables are in B while capturing, not in A.
+#   cleanup: after SIGINT, SIGTERM and SIGKILL of pwrudump no pwrudump_ table is left, both in
+#            the namespace of --filter-netns and in pwrudump's own (run inside A).
+# usage: nftrace_test.sh drop|cleanup PWRUDUMP
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
+. "$here/../lib/common.sh"
+mode=$1 PWRUDUMP=$2
+
+require_root
+require_cmd ip nft jq timeout
+e2e_hosts
+PORT=4444
+
+# The trace tables of pwrudump PID in namespace NS, as `nft list tables` names them.
+tables_of() { ip netns exec "$1" nft list tables | grep -F "pwrudump_${2:-}" | sort; }
+
+case "$mode" in
+drop)
+  ip netns exec "$NS_B" nft -f - <<EOF_NFT || fail "cannot add the nftables rules"
+table inet pwrutest {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    ip protocol tcp jump c2
+  }
+  chain c2 {
+    tcp dport $PORT drop
+  }
+}
+EOF_NFT
+  # The handle as a user finds it: `nft -a list chain`.
+  handle=$(ip netns exec "$NS_B" nft -a list chain inet pwrutest c2 |
+             sed -n "s/.*tcp dport $PORT drop # handle \([0-9]*\)$/\1/p")
+  [ -n "$handle" ] || fail "no handle for the drop rule in: $(ip netns exec "$NS_B" nft -a list ruleset)"
+
+  # connect_b: SYNs from A to B:PORT, dropped (the first and its retransmissions), for 2.5 s.
+  connect_b() {
+    ip netns exec "$NS_A" timeout 2.5 bash -c "exec 3<>/dev/tcp/$IP_B/$PORT" 2>/dev/null \
+      && fail "the connection to $IP_B:$PORT got through although c2 drops it"
+  }
+
+  for format in json text; do
+    json=()
+    [ "$format" = json ] && json=(--output-json)
+    start_trace "$WORK/trace.pcapng" --nf-trace --filter-netns "/run/netns/$NS_B" \
+      --output-file "$WORK/out.$format" "${json[@]}" "tcp and dst port $PORT"
+    if [ "$format" = json ]; then
+      expected=$(printf 'table ip pwrudump_%s\ntable ip6 pwrudump_%s' "$PWRU_PID" "$PWRU_PID")
+      assert_eq "trace tables in $NS_B while capturing" "$expected" "$(tables_of "$NS_B" "$PWRU_PID")"
+      assert_eq "trace tables in $NS_A" "" "$(tables_of "$NS_A")"
+    fi
+    connect_b
+    stop_trace
+  done
+
+  # JSON: every netfilter drop of the SYNs names the rule.
+  jq -c 'select(.drop_reason == "NETFILTER_DROP")' "$WORK/out.json" >"$WORK/drops.json" \
+    || fail "pwrudump's JSON does not parse: $(head -3 "$WORK/out.json")"
+  n=$(count_lines "$(cat "$WORK/drops.json")")
+  [ "$n" -ge 1 ] || fail "no NETFILTER_DROP event: $(cat "$WORK/out.json")"
+  named=$(jq -r '[.nf_family, .nf_hook, .nf_table, .nf_chain, .nf_handle, .nf_verdict,
+                  .nf_rule] | map(tostring) | join("|")' "$WORK/drops.json" | sort | uniq -c)
+  assert_eq "nf keys of the $n drops" \
+    "$n inet|input|pwrutest|c2|$handle|drop|tcp dport $PORT drop" "$(one_line "$named")"
+  pass "$n SYNs dropped in $NS_B named in JSON: chain c2, handle $handle, rule 'tcp dport $PORT drop'"
+
+  # Text: the drop line ends with the rule.
+  drops=$(grep 'NETFILTER_DROP' "$WORK/out.text")
+  [ -n "$drops" ] || fail "no NETFILTER_DROP line: $(cat "$WORK/out.text")"
+  suffix="family=inet hook=input table=pwrutest chain=c2 handle=$handle verdict=drop rule=\"tcp dport $PORT drop\""
+  while read -r line; do
+    [[ "$line" == *" $suffix" ]] || fail "drop line does not end with '$suffix': $line"
+  done <<<"$drops"
+  pass "$(count_lines "$drops") text drop lines end with the rule"
+  ;;
+
+cleanup)
+  for sig in INT TERM KILL; do
+    # In B through --filter-netns, and in pwrudump's own namespace (A).
+    for where in filter own; do
+      rm -f "$WORK/ready"
+      if [ "$where" = filter ]; then
+        ns=$NS_B
+        "$PWRUDUMP" -q --nf-trace --filter-netns "/run/netns/$NS_B" --output-file /dev/null \
+          --ready-file "$WORK/ready" "tcp port $PORT" 2>"$WORK/stderr" &
+      else
+        ns=$NS_A
+        # ip netns exec executes pwrudump in its own process: $! is pwrudump.
+        ip netns exec "$NS_A" "$PWRUDUMP" -q --nf-trace --output-file /dev/null \
+          --ready-file "$WORK/ready" "tcp port $PORT" 2>"$WORK/stderr" &
+      fi
+      PWRU_PID=$!
+      wait_for_file "$WORK/ready" 60 || fail "pwrudump never got ready: $(cat "$WORK/stderr")"
+      [ "$(tables_of "$ns" "$PWRU_PID" | grep -c .)" -eq 2 ] \
+        || fail "no trace tables in $ns while capturing: $(ip netns exec "$ns" nft list tables)"
+      kill -"$sig" "$PWRU_PID"
+      wait "$PWRU_PID"
+      rc=$?
+      PWRU_PID=
+      if [ "$sig" != KILL ]; then
+        assert_eq "exit code after SIG$sig (stderr: $(cat "$WORK/stderr"))" 0 "$rc"
+      fi
+      # The kernel deletes owned tables when the owner's socket is released: at once.
+      left=$(tables_of "$ns")
+      assert_eq "pwrudump_ tables in $ns after SIG$sig ($where)" "" "$left"
+    done
+  done
+  pass "no pwrudump_ table left after SIGINT, SIGTERM and SIGKILL, in --filter-netns and own namespace"
+  ;;
+*) fail "unknown mode $mode" ;;
+esac
