@@ -158,7 +158,7 @@ std::string trace_str(const nftnl_trace* t, uint16_t attr) {
 
 }  // namespace
 
-Result<MnlSocket> create_trace_table(const std::string& name) {
+Result<MnlSocket> create_trace_table(const std::string& name, const std::string& where) {
   MnlSocket s(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC));
   if (!s) return netlink_error("open a netfilter netlink socket", errno);
   if (mnl_socket_bind(s.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -179,10 +179,10 @@ Result<MnlSocket> create_trace_table(const std::string& name) {
   }
   append(b.get(), [&](char* p) { nftnl_batch_end(p, seq++); });
   if (mnl_socket_sendto(s.get(), mnl_nlmsg_batch_head(b.get()), mnl_nlmsg_batch_size(b.get())) < 0) {
-    return netlink_error("send the trace table " + name, errno);
+    return netlink_error("send the trace table " + name + " in " + where, errno);
   }
   if (int err = read_acks(s.get(), acks); err != 0) {
-    return netlink_error("create the trace table " + name, err);
+    return netlink_error("create the trace table " + name + " in " + where, err);
   }
   return s;
 }

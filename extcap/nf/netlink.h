@@ -23,7 +23,8 @@ using MnlSocket = std::unique_ptr<mnl_socket, MnlClose>;
 // when that socket closes, exit and SIGKILL included (NFT_TABLE_F_OWNER, Linux 5.12). Each has a
 // chain at prerouting and one at output, first of their hooks, whose one rule is
 // `meta nftrace set 1 accept`: every packet of the namespace is traced.
-Result<MnlSocket> create_trace_table(const std::string& name);
+// `where` names the namespace in messages.
+Result<MnlSocket> create_trace_table(const std::string& name, const std::string& where);
 
 // What the listener hands on: a trace message, or word that the ruleset changed.
 struct ListenerSink {

@@ -114,12 +114,8 @@ Result<Namespace> setup_here(const std::string& table, std::string where) {
   Namespace ns;
   ns.where = std::move(where);
   ns.inode = current_netns_inode();
-  auto owner = create_trace_table(table);
-  if (!owner) {
-    Error e = owner.error();
-    e.message += " (in " + ns.where + ")";
-    return e;
-  }
+  auto owner = create_trace_table(table, ns.where);
+  if (!owner) return owner.error();
   ns.owner = std::move(*owner);
   auto listener = TraceListener::open(ns.inode);
   if (!listener) return listener.error();
