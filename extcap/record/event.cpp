@@ -12,40 +12,18 @@ const char* probe_kind_name(ProbeKind kind) {
 }
 
 const char* nf_tie_name(NfTie tie) {
-  switch (tie) {
-    case NfTie::Headers: return "headers";
-    case NfTie::Order: return "order";
-  }
-  return "unknown";
+  const char* name = rules::nf_name(rules::kNfTies, static_cast<int32_t>(tie));
+  return name != nullptr ? name : "unknown";
 }
 
 std::string nf_family_name(uint8_t family) {
-  switch (family) {
-    case 1: return "inet";
-    case 2: return "ip";
-    case 3: return "arp";
-    case 5: return "netdev";
-    case 7: return "bridge";
-    case 10: return "ip6";
-    default: return std::to_string(family);
-  }
+  const char* name = rules::nf_name(rules::kNfFamilies, family);
+  return name != nullptr ? name : std::to_string(family);
 }
 
 std::string nf_verdict_name(int32_t verdict) {
-  // include/uapi/linux/netfilter.h (NF_*) and netfilter/nf_tables.h (NFT_*, negative).
-  switch (verdict) {
-    case 0: return "drop";
-    case 1: return "accept";
-    case 2: return "stolen";
-    case 3: return "queue";
-    case 4: return "repeat";
-    case -1: return "continue";
-    case -2: return "break";
-    case -3: return "jump";
-    case -4: return "goto";
-    case -5: return "return";
-    default: return std::to_string(verdict);
-  }
+  const char* name = rules::nf_name(rules::kNfVerdicts, verdict);
+  return name != nullptr ? name : std::to_string(verdict);
 }
 
 }  // namespace pwru

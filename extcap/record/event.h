@@ -29,7 +29,7 @@ enum class PacketLayer : uint8_t {
 
 // How a netfilter trace was tied to an skb event (--nf-trace, docs/netfilter.md): by the packet's
 // headers in the same namespace, alone or, when several traces carried the same headers, by order.
-enum class NfTie : uint8_t { Headers = 2, Order = 3 };
+enum class NfTie : uint8_t { Headers = PWRU_NF_TIE_HEADERS, Order = PWRU_NF_TIE_ORDER };
 
 const char* nf_tie_name(NfTie tie);
 
