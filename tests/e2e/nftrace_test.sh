@@ -3,27 +3,32 @@
 #   drop:    native nftables in B: an inet table whose input chain jumps to c2, which drops
 #            tcp dport 4444. A connects to B:4444; every kfree_skb(NETFILTER_DROP) of those SYNs
 #            names family inet, hook input, table and chain c2, the handle `nft -a list` shows,
-#            the rule as nft prints it and verdict drop: in JSON (nf_* keys) and at the end of
-#            the text drop line. The trace tables are in B while capturing, not in A.
+#            the rule as nft prints it and verdict drop: in JSON (nf_* keys), at the end of
+#            the text drop line, and in the pcapng written alongside (pwru.nf.* in tshark). The
+#            trace tables are in B while capturing, not in A.
+#   extcap:  the same drop through `tshark -i pwru` with the dialog's checkbox
+#            (-o extcap.pwru.nftrace:true; lowercase: Wireshark compares the text): pwru.nf.*
+#            fields, and the rule in the Info column.
 #   cleanup: after SIGINT, SIGTERM and SIGKILL of pwrudump no pwrudump_ table is left, both in
 #            the namespace of --filter-netns and in pwrudump's own (run inside A).
-# usage: nftrace_test.sh drop|cleanup PWRUDUMP
+# usage: nftrace_test.sh drop|cleanup|extcap PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
-mode=$1 PWRUDUMP=$2
+mode=$1 PWRUDUMP=$2 BUILD=$3
 
 require_root
-require_cmd ip nft jq timeout
+require_cmd ip nft jq timeout tshark setpriv
 e2e_hosts
 PORT=4444
 
 # The trace tables of pwrudump PID in namespace NS, as `nft list tables` names them.
 tables_of() { ip netns exec "$1" nft list tables | grep -F "pwrudump_${2:-}" | sort; }
 
-case "$mode" in
-drop)
+# B's ruleset: input jumps to c2 for TCP, c2 drops PORT. Sets $handle, as a user finds it with
+# `nft -a list chain`.
+add_rules() {
   ip netns exec "$NS_B" nft -f - <<EOF_NFT || fail "cannot add the nftables rules"
 table inet pwrutest {
   chain input {
@@ -35,17 +40,27 @@ table inet pwrutest {
   }
 }
 EOF_NFT
-  # The handle as a user finds it: `nft -a list chain`.
   handle=$(ip netns exec "$NS_B" nft -a list chain inet pwrutest c2 |
              sed -n "s/.*tcp dport $PORT drop # handle \([0-9]*\)$/\1/p")
   [ -n "$handle" ] || fail "no handle for the drop rule in: $(ip netns exec "$NS_B" nft -a list ruleset)"
+}
 
-  # connect_b: SYNs from A to B:PORT, dropped (the first and its retransmissions), for 2.5 s.
-  connect_b() {
-    ip netns exec "$NS_A" timeout 2.5 bash -c "exec 3<>/dev/tcp/$IP_B/$PORT" 2>/dev/null \
-      && fail "the connection to $IP_B:$PORT got through although c2 drops it"
-  }
+# connect_b: SYNs from A to B:PORT, dropped (the first and its retransmissions), for 2.5 s.
+connect_b() {
+  ip netns exec "$NS_A" timeout 2.5 bash -c "exec 3<>/dev/tcp/$IP_B/$PORT" 2>/dev/null \
+    && fail "the connection to $IP_B:$PORT got through although c2 drops it"
+}
 
+# The drops' pwru.nf.* fields in FILE, one line per distinct value, with its count.
+nf_fields() {
+  fields "$1" -Y 'pwru.drop_reason == "NETFILTER_DROP"' -E separator='|' -e pwru.nf.family \
+    -e pwru.nf.hook -e pwru.nf.table -e pwru.nf.chain -e pwru.nf.handle -e pwru.nf.verdict \
+    -e pwru.nf.rule | sort | uniq -c
+}
+
+case "$mode" in
+drop)
+  add_rules
   for format in json text; do
     json=()
     [ "$format" = json ] && json=(--output-json)
@@ -70,6 +85,14 @@ EOF_NFT
   assert_eq "nf keys of the $n drops" \
     "$n inet|input|pwrutest|c2|$handle|drop|tcp dport $PORT drop" "$(one_line "$named")"
   pass "$n SYNs dropped in $NS_B named in JSON: chain c2, handle $handle, rule 'tcp dport $PORT drop'"
+
+  # The pcapng of the text run: the same in the record, as Wireshark reads it.
+  named=$(nf_fields "$WORK/trace.pcapng")
+  n=$(fields "$WORK/trace.pcapng" -Y 'pwru.drop_reason == "NETFILTER_DROP"' -e frame.number | grep -c .)
+  [ "$n" -ge 1 ] || fail "no NETFILTER_DROP record in the pcapng"
+  assert_eq "pwru.nf.* of the $n drops in the pcapng" \
+    "$n 1|input|pwrutest|c2|$handle|0|tcp dport $PORT drop" "$(one_line "$named")"
+  pass "$n drops named in the pcapng record (pwru.nf.*)"
 
   # Text: the drop line ends with the rule.
   drops=$(grep 'NETFILTER_DROP' "$WORK/out.text")
@@ -113,6 +136,35 @@ cleanup)
     done
   done
   pass "no pwrudump_ table left after SIGINT, SIGTERM and SIGKILL, in --filter-netns and own namespace"
+  ;;
+extcap)
+  add_rules
+  # Root's tshark ignores WIRESHARK_EXTCAP_DIR but reads the personal extcap folder under
+  # XDG_CONFIG_HOME.
+  extcap_link "$WORK/config/wireshark/extcap" "$PWRUDUMP" "$WORK/ready"
+  export XDG_CONFIG_HOME="$WORK/config"
+  tshark -i pwru -f "tcp and dst port $PORT" -o "extcap.pwru.filternetns:/run/netns/$NS_B" \
+    -o extcap.pwru.nftrace:true -a duration:6 -w "$WORK/trace.pcapng" \
+    >"$WORK/tshark.out" 2>"$WORK/tshark.err" &
+  TSHARK_PID=$!
+  wait_attached "$WORK/ready" "pwrudump under tshark (stderr: $(cat "$WORK/tshark.err"))"
+  connect_b
+  wait "$TSHARK_PID"
+  assert_eq "tshark exit code (stderr: $(cat "$WORK/tshark.err"))" 0 "$?"
+  if grep -qi "error" "$WORK/tshark.err"; then
+    fail "tshark reported an error from the extcap: $(cat "$WORK/tshark.err")"
+  fi
+  named=$(nf_fields "$WORK/trace.pcapng")
+  n=$(fields "$WORK/trace.pcapng" -Y 'pwru.drop_reason == "NETFILTER_DROP"' -e frame.number | grep -c .)
+  [ "$n" -ge 1 ] || fail "no NETFILTER_DROP record through tshark: $(cat "$WORK/tshark.err")"
+  assert_eq "pwru.nf.* of the $n drops through tshark -i pwru" \
+    "$n 1|input|pwrutest|c2|$handle|0|tcp dport $PORT drop" "$(one_line "$named")"
+  info=$(fields "$WORK/trace.pcapng" -Y 'pwru.nf.rule' -e _ws.col.Info | sort -u)
+  [[ "$info" == *"NETFILTER_DROP by \"tcp dport $PORT drop\" (table pwrutest, chain c2, handle $handle)" ]] \
+    || fail "Info column does not name the rule: $info"
+  # The capture ended: pwrudump's tables went with it.
+  assert_eq "pwrudump_ tables in $NS_B after the capture" "" "$(tables_of "$NS_B")"
+  pass "tshark -i pwru -o extcap.pwru.nftrace:true named $n drops: chain c2, handle $handle"
   ;;
 *) fail "unknown mode $mode" ;;
 esac
