@@ -238,10 +238,28 @@ class Capture {
     if (!options_.nf_trace) return Ok{};
     auto namespaces = nf_namespaces();
     if (!namespaces) return namespaces.error();
-    auto session = nf::TraceSession::open(*namespaces);
+    auto session = nf::TraceSession::open(*namespaces, nf_mark_filter());
     if (!session) return session.error();
     nf_ = std::move(*session);
+    if (!options_.quiet) {
+      for (const auto& note : nf_->notes()) {
+        std::fprintf(console_.err, "note: --nf-trace: %s\n", note.c_str());
+      }
+    }
     return Ok{};
+  }
+
+  // The capture filter as the trace tables run it: libpcap's program for packets that start at
+  // IP, which is where skb->data points at the hooks they use.
+  nf::MarkFilter nf_mark_filter() const {
+    nf::MarkFilter mark;
+    auto filter = PacketFilter::compile(options_.filter);  // checked before: it compiles
+    if (!filter || filter->matches_all()) return mark;
+    mark.expression = options_.filter;
+    for (const CbpfInsn& i : filter->program(PacketLayer::Network)) {
+      mark.program.push_back(sock_filter{i.code, i.jt, i.jf, i.k});
+    }
+    return mark;
   }
 
   Status attach_and_pump(const TracerFactory& open_tracer) {

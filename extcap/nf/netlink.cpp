@@ -10,12 +10,15 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/xt_bpf.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <new>
 #include <vector>
 
 namespace pwru::nf {
@@ -97,12 +100,25 @@ void add_chain(mnl_nlmsg_batch* b, uint32_t& seq, uint16_t family, const std::st
 // `meta nftrace set 1 accept`: the accept ends only this chain, and saves the two messages
 // (end of chain, policy) that a rule without a verdict would add per packet.
 void add_trace_rule(mnl_nlmsg_batch* b, uint32_t& seq, uint16_t family, const std::string& table,
-                    const char* chain) {
+                    const char* chain, std::span<const sock_filter> mark) {
   Rule r(nftnl_rule_alloc());
   nftnl_rule_set_str(r.get(), NFTNL_RULE_TABLE, table.c_str());
   nftnl_rule_set_str(r.get(), NFTNL_RULE_CHAIN, chain);
   nftnl_rule_set_u32(r.get(), NFTNL_RULE_FAMILY, family);
   // The rule owns each expression once added.
+  if (!mark.empty()) {
+    // xt_bpf revision 0 through nft_compat, as iptables' `-m bpf --bytecode` makes it. libnftnl
+    // keeps the info's pointer and frees it with the expression: it must come from malloc.
+    auto* info = static_cast<xt_bpf_info*>(std::calloc(1, sizeof(xt_bpf_info)));
+    if (info == nullptr) throw std::bad_alloc();
+    info->bpf_program_num_elem = static_cast<uint16_t>(mark.size());
+    std::memcpy(info->bpf_program, mark.data(), mark.size_bytes());
+    nftnl_expr* match = nftnl_expr_alloc("match");
+    nftnl_expr_set_str(match, NFTNL_EXPR_MT_NAME, "bpf");
+    nftnl_expr_set_u32(match, NFTNL_EXPR_MT_REV, 0);
+    nftnl_expr_set(match, NFTNL_EXPR_MT_INFO, info, sizeof(xt_bpf_info));
+    nftnl_rule_add_expr(r.get(), match);
+  }
   nftnl_expr* one = nftnl_expr_alloc("immediate");
   nftnl_expr_set_u32(one, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
   const uint8_t value = 1;
@@ -158,7 +174,9 @@ std::string trace_str(const nftnl_trace* t, uint16_t attr) {
 
 }  // namespace
 
-Result<MnlSocket> create_trace_table(const std::string& name, const std::string& where) {
+Result<MnlSocket> create_trace_table(const std::string& name, const std::string& where,
+                                     std::span<const sock_filter> mark) {
+  if (mark.size() > kMaxMarkInsns) mark = {};  // would overflow xt_bpf_info: the caller checks
   MnlSocket s(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC));
   if (!s) return netlink_error("open a netfilter netlink socket", errno);
   if (mnl_socket_bind(s.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -173,8 +191,8 @@ Result<MnlSocket> create_trace_table(const std::string& name, const std::string&
     add_table(b.get(), seq, family, name);
     add_chain(b.get(), seq, family, name, "pre", NF_INET_PRE_ROUTING);
     add_chain(b.get(), seq, family, name, "out", NF_INET_LOCAL_OUT);
-    add_trace_rule(b.get(), seq, family, name, "pre");
-    add_trace_rule(b.get(), seq, family, name, "out");
+    add_trace_rule(b.get(), seq, family, name, "pre", mark);
+    add_trace_rule(b.get(), seq, family, name, "out", mark);
     acks += 5;
   }
   append(b.get(), [&](char* p) { nftnl_batch_end(p, seq++); });

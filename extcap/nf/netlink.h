@@ -3,10 +3,12 @@
 #pragma once
 
 #include <libmnl/libmnl.h>
+#include <linux/filter.h>
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "base/result.h"
@@ -19,12 +21,17 @@ struct MnlClose {
 };
 using MnlSocket = std::unique_ptr<mnl_socket, MnlClose>;
 
-// Adds the tables `name` (families ip and ip6), owned by `owner`'s port: the kernel deletes them
-// when that socket closes, exit and SIGKILL included (NFT_TABLE_F_OWNER, Linux 5.12). Each has a
-// chain at prerouting and one at output, first of their hooks, whose one rule is
-// `meta nftrace set 1 accept`: every packet of the namespace is traced.
+// The most instructions xt_bpf takes as bytecode (XT_BPF_MAX_NUM_INSTR).
+inline constexpr size_t kMaxMarkInsns = 64;
+
+// Adds the tables `name` (families ip and ip6), owned by the returned socket's port: the kernel
+// deletes them when that socket closes, exit and SIGKILL included (NFT_TABLE_F_OWNER, Linux
+// 5.12). Each has a chain at prerouting and one at output, first of their hooks, whose one rule
+// is `meta nftrace set 1 accept`, behind an xt_bpf match of `mark` (classic BPF from the network
+// header, at most kMaxMarkInsns) when it is not empty: only the packets it accepts are traced.
 // `where` names the namespace in messages.
-Result<MnlSocket> create_trace_table(const std::string& name, const std::string& where);
+Result<MnlSocket> create_trace_table(const std::string& name, const std::string& where,
+                                     std::span<const sock_filter> mark);
 
 // What the listener hands on: a trace message, or word that the ruleset changed.
 struct ListenerSink {

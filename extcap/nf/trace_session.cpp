@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <span>
 #include <thread>
 #include <utility>
 
@@ -46,6 +47,7 @@ struct Namespace {
 
 struct TraceSession::Impl {
   std::string table;
+  std::vector<std::string> notes;
   std::vector<Namespace> namespaces;
   TraceTie tie;
   bool lost = false;
@@ -109,12 +111,19 @@ uint32_t current_netns_inode() {
   return stat("/proc/thread-self/ns/net", &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0;
 }
 
-// Everything of one namespace, made by the calling thread in the namespace it is in.
-Result<Namespace> setup_here(const std::string& table, std::string where) {
+// Everything of one namespace, made by the calling thread in the namespace it is in. A table
+// that cannot mark by the filter (no xt_bpf in this kernel) marks every packet, and says why.
+Result<Namespace> setup_here(const std::string& table, std::string where,
+                             std::span<const sock_filter> mark, std::vector<std::string>& notes) {
   Namespace ns;
   ns.where = std::move(where);
   ns.inode = current_netns_inode();
-  auto owner = create_trace_table(table, ns.where);
+  auto owner = create_trace_table(table, ns.where, mark);
+  if (!owner && !mark.empty() && owner.error().code != ExitCode::Permission) {
+    notes.push_back(owner.error().message + " with the capture filter's xt_bpf match: every packet "
+                    "is traced");
+    owner = create_trace_table(table, ns.where, {});
+  }
   if (!owner) return owner.error();
   ns.owner = std::move(*owner);
   auto listener = TraceListener::open(ns.inode);
@@ -134,8 +143,9 @@ Result<Namespace> setup_here(const std::string& table, std::string where) {
   return ns;
 }
 
-Result<Namespace> setup_in(const std::string& path, const std::string& table) {
-  if (path.empty()) return setup_here(table, "this network namespace");
+Result<Namespace> setup_in(const std::string& path, const std::string& table,
+                           std::span<const sock_filter> mark, std::vector<std::string>& notes) {
+  if (path.empty()) return setup_here(table, "this network namespace", mark, notes);
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     const int err = errno;
@@ -153,7 +163,7 @@ Result<Namespace> setup_in(const std::string& path, const std::string& table) {
                         "--nf-trace in another namespace needs root or CAP_SYS_ADMIN"});
       return;
     }
-    out.emplace(setup_here(table, path));
+    out.emplace(setup_here(table, path, mark, notes));
   }).join();
   return std::move(*out);
 }
@@ -163,11 +173,26 @@ Result<Namespace> setup_in(const std::string& path, const std::string& table) {
 TraceSession::TraceSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TraceSession::~TraceSession() = default;
 
-Result<std::unique_ptr<TraceSession>> TraceSession::open(const std::vector<std::string>& paths) {
+Result<std::unique_ptr<TraceSession>> TraceSession::open(const std::vector<std::string>& paths,
+                                                         const MarkFilter& filter) {
   auto impl = std::make_unique<Impl>();
   impl->table = trace_table_name();
+  std::span<const sock_filter> mark;
+  if (!filter.expression.empty()) {
+    if (filter.program.empty()) {
+      impl->notes.push_back("the capture filter \"" + filter.expression + "\" has no form for "
+                            "packets that start at IP: every packet is traced");
+    } else if (filter.program.size() > kMaxMarkInsns) {
+      impl->notes.push_back("the capture filter \"" + filter.expression + "\" takes " +
+                            std::to_string(filter.program.size()) + " classic BPF instructions, "
+                            "xt_bpf at most " + std::to_string(kMaxMarkInsns) +
+                            ": every packet is traced");
+    } else {
+      mark = filter.program;
+    }
+  }
   for (const auto& path : paths) {
-    auto ns = setup_in(path, impl->table);
+    auto ns = setup_in(path, impl->table, mark, impl->notes);
     if (!ns) return ns.error();
     impl->namespaces.push_back(std::move(*ns));
   }
@@ -180,6 +205,8 @@ std::optional<NfRule> TraceSession::name_drop(const Event& ev) {
   read();
   return impl_->tie.take(ev, clock_ns(CLOCK_MONOTONIC));
 }
+
+const std::vector<std::string>& TraceSession::notes() const { return impl_->notes; }
 
 void TraceSession::read() {
   for (auto& ns : impl_->namespaces) impl_->read(ns);

@@ -2,6 +2,8 @@
 // and the drop each netfilter kfree_skb event was traced to (docs/netfilter.md).
 #pragma once
 
+#include <linux/filter.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -16,12 +18,24 @@ namespace pwru::nf {
 // The table --nf-trace adds: one name per process, since another process may not touch it.
 std::string trace_table_name();
 
+// Which packets the trace tables mark: those of the capture filter where the kernel can run it.
+struct MarkFilter {
+  std::string expression;            // the capture filter, for messages; empty: every packet
+  std::vector<sock_filter> program;  // its classic BPF from the network header (DLT_RAW);
+                                     // empty: it has none (`arp`, `ether host ...`)
+};
+
 class TraceSession {
  public:
   // Adds the trace table to each namespace, "" being pwrudump's own, else a path to a namespace
   // file (/run/netns/NAME, /proc/PID/ns/net). Needs CAP_NET_ADMIN, and CAP_SYS_ADMIN to enter
   // another namespace; afterwards only CAP_NET_ADMIN (ruleset listings).
-  static Result<std::unique_ptr<TraceSession>> open(const std::vector<std::string>& netns_paths);
+  // Packets are marked by `mark` where xt_bpf can run it, else all of them (notes() says why).
+  static Result<std::unique_ptr<TraceSession>> open(const std::vector<std::string>& netns_paths,
+                                                    const MarkFilter& mark);
+
+  // What a user should know of how the tables mark packets, one sentence each.
+  const std::vector<std::string>& notes() const;
 
   ~TraceSession();
   TraceSession(const TraceSession&) = delete;

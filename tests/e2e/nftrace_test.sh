@@ -5,7 +5,8 @@
 #            names family inet, hook input, table and chain c2, the handle `nft -a list` shows,
 #            the rule as nft prints it and verdict drop: in JSON (nf_* keys), at the end of
 #            the text drop line, and in the pcapng written alongside (pwru.nf.* in tshark). The
-#            trace tables are in B while capturing, not in A.
+#            trace tables are in B while capturing, not in A, and mark packets by the capture
+#            filter (an xt_bpf match before `meta nftrace set 1`).
 #   extcap:  the same drop through `tshark -i pwru` with the dialog's checkbox
 #            (-o extcap.pwru.nftrace:true; lowercase: Wireshark compares the text): pwru.nf.*
 #            fields, and the rule in the Info column.
@@ -70,6 +71,9 @@ drop)
       expected=$(printf 'table ip pwrudump_%s\ntable ip6 pwrudump_%s' "$PWRU_PID" "$PWRU_PID")
       assert_eq "trace tables in $NS_B while capturing" "$expected" "$(tables_of "$NS_B" "$PWRU_PID")"
       assert_eq "trace tables in $NS_A" "" "$(tables_of "$NS_A")"
+      marks=$(ip netns exec "$NS_B" nft list table ip "pwrudump_$PWRU_PID" 2>/dev/null | grep -c \
+                "xt match bpf meta nftrace set 1 accept")
+      assert_eq "rules marking by the capture filter in table ip pwrudump_$PWRU_PID" 2 "$marks"
     fi
     connect_b
     stop_trace
