@@ -7,12 +7,14 @@
 #            the text drop line, and in the pcapng written alongside (pwru.nf.* in tshark). The
 #            trace tables are in B while capturing, not in A, and mark packets by the capture
 #            filter (an xt_bpf match before `meta nftrace set 1`).
+#   own:     the same drop, pwrudump run inside B without --filter-netns: its own namespace gets
+#            the tables, and the JSON drops are named as in drop.
 #   extcap:  the same drop through `tshark -i pwru` with the dialog's checkbox
 #            (-o extcap.pwru.nftrace:true; lowercase: Wireshark compares the text): pwru.nf.*
 #            fields, and the rule in the Info column.
 #   cleanup: after SIGINT, SIGTERM and SIGKILL of pwrudump no pwrudump_ table is left, both in
 #            the namespace of --filter-netns and in pwrudump's own (run inside A).
-# usage: nftrace_test.sh drop|cleanup|extcap PWRUDUMP BUILD_DIR
+# usage: nftrace_test.sh drop|own|cleanup|extcap PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
@@ -52,6 +54,16 @@ connect_b() {
     && fail "the connection to $IP_B:$PORT got through although c2 drops it"
 }
 
+# The drops' nf_* keys in pwrudump's JSON lines FILE, one line per distinct value, with its count.
+# Fails without a NETFILTER_DROP line.
+json_drops() {
+  jq -c 'select(.drop_reason == "NETFILTER_DROP")' "$1" >"$WORK/drops.json" \
+    || fail "pwrudump's JSON does not parse: $(head -3 "$1")"
+  [ -s "$WORK/drops.json" ] || fail "no NETFILTER_DROP event: $(cat "$1")"
+  jq -r '[.nf_family, .nf_hook, .nf_table, .nf_chain, .nf_handle, .nf_verdict, .nf_rule]
+         | map(tostring) | join("|")' "$WORK/drops.json" | sort | uniq -c
+}
+
 # The drops' pwru.nf.* fields in FILE, one line per distinct value, with its count.
 nf_fields() {
   fields "$1" -Y 'pwru.drop_reason == "NETFILTER_DROP"' -E separator='|' -e pwru.nf.family \
@@ -80,12 +92,8 @@ drop)
   done
 
   # JSON: every netfilter drop of the SYNs names the rule.
-  jq -c 'select(.drop_reason == "NETFILTER_DROP")' "$WORK/out.json" >"$WORK/drops.json" \
-    || fail "pwrudump's JSON does not parse: $(head -3 "$WORK/out.json")"
+  named=$(json_drops "$WORK/out.json")
   n=$(count_lines "$(cat "$WORK/drops.json")")
-  [ "$n" -ge 1 ] || fail "no NETFILTER_DROP event: $(cat "$WORK/out.json")"
-  named=$(jq -r '[.nf_family, .nf_hook, .nf_table, .nf_chain, .nf_handle, .nf_verdict,
-                  .nf_rule] | map(tostring) | join("|")' "$WORK/drops.json" | sort | uniq -c)
   assert_eq "nf keys of the $n drops" \
     "$n inet|input|pwrutest|c2|$handle|drop|tcp dport $PORT drop" "$(one_line "$named")"
   pass "$n SYNs dropped in $NS_B named in JSON: chain c2, handle $handle, rule 'tcp dport $PORT drop'"
@@ -141,6 +149,25 @@ cleanup)
   done
   pass "no pwrudump_ table left after SIGINT, SIGTERM and SIGKILL, in --filter-netns and own namespace"
   ;;
+own)
+  add_rules
+  rm -f "$WORK/ready"
+  # ip netns exec executes pwrudump in its own process: $! is pwrudump.
+  ip netns exec "$NS_B" "$PWRUDUMP" -q --nf-trace --output-json --output-file "$WORK/out.json" \
+    --ready-file "$WORK/ready" "tcp and dst port $PORT" 2>"$WORK/stderr" &
+  PWRU_PID=$!
+  wait_for_file "$WORK/ready" 60 || fail "pwrudump never got ready: $(cat "$WORK/stderr")"
+  [ "$(tables_of "$NS_B" "$PWRU_PID" | grep -c .)" -eq 2 ] \
+    || fail "no trace tables in pwrudump's own namespace: $(ip netns exec "$NS_B" nft list tables)"
+  connect_b
+  stop_trace
+  named=$(json_drops "$WORK/out.json")
+  n=$(count_lines "$(cat "$WORK/drops.json")")
+  assert_eq "nf keys of the $n drops (own namespace)" \
+    "$n inet|input|pwrutest|c2|$handle|drop|tcp dport $PORT drop" "$(one_line "$named")"
+  pass "$n drops named by pwrudump in its own namespace, without --filter-netns"
+  ;;
+
 extcap)
   add_rules
   # Root's tshark ignores WIRESHARK_EXTCAP_DIR but reads the personal extcap folder under
