@@ -54,17 +54,24 @@ connect_b() {
     && fail "the connection to $IP_B:$PORT got through although c2 drops it"
 }
 
-# The drops' nf_* keys in pwrudump's JSON lines FILE, one line per distinct value, with its count.
-# Fails without a NETFILTER_DROP line.
-json_drops() {
-  jq -c 'select(.drop_reason == "NETFILTER_DROP")' "$1" >"$WORK/drops.json" \
-    || fail "pwrudump's JSON does not parse: $(head -3 "$1")"
-  [ -s "$WORK/drops.json" ] || fail "no NETFILTER_DROP event: $(cat "$1")"
-  jq -r '[.nf_family, .nf_hook, .nf_table, .nf_chain, .nf_handle, .nf_verdict, .nf_rule]
-         | map(tostring) | join("|")' "$WORK/drops.json" | sort | uniq -c
+# expect_named WHAT FAMILY VERDICT NAMED: NAMED, the drops' rule fields one line per distinct
+# value with its count (uniq -c), must be one line: every drop named c2's rule, with FAMILY and
+# VERDICT as WHAT writes them (JSON: inet, drop; tshark -T fields: 1, 0). Sets $n, the drops.
+expect_named() {
+  n=$(awk 'NR == 1 { print $1 }' <<<"$4")
+  if [ -z "$n" ]; then fail "no NETFILTER_DROP event in $1"; fi
+  assert_eq "rule of the $n drops in $1" \
+    "$n $2|input|pwrutest|c2|$handle|$3|tcp dport $PORT drop" "$(one_line "$4")"
 }
 
-# The drops' pwru.nf.* fields in FILE, one line per distinct value, with its count.
+# The drops' nf_* keys in pwrudump's JSON lines FILE, as expect_named reads them.
+json_drops() {
+  jq -r 'select(.drop_reason == "NETFILTER_DROP") | [.nf_family, .nf_hook, .nf_table, .nf_chain,
+         .nf_handle, .nf_verdict, .nf_rule] | map(tostring) | join("|")' "$1" | sort | uniq -c \
+    || fail "pwrudump's JSON does not parse: $(head -3 "$1")"
+}
+
+# The drops' pwru.nf.* fields in the pcapng FILE, as expect_named reads them.
 nf_fields() {
   fields "$1" -Y 'pwru.drop_reason == "NETFILTER_DROP"' -E separator='|' -e pwru.nf.family \
     -e pwru.nf.hook -e pwru.nf.table -e pwru.nf.chain -e pwru.nf.handle -e pwru.nf.verdict \
@@ -92,18 +99,11 @@ drop)
   done
 
   # JSON: every netfilter drop of the SYNs names the rule.
-  named=$(json_drops "$WORK/out.json")
-  n=$(count_lines "$(cat "$WORK/drops.json")")
-  assert_eq "nf keys of the $n drops" \
-    "$n inet|input|pwrutest|c2|$handle|drop|tcp dport $PORT drop" "$(one_line "$named")"
+  expect_named "pwrudump's JSON" inet drop "$(json_drops "$WORK/out.json")"
   pass "$n SYNs dropped in $NS_B named in JSON: chain c2, handle $handle, rule 'tcp dport $PORT drop'"
 
   # The pcapng of the text run: the same in the record, as Wireshark reads it.
-  named=$(nf_fields "$WORK/trace.pcapng")
-  n=$(fields "$WORK/trace.pcapng" -Y 'pwru.drop_reason == "NETFILTER_DROP"' -e frame.number | grep -c .)
-  [ "$n" -ge 1 ] || fail "no NETFILTER_DROP record in the pcapng"
-  assert_eq "pwru.nf.* of the $n drops in the pcapng" \
-    "$n 1|input|pwrutest|c2|$handle|0|tcp dport $PORT drop" "$(one_line "$named")"
+  expect_named "the pcapng (pwru.nf.*)" 1 0 "$(nf_fields "$WORK/trace.pcapng")"
   pass "$n drops named in the pcapng record (pwru.nf.*)"
 
   # Text: the drop line ends with the rule.
@@ -161,10 +161,7 @@ own)
     || fail "no trace tables in pwrudump's own namespace: $(ip netns exec "$NS_B" nft list tables)"
   connect_b
   stop_trace
-  named=$(json_drops "$WORK/out.json")
-  n=$(count_lines "$(cat "$WORK/drops.json")")
-  assert_eq "nf keys of the $n drops (own namespace)" \
-    "$n inet|input|pwrutest|c2|$handle|drop|tcp dport $PORT drop" "$(one_line "$named")"
+  expect_named "pwrudump's JSON (own namespace)" inet drop "$(json_drops "$WORK/out.json")"
   pass "$n drops named by pwrudump in its own namespace, without --filter-netns"
   ;;
 
@@ -185,11 +182,8 @@ extcap)
   if grep -qi "error" "$WORK/tshark.err"; then
     fail "tshark reported an error from the extcap: $(cat "$WORK/tshark.err")"
   fi
-  named=$(nf_fields "$WORK/trace.pcapng")
-  n=$(fields "$WORK/trace.pcapng" -Y 'pwru.drop_reason == "NETFILTER_DROP"' -e frame.number | grep -c .)
-  [ "$n" -ge 1 ] || fail "no NETFILTER_DROP record through tshark: $(cat "$WORK/tshark.err")"
-  assert_eq "pwru.nf.* of the $n drops through tshark -i pwru" \
-    "$n 1|input|pwrutest|c2|$handle|0|tcp dport $PORT drop" "$(one_line "$named")"
+  expect_named "tshark -i pwru's capture (stderr: $(cat "$WORK/tshark.err"))" 1 0 \
+    "$(nf_fields "$WORK/trace.pcapng")"
   info=$(fields "$WORK/trace.pcapng" -Y 'pwru.nf.rule' -e _ws.col.Info | sort -u)
   [[ "$info" == *"NETFILTER_DROP by \"tcp dport $PORT drop\" (table pwrutest, chain c2, handle $handle)" ]] \
     || fail "Info column does not name the rule: $info"
