@@ -9,12 +9,15 @@
 #            filter (an xt_bpf match before `meta nftrace set 1`).
 #   own:     the same drop, pwrudump run inside B without --filter-netns: its own namespace gets
 #            the tables, and the JSON drops are named as in drop.
+#   ipv6:    ip6tables (iptables-nft) drops ICMPv6 echo requests in B; each dropped ping -6 names
+#            family ip6, hook input, table filter, chain INPUT, the rule's handle and its text as
+#            `nft -a -s list chain ip6 filter INPUT` prints them (JSON).
 #   extcap:  the same drop through `tshark -i pwru` with the dialog's checkbox
 #            (-o extcap.pwru.nftrace:true; lowercase: Wireshark compares the text): pwru.nf.*
 #            fields, and the rule in the Info column.
 #   cleanup: after SIGINT, SIGTERM and SIGKILL of pwrudump no pwrudump_ table is left, both in
 #            the namespace of --filter-netns and in pwrudump's own (run inside A).
-# usage: nftrace_test.sh drop|own|cleanup|extcap PWRUDUMP BUILD_DIR
+# usage: nftrace_test.sh drop|own|ipv6|cleanup|extcap PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
@@ -163,6 +166,33 @@ own)
   stop_trace
   expect_named "pwrudump's JSON (own namespace)" inet drop "$(json_drops "$WORK/out.json")"
   pass "$n drops named by pwrudump in its own namespace, without --filter-netns"
+  ;;
+
+ipv6)
+  require_cmd ip6tables ping
+  IP6_A=fd00:231:$(( $$ % 200 + 20 ))::1 IP6_B=fd00:231:$(( $$ % 200 + 20 ))::2
+  ip -n "$NS_A" addr add "$IP6_A/64" dev "$VETH_A" nodad
+  ip -n "$NS_B" addr add "$IP6_B/64" dev "$VETH_B" nodad
+  ip netns exec "$NS_B" ip6tables -A INPUT -p icmpv6 --icmpv6-type echo-request -j DROP \
+    || fail "cannot add the ip6tables rule"
+  # The rule as nft prints it, and its handle: "meta l4proto ipv6-icmp ... drop # handle 2".
+  line=$(ip netns exec "$NS_B" nft -a -s list chain ip6 filter INPUT 2>/dev/null | grep ' drop # handle ')
+  handle=${line##* # handle }
+  rule=$(sed 's/^[[:space:]]*//; s/ # handle [0-9]*$//' <<<"$line")
+  if [ -z "$handle" ] || [ -z "$rule" ]; then
+    fail "no drop rule in: $(ip netns exec "$NS_B" nft -a list ruleset)"
+  fi
+  start_trace "$WORK/trace.pcapng" --nf-trace --filter-netns "/run/netns/$NS_B" --output-json \
+    --output-file "$WORK/out.json" "icmp6 and ip6[40] == 128"
+  ip netns exec "$NS_A" ping -6 -c 3 -i 0.2 -W 1 "$IP6_B" >/dev/null \
+    && fail "pings to $IP6_B got through although ip6tables drops them"
+  stop_trace
+  named=$(jq -r 'select(.drop_reason == "NETFILTER_DROP") | [.nf_family, .nf_hook, .nf_table,
+            .nf_chain, .nf_handle, .nf_verdict, .nf_rule] | map(tostring) | join("|")' \
+            "$WORK/out.json" | sort | uniq -c) || fail "pwrudump's JSON does not parse"
+  assert_eq "rule of the 3 dropped echo requests" \
+    "$(one_line "3 ip6|input|filter|INPUT|$handle|drop|$rule")" "$(one_line "$named")"
+  pass "3 ICMPv6 echo requests dropped by ip6tables named: handle $handle, rule '$rule'"
   ;;
 
 extcap)
