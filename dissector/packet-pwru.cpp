@@ -46,17 +46,37 @@ pwru_drop_reason_text(packet_info *pinfo, const pwru_summary *summary)
     return "no reason recorded";
 }
 
+// The netfilter rule that dropped it (--nf-trace): `by "tcp dport 4444 drop" (table t, chain
+// c2, handle 4)`; empty when none was named.
+static const char *
+pwru_nf_rule_text(packet_info *pinfo, const pwru_summary *summary)
+{
+    if (summary->nf_table == NULL)
+        return "";
+    wmem_strbuf_t *text = wmem_strbuf_new(pinfo->pool, "by ");
+    if (summary->nf_rule != NULL)
+        wmem_strbuf_append_printf(text, "\"%s\" ", summary->nf_rule);
+    wmem_strbuf_append_printf(text, "(table %s, chain %s", summary->nf_table,
+                              summary->nf_chain != NULL ? summary->nf_chain : "?");
+    if (summary->has_nf_handle)
+        wmem_strbuf_append_printf(text, ", handle %" PRIu64, summary->nf_handle);
+    wmem_strbuf_append_c(text, ')');
+    return wmem_strbuf_get_str(text);
+}
+
 static void
 pwru_add_drop_expert(packet_info *pinfo, proto_item *root, const pwru_summary *summary,
                      gboolean malformed)
 {
     if (!pwru_is_drop(summary, malformed))
         return;
+    const char *rule = pwru_nf_rule_text(pinfo, summary);
     expert_add_info_format(pinfo, summary->drop_item != NULL ? summary->drop_item : root,
-                           &ei_pwru_drop, "Packet dropped: %s%s%s",
+                           &ei_pwru_drop, "Packet dropped: %s%s%s%s%s",
                            pwru_drop_reason_text(pinfo, summary),
                            summary->caller != NULL ? " at " : "",
-                           summary->caller != NULL ? summary->caller : "");
+                           summary->caller != NULL ? summary->caller : "",
+                           *rule != '\0' ? " " : "", rule);
 }
 
 static void
@@ -123,6 +143,8 @@ pwru_info_text(packet_info *pinfo, const pwru_summary *summary, gboolean malform
     else if (summary->has_drop_reason)
         wmem_strbuf_append_printf(pwru_info_part(info), "drop_reason=%u",
                                   summary->drop_reason_code);
+    if (summary->nf_table != NULL)
+        wmem_strbuf_append(pwru_info_part(info), pwru_nf_rule_text(pinfo, summary));
     if (malformed)
         wmem_strbuf_append(pwru_info_part(info), "[Malformed pwru record]");
     return wmem_strbuf_get_str(info);

@@ -85,6 +85,11 @@ struct pwru_summary {
     gboolean has_packet;
     int packet_offset;
     int packet_len;
+    const char *nf_table;  // the netfilter rule that dropped it (--nf-trace), when named
+    const char *nf_chain;
+    const char *nf_rule;
+    gboolean has_nf_handle;
+    guint64 nf_handle;
 };
 
 // The record's function name for the shared rules: NULL (no FUNC field) is the empty name,

@@ -58,6 +58,14 @@ static int hf_pwru_stack_frame = -1;
 static int hf_pwru_ktime = -1;
 static int hf_pwru_packet_layer = -1;
 static int hf_pwru_packet = -1;
+static int hf_pwru_nf_family = -1;
+static int hf_pwru_nf_hook = -1;
+static int hf_pwru_nf_table = -1;
+static int hf_pwru_nf_chain = -1;
+static int hf_pwru_nf_handle = -1;
+static int hf_pwru_nf_rule = -1;
+static int hf_pwru_nf_verdict = -1;
+static int hf_pwru_nf_tie = -1;
 static int hf_pwru_unknown = -1;
 static int hf_pwru_field_type = -1;
 static int hf_pwru_field_length = -1;
@@ -79,6 +87,19 @@ static constexpr auto pwru_probe_vals = [] {
         vals[i] = { pwru::rules::kProbeKinds[i].kind, pwru::rules::kProbeKinds[i].name };
     return vals;  // ends with { 0, NULL }
 }();
+
+// nft's names of table families, verdicts and ties (pwru_rules.h). A verdict is signed; a
+// value_string holds it as its 32-bit pattern, which is how Wireshark looks an FT_INT32 up.
+template <size_t N>
+static constexpr auto pwru_nf_vals(const pwru::rules::NfName (&names)[N]) {
+    std::array<value_string, N + 1> vals{};
+    for (size_t i = 0; i < N; i++)
+        vals[i] = { static_cast<guint32>(names[i].value), names[i].name };
+    return vals;  // ends with { 0, NULL }
+}
+static constexpr auto pwru_nf_family_vals = pwru_nf_vals(pwru::rules::kNfFamilies);
+static constexpr auto pwru_nf_verdict_vals = pwru_nf_vals(pwru::rules::kNfVerdicts);
+static constexpr auto pwru_nf_tie_vals = pwru_nf_vals(pwru::rules::kNfTies);
 
 static const value_string pwru_packet_layer_vals[] = {
     { PWRU_PACKET_ETHERNET, "Ethernet" },
@@ -137,6 +158,14 @@ static const pwru_tlv_spec pwru_tlv_specs[] = {
     { PWRU_TLV_KTIME,            &hf_pwru_ktime,            ENC_LITTLE_ENDIAN },
     { PWRU_TLV_PACKET_LAYER,     &hf_pwru_packet_layer,     ENC_NA },
     { PWRU_TLV_PACKET,           &hf_pwru_packet,           ENC_NA },
+    { PWRU_TLV_NF_FAMILY,        &hf_pwru_nf_family,        ENC_NA },
+    { PWRU_TLV_NF_HOOK,          &hf_pwru_nf_hook,          ENC_UTF_8 },
+    { PWRU_TLV_NF_TABLE,         &hf_pwru_nf_table,         ENC_UTF_8 },
+    { PWRU_TLV_NF_CHAIN,         &hf_pwru_nf_chain,         ENC_UTF_8 },
+    { PWRU_TLV_NF_HANDLE,        &hf_pwru_nf_handle,        ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_NF_RULE,          &hf_pwru_nf_rule,          ENC_UTF_8 },
+    { PWRU_TLV_NF_VERDICT,       &hf_pwru_nf_verdict,       ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_NF_TIE,           &hf_pwru_nf_tie,           ENC_NA },
 };
 static_assert(G_N_ELEMENTS(pwru_tlv_specs) == std::size(pwru::rules::kTlvSpecs),
               "every field of the record format has a Wireshark field");
@@ -355,6 +384,22 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
         break;
     case PWRU_TLV_STACK_FRAME:
         return dissect_pwru_stack_frame(tvb, pinfo, tree, offset, length, summary);
+    case PWRU_TLV_NF_TABLE:
+        proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc, pinfo->pool,
+                                       (const guint8 **)&summary->nf_table);
+        break;
+    case PWRU_TLV_NF_CHAIN:
+        proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc, pinfo->pool,
+                                       (const guint8 **)&summary->nf_chain);
+        break;
+    case PWRU_TLV_NF_RULE:
+        proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc, pinfo->pool,
+                                       (const guint8 **)&summary->nf_rule);
+        break;
+    case PWRU_TLV_NF_HANDLE:
+        summary->has_nf_handle = TRUE;
+        proto_tree_add_item_ret_uint64(tree, hf, tvb, offset, length, enc, &summary->nf_handle);
+        break;
     case PWRU_TLV_PACKET_LAYER:
         summary->has_packet_layer = TRUE;
         proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->packet_layer);
@@ -565,6 +610,32 @@ pwru_register_fields(int proto, expert_module_t *expert)
         { &hf_pwru_packet,
           { "Packet data", "pwru.packet", FT_BYTES, BASE_NONE, NULL, 0x0,
             "Linear packet data of the skb", HFILL } },
+        { &hf_pwru_nf_family,
+          { "Netfilter family", "pwru.nf.family", FT_UINT8, BASE_DEC,
+            VALS(pwru_nf_family_vals.data()), 0x0,
+            "Family of the netfilter table whose rule gave the verdict (--nf-trace)", HFILL } },
+        { &hf_pwru_nf_hook,
+          { "Netfilter hook", "pwru.nf.hook", FT_STRING, BASE_NONE, NULL, 0x0,
+            "Hook of the table's base chain the packet entered", HFILL } },
+        { &hf_pwru_nf_table,
+          { "Netfilter table", "pwru.nf.table", FT_STRING, BASE_NONE, NULL, 0x0,
+            NULL, HFILL } },
+        { &hf_pwru_nf_chain,
+          { "Netfilter chain", "pwru.nf.chain", FT_STRING, BASE_NONE, NULL, 0x0,
+            "Chain of the rule (after a jump, the jumped-to chain)", HFILL } },
+        { &hf_pwru_nf_handle,
+          { "Netfilter rule handle", "pwru.nf.handle", FT_UINT64, BASE_DEC, NULL, 0x0,
+            "As nft -a list shows it; absent when the chain's policy gave the verdict", HFILL } },
+        { &hf_pwru_nf_rule,
+          { "Netfilter rule", "pwru.nf.rule", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The rule as nft -a list prints it", HFILL } },
+        { &hf_pwru_nf_verdict,
+          { "Netfilter verdict", "pwru.nf.verdict", FT_INT32, BASE_DEC,
+            VALS(pwru_nf_verdict_vals.data()), 0x0, NULL, HFILL } },
+        { &hf_pwru_nf_tie,
+          { "Netfilter trace tie", "pwru.nf.tie", FT_UINT8, BASE_DEC,
+            VALS(pwru_nf_tie_vals.data()), 0x0,
+            "How the netfilter trace was tied to this event", HFILL } },
         { &hf_pwru_unknown,
           { "Unknown field", "pwru.unknown", FT_BYTES, BASE_NONE, NULL, 0x0,
             "Field of a type this dissector does not know", HFILL } },

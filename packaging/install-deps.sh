@@ -26,11 +26,13 @@ hint: run apt-get update first"
 group() {
   case $1 in
     build) echo cmake make g++ pkg-config clang llvm libbpf-dev bpftool libpcap-dev \
-                libglib2.0-dev wireshark-dev libcli11-dev libgtest-dev ;;
+                libglib2.0-dev wireshark-dev libcli11-dev libgtest-dev \
+                libnftables-dev libnftnl-dev libmnl-dev ;;
     # fuzz tests (tests/fuzz): libFuzzer and clang's sanitizer runtimes, only recommended by clang
     fuzz) clang_rt ;;
-    # run and test: tshark reads what we write; the network tests build hosts with ip netns
-    run) echo tshark iproute2 iptables iputils-ping util-linux procps ;;
+    # run and test: tshark reads what we write; the network tests build hosts with ip netns;
+    # the --nf-trace tests write rules with nft
+    run) echo tshark iproute2 iptables nftables iputils-ping util-linux procps ;;
     # Debian package (packaging/package.cmake, tests/package): the man page from --help, Debian's
     # package checker, and clean Debian roots to build and install the package in
     package) echo help2man lintian debootstrap ;;

@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "base/unique_fd.h"
 #include "filter/pcap_filter.h"
+#include "nf/trace_session.h"
 #include "output/direct_file.h"
 #include "output/formatter.h"
 #include "output/pcapng_writer.h"
@@ -229,7 +230,50 @@ class Capture {
     return Ok{};
   }
 
+  // --nf-trace's namespaces: the one --filter-netns names, else pwrudump's own ("").
+  Result<std::vector<std::string>> nf_namespaces() const {
+    const std::string& netns = options_.trace.filter_netns;
+    if (netns.rfind("inode:", 0) == 0) {
+      return Error{ExitCode::Usage,
+                   "cannot use --nf-trace with --filter-netns " + netns +
+                       ": a namespace given by inode is not done yet",
+                   "name the namespace by path: /run/netns/NAME or /proc/PID/ns/net"};
+    }
+    return std::vector<std::string>{netns};
+  }
+
+  // Before the probes: the trace tables need CAP_NET_ADMIN (and CAP_SYS_ADMIN for another
+  // namespace), which the tracer factory gives up once attached.
+  Status open_nf_trace() {
+    if (!options_.nf_trace) return Ok{};
+    auto namespaces = nf_namespaces();
+    if (!namespaces) return namespaces.error();
+    auto session = nf::TraceSession::open(*namespaces, nf_mark_filter());
+    if (!session) return session.error();
+    nf_ = std::move(*session);
+    if (!options_.quiet) {
+      for (const auto& note : nf_->notes()) {
+        std::fprintf(console_.err, "note: --nf-trace: %s\n", note.c_str());
+      }
+    }
+    return Ok{};
+  }
+
+  // The capture filter as the trace tables run it: libpcap's program for packets that start at
+  // IP, which is where skb->data points at the hooks they use.
+  nf::MarkFilter nf_mark_filter() const {
+    nf::MarkFilter mark;
+    auto filter = PacketFilter::compile(options_.filter);  // checked before: it compiles
+    if (!filter || filter->matches_all()) return mark;
+    mark.expression = options_.filter;
+    for (const CbpfInsn& i : filter->program(PacketLayer::Network)) {
+      mark.program.push_back(sock_filter{i.code, i.jt, i.jf, i.k});
+    }
+    return mark;
+  }
+
   Status attach_and_pump(const TracerFactory& open_tracer) {
+    if (auto st = open_nf_trace(); !st) return st;
     auto tracer = attach(open_tracer);
     if (!tracer) return with_hint(tracer.error());
     tracer_ = std::move(*tracer);
@@ -318,6 +362,7 @@ class Capture {
         failure_ = handed.error();
         return;
       }
+      if (nf_) nf_->read();  // keeps the trace queues short between drops
       // A file may hold back a partial piece after a batch (DirectFile): asked again on each
       // turn, with or without new events, until it is out.
       if (written_in_batch_ > 0 || (pcapng_ && pcapng_->holding())) {
@@ -341,8 +386,17 @@ class Capture {
 
   // The tracer's sink: false ends the batch when output stopped or the limit was reached.
   // Events arrive filtered by the kernel.
-  bool deliver(const Event& ev) {
+  bool deliver(const Event& kernel_event) {
     ++handed_;
+    // A netfilter drop gets the rule its trace named (--nf-trace).
+    std::optional<Event> named;
+    if (nf_ && kernel_event.drop_reason_name == "NETFILTER_DROP") {
+      if (auto rule = nf_->name_drop(kernel_event)) {
+        named = kernel_event;
+        named->nf = std::move(rule);
+      }
+    }
+    const Event& ev = named ? *named : kernel_event;
     if (pcapng_) {
       record_.clear();
       encode_record(ev, record_);
@@ -430,6 +484,15 @@ class Capture {
     if (text_ && !text_broken_ && std::fflush(text_->stream()) != 0) text_failed(errno);
 
     if (options_.extcap()) return;  // the statistics block carries the counts to Wireshark
+    if (nf_) {
+      // Even with -q: an unnamed drop must not look like one no rule made.
+      for (const auto& problem : nf_->problems()) {
+        std::fprintf(console_.err,
+                     "pwrudump: WARNING: --nf-trace: %s\nhint: narrow the capture (pcap filter, "
+                     "--filter-netns) or report it if it repeats\n",
+                     problem.c_str());
+      }
+    }
     if (!options_.quiet) {
       std::string line = std::to_string(delivered_) + " events, " +
                          (lost ? std::to_string(*lost) + " lost" : "lost count unknown");
@@ -462,6 +525,7 @@ class Capture {
   std::optional<PcapngWriter> pcapng_;
   std::optional<Output> text_;
   std::unique_ptr<EventFormatter> formatter_;  // text or JSON lines, with text_
+  std::unique_ptr<nf::TraceSession> nf_;  // --nf-trace; its tables live as long as it does
   std::unique_ptr<Tracer> tracer_;
 
   std::vector<uint8_t> record_;  // reused for every event

@@ -94,6 +94,11 @@ std::string extcap_config_sentences() {
        "Size of the BPF ring buffer between the kernel and pwrudump, a power of two from 4096 "
        "to 1073741824. Raise it when Wireshark reports dropped events",
        "integer", range(kMinRingbufBytes, kMaxRingbufBytes, defaults.ringbuf_bytes), "Backend", {}},
+      {"--nf-trace", "Name the netfilter rule; adds a trace table while capturing",
+       "Name the rule that dropped each packet: adds the nftables tables pwrudump_PID (ip, ip6), "
+       "which mark the capture filter's packets for tracing, to the namespace above (else to "
+       "pwrudump's own); removed when the capture ends",
+       "boolflag", "{default=false}", "Netfilter", {}},
   };
   std::string out;
   int number = 0;

@@ -107,6 +107,13 @@ void define(CLI::App& app, Raw& raw, Options& o) {
                "Keep following an skb that matched once, even when it stops matching (after NAT, "
                "decapsulation), until it is freed")
       ->group(kTracking);
+  app.add_flag("--nf-trace", o.nf_trace,
+               "Name the netfilter rule that dropped each packet (table, chain, handle, rule, "
+               "verdict). Adds the nftables tables ip and ip6 pwrudump_PID, which mark the capture "
+               "filter's packets for nftables tracing, to the namespace of --filter-netns (else to "
+               "pwrudump's own); the kernel removes them when pwrudump exits, even when killed. "
+               "Needs CAP_NET_ADMIN (and CAP_SYS_ADMIN for another namespace)")
+      ->group("Netfilter");
 
   // pwru's output flags, with its defaults: meta and tuple are on (--output-meta=false to drop).
   struct OutputFlag {

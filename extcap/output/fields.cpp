@@ -180,6 +180,24 @@ std::string caller_field(const Event& ev) {
   return {};
 }
 
+std::string nf_rule_field(const NfRule& nf) {
+  std::string out = "family=" + nf_family_name(nf.family);
+  if (!nf.hook.empty()) out += " hook=" + nf.hook;
+  out += " table=" + nf.table + " chain=" + nf.chain;
+  if (nf.handle) out += " handle=" + std::to_string(*nf.handle);
+  out += " verdict=" + nf_verdict_name(nf.verdict);
+  if (!nf.rule.empty()) {
+    // Quoted as a whole: a rule has spaces, and may hold quotes of its own (comment "...").
+    out += " rule=\"";
+    for (char c : nf.rule) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out;
+}
+
 std::string absolute_time_field(uint64_t time_ns) {
   const time_t secs = static_cast<time_t>(time_ns / 1'000'000'000u);
   const unsigned millis = static_cast<unsigned>((time_ns / 1'000'000u) % 1000u);

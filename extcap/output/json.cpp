@@ -66,6 +66,15 @@ class JsonObject {
   bool first_ = true;
 };
 
+// `value`, or null when empty.
+void optional_string(JsonObject& o, std::string_view name, const std::string& value) {
+  if (value.empty()) {
+    o.null(name);
+  } else {
+    o.string(name, value);
+  }
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -173,6 +182,22 @@ std::string JsonFormatter::format(const Event& ev) {
   } else {
     o.string("drop_reason", ev.drop_reason_name.empty() ? std::to_string(*ev.drop_reason)
                                                         : ev.drop_reason_name);
+  }
+  if (ev.nf) {
+    // --nf-trace's rule; names as nft writes them, the verdict as its keyword. Unknown: null.
+    const NfRule& nf = *ev.nf;
+    o.string("nf_family", nf_family_name(nf.family));
+    optional_string(o, "nf_hook", nf.hook);
+    o.string("nf_table", nf.table);
+    o.string("nf_chain", nf.chain);
+    if (nf.handle) {
+      o.number("nf_handle", *nf.handle);
+    } else {
+      o.null("nf_handle");
+    }
+    optional_string(o, "nf_rule", nf.rule);
+    o.string("nf_verdict", nf_verdict_name(nf.verdict));
+    o.string("nf_tie", nf_tie_name(nf.tie));
   }
   o.string("probe", probe_kind_name(ev.probe));
   o.number("journey", journeys_.step(ev));

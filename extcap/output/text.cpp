@@ -105,6 +105,7 @@ std::string TextFormatter::format(const Event& ev) {
     line += func;
     if (is_drop(ev) && !caller.empty()) line += " caller=" + caller;
   }
+  if (ev.nf) line += ' ' + nf_rule_field(*ev.nf);
   if (options_.stack) {
     for (const auto& frame : ev.stack) line += "\n" + frame;
   }

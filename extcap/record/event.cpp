@@ -11,4 +11,19 @@ const char* probe_kind_name(ProbeKind kind) {
   return name != nullptr ? name : "unknown";
 }
 
+const char* nf_tie_name(NfTie tie) {
+  const char* name = rules::nf_name(rules::kNfTies, static_cast<int32_t>(tie));
+  return name != nullptr ? name : "unknown";
+}
+
+std::string nf_family_name(uint8_t family) {
+  const char* name = rules::nf_name(rules::kNfFamilies, family);
+  return name != nullptr ? name : std::to_string(family);
+}
+
+std::string nf_verdict_name(int32_t verdict) {
+  const char* name = rules::nf_name(rules::kNfVerdicts, verdict);
+  return name != nullptr ? name : std::to_string(verdict);
+}
+
 }  // namespace pwru

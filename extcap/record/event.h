@@ -27,6 +27,31 @@ enum class PacketLayer : uint8_t {
   Network = PWRU_PACKET_NETWORK,
 };
 
+// How a netfilter trace was tied to an skb event (--nf-trace, docs/netfilter.md): by the packet's
+// headers in the same namespace, alone or, when several traces carried the same headers, by order.
+enum class NfTie : uint8_t { Headers = PWRU_NF_TIE_HEADERS, Order = PWRU_NF_TIE_ORDER };
+
+const char* nf_tie_name(NfTie tie);
+
+// The netfilter rule that gave a packet its verdict, as nftables' trace named it (--nf-trace).
+struct NfRule {
+  uint8_t family = 0;              // NFPROTO of the table: 1 inet, 2 ip, 3 arp, 5 netdev, 7 bridge, 10 ip6
+  std::string hook;                // its base chain's hook as nft names it ("input"); empty: unknown
+  std::string table;
+  std::string chain;               // the chain holding the rule: after a jump, the jumped-to one
+  std::optional<uint64_t> handle;  // none: the chain's policy gave the verdict
+  std::string rule;                // as `nft -a list` prints it, without "# handle N"; empty: unknown
+  int32_t verdict = 0;             // NF_DROP 0, NF_ACCEPT 1, NFT_JUMP -3, ... (nf_verdict_name)
+  NfTie tie = NfTie::Headers;
+
+  bool operator==(const NfRule&) const = default;
+};
+
+// nft's family keyword ("inet", "ip6"), the number when there is none.
+std::string nf_family_name(uint8_t family);
+// nft's verdict keyword ("drop", "jump"), the number when there is none.
+std::string nf_verdict_name(int32_t verdict);
+
 struct Event {
   uint64_t time_ns = 0;   // wall clock, ns since the Unix epoch
   uint64_t ktime_ns = 0;  // CLOCK_MONOTONIC ns, as the kernel stamped it
@@ -58,6 +83,7 @@ struct Event {
   uint64_t caller_addr = 0;      // 0: unknown
   std::string caller;            // symbolized, "sym+0xoff"
   std::vector<std::string> stack;  // innermost frame first
+  std::optional<NfRule> nf;        // the rule that dropped it (--nf-trace), when one was tied
 
   PacketLayer layer = PacketLayer::None;
   std::vector<uint8_t> packet;

@@ -53,6 +53,15 @@ enum pwru_tlv_type {
 	PWRU_TLV_KTIME = 27,           /* [8] u64 CLOCK_MONOTONIC ns of the event */
 	PWRU_TLV_PACKET_LAYER = 28,    /* [1] u8 enum pwru_packet_layer: what PACKET starts with */
 	PWRU_TLV_PACKET = 29,          /* bytes: the first snaplen bytes of linear packet data */
+	/* The netfilter rule that dropped the packet (--nf-trace); all present or none. */
+	PWRU_TLV_NF_FAMILY = 30,       /* [1] u8 NFPROTO of the table: 1 inet, 2 ip, 10 ip6, ... */
+	PWRU_TLV_NF_HOOK = 31,         /* string: its base chain's hook as nft names it, e.g. input */
+	PWRU_TLV_NF_TABLE = 32,        /* string: table name */
+	PWRU_TLV_NF_CHAIN = 33,        /* string: the rule's chain (after a jump, the jumped-to one) */
+	PWRU_TLV_NF_HANDLE = 34,       /* [8] u64 rule handle; absent: the chain's policy */
+	PWRU_TLV_NF_RULE = 35,         /* string: the rule as `nft -a list` prints it, no handle */
+	PWRU_TLV_NF_VERDICT = 36,      /* [4] s32 verdict: 0 drop, 1 accept, -3 jump, ... */
+	PWRU_TLV_NF_TIE = 37,          /* [1] u8 enum pwru_nf_tie: how the trace was tied */
 };
 
 /* What these values mean for an skb (which functions free it, what is a drop, where a journey
@@ -68,6 +77,13 @@ enum pwru_probe_kind {
 enum pwru_packet_layer {
 	PWRU_PACKET_ETHERNET = 1, /* Ethernet header first */
 	PWRU_PACKET_NETWORK = 2,  /* IPv4 or IPv6 header first (version nibble tells which) */
+};
+
+/* How a netfilter trace was tied to the event (docs/netfilter.md). 1 is kept for an exact tie
+ * by trace id. */
+enum pwru_nf_tie {
+	PWRU_NF_TIE_HEADERS = 2, /* same namespace, same packet headers */
+	PWRU_NF_TIE_ORDER = 3,   /* as HEADERS, and several traces had them: the oldest was taken */
 };
 
 #endif /* PWRU_RECORD_H */

@@ -53,6 +53,14 @@ inline constexpr TlvSpec kTlvSpecs[] = {
     {PWRU_TLV_KTIME, "KTIME", 8},
     {PWRU_TLV_PACKET_LAYER, "PACKET_LAYER", 1},
     {PWRU_TLV_PACKET, "PACKET", 0},
+    {PWRU_TLV_NF_FAMILY, "NF_FAMILY", 1},
+    {PWRU_TLV_NF_HOOK, "NF_HOOK", 0},
+    {PWRU_TLV_NF_TABLE, "NF_TABLE", 0},
+    {PWRU_TLV_NF_CHAIN, "NF_CHAIN", 0},
+    {PWRU_TLV_NF_HANDLE, "NF_HANDLE", 8},
+    {PWRU_TLV_NF_RULE, "NF_RULE", 0},
+    {PWRU_TLV_NF_VERDICT, "NF_VERDICT", 4},
+    {PWRU_TLV_NF_TIE, "NF_TIE", 1},
 };
 
 // nullptr: a type this build does not know (a reader skips it). The table is in type order from
@@ -80,6 +88,38 @@ inline constexpr ProbeKindName kProbeKinds[] = {
 constexpr const char* probe_kind_name(unsigned kind) {
   for (const ProbeKindName& p : kProbeKinds)
     if (p.kind == kind) return p.name;
+  return nullptr;
+}
+
+// --- Netfilter names (--nf-trace): nft's keywords for NF_FAMILY and NF_VERDICT ---
+
+struct NfName {
+  int32_t value;
+  const char* name;
+};
+
+// NFPROTO_* (include/uapi/linux/netfilter.h) as nft names table families.
+inline constexpr NfName kNfFamilies[] = {
+    {1, "inet"}, {2, "ip"}, {3, "arp"}, {5, "netdev"}, {7, "bridge"}, {10, "ip6"},
+};
+
+// NF_* verdicts and nf_tables' own negative ones (NFT_CONTINUE ... NFT_RETURN).
+inline constexpr NfName kNfVerdicts[] = {
+    {0, "drop"},      {1, "accept"}, {2, "stolen"}, {3, "queue"}, {4, "repeat"},
+    {-1, "continue"}, {-2, "break"}, {-3, "jump"},  {-4, "goto"}, {-5, "return"},
+};
+
+// How a trace was tied to its event (enum pwru_nf_tie).
+inline constexpr NfName kNfTies[] = {
+    {PWRU_NF_TIE_HEADERS, "headers"},
+    {PWRU_NF_TIE_ORDER, "order"},
+};
+
+// nullptr: a value with no name.
+template <size_t N>
+constexpr const char* nf_name(const NfName (&names)[N], int32_t value) {
+  for (const NfName& n : names)
+    if (n.value == value) return n.name;
   return nullptr;
 }
 

@@ -93,6 +93,12 @@ std::string as_string(std::span<const uint8_t> v) {
   return std::string(reinterpret_cast<const char*>(v.data()), v.size());
 }
 
+// The event's netfilter rule, made by its first NF_ field.
+NfRule& nf(Event& ev) {
+  if (!ev.nf) ev.nf.emplace();
+  return *ev.nf;
+}
+
 // Stores one known, correctly sized field into `ev`. Returns the address family it implies
 // (4 or 6), 0 for other fields.
 int store_field(Event& ev, uint16_t type, std::span<const uint8_t> v) {
@@ -138,6 +144,14 @@ int store_field(Event& ev, uint16_t type, std::span<const uint8_t> v) {
     case PWRU_TLV_KTIME: ev.ktime_ns = n; break;
     case PWRU_TLV_PACKET_LAYER: ev.layer = static_cast<PacketLayer>(n); break;
     case PWRU_TLV_PACKET: ev.packet.assign(v.begin(), v.end()); break;
+    case PWRU_TLV_NF_FAMILY: nf(ev).family = static_cast<uint8_t>(n); break;
+    case PWRU_TLV_NF_HOOK: nf(ev).hook = as_string(v); break;
+    case PWRU_TLV_NF_TABLE: nf(ev).table = as_string(v); break;
+    case PWRU_TLV_NF_CHAIN: nf(ev).chain = as_string(v); break;
+    case PWRU_TLV_NF_HANDLE: nf(ev).handle = n; break;
+    case PWRU_TLV_NF_RULE: nf(ev).rule = as_string(v); break;
+    case PWRU_TLV_NF_VERDICT: nf(ev).verdict = static_cast<int32_t>(static_cast<uint32_t>(n)); break;
+    case PWRU_TLV_NF_TIE: nf(ev).tie = static_cast<NfTie>(n); break;
     default: break;  // unreachable: the caller only passes types find_field() knows
   }
   return 0;
@@ -151,6 +165,10 @@ void encode_record(const Event& ev, std::vector<uint8_t>& out) {
                  cut(ev.ifname.size()) + cut(ev.drop_reason_name.size()) + cut(ev.caller.size()) +
                  cut(ev.packet.size());
   for (const std::string& frame : ev.stack) bound += PWRU_TLV_HEADER_LEN + cut(frame.size());
+  if (ev.nf) {
+    bound += cut(ev.nf->hook.size()) + cut(ev.nf->table.size()) + cut(ev.nf->chain.size()) +
+             cut(ev.nf->rule.size());
+  }
   const size_t at = out.size();
   out.resize(at + bound);
   uint8_t* start = out.data() + at;
@@ -194,6 +212,17 @@ void encode_record(const Event& ev, std::vector<uint8_t>& out) {
   if (ev.layer != PacketLayer::None) {
     w.fixed(PWRU_TLV_PACKET_LAYER, static_cast<uint8_t>(ev.layer));
     w.bytes(PWRU_TLV_PACKET, ev.packet.data(), ev.packet.size());
+  }
+  if (ev.nf) {
+    const NfRule& nf = *ev.nf;
+    w.fixed(PWRU_TLV_NF_FAMILY, nf.family);
+    if (!nf.hook.empty()) w.str(PWRU_TLV_NF_HOOK, nf.hook);
+    w.str(PWRU_TLV_NF_TABLE, nf.table);
+    w.str(PWRU_TLV_NF_CHAIN, nf.chain);
+    if (nf.handle) w.fixed(PWRU_TLV_NF_HANDLE, *nf.handle);
+    if (!nf.rule.empty()) w.str(PWRU_TLV_NF_RULE, nf.rule);
+    w.fixed(PWRU_TLV_NF_VERDICT, static_cast<uint32_t>(nf.verdict));
+    w.fixed(PWRU_TLV_NF_TIE, static_cast<uint8_t>(nf.tie));
   }
   out.resize(at + static_cast<size_t>(w.cursor() - start));
 }

@@ -95,7 +95,9 @@ case_plugin() {
            pwru.tcp_flags.cwr pwru.drop_reason pwru.drop_reason_code pwru.caller \
            pwru.caller_addr pwru.stack pwru.stack.frame pwru.ktime pwru.packet_layer \
            pwru.packet pwru.unknown pwru.journey pwru.journey.hop pwru.journey.prev \
-           pwru.journey.next pwru.journey.delta pwru.journey.end pwru.journey.dropped; do
+           pwru.journey.next pwru.journey.delta pwru.journey.end pwru.journey.dropped \
+           pwru.nf.family pwru.nf.hook pwru.nf.table pwru.nf.chain pwru.nf.handle pwru.nf.rule \
+           pwru.nf.verdict pwru.nf.tie; do
     grep -qxF "$f" "$WORK/pwru-fields" || missing+=("$f")
   done
   [ ${#missing[@]} -eq 0 ] || fail "fields not registered: ${missing[*]}"

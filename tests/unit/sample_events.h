@@ -51,6 +51,21 @@ inline Event netfilter_drop() {
 }
 
 // A TCP SYN-ACK dropped by netfilter, with every field an IPv4 event can carry.
+// The drop above as --nf-trace names it: an inet table's input chain jumped to c2, which dropped.
+inline Event named_netfilter_drop() {
+  Event ev = netfilter_drop();
+  NfRule nf;
+  nf.family = 1;
+  nf.hook = "input";
+  nf.table = "demo";
+  nf.chain = "c2";
+  nf.handle = 4;
+  nf.rule = "ip saddr 10.0.0.1 meta l4proto icmp drop comment \"no \\\"ping\\\"\"";
+  nf.verdict = 0;
+  ev.nf = nf;
+  return ev;
+}
+
 inline Event full_ipv4() {
   Event ev;
   ev.time_ns = 1'700'000'000'123'456'789ULL;  // not encoded: must come back as 0

@@ -129,6 +129,19 @@ TEST(Options, MetadataFilters) {
   EXPECT_TRUE(o.trace.track_skb);
 }
 
+// --nf-trace: off by default; its help says what it adds and that it goes away on exit.
+TEST(Options, NfTrace) {
+  EXPECT_FALSE(parse_ok({}).nf_trace);
+  EXPECT_TRUE(parse_ok({"--nf-trace", "icmp"}).nf_trace);
+  const std::string help = parse_ok({"--help"}).print;
+  const size_t at = help.find("--nf-trace");
+  ASSERT_NE(at, std::string::npos);
+  const std::string text = help.substr(at, help.find("\n\n", at) - at);
+  for (const char* says : {"pwrudump_PID", "removes them when pwrudump exits", "CAP_NET_ADMIN"}) {
+    EXPECT_NE(text.find(says), std::string::npos) << says << " in: " << text;
+  }
+}
+
 TEST(Options, RingbufSize) {
   EXPECT_EQ(parse_ok({"--ringbuf-size", "4096"}).trace.ringbuf_bytes, 4096u);
   EXPECT_EQ(parse_ok({"--ringbuf-size", "64M"}).trace.ringbuf_bytes, 64u << 20);
@@ -178,6 +191,7 @@ TEST(Options, HelpIsGroupedLikePwru) {
   const std::map<std::string, std::vector<std::string>> groups = {
       {"Filters", {"--filter-func", "--filter-netns", "--filter-mark", "--filter-ifname"}},
       {"Tracking", {"--filter-track-skb"}},
+      {"Netfilter", {"--nf-trace"}},
       {"Output", {"--output-meta", "--output-tuple", "--output-caller", "--output-stack",
                   "--output-tcp-flags", "--output-skb", "--output-netns-names", "--output-json",
                   "--timestamp", "--output-file", "-c,--output-limit-lines", "-w,--write",

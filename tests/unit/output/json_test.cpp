@@ -236,6 +236,7 @@ Json parse(const std::string& line) {
 
 using sample::icmp_event;
 using sample::netfilter_drop;
+using sample::named_netfilter_drop;
 
 std::string str(const Json& o, const std::string& key) {
   const Json* v = o.get(key);
@@ -299,6 +300,27 @@ TEST(JsonOutput, DropCarriesReasonAndCaller) {
   const Json u = parse(f.format(unnamed));
   EXPECT_EQ(str(u, "drop_reason"), "6");
   EXPECT_TRUE(is_null(u, "caller_func"));
+}
+
+// --nf-trace's keys, only on a drop that was named.
+TEST(JsonOutput, NamedDropCarriesTheRule) {
+  JsonFormatter f(OutputOptions{});
+  const Json o = parse(f.format(named_netfilter_drop()));
+  EXPECT_EQ(str(o, "nf_family"), "inet");
+  EXPECT_EQ(str(o, "nf_hook"), "input");
+  EXPECT_EQ(str(o, "nf_table"), "demo");
+  EXPECT_EQ(str(o, "nf_chain"), "c2");
+  EXPECT_EQ(num(o, "nf_handle"), 4u);
+  EXPECT_EQ(str(o, "nf_rule"), named_netfilter_drop().nf->rule);
+  EXPECT_EQ(str(o, "nf_verdict"), "drop");
+  EXPECT_EQ(str(o, "nf_tie"), "headers");
+  Event policy = named_netfilter_drop();
+  policy.nf->handle.reset();
+  policy.nf->rule.clear();
+  const Json p = parse(f.format(policy));
+  EXPECT_TRUE(is_null(p, "nf_handle"));
+  EXPECT_TRUE(is_null(p, "nf_rule"));
+  EXPECT_EQ(parse(f.format(netfilter_drop())).get("nf_table"), nullptr);
 }
 
 TEST(JsonOutput, Ipv6TupleAndNoTuple) {

@@ -82,6 +82,7 @@ std::vector<Event> pwru_sample_events() {
 
 using sample::icmp_event;
 using sample::netfilter_drop;
+using sample::named_netfilter_drop;
 
 std::string render(const OutputOptions& options, const std::vector<Event>& events) {
   TextFormatter f(options);
@@ -294,6 +295,26 @@ INSTANTIATE_TEST_SUITE_P(
                  {"TIME                    SKB", "TIMESTAMP"}, {},
                  {"2023-11-14T22:13:20.123 0xffff99cf11aa4100", " 5000000000 "}, {}}),
     [](const ::testing::TestParamInfo<FlagCase>& info) { return std::string(info.param.name); });
+
+// --nf-trace: the drop line ends with the rule, quoted (its own quotes and backslashes escaped);
+// unknown parts are left out.
+TEST(TextOutput, NamedDropEndsWithTheRule) {
+  TextFormatter f(OutputOptions{});
+  const std::string line = f.format(named_netfilter_drop());
+  const std::string tail =
+      " caller=nf_hook_slow+0x9b family=inet hook=input table=demo chain=c2 handle=4 "
+      "verdict=drop rule=\"ip saddr 10.0.0.1 meta l4proto icmp drop comment \\\"no "
+      "\\\\\\\"ping\\\\\\\"\\\"\"";
+  ASSERT_GE(line.size(), tail.size()) << line;
+  EXPECT_EQ(line.substr(line.size() - tail.size()), tail) << line;
+
+  Event policy = named_netfilter_drop();
+  policy.nf->handle.reset();
+  policy.nf->hook.clear();
+  policy.nf->rule.clear();
+  const std::string p = f.format(policy);
+  EXPECT_TRUE(p.ends_with(" family=inet table=demo chain=c2 verdict=drop")) << p;
+}
 
 TEST(TextOutput, TcpFlagsInTheTuple) {
   OutputOptions o;

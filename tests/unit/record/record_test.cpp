@@ -163,6 +163,26 @@ TEST(RecordTest, RoundTripsFullIpv6Event) {
   EXPECT_EQ(*got, without_time(ev));
 }
 
+// --nf-trace's rule: every NF_ field, and a policy drop's record without handle and rule.
+TEST(RecordTest, RoundTripsNetfilterRule) {
+  Event ev = sample::named_netfilter_drop();
+  ev.nf->verdict = -3;  // a negative verdict survives the u32 on the wire
+  ev.nf->tie = NfTie::Order;
+  Result<Event> got = decode_record(encode(ev));
+  ASSERT_TRUE(got.ok()) << got.error().text();
+  EXPECT_EQ(*got, without_time(ev));
+
+  ev.nf->handle.reset();
+  ev.nf->rule.clear();
+  ev.nf->hook.clear();
+  const Bytes bytes = encode(ev);
+  got = decode_record(bytes);
+  ASSERT_TRUE(got.ok()) << got.error().text();
+  EXPECT_EQ(*got, without_time(ev));
+  // An event without a rule carries no NF_ field.
+  EXPECT_FALSE(decode_record(encode(sample::netfilter_drop()))->nf.has_value());
+}
+
 TEST(RecordTest, RoundTripsMinimalEvent) {
   const Event ev;
   const Bytes rec = encode(ev);
@@ -257,7 +277,7 @@ TEST(RecordTest, SkipsAndCountsUnknownTypes) {
   with_unknown.insert(with_unknown.end(), rec.begin() + 4, rec.begin() + first_tlv_end);
   tlv(with_unknown, 0xffff, Bytes(300, 0x5a));
   with_unknown.insert(with_unknown.end(), rec.begin() + first_tlv_end, rec.end());
-  tlv(with_unknown, PWRU_TLV_PACKET + 1, {9});
+  tlv(with_unknown, PWRU_TLV_NF_TIE + 1, {9});  // the first type after the last known one
 
   size_t unknown = 0;
   Result<Event> got = decode_record(with_unknown, &unknown);

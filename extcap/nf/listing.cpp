@@ -1,0 +1,69 @@
+// parse_table_listing: the line shapes of nft's listing (src/rule.c, chain_print and rule_print).
+#include "nf/listing.h"
+
+#include <cstdlib>
+#include <optional>
+
+namespace pwru::nf {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// "... # handle 12" -> 12, and the line without it.
+std::optional<uint64_t> split_handle(std::string_view& line) {
+  constexpr std::string_view kMark = " # handle ";
+  const size_t at = line.rfind(kMark);
+  if (at == std::string_view::npos) return std::nullopt;
+  const std::string digits(line.substr(at + kMark.size()));
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  line = trim(line.substr(0, at));
+  return std::strtoull(digits.c_str(), nullptr, 10);
+}
+
+std::string_view word_after(std::string_view line, std::string_view key) {
+  const size_t at = line.find(key);
+  if (at == std::string_view::npos) return {};
+  std::string_view rest = line.substr(at + key.size());
+  return rest.substr(0, rest.find_first_of(" ;\t"));
+}
+
+}  // namespace
+
+TableListing parse_table_listing(std::string_view text) {
+  TableListing out;
+  std::string chain;  // empty outside a chain (in a set, a map, a flowtable, ...)
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    std::string_view line = trim(text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (line.empty()) continue;
+    const auto handle = split_handle(line);
+    if (line.ends_with("{")) {
+      // A block opens: "chain NAME {" holds rules; sets, maps and the table hold none.
+      chain = line.starts_with("chain ") ? std::string(word_after(line, "chain ")) : std::string();
+      continue;
+    }
+    if (line == "}") {
+      chain.clear();
+      continue;
+    }
+    if (chain.empty()) continue;
+    if (!handle) {
+      // "type filter hook input priority filter; policy accept;" names a base chain's hook.
+      if (line.starts_with("type ")) {
+        if (auto hook = word_after(line, " hook "); !hook.empty()) out.hooks[chain] = hook;
+      }
+      continue;
+    }
+    out.rules[*handle] = ListedRule{chain, std::string(line)};
+  }
+  return out;
+}
+
+}  // namespace pwru::nf

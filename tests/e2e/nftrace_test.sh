@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# --nf-trace on the running kernel (tracepoint backend), in namespaces of the test's own:
+#   drop:    native nftables in B: an inet table whose input chain jumps to c2, which drops
+#            tcp dport 4444. A connects to B:4444; every kfree_skb(NETFILTER_DROP) of those SYNs
+#            names family inet, hook input, table and chain c2, the handle `nft -a list` shows,
+#            the rule as nft prints it and verdict drop: in JSON (nf_* keys), at the end of
+#            the text drop line, and in the pcapng written alongside (pwru.nf.* in tshark). The
+#            trace tables are in B while capturing, not in A, and mark packets by the capture
+#            filter (an xt_bpf match before `meta nftrace set 1`).
+#   own:     the same drop, pwrudump run inside B without --filter-netns: its own namespace gets
+#            the tables, and the JSON drops are named as in drop.
+#   ipv6:    ip6tables (iptables-nft) drops ICMPv6 echo requests in B; each dropped ping -6 names
+#            family ip6, hook input, table filter, chain INPUT, the rule's handle and its text as
+#            `nft -a -s list chain ip6 filter INPUT` prints them (JSON).
+#   extcap:  the same drop through `tshark -i pwru` with the dialog's checkbox
+#            (-o extcap.pwru.nftrace:true; lowercase: Wireshark compares the text): pwru.nf.*
+#            fields, and the rule in the Info column.
+#   cleanup: after SIGINT, SIGTERM and SIGKILL of pwrudump no pwrudump_ table is left, both in
+#            the namespace of --filter-netns and in pwrudump's own (run inside A).
+# usage: nftrace_test.sh drop|own|ipv6|cleanup|extcap PWRUDUMP BUILD_DIR
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
+. "$here/../lib/common.sh"
+mode=$1 PWRUDUMP=$2 BUILD=$3
+
+require_root
+require_cmd ip nft jq timeout tshark setpriv
+e2e_hosts
+PORT=4444
+
+# The trace tables of pwrudump PID in namespace NS, as `nft list tables` names them.
+tables_of() { ip netns exec "$1" nft list tables | grep -F "pwrudump_${2:-}" | sort; }
+
+# B's ruleset: input jumps to c2 for TCP, c2 drops PORT. Sets $handle, as a user finds it with
+# `nft -a list chain`.
+add_rules() {
+  ip netns exec "$NS_B" nft -f - <<EOF_NFT || fail "cannot add the nftables rules"
+table inet pwrutest {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    ip protocol tcp jump c2
+  }
+  chain c2 {
+    tcp dport $PORT drop
+  }
+}
+EOF_NFT
+  handle=$(ip netns exec "$NS_B" nft -a list chain inet pwrutest c2 |
+             sed -n "s/.*tcp dport $PORT drop # handle \([0-9]*\)$/\1/p")
+  [ -n "$handle" ] || fail "no handle for the drop rule in: $(ip netns exec "$NS_B" nft -a list ruleset)"
+}
+
+# connect_b: SYNs from A to B:PORT, dropped (the first and its retransmissions), for 2.5 s.
+connect_b() {
+  ip netns exec "$NS_A" timeout 2.5 bash -c "exec 3<>/dev/tcp/$IP_B/$PORT" 2>/dev/null \
+    && fail "the connection to $IP_B:$PORT got through although c2 drops it"
+}
+
+# expect_named WHAT FAMILY VERDICT NAMED: NAMED, the drops' rule fields one line per distinct
+# value with its count (uniq -c), must be one line: every drop named c2's rule, with FAMILY and
+# VERDICT as WHAT writes them (JSON: inet, drop; tshark -T fields: 1, 0). Sets $n, the drops.
+expect_named() {
+  n=$(awk 'NR == 1 { print $1 }' <<<"$4")
+  if [ -z "$n" ]; then fail "no NETFILTER_DROP event in $1"; fi
+  assert_eq "rule of the $n drops in $1" \
+    "$n $2|input|pwrutest|c2|$handle|$3|tcp dport $PORT drop" "$(one_line "$4")"
+}
+
+# The drops' nf_* keys in pwrudump's JSON lines FILE, as expect_named reads them.
+json_drops() {
+  jq -r 'select(.drop_reason == "NETFILTER_DROP") | [.nf_family, .nf_hook, .nf_table, .nf_chain,
+         .nf_handle, .nf_verdict, .nf_rule] | map(tostring) | join("|")' "$1" | sort | uniq -c \
+    || fail "pwrudump's JSON does not parse: $(head -3 "$1")"
+}
+
+# The drops' pwru.nf.* fields in the pcapng FILE, as expect_named reads them.
+nf_fields() {
+  fields "$1" -Y 'pwru.drop_reason == "NETFILTER_DROP"' -E separator='|' -e pwru.nf.family \
+    -e pwru.nf.hook -e pwru.nf.table -e pwru.nf.chain -e pwru.nf.handle -e pwru.nf.verdict \
+    -e pwru.nf.rule | sort | uniq -c
+}
+
+case "$mode" in
+drop)
+  add_rules
+  for format in json text; do
+    json=()
+    [ "$format" = json ] && json=(--output-json)
+    start_trace "$WORK/trace.pcapng" --nf-trace --filter-netns "/run/netns/$NS_B" \
+      --output-file "$WORK/out.$format" "${json[@]}" "tcp and dst port $PORT"
+    if [ "$format" = json ]; then
+      expected=$(printf 'table ip pwrudump_%s\ntable ip6 pwrudump_%s' "$PWRU_PID" "$PWRU_PID")
+      assert_eq "trace tables in $NS_B while capturing" "$expected" "$(tables_of "$NS_B" "$PWRU_PID")"
+      assert_eq "trace tables in $NS_A" "" "$(tables_of "$NS_A")"
+      marks=$(ip netns exec "$NS_B" nft list table ip "pwrudump_$PWRU_PID" 2>/dev/null | grep -c \
+                "xt match bpf meta nftrace set 1 accept")
+      assert_eq "rules marking by the capture filter in table ip pwrudump_$PWRU_PID" 2 "$marks"
+    fi
+    connect_b
+    stop_trace
+  done
+
+  # JSON: every netfilter drop of the SYNs names the rule.
+  expect_named "pwrudump's JSON" inet drop "$(json_drops "$WORK/out.json")"
+  pass "$n SYNs dropped in $NS_B named in JSON: chain c2, handle $handle, rule 'tcp dport $PORT drop'"
+
+  # The pcapng of the text run: the same in the record, as Wireshark reads it.
+  expect_named "the pcapng (pwru.nf.*)" 1 0 "$(nf_fields "$WORK/trace.pcapng")"
+  pass "$n drops named in the pcapng record (pwru.nf.*)"
+
+  # Text: the drop line ends with the rule.
+  drops=$(grep 'NETFILTER_DROP' "$WORK/out.text")
+  [ -n "$drops" ] || fail "no NETFILTER_DROP line: $(cat "$WORK/out.text")"
+  suffix="family=inet hook=input table=pwrutest chain=c2 handle=$handle verdict=drop rule=\"tcp dport $PORT drop\""
+  while read -r line; do
+    [[ "$line" == *" $suffix" ]] || fail "drop line does not end with '$suffix': $line"
+  done <<<"$drops"
+  pass "$(count_lines "$drops") text drop lines end with the rule"
+  ;;
+
+cleanup)
+  for sig in INT TERM KILL; do
+    # In B through --filter-netns, and in pwrudump's own namespace (A).
+    for where in filter own; do
+      rm -f "$WORK/ready"
+      if [ "$where" = filter ]; then
+        ns=$NS_B
+        "$PWRUDUMP" -q --nf-trace --filter-netns "/run/netns/$NS_B" --output-file /dev/null \
+          --ready-file "$WORK/ready" "tcp port $PORT" 2>"$WORK/stderr" &
+      else
+        ns=$NS_A
+        # ip netns exec executes pwrudump in its own process: $! is pwrudump.
+        ip netns exec "$NS_A" "$PWRUDUMP" -q --nf-trace --output-file /dev/null \
+          --ready-file "$WORK/ready" "tcp port $PORT" 2>"$WORK/stderr" &
+      fi
+      PWRU_PID=$!
+      wait_for_file "$WORK/ready" 60 || fail "pwrudump never got ready: $(cat "$WORK/stderr")"
+      [ "$(tables_of "$ns" "$PWRU_PID" | grep -c .)" -eq 2 ] \
+        || fail "no trace tables in $ns while capturing: $(ip netns exec "$ns" nft list tables)"
+      kill -"$sig" "$PWRU_PID"
+      wait "$PWRU_PID"
+      rc=$?
+      PWRU_PID=
+      if [ "$sig" != KILL ]; then
+        assert_eq "exit code after SIG$sig (stderr: $(cat "$WORK/stderr"))" 0 "$rc"
+      fi
+      # The kernel deletes owned tables when the owner's socket is released: at once.
+      left=$(tables_of "$ns")
+      assert_eq "pwrudump_ tables in $ns after SIG$sig ($where)" "" "$left"
+    done
+  done
+  pass "no pwrudump_ table left after SIGINT, SIGTERM and SIGKILL, in --filter-netns and own namespace"
+  ;;
+own)
+  add_rules
+  rm -f "$WORK/ready"
+  # ip netns exec executes pwrudump in its own process: $! is pwrudump.
+  ip netns exec "$NS_B" "$PWRUDUMP" -q --nf-trace --output-json --output-file "$WORK/out.json" \
+    --ready-file "$WORK/ready" "tcp and dst port $PORT" 2>"$WORK/stderr" &
+  PWRU_PID=$!
+  wait_for_file "$WORK/ready" 60 || fail "pwrudump never got ready: $(cat "$WORK/stderr")"
+  [ "$(tables_of "$NS_B" "$PWRU_PID" | grep -c .)" -eq 2 ] \
+    || fail "no trace tables in pwrudump's own namespace: $(ip netns exec "$NS_B" nft list tables)"
+  connect_b
+  stop_trace
+  expect_named "pwrudump's JSON (own namespace)" inet drop "$(json_drops "$WORK/out.json")"
+  pass "$n drops named by pwrudump in its own namespace, without --filter-netns"
+  ;;
+
+ipv6)
+  require_cmd ip6tables ping
+  IP6_A=fd00:231:$(( $$ % 200 + 20 ))::1 IP6_B=fd00:231:$(( $$ % 200 + 20 ))::2
+  ip -n "$NS_A" addr add "$IP6_A/64" dev "$VETH_A" nodad
+  ip -n "$NS_B" addr add "$IP6_B/64" dev "$VETH_B" nodad
+  ip netns exec "$NS_B" ip6tables -A INPUT -p icmpv6 --icmpv6-type echo-request -j DROP \
+    || fail "cannot add the ip6tables rule"
+  # The rule as nft prints it, and its handle: "meta l4proto ipv6-icmp ... drop # handle 2".
+  line=$(ip netns exec "$NS_B" nft -a -s list chain ip6 filter INPUT 2>/dev/null | grep ' drop # handle ')
+  handle=${line##* # handle }
+  rule=$(sed 's/^[[:space:]]*//; s/ # handle [0-9]*$//' <<<"$line")
+  if [ -z "$handle" ] || [ -z "$rule" ]; then
+    fail "no drop rule in: $(ip netns exec "$NS_B" nft -a list ruleset)"
+  fi
+  start_trace "$WORK/trace.pcapng" --nf-trace --filter-netns "/run/netns/$NS_B" --output-json \
+    --output-file "$WORK/out.json" "icmp6 and ip6[40] == 128"
+  ip netns exec "$NS_A" ping -6 -c 3 -i 0.2 -W 1 "$IP6_B" >/dev/null \
+    && fail "pings to $IP6_B got through although ip6tables drops them"
+  stop_trace
+  named=$(jq -r 'select(.drop_reason == "NETFILTER_DROP") | [.nf_family, .nf_hook, .nf_table,
+            .nf_chain, .nf_handle, .nf_verdict, .nf_rule] | map(tostring) | join("|")' \
+            "$WORK/out.json" | sort | uniq -c) || fail "pwrudump's JSON does not parse"
+  assert_eq "rule of the 3 dropped echo requests" \
+    "$(one_line "3 ip6|input|filter|INPUT|$handle|drop|$rule")" "$(one_line "$named")"
+  pass "3 ICMPv6 echo requests dropped by ip6tables named: handle $handle, rule '$rule'"
+  ;;
+
+extcap)
+  add_rules
+  # Root's tshark ignores WIRESHARK_EXTCAP_DIR but reads the personal extcap folder under
+  # XDG_CONFIG_HOME.
+  extcap_link "$WORK/config/wireshark/extcap" "$PWRUDUMP" "$WORK/ready"
+  export XDG_CONFIG_HOME="$WORK/config"
+  tshark -i pwru -f "tcp and dst port $PORT" -o "extcap.pwru.filternetns:/run/netns/$NS_B" \
+    -o extcap.pwru.nftrace:true -a duration:6 -w "$WORK/trace.pcapng" \
+    >"$WORK/tshark.out" 2>"$WORK/tshark.err" &
+  TSHARK_PID=$!
+  wait_attached "$WORK/ready" "pwrudump under tshark (stderr: $(cat "$WORK/tshark.err"))"
+  connect_b
+  wait "$TSHARK_PID"
+  assert_eq "tshark exit code (stderr: $(cat "$WORK/tshark.err"))" 0 "$?"
+  if grep -qi "error" "$WORK/tshark.err"; then
+    fail "tshark reported an error from the extcap: $(cat "$WORK/tshark.err")"
+  fi
+  expect_named "tshark -i pwru's capture (stderr: $(cat "$WORK/tshark.err"))" 1 0 \
+    "$(nf_fields "$WORK/trace.pcapng")"
+  info=$(fields "$WORK/trace.pcapng" -Y 'pwru.nf.rule' -e _ws.col.Info | sort -u)
+  [[ "$info" == *"NETFILTER_DROP by \"tcp dport $PORT drop\" (table pwrutest, chain c2, handle $handle)" ]] \
+    || fail "Info column does not name the rule: $info"
+  # The capture ended: pwrudump's tables went with it.
+  assert_eq "pwrudump_ tables in $NS_B after the capture" "" "$(tables_of "$NS_B")"
+  pass "tshark -i pwru -o extcap.pwru.nftrace:true named $n drops: chain c2, handle $handle"
+  ;;
+*) fail "unknown mode $mode" ;;
+esac
