@@ -84,6 +84,7 @@ void define(CLI::App& app, Raw& raw, Options& o) {
   const std::string kMisc = "Misc";
 
   app.get_formatter()->label("Positionals", "Arguments");
+  app.get_formatter()->label("POSITIONALS", "Arguments");  // CLI11 2.5 and later
   app.get_formatter()->column_width(32);
   app.add_option("pcap-filter", raw.filter_words,
                  "pcap filter on each event's packet (man 7 pcap-filter); words are "

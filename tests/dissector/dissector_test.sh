@@ -46,7 +46,7 @@ tshark_on() {
 }
 
 # fields SCENARIO FILTER FIELD... [-- TSHARK_ARG...]: one line per frame matching FILTER,
-# the fields separated by '|'.
+# the fields separated by '|', booleans as 1 or 0 in every Wireshark (tshark_booleans).
 fields() {
   local scenario=$1 filter=$2
   shift 2
@@ -56,7 +56,9 @@ fields() {
     shift
   done
   [ $# -gt 0 ] && shift
-  tshark_on "$scenario" -Y "$filter" -T fields -E separator='|' "${args[@]}" "$@"
+  local out
+  out=$(tshark_on "$scenario" -Y "$filter" -T fields -E separator='|' "${args[@]}" "$@") || return 1
+  [ -z "$out" ] || tshark_booleans <<<"$out"
 }
 
 # assert_tree SCENARIO FRAME REGEX WHAT: the pwru tree of that frame (tshark -O pwru) has a line
@@ -102,7 +104,8 @@ case_plugin() {
   done
   [ ${#missing[@]} -eq 0 ] || fail "fields not registered: ${missing[*]}"
   out=$("$TSHARK_PLUGIN" "$BUILD" -G protocols) || fail "tshark -G protocols failed"
-  grep -qx $'pwru\tPWRU\tpwru' <<<"$out" || fail "protocol pwru/PWRU/pwru not registered"
+  # Name, short name, filter name; 4.4 and later add columns (enabled, ...).
+  grep -qx $'pwru\tPWRU\tpwru' <<<"$(cut -f 1-3 <<<"$out")" || fail "protocol pwru/PWRU/pwru not registered"
   out=$("$TSHARK_PLUGIN" "$BUILD" -G defaultprefs) || fail "tshark -G defaultprefs failed"
   grep -qx '#pwru.payload_is_embedded: TRUE' <<<"$out" ||
     fail "preference pwru.payload_is_embedded (default TRUE) not registered"
@@ -253,8 +256,10 @@ case_malformed() {
   tshark_on malformed >/dev/null || exit 1
   out=$(fields malformed '_ws.expert.group == 0x07000000' frame.number _ws.expert.message) ||
     exit 1
-  # The expert messages of a frame also list its drop (frames 2 and 7 decoded that far).
-  out=$(printf '%s\n' "$out" | sed 's/Packet dropped: NETFILTER_DROP at nf_hook_slow+0x9b,//')
+  # The expert messages of a frame also list its drop (frames 2 and 7 decoded that far): before
+  # the malformed one in Wireshark 4.0, after it in 4.4 and later.
+  out=$(printf '%s\n' "$out" | sed -e 's/Packet dropped: NETFILTER_DROP at nf_hook_slow+0x9b,//' \
+                                   -e 's/,Packet dropped: NETFILTER_DROP at nf_hook_slow+0x9b$//')
   assert_lines "malformed frames and why" \
 "2|Truncated record: field type 29 declares 98 bytes, 10 remain
 3|Field skb (type 1) has 7 bytes, expected 8

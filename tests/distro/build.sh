@@ -38,6 +38,7 @@ in_root cmake -S /mnt/src -B /mnt/build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache \
   >"$build/configure.log" 2>&1 ||
   fail "the project does not configure in $suite: $(tail -n 20 "$build/configure.log")"
+in_root ccache -z >/dev/null  # the summary below counts this build's compilations only
 in_root cmake --build /mnt/build -j2 >"$build/build.log" 2>&1 ||
   fail "the project does not build in $suite: $(grep -m 20 -E 'error|Error' "$build/build.log")"
-pass "the project builds in $suite ($(in_root ccache -s | grep -m 1 -i 'hits' | tr -s ' '))"
+pass "the project builds in $suite (ccache$(in_root ccache -s | grep -m 1 -i 'hits' | tr -s ' '))"

@@ -28,8 +28,10 @@ for tool in "$convfilter" "$mkcapture"; do
 hint: build the reference tree first (cmake --build $ref_build)"
 done
 
-# Only what the plugin-only build needs (README: "The plugin alone"), and tshark to load it into.
-root=$("$here/root.sh" "$suite" plugin cmake make g++ pkg-config wireshark-dev libglib2.0-dev tshark) ||
+# Only what the plugin-only build needs (README: "The plugin alone"), tshark to load it into, and
+# ccache (the suite's cache, lib.sh), which the build uses only when told to.
+root=$("$here/root.sh" "$suite" plugin cmake make g++ pkg-config wireshark-dev libglib2.0-dev tshark \
+         ccache) ||
   fail "cannot make the $suite root (above)"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/plugin_test.XXXXXX")
@@ -45,7 +47,8 @@ chmod -R a+rX "$tmp/captures"
 in_root() { distro_in_root "$root" "$tmp/build" --ro "$tmp/captures" captures "$@"; }
 
 echo "plugin_test.sh: building the plugin alone in $root" >&2
-in_root sh -c 'cmake -S /mnt/src -B /mnt/build -DPWRU_PLUGIN_ONLY=ON >/mnt/build/configure.log 2>&1' ||
+in_root sh -c 'cmake -S /mnt/src -B /mnt/build -DPWRU_PLUGIN_ONLY=ON \
+  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/mnt/build/configure.log 2>&1' ||
   fail "the plugin-only build does not configure in $suite: $(tail -n 20 "$tmp/build/configure.log")"
 in_root sh -c 'cmake --build /mnt/build -j2 --target all pwru-convfilter >/mnt/build/build.log 2>&1' ||
   fail "the plugin-only build fails in $suite: $(grep -m 20 -E 'error|Error' "$tmp/build/build.log")"
@@ -61,20 +64,15 @@ case $version in
   *) fail "the plugin's folder does not follow $suite's Wireshark $version: ${plugins[0]}" ;;
 esac
 
-# Wireshark 4.0 prints a boolean field as 1 or 0, later ones as True or False.
-booleans() {
-  sed -e 's/\bTrue\b/1/g' -e 's/\bFalse\b/0/g'
-}
-
 # same_fields CAPTURE TSHARK_ARGS...: CAPTURE reads the same with 4.0 here and in the root.
 same_fields() {
   local capture=$1 want got
   shift
-  want=$("$TSHARK_PLUGIN" "$ref_build" -r "$tmp/captures/$capture" "$@" | booleans) ||
+  want=$("$TSHARK_PLUGIN" "$ref_build" -r "$tmp/captures/$capture" "$@" | tshark_booleans) ||
     fail "tshark 4.0 with $ref_build's plugin cannot read $capture"
   [ -n "$want" ] || fail "tshark 4.0 printed nothing for $capture"
   got=$(in_root /mnt/src/tests/lib/tshark-plugin.sh /mnt/build -r "/mnt/captures/$capture" "$@" |
-          booleans) || fail "$suite's tshark $version with the plugin cannot read $capture (above)"
+          tshark_booleans) || fail "$suite's tshark $version with the plugin cannot read $capture (above)"
   [ "$got" = "$want" ] || fail "$suite's tshark $version reads $capture otherwise than 4.0 ($*):
 $(diff <(echo "$want") <(echo "$got"))"
 }

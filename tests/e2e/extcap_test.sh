@@ -40,16 +40,10 @@ if grep -qi "error" "$WORK/tshark.err"; then
 fi
 chmod 644 "$WORK/trace.pcapng"
 
-drops=$(fields "$WORK/trace.pcapng" -Y 'pwru.func == "kfree_skb" && pwru.drop_reason == "NETFILTER_DROP"' \
-          -e pwru.ip.dst -e pwru.netns -e pwru.ifname -e icmp.type)
+drops=$(fields "$WORK/trace.pcapng" -Y "$DROPPED_PING_FILTER" "${DROPPED_PING_FIELDS[@]}")
 n=$(count_lines "$drops")
 assert_eq "dropped pings seen (tshark: $(cat "$WORK/tshark.err"))" "$PINGS" "$n"
-while read -r dst netns ifname icmp_type; do
-  assert_eq "pwru.ip.dst" "$IP_B" "$dst"
-  assert_eq "pwru.netns" "$NETNS_B_INODE" "$netns"
-  assert_eq "pwru.ifname" "$VETH_B" "$ifname"
-  assert_eq "icmp.type" 8 "$icmp_type"
-done <<<"$drops"
+assert_dropped_pings "$drops"
 # The capture filter reached pwrudump: nothing but ICMP to or from the receiver is in the file.
 others=$(fields "$WORK/trace.pcapng" -Y "!(icmp && ip.addr == $IP_B)" -e frame.number)
 assert_eq "events that do not match the capture filter" "" "$others"

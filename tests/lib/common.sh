@@ -152,6 +152,29 @@ fields() {
 
 count_lines() { grep -c . <<<"$1"; }
 
+# tshark_booleans: tshark -T fields output with boolean fields as Wireshark 4.0 prints them (1 or
+# 0); 4.2 and later print True or False.
+tshark_booleans() {
+  sed -e 's/\bTrue\b/1/g' -e 's/\bFalse\b/0/g'
+}
+
+# The tshark fields of a dropped ping (assert_dropped_pings), and a filter for those drops.
+# shellcheck disable=SC2034  # for the tests
+DROPPED_PING_FILTER='pwru.func == "kfree_skb" && pwru.drop_reason == "NETFILTER_DROP"'
+# shellcheck disable=SC2034  # for the tests
+DROPPED_PING_FIELDS=(-e pwru.ip.dst -e pwru.netns -e pwru.ifname -e icmp.type)
+# assert_dropped_pings LINES: each line (DROPPED_PING_FIELDS, space-separated) is an echo request
+# to netns_pair's receiver, dropped there on its veth.
+assert_dropped_pings() {
+  local dst netns ifname icmp_type
+  while read -r dst netns ifname icmp_type; do
+    assert_eq "pwru.ip.dst" "$IP_B" "$dst"
+    assert_eq "pwru.netns" "$NETNS_B_INODE" "$netns"
+    assert_eq "pwru.ifname" "$VETH_B" "$ifname"
+    assert_eq "icmp.type" 8 "$icmp_type"
+  done <<<"$1"
+}
+
 # one_line TEXT: the words of TEXT on one line, one space apart (`echo $TEXT` without globbing).
 one_line() {
   local words

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -160,8 +161,10 @@ TEST(Options, UnknownOptionIsUsageError) {
   expect_usage_error({"--no-such-option"}, "command line");
 }
 
-// The section of the help that lists `flag`: the last "Name:" heading above it.
-std::string help_group_of(const std::string& help, const std::string& flag) {
+// The section of the help that lists `flag` ("-q,--quiet"): the last "Name:" heading above it.
+// CLI11 2.5 and later put the long names in a column of their own ("-q,     --quiet").
+std::string help_group_of(const std::string& layout, const std::string& flag) {
+  const std::string help = std::regex_replace(layout, std::regex(", +--"), ",--");
   const size_t at = help.find("  " + flag + " ");
   const size_t at_eol = help.find("  " + flag + "\n");
   const size_t pos = std::min(at, at_eol);
