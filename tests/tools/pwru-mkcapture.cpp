@@ -1,7 +1,7 @@
 // Writes a deterministic sample capture for the dissector tests, through the real record encoder
 // and pcapng writer (what pwrudump itself uses), so the tests read what pwrudump would write.
 //
-// usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz]
+// usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz|nftrace]
 //   sample (default), one record per packet, in this order:
 //     1-5   a ping from veth0 (netns A) to veth1 (netns B), Ethernet + IPv4 + ICMP echo request,
 //           seen at net_dev_queue, net_dev_start_xmit, netif_rx, netif_receive_skb and dropped at
@@ -27,6 +27,15 @@
 //     7     2 stray bytes after the last TLV (a truncated TLV header)
 //     8     an IPv6 destination in an IPv4 record
 //     9     a good record again: parsing goes on after broken ones
+//   nftrace: drops named by --nf-trace in netns B, each packet seen at netif_receive_skb then
+//   dropped at kfree_skb (NETFILTER_DROP, caller nft_do_chain+0x46f), one skb per packet:
+//     1-6   three pings dropped by iptables-nft's `-A INPUT -p icmp -j DROP`: family ip, hook
+//           input, table filter, chain INPUT, handle 4, rule "meta l4proto icmp counter packets 0
+//           bytes 0 drop", verdict drop, tied by headers
+//     7-10  two TCP SYNs 10.0.0.1:41000 -> 10.0.0.2:4444 dropped by native nftables: family inet,
+//           hook input, table t, chain c2 (jumped to from the base chain), handle 7, rule
+//           "tcp dport 4444 drop", verdict drop; the second tied by order (same headers)
+//     11-12 a third ping dropped by netfilter with no rule named (no NF_ fields)
 //   fuzz:
 //     2000 records of the sample, each damaged at random (fixed seed): bytes flipped, cut short,
 //     a TLV length rewritten, random bytes inserted. Only for "no dissector bug" checks.
@@ -37,6 +46,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -445,6 +455,63 @@ std::vector<Packet> malformed() {
   return out;
 }
 
+// A drop named by --nf-trace in netns B, `n`th of the nftrace scenario (skb address per packet).
+std::vector<Packet> nf_drop(pwru::Event ev, int n, std::optional<pwru::NfRule> rule, int& seq) {
+  ev.skb = kPingSkb + static_cast<uint64_t>(n) * 0x100;
+  ev.cpu = 0;
+  ev.netns = kNetnsB;
+  ev.ifindex = 5;
+  ev.ifname = "veth1";
+  ev.func = "netif_receive_skb";
+  ev.time_ns = kBaseTimeNs + static_cast<uint64_t>(seq) * 1000;
+  ev.ktime_ns = kBaseKtimeNs + static_cast<uint64_t>(seq++) * 1000;
+  std::vector<Packet> out{{ev.time_ns, encode(ev)}};
+  ev.func = "kfree_skb";
+  ev.time_ns = kBaseTimeNs + static_cast<uint64_t>(seq) * 1000;
+  ev.ktime_ns = kBaseKtimeNs + static_cast<uint64_t>(seq++) * 1000;
+  ev.drop_reason = 12;
+  ev.drop_reason_name = "NETFILTER_DROP";
+  ev.caller = "nft_do_chain+0x46f";
+  ev.caller_addr = 0xffffffff81c5b06full;
+  ev.nf = std::move(rule);
+  out.push_back({ev.time_ns, encode(ev)});
+  return out;
+}
+
+std::vector<Packet> nftrace() {
+  pwru::NfRule icmp;
+  icmp.family = 2;  // NFPROTO_IPV4
+  icmp.hook = "input";
+  icmp.table = "filter";
+  icmp.chain = "INPUT";
+  icmp.handle = 4;
+  icmp.rule = "meta l4proto icmp counter packets 0 bytes 0 drop";
+  icmp.verdict = 0;  // NF_DROP
+  pwru::NfRule tcp;
+  tcp.family = 1;  // NFPROTO_INET
+  tcp.hook = "input";
+  tcp.table = "t";
+  tcp.chain = "c2";
+  tcp.handle = 7;
+  tcp.rule = "tcp dport 4444 drop";
+  tcp.verdict = 0;
+
+  std::vector<Packet> out;
+  auto add = [&out](std::vector<Packet> p) { out.insert(out.end(), p.begin(), p.end()); };
+  int seq = 0;
+  const pwru::Event ping = ping_event({"netif_receive_skb", kNetnsB, 5, "veth1"}, 0);
+  for (int n = 0; n < 3; ++n) add(nf_drop(ping, n, icmp, seq));
+  pwru::Event syn = tcp4_event(kSyn4Skb, {"netif_receive_skb", kNetnsB, 5, "veth1"},
+                               pwru::ProbeKind::Tracepoint, true, 0);
+  syn.packet = tcp4_frame(true, 41000, 4444, 0x02, 0x0badcafe, 0);
+  syn.dport = 4444;
+  add(nf_drop(syn, 3, tcp, seq));
+  tcp.tie = pwru::NfTie::Order;
+  add(nf_drop(syn, 4, tcp, seq));
+  add(nf_drop(ping, 5, std::nullopt, seq));
+  return out;
+}
+
 std::vector<Packet> fuzz() {
   const std::vector<Packet> seeds = sample();
   std::mt19937 rng(20231114);  // mt19937's output is fixed by the standard: same file everywhere
@@ -492,7 +559,8 @@ int fail(const std::string& what, const pwru::Error& err) {
 
 int main(int argc, char** argv) {
   if (argc < 2 || argc > 3) {
-    std::fprintf(stderr, "usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz]\n");
+    std::fprintf(stderr,
+                 "usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz|nftrace]\n");
     return 2;
   }
   const std::string scenario = argc == 3 ? argv[2] : "sample";
@@ -505,8 +573,12 @@ int main(int argc, char** argv) {
     packets = malformed();
   } else if (scenario == "fuzz") {
     packets = fuzz();
+  } else if (scenario == "nftrace") {
+    packets = nftrace();
   } else {
-    std::fprintf(stderr, "pwru-mkcapture: unknown scenario '%s' (sample, old-kernel, malformed, fuzz)\n",
+    std::fprintf(stderr,
+                 "pwru-mkcapture: unknown scenario '%s' (sample, old-kernel, malformed, fuzz, "
+                 "nftrace)\n",
                  scenario.c_str());
     return 2;
   }
