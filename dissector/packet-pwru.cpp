@@ -64,6 +64,34 @@ pwru_nf_rule_text(packet_info *pinfo, const pwru_summary *summary)
     return wmem_strbuf_get_str(text);
 }
 
+// The rule as the stats tree names it, one node per rule: "inet t c2 handle 4 \"tcp dport 4444
+// drop\"". The family tells iptables' and ip6tables' "filter INPUT" apart; handles count per
+// table. NULL when no rule was named.
+static const char *
+pwru_nf_rule_key(packet_info *pinfo, const pwru_summary *summary)
+{
+    if (summary->nf_table == NULL)
+        return NULL;
+    const char *family =
+        summary->has_nf_family
+            ? pwru::rules::nf_name(pwru::rules::kNfFamilies, (gint32)summary->nf_family)
+            : NULL;
+    wmem_strbuf_t *key = wmem_strbuf_new(pinfo->pool, "");
+    if (family != NULL)
+        wmem_strbuf_append_printf(key, "%s ", family);
+    else if (summary->has_nf_family)
+        wmem_strbuf_append_printf(key, "family %u ", summary->nf_family);
+    wmem_strbuf_append_printf(key, "%s %s", summary->nf_table,
+                              summary->nf_chain != NULL ? summary->nf_chain : "?");
+    if (!summary->has_nf_handle)
+        wmem_strbuf_append(key, " policy");
+    else
+        wmem_strbuf_append_printf(key, " handle %" PRIu64, summary->nf_handle);
+    if (summary->nf_rule != NULL)
+        wmem_strbuf_append_printf(key, " \"%s\"", summary->nf_rule);
+    return wmem_strbuf_get_str(key);
+}
+
 static void
 pwru_add_drop_expert(packet_info *pinfo, proto_item *root, const pwru_summary *summary,
                      gboolean malformed)
@@ -100,6 +128,7 @@ pwru_tap_info_new(packet_info *pinfo, const pwru_summary *summary, gboolean malf
         info->drop_reason = pwru_drop_reason_text(pinfo, summary);
         if (summary->caller != NULL)
             info->caller = pwru_frame_symbol(pinfo->pool, summary->caller);
+        info->nf_rule = pwru_nf_rule_key(pinfo, summary);
     }
     pwru_journey_tap_info(pinfo, hop, info);
     info->lost_events = lost;

@@ -38,6 +38,9 @@ struct pwru_tap_info {
     gboolean is_drop;         // pwru_is_drop()
     const char *drop_reason;  // with is_drop: its name, "reason N" or "no reason recorded"
     const char *caller;       // with is_drop: the caller's symbol without offset, or NULL
+    // With is_drop, the netfilter rule that dropped it (--nf-trace), or NULL: "inet t c2
+    // handle 4 \"tcp dport 4444 drop\"", "inet t c2 policy" for a chain's policy.
+    const char *nf_rule;
     gboolean has_journey;     // a complete record with an skb address
     guint32 journey;          // pwru.journey
     guint32 hop;              // pwru.journey.hop
@@ -85,7 +88,9 @@ struct pwru_summary {
     gboolean has_packet;
     int packet_offset;
     int packet_len;
-    const char *nf_table;  // the netfilter rule that dropped it (--nf-trace), when named
+    gboolean has_nf_family;  // the netfilter rule that dropped it (--nf-trace), when named
+    guint32 nf_family;
+    const char *nf_table;
     const char *nf_chain;
     const char *nf_rule;
     gboolean has_nf_handle;

@@ -384,6 +384,10 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
         break;
     case PWRU_TLV_STACK_FRAME:
         return dissect_pwru_stack_frame(tvb, pinfo, tree, offset, length, summary);
+    case PWRU_TLV_NF_FAMILY:
+        summary->has_nf_family = TRUE;
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->nf_family);
+        break;
     case PWRU_TLV_NF_TABLE:
         proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc, pinfo->pool,
                                        (const guint8 **)&summary->nf_table);

@@ -1,5 +1,6 @@
 // Stats trees on the "pwru" tap (Statistics > PWRU in the GUI, `tshark -z NAME,tree`):
-// pwru_funcs (events per function), pwru_drops (drops per reason, function, caller, interface)
+// pwru_funcs (events per function), pwru_drops (drops per reason, function, caller, interface and,
+// for drops --nf-trace named, netfilter rule)
 // and pwru_journeys (how journeys end, their length, the time to a drop).
 #include "packet-pwru.h"
 
@@ -13,6 +14,7 @@ static const char st_str_by_reason[] = "By reason";
 static const char st_str_by_func[] = "By function";
 static const char st_str_by_caller[] = "By caller";
 static const char st_str_by_iface[] = "By interface";
+static const char st_str_by_rule[] = "By netfilter rule (--nf-trace)";
 static const char st_str_journeys[] = "Journeys";
 static const char st_str_ended_drop[] = "Ended by a drop";
 static const char st_str_ended_free[] = "Ended by a free (not a drop)";
@@ -116,6 +118,12 @@ pwru_drops_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt _U
     tick_stat_node(st, pwru_stats_name(info->caller, "(unknown)"), st_node_by_caller, FALSE);
     tick_stat_node(st, st_str_by_iface, st_node_drops, TRUE);
     tick_stat_node(st, pwru_stats_name(info->ifname, "(no interface)"), st_node_by_iface, FALSE);
+    // Made by the first named drop (looked up by name after that): captures without
+    // --nf-trace show the tree as before. It counts named drops only.
+    if (info->nf_rule != NULL) {
+        const int by_rule = tick_stat_node(st, st_str_by_rule, st_node_drops, TRUE);
+        tick_stat_node(st, info->nf_rule, by_rule, FALSE);
+    }
     return TAP_PACKET_REDRAW;
 }
 
