@@ -5,10 +5,11 @@
 # usage: dissector_test.sh CASE PWRU_MKCAPTURE BUILD_DIR [fresh|kept]
 #   CASE: plugin journey drop columns ipv6 unknown malformed retransmission fuzz wrapper
 #         journeys journeys_one_pass reset lost_events old_kernel stats conversation_filter
-#         profile
+#         profile nftrace nftrace_stats
 #   fresh (default): the capture is written now; kept: the one kept in data/ is read, so that
 #   captures written by an older pwrudump stay readable. The cases after `wrapper` read frames
-#   the kept sample does not have (10-17) and run on fresh captures only.
+#   the kept sample does not have (10-17) and run on fresh captures only; the nftrace cases
+#   read the nftrace capture, kept too.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
@@ -463,11 +464,17 @@ case_old_kernel() {
   pass "kfree_skb without a reason: a drop, its journey dropped, counted as 'no reason recorded'"
 }
 
-# stats_tree NAME [tshark args...]: "name|count" per line, indentation kept, of `-z NAME,tree`.
+# stats_tree NAME [tshark args...] [-- SCENARIO]: "name|count" per line, indentation kept, of
+# `-z NAME,tree` on the capture of SCENARIO (sample by default).
 stats_tree() {
-  local name=$1
+  local name=$1 scenario=sample args=()
   shift
-  tshark_on sample -q -z "$name,tree" "$@" |
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do
+    args+=("$1")
+    shift
+  done
+  [ $# -eq 2 ] && scenario=$2
+  tshark_on "$scenario" -q -z "$name,tree" "${args[@]}" |
     awk '/^-+$/ { body = !body; next } body && NF { print }' |
     perl -ne 'print "$1$2|$3\n" if /^( *)(\S.*?) {2,}(\d+)/'
 }
@@ -565,10 +572,12 @@ case_conversation_filter() {
 }
 
 # The "pwru" profile installed by cmake lands in Wireshark's global profiles folder, and
-# `tshark -C pwru` copies it from there and uses its columns and colouring rules.
+# `tshark -C pwru` copies it from there and uses its columns and colouring rules. Its Rule column
+# shows the netfilter rule of drops --nf-trace named.
 case_profile() {
   require_cmd cmake
   capture sample
+  capture nftrace
   local global share out titles colors
   global=$(tshark -G folders 2>/dev/null | sed -n 's/^Global configuration:[[:space:]]*//p')
   [ -n "$global" ] || fail "tshark -G folders names no global configuration folder"
@@ -592,13 +601,13 @@ case_profile() {
   out=$(tshark_on sample -C pwru -T psml -2 --color) || exit 1
   titles=$(printf '%s\n' "$out" | sed -n '/<structure>/,/<\/structure>/s/<section>\(.*\)<\/section>/\1/p')
   assert_eq "profile columns, in order" \
-    "No. Time skb Journey Hop CPU Process PID Netns Mark Interface Proto Len Info Function Reason Caller" \
+    "No. Time skb Journey Hop CPU Process PID Netns Mark Interface Proto Len Info Function Reason Rule Caller" \
     "$(one_line "$titles")"
   out=$(tshark_on sample -C pwru -T tabs -2 -Y 'frame.number in {5, 12, 17}') || exit 1
   assert_lines "profile columns of frames 5, 12, 17" \
-"$(printf '    5\t0.000004000\t%s\t0\t5\t1\tping\t4242\t4026532100\t0x00000000\tveth1\tIPv4\t98\tkfree_skb skb=%s veth1:5 10.0.0.1:0->10.0.0.2:0(icmp) NETFILTER_DROP\tkfree_skb\tNETFILTER_DROP\tnf_hook_slow+0x9b' "$PING_SKB" "$PING_SKB")
-$(printf '   12\t0.000011000\t%s\t2\t3\t1\tnc\t5151\t4026532100\t0x00000000\tveth1\tIPv4\t54\ttcp_send_reset skb=%s veth1:5 10.0.0.1:41000->10.0.0.2:8080(tcp)\ttcp_send_reset\t\t' "$SYN4_SKB" "$SYN4_SKB")
-$(printf '   17\t0.000016000\t%s\t3\t4\t1\tnc\t5151\t4026532000\t0x00000000\tveth0\tIPv4\t54\tkfree_skbmem skb=%s veth0:4 10.0.0.2:8080->10.0.0.1:41000(tcp)\tkfree_skbmem\t\t' "$PING_SKB" "$PING_SKB")" \
+"$(printf '    5\t0.000004000\t%s\t0\t5\t1\tping\t4242\t4026532100\t0x00000000\tveth1\tIPv4\t98\tkfree_skb skb=%s veth1:5 10.0.0.1:0->10.0.0.2:0(icmp) NETFILTER_DROP\tkfree_skb\tNETFILTER_DROP\t\tnf_hook_slow+0x9b' "$PING_SKB" "$PING_SKB")
+$(printf '   12\t0.000011000\t%s\t2\t3\t1\tnc\t5151\t4026532100\t0x00000000\tveth1\tIPv4\t54\ttcp_send_reset skb=%s veth1:5 10.0.0.1:41000->10.0.0.2:8080(tcp)\ttcp_send_reset\t\t\t' "$SYN4_SKB" "$SYN4_SKB")
+$(printf '   17\t0.000016000\t%s\t3\t4\t1\tnc\t5151\t4026532000\t0x00000000\tveth0\tIPv4\t54\tkfree_skbmem skb=%s veth0:4 10.0.0.2:8080->10.0.0.1:41000(tcp)\tkfree_skbmem\t\t\t' "$PING_SKB" "$PING_SKB")" \
     "$out"
   # Background per frame: drop red, reset yellow, the rest of a dropped journey pink, free grey,
   # transmit (queue, xmit, output) blue, receive (rx, receive, rcv) green.
@@ -607,13 +616,83 @@ $(printf '   17\t0.000016000\t%s\t3\t4\t1\tnc\t5151\t4026532000\t0x00000000\tvet
   assert_eq "row colours of frames 1-17" \
     "#ffdfdf #ffdfdf #ffdfdf #ffdfdf #ff9e9e #d8e9ff #d8e9ff #d8e9ff #dffada #ffdfdf #ffdfdf #fffc9c #ff9e9e #d8e9ff #dffada #dcdcdc #dcdcdc" \
     "$(one_line "$colors")"
-  pass "profile installed in $global/profiles/pwru; tshark -C pwru shows its 17 columns and colours"
+  # Function, Reason, Rule and Caller of the nftrace capture's drops: two rules, then none.
+  out=$(tshark_on nftrace -C pwru -T tabs -Y 'frame.number in {2, 10, 12}' | cut -f 1,15-) ||
+    exit 1
+  assert_lines "profile's Rule column of named drops" \
+"$(printf '    2\tkfree_skb\tNETFILTER_DROP\tmeta l4proto icmp counter packets 0 bytes 0 drop\tnft_do_chain+0x46f')
+$(printf '   10\tkfree_skb\tNETFILTER_DROP\ttcp dport 4444 drop\tnft_do_chain+0x46f')
+$(printf '   12\tkfree_skb\tNETFILTER_DROP\t\tnft_do_chain+0x46f')" "$out"
+  pass "profile installed in $global/profiles/pwru; tshark -C pwru shows its 18 columns, the" \
+       "netfilter rule in Rule, and its colours"
+}
+
+# Drops named by --nf-trace: every pwru.nf.* field, the Info column and the expert info name the
+# rule; the drop without a rule has none of them.
+case_nftrace() {
+  capture nftrace
+  local out rule4='"meta l4proto icmp counter packets 0 bytes 0 drop" (table filter, chain INPUT, handle 4)'
+  local rule7='"tcp dport 4444 drop" (table t, chain c2, handle 7)'
+  out=$(fields nftrace 'pwru.drop' frame.number pwru.nf.family pwru.nf.hook pwru.nf.table \
+          pwru.nf.chain pwru.nf.handle pwru.nf.rule pwru.nf.verdict pwru.nf.tie) || exit 1
+  assert_lines "nf fields of every drop (family, hook, table, chain, handle, rule, verdict, tie)" \
+"2|2|input|filter|INPUT|4|meta l4proto icmp counter packets 0 bytes 0 drop|0|2
+4|2|input|filter|INPUT|4|meta l4proto icmp counter packets 0 bytes 0 drop|0|2
+6|2|input|filter|INPUT|4|meta l4proto icmp counter packets 0 bytes 0 drop|0|2
+8|1|input|t|c2|7|tcp dport 4444 drop|0|2
+10|1|input|t|c2|7|tcp dport 4444 drop|0|3
+12||||||||" "$out"
+  out=$(fields nftrace 'pwru.nf.table' frame.number) || exit 1
+  assert_eq "frames with pwru.nf.table" "2 4 6 8 10" "$(one_line "$out")"
+  out=$(fields nftrace 'pwru.drop' frame.number _ws.col.Info) || exit 1
+  assert_lines "Info of the drops" \
+"2|kfree_skb skb=0xffff888004a1b200 veth1:5 10.0.0.1:0->10.0.0.2:0(icmp) NETFILTER_DROP by $rule4
+4|kfree_skb skb=0xffff888004a1b300 veth1:5 10.0.0.1:0->10.0.0.2:0(icmp) NETFILTER_DROP by $rule4
+6|kfree_skb skb=0xffff888004a1b400 veth1:5 10.0.0.1:0->10.0.0.2:0(icmp) NETFILTER_DROP by $rule4
+8|kfree_skb skb=0xffff888004a1b500 veth1:5 10.0.0.1:41000->10.0.0.2:4444(tcp) NETFILTER_DROP by $rule7
+10|kfree_skb skb=0xffff888004a1b600 veth1:5 10.0.0.1:41000->10.0.0.2:4444(tcp) NETFILTER_DROP by $rule7
+12|kfree_skb skb=0xffff888004a1b700 veth1:5 10.0.0.1:0->10.0.0.2:0(icmp) NETFILTER_DROP" "$out"
+  out=$(fields nftrace '_ws.expert.severity == error' frame.number _ws.expert.message) || exit 1
+  # The SYNs' second message is TCP's (4.0 lists every expert message of the frame).
+  out=$(printf '%s\n' "$out" | sed 's/,Connection establish request (SYN): server port 4444$//')
+  assert_lines "expert errors of the drops" \
+"2|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f by $rule4
+4|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f by $rule4
+6|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f by $rule4
+8|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f by $rule7
+10|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f by $rule7
+12|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f" "$out"
+  assert_tree nftrace 10 'Netfilter trace tie: order (3)' "the tie's name"
+  pass "5 drops named by 2 rules: pwru.nf.* fields, Info and expert info name the rule; 1 drop without"
+}
+
+# -z pwru_drops,tree counts the named drops by rule, the others as before.
+case_nftrace_stats() {
+  capture nftrace
+  local out
+  out=$(stats_tree pwru_drops -- nftrace) || exit 1
+  assert_lines "pwru_drops of the nftrace capture" "Drops|6
+ By reason|6
+  NETFILTER_DROP|6
+ By interface|6
+  veth1|6
+ By function|6
+  kfree_skb|6
+ By caller|6
+  nft_do_chain|6
+ By netfilter rule (--nf-trace)|5
+  ip filter INPUT handle 4 \"meta l4proto icmp counter packets 0 bytes 0 drop\"|3
+  inet t c2 handle 7 \"tcp dport 4444 drop\"|2" "$out"
+  out=$(stats_tree pwru_drops -2 -- nftrace) || exit 1
+  grep -qxF '  inet t c2 handle 7 "tcp dport 4444 drop"|2' <<<"$out" ||
+    fail "two passes do not count the rule's drops once: $out"
+  pass "pwru_drops: 5 drops by 2 rules under 'By netfilter rule', the unnamed one only by reason"
 }
 
 case "$CASE" in
   plugin | journey | drop | columns | ipv6 | unknown | malformed | retransmission | fuzz | wrapper | \
     journeys | journeys_one_pass | reset | lost_events | old_kernel | stats | conversation_filter | \
-    profile)
+    profile | nftrace | nftrace_stats)
     "case_$CASE" ;;
   *) fail "unknown case '$CASE'" ;;
 esac
