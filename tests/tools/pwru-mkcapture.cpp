@@ -30,8 +30,8 @@
 //   nftrace: drops named by --nf-trace in netns B, each packet seen at netif_receive_skb then
 //   dropped at kfree_skb (NETFILTER_DROP, caller nft_do_chain+0x46f), one skb per packet:
 //     1-6   three pings dropped by iptables-nft's `-A INPUT -p icmp -j DROP`: family ip, hook
-//           input, table filter, chain INPUT, handle 4, rule "meta l4proto icmp counter packets 0
-//           bytes 0 drop", verdict drop, tied by headers
+//           input, table filter, chain INPUT, handle 4, rule "meta l4proto icmp counter drop" (as
+//           pwrudump lists it: stateless), verdict drop, tied by headers
 //     7-10  two TCP SYNs 10.0.0.1:41000 -> 10.0.0.2:4444 dropped by native nftables: family inet,
 //           hook input, table t, chain c2 (jumped to from the base chain), handle 7, rule
 //           "tcp dport 4444 drop", verdict drop; the second tied by order (same headers)
@@ -485,7 +485,7 @@ std::vector<Packet> nftrace() {
   icmp.table = "filter";
   icmp.chain = "INPUT";
   icmp.handle = 4;
-  icmp.rule = "meta l4proto icmp counter packets 0 bytes 0 drop";
+  icmp.rule = "meta l4proto icmp counter drop";
   icmp.verdict = 0;  // NF_DROP
   pwru::NfRule tcp;
   tcp.family = 1;  // NFPROTO_INET
