@@ -620,7 +620,7 @@ $(printf '   17\t0.000016000\t%s\t3\t4\t1\tnc\t5151\t4026532000\t0x00000000\tvet
   out=$(tshark_on nftrace -C pwru -T tabs -Y 'frame.number in {2, 10, 12}' | cut -f 1,15-) ||
     exit 1
   assert_lines "profile's Rule column of named drops" \
-"$(printf '    2\tkfree_skb\tNETFILTER_DROP\tmeta l4proto icmp counter packets 0 bytes 0 drop\tnft_do_chain+0x46f')
+"$(printf '    2\tkfree_skb\tNETFILTER_DROP\tmeta l4proto icmp counter drop\tnft_do_chain+0x46f')
 $(printf '   10\tkfree_skb\tNETFILTER_DROP\ttcp dport 4444 drop\tnft_do_chain+0x46f')
 $(printf '   12\tkfree_skb\tNETFILTER_DROP\t\tnft_do_chain+0x46f')" "$out"
   pass "profile installed in $global/profiles/pwru; tshark -C pwru shows its 18 columns, the" \
@@ -631,14 +631,14 @@ $(printf '   12\tkfree_skb\tNETFILTER_DROP\t\tnft_do_chain+0x46f')" "$out"
 # rule; the drop without a rule has none of them.
 case_nftrace() {
   capture nftrace
-  local out rule4='"meta l4proto icmp counter packets 0 bytes 0 drop" (table filter, chain INPUT, handle 4)'
+  local out rule4='"meta l4proto icmp counter drop" (table filter, chain INPUT, handle 4)'
   local rule7='"tcp dport 4444 drop" (table t, chain c2, handle 7)'
   out=$(fields nftrace 'pwru.drop' frame.number pwru.nf.family pwru.nf.hook pwru.nf.table \
           pwru.nf.chain pwru.nf.handle pwru.nf.rule pwru.nf.verdict pwru.nf.tie) || exit 1
   assert_lines "nf fields of every drop (family, hook, table, chain, handle, rule, verdict, tie)" \
-"2|2|input|filter|INPUT|4|meta l4proto icmp counter packets 0 bytes 0 drop|0|2
-4|2|input|filter|INPUT|4|meta l4proto icmp counter packets 0 bytes 0 drop|0|2
-6|2|input|filter|INPUT|4|meta l4proto icmp counter packets 0 bytes 0 drop|0|2
+"2|2|input|filter|INPUT|4|meta l4proto icmp counter drop|0|2
+4|2|input|filter|INPUT|4|meta l4proto icmp counter drop|0|2
+6|2|input|filter|INPUT|4|meta l4proto icmp counter drop|0|2
 8|1|input|t|c2|7|tcp dport 4444 drop|0|2
 10|1|input|t|c2|7|tcp dport 4444 drop|0|3
 12||||||||" "$out"
@@ -681,7 +681,7 @@ case_nftrace_stats() {
  By caller|6
   nft_do_chain|6
  By netfilter rule (--nf-trace)|5
-  ip filter INPUT handle 4 \"meta l4proto icmp counter packets 0 bytes 0 drop\"|3
+  ip filter INPUT handle 4 \"meta l4proto icmp counter drop\"|3
   inet t c2 handle 7 \"tcp dport 4444 drop\"|2" "$out"
   out=$(stats_tree pwru_drops -2 -- nftrace) || exit 1
   grep -qxF '  inet t c2 handle 7 "tcp dport 4444 drop"|2' <<<"$out" ||
