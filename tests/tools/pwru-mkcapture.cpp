@@ -36,6 +36,8 @@
 //           hook input, table t, chain c2 (jumped to from the base chain), handle 7, rule
 //           "tcp dport 4444 drop", verdict drop; the second tied by order (same headers)
 //     11-12 a third ping dropped by netfilter with no rule named (no NF_ fields)
+//     13-14 a TCP SYN 10.0.0.1:41001 -> 10.0.0.2:5555 dropped by the policy of the base chain
+//           `input` of inet table t: no handle, no rule text
 //   fuzz:
 //     2000 records of the sample, each damaged at random (fixed seed): bytes flipped, cut short,
 //     a TLV length rewritten, random bytes inserted. Only for "no dissector bug" checks.
@@ -509,6 +511,15 @@ std::vector<Packet> nftrace() {
   tcp.tie = pwru::NfTie::Order;
   add(nf_drop(syn, 4, tcp, seq));
   add(nf_drop(ping, 5, std::nullopt, seq));
+  pwru::NfRule policy = tcp;
+  policy.chain = "input";
+  policy.handle.reset();
+  policy.rule.clear();
+  policy.tie = pwru::NfTie::Headers;
+  syn.packet = tcp4_frame(true, 41001, 5555, 0x02, 0x0badcafe, 0);
+  syn.sport = 41001;
+  syn.dport = 5555;
+  add(nf_drop(syn, 6, policy, seq));
   return out;
 }
 
