@@ -616,13 +616,14 @@ $(printf '   17\t0.000016000\t%s\t3\t4\t1\tnc\t5151\t4026532000\t0x00000000\tvet
   assert_eq "row colours of frames 1-17" \
     "#ffdfdf #ffdfdf #ffdfdf #ffdfdf #ff9e9e #d8e9ff #d8e9ff #d8e9ff #dffada #ffdfdf #ffdfdf #fffc9c #ff9e9e #d8e9ff #dffada #dcdcdc #dcdcdc" \
     "$(one_line "$colors")"
-  # Function, Reason, Rule and Caller of the nftrace capture's drops: two rules, then none.
-  out=$(tshark_on nftrace -C pwru -T tabs -Y 'frame.number in {2, 10, 12}' | cut -f 1,15-) ||
+  # Function, Reason, Rule and Caller of the nftrace capture's drops: two rules, none, a policy.
+  out=$(tshark_on nftrace -C pwru -T tabs -Y 'frame.number in {2, 10, 12, 14}' | cut -f 1,15-) ||
     exit 1
   assert_lines "profile's Rule column of named drops" \
 "$(printf '    2\tkfree_skb\tNETFILTER_DROP\tmeta l4proto icmp counter drop\tnft_do_chain+0x46f')
 $(printf '   10\tkfree_skb\tNETFILTER_DROP\ttcp dport 4444 drop\tnft_do_chain+0x46f')
-$(printf '   12\tkfree_skb\tNETFILTER_DROP\t\tnft_do_chain+0x46f')" "$out"
+$(printf '   12\tkfree_skb\tNETFILTER_DROP\t\tnft_do_chain+0x46f')
+$(printf '   14\tkfree_skb\tNETFILTER_DROP\t\tnft_do_chain+0x46f')" "$out"
   pass "profile installed in $global/profiles/pwru; tshark -C pwru shows its 18 columns, the" \
        "netfilter rule in Rule, and its colours"
 }
@@ -641,9 +642,10 @@ case_nftrace() {
 6|2|input|filter|INPUT|4|meta l4proto icmp counter drop|0|2
 8|1|input|t|c2|7|tcp dport 4444 drop|0|2
 10|1|input|t|c2|7|tcp dport 4444 drop|0|3
-12||||||||" "$out"
+12||||||||
+14|1|input|t|input|||0|2" "$out"
   out=$(fields nftrace 'pwru.nf.table' frame.number) || exit 1
-  assert_eq "frames with pwru.nf.table" "2 4 6 8 10" "$(one_line "$out")"
+  assert_eq "frames with pwru.nf.table" "2 4 6 8 10 14" "$(one_line "$out")"
   out=$(fields nftrace 'pwru.drop' frame.number _ws.col.Info) || exit 1
   assert_lines "Info of the drops" \
 "2|kfree_skb skb=0xffff888004a1b200 veth1:5 10.0.0.1:0->10.0.0.2:0(icmp) NETFILTER_DROP by $rule4
@@ -651,19 +653,22 @@ case_nftrace() {
 6|kfree_skb skb=0xffff888004a1b400 veth1:5 10.0.0.1:0->10.0.0.2:0(icmp) NETFILTER_DROP by $rule4
 8|kfree_skb skb=0xffff888004a1b500 veth1:5 10.0.0.1:41000->10.0.0.2:4444(tcp) NETFILTER_DROP by $rule7
 10|kfree_skb skb=0xffff888004a1b600 veth1:5 10.0.0.1:41000->10.0.0.2:4444(tcp) NETFILTER_DROP by $rule7
-12|kfree_skb skb=0xffff888004a1b700 veth1:5 10.0.0.1:0->10.0.0.2:0(icmp) NETFILTER_DROP" "$out"
+12|kfree_skb skb=0xffff888004a1b700 veth1:5 10.0.0.1:0->10.0.0.2:0(icmp) NETFILTER_DROP
+14|kfree_skb skb=0xffff888004a1b800 veth1:5 10.0.0.1:41001->10.0.0.2:5555(tcp) NETFILTER_DROP by (table t, chain input)" "$out"
   out=$(fields nftrace '_ws.expert.severity == error' frame.number _ws.expert.message) || exit 1
   # The SYNs' second message is TCP's (4.0 lists every expert message of the frame).
-  out=$(printf '%s\n' "$out" | sed 's/,Connection establish request (SYN): server port 4444$//')
+  out=$(printf '%s\n' "$out" | sed 's/,Connection establish request (SYN): server port [0-9]*$//')
   assert_lines "expert errors of the drops" \
 "2|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f by $rule4
 4|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f by $rule4
 6|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f by $rule4
 8|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f by $rule7
 10|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f by $rule7
-12|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f" "$out"
+12|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f
+14|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f by (table t, chain input)" "$out"
   assert_tree nftrace 10 'Netfilter trace tie: order (3)' "the tie's name"
-  pass "5 drops named by 2 rules: pwru.nf.* fields, Info and expert info name the rule; 1 drop without"
+  pass "5 drops named by 2 rules and 1 by a chain's policy: pwru.nf.* fields, Info and expert" \
+       "info name them; 1 drop without"
 }
 
 # -z pwru_drops,tree counts the named drops by rule, the others as before.
@@ -671,22 +676,24 @@ case_nftrace_stats() {
   capture nftrace
   local out
   out=$(stats_tree pwru_drops -- nftrace) || exit 1
-  assert_lines "pwru_drops of the nftrace capture" "Drops|6
- By reason|6
-  NETFILTER_DROP|6
- By interface|6
-  veth1|6
- By function|6
-  kfree_skb|6
- By caller|6
-  nft_do_chain|6
- By netfilter rule (--nf-trace)|5
+  assert_lines "pwru_drops of the nftrace capture" "Drops|7
+ By reason|7
+  NETFILTER_DROP|7
+ By interface|7
+  veth1|7
+ By function|7
+  kfree_skb|7
+ By caller|7
+  nft_do_chain|7
+ By netfilter rule (--nf-trace)|6
   ip filter INPUT handle 4 \"meta l4proto icmp counter drop\"|3
-  inet t c2 handle 7 \"tcp dport 4444 drop\"|2" "$out"
+  inet t c2 handle 7 \"tcp dport 4444 drop\"|2
+  inet t input policy|1" "$out"
   out=$(stats_tree pwru_drops -2 -- nftrace) || exit 1
   grep -qxF '  inet t c2 handle 7 "tcp dport 4444 drop"|2' <<<"$out" ||
     fail "two passes do not count the rule's drops once: $out"
-  pass "pwru_drops: 5 drops by 2 rules under 'By netfilter rule', the unnamed one only by reason"
+  pass "pwru_drops: 6 drops by 2 rules and a policy under 'By netfilter rule', the unnamed one" \
+       "only by reason"
 }
 
 case "$CASE" in
