@@ -44,24 +44,14 @@ tshark_fields() {
   "$TSHARK_PLUGIN" "$BUILD" -r "$WORK/trace.pcapng" -T fields -E separator=' ' "$@"
 }
 
-drops=$(tshark_fields -Y 'pwru.func == "kfree_skb" && pwru.drop_reason == "NETFILTER_DROP"' \
-          -e pwru.ip.dst -e pwru.netns -e pwru.ifname -e icmp.type -e pwru.caller) \
+drops=$(tshark_fields -Y "$DROPPED_PING_FILTER" "${DROPPED_PING_FIELDS[@]}") \
   || fail "tshark could not read the capture"
 
 if [ "$mode" = drop ]; then
   [ "$ping_rc" -ne 0 ] || fail "pings got through although ICMP is dropped"
   n=$(printf '%s\n' "$drops" | grep -c .)
   assert_eq "kfree_skb NETFILTER_DROP events" "$PINGS" "$n"
-  while read -r dst netns ifname icmp_type caller; do
-    assert_eq "pwru.ip.dst" "$IP_B" "$dst"
-    assert_eq "pwru.netns (receiver's namespace)" "$NETNS_B_INODE" "$netns"
-    assert_eq "pwru.ifname (receiving veth)" "$VETH_B" "$ifname"
-    assert_eq "icmp.type of the dissected payload" 8 "$icmp_type"
-    # The netfilter function that freed it: nf_hook_slow, or nft_do_chain where iptables runs
-    # on nftables (as on Debian 12). Named, not a bare address.
-    case "$caller" in nf_*+0x* | nft_*+0x* | ipt_*+0x*) ;;
-      *) fail "pwru.caller: expected a netfilter function+0x..., got '$caller'" ;; esac
-  done <<<"$drops"
+  assert_dropped_pings "$drops"
   pass "$PINGS pings dropped by netfilter in $NS_B, seen at kfree_skb with reason, netns, veth, caller"
 else
   [ "$ping_rc" -eq 0 ] || fail "pings failed without any drop rule: $(cat "$WORK/ping.out")"

@@ -162,16 +162,20 @@ tshark_booleans() {
 # shellcheck disable=SC2034  # for the tests
 DROPPED_PING_FILTER='pwru.func == "kfree_skb" && pwru.drop_reason == "NETFILTER_DROP"'
 # shellcheck disable=SC2034  # for the tests
-DROPPED_PING_FIELDS=(-e pwru.ip.dst -e pwru.netns -e pwru.ifname -e icmp.type)
+DROPPED_PING_FIELDS=(-e pwru.ip.dst -e pwru.netns -e pwru.ifname -e icmp.type -e pwru.caller)
 # assert_dropped_pings LINES: each line (DROPPED_PING_FIELDS, space-separated) is an echo request
-# to netns_pair's receiver, dropped there on its veth.
+# to netns_pair's receiver, dropped there on its veth by a netfilter function.
 assert_dropped_pings() {
-  local dst netns ifname icmp_type
-  while read -r dst netns ifname icmp_type; do
+  local dst netns ifname icmp_type caller
+  while read -r dst netns ifname icmp_type caller; do
     assert_eq "pwru.ip.dst" "$IP_B" "$dst"
-    assert_eq "pwru.netns" "$NETNS_B_INODE" "$netns"
-    assert_eq "pwru.ifname" "$VETH_B" "$ifname"
-    assert_eq "icmp.type" 8 "$icmp_type"
+    assert_eq "pwru.netns (the receiver's namespace)" "$NETNS_B_INODE" "$netns"
+    assert_eq "pwru.ifname (the receiver's veth)" "$VETH_B" "$ifname"
+    assert_eq "icmp.type of the dissected payload" 8 "$icmp_type"
+    # The netfilter function that freed it: nf_hook_slow, or nft_do_chain where iptables runs
+    # on nftables (as on Debian 12). Named, not a bare address.
+    case "$caller" in nf_*+0x* | nft_*+0x* | ipt_*+0x*) ;;
+      *) fail "pwru.caller: expected a netfilter function+0x..., got '$caller'" ;; esac
   done <<<"$1"
 }
 

@@ -118,19 +118,11 @@ assert_server_clean() {
   assert_bpf_gone "$IDS" "$1"
 }
 
-# check_drops LINES: one line per ping, each a netfilter drop in B seen on B's veth, as ICMP.
-DROP_FIELDS=(-e pwru.ip.dst -e pwru.netns -e pwru.ifname -e icmp.type -e pwru.caller)
-DROPS='pwru.func == "kfree_skb" && pwru.drop_reason == "NETFILTER_DROP"'
+# check_drops LINES: one line per ping (DROPPED_PING_FIELDS), each a netfilter drop in B seen on
+# B's veth, as ICMP.
 check_drops() {
   assert_eq "netfilter drops decoded (tshark: $(cat "$WORK/tshark.err"))" "$PINGS" "$(count_lines "$1")"
-  while read -r dst netns ifname icmp_type caller; do
-    assert_eq "pwru.ip.dst" "$IP_B" "$dst"
-    assert_eq "pwru.netns (the server's namespace)" "$NETNS_B_INODE" "$netns"
-    assert_eq "pwru.ifname (the server's veth)" "$VETH_B" "$ifname"
-    assert_eq "icmp.type" 8 "$icmp_type"
-    case "$caller" in nf_*+0x* | nft_*+0x* | ipt_*+0x*) ;;
-      *) fail "pwru.caller: expected a netfilter function+0x..., got '$caller'" ;; esac
-  done <<<"$1"
+  assert_dropped_pings "$1"
 }
 
 ping_b() {
@@ -150,7 +142,7 @@ sshdump)
     -o extcap.sshdump.remoteusername:root -o "extcap.sshdump.sshkey:$WORK/client/id" \
     -o extcap.sshdump.remotecapturecommandselect:other \
     -o "extcap.sshdump.remotecapturecommand:$(remote_pwrudump -w -)" \
-    -a duration:15 -Y "$DROPS" -T fields -E separator=' ' "${DROP_FIELDS[@]}" \
+    -a duration:15 -Y "$DROPPED_PING_FILTER" -T fields -E separator=' ' "${DROPPED_PING_FIELDS[@]}" \
     >"$WORK/tshark.out" 2>"$WORK/tshark.err" &
   TSHARK_PID=$!
   wait_attached_remote "pwrudump run by sshdump"
@@ -171,7 +163,7 @@ pipe)
     ip netns exec "$NS_A" "${SSH[@]}" \
       "$(remote_pwrudump -w - --backend tracepoint --filter-func kfree_skb)" 2>"$WORK/ssh.err" |
       ip netns exec "$NS_A" "$TSHARK_PLUGIN" "$BUILD" -i - -c "$PINGS" -T fields -E separator=' ' \
-        -e pwru.func -e pwru.drop_reason "${DROP_FIELDS[@]}" >"$WORK/tshark.out" 2>"$WORK/tshark.err"
+        -e pwru.func -e pwru.drop_reason "${DROPPED_PING_FIELDS[@]}" >"$WORK/tshark.out" 2>"$WORK/tshark.err"
     echo "${PIPESTATUS[*]}" >"$WORK/pipestatus"
   ) &
   PIPE_PID=$!
@@ -208,7 +200,7 @@ hangup)
   usrdeliv=$(block_field "$blocks" stats 4)
   [ -n "$usrdeliv" ] || fail "the last block is not the statistics block: $(one_line "$blocks")"
   assert_eq "isb_usrdeliv (events in the file)" "$epb" "$usrdeliv"
-  check_drops "$(fields "$TRACE" -Y "$DROPS" "${DROP_FIELDS[@]}")"
+  check_drops "$(fields "$TRACE" -Y "$DROPPED_PING_FILTER" "${DROPPED_PING_FIELDS[@]}")"
   pass "ssh -tt: the hang-up stopped pwrudump with a complete file ($epb events, $PINGS drops)"
   ;;
 *) fail "unknown mode '$mode'" ;;
