@@ -1,8 +1,10 @@
-// parse_table_listing: the line shapes of nft's listing (src/rule.c, chain_print and rule_print).
+// parse_table_listing: the line shapes of nft's listing (src/rule.c, chain_print and rule_print);
+// use_iptables_text: iptables-nft-save's (`:CHAIN`, `-N`, `-A`).
 #include "nf/listing.h"
 
 #include <cstdlib>
 #include <optional>
+#include <set>
 
 namespace pwru::nf {
 namespace {
@@ -62,8 +64,58 @@ TableListing parse_table_listing(std::string_view text) {
       continue;
     }
     out.rules[*handle] = ListedRule{chain, std::string(line)};
+    out.order[chain].push_back(*handle);
   }
   return out;
+}
+
+bool maybe_iptables_table(uint8_t family, std::string_view table) {
+  constexpr uint8_t kIp = 2, kIp6 = 10;
+  if (family != kIp && family != kIp6) return false;
+  for (std::string_view name : {"filter", "nat", "mangle", "raw", "security"}) {
+    if (table == name) return true;
+  }
+  return false;
+}
+
+bool use_iptables_text(TableListing& listing, std::string_view save) {
+  std::set<std::string> declared;
+  std::map<std::string, std::vector<std::string>> lines;  // chain -> its -A lines, in order
+  while (!save.empty()) {
+    const size_t nl = save.find('\n');
+    const std::string_view line = trim(save.substr(0, nl));
+    save = nl == std::string_view::npos ? std::string_view{} : save.substr(nl + 1);
+    if (line.starts_with(":")) {
+      declared.emplace(line.substr(1, line.find(' ') - 1));
+    } else if (line.starts_with("-N ")) {
+      declared.emplace(line.substr(3, line.find(' ', 3) - 3));
+    } else if (line.starts_with("-A ")) {
+      lines[std::string(line.substr(3, line.find(' ', 3) - 3))].emplace_back(line);
+    }
+  }
+  for (const auto& [chain, rules] : lines) {
+    const auto it = listing.order.find(chain);
+    if (it == listing.order.end() || it->second.size() != rules.size()) return false;
+  }
+  std::set<std::string> chains;
+  for (const auto& [handle, rule] : listing.rules) chains.insert(rule.chain);
+  for (const auto& [chain, hook] : listing.hooks) chains.insert(chain);
+  for (const auto& chain : chains) {
+    if (!declared.contains(chain)) return false;
+  }
+  for (const auto& [chain, handles] : listing.order) {
+    const auto it = lines.find(chain);
+    if (it == lines.end() || it->second.size() != handles.size()) return false;
+  }
+  for (const auto& [handle, rule] : listing.rules) {
+    if (rule.text.find('{') != std::string::npos || rule.text.find('@') != std::string::npos) {
+      return false;
+    }
+  }
+  for (const auto& [chain, handles] : listing.order) {
+    for (size_t i = 0; i < handles.size(); ++i) listing.rules[handles[i]].text = lines[chain][i];
+  }
+  return true;
 }
 
 }  // namespace pwru::nf
