@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <nftables/libnftables.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,6 +35,98 @@ using NftCtx = std::unique_ptr<nft_ctx, NftFree>;
 // The trace table's families: ip and ip6 (docs/netfilter.md says why not one inet table).
 bool own_family(uint8_t family) { return family == 2 || family == 10; }
 
+// The iptables-nft-save runner of one namespace: a shell started in it while pwrudump still had
+// the privileges to enter it (setns needs CAP_SYS_ADMIN, which the capture gives up), reading
+// "FAMILY TABLE" lines and answering with the save and an end line. A clean environment, stderr
+// on /dev/null (Wireshark reads any stderr byte as a failure), no other fd of ours. It exits when
+// its socket closes: with pwrudump, even after SIGKILL.
+class SaveRunner {
+ public:
+  SaveRunner() = default;
+  SaveRunner(SaveRunner&& o) noexcept
+      : sock_(std::move(o.sock_)), pid_(std::exchange(o.pid_, -1)) {}
+  SaveRunner& operator=(SaveRunner&& o) noexcept {
+    stop();
+    sock_ = std::move(o.sock_);
+    pid_ = std::exchange(o.pid_, -1);
+    return *this;
+  }
+  ~SaveRunner() { stop(); }
+
+  // Started by the thread that is in the namespace; an empty runner if it cannot start.
+  static SaveRunner start() {
+    SaveRunner r;
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return r;
+    UniqueFd ours(fds[0]), theirs(fds[1]);
+    UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!null.valid()) return r;
+    static constexpr const char* kLoop =
+        "while read -r family table; do "
+        "case $family in ip) save=iptables-nft-save;; ip6) save=ip6tables-nft-save;; "
+        "*) save=false;; esac; "
+        "$save -t \"$table\" 2>/dev/null; echo \"#pwrudump-end $?\"; done";
+    const char* argv[] = {"/bin/sh", "-c", kLoop, nullptr};
+    const char* envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", nullptr};
+    const pid_t pid = fork();
+    if (pid < 0) return r;
+    if (pid == 0) {
+      // Only async-signal-safe calls: the parent has other threads.
+      if (dup2(theirs.get(), 0) < 0 || dup2(theirs.get(), 1) < 0 || dup2(null.get(), 2) < 0) {
+        _exit(127);
+      }
+      close_range(3, ~0U, 0);
+      execve(argv[0], const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+      _exit(127);
+    }
+    r.sock_ = std::move(ours);
+    r.pid_ = pid;
+    return r;
+  }
+
+  // iptables-nft-save's (ip6tables-nft-save's for ip6) output for the table; nullopt if it fails.
+  std::optional<std::string> save(uint8_t family, const std::string& table) {
+    if (!sock_.valid()) return std::nullopt;
+    const std::string ask = (family == 10 ? "ip6 " : "ip ") + table + "\n";
+    const ssize_t sent = send(sock_.get(), ask.data(), ask.size(), MSG_NOSIGNAL);
+    if (sent != static_cast<ssize_t>(ask.size())) {
+      sock_ = UniqueFd();
+      return std::nullopt;
+    }
+    constexpr std::string_view kEnd = "#pwrudump-end ";
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      const size_t end = out.rfind(kEnd);
+      if (end != std::string::npos && out.ends_with("\n") && (end == 0 || out[end - 1] == '\n')) {
+        const bool ok = out.compare(end, std::string::npos, "#pwrudump-end 0\n") == 0;
+        out.resize(end);
+        if (!ok) return std::nullopt;
+        return out;
+      }
+      const ssize_t n = recv(sock_.get(), buf, sizeof buf, 0);
+      if (n > 0) {
+        out.append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        sock_ = UniqueFd();  // the runner is gone: nft text from now on
+        return std::nullopt;
+      }
+    }
+  }
+
+ private:
+  // Closing the socket ends the shell's read loop.
+  void stop() {
+    sock_ = UniqueFd();
+    if (pid_ > 0) {
+      while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {}
+    }
+    pid_ = -1;
+  }
+
+  UniqueFd sock_;
+  pid_t pid_ = -1;
+};
 }  // namespace
 
 std::string trace_table_name() { return "pwrudump_" + std::to_string(getpid()); }
@@ -42,6 +137,7 @@ struct Namespace {
   MnlSocket owner;    // closing it makes the kernel delete the trace table
   std::optional<TraceListener> listener;
   NftCtx nft;         // its socket was opened in this namespace
+  SaveRunner saver;   // iptables-nft-save in this namespace
   std::map<std::pair<uint8_t, std::string>, TableListing> listings;  // (family, table)
 };
 
@@ -64,11 +160,24 @@ struct TraceSession::Impl {
                        it->second.hooks.contains(base);
     if (fresh) return &it->second;
     const std::string cmd = "list table " + nf_family_name(family) + " " + name;
-    const int rc = nft_run_cmd_from_buffer(ns.nft.get(), cmd.c_str());
-    const char* out = nft_ctx_get_output_buffer(ns.nft.get());
-    (void)nft_ctx_get_error_buffer(ns.nft.get());  // emptied for the next command
-    if (rc != 0 || out == nullptr) return nullptr;
-    it = ns.listings.insert_or_assign(key, parse_table_listing(out)).first;
+    const auto list = [&]() -> std::optional<std::string> {
+      const int rc = nft_run_cmd_from_buffer(ns.nft.get(), cmd.c_str());
+      const char* out = nft_ctx_get_output_buffer(ns.nft.get());
+      (void)nft_ctx_get_error_buffer(ns.nft.get());  // emptied for the next command
+      if (rc != 0 || out == nullptr) return std::nullopt;
+      return std::string(out);
+    };
+    const auto text = list();
+    if (!text) return nullptr;
+    it = ns.listings.insert_or_assign(key, parse_table_listing(*text)).first;
+    if (maybe_iptables_table(family, name)) {
+      // Both dumps list a chain in the kernel's order; use_iptables_text zips them only if they
+      // agree, and only if the table did not change around the save (a rule deleted and one
+      // added would keep the counts but shift the positions). Else the nft text stays.
+      if (auto save = ns.saver.save(family, name); save && list() == text) {
+        (void)use_iptables_text(it->second, *save);
+      }
+    }
     return &it->second;
   }
 
@@ -118,6 +227,7 @@ Result<Namespace> setup_here(const std::string& table, std::string where,
   Namespace ns;
   ns.where = std::move(where);
   ns.inode = current_netns_inode();
+  ns.saver = SaveRunner::start();
   auto owner = create_trace_table(table, ns.where, mark);
   if (!owner && !mark.empty() && owner.error().code != ExitCode::Permission) {
     notes.push_back(owner.error().message + " with the capture filter's xt_bpf match: every packet "

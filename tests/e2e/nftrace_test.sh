@@ -9,15 +9,21 @@
 #            filter (an xt_bpf match before `meta nftrace set 1`).
 #   own:     the same drop, pwrudump run inside B without --filter-netns: its own namespace gets
 #            the tables, and the JSON drops are named as in drop.
+#   iptables: iptables (iptables-nft) drops ICMP in B, after a rule inserted before it with -I
+#            (so its handle is smaller than its position says); each dropped ping names family
+#            ip, hook input, table filter, chain INPUT, verdict drop, the handle
+#            `nft -a list chain ip filter INPUT` shows and the line `iptables -S INPUT` prints for
+#            it (JSON).
 #   ipv6:    ip6tables (iptables-nft) drops ICMPv6 echo requests in B; each dropped ping -6 names
-#            family ip6, hook input, table filter, chain INPUT, the rule's handle and its text as
-#            `nft -a -s list chain ip6 filter INPUT` prints them (JSON).
+#            family ip6, hook input, table filter, chain INPUT, the rule's handle as
+#            `nft -a list chain ip6 filter INPUT` shows it and the line `ip6tables -S INPUT`
+#            prints for it (JSON).
 #   extcap:  the same drop through `tshark -i pwru` with the dialog's checkbox
 #            (-o extcap.pwru.nftrace:true; lowercase: Wireshark compares the text): pwru.nf.*
 #            fields, and the rule in the Info column.
 #   cleanup: after SIGINT, SIGTERM and SIGKILL of pwrudump no pwrudump_ table is left, both in
 #            the namespace of --filter-netns and in pwrudump's own (run inside A).
-# usage: nftrace_test.sh drop|own|ipv6|cleanup|extcap PWRUDUMP BUILD_DIR
+# usage: nftrace_test.sh drop|own|iptables|ipv6|cleanup|extcap PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
@@ -72,6 +78,20 @@ json_drops() {
   jq -r 'select(.drop_reason == "NETFILTER_DROP") | [.nf_family, .nf_hook, .nf_table, .nf_chain,
          .nf_handle, .nf_verdict, .nf_rule] | map(tostring) | join("|")' "$1" | sort | uniq -c \
     || fail "pwrudump's JSON does not parse: $(head -3 "$1")"
+}
+
+# expect_pings_named FAMILY FILTER ADDR [PING_OPTION]: 3 pings from A to ADDR, captured with
+# FILTER, are dropped in B, and each names FAMILY, hook input, table filter, chain INPUT, $handle,
+# verdict drop and $rule in pwrudump's JSON.
+expect_pings_named() {
+  start_trace "$WORK/trace.pcapng" --nf-trace --filter-netns "/run/netns/$NS_B" --output-json \
+    --output-file "$WORK/out.json" "$2"
+  ip netns exec "$NS_A" ping ${4:+"$4"} -c 3 -i 0.2 -W 1 "$3" >/dev/null \
+    && fail "pings to $3 got through although the rule drops them"
+  stop_trace
+  assert_eq "rule of the 3 dropped echo requests" \
+    "$(one_line "3 $1|input|filter|INPUT|$handle|drop|$rule")" \
+    "$(one_line "$(json_drops "$WORK/out.json")")"
 }
 
 # The drops' pwru.nf.* fields in the pcapng FILE, as expect_named reads them.
@@ -168,6 +188,23 @@ own)
   pass "$n drops named by pwrudump in its own namespace, without --filter-netns"
   ;;
 
+iptables)
+  require_cmd iptables ping
+  if ! ip netns exec "$NS_B" iptables -A INPUT -p icmp -j DROP \
+     || ! ip netns exec "$NS_B" iptables -I INPUT -p tcp --dport 22 -j ACCEPT; then
+    fail "cannot add the iptables rules"
+  fi
+  # The drop is second in the chain and has the smaller handle.
+  handle=$(ip netns exec "$NS_B" nft -a list chain ip filter INPUT 2>/dev/null |
+             sed -n 's/.*icmp.* drop # handle \([0-9]*\)$/\1/p')
+  rule=$(ip netns exec "$NS_B" iptables -S INPUT | grep -- '-j DROP$')
+  if [ -z "$handle" ] || [ "$rule" != "-A INPUT -p icmp -j DROP" ]; then
+    fail "no drop rule in: $(ip netns exec "$NS_B" nft -a list ruleset)"
+  fi
+  expect_pings_named ip "icmp[icmptype] == icmp-echo" "$IP_B"
+  pass "3 ICMP echo requests dropped by iptables named: handle $handle, rule '$rule'"
+  ;;
+
 ipv6)
   require_cmd ip6tables ping
   IP6_A=fd00:231:$(( $$ % 200 + 20 ))::1 IP6_B=fd00:231:$(( $$ % 200 + 20 ))::2
@@ -175,23 +212,14 @@ ipv6)
   ip -n "$NS_B" addr add "$IP6_B/64" dev "$VETH_B" nodad
   ip netns exec "$NS_B" ip6tables -A INPUT -p icmpv6 --icmpv6-type echo-request -j DROP \
     || fail "cannot add the ip6tables rule"
-  # The rule as nft prints it, and its handle: "meta l4proto ipv6-icmp ... drop # handle 2".
-  line=$(ip netns exec "$NS_B" nft -a -s list chain ip6 filter INPUT 2>/dev/null | grep ' drop # handle ')
+  # The rule's handle as nft shows it, and its line as ip6tables -S prints it.
+  line=$(ip netns exec "$NS_B" nft -a list chain ip6 filter INPUT 2>/dev/null | grep ' drop # handle ')
   handle=${line##* # handle }
-  rule=$(sed 's/^[[:space:]]*//; s/ # handle [0-9]*$//' <<<"$line")
+  rule=$(ip netns exec "$NS_B" ip6tables -S INPUT | grep -- '-j DROP$')
   if [ -z "$handle" ] || [ -z "$rule" ]; then
     fail "no drop rule in: $(ip netns exec "$NS_B" nft -a list ruleset)"
   fi
-  start_trace "$WORK/trace.pcapng" --nf-trace --filter-netns "/run/netns/$NS_B" --output-json \
-    --output-file "$WORK/out.json" "icmp6 and ip6[40] == 128"
-  ip netns exec "$NS_A" ping -6 -c 3 -i 0.2 -W 1 "$IP6_B" >/dev/null \
-    && fail "pings to $IP6_B got through although ip6tables drops them"
-  stop_trace
-  named=$(jq -r 'select(.drop_reason == "NETFILTER_DROP") | [.nf_family, .nf_hook, .nf_table,
-            .nf_chain, .nf_handle, .nf_verdict, .nf_rule] | map(tostring) | join("|")' \
-            "$WORK/out.json" | sort | uniq -c) || fail "pwrudump's JSON does not parse"
-  assert_eq "rule of the 3 dropped echo requests" \
-    "$(one_line "3 ip6|input|filter|INPUT|$handle|drop|$rule")" "$(one_line "$named")"
+  expect_pings_named ip6 "icmp6 and ip6[40] == 128" "$IP6_B" -6
   pass "3 ICMPv6 echo requests dropped by ip6tables named: handle $handle, rule '$rule'"
   ;;
 
