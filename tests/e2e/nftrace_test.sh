@@ -82,7 +82,8 @@ json_drops() {
 
 # expect_pings_named FAMILY FILTER ADDR [PING_OPTION]: 3 pings from A to ADDR, captured with
 # FILTER, are dropped in B, and each names FAMILY, hook input, table filter, chain INPUT, $handle,
-# verdict drop and $rule in pwrudump's JSON.
+# verdict drop and $rule in pwrudump's JSON; pwrudump -q writes nothing to stderr
+# (iptables-nft-save's messages would fail a Wireshark capture).
 expect_pings_named() {
   start_trace "$WORK/trace.pcapng" --nf-trace --filter-netns "/run/netns/$NS_B" --output-json \
     --output-file "$WORK/out.json" "$2"
@@ -92,6 +93,7 @@ expect_pings_named() {
   assert_eq "rule of the 3 dropped echo requests" \
     "$(one_line "3 $1|input|filter|INPUT|$handle|drop|$rule")" \
     "$(one_line "$(json_drops "$WORK/out.json")")"
+  assert_eq "pwrudump's stderr" "" "$(cat "$WORK/stderr")"
 }
 
 # The drops' pwru.nf.* fields in the pcapng FILE, as expect_named reads them.
