@@ -38,14 +38,14 @@ void install_signal_handlers() {
 }
 
 // Tracer::open, then, like dumpcap once its capture is open, giving up every capability the rest
-// of the capture does not need (--nf-trace: all but CAP_NET_ADMIN).
+// of the capture does not need (--nf-trace's namespace broker, started before, keeps its own).
 pwru::Result<std::unique_ptr<pwru::Tracer>> open_then_drop_privileges(
-    const pwru::TraceOptions& options, const pwru::ProgressFn& progress, bool nf_trace) {
+    const pwru::TraceOptions& options, const pwru::ProgressFn& progress) {
   auto tracer = pwru::Tracer::open(options, progress);
   if (!tracer) return tracer;
   // Reading the lost count now only tells whether this kernel lets us read our maps.
   auto maps_readable = [&tracer] { return (*tracer)->lost().ok(); };
-  if (auto st = pwru::drop_capabilities(maps_readable, nf_trace); !st) return st.error();
+  if (auto st = pwru::drop_capabilities(maps_readable); !st) return st.error();
   return tracer;
 }
 
@@ -113,9 +113,8 @@ int main(int argc, char** argv) {
 
   install_signal_handlers();
   const pwru::Console console{stdout, stderr, isatty(STDERR_FILENO) == 1};
-  const bool nf_trace = options->nf_trace;
-  auto open_tracer = [nf_trace](const pwru::TraceOptions& o, const pwru::ProgressFn& progress) {
-    return open_then_drop_privileges(o, progress, nf_trace);
+  auto open_tracer = [](const pwru::TraceOptions& o, const pwru::ProgressFn& progress) {
+    return open_then_drop_privileges(o, progress);
   };
   auto status = pwru::run_capture(*options, open_tracer, g_stop, console);
   if (!status) return fail(status.error());

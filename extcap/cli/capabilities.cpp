@@ -41,7 +41,7 @@ bool set_capabilities(uint64_t effective, uint64_t permitted) {
 
 }  // namespace
 
-Status drop_capabilities(const std::function<bool()>& maps_readable, bool keep_net_admin) {
+Status drop_capabilities(const std::function<bool()>& maps_readable) {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
   if (syscall(SYS_capget, &header, data) != 0) return cap_error("capget", errno);
@@ -56,12 +56,10 @@ Status drop_capabilities(const std::function<bool()>& maps_readable, bool keep_n
     bpf = bit(CAP_SYS_ADMIN);
   }
 
-  const uint64_t net_admin = keep_net_admin ? permitted & bit(CAP_NET_ADMIN) : 0;
-
   // The bounding set first: dropping from it needs CAP_SETPCAP, which goes next.
   if (effective & bit(CAP_SETPCAP)) {
     for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
-      if (((bpf | net_admin) & bit(cap)) == 0 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+      if ((bpf & bit(cap)) == 0 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
         return cap_error("bounding set", errno);
       }
     }
@@ -73,9 +71,9 @@ Status drop_capabilities(const std::function<bool()>& maps_readable, bool keep_n
   // The ring buffer is read through its mapping, detaching only closes descriptors, and
   // kallsyms, BTF and ftrace's function list were read before attaching: only the map reads may
   // need a capability, and only on older kernels. Ask them without it.
-  if (!set_capabilities(net_admin, bpf | net_admin)) return cap_error("capset", errno);
+  if (!set_capabilities(0, bpf)) return cap_error("capset", errno);
   const bool keep = bpf != 0 && !maps_readable();
-  const uint64_t kept = (keep ? bpf : 0) | net_admin;
+  const uint64_t kept = keep ? bpf : 0;
   if (!set_capabilities(kept, kept)) return cap_error("capset", errno);
   // Nothing we could execute may give any back (pwrudump executes nothing; this makes it sure).
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return cap_error("no_new_privs", errno);

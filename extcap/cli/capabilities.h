@@ -13,10 +13,8 @@ namespace pwru {
 // call, which kernels before 5.19 refuse without CAP_BPF (or CAP_SYS_ADMIN) when
 // kernel.unprivileged_bpf_disabled is set. `maps_readable` is asked with that capability
 // lowered from the effective set; false keeps it (docs/privileges.md).
-// `keep_net_admin` (--nf-trace) also keeps CAP_NET_ADMIN, where held: every nftables request,
-// the ruleset listings that name a rule included, needs it (docs/privileges.md).
 // Capabilities belong to threads: one started earlier keeps its own (DirectFile's writer gives
 // up its own).
-Status drop_capabilities(const std::function<bool()>& maps_readable, bool keep_net_admin = false);
+Status drop_capabilities(const std::function<bool()>& maps_readable);
 
 }  // namespace pwru

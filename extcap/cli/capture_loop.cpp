@@ -19,6 +19,7 @@
 
 #include "base/clock.h"
 #include "base/unique_fd.h"
+#include "core/kfilter.h"
 #include "filter/pcap_filter.h"
 #include "nf/trace_session.h"
 #include "output/direct_file.h"
@@ -230,20 +231,20 @@ class Capture {
     return Ok{};
   }
 
-  // --nf-trace's namespaces: the one --filter-netns names, else pwrudump's own ("").
-  Result<std::vector<std::string>> nf_namespaces() const {
+  // --nf-trace's namespaces: the one --filter-netns names, else every one.
+  Result<nf::NamespaceChoice> nf_namespaces() const {
     const std::string& netns = options_.trace.filter_netns;
-    if (netns.rfind("inode:", 0) == 0) {
-      return Error{ExitCode::Usage,
-                   "cannot use --nf-trace with --filter-netns " + netns +
-                       ": a namespace given by inode is not done yet",
-                   "name the namespace by path: /run/netns/NAME or /proc/PID/ns/net"};
-    }
-    return std::vector<std::string>{netns};
+    nf::NamespaceChoice which;
+    if (netns.empty()) return which;
+    auto inode = parse_netns(netns);
+    if (!inode) return inode.error();
+    which.inode = *inode;
+    if (netns.rfind("inode:", 0) != 0) which.path = netns;
+    return which;
   }
 
-  // Before the probes: the trace tables need CAP_NET_ADMIN (and CAP_SYS_ADMIN for another
-  // namespace), which the tracer factory gives up once attached.
+  // Before the probes: the namespace broker starts with the capabilities it keeps (CAP_NET_ADMIN,
+  // CAP_SYS_ADMIN), which the tracer factory gives up once attached.
   Status open_nf_trace() {
     if (!options_.nf_trace) return Ok{};
     auto namespaces = nf_namespaces();
@@ -388,6 +389,7 @@ class Capture {
   // Events arrive filtered by the kernel.
   bool deliver(const Event& kernel_event) {
     ++handed_;
+    if (nf_) nf_->saw_netns(kernel_event.netns);
     // A netfilter drop gets the rule its trace named (--nf-trace).
     std::optional<Event> named;
     if (nf_ && kernel_event.drop_reason_name == "NETFILTER_DROP") {

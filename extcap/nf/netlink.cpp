@@ -205,39 +205,46 @@ Result<MnlSocket> create_trace_table(const std::string& name, const std::string&
   return s;
 }
 
-Result<TraceListener> TraceListener::open(uint32_t netns) {
-  TraceListener l;
-  l.netns_ = netns;
-  l.socket_.reset(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK));
-  if (!l.socket_) return netlink_error("open a netfilter netlink socket", errno);
-  if (mnl_socket_bind(l.socket_.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
+Result<MnlSocket> open_trace_socket() {
+  MnlSocket s(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK));
+  if (!s) return netlink_error("open a netfilter netlink socket", errno);
+  if (mnl_socket_bind(s.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
     return netlink_error("bind a netfilter netlink socket", errno);
   }
   for (int group : {int{NFNLGRP_NFTRACE}, int{NFNLGRP_NFTABLES}}) {
-    if (mnl_socket_setsockopt(l.socket_.get(), NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0) {
+    if (mnl_socket_setsockopt(s.get(), NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0) {
       return netlink_error("listen to nftables traces", errno);
     }
   }
   // A reader that falls behind loses messages (ENOBUFS); a large buffer rides out bursts.
   // SO_RCVBUFFORCE passes rmem_max with CAP_NET_ADMIN, which --nf-trace needs anyway.
   int size = kListenerBuffer;
-  const int fd = mnl_socket_get_fd(l.socket_.get());
+  const int fd = mnl_socket_get_fd(s.get());
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0) {
     (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   }
+  return s;
+}
+
+Result<TraceListener> TraceListener::adopt(UniqueFd socket, uint32_t netns) {
+  TraceListener l;
+  l.netns_ = netns;
+  l.socket_.reset(mnl_socket_fdopen(socket.get()));
+  if (!l.socket_) return netlink_error("read the trace listener's socket", errno);
+  (void)socket.release();  // libmnl's now
   return l;
 }
 
-Result<bool> TraceListener::read_all(const ListenerSink& sink) {
+Result<uint64_t> TraceListener::read_all(const ListenerSink& sink) {
   std::vector<char> buf(64 * 1024);
-  bool complete = true;
+  uint64_t overflows = 0;
   for (;;) {
     const ssize_t len = mnl_socket_recvfrom(socket_.get(), buf.data(), buf.size());
     if (len < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return complete;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return overflows;
       if (errno == EINTR) continue;
       if (errno == ENOBUFS) {
-        complete = false;
+        ++overflows;
         continue;
       }
       return netlink_error("read nftables traces", errno);

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "nf/tie.h"
 
 namespace pwru::nf {
@@ -39,15 +40,19 @@ struct ListenerSink {
   std::function<void()> ruleset_changed;
 };
 
-// A non-blocking socket in NFNLGRP_NFTRACE and NFNLGRP_NFTABLES: traces and ruleset changes
-// arrive in kernel order on one queue.
+// A non-blocking socket of the calling thread's namespace in NFNLGRP_NFTRACE and
+// NFNLGRP_NFTABLES: traces and ruleset changes arrive in kernel order on one queue.
+Result<MnlSocket> open_trace_socket();
+
+// Reads a socket open_trace_socket() made, maybe in another process (the namespace broker).
 class TraceListener {
  public:
-  static Result<TraceListener> open(uint32_t netns);
+  // `netns`: the inode of the socket's namespace, which the messages are tagged with.
+  static Result<TraceListener> adopt(UniqueFd socket, uint32_t netns);
 
-  // Reads every waiting message. False when the kernel dropped messages (ENOBUFS): the count
-  // is unknown.
-  Result<bool> read_all(const ListenerSink& sink);
+  // Reads every waiting message. Returns how often the queue overflowed (ENOBUFS) since the
+  // last read: the kernel dropped messages each time, how many it does not say.
+  Result<uint64_t> read_all(const ListenerSink& sink);
 
  private:
   MnlSocket socket_;

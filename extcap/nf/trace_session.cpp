@@ -1,131 +1,48 @@
-// TraceSession: per namespace, the owned trace table, the listener and a libnftables context,
-// each made in that namespace (on a thread that entered it) and kept for the capture.
+// TraceSession: per namespace, the owned trace table and the listener, made there by the
+// namespace broker, which reads the rules; namespaces followed as they come and go.
 #include "nf/trace_session.h"
 
-#include <fcntl.h>
-#include <nftables/libnftables.h>
-#include <sched.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <linux/close_range.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
 #include <map>
-#include <span>
-#include <thread>
+#include <set>
 #include <utility>
 
 #include "base/clock.h"
 #include "base/unique_fd.h"
+#include "nf/broker.h"
 #include "nf/listing.h"
+#include "nf/netns_set.h"
 #include "nf/netlink.h"
 #include "nf/tie.h"
 
 namespace pwru::nf {
 namespace {
 
-struct NftFree {
-  void operator()(nft_ctx* c) const { nft_ctx_free(c); }
-};
-using NftCtx = std::unique_ptr<nft_ctx, NftFree>;
-
 // The trace table's families: ip and ip6 (docs/netfilter.md says why not one inet table).
 bool own_family(uint8_t family) { return family == 2 || family == 10; }
 
-// The iptables-nft-save runner of one namespace: a shell started in it while pwrudump still had
-// the privileges to enter it (setns needs CAP_SYS_ADMIN, which the capture gives up), reading
-// "FAMILY TABLE" lines and answering with the save and an end line. A clean environment, stderr
-// on /dev/null (Wireshark reads any stderr byte as a failure), no other fd of ours. It exits when
-// its socket closes: with pwrudump, even after SIGKILL.
-class SaveRunner {
+// What a namespace's rules are read through: the broker, which entered it.
+class NamespaceReader {
  public:
-  SaveRunner() = default;
-  SaveRunner(SaveRunner&& o) noexcept
-      : sock_(std::move(o.sock_)), pid_(std::exchange(o.pid_, -1)) {}
-  SaveRunner& operator=(SaveRunner&& o) noexcept {
-    stop();
-    sock_ = std::move(o.sock_);
-    pid_ = std::exchange(o.pid_, -1);
-    return *this;
-  }
-  ~SaveRunner() { stop(); }
+  NamespaceReader(Broker* broker, uint32_t inode) : broker_(broker), inode_(inode) {}
 
-  // Started by the thread that is in the namespace; an empty runner if it cannot start.
-  static SaveRunner start() {
-    SaveRunner r;
-    int fds[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return r;
-    UniqueFd ours(fds[0]), theirs(fds[1]);
-    UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC));
-    if (!null.valid()) return r;
-    static constexpr const char* kLoop =
-        "while read -r family table; do "
-        "case $family in ip) save=iptables-nft-save;; ip6) save=ip6tables-nft-save;; "
-        "*) save=false;; esac; "
-        "$save -t \"$table\" 2>/dev/null; echo \"#pwrudump-end $?\"; done";
-    const char* argv[] = {"/bin/sh", "-c", kLoop, nullptr};
-    const char* envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", nullptr};
-    const pid_t pid = fork();
-    if (pid < 0) return r;
-    if (pid == 0) {
-      // Only async-signal-safe calls: the parent has other threads.
-      if (dup2(theirs.get(), 0) < 0 || dup2(theirs.get(), 1) < 0 || dup2(null.get(), 2) < 0) {
-        _exit(127);
-      }
-      close_range(3, ~0U, 0);
-      execve(argv[0], const_cast<char* const*>(argv), const_cast<char* const*>(envp));
-      _exit(127);
-    }
-    r.sock_ = std::move(ours);
-    r.pid_ = pid;
-    return r;
+  // libnftables' output for `command` (`list table ...`); nullopt if it failed.
+  std::optional<std::string> list(const std::string& command) {
+    auto out = broker_->list(inode_, command);
+    if (!out) return std::nullopt;
+    return std::move(*out);
   }
 
   // iptables-nft-save's (ip6tables-nft-save's for ip6) output for the table; nullopt if it fails.
   std::optional<std::string> save(uint8_t family, const std::string& table) {
-    if (!sock_.valid()) return std::nullopt;
-    const std::string ask = (family == 10 ? "ip6 " : "ip ") + table + "\n";
-    const ssize_t sent = send(sock_.get(), ask.data(), ask.size(), MSG_NOSIGNAL);
-    if (sent != static_cast<ssize_t>(ask.size())) {
-      sock_ = UniqueFd();
-      return std::nullopt;
-    }
-    constexpr std::string_view kEnd = "#pwrudump-end ";
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      const size_t end = out.rfind(kEnd);
-      if (end != std::string::npos && out.ends_with("\n") && (end == 0 || out[end - 1] == '\n')) {
-        const bool ok = out.compare(end, std::string::npos, "#pwrudump-end 0\n") == 0;
-        out.resize(end);
-        if (!ok) return std::nullopt;
-        return out;
-      }
-      const ssize_t n = recv(sock_.get(), buf, sizeof buf, 0);
-      if (n > 0) {
-        out.append(buf, static_cast<size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        sock_ = UniqueFd();  // the runner is gone: nft text from now on
-        return std::nullopt;
-      }
-    }
+    return broker_->save(inode_, family, table);
   }
 
  private:
-  // Closing the socket ends the shell's read loop.
-  void stop() {
-    sock_ = UniqueFd();
-    if (pid_ > 0) {
-      while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {}
-    }
-    pid_ = -1;
-  }
-
-  UniqueFd sock_;
-  pid_t pid_ = -1;
+  Broker* broker_;
+  uint32_t inode_;
 };
 }  // namespace
 
@@ -133,11 +50,9 @@ std::string trace_table_name() { return "pwrudump_" + std::to_string(getpid()); 
 
 struct Namespace {
   uint32_t inode = 0;
-  std::string where;  // for messages: "this network namespace" or the path
-  MnlSocket owner;    // closing it makes the kernel delete the trace table
+  UniqueFd owner;     // closing it makes the kernel delete the trace table
   std::optional<TraceListener> listener;
-  NftCtx nft;         // its socket was opened in this namespace
-  SaveRunner saver;   // iptables-nft-save in this namespace
+  NamespaceReader broker;  // lists its rules, runs iptables-nft-save there
   std::map<std::pair<uint8_t, std::string>, TableListing> listings;  // (family, table)
 };
 
@@ -146,7 +61,7 @@ struct TraceSession::Impl {
   std::vector<std::string> notes;
   std::vector<Namespace> namespaces;
   TraceTie tie;
-  bool lost = false;
+  uint64_t lost = 0;  // overflows of the listeners' queues (ENOBUFS)
   std::vector<std::string> read_errors;
 
   // The listing of (family, table), read again when it lacks what is asked for: a rule added
@@ -160,13 +75,7 @@ struct TraceSession::Impl {
                        it->second.hooks.contains(base);
     if (fresh) return &it->second;
     const std::string cmd = "list table " + nf_family_name(family) + " " + name;
-    const auto list = [&]() -> std::optional<std::string> {
-      const int rc = nft_run_cmd_from_buffer(ns.nft.get(), cmd.c_str());
-      const char* out = nft_ctx_get_output_buffer(ns.nft.get());
-      (void)nft_ctx_get_error_buffer(ns.nft.get());  // emptied for the next command
-      if (rc != 0 || out == nullptr) return std::nullopt;
-      return std::string(out);
-    };
+    const auto list = [&] { return ns.broker.list(cmd); };
     const auto text = list();
     if (!text) return nullptr;
     it = ns.listings.insert_or_assign(key, parse_table_listing(*text)).first;
@@ -174,7 +83,7 @@ struct TraceSession::Impl {
       // Both dumps list a chain in the kernel's order; use_iptables_text zips them only if they
       // agree, and only if the table did not change around the save (a rule deleted and one
       // added would keep the counts but shift the positions). Else the nft text stays.
-      if (auto save = ns.saver.save(family, name); save && list() == text) {
+      if (auto save = ns.broker.save(family, name); save && list() == text) {
         (void)use_iptables_text(it->second, *save);
       }
     }
@@ -207,87 +116,113 @@ struct TraceSession::Impl {
     auto complete = ns.listener->read_all(sink);
     if (!complete) {
       if (read_errors.empty()) read_errors.push_back(complete.error().message);
-    } else if (!*complete) {
-      lost = true;
+    } else {
+      lost += *complete;
     }
   }
 };
 
-namespace {
+// The namespaces' lifecycle: which get tables, and when they are let go.
+struct TraceSession::Lifecycle {
+  // Deadlines of the scans for namespaces born or gone: every second, and soon after an event
+  // from a namespace we do not know.
+  static constexpr uint64_t kScanEveryNs = 1'000'000'000;
+  static constexpr uint64_t kScanSoonNs = 100'000'000;
 
-uint32_t current_netns_inode() {
-  struct stat st{};
-  return stat("/proc/thread-self/ns/net", &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0;
-}
+  std::unique_ptr<Broker> broker;
+  NamespaceChoice which;
+  std::set<uint32_t> refused;  // namespaces whose setup failed: not asked again
+  uint64_t last_scan_ns = 0;
+  uint32_t last_seen = 0;      // the namespace of the last event, known to be traced or refused
+  size_t later_failures = 0;   // setups that failed after the start
+  std::optional<Error> later_failure;
+  std::optional<Error> broker_failure;
 
-// Everything of one namespace, made by the calling thread in the namespace it is in. A table
-// that cannot mark by the filter (no xt_bpf in this kernel) marks every packet, and says why.
-Result<Namespace> setup_here(const std::string& table, std::string where,
-                             std::span<const sock_filter> mark, std::vector<std::string>& notes) {
-  Namespace ns;
-  ns.where = std::move(where);
-  ns.inode = current_netns_inode();
-  ns.saver = SaveRunner::start();
-  auto owner = create_trace_table(table, ns.where, mark);
-  if (!owner && !mark.empty() && owner.error().code != ExitCode::Permission) {
-    notes.push_back(owner.error().message + " with the capture filter's xt_bpf match: every packet "
-                    "is traced");
-    owner = create_trace_table(table, ns.where, {});
-  }
-  if (!owner) return owner.error();
-  ns.owner = std::move(*owner);
-  auto listener = TraceListener::open(ns.inode);
-  if (!listener) return listener.error();
-  ns.listener.emplace(std::move(*listener));
-  ns.nft.reset(nft_ctx_new(NFT_CTX_DEFAULT));
-  if (!ns.nft) {
-    return Error{ExitCode::Failure, "cannot start libnftables in " + ns.where,
-                 "check the free memory"};
-  }
-  nft_ctx_output_set_flags(ns.nft.get(), NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_STATELESS);
-  // Listings and their errors stay in memory: Wireshark reads any stderr byte as a failure.
-  if (nft_ctx_buffer_output(ns.nft.get()) != 0 || nft_ctx_buffer_error(ns.nft.get()) != 0) {
-    return Error{ExitCode::Failure, "cannot buffer libnftables' output in " + ns.where,
-                 "check the free memory"};
-  }
-  return ns;
-}
+  bool follow_all() const { return which.inode == 0; }
 
-Result<Namespace> setup_in(const std::string& path, const std::string& table,
-                           std::span<const sock_filter> mark, std::vector<std::string>& notes) {
-  if (path.empty()) return setup_here(table, "this network namespace", mark, notes);
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    const int err = errno;
-    return Error{err == ENOENT ? ExitCode::NotFound : ExitCode::Permission,
-                 "cannot open network namespace " + path + ": " + std::strerror(err),
-                 "pass --filter-netns as /run/netns/NAME or /proc/PID/ns/net"};
-  }
-  // setns moves only the calling thread, and sockets stay in the namespace they were made in.
-  std::optional<Result<Namespace>> out;
-  std::thread([&] {
-    if (setns(fd.get(), CLONE_NEWNET) != 0) {
-      const int err = errno;
-      out.emplace(Error{ExitCode::Permission,
-                        "cannot enter network namespace " + path + ": " + std::strerror(err),
-                        "--nf-trace in another namespace needs root or CAP_SYS_ADMIN"});
-      return;
+  // Adds namespace `inode`'s tables and sockets to `impl`.
+  Status add(Impl& impl, uint32_t inode, const std::string& hint) {
+    auto sockets = broker->open(inode, hint);
+    if (!sockets) return sockets.error();
+    auto listener = TraceListener::adopt(std::move(sockets->listener), inode);
+    if (!listener) return listener.error();
+    Namespace ns{inode, std::move(sockets->owner), std::move(*listener),
+                 NamespaceReader(broker.get(), inode), {}};
+    impl.namespaces.push_back(std::move(ns));
+    for (auto& note : sockets->notes) {
+      if (std::find(impl.notes.begin(), impl.notes.end(), note) == impl.notes.end()) {
+        impl.notes.push_back(std::move(note));
+      }
     }
-    out.emplace(setup_here(table, path, mark, notes));
-  }).join();
-  return std::move(*out);
+    return Ok{};
+  }
+
+  bool known(const Impl& impl, uint32_t inode) const {
+    if (refused.contains(inode)) return true;
+    return std::any_of(impl.namespaces.begin(), impl.namespaces.end(),
+                       [inode](const Namespace& ns) { return ns.inode == inode; });
+  }
+
+  // Lets go of the namespaces no process and no bind mount holds (our sockets would keep them,
+  // and their devices, alive), and adds the tables to those born since, when following all.
+  // Returns the setups that failed.
+  std::vector<Error> scan(Impl& impl, uint64_t now) {
+    last_scan_ns = now;
+    std::vector<Error> failed;
+    if (broker_failure) return failed;
+    auto live = broker->scan();
+    if (!live) {
+      broker_failure = live.error();
+      return failed;
+    }
+    std::erase_if(refused, [&](uint32_t inode) { return !live->contains(inode); });
+    for (auto it = impl.namespaces.begin(); it != impl.namespaces.end();) {
+      if (live->contains(it->inode)) {
+        ++it;
+        continue;
+      }
+      impl.read(*it);  // what it sent before it went
+      broker->forget(it->inode);
+      it = impl.namespaces.erase(it);  // closes its sockets: the kernel may free it now
+    }
+    if (!follow_all()) return failed;
+    for (uint32_t inode : *live) {
+      if (known(impl, inode)) continue;
+      if (auto st = add(impl, inode, ""); !st) {
+        refused.insert(inode);
+        // One gone between the scan and the setup is no failure.
+        if (st.error().code != ExitCode::NotFound) failed.push_back(st.error());
+      }
+    }
+    if (!broker->alive() && !broker_failure) {
+      broker_failure = Error{ExitCode::Failure, "cannot reach the namespace broker", ""};
+    }
+    last_seen = 0;
+    return failed;
+  }
+
+  void scan_later(Impl& impl, uint64_t now) {
+    for (auto& e : scan(impl, now)) {
+      ++later_failures;
+      if (!later_failure) later_failure = std::move(e);
+    }
+  }
+};
+
+TraceSession::TraceSession(std::unique_ptr<Impl> impl, std::unique_ptr<Lifecycle> life)
+    : life_(std::move(life)), impl_(std::move(impl)) {}
+
+TraceSession::~TraceSession() {
+  // The namespaces' sockets first (the kernel deletes the tables as they close), then the broker.
+  impl_.reset();
+  life_.reset();
 }
 
-}  // namespace
-
-TraceSession::TraceSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-TraceSession::~TraceSession() = default;
-
-Result<std::unique_ptr<TraceSession>> TraceSession::open(const std::vector<std::string>& paths,
+Result<std::unique_ptr<TraceSession>> TraceSession::open(const NamespaceChoice& which,
                                                          const MarkFilter& filter) {
   auto impl = std::make_unique<Impl>();
   impl->table = trace_table_name();
-  std::span<const sock_filter> mark;
+  std::vector<sock_filter> mark;
   if (!filter.expression.empty()) {
     if (filter.program.empty()) {
       impl->notes.push_back("the capture filter \"" + filter.expression + "\" has no form for "
@@ -301,12 +236,26 @@ Result<std::unique_ptr<TraceSession>> TraceSession::open(const std::vector<std::
       mark = filter.program;
     }
   }
-  for (const auto& path : paths) {
-    auto ns = setup_in(path, impl->table, mark, impl->notes);
-    if (!ns) return ns.error();
-    impl->namespaces.push_back(std::move(*ns));
+  auto life = std::make_unique<Lifecycle>();
+  life->which = which;
+  auto broker = Broker::start(impl->table, mark);
+  if (!broker) return broker.error();
+  life->broker = std::move(*broker);
+  // The namespace asked for, or pwrudump's own: it must work. The others may refuse us (a
+  // namespace of another user namespace, no CAP_SYS_ADMIN): their drops stay unnamed.
+  const uint32_t first = which.inode != 0 ? which.inode : current_netns_inode();
+  if (auto st = life->add(*impl, first, which.path); !st) return st.error();
+  if (life->follow_all()) {
+    const auto failed = life->scan(*impl, clock_ns(CLOCK_MONOTONIC));
+    if (!failed.empty()) {
+      impl->notes.push_back(failed.front().message + (failed.size() > 1
+                                ? " (and " + std::to_string(failed.size() - 1) +
+                                      " more namespaces)"
+                                : std::string()) +
+                            ": drops there are not named");
+    }
   }
-  return std::unique_ptr<TraceSession>(new TraceSession(std::move(impl)));
+  return std::unique_ptr<TraceSession>(new TraceSession(std::move(impl), std::move(life)));
 }
 
 std::optional<NfRule> TraceSession::name_drop(const Event& ev) {
@@ -316,17 +265,43 @@ std::optional<NfRule> TraceSession::name_drop(const Event& ev) {
   return impl_->tie.take(ev, clock_ns(CLOCK_MONOTONIC));
 }
 
+void TraceSession::saw_netns(uint32_t netns) {
+  if (netns == 0 || netns == life_->last_seen || !life_->follow_all()) return;
+  if (life_->known(*impl_, netns)) {
+    life_->last_seen = netns;
+    return;
+  }
+  // A namespace born since the last scan: traced from when its tables are in.
+  const uint64_t now = clock_ns(CLOCK_MONOTONIC);
+  if (now - life_->last_scan_ns >= Lifecycle::kScanSoonNs) life_->scan_later(*impl_, now);
+}
+
 const std::vector<std::string>& TraceSession::notes() const { return impl_->notes; }
 
 void TraceSession::read() {
   for (auto& ns : impl_->namespaces) impl_->read(ns);
+  const uint64_t now = clock_ns(CLOCK_MONOTONIC);
+  if (now - life_->last_scan_ns >= Lifecycle::kScanEveryNs) life_->scan_later(*impl_, now);
 }
+
+uint64_t TraceSession::lost() const { return impl_->lost; }
 
 std::vector<std::string> TraceSession::problems() const {
   std::vector<std::string> out = impl_->read_errors;
-  if (impl_->lost) {
-    out.push_back("the kernel dropped netfilter trace messages (the listener fell behind): some "
-                  "drops are not named");
+  if (impl_->lost > 0) {
+    out.push_back("the kernel dropped netfilter trace messages " + std::to_string(impl_->lost) +
+                  " times (a listener fell behind): some drops are not named");
+  }
+  if (life_->later_failure) {
+    out.push_back(life_->later_failure->message +
+                  (life_->later_failures > 1
+                       ? " (and " + std::to_string(life_->later_failures - 1) + " more namespaces)"
+                       : std::string()) +
+                  ": drops there are not named");
+  }
+  if (life_->broker_failure) {
+    out.push_back(life_->broker_failure->message + ": namespaces born or gone since were not "
+                  "followed, and rules read since are not named");
   }
   return out;
 }

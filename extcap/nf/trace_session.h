@@ -25,13 +25,20 @@ struct MarkFilter {
                                      // empty: it has none (`arp`, `ether host ...`)
 };
 
+// The namespaces traced: one (--filter-netns), or every one, those born while capturing too.
+struct NamespaceChoice {
+  uint32_t inode = 0;  // 0: every namespace
+  std::string path;    // how the user named it, tried first to find it; may be empty
+};
+
 class TraceSession {
  public:
-  // Adds the trace table to each namespace, "" being pwrudump's own, else a path to a namespace
-  // file (/run/netns/NAME, /proc/PID/ns/net). Needs CAP_NET_ADMIN, and CAP_SYS_ADMIN to enter
-  // another namespace; afterwards only CAP_NET_ADMIN (ruleset listings).
+  // Starts the namespace broker (broker.h), which adds the trace tables to the namespaces: the
+  // one chosen, or pwrudump's own and every other one, each failure but pwrudump's own being a
+  // note. Needs CAP_NET_ADMIN, and CAP_SYS_ADMIN for other namespaces, now: afterwards pwrudump
+  // needs none for --nf-trace (the broker keeps them).
   // Packets are marked by `mark` where xt_bpf can run it, else all of them (notes() says why).
-  static Result<std::unique_ptr<TraceSession>> open(const std::vector<std::string>& netns_paths,
+  static Result<std::unique_ptr<TraceSession>> open(const NamespaceChoice& which,
                                                     const MarkFilter& mark);
 
   // What a user should know of how the tables mark packets, one sentence each.
@@ -49,13 +56,22 @@ class TraceSession {
   // does not overflow while no drop asks.
   void read();
 
+  // The namespace of an event: one not seen before (born since the last scan, which runs every
+  // second from read()) makes the session look for new namespaces soon.
+  void saw_netns(uint32_t netns);
+
+  // How often a listener's queue overflowed (ENOBUFS): trace messages were lost each time.
+  uint64_t lost() const;
+
   // What went wrong on the way, for a warning at the end: messages the kernel dropped, a read
   // that failed. Empty when nothing did.
   std::vector<std::string> problems() const;
 
  private:
   struct Impl;
-  explicit TraceSession(std::unique_ptr<Impl> impl);
+  struct Lifecycle;
+  TraceSession(std::unique_ptr<Impl> impl, std::unique_ptr<Lifecycle> life);
+  std::unique_ptr<Lifecycle> life_;  // the broker: outlives the namespaces' sockets
   std::unique_ptr<Impl> impl_;
 };
 

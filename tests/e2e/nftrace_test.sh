@@ -21,9 +21,20 @@
 #   extcap:  the same drop through `tshark -i pwru` with the dialog's checkbox
 #            (-o extcap.pwru.nftrace:true; lowercase: Wireshark compares the text): pwru.nf.*
 #            fields, and the rule in the Info column.
-#   cleanup: after SIGINT, SIGTERM and SIGKILL of pwrudump no pwrudump_ table is left, both in
-#            the namespace of --filter-netns and in pwrudump's own (run inside A).
-# usage: nftrace_test.sh drop|own|iptables|ipv6|cleanup|extcap PWRUDUMP BUILD_DIR
+#   cleanup: after SIGINT, SIGTERM and SIGKILL of pwrudump no pwrudump_ table is left: in the
+#            namespace of --filter-netns, in pwrudump's own (run inside A), and, without
+#            --filter-netns, in A, B and pwrudump's namespace; its namespace broker is gone too.
+#            The broker killed while capturing: pwrudump goes on, its tables stay until it stops.
+#   allns:   without --filter-netns, one capture names the drops of two namespaces: c2's in B
+#            (A connects to B:4444) and an iptables rule's in A (B connects to A:4445).
+#   inode:   the drop of mode drop with --filter-netns inode:N: the tables go to B only.
+#   newns:   a namespace pair made after the capture started (C -> D, D drops tcp dport 4444)
+#            gets the trace tables within seconds, and D's drops are named.
+#   netnsdel: `ip netns del X` while pwrudump traces X (without --filter-netns, and with
+#            --filter-netns /run/netns/X) frees X: the veth peer it had in A disappears while
+#            pwrudump runs on, and pwrudump exits 0.
+# usage: nftrace_test.sh drop|own|iptables|ipv6|cleanup|extcap|allns|inode|newns|netnsdel
+#        PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
@@ -37,11 +48,43 @@ PORT=4444
 
 # The trace tables of pwrudump PID in namespace NS, as `nft list tables` names them.
 tables_of() { ip netns exec "$1" nft list tables | grep -F "pwrudump_${2:-}" | sort; }
+# The same in the test's own namespace, where pwrudump runs: only PID's (other tests may trace).
+own_tables() { nft list tables | grep -Fx -e "table ip pwrudump_$1" -e "table ip6 pwrudump_$1"; }
 
-# B's ruleset: input jumps to c2 for TCP, c2 drops PORT. Sets $handle, as a user finds it with
-# `nft -a list chain`.
+# wait_tables NS PID: back once pwrudump PID's two tables are in NS, or fail after 10 s.
+wait_tables() {
+  for _ in $(seq 100); do
+    [ "$(tables_of "$1" "$2" | grep -c .)" -eq 2 ] && return 0
+    sleep 0.1
+  done
+  fail "pwrudump $2 never added its trace tables to $1: $(ip netns exec "$1" nft list tables)"
+}
+
+# The drops in A and B (a trace of every namespace sees other tests' too) in pwrudump's JSON
+# lines FILE: netns and nf_* keys, one line per distinct value with its count.
+json_drops_by_netns() {
+  jq -r --argjson a "$NETNS_A_INODE" --argjson b "$NETNS_B_INODE" \
+    'select(.drop_reason == "NETFILTER_DROP" and (.netns == $a or .netns == $b)) | [.netns,
+     .nf_table, .nf_chain, .nf_verdict, .nf_rule] | map(tostring) | join("|")' "$1" | sort | uniq -c \
+    || fail "pwrudump's JSON does not parse: $(head -3 "$1")"
+}
+
+# Namespaces a mode makes besides A and B, removed on exit too.
+EXTRA_NS=()
+cleanup_extra() {
+  local rc=$?
+  [ -n "${PWRU_PID:-}" ] && kill "$PWRU_PID" 2>/dev/null && wait "$PWRU_PID" 2>/dev/null
+  for ns in "${EXTRA_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  (exit "$rc")
+  netns_cleanup
+}
+trap cleanup_extra EXIT
+
+# add_rules [NS]: NS's (default B's) ruleset: input jumps to c2 for TCP, c2 drops PORT. Sets
+# $handle, as a user finds it with `nft -a list chain`.
 add_rules() {
-  ip netns exec "$NS_B" nft -f - <<EOF_NFT || fail "cannot add the nftables rules"
+  local ns=${1:-$NS_B}
+  ip netns exec "$ns" nft -f - <<EOF_NFT || fail "cannot add the nftables rules"
 table inet pwrutest {
   chain input {
     type filter hook input priority 0; policy accept;
@@ -52,9 +95,9 @@ table inet pwrutest {
   }
 }
 EOF_NFT
-  handle=$(ip netns exec "$NS_B" nft -a list chain inet pwrutest c2 |
+  handle=$(ip netns exec "$ns" nft -a list chain inet pwrutest c2 |
              sed -n "s/.*tcp dport $PORT drop # handle \([0-9]*\)$/\1/p")
-  [ -n "$handle" ] || fail "no handle for the drop rule in: $(ip netns exec "$NS_B" nft -a list ruleset)"
+  [ -n "$handle" ] || fail "no handle for the drop rule in: $(ip netns exec "$ns" nft -a list ruleset)"
 }
 
 # connect_b: SYNs from A to B:PORT, dropped (the first and its retransmissions), for 2.5 s.
@@ -173,6 +216,56 @@ cleanup)
     done
   done
   pass "no pwrudump_ table left after SIGINT, SIGTERM and SIGKILL, in --filter-netns and own namespace"
+
+  # Every namespace: A, B and pwrudump's own get tables; none is left after any signal, and
+  # the broker never outlives pwrudump.
+  for sig in INT TERM KILL; do
+    rm -f "$WORK/ready"
+    "$PWRUDUMP" -q --nf-trace --output-file /dev/null --ready-file "$WORK/ready" \
+      "tcp port $PORT" 2>"$WORK/stderr" &
+    PWRU_PID=$!
+    wait_for_file "$WORK/ready" 60 || fail "pwrudump never got ready: $(cat "$WORK/stderr")"
+    broker=$(pgrep -P "$PWRU_PID")
+    [ -n "$broker" ] || fail "pwrudump --nf-trace has no namespace broker"
+    for ns in "$NS_A" "$NS_B"; do
+      [ "$(tables_of "$ns" "$PWRU_PID" | grep -c .)" -eq 2 ] \
+        || fail "no trace tables in $ns while capturing every namespace: $(ip netns exec "$ns" nft list tables)"
+    done
+    [ "$(own_tables "$PWRU_PID" | grep -c .)" -eq 2 ] \
+      || fail "no trace tables in pwrudump's namespace while capturing: $(nft list tables)"
+    pid=$PWRU_PID
+    kill -"$sig" "$PWRU_PID"
+    wait "$PWRU_PID"
+    rc=$?
+    PWRU_PID=
+    [ "$sig" = KILL ] || assert_eq "exit code after SIG$sig (stderr: $(cat "$WORK/stderr"))" 0 "$rc"
+    # Owned by pwrudump's sockets, not the broker's: gone as pwrudump is, broker or not.
+    for ns in "$NS_A" "$NS_B"; do
+      assert_eq "pwrudump_ tables in $ns after SIG$sig (every namespace)" "" "$(tables_of "$ns")"
+    done
+    assert_eq "pwrudump_$PWRU_PID tables in pwrudump's namespace after SIG$sig" "" \
+      "$(own_tables "$pid")"
+    for _ in $(seq 20); do kill -0 "$broker" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$broker" 2>/dev/null && fail "the namespace broker $broker outlived pwrudump (SIG$sig)"
+  done
+  pass "no pwrudump_ table left in any namespace after SIGINT, SIGTERM and SIGKILL without --filter-netns; the broker went with pwrudump"
+
+  # The broker killed: the tables stay with pwrudump, which captures on, exits 0 and says what
+  # it could no longer do; then they are gone.
+  start_trace "$WORK/trace.pcapng" --nf-trace "tcp port $PORT"
+  broker=$(pgrep -P "$PWRU_PID")
+  kill -KILL "$broker"
+  sleep 1.5  # past a scan, which finds the broker gone
+  kill -0 "$PWRU_PID" 2>/dev/null || fail "pwrudump died with its broker: $(cat "$WORK/stderr")"
+  [ "$(tables_of "$NS_B" "$PWRU_PID" | grep -c .)" -eq 2 ] \
+    || fail "the trace tables in $NS_B went with the broker: $(ip netns exec "$NS_B" nft list tables)"
+  pid=$PWRU_PID
+  stop_trace
+  grep -q "namespace broker" "$WORK/stderr" \
+    || fail "pwrudump did not say its broker was gone: $(cat "$WORK/stderr")"
+  assert_eq "pwrudump_$pid tables in $NS_B after the broker and then pwrudump stopped" "" \
+    "$(tables_of "$NS_B" "$pid")"
+  pass "the broker killed (SIGKILL): pwrudump captured on, warned, and its tables went with it"
   ;;
 own)
   add_rules
@@ -251,5 +344,92 @@ extcap)
   assert_eq "pwrudump_ tables in $NS_B after the capture" "" "$(tables_of "$NS_B")"
   pass "tshark -i pwru -o extcap.pwru.nftrace:true named $n drops: chain c2, handle $handle"
   ;;
+allns)
+  require_cmd iptables
+  add_rules
+  ip netns exec "$NS_A" iptables -A INPUT -p tcp --dport 4445 -j DROP \
+    || fail "cannot add the iptables rule in $NS_A"
+  arule=$(ip netns exec "$NS_A" iptables -S INPUT | grep -- '-j DROP$')
+  start_trace "$WORK/trace.pcapng" --nf-trace --output-json --output-file "$WORK/out.json" \
+    "tcp and (dst port $PORT or dst port 4445)"
+  for ns in "$NS_A" "$NS_B"; do wait_tables "$ns" "$PWRU_PID"; done
+  connect_b
+  ip netns exec "$NS_B" timeout 2.5 bash -c "exec 3<>/dev/tcp/$IP_A/4445" 2>/dev/null \
+    && fail "the connection to $IP_A:4445 got through although A's iptables drops it"
+  stop_trace
+  drops=$(json_drops_by_netns "$WORK/out.json")
+  assert_eq "the drops' namespaces and rules, without --filter-netns (counts: $(one_line "$drops"))" \
+    "$(printf '%s|filter|INPUT|drop|%s\n%s|pwrutest|c2|drop|tcp dport %s drop' \
+         "$NETNS_A_INODE" "$arule" "$NETNS_B_INODE" "$PORT" | sort)" \
+    "$(awk '{ sub(/^ *[0-9]+ /, ""); print }' <<<"$drops" | sort)"
+  pass "one capture named the drops of $NS_A ('$arule') and $NS_B (c2's rule)"
+  ;;
+
+inode)
+  add_rules
+  start_trace "$WORK/trace.pcapng" --nf-trace --filter-netns "inode:$NETNS_B_INODE" \
+    --output-json --output-file "$WORK/out.json" "tcp and dst port $PORT"
+  assert_eq "trace tables in $NS_B while capturing" \
+    "$(printf 'table ip pwrudump_%s\ntable ip6 pwrudump_%s' "$PWRU_PID" "$PWRU_PID")" \
+    "$(tables_of "$NS_B" "$PWRU_PID")"
+  assert_eq "trace tables in $NS_A" "" "$(tables_of "$NS_A")"
+  connect_b
+  stop_trace
+  expect_named "pwrudump's JSON (--filter-netns inode:$NETNS_B_INODE)" inet drop \
+    "$(json_drops "$WORK/out.json")"
+  pass "$n drops named with --filter-netns inode:$NETNS_B_INODE"
+  ;;
+
+newns)
+  start_trace "$WORK/trace.pcapng" --nf-trace --output-json --output-file "$WORK/out.json" \
+    "tcp and dst port $PORT"
+  # C and D are born while pwrudump captures.
+  id=$(( $$ % 200 + 20 ))
+  NS_C="pwru-c-$$" NS_D="pwru-d-$$" IP_C="10.232.$id.1" IP_D="10.232.$id.2"
+  EXTRA_NS+=("$NS_C" "$NS_D")
+  if ! { ip netns add "$NS_C" && ip netns add "$NS_D" &&
+         ip link add "pwc$$" netns "$NS_C" type veth peer name "pwd$$" netns "$NS_D" &&
+         ip -n "$NS_C" addr add "$IP_C/24" dev "pwc$$" && ip -n "$NS_D" addr add "$IP_D/24" dev "pwd$$" &&
+         ip -n "$NS_C" link set "pwc$$" up && ip -n "$NS_D" link set "pwd$$" up; }; then
+    fail "cannot make namespaces $NS_C and $NS_D"
+  fi
+  add_rules "$NS_D"
+  # Traced from when its tables are in: the first packets of a new namespace may pass unnamed.
+  wait_tables "$NS_D" "$PWRU_PID"
+  ip netns exec "$NS_C" timeout 2.5 bash -c "exec 3<>/dev/tcp/$IP_D/$PORT" 2>/dev/null \
+    && fail "the connection to $IP_D:$PORT got through although c2 drops it"
+  stop_trace
+  expect_named "pwrudump's JSON (namespace made while capturing)" inet drop \
+    "$(json_drops "$WORK/out.json")"
+  pass "$NS_D, made while capturing, got the trace tables; its $n drops were named"
+  ;;
+
+netnsdel)
+  for how in every filter; do
+    ns="pwru-x-$$-$how"
+    EXTRA_NS+=("$ns")
+    if ! { ip netns add "$ns" &&
+           ip link add "pwx$$" netns "$NS_A" type veth peer name "pwy$$" netns "$ns"; }; then
+      fail "cannot make namespace $ns"
+    fi
+    args=()
+    [ "$how" = filter ] && args=(--filter-netns "/run/netns/$ns")
+    start_trace "$WORK/trace.pcapng" --nf-trace "${args[@]}" "tcp port $PORT"
+    wait_tables "$ns" "$PWRU_PID"
+    ip netns del "$ns"
+    # pwrudump lets the namespace go at its next scan (each second); the kernel then frees it,
+    # and the veth pair with it.
+    for _ in $(seq 100); do
+      ip -n "$NS_A" link show "pwx$$" >/dev/null 2>&1 || break
+      sleep 0.1
+    done
+    ip -n "$NS_A" link show "pwx$$" >/dev/null 2>&1 \
+      && fail "10 s after ip netns del $ns ($how), its veth peer pwx$$ is still in $NS_A: pwrudump keeps the namespace alive"
+    kill -0 "$PWRU_PID" 2>/dev/null || fail "pwrudump ended with the namespace: $(cat "$WORK/stderr")"
+    stop_trace
+  done
+  pass "ip netns del freed the namespace while pwrudump traced it (every namespace, and --filter-netns)"
+  ;;
+
 *) fail "unknown mode $mode" ;;
 esac
