@@ -111,9 +111,10 @@ void define(CLI::App& app, Raw& raw, Options& o) {
   app.add_flag("--nf-trace", o.nf_trace,
                "Name the netfilter rule that dropped each packet (table, chain, handle, rule, "
                "verdict). Adds the nftables tables ip and ip6 pwrudump_PID, which mark the capture "
-               "filter's packets for nftables tracing, to the namespace of --filter-netns (else to "
-               "pwrudump's own); the kernel removes them when pwrudump exits, even when killed. "
-               "Needs CAP_NET_ADMIN (and CAP_SYS_ADMIN for another namespace)")
+               "filter's packets for nftables tracing, to the namespace of --filter-netns, else to "
+               "every network namespace, those made while capturing too; the kernel removes them "
+               "when pwrudump exits, even when killed. Needs CAP_NET_ADMIN and CAP_SYS_ADMIN "
+               "(other namespaces), which a helper process keeps for the capture")
       ->group("Netfilter");
 
   // pwru's output flags, with its defaults: meta and tuple are on (--output-meta=false to drop).
