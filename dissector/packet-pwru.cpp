@@ -174,6 +174,10 @@ pwru_info_text(packet_info *pinfo, const pwru_summary *summary, gboolean malform
                                   summary->drop_reason_code);
     if (summary->nf_table != NULL)
         wmem_strbuf_append(pwru_info_part(info), pwru_nf_rule_text(pinfo, summary));
+    if (summary->has_nf_trace_lost)
+        wmem_strbuf_append_printf(pwru_info_part(info),
+                                  "netfilter trace messages lost (%u overflows)",
+                                  summary->nf_trace_lost);
     if (malformed)
         wmem_strbuf_append(pwru_info_part(info), "[Malformed pwru record]");
     return wmem_strbuf_get_str(info);

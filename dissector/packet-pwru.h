@@ -95,6 +95,8 @@ struct pwru_summary {
     const char *nf_rule;
     gboolean has_nf_handle;
     guint64 nf_handle;
+    gboolean has_nf_trace_lost;  // a record of its own: the trace listener overflowed
+    guint32 nf_trace_lost;
 };
 
 // The record's function name for the shared rules: NULL (no FUNC field) is the empty name,

@@ -66,6 +66,7 @@ static int hf_pwru_nf_handle = -1;
 static int hf_pwru_nf_rule = -1;
 static int hf_pwru_nf_verdict = -1;
 static int hf_pwru_nf_tie = -1;
+static int hf_pwru_nf_trace_lost = -1;
 static int hf_pwru_unknown = -1;
 static int hf_pwru_field_type = -1;
 static int hf_pwru_field_length = -1;
@@ -79,6 +80,7 @@ static expert_field ei_pwru_bad_version = EI_INIT;
 static expert_field ei_pwru_bad_length = EI_INIT;
 static expert_field ei_pwru_unknown_field = EI_INIT;
 static expert_field ei_pwru_mixed_families = EI_INIT;
+static expert_field ei_pwru_nf_trace_lost = EI_INIT;
 
 // The probe kinds' names, as pwrudump's text and JSON print them (pwru_rules.h).
 static constexpr auto pwru_probe_vals = [] {
@@ -166,6 +168,11 @@ static const pwru_tlv_spec pwru_tlv_specs[] = {
     { PWRU_TLV_NF_RULE,          &hf_pwru_nf_rule,          ENC_UTF_8 },
     { PWRU_TLV_NF_VERDICT,       &hf_pwru_nf_verdict,       ENC_LITTLE_ENDIAN },
     { PWRU_TLV_NF_TIE,           &hf_pwru_nf_tie,           ENC_NA },
+    // 38-40: reserved for the rules a packet passed; shown as bytes until they are known.
+    { 38,                        &hf_pwru_unknown,          ENC_NA },
+    { 39,                        &hf_pwru_unknown,          ENC_NA },
+    { 40,                        &hf_pwru_unknown,          ENC_NA },
+    { PWRU_TLV_NF_TRACE_LOST,    &hf_pwru_nf_trace_lost,    ENC_LITTLE_ENDIAN },
 };
 static_assert(G_N_ELEMENTS(pwru_tlv_specs) == std::size(pwru::rules::kTlvSpecs),
               "every field of the record format has a Wireshark field");
@@ -404,6 +411,16 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
         summary->has_nf_handle = TRUE;
         proto_tree_add_item_ret_uint64(tree, hf, tvb, offset, length, enc, &summary->nf_handle);
         break;
+    case PWRU_TLV_NF_TRACE_LOST:
+        // Never hidden: drops near it may lack their rule, and nothing else would say so.
+        summary->has_nf_trace_lost = TRUE;
+        ti = proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc,
+                                          &summary->nf_trace_lost);
+        expert_add_info_format(pinfo, ti, &ei_pwru_nf_trace_lost,
+                               "Netfilter trace messages lost: the listener of this namespace "
+                               "overflowed %u times; drops around here may not name their rule",
+                               summary->nf_trace_lost);
+        break;
     case PWRU_TLV_PACKET_LAYER:
         summary->has_packet_layer = TRUE;
         proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->packet_layer);
@@ -640,6 +657,10 @@ pwru_register_fields(int proto, expert_module_t *expert)
           { "Netfilter trace tie", "pwru.nf.tie", FT_UINT8, BASE_DEC,
             VALS(pwru_nf_tie_vals.data()), 0x0,
             "How the netfilter trace was tied to this event", HFILL } },
+        { &hf_pwru_nf_trace_lost,
+          { "Netfilter trace messages lost", "pwru.nf.trace_lost", FT_UINT32, BASE_DEC, NULL,
+            0x0, "Overflows of this namespace's netfilter trace listener since the previous such "
+            "record (--nf-trace): messages were lost, drops may not name their rule", HFILL } },
         { &hf_pwru_unknown,
           { "Unknown field", "pwru.unknown", FT_BYTES, BASE_NONE, NULL, 0x0,
             "Field of a type this dissector does not know", HFILL } },
@@ -670,6 +691,9 @@ pwru_register_fields(int proto, expert_module_t *expert)
           { "pwru.unknown_field", PI_UNDECODED, PI_NOTE, "Unknown field skipped", EXPFILL } },
         { &ei_pwru_mixed_families,
           { "pwru.mixed_families", PI_MALFORMED, PI_ERROR, "IPv4 and IPv6 addresses in one record",
+            EXPFILL } },
+        { &ei_pwru_nf_trace_lost,
+          { "pwru.nf.messages_lost", PI_SEQUENCE, PI_WARN, "Netfilter trace messages lost",
             EXPFILL } },
     };
 

@@ -119,7 +119,8 @@ pwru_journey_step(packet_info *pinfo, const pwru_summary *summary, gboolean malf
 
     if (PINFO_FD_VISITED(pinfo))
         return pwru_get_hop(pinfo);
-    if (malformed || !summary->has_skb)
+    // A record of lost trace messages (NF_TRACE_LOST) is pwrudump's, no skb's.
+    if (malformed || !summary->has_skb || summary->has_nf_trace_lost)
         return NULL;
 
     const pwru::rules::JourneyEvent ev = pwru_journey_event(summary);

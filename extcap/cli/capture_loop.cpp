@@ -291,6 +291,11 @@ class Capture {
     // lost count is final: written + lost is then every event the probes made.
     tracer_->detach();
     if (!failure_ && !stopping_) drain();
+    if (nf_ && !failure_) {
+      nf_->read();
+      report_nf_lost();
+      if (written_in_batch_ > 0) flush_batch();
+    }
     finish();
     if (failure_) return *failure_;
     return Ok{};
@@ -363,7 +368,10 @@ class Capture {
         failure_ = handed.error();
         return;
       }
-      if (nf_) nf_->read();  // keeps the trace queues short between drops
+      if (nf_) {
+        nf_->read();  // keeps the trace queues short between drops
+        report_nf_lost();
+      }
       // A file may hold back a partial piece after a batch (DirectFile): asked again on each
       // turn, with or without new events, until it is out.
       if (written_in_batch_ > 0 || (pcapng_ && pcapng_->holding())) {
@@ -399,6 +407,17 @@ class Capture {
       }
     }
     const Event& ev = named ? *named : kernel_event;
+    if (!output(ev)) return false;
+    ++delivered_;
+    if (options_.output_limit != 0 && delivered_ >= options_.output_limit) {
+      stopping_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  // Writes one record and text line; false when output stopped.
+  bool output(const Event& ev) {
     if (pcapng_) {
       record_.clear();
       encode_record(ev, record_);
@@ -408,13 +427,27 @@ class Capture {
       }
     }
     if (text_ && !write_text(formatter_->format(ev))) return false;
-    ++delivered_;
     ++written_in_batch_;
-    if (options_.output_limit != 0 && delivered_ >= options_.output_limit) {
-      stopping_ = true;
-      return false;
-    }
     return true;
+  }
+
+  // --nf-trace's lost trace messages, as records of their own (NF_TRACE_LOST) where they
+  // happened, so Wireshark shows them too: one per namespace whose listener overflowed since.
+  void report_nf_lost() {
+    if (!nf_ || failure_) return;
+    for (const auto& [netns, overflows] : nf_->take_lost()) {
+      Event ev;
+      ev.time_ns = clock_ns(CLOCK_REALTIME);
+      ev.ktime_ns = clock_ns(CLOCK_MONOTONIC);
+      ev.func = "nf_trace_lost";
+      ev.probe = ProbeKind::Unknown;  // no probe made it: pwrudump did
+      ev.pid = static_cast<uint32_t>(getpid());
+      ev.comm = "pwrudump";
+      ev.netns = netns;
+      ev.nf_trace_lost = static_cast<uint32_t>(std::min<uint64_t>(overflows, UINT32_MAX));
+      if (!output(ev)) return;
+      ++notices_;
+    }
   }
 
   // A keep-alive block once nothing was written for kKeepaliveMs. A reader gone shows as EPIPE.
@@ -478,7 +511,7 @@ class Capture {
         stats.lost = *lost;
         stats.received = handed_ + *lost;
       }
-      stats.delivered = delivered_;
+      stats.delivered = delivered_ + notices_;
       auto st = pcapng_->write_stats(stats);
       if (st) st = pcapng_->flush();
       if (!st) pcapng_failed(st.error());
@@ -535,6 +568,7 @@ class Capture {
   uint64_t last_write_ns_ = 0;  // CLOCK_MONOTONIC of the last pcapng write, for keep_alive()
   uint64_t handed_ = 0;     // events the tracer handed over
   uint64_t delivered_ = 0;  // events that matched and were output
+  uint64_t notices_ = 0;    // records of pwrudump's own (NF_TRACE_LOST) written besides
   uint64_t written_in_batch_ = 0;
   bool stopping_ = false;   // a normal stop: limit reached, reader gone, or an output failed
   bool text_broken_ = false;

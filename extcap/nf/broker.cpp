@@ -402,7 +402,8 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::string& table,
   }
   if (pid == 0) {
     // The broker: it must never outlive pwrudump, never write where pwrudump writes, and never
-    // run pwrudump's exit handlers (_exit only).
+    // run pwrudump's exit handlers (_exit only). pwrudump may have a thread already (a pcapng
+    // file's writer): glibc's fork leaves malloc usable here, and no other lock of it is taken.
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(0);
     signal(SIGINT, SIG_IGN);  // a terminal's Ctrl-C: pwrudump stops, and then the broker
     signal(SIGHUP, SIG_IGN);

@@ -217,8 +217,12 @@ Result<MnlSocket> open_trace_socket() {
     }
   }
   // A reader that falls behind loses messages (ENOBUFS); a large buffer rides out bursts.
-  // SO_RCVBUFFORCE passes rmem_max with CAP_NET_ADMIN, which --nf-trace needs anyway.
+  // SO_RCVBUFFORCE passes rmem_max with CAP_NET_ADMIN, which --nf-trace needs anyway. The
+  // tests make it tiny (PWRUDUMP_TEST_NF_RCVBUF, bytes), to see how losses are reported.
   int size = kListenerBuffer;
+  if (const char* test = std::getenv("PWRUDUMP_TEST_NF_RCVBUF"); test != nullptr) {
+    size = std::atoi(test);
+  }
   const int fd = mnl_socket_get_fd(s.get());
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0) {
     (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);

@@ -62,6 +62,7 @@ struct TraceSession::Impl {
   std::vector<Namespace> namespaces;
   TraceTie tie;
   uint64_t lost = 0;  // overflows of the listeners' queues (ENOBUFS)
+  std::map<uint32_t, uint64_t> unreported_lost;  // by namespace, since take_lost()
   std::vector<std::string> read_errors;
 
   // The listing of (family, table), read again when it lacks what is asked for: a rule added
@@ -116,8 +117,9 @@ struct TraceSession::Impl {
     auto complete = ns.listener->read_all(sink);
     if (!complete) {
       if (read_errors.empty()) read_errors.push_back(complete.error().message);
-    } else {
+    } else if (*complete > 0) {
       lost += *complete;
+      unreported_lost[ns.inode] += *complete;
     }
   }
 };
@@ -132,6 +134,9 @@ struct TraceSession::Lifecycle {
   std::unique_ptr<Broker> broker;
   NamespaceChoice which;
   std::set<uint32_t> refused;  // namespaces whose setup failed: not asked again
+  // Namespaces of events that a scan did not find (a thread's own, one only a descriptor
+  // holds): no scan for them again until the next periodic one.
+  std::set<uint32_t> unfindable;
   uint64_t last_scan_ns = 0;
   uint32_t last_seen = 0;      // the namespace of the last event, known to be traced or refused
   size_t later_failures = 0;   // setups that failed after the start
@@ -158,7 +163,7 @@ struct TraceSession::Lifecycle {
   }
 
   bool known(const Impl& impl, uint32_t inode) const {
-    if (refused.contains(inode)) return true;
+    if (refused.contains(inode) || unfindable.contains(inode)) return true;
     return std::any_of(impl.namespaces.begin(), impl.namespaces.end(),
                        [inode](const Namespace& ns) { return ns.inode == inode; });
   }
@@ -273,7 +278,9 @@ void TraceSession::saw_netns(uint32_t netns) {
   }
   // A namespace born since the last scan: traced from when its tables are in.
   const uint64_t now = clock_ns(CLOCK_MONOTONIC);
-  if (now - life_->last_scan_ns >= Lifecycle::kScanSoonNs) life_->scan_later(*impl_, now);
+  if (now - life_->last_scan_ns < Lifecycle::kScanSoonNs) return;
+  life_->scan_later(*impl_, now);
+  if (!life_->known(*impl_, netns)) life_->unfindable.insert(netns);
 }
 
 const std::vector<std::string>& TraceSession::notes() const { return impl_->notes; }
@@ -281,10 +288,20 @@ const std::vector<std::string>& TraceSession::notes() const { return impl_->note
 void TraceSession::read() {
   for (auto& ns : impl_->namespaces) impl_->read(ns);
   const uint64_t now = clock_ns(CLOCK_MONOTONIC);
-  if (now - life_->last_scan_ns >= Lifecycle::kScanEveryNs) life_->scan_later(*impl_, now);
+  if (now - life_->last_scan_ns >= Lifecycle::kScanEveryNs) {
+    life_->unfindable.clear();
+    life_->scan_later(*impl_, now);
+  }
 }
 
 uint64_t TraceSession::lost() const { return impl_->lost; }
+
+std::vector<std::pair<uint32_t, uint64_t>> TraceSession::take_lost() {
+  std::vector<std::pair<uint32_t, uint64_t>> out(impl_->unreported_lost.begin(),
+                                                 impl_->unreported_lost.end());
+  impl_->unreported_lost.clear();
+  return out;
+}
 
 std::vector<std::string> TraceSession::problems() const {
   std::vector<std::string> out = impl_->read_errors;

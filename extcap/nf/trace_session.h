@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -62,6 +63,8 @@ class TraceSession {
 
   // How often a listener's queue overflowed (ENOBUFS): trace messages were lost each time.
   uint64_t lost() const;
+  // The overflows since the last call, by namespace inode: for records that say so.
+  std::vector<std::pair<uint32_t, uint64_t>> take_lost();
 
   // What went wrong on the way, for a warning at the end: messages the kernel dropped, a read
   // that failed. Empty when nothing did.

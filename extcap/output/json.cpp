@@ -199,6 +199,7 @@ std::string JsonFormatter::format(const Event& ev) {
     o.string("nf_verdict", nf_verdict_name(nf.verdict));
     o.string("nf_tie", nf_tie_name(nf.tie));
   }
+  if (ev.nf_trace_lost) o.number("nf_trace_lost", *ev.nf_trace_lost);
   o.string("probe", probe_kind_name(ev.probe));
   o.number("journey", journeys_.step(ev));
   o.close();

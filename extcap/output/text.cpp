@@ -106,6 +106,7 @@ std::string TextFormatter::format(const Event& ev) {
     if (is_drop(ev) && !caller.empty()) line += " caller=" + caller;
   }
   if (ev.nf) line += ' ' + nf_rule_field(*ev.nf);
+  if (ev.nf_trace_lost) line += " nf_trace_lost=" + std::to_string(*ev.nf_trace_lost);
   if (options_.stack) {
     for (const auto& frame : ev.stack) line += "\n" + frame;
   }

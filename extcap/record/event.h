@@ -84,6 +84,9 @@ struct Event {
   std::string caller;            // symbolized, "sym+0xoff"
   std::vector<std::string> stack;  // innermost frame first
   std::optional<NfRule> nf;        // the rule that dropped it (--nf-trace), when one was tied
+  // A record of its own, no skb's: netns's netfilter trace listener overflowed this many times
+  // since the previous one (--nf-trace); trace messages were lost, drops may be unnamed.
+  std::optional<uint32_t> nf_trace_lost;
 
   PacketLayer layer = PacketLayer::None;
   std::vector<uint8_t> packet;

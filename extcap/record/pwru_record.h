@@ -62,6 +62,9 @@ enum pwru_tlv_type {
 	PWRU_TLV_NF_RULE = 35,         /* string: the rule as `nft -a list` prints it, no handle */
 	PWRU_TLV_NF_VERDICT = 36,      /* [4] s32 verdict: 0 drop, 1 accept, -3 jump, ... */
 	PWRU_TLV_NF_TIE = 37,          /* [1] u8 enum pwru_nf_tie: how the trace was tied */
+	/* 38-40: reserved for the rules a packet passed (--nf-trace) */
+	/* A record of its own: a namespace's netfilter trace listener overflowed (--nf-trace) */
+	PWRU_TLV_NF_TRACE_LOST = 41,   /* [4] u32 overflows (ENOBUFS) since the previous such record */
 };
 
 /* What these values mean for an skb (which functions free it, what is a drop, where a journey

@@ -61,6 +61,11 @@ inline constexpr TlvSpec kTlvSpecs[] = {
     {PWRU_TLV_NF_RULE, "NF_RULE", 0},
     {PWRU_TLV_NF_VERDICT, "NF_VERDICT", 4},
     {PWRU_TLV_NF_TIE, "NF_TIE", 1},
+    // 38-40: reserved for the rules a packet passed (--nf-trace); any size until they are known.
+    {38, "RESERVED_38", 0},
+    {39, "RESERVED_39", 0},
+    {40, "RESERVED_40", 0},
+    {PWRU_TLV_NF_TRACE_LOST, "NF_TRACE_LOST", 4},
 };
 
 // nullptr: a type this build does not know (a reader skips it). The table is in type order from

@@ -33,7 +33,11 @@
 #   netnsdel: `ip netns del X` while pwrudump traces X (without --filter-netns, and with
 #            --filter-netns /run/netns/X) frees X: the veth peer it had in A disappears while
 #            pwrudump runs on, and pwrudump exits 0.
-# usage: nftrace_test.sh drop|own|iptables|ipv6|cleanup|extcap|allns|inode|newns|netnsdel
+#   lost:    the trace listener's buffer made tiny (PWRUDUMP_TEST_NF_RCVBUF) and pings flooded
+#            into B's iptables drop: the overflows are records of their own (nf_trace_lost in
+#            JSON, B's netns; pwru.nf.trace_lost with an expert warning in the pcapng), and their
+#            sum is the count of the warning on stderr.
+# usage: nftrace_test.sh drop|own|iptables|ipv6|cleanup|extcap|allns|inode|newns|netnsdel|lost
 #        PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -429,6 +433,38 @@ netnsdel)
     stop_trace
   done
   pass "ip netns del freed the namespace while pwrudump traced it (every namespace, and --filter-netns)"
+  ;;
+
+lost)
+  require_cmd iptables ping
+  ip netns exec "$NS_B" iptables -A INPUT -p icmp -j DROP || fail "cannot add the iptables rule"
+  export PWRUDUMP_TEST_NF_RCVBUF=1  # the kernel's least: a few messages
+  start_trace "$WORK/trace.pcapng" --nf-trace --filter-netns "/run/netns/$NS_B" --output-json \
+    --output-file "$WORK/out.json" icmp
+  unset PWRUDUMP_TEST_NF_RCVBUF
+  ip netns exec "$NS_A" ping -q -i 0 -c 3000 -w 5 "$IP_B" >/dev/null
+  stop_trace
+  said=$(sed -n 's/.*dropped netfilter trace messages \([0-9]*\) times.*/\1/p' "$WORK/stderr")
+  [ -n "$said" ] || fail "no warning of lost trace messages on stderr: $(cat "$WORK/stderr")"
+  lost=$(jq -r 'select(.nf_trace_lost != null) | "\(.func) \(.netns) \(.nf_trace_lost)"' \
+           "$WORK/out.json")
+  [ -n "$lost" ] || fail "no nf_trace_lost record in the JSON, although stderr says $said overflows"
+  assert_eq "namespace and function of the nf_trace_lost records" "nf_trace_lost $NETNS_B_INODE" \
+    "$(awk '{ print $1, $2 }' <<<"$lost" | sort -u)"
+  assert_eq "overflows in the JSON records and on stderr" "$said" \
+    "$(awk '{ n += $3 } END { print n }' <<<"$lost")"
+  records=$(fields "$WORK/trace.pcapng" -Y pwru.nf.trace_lost -E separator='|' \
+              -e pwru.nf.trace_lost -e pwru.netns -e _ws.expert.severity -e _ws.col.Info)
+  assert_eq "overflows in the pcapng (pwru.nf.trace_lost)" "$said" \
+    "$(awk -F'|' '{ n += $1 } END { print n }' <<<"$records")"
+  while IFS='|' read -r count netns severity info; do
+    assert_eq "namespace of the record of $count overflows" "$NETNS_B_INODE" "$netns"
+    [[ "$severity" == *6291456* || "$severity" == *Warn* ]] \
+      || fail "the record of $count overflows has no expert warning: severity '$severity'"
+    [[ "$info" == *"netfilter trace messages lost ($count overflows)"* ]] \
+      || fail "Info column does not say what was lost ($count overflows): $info"
+  done <<<"$records"
+  pass "$said overflows of a tiny trace buffer: records of their own in JSON and pcapng (expert warning), and on stderr"
   ;;
 
 *) fail "unknown mode $mode" ;;

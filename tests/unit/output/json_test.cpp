@@ -323,6 +323,20 @@ TEST(JsonOutput, NamedDropCarriesTheRule) {
   EXPECT_EQ(parse(f.format(netfilter_drop())).get("nf_table"), nullptr);
 }
 
+// --nf-trace's record of lost trace messages: its count, and no nf_ key of a rule.
+TEST(JsonOutput, NfTraceLostRecord) {
+  JsonFormatter f(OutputOptions{});
+  Event ev;
+  ev.func = "nf_trace_lost";
+  ev.netns = 4026532239;
+  ev.nf_trace_lost = 3;
+  const Json o = parse(f.format(ev));
+  EXPECT_EQ(str(o, "func"), "nf_trace_lost");
+  EXPECT_EQ(num(o, "nf_trace_lost"), 3u);
+  EXPECT_EQ(o.get("nf_table"), nullptr);
+  EXPECT_EQ(parse(f.format(named_netfilter_drop())).get("nf_trace_lost"), nullptr);
+}
+
 TEST(JsonOutput, Ipv6TupleAndNoTuple) {
   JsonFormatter f(OutputOptions{});
   Event ev = icmp_event();

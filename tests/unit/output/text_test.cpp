@@ -316,6 +316,16 @@ TEST(TextOutput, NamedDropEndsWithTheRule) {
   EXPECT_TRUE(p.ends_with(" family=inet table=demo chain=c2 verdict=drop")) << p;
 }
 
+TEST(TextOutput, NfTraceLostRecordEndsWithItsCount) {
+  TextFormatter f(OutputOptions{});
+  Event ev;
+  ev.func = "nf_trace_lost";
+  ev.nf_trace_lost = 3;
+  const std::string line = f.format(ev);
+  EXPECT_TRUE(line.ends_with(" nf_trace_lost nf_trace_lost=3")) << line;
+  EXPECT_EQ(f.format(named_netfilter_drop()).find("nf_trace_lost"), std::string::npos);
+}
+
 TEST(TextOutput, TcpFlagsInTheTuple) {
   OutputOptions o;
   Event ev = icmp_event();

@@ -183,6 +183,23 @@ TEST(RecordTest, RoundTripsNetfilterRule) {
   EXPECT_FALSE(decode_record(encode(sample::netfilter_drop()))->nf.has_value());
 }
 
+// --nf-trace's record of lost trace messages: its count, once, and no skb field besides.
+TEST(RecordTest, RoundTripsNfTraceLost) {
+  Event ev;
+  ev.func = "nf_trace_lost";
+  ev.probe = ProbeKind::Unknown;
+  ev.netns = 4026532239;
+  ev.nf_trace_lost = 7;
+  const Bytes rec = encode(ev);
+  Result<Event> got = decode_record(rec);
+  ASSERT_TRUE(got.ok()) << got.error().text();
+  EXPECT_EQ(*got, ev);
+  const std::vector<uint16_t> types = tlv_types(rec);
+  EXPECT_EQ(std::count(types.begin(), types.end(), PWRU_TLV_NF_TRACE_LOST), 1);
+  EXPECT_EQ(types.back(), PWRU_TLV_NF_TRACE_LOST);
+  EXPECT_FALSE(decode_record(encode(Event{}))->nf_trace_lost.has_value());
+}
+
 TEST(RecordTest, RoundTripsMinimalEvent) {
   const Event ev;
   const Bytes rec = encode(ev);
@@ -277,7 +294,7 @@ TEST(RecordTest, SkipsAndCountsUnknownTypes) {
   with_unknown.insert(with_unknown.end(), rec.begin() + 4, rec.begin() + first_tlv_end);
   tlv(with_unknown, 0xffff, Bytes(300, 0x5a));
   with_unknown.insert(with_unknown.end(), rec.begin() + first_tlv_end, rec.end());
-  tlv(with_unknown, PWRU_TLV_NF_TIE + 1, {9});  // the first type after the last known one
+  tlv(with_unknown, PWRU_TLV_NF_TRACE_LOST + 1, {9});  // the first type after the last known one
 
   size_t unknown = 0;
   Result<Event> got = decode_record(with_unknown, &unknown);
