@@ -122,9 +122,10 @@ bool send_frame(int fd, const Frame& f, std::string_view payload, std::span<cons
          write_all(fd, payload.data(), payload.size());
 }
 
-// False when the peer is gone, broke the protocol, or missed `deadline` (0: none).
+// False when the peer is gone, broke the protocol, or missed `deadline` (0: none). `cut`: the
+// frame was read whole, but descriptors it carried were lost (no free descriptor here).
 bool recv_frame(int fd, uint64_t deadline, Frame& f, std::string& payload,
-                std::vector<UniqueFd>& fds) {
+                std::vector<UniqueFd>& fds, bool* cut = nullptr) {
   if (!wait_readable(fd, deadline)) return false;
   iovec iov{&f, sizeof f};
   msghdr msg{};
@@ -147,7 +148,10 @@ bool recv_frame(int fd, uint64_t deadline, Frame& f, std::string& payload,
       fds.emplace_back(one);
     }
   }
-  if ((msg.msg_flags & MSG_CTRUNC) != 0) return false;
+  if ((msg.msg_flags & MSG_CTRUNC) != 0) {
+    if (cut == nullptr) return false;
+    *cut = true;
+  }
   auto* head = reinterpret_cast<char*>(&f);
   if (!read_all(fd, head + r, sizeof f - static_cast<size_t>(r), deadline)) return false;
   if (f.len > kMaxPayload) return false;
@@ -455,9 +459,10 @@ Result<std::string> Broker::ask(uint32_t op, uint32_t inode, uint32_t arg,
   Frame answer;
   std::string body;
   std::vector<UniqueFd> got;
+  bool cut = false;
   const uint64_t deadline = clock_ns(CLOCK_MONOTONIC) + uint64_t(timeout_ms) * 1'000'000;
   if (!send_frame(sock_.get(), f, payload, {}) ||
-      !recv_frame(sock_.get(), deadline, answer, body, got) || answer.op != op) {
+      !recv_frame(sock_.get(), deadline, answer, body, got, &cut) || answer.op != op) {
     // Out of step or gone: a late answer would be taken for the next question's.
     stop();
     return Error{ExitCode::Failure, "cannot reach the namespace broker: it did not answer",
@@ -467,6 +472,12 @@ Result<std::string> Broker::ask(uint32_t op, uint32_t inode, uint32_t arg,
     const size_t nul = body.find('\0');
     return Error{static_cast<ExitCode>(answer.arg), body.substr(0, nul),
                  nul == std::string::npos ? "" : body.substr(nul + 1)};
+  }
+  if (cut) {
+    return Error{ExitCode::Failure,
+                 "cannot receive the sockets of network namespace inode:" + std::to_string(inode) +
+                     ": no free file descriptor",
+                 "raise the limit of open files (ulimit -n)"};
   }
   if (fds != nullptr) *fds = std::move(got);
   return body;

@@ -2,6 +2,7 @@
 // namespace broker, which reads the rules; namespaces followed as they come and go.
 #include "nf/trace_session.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -240,6 +241,12 @@ Result<std::unique_ptr<TraceSession>> TraceSession::open(const NamespaceChoice& 
     } else {
       mark = filter.program;
     }
+  }
+  // Two descriptors per namespace: a host with hundreds of namespaces needs more than the usual
+  // soft limit of 1024, and the hard limit is ours to take.
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &files);
   }
   auto life = std::make_unique<Lifecycle>();
   life->which = which;
