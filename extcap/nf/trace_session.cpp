@@ -301,8 +301,6 @@ void TraceSession::read() {
   }
 }
 
-uint64_t TraceSession::lost() const { return impl_->lost; }
-
 std::vector<std::pair<uint32_t, uint64_t>> TraceSession::take_lost() {
   std::vector<std::pair<uint32_t, uint64_t>> out(impl_->unreported_lost.begin(),
                                                  impl_->unreported_lost.end());

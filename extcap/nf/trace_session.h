@@ -61,9 +61,8 @@ class TraceSession {
   // second from read()) makes the session look for new namespaces soon.
   void saw_netns(uint32_t netns);
 
-  // How often a listener's queue overflowed (ENOBUFS): trace messages were lost each time.
-  uint64_t lost() const;
-  // The overflows since the last call, by namespace inode: for records that say so.
+  // How often each namespace's listener overflowed (ENOBUFS: trace messages were lost each
+  // time) since the last call, by namespace inode: for records that say so.
   std::vector<std::pair<uint32_t, uint64_t>> take_lost();
 
   // What went wrong on the way, for a warning at the end: messages the kernel dropped, a read
