@@ -23,7 +23,8 @@
 #            fields, and the rule in the Info column.
 #   cleanup: after SIGINT, SIGTERM and SIGKILL of pwrudump no pwrudump_ table is left: in the
 #            namespace of --filter-netns, in pwrudump's own (run inside A), and, without
-#            --filter-netns, in A, B and pwrudump's namespace; its namespace broker is gone too.
+#            --filter-netns, in A, B and pwrudump's namespace; its namespace broker, which holds
+#            none of pwrudump's sockets (the tables' owners), is gone too.
 #            The broker killed while capturing: pwrudump goes on, its tables stay until it stops.
 #   allns:   without --filter-netns, one capture names the drops of two namespaces: c2's in B
 #            (A connects to B:4444) and an iptables rule's in A (B connects to A:4445).
@@ -54,6 +55,11 @@ PORT=4444
 tables_of() { ip netns exec "$1" nft list tables | grep -F "pwrudump_${2:-}" | sort; }
 # The same in the test's own namespace, where pwrudump runs: only PID's (other tests may trace).
 own_tables() { nft list tables | grep -Fx -e "table ip pwrudump_$1" -e "table ip6 pwrudump_$1"; }
+
+# The sockets process PID holds, one inode per line, sorted.
+sockets_of() {
+  for fd in /proc/"$1"/fd/*; do readlink "$fd"; done 2>/dev/null | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p' | sort
+}
 
 # wait_tables NS PID: back once pwrudump PID's two tables are in NS, or fail after 10 s.
 wait_tables() {
@@ -231,6 +237,9 @@ cleanup)
     wait_for_file "$WORK/ready" 60 || fail "pwrudump never got ready: $(cat "$WORK/stderr")"
     broker=$(pgrep -P "$PWRU_PID")
     [ -n "$broker" ] || fail "pwrudump --nf-trace has no namespace broker"
+    # The tables' owner sockets are pwrudump's alone: the broker kept no copy of any.
+    shared=$(comm -12 <(sockets_of "$PWRU_PID") <(sockets_of "$broker"))
+    assert_eq "sockets held by both pwrudump and its broker" "" "$shared"
     for ns in "$NS_A" "$NS_B"; do
       [ "$(tables_of "$ns" "$PWRU_PID" | grep -c .)" -eq 2 ] \
         || fail "no trace tables in $ns while capturing every namespace: $(ip netns exec "$ns" nft list tables)"
