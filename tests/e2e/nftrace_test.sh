@@ -21,9 +21,12 @@
 #   extcap:  the same drop through `tshark -i pwru` with the dialog's checkbox
 #            (-o extcap.pwru.nftrace:true; lowercase: Wireshark compares the text): pwru.nf.*
 #            fields, and the rule in the Info column.
+#   extcap_iptables: iptables' ICMP drop of the iptables mode through `tshark -i pwru` with the
+#            checkbox: pwru.nf.rule is the line `iptables -S INPUT` prints, with table filter,
+#            chain INPUT, the handle nft shows and verdict drop.
 #   cleanup: after SIGINT, SIGTERM and SIGKILL of pwrudump no pwrudump_ table is left, both in
 #            the namespace of --filter-netns and in pwrudump's own (run inside A).
-# usage: nftrace_test.sh drop|own|iptables|ipv6|cleanup|extcap PWRUDUMP BUILD_DIR
+# usage: nftrace_test.sh drop|own|iptables|ipv6|cleanup|extcap|extcap_iptables PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
@@ -80,6 +83,23 @@ json_drops() {
     || fail "pwrudump's JSON does not parse: $(head -3 "$1")"
 }
 
+# add_iptables_rules: iptables (iptables-nft) in B drops ICMP, after a rule inserted before it
+# with -I (so its handle is smaller than its position says). Sets $handle and $rule, as
+# `nft -a list chain` and `iptables -S INPUT` show them.
+add_iptables_rules() {
+  require_cmd iptables ping
+  if ! ip netns exec "$NS_B" iptables -A INPUT -p icmp -j DROP \
+     || ! ip netns exec "$NS_B" iptables -I INPUT -p tcp --dport 22 -j ACCEPT; then
+    fail "cannot add the iptables rules"
+  fi
+  handle=$(ip netns exec "$NS_B" nft -a list chain ip filter INPUT 2>/dev/null |
+             sed -n 's/.*icmp.* drop # handle \([0-9]*\)$/\1/p')
+  rule=$(ip netns exec "$NS_B" iptables -S INPUT | grep -- '-j DROP$')
+  if [ -z "$handle" ] || [ "$rule" != "-A INPUT -p icmp -j DROP" ]; then
+    fail "no drop rule in: $(ip netns exec "$NS_B" nft -a list ruleset)"
+  fi
+}
+
 # expect_pings_named FAMILY FILTER ADDR [PING_OPTION]: 3 pings from A to ADDR, captured with
 # FILTER, are dropped in B, and each names FAMILY, hook input, table filter, chain INPUT, $handle,
 # verdict drop and $rule in pwrudump's JSON; pwrudump -q writes nothing to stderr
@@ -101,6 +121,29 @@ nf_fields() {
   fields "$1" -Y 'pwru.drop_reason == "NETFILTER_DROP"' -E separator='|' -e pwru.nf.family \
     -e pwru.nf.hook -e pwru.nf.table -e pwru.nf.chain -e pwru.nf.handle -e pwru.nf.verdict \
     -e pwru.nf.rule | sort | uniq -c
+}
+
+# tshark_capture FILTER TRAFFIC...: `tshark -i pwru` for 6 s with the dialog's options
+# (--filter-netns B, the --nf-trace checkbox) and capture filter FILTER into $WORK/trace.pcapng,
+# running TRAFFIC once pwrudump attached; tshark must end well and print no error.
+tshark_capture() {
+  local filter=$1
+  shift
+  # Root's tshark ignores WIRESHARK_EXTCAP_DIR but reads the personal extcap folder under
+  # XDG_CONFIG_HOME.
+  extcap_link "$WORK/config/wireshark/extcap" "$PWRUDUMP" "$WORK/ready"
+  export XDG_CONFIG_HOME="$WORK/config"
+  tshark -i pwru -f "$filter" -o "extcap.pwru.filternetns:/run/netns/$NS_B" \
+    -o extcap.pwru.nftrace:true -a duration:6 -w "$WORK/trace.pcapng" \
+    >"$WORK/tshark.out" 2>"$WORK/tshark.err" &
+  TSHARK_PID=$!
+  wait_attached "$WORK/ready" "pwrudump under tshark (stderr: $(cat "$WORK/tshark.err"))"
+  "$@"
+  wait "$TSHARK_PID"
+  assert_eq "tshark exit code (stderr: $(cat "$WORK/tshark.err"))" 0 "$?"
+  if grep -qi "error" "$WORK/tshark.err"; then
+    fail "tshark reported an error from the extcap: $(cat "$WORK/tshark.err")"
+  fi
 }
 
 case "$mode" in
@@ -191,18 +234,7 @@ own)
   ;;
 
 iptables)
-  require_cmd iptables ping
-  if ! ip netns exec "$NS_B" iptables -A INPUT -p icmp -j DROP \
-     || ! ip netns exec "$NS_B" iptables -I INPUT -p tcp --dport 22 -j ACCEPT; then
-    fail "cannot add the iptables rules"
-  fi
-  # The drop is second in the chain and has the smaller handle.
-  handle=$(ip netns exec "$NS_B" nft -a list chain ip filter INPUT 2>/dev/null |
-             sed -n 's/.*icmp.* drop # handle \([0-9]*\)$/\1/p')
-  rule=$(ip netns exec "$NS_B" iptables -S INPUT | grep -- '-j DROP$')
-  if [ -z "$handle" ] || [ "$rule" != "-A INPUT -p icmp -j DROP" ]; then
-    fail "no drop rule in: $(ip netns exec "$NS_B" nft -a list ruleset)"
-  fi
+  add_iptables_rules
   expect_pings_named ip "icmp[icmptype] == icmp-echo" "$IP_B"
   pass "3 ICMP echo requests dropped by iptables named: handle $handle, rule '$rule'"
   ;;
@@ -227,21 +259,7 @@ ipv6)
 
 extcap)
   add_rules
-  # Root's tshark ignores WIRESHARK_EXTCAP_DIR but reads the personal extcap folder under
-  # XDG_CONFIG_HOME.
-  extcap_link "$WORK/config/wireshark/extcap" "$PWRUDUMP" "$WORK/ready"
-  export XDG_CONFIG_HOME="$WORK/config"
-  tshark -i pwru -f "tcp and dst port $PORT" -o "extcap.pwru.filternetns:/run/netns/$NS_B" \
-    -o extcap.pwru.nftrace:true -a duration:6 -w "$WORK/trace.pcapng" \
-    >"$WORK/tshark.out" 2>"$WORK/tshark.err" &
-  TSHARK_PID=$!
-  wait_attached "$WORK/ready" "pwrudump under tshark (stderr: $(cat "$WORK/tshark.err"))"
-  connect_b
-  wait "$TSHARK_PID"
-  assert_eq "tshark exit code (stderr: $(cat "$WORK/tshark.err"))" 0 "$?"
-  if grep -qi "error" "$WORK/tshark.err"; then
-    fail "tshark reported an error from the extcap: $(cat "$WORK/tshark.err")"
-  fi
+  tshark_capture "tcp and dst port $PORT" connect_b
   expect_named "tshark -i pwru's capture (stderr: $(cat "$WORK/tshark.err"))" 1 0 \
     "$(nf_fields "$WORK/trace.pcapng")"
   info=$(fields "$WORK/trace.pcapng" -Y 'pwru.nf.rule' -e _ws.col.Info | sort -u)
@@ -250,6 +268,19 @@ extcap)
   # The capture ended: pwrudump's tables went with it.
   assert_eq "pwrudump_ tables in $NS_B after the capture" "" "$(tables_of "$NS_B")"
   pass "tshark -i pwru -o extcap.pwru.nftrace:true named $n drops: chain c2, handle $handle"
+  ;;
+extcap_iptables)
+  add_iptables_rules
+  ping_b() {
+    ip netns exec "$NS_A" ping -c 3 -i 0.2 -W 1 "$IP_B" >/dev/null \
+      && fail "pings to $IP_B got through although the rule drops them"
+  }
+  tshark_capture "icmp[icmptype] == icmp-echo" ping_b
+  named=$(nf_fields "$WORK/trace.pcapng")
+  assert_eq "rule of the dropped echo requests in tshark -i pwru's capture (stderr: $(cat "$WORK/tshark.err"))" \
+    "$(one_line "3 2|input|filter|INPUT|$handle|0|$rule")" "$(one_line "$named")"
+  assert_eq "pwrudump_ tables in $NS_B after the capture" "" "$(tables_of "$NS_B")"
+  pass "tshark -i pwru -o extcap.pwru.nftrace:true named 3 iptables drops: '$rule', handle $handle"
   ;;
 *) fail "unknown mode $mode" ;;
 esac
