@@ -135,6 +135,9 @@ void define(CLI::App& app, Raw& raw, Options& o) {
        "Print the skb after each event: its fields and the captured bytes"},
       {"--output-netns-names", &OutputOptions::netns_names,
        "Print the names `ip netns` gives namespaces (/run/netns)"},
+      {"--output-hints", &OutputOptions::hints,
+       "After each drop, what its reason means and what to check (default true; =false to leave "
+       "it out); JSON: drop_reason_help"},
       {"--output-json", &OutputOptions::json,
        "Print one JSON object per event and line instead of text"},
   };

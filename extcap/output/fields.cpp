@@ -1,6 +1,7 @@
 // Renders the fields of an Event the way pwru prints them (internal/pwru/output.go).
 #include "output/fields.h"
 
+#include "pwru_reasons.h"
 #include "pwru_record.h"
 #include "pwru_rules.h"
 
@@ -166,6 +167,19 @@ std::string drop_reason_enum_name(const Event& ev) {
   // SKB_NOT_DROPPED_YET never had it.
   if (ev.drop_reason_name.starts_with("SKB_")) return ev.drop_reason_name;
   return "SKB_DROP_REASON_" + ev.drop_reason_name;
+}
+
+std::string drop_reason_help(const Event& ev) {
+  if (!ev.drop_reason) return {};
+  // A value BTF did not name is recorded as its number alone, or as pwrudump's `reason_N`.
+  const std::string name = ev.drop_reason_name.empty()
+                               ? "reason_" + std::to_string(*ev.drop_reason)
+                               : ev.drop_reason_name;
+  const reasons::ReasonHelp* help = reasons::reason_help(name);
+  if (help == nullptr) return reasons::kUnknownReasonMeaning;
+  std::string out = help->meaning;
+  if (help->check != nullptr) out += std::string(reasons::kCheckSeparator) + help->check;
+  return out;
 }
 
 std::string func_field(const Event& ev) {

@@ -33,6 +33,7 @@ struct OutputOptions {
   bool tcp_flags = false;    // --output-tcp-flags: (tcp:SYN|ACK) in the tuple
   bool skb = false;          // --output-skb: the skb's fields and bytes after the event
   bool netns_names = false;  // --output-netns-names: names from `ip netns` (/run/netns)
+  bool hints = true;         // --output-hints: what a drop reason means (pwru_reasons.h)
   TimestampMode timestamp = TimestampMode::None;
   std::string netns_dir = "/run/netns";  // where --output-netns-names looks; tests change it
 };
@@ -62,6 +63,11 @@ bool is_drop(const Event& ev);
 // The kernel's enum name of the drop reason as pwru prints it (`SKB_DROP_REASON_NETFILTER_DROP`),
 // the number when BTF did not name it; empty without a reason.
 std::string drop_reason_enum_name(const Event& ev);
+
+// What the drop reason means and what to check (pwru_reasons.h), derived from its name when
+// shown, so old captures get it too: "MEANING; check: CHECK", "no explanation is known yet" for
+// a reason newer than the table; empty without a reason.
+std::string drop_reason_help(const Event& ev);
 
 // The FUNC column: the function, and for an event with a drop reason pwru's
 // `kfree_skb_reason(SKB_DROP_REASON_...)` form.

@@ -183,6 +183,13 @@ std::string JsonFormatter::format(const Event& ev) {
     o.string("drop_reason", ev.drop_reason_name.empty() ? std::to_string(*ev.drop_reason)
                                                         : ev.drop_reason_name);
   }
+  if (options_.hints) {
+    if (ev.drop_reason) {
+      o.string("drop_reason_help", drop_reason_help(ev));
+    } else {
+      o.null("drop_reason_help");
+    }
+  }
   if (ev.nf) {
     // --nf-trace's rule; names as nft writes them, the verdict as its keyword. Unknown: null.
     const NfRule& nf = *ev.nf;

@@ -263,7 +263,8 @@ TEST(JsonOutput, DefaultKeysAndValues) {
   const Json o = parse(f.format(ev));
   EXPECT_EQ(o.keys(), (std::vector<std::string>{"skb", "cpu", "process", "func", "netns", "mark",
                                                 "iface", "proto", "mtu", "len", "tuple",
-                                                "drop_reason", "probe", "journey"}));
+                                                "drop_reason", "drop_reason_help", "probe",
+                                                "journey"}));
   EXPECT_EQ(str(o, "skb"), "0xffff99cf11aa4100");
   EXPECT_EQ(num(o, "cpu"), 0u);
   EXPECT_EQ(str(o, "process"), "ping:1234");
@@ -283,6 +284,7 @@ TEST(JsonOutput, DefaultKeysAndValues) {
   EXPECT_EQ(num(*t, "dport"), 0u);
   EXPECT_EQ(num(*t, "proto"), 1u);
   EXPECT_TRUE(is_null(o, "drop_reason"));
+  EXPECT_TRUE(is_null(o, "drop_reason_help"));
   EXPECT_EQ(str(o, "probe"), "tracepoint");
   EXPECT_EQ(num(o, "journey"), 0u);
 }
@@ -300,6 +302,22 @@ TEST(JsonOutput, DropCarriesReasonAndCaller) {
   const Json u = parse(f.format(unnamed));
   EXPECT_EQ(str(u, "drop_reason"), "6");
   EXPECT_TRUE(is_null(u, "caller_func"));
+}
+
+// --output-hints (on by default): drop_reason_help beside drop_reason, by its name
+// (pwru_reasons.h); a name the table does not know says so; no key with --output-hints=false.
+TEST(JsonOutput, DropReasonHelp) {
+  JsonFormatter f(OutputOptions{});
+  const Json o = parse(f.format(netfilter_drop()));
+  EXPECT_TRUE(str(o, "drop_reason_help").starts_with("a netfilter rule or chain policy dropped "
+                                                     "it; check: nft list ruleset"))
+      << str(o, "drop_reason_help");
+  Event future = netfilter_drop();
+  future.drop_reason_name = "SOME_FUTURE_REASON";
+  EXPECT_EQ(str(parse(f.format(future)), "drop_reason_help"), "no explanation is known yet");
+  OutputOptions off;
+  off.hints = false;
+  EXPECT_EQ(parse(JsonFormatter(off).format(netfilter_drop())).get("drop_reason_help"), nullptr);
 }
 
 // --nf-trace's keys, only on a drop that was named.
