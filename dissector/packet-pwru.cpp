@@ -1,8 +1,8 @@
 // The `pwru` dissector: one pwru record (extcap/record/pwru_record.h) per packet. Here: the
-// protocol's registration, the columns, the drop and reset expert infos, the "pwru" tap, and the
-// packet bytes handed to Wireshark's own Ethernet/IPv4/IPv6 dissectors. The record's fields,
-// journeys and lost events are parts of their own (packet-pwru.h lists them, with the rule
-// every part keeps about setjmp/longjmp).
+// protocol's registration, the columns, the drop (with its explanation) and reset expert infos,
+// the "pwru" tap, and the packet bytes handed to Wireshark's own Ethernet/IPv4/IPv6 dissectors.
+// The record's fields, journeys and lost events are parts of their own (packet-pwru.h lists
+// them, with the rule every part keeps about setjmp/longjmp).
 #include "packet-pwru.h"
 
 #include <epan/tap.h>
@@ -22,6 +22,7 @@ int proto_pwru = -1;
 static gint ett_pwru = -1;
 
 static expert_field ei_pwru_drop = EI_INIT;
+static expert_field ei_pwru_drop_help = EI_INIT;
 static expert_field ei_pwru_reset = EI_INIT;
 
 static int pwru_tap = -1;
@@ -105,6 +106,17 @@ pwru_add_drop_expert(packet_info *pinfo, proto_item *root, const pwru_summary *s
                            summary->caller != NULL ? " at " : "",
                            summary->caller != NULL ? summary->caller : "",
                            *rule != '\0' ? " " : "", rule);
+}
+
+// The drop's explanation, beside the error: a note, so Expert Information groups the drops by
+// what to do about them. Only for a recorded reason; a drop without one has nothing to explain.
+static void
+pwru_add_drop_help_expert(packet_info *pinfo, const pwru_summary *summary, gboolean malformed)
+{
+    if (!pwru_is_drop(summary, malformed) || summary->drop_help_item == NULL)
+        return;
+    expert_add_info_format(pinfo, summary->drop_help_item, &ei_pwru_drop_help, "%s: %s",
+                           pwru_drop_reason_text(pinfo, summary), summary->drop_reason_help);
 }
 
 static void
@@ -279,6 +291,7 @@ dissect_pwru(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_
     /* Expert infos */
     lost = pwru_lost_events(pinfo);
     pwru_add_drop_expert(pinfo, pwru_item, &summary, malformed);
+    pwru_add_drop_help_expert(pinfo, &summary, malformed);
     pwru_add_reset_expert(pinfo, pwru_item, &summary);
     pwru_add_lost_events_expert(pinfo, pwru_item, lost);
 
@@ -310,6 +323,9 @@ proto_register_pwru(void)
     static ei_register_info ei[] = {
         { &ei_pwru_drop,
           { "pwru.drop", PI_SEQUENCE, PI_ERROR, "Packet dropped", EXPFILL } },
+        { &ei_pwru_drop_help,
+          { "pwru.drop.help", PI_SEQUENCE, PI_NOTE,
+            "What the drop reason means and what to check", EXPFILL } },
         { &ei_pwru_reset,
           { "pwru.reset", PI_SEQUENCE, PI_WARN, "TCP reset sent in reply to this packet",
             EXPFILL } },

@@ -80,6 +80,8 @@ struct pwru_summary {
     guint32 drop_reason_code;
     const char *drop_reason;
     proto_item *drop_item;
+    const char *drop_reason_help;  // pwru.drop_reason.help, with has_drop_reason
+    proto_item *drop_help_item;
     const char *caller;
     proto_tree *stack_tree;
     proto_item *stack_item;
@@ -120,6 +122,9 @@ void pwru_register_fields(int proto, expert_module_t *expert);
 // record is malformed (an expert info says where); the fields before that are still added.
 gboolean dissect_pwru_record(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
                              pwru_summary *summary);
+// What the drop reason `name` means and what to check (pwru_reasons.h), "MEANING; check: CHECK";
+// "no explanation is known yet" for a name the table does not know.
+const char *pwru_drop_reason_help(wmem_allocator_t *scope, const char *name);
 // "nf_hook_slow+0x9b" -> "nf_hook_slow": what users filter on, without the offset or module.
 const char *pwru_frame_symbol(wmem_allocator_t *scope, const char *frame);
 

@@ -16,6 +16,7 @@ extern "C" {
 #include <array>
 #include <iterator>
 
+#include "pwru_reasons.h"
 #include "pwru_record.h"
 
 static int hf_pwru_version = -1;
@@ -51,6 +52,7 @@ static int hf_pwru_tcp_flags_ece = -1;
 static int hf_pwru_tcp_flags_cwr = -1;
 static int hf_pwru_drop_reason_code = -1;
 static int hf_pwru_drop_reason = -1;
+static int hf_pwru_drop_reason_help = -1;
 static int hf_pwru_caller = -1;
 static int hf_pwru_caller_addr = -1;
 static int hf_pwru_stack = -1;
@@ -184,6 +186,38 @@ const char *
 pwru_frame_symbol(wmem_allocator_t *scope, const char *frame)
 {
     return wmem_strndup(scope, frame, strcspn(frame, "+ \t["));
+}
+
+const char *
+pwru_drop_reason_help(wmem_allocator_t *scope, const char *name)
+{
+    const pwru::reasons::ReasonHelp *help = pwru::reasons::reason_help(name);
+
+    if (help == NULL)
+        return pwru::reasons::kUnknownReasonMeaning;
+    if (help->check == NULL)
+        return help->meaning;
+    return wmem_strdup_printf(scope, "%s%s%s", help->meaning, pwru::reasons::kCheckSeparator,
+                              help->check);
+}
+
+// pwru.drop_reason.help after the reason: derived from the name now, not recorded, so a capture
+// from any pwrudump gets this table's words. A record with only the number (a value BTF did not
+// name) is looked up as pwrudump names such values, reason_N.
+static void
+dissect_pwru_drop_reason_help(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                              pwru_summary *summary)
+{
+    const char *name = summary->drop_reason;
+    proto_item *ti;
+
+    if (name == NULL)
+        name = wmem_strdup_printf(pinfo->pool, "reason_%u", summary->drop_reason_code);
+    summary->drop_reason_help = pwru_drop_reason_help(pinfo->pool, name);
+    ti = proto_tree_add_string(tree, hf_pwru_drop_reason_help, tvb, 0, 0,
+                               summary->drop_reason_help);
+    proto_item_set_generated(ti);
+    summary->drop_help_item = ti;
 }
 
 // The address family a TLV type carries, AT_NONE for other fields.
@@ -377,6 +411,7 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
         summary->drop_item = proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc,
                                                             pinfo->pool,
                                                             (const guint8 **)&summary->drop_reason);
+        dissect_pwru_drop_reason_help(tvb, pinfo, tree, summary);
         break;
     case PWRU_TLV_CALLER:
         proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc, pinfo->pool,
@@ -487,6 +522,9 @@ dissect_pwru_record(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, pwru_su
 
     while (offset >= 0 && tvb_reported_length_remaining(tvb, offset) > 0)
         offset = dissect_pwru_tlv(tvb, pinfo, tree, offset, summary);
+    // A reason recorded by number alone: its help comes last.
+    if (summary->has_drop_reason && summary->drop_reason_help == NULL)
+        dissect_pwru_drop_reason_help(tvb, pinfo, tree, summary);
     return offset >= 0;
 }
 
@@ -593,6 +631,10 @@ pwru_register_fields(int proto, expert_module_t *expert)
         { &hf_pwru_drop_reason,
           { "Drop reason", "pwru.drop_reason", FT_STRINGZPAD, BASE_NONE, NULL, 0x0,
             "enum skb_drop_reason name without SKB_DROP_REASON_", HFILL } },
+        { &hf_pwru_drop_reason_help,
+          { "Drop reason help", "pwru.drop_reason.help", FT_STRING, BASE_NONE, NULL, 0x0,
+            "What the drop reason means and what to check (pwrudump's table, by the reason's "
+            "name)", HFILL } },
         { &hf_pwru_caller,
           { "Caller", "pwru.caller", FT_STRINGZPAD, BASE_NONE, NULL, 0x0,
             "Symbolized return address (symbol+offset)", HFILL } },

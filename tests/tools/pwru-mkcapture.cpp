@@ -1,7 +1,7 @@
 // Writes a deterministic sample capture for the dissector tests, through the real record encoder
 // and pcapng writer (what pwrudump itself uses), so the tests read what pwrudump would write.
 //
-// usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz|nftrace]
+// usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz|nftrace|reasons]
 //   sample (default), one record per packet, in this order:
 //     1-5   a ping from veth0 (netns A) to veth1 (netns B), Ethernet + IPv4 + ICMP echo request,
 //           seen at net_dev_queue, net_dev_start_xmit, netif_rx, netif_receive_skb and dropped at
@@ -27,6 +27,11 @@
 //     7     2 stray bytes after the last TLV (a truncated TLV header)
 //     8     an IPv6 destination in an IPv4 record
 //     9     a good record again: parsing goes on after broken ones
+//   reasons: the ping dropped at kfree_skb with reasons pwru_reasons.h does not know:
+//     1     named SOME_FUTURE_REASON (value 250), as a kernel newer than the table would
+//     2     value 0x30002 without a name: a subsystem's reason, which BTF's enum does not name
+//     3     value 200 without a name
+//     4     SKB_CONSUMED (value 1): not a drop
 //   nftrace: drops named by --nf-trace in netns B, each packet seen at netif_receive_skb then
 //   dropped at kfree_skb (NETFILTER_DROP, caller nft_do_chain+0x46f), one skb per packet:
 //     1-6   three pings dropped by iptables-nft's `-A INPUT -p icmp -j DROP`: family ip, hook
@@ -405,6 +410,20 @@ std::vector<Packet> old_kernel() {
   return out;
 }
 
+std::vector<Packet> reasons() {
+  const std::pair<uint32_t, const char*> reasons[] = {
+      {250, "SOME_FUTURE_REASON"}, {0x30002, ""}, {200, ""}, {1, "SKB_CONSUMED"}};
+  std::vector<Packet> out;
+  int seq = 0;
+  for (const auto& [value, name] : reasons) {
+    pwru::Event ev = ping_drop_event(seq++);
+    ev.drop_reason = value;
+    ev.drop_reason_name = name;
+    out.push_back({ev.time_ns, encode(ev)});
+  }
+  return out;
+}
+
 std::vector<Packet> malformed() {
   std::vector<Packet> out;
   int seq = 0;
@@ -571,7 +590,8 @@ int fail(const std::string& what, const pwru::Error& err) {
 int main(int argc, char** argv) {
   if (argc < 2 || argc > 3) {
     std::fprintf(stderr,
-                 "usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz|nftrace]\n");
+                 "usage: pwru-mkcapture OUT.pcapng "
+                 "[sample|old-kernel|malformed|fuzz|nftrace|reasons]\n");
     return 2;
   }
   const std::string scenario = argc == 3 ? argv[2] : "sample";
@@ -586,10 +606,12 @@ int main(int argc, char** argv) {
     packets = fuzz();
   } else if (scenario == "nftrace") {
     packets = nftrace();
+  } else if (scenario == "reasons") {
+    packets = reasons();
   } else {
     std::fprintf(stderr,
                  "pwru-mkcapture: unknown scenario '%s' (sample, old-kernel, malformed, fuzz, "
-                 "nftrace)\n",
+                 "nftrace, reasons)\n",
                  scenario.c_str());
     return 2;
   }
