@@ -80,10 +80,12 @@ inline constexpr ReasonHelp kReasonHelp[] = {
      "the sender; net.ipv4.conf.*.drop_unicast_in_l2_multicast"},
     {"IP_RPFILTER", "reverse path filter: the reply to the source would not leave by this interface",
      "net.ipv4.conf.{all,IFACE}.rp_filter and the route back to the source (ip route get SRC)"},
-    {"IP_INADDRERRORS", "invalid destination address (host unreachable)",
-     "the destination address; ip route get DST in the receiver's netns"},
-    {"IP_INNOROUTES", "no route for the incoming packet (network unreachable)",
-     "ip route get DST iif IFACE in the receiver's netns; net.ipv4.ip_forward"},
+    {"IP_INADDRERRORS", "the destination is unreachable from here (host unreachable), also when "
+     "the packet needed forwarding and forwarding is off",
+     "net.ipv4.ip_forward (net.ipv6.conf.all.forwarding) and ip route get DST iif IFACE in the "
+     "receiver's netns"},
+    {"IP_INNOROUTES", "no route for the incoming packet's destination (network unreachable)",
+     "ip route get DST from SRC iif IFACE in the receiver's netns, and the policy rules (ip rule)"},
     {"IP_OUTNOROUTES", "no route for the outgoing packet",
      "ip route get DST in the sender's netns, and the policy rules (ip rule)"},
     {"BLACKHOLE", "the route is a blackhole route", "ip route show type blackhole; ip rule"},
