@@ -31,7 +31,8 @@ inline constexpr ReasonHelp kReasonHelp[] = {
      "the caller and the stack (--output-stack) show where it happened"},
 
     // --- Sockets ---
-    {"NO_SOCKET", "no socket wanted the packet: nothing listens on its destination port",
+    {"NO_SOCKET", "no socket wanted the packet: nothing listens on its destination port (for an "
+     "ICMP reply, at ping_rcv: no ping socket waits for it, usually harmless)",
      "ss -ltnu in the receiver's netns: is the service up and bound to this address and port?"},
     {"SOCKET_CLOSE", "the socket was closed while the packet waited in it",
      "whether the application closed the connection early"},
