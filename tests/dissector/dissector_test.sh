@@ -690,8 +690,8 @@ case_nfpassed() {
 7|1||1||||
 8|1||5|3|-3|c2|2
 9|1|1|1|3|0||1" "$out"
-  out=$(fields nfpassed 'pwru.probe == 5' frame.number _ws.col.Info) || exit 1
-  out=$(sed 's/|[^|]*(\(icmp\|tcp\)) /|/' <<<"$out")
+  out=$(fields nfpassed 'pwru.probe == 5' frame.number _ws.col.Info |
+          sed 's/|[^|]*(\(icmp\|tcp\)) /|/') || exit 1
   assert_lines "Info of the rules passed, from the rule on" \
 '2|nft inet t input handle 4 continue "counter"
 3|nft inet t input handle 6 jump c3 "ip protocol icmp jump c3"
