@@ -180,6 +180,11 @@ void TraceTie::hold(TracedDrop drop, uint64_t now_ns) {
 }
 
 void TraceTie::hold(PassedCall call, uint64_t /*now_ns*/) {
+  // expired() keeps the count down between batches; within a flood, the oldest go unwritten.
+  if (passed_.size() >= 2 * kMaxHeld) {
+    passed_.pop_front();
+    ++untied_;
+  }
   passed_.push_back(Held{std::move(call), std::nullopt});
 }
 

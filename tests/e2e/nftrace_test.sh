@@ -434,7 +434,7 @@ extcap)
   tshark_capture "tcp and dst port $PORT" connect_b
   expect_named "tshark -i pwru's capture (stderr: $(cat "$WORK/tshark.err"))" 1 0 \
     "$(nf_fields "$WORK/trace.pcapng")"
-  info=$(fields "$WORK/trace.pcapng" -Y 'pwru.nf.rule' -e _ws.col.Info | sort -u)
+  info=$(fields "$WORK/trace.pcapng" -Y 'pwru.drop && pwru.nf.rule' -e _ws.col.Info | sort -u)
   [[ "$info" == *"NETFILTER_DROP by \"tcp dport $PORT drop\" (table pwrutest, chain c2, handle $handle)" ]] \
     || fail "Info column does not name the rule: $info"
   # The capture ended: pwrudump's tables went with it.
