@@ -159,8 +159,9 @@ struct TraceSession::Impl {
   bool lost = false;
   std::vector<std::string> read_errors;
 
+  // Ours, or another pwrudump's tracing the same namespace: marking, not the user's ruleset.
   bool own(uint8_t family, const std::string& name) const {
-    return name == table && own_family(family);
+    return own_family(family) && (name == table || name.starts_with("pwrudump_"));
   }
 
   // Appends what the namespace's listener holds to `items`.
