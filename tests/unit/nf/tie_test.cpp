@@ -327,6 +327,28 @@ TEST(TraceTie, HeldRulesLearnTheirRuleChanged) {
   EXPECT_EQ(out[2].state, NfRuleState::Current);  // the end of a chain has no rule
 }
 
+// The end of a chain: type return before 6.12, a rule without handle since; an explicit return
+// is a rule with its handle on 6.12 and later.
+TEST(TracedRule, EndOfChainIsAReturn) {
+  TraceMessage old = message(1, "c2");
+  old.type = kTraceReturn;
+  old.verdict = -1;
+  EXPECT_EQ(traced_rule(old).type, NfTraceType::Return);
+  TraceMessage end = message(1, "c2");
+  end.verdict = -1;
+  const NfRule r = traced_rule(end);
+  EXPECT_EQ(r.type, NfTraceType::Return);
+  EXPECT_EQ(r.verdict, -1);
+  EXPECT_FALSE(r.handle);
+  const NfRule ret = traced_rule(rule(1, "c2", 9, -5));
+  EXPECT_EQ(ret.type, NfTraceType::Rule);
+  EXPECT_EQ(ret.handle, 9u);
+  EXPECT_EQ(ret.verdict, -5);
+  EXPECT_EQ(ret.family, 1);
+  EXPECT_EQ(ret.table, "demo");
+  EXPECT_EQ(ret.chain, "c2");
+}
+
 TEST(PassedEvent, TakesTheEventsSkbTimeAndPacket) {
   const auto packet = icmp_packet(15);
   Event tied = packet_event(packet, "icmp_rcv", 42);
