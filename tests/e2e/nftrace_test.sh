@@ -204,21 +204,21 @@ rule_gone_while_stopped() {
   fi
   start_trace "$WORK/trace.pcapng" --nf-trace --filter-netns "/run/netns/$NS_B" --output-json \
     --output-file "$WORK/out.json" "icmp[icmptype] == icmp-echo"
-  ping_b() {
+  ping_dropped() {
     ip netns exec "$NS_A" ping -c 1 -W 1 "$IP_B" >/dev/null && fail "a ping got through"
   }
   local what=$1 rc
   shift
-  ping_b
+  ping_dropped
   sleep 0.5  # its drop is named before pwrudump stops
   kill -STOP "$PWRU_PID"
-  ping_b
+  ping_dropped
   ip netns exec "$NS_B" "$@"
   rc=$?
   kill -CONT "$PWRU_PID"  # before any fail: a stopped pwrudump would not end
   [ "$rc" = 0 ] || fail "cannot $what rule 1"
   new=$(ip netns exec "$NS_B" iptables -S INPUT | sed -n 2p)
-  ping_b
+  ping_dropped
   stop_trace
 }
 
