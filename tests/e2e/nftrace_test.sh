@@ -39,8 +39,9 @@
 #            handle.
 #   changed: as deleted, with rule 1 replaced (iptables -R, the handle stays): the drop before
 #            the replace keeps the old text and says changed, the one after has the new text.
+#   replaced: as changed, with `nft replace rule` (the handle stays too).
 # usage: nftrace_test.sh drop|own|iptables|ipv6|cleanup|extcap|extcap_iptables|passed|deleted|
-#        changed PWRUDUMP BUILD_DIR
+#        changed|replaced PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
@@ -186,8 +187,8 @@ expect_drops_named() {
 
 # rule_gone_while_stopped WHAT CHANGE...: iptables in B drops ICMP from A (rule 1), then all ICMP
 # (rule 2). One ping dropped by rule 1 with pwrudump running; one while pwrudump is stopped,
-# after which CHANGE runs in B (on rule 1; WHAT names it in messages); one after pwrudump went
-# on. Sets $h1, $h2, $old,
+# after which the command CHANGE changes rule 1 (WHAT names it in messages); one after pwrudump
+# went on. Sets $h1, $h2, $old,
 # $new (rule 1's text after CHANGE) and $second (rule 2's).
 rule_gone_while_stopped() {
   require_cmd iptables ping
@@ -213,7 +214,7 @@ rule_gone_while_stopped() {
   sleep 0.5  # its drop is named before pwrudump stops
   kill -STOP "$PWRU_PID"
   ping_dropped
-  ip netns exec "$NS_B" "$@"
+  "$@"
   rc=$?
   kill -CONT "$PWRU_PID"  # before any fail: a stopped pwrudump would not end
   [ "$rc" = 0 ] || fail "cannot $what rule 1"
@@ -299,7 +300,7 @@ $(cat "$WORK/rules")" 3 "$pings"
   ;;
 
 deleted)
-  rule_gone_while_stopped delete iptables -D INPUT 1
+  rule_gone_while_stopped delete ip netns exec "$NS_B" iptables -D INPUT 1
   expect_drops_named "drops by rule 1 ($h1), rule 1 deleted, then rule 2 ($h2)" \
     "$h1|current|$old
 $h1|deleted|$old
@@ -307,11 +308,21 @@ $h2|current|$second"
   pass "the drop traced before rule 1 went keeps handle $h1 and its text, and says deleted"
   ;;
 
-changed)
-  rule_gone_while_stopped replace iptables -R INPUT 1 -p icmp -s "$IP_A" -m comment --comment new -j DROP
-  [ "$new" != "$old" ] || fail "iptables -R did not change rule 1: $new"
-  [ "$(handle_of "$NS_B" ip filter INPUT "meta l4proto icmp ip saddr $IP_A .*drop")" = "$h1" ] \
-    || fail "iptables -R did not keep handle $h1: $(ip netns exec "$NS_B" nft -a list ruleset)"
+changed | replaced)
+  if [ "$mode" = replaced ]; then
+    # nft replace rule, on the handle the helper found: a comment iptables shows as -m comment.
+    nft_replace() {
+      ip netns exec "$NS_B" nft replace rule ip filter INPUT handle "$h1" \
+        meta l4proto icmp ip saddr "$IP_A" counter drop comment '"new"'
+    }
+    rule_gone_while_stopped "replace (nft replace rule)" nft_replace
+  else
+    rule_gone_while_stopped "replace (iptables -R)" ip netns exec "$NS_B" \
+      iptables -R INPUT 1 -p icmp -s "$IP_A" -m comment --comment new -j DROP
+  fi
+  [ "$new" != "$old" ] || fail "the replace did not change rule 1: $new"
+  [ "$(handle_of "$NS_B" ip filter INPUT "meta l4proto icmp ip saddr $IP_A .*drop.*")" = "$h1" ] \
+    || fail "the replace did not keep handle $h1: $(ip netns exec "$NS_B" nft -a list ruleset)"
   expect_drops_named "drops by rule 1 ($h1), rule 1 replaced" \
     "$h1|current|$old
 $h1|changed|$old
