@@ -85,8 +85,10 @@ NfRule traced_rule(const TraceMessage& m) {
     r.type = NfTraceType::Policy;
     r.verdict = static_cast<int32_t>(m.policy.value_or(0));
   } else if (m.type == kTraceReturn || !m.handle) {
-    // Linux 6.12 and later send a chain's end as a rule without handle, verdict continue.
+    // Linux 6.12 and later send a chain's end as a rule without handle, verdict continue;
+    // before, a return: without handle at a chain's end, with it for a `return` rule.
     r.type = NfTraceType::Return;
+    r.handle = m.handle;
     r.verdict = m.verdict.value_or(kVerdictContinue);
   } else {
     r.type = NfTraceType::Rule;

@@ -104,7 +104,7 @@ enum pwru_nf_rule_state {
  * RETURN, also where Linux 6.12 and later send it as a rule without handle. */
 enum pwru_nf_trace_type {
 	PWRU_NF_TRACE_POLICY = 1, /* the base chain's policy */
-	PWRU_NF_TRACE_RETURN = 2, /* the end of a chain (no handle) */
+	PWRU_NF_TRACE_RETURN = 2, /* the end of a chain (no handle); before 6.12 a return rule too */
 	PWRU_NF_TRACE_RULE = 3,   /* a rule: its handle and verdict */
 };
 

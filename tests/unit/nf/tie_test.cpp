@@ -328,12 +328,17 @@ TEST(TraceTie, HeldRulesLearnTheirRuleChanged) {
 }
 
 // The end of a chain: type return before 6.12, a rule without handle since; an explicit return
-// is a rule with its handle on 6.12 and later.
+// keeps its handle: type return before 6.12, a rule since.
 TEST(TracedRule, EndOfChainIsAReturn) {
   TraceMessage old = message(1, "c2");
   old.type = kTraceReturn;
   old.verdict = -1;
   EXPECT_EQ(traced_rule(old).type, NfTraceType::Return);
+  EXPECT_FALSE(traced_rule(old).handle);
+  old.handle = 9;  // before 6.12, a `return` rule: type return with its handle
+  old.verdict = -5;
+  EXPECT_EQ(traced_rule(old).type, NfTraceType::Return);
+  EXPECT_EQ(traced_rule(old).handle, 9u);
   TraceMessage end = message(1, "c2");
   end.verdict = -1;
   const NfRule r = traced_rule(end);
