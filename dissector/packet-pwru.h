@@ -97,6 +97,11 @@ struct pwru_summary {
     const char *nf_rule;
     gboolean has_nf_handle;
     guint64 nf_handle;
+    gboolean has_nf_verdict;
+    gint32 nf_verdict;
+    guint32 nf_rule_state;    // 0: as traced (no field)
+    const char *nf_jump_target;
+    guint32 nf_trace_type;    // 0: no field
 };
 
 // The record's function name for the shared rules: NULL (no FUNC field) is the empty name,

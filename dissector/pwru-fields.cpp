@@ -68,6 +68,9 @@ static int hf_pwru_nf_handle = -1;
 static int hf_pwru_nf_rule = -1;
 static int hf_pwru_nf_verdict = -1;
 static int hf_pwru_nf_tie = -1;
+static int hf_pwru_nf_rule_state = -1;
+static int hf_pwru_nf_jump_target = -1;
+static int hf_pwru_nf_trace_type = -1;
 static int hf_pwru_unknown = -1;
 static int hf_pwru_field_type = -1;
 static int hf_pwru_field_length = -1;
@@ -102,6 +105,8 @@ static constexpr auto pwru_nf_vals(const pwru::rules::NfName (&names)[N]) {
 static constexpr auto pwru_nf_family_vals = pwru_nf_vals(pwru::rules::kNfFamilies);
 static constexpr auto pwru_nf_verdict_vals = pwru_nf_vals(pwru::rules::kNfVerdicts);
 static constexpr auto pwru_nf_tie_vals = pwru_nf_vals(pwru::rules::kNfTies);
+static constexpr auto pwru_nf_rule_state_vals = pwru_nf_vals(pwru::rules::kNfRuleStates);
+static constexpr auto pwru_nf_trace_type_vals = pwru_nf_vals(pwru::rules::kNfTraceTypes);
 
 static const value_string pwru_packet_layer_vals[] = {
     { PWRU_PACKET_ETHERNET, "Ethernet" },
@@ -168,6 +173,9 @@ static const pwru_tlv_spec pwru_tlv_specs[] = {
     { PWRU_TLV_NF_RULE,          &hf_pwru_nf_rule,          ENC_UTF_8 },
     { PWRU_TLV_NF_VERDICT,       &hf_pwru_nf_verdict,       ENC_LITTLE_ENDIAN },
     { PWRU_TLV_NF_TIE,           &hf_pwru_nf_tie,           ENC_NA },
+    { PWRU_TLV_NF_RULE_STATE,    &hf_pwru_nf_rule_state,    ENC_NA },
+    { PWRU_TLV_NF_JUMP_TARGET,   &hf_pwru_nf_jump_target,   ENC_UTF_8 },
+    { PWRU_TLV_NF_TRACE_TYPE,    &hf_pwru_nf_trace_type,    ENC_NA },
 };
 static_assert(G_N_ELEMENTS(pwru_tlv_specs) == std::size(pwru::rules::kTlvSpecs),
               "every field of the record format has a Wireshark field");
@@ -439,6 +447,20 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
         summary->has_nf_handle = TRUE;
         proto_tree_add_item_ret_uint64(tree, hf, tvb, offset, length, enc, &summary->nf_handle);
         break;
+    case PWRU_TLV_NF_VERDICT:
+        summary->has_nf_verdict = TRUE;
+        proto_tree_add_item_ret_int(tree, hf, tvb, offset, length, enc, &summary->nf_verdict);
+        break;
+    case PWRU_TLV_NF_RULE_STATE:
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->nf_rule_state);
+        break;
+    case PWRU_TLV_NF_JUMP_TARGET:
+        proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc, pinfo->pool,
+                                       (const guint8 **)&summary->nf_jump_target);
+        break;
+    case PWRU_TLV_NF_TRACE_TYPE:
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->nf_trace_type);
+        break;
     case PWRU_TLV_PACKET_LAYER:
         summary->has_packet_layer = TRUE;
         proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->packet_layer);
@@ -682,6 +704,19 @@ pwru_register_fields(int proto, expert_module_t *expert)
           { "Netfilter trace tie", "pwru.nf.tie", FT_UINT8, BASE_DEC,
             VALS(pwru_nf_tie_vals.data()), 0x0,
             "How the netfilter trace was tied to this event", HFILL } },
+        { &hf_pwru_nf_rule_state,
+          { "Netfilter rule state", "pwru.nf.rule_state", FT_UINT8, BASE_DEC,
+            VALS(pwru_nf_rule_state_vals.data()), 0x0,
+            "The rule was deleted or replaced after it was traced; the rule text is the one it "
+            "had then. Absent: the rule is as traced", HFILL } },
+        { &hf_pwru_nf_jump_target,
+          { "Netfilter jump target", "pwru.nf.jump_target", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The chain a jump or goto verdict goes to", HFILL } },
+        { &hf_pwru_nf_trace_type,
+          { "Netfilter trace type", "pwru.nf.trace_type", FT_UINT8, BASE_DEC,
+            VALS(pwru_nf_trace_type_vals.data()), 0x0,
+            "What the trace reported: a rule, the end of a chain (return) or a base chain's "
+            "policy", HFILL } },
         { &hf_pwru_unknown,
           { "Unknown field", "pwru.unknown", FT_BYTES, BASE_NONE, NULL, 0x0,
             "Field of a type this dissector does not know", HFILL } },

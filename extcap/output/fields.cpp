@@ -200,6 +200,9 @@ std::string nf_rule_field(const NfRule& nf) {
   out += " table=" + nf.table + " chain=" + nf.chain;
   if (nf.handle) out += " handle=" + std::to_string(*nf.handle);
   out += " verdict=" + nf_verdict_name(nf.verdict);
+  if (!nf.jump_target.empty()) out += " target=" + nf.jump_target;
+  // The text below is the one the rule had when traced.
+  if (nf.state != NfRuleState::Current) out += std::string(" state=") + nf_rule_state_name(nf.state);
   if (!nf.rule.empty()) {
     // Quoted as a whole: a rule has spaces, and may hold quotes of its own (comment "...").
     out += " rule=\"";

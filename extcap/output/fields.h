@@ -76,8 +76,9 @@ std::string func_field(const Event& ev);
 // `sym+0xoff`, the bare address when it has no symbol, empty when unknown.
 std::string caller_field(const Event& ev);
 
-// --nf-trace's rule on a drop line: `family=inet hook=input table=t chain=c2 handle=4
-// verdict=drop rule="tcp dport 4444 drop"`, the rule last; unknown parts are left out.
+// --nf-trace's rule on a drop line or a rule-passed line: `family=inet hook=input table=t
+// chain=c2 handle=4 verdict=drop rule="tcp dport 4444 drop"` (a jump adds `target=c2`, a rule
+// deleted or replaced since `state=deleted|changed`), the rule last; unknown parts are left out.
 std::string nf_rule_field(const NfRule& nf);
 
 // The wall-clock time of the event in local time, pwru's `2006-01-02T15:04:05.000`.

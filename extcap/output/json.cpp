@@ -205,6 +205,13 @@ std::string JsonFormatter::format(const Event& ev) {
     optional_string(o, "nf_rule", nf.rule);
     o.string("nf_verdict", nf_verdict_name(nf.verdict));
     o.string("nf_tie", nf_tie_name(nf.tie));
+    o.string("nf_rule_state", nf_rule_state_name(nf.state));
+    optional_string(o, "nf_jump_target", nf.jump_target);
+    if (nf.type == NfTraceType::Unknown) {
+      o.null("nf_trace_type");
+    } else {
+      o.string("nf_trace_type", nf_trace_type_name(nf.type));
+    }
   }
   o.string("probe", probe_kind_name(ev.probe));
   o.number("journey", journeys_.step(ev));

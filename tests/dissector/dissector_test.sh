@@ -5,11 +5,12 @@
 # usage: dissector_test.sh CASE PWRU_MKCAPTURE BUILD_DIR [fresh|kept]
 #   CASE: plugin journey drop columns ipv6 unknown malformed retransmission fuzz wrapper
 #         journeys journeys_one_pass reset lost_events old_kernel stats conversation_filter
-#         profile nftrace nftrace_stats drop_reason_help
+#         profile nftrace nftrace_stats nfpassed drop_reason_help
 #   fresh (default): the capture is written now; kept: the one kept in data/ is read, so that
 #   captures written by an older pwrudump stay readable. The cases after `wrapper` read frames
 #   the kept sample does not have (10-17) and run on fresh captures only; the nftrace cases
-#   read the nftrace capture, kept too; drop_reason_help reads the fresh reasons capture.
+#   read the nftrace capture, kept too, and nfpassed the nfpassed capture, kept too;
+#   drop_reason_help reads the fresh reasons capture.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
@@ -103,7 +104,8 @@ case_plugin() {
            pwru.packet pwru.unknown pwru.journey pwru.journey.hop pwru.journey.prev \
            pwru.journey.next pwru.journey.delta pwru.journey.end pwru.journey.dropped \
            pwru.nf.family pwru.nf.hook pwru.nf.table pwru.nf.chain pwru.nf.handle pwru.nf.rule \
-           pwru.nf.verdict pwru.nf.tie; do
+           pwru.nf.verdict pwru.nf.tie pwru.nf.rule_state pwru.nf.jump_target \
+           pwru.nf.trace_type; do
     grep -qxF "$f" "$WORK/pwru-fields" || missing+=("$f")
   done
   [ ${#missing[@]} -eq 0 ] || fail "fields not registered: ${missing[*]}"
@@ -710,6 +712,46 @@ case_nftrace() {
        "info name them; 1 drop without"
 }
 
+# Rules passed (--nf-trace): records of probe kind nftrace in their skb's journey, never a drop,
+# their Info naming the rule as nft does; a rule deleted or changed since says so, in the Info
+# column and, for a drop, in its expert info.
+case_nfpassed() {
+  capture nfpassed
+  local out
+  out=$(fields nfpassed 'pwru' frame.number pwru.journey pwru.journey.end pwru.probe \
+          pwru.nf.trace_type pwru.nf.verdict pwru.nf.jump_target pwru.nf.rule_state) || exit 1
+  assert_lines "journey, end, probe, trace type, verdict, jump target, rule state of frames 1-9" \
+"1|0||1||||
+2|0||5|3|-1||
+3|0||5|3|-3|c3|
+4|0||5|2|-1||
+5|0||5|1|1||
+6|0|1|1||||
+7|1||1||||
+8|1||5|3|-3|c2|2
+9|1|1|1|3|0||1" "$out"
+  out=$(fields nfpassed 'pwru.probe == 5' frame.number _ws.col.Info |
+          sed 's/|[^|]*(\(icmp\|tcp\)) /|/') || exit 1
+  assert_lines "Info of the rules passed, from the rule on" \
+'2|nft inet t input handle 4 continue "counter"
+3|nft inet t input handle 6 jump c3 "ip protocol icmp jump c3"
+4|nft inet t c3 return continue
+5|nft inet t input policy accept
+8|nft inet t input handle 5 jump c2 "ip protocol tcp jump c2" (rule changed since)' "$out"
+  out=$(fields nfpassed 'pwru.drop' frame.number) || exit 1
+  assert_eq "frames that are drops" "9" "$out"
+  out=$(fields nfpassed '_ws.expert.severity == error' frame.number _ws.expert.message) || exit 1
+  out=$(printf '%s\n' "$out" | sed 's/,Connection establish request (SYN): server port [0-9]*$//')
+  assert_eq "expert error of the drop by a deleted rule" \
+    '9|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f by "tcp dport 4444 drop" (table t, chain c2, handle 7, rule deleted since)' \
+    "$out"
+  assert_tree nfpassed 8 'Netfilter rule state: changed (2)' "the rule state's name"
+  assert_tree nfpassed 5 'Netfilter trace type: policy (1)' "the trace type's name"
+  assert_tree nfpassed 3 'Netfilter jump target: c3' "the jump target"
+  pass "5 rules passed in their skbs' journeys, named in Info; a changed rule and a drop by a" \
+       "deleted rule say so"
+}
+
 # -z pwru_drops,tree counts the named drops by rule, the others as before.
 case_nftrace_stats() {
   capture nftrace
@@ -738,7 +780,7 @@ case_nftrace_stats() {
 case "$CASE" in
   plugin | journey | drop | columns | ipv6 | unknown | malformed | retransmission | fuzz | wrapper | \
     journeys | journeys_one_pass | reset | lost_events | old_kernel | stats | conversation_filter | \
-    profile | nftrace | nftrace_stats | drop_reason_help)
+    profile | nftrace | nftrace_stats | nfpassed | drop_reason_help)
     "case_$CASE" ;;
   *) fail "unknown case '$CASE'" ;;
 esac

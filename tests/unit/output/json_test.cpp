@@ -332,6 +332,9 @@ TEST(JsonOutput, NamedDropCarriesTheRule) {
   EXPECT_EQ(str(o, "nf_rule"), named_netfilter_drop().nf->rule);
   EXPECT_EQ(str(o, "nf_verdict"), "drop");
   EXPECT_EQ(str(o, "nf_tie"), "headers");
+  EXPECT_EQ(str(o, "nf_rule_state"), "current");
+  EXPECT_TRUE(is_null(o, "nf_jump_target"));
+  EXPECT_TRUE(is_null(o, "nf_trace_type"));
   Event policy = named_netfilter_drop();
   policy.nf->handle.reset();
   policy.nf->rule.clear();
@@ -339,6 +342,24 @@ TEST(JsonOutput, NamedDropCarriesTheRule) {
   EXPECT_TRUE(is_null(p, "nf_handle"));
   EXPECT_TRUE(is_null(p, "nf_rule"));
   EXPECT_EQ(parse(f.format(netfilter_drop())).get("nf_table"), nullptr);
+}
+
+// A rule passed: its own line, probe nftrace, the jump's target and the trace type; a rule
+// replaced since says so.
+TEST(JsonOutput, RulePassedCarriesItsVerdict) {
+  JsonFormatter f(OutputOptions{});
+  Event ev = sample::passed_jump();
+  ev.nf->state = NfRuleState::Changed;
+  const Json o = parse(f.format(ev));
+  EXPECT_EQ(str(o, "probe"), "nftrace");
+  EXPECT_EQ(str(o, "nf_chain"), "input");
+  EXPECT_EQ(num(o, "nf_handle"), 3u);
+  EXPECT_EQ(str(o, "nf_verdict"), "jump");
+  EXPECT_EQ(str(o, "nf_jump_target"), "c2");
+  EXPECT_EQ(str(o, "nf_trace_type"), "rule");
+  EXPECT_EQ(str(o, "nf_rule_state"), "changed");
+  EXPECT_EQ(str(o, "nf_rule"), "ip protocol icmp jump c2");
+  EXPECT_TRUE(is_null(o, "drop_reason"));
 }
 
 TEST(JsonOutput, Ipv6TupleAndNoTuple) {

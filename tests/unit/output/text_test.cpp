@@ -358,6 +358,19 @@ TEST(TextOutput, NamedDropEndsWithTheRule) {
   EXPECT_TRUE(p.ends_with(" family=inet table=demo chain=c2 verdict=drop")) << p;
 }
 
+// A rule passed is a line of its own: nft_trace_packet, the verdict, the jump's target, and
+// whether the rule was deleted since, before its text as traced.
+TEST(TextOutput, RulePassedLine) {
+  TextFormatter f(OutputOptions{});
+  Event ev = sample::passed_jump();
+  ev.nf->state = NfRuleState::Deleted;
+  const std::string line = f.format(ev);
+  EXPECT_TRUE(line.ends_with(" nft_trace_packet family=inet hook=input table=demo chain=input "
+                             "handle=3 verdict=jump target=c2 state=deleted "
+                             "rule=\"ip protocol icmp jump c2\""))
+      << line;
+}
+
 TEST(TextOutput, TcpFlagsInTheTuple) {
   OutputOptions o;
   Event ev = icmp_event();
