@@ -292,8 +292,7 @@ class Capture {
     tracer_->detach();
     if (!failure_ && !stopping_) drain();
     if (nf_ && !failure_) {
-      nf_->read();
-      report_nf_lost();
+      report_nf_lost();  // what the last reads found
       if (written_in_batch_ > 0) flush_batch();
     }
     finish();
@@ -370,6 +369,7 @@ class Capture {
       }
       if (nf_) {
         nf_->read();  // keeps the trace queues short between drops
+        write_expired(false);
         report_nf_lost();
       }
       // A file may hold back a partial piece after a batch (DirectFile): asked again on each
@@ -390,6 +390,7 @@ class Capture {
   void drain() {
     const Tracer::Sink sink = [this](const Event& ev) { return deliver(ev); };
     if (auto handed = tracer_->drain(sink); !handed) failure_ = handed.error();
+    if (!stopping_) write_expired(true);
     if (written_in_batch_ > 0) flush_batch();
   }
 
@@ -398,16 +399,20 @@ class Capture {
   bool deliver(const Event& kernel_event) {
     ++handed_;
     if (nf_) nf_->saw_netns(kernel_event.netns);
-    // A netfilter drop gets the rule its trace named (--nf-trace).
     std::optional<Event> named;
-    if (nf_ && kernel_event.drop_reason_name == "NETFILTER_DROP") {
-      if (auto rule = nf_->name_drop(kernel_event)) {
+    if (nf_) {
+      // The rules its packet passed before it (--nf-trace), and the rule that dropped it.
+      auto placed = nf_->place(kernel_event);
+      for (const Event& passed : placed.before) {
+        if (!write(passed)) return false;
+      }
+      if (placed.drop) {
         named = kernel_event;
-        named->nf = std::move(rule);
+        named->nf = std::move(placed.drop);
       }
     }
     const Event& ev = named ? *named : kernel_event;
-    if (!output(ev)) return false;
+    if (!write(ev)) return false;
     ++delivered_;
     if (options_.output_limit != 0 && delivered_ >= options_.output_limit) {
       stopping_ = true;
@@ -416,8 +421,9 @@ class Capture {
     return true;
   }
 
-  // Writes one record and text line; false when output stopped.
-  bool output(const Event& ev) {
+  // One record to every output. Rules passed are records too, but not kernel events: neither
+  // the limit nor the counts include them.
+  bool write(const Event& ev) {
     if (pcapng_) {
       record_.clear();
       encode_record(ev, record_);
@@ -431,8 +437,17 @@ class Capture {
     return true;
   }
 
+  // --nf-trace's rules passed whose wait for a later event of their packet ran out.
+  void write_expired(bool all) {
+    if (!nf_) return;
+    for (const Event& passed : nf_->expired(all)) {
+      if (!write(passed)) return;
+    }
+  }
+
   // --nf-trace's lost trace messages, as records of their own (NF_TRACE_LOST) where they
   // happened, so Wireshark shows them too: one per namespace whose listener overflowed since.
+  // Not kernel events either: neither the limit nor the counts include them.
   void report_nf_lost() {
     if (!nf_ || failure_) return;
     for (const auto& [netns, overflows] : nf_->take_lost()) {
@@ -445,8 +460,7 @@ class Capture {
       ev.comm = "pwrudump";
       ev.netns = netns;
       ev.nf_trace_lost = static_cast<uint32_t>(std::min<uint64_t>(overflows, UINT32_MAX));
-      if (!output(ev)) return;
-      ++notices_;
+      if (!write(ev)) return;
     }
   }
 
@@ -511,7 +525,7 @@ class Capture {
         stats.lost = *lost;
         stats.received = handed_ + *lost;
       }
-      stats.delivered = delivered_ + notices_;
+      stats.delivered = delivered_;
       auto st = pcapng_->write_stats(stats);
       if (st) st = pcapng_->flush();
       if (!st) pcapng_failed(st.error());
@@ -520,6 +534,12 @@ class Capture {
 
     if (options_.extcap()) return;  // the statistics block carries the counts to Wireshark
     if (nf_) {
+      if (const uint64_t untied = nf_->untied(); untied > 0 && !options_.quiet) {
+        std::fprintf(console_.err,
+                     "note: --nf-trace: %llu base chain calls passed by packets with no event in "
+                     "the capture are not shown\n",
+                     static_cast<unsigned long long>(untied));
+      }
       // Even with -q: an unnamed drop must not look like one no rule made.
       for (const auto& problem : nf_->problems()) {
         std::fprintf(console_.err,
@@ -568,7 +588,6 @@ class Capture {
   uint64_t last_write_ns_ = 0;  // CLOCK_MONOTONIC of the last pcapng write, for keep_alive()
   uint64_t handed_ = 0;     // events the tracer handed over
   uint64_t delivered_ = 0;  // events that matched and were output
-  uint64_t notices_ = 0;    // records of pwrudump's own (NF_TRACE_LOST) written besides
   uint64_t written_in_batch_ = 0;
   bool stopping_ = false;   // a normal stop: limit reached, reader gone, or an output failed
   bool text_broken_ = false;

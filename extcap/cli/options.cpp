@@ -110,11 +110,12 @@ void define(CLI::App& app, Raw& raw, Options& o) {
       ->group(kTracking);
   app.add_flag("--nf-trace", o.nf_trace,
                "Name the netfilter rule that dropped each packet (table, chain, handle, rule, "
-               "verdict). Adds the nftables tables ip and ip6 pwrudump_PID, which mark the capture "
-               "filter's packets for nftables tracing, to the namespace of --filter-netns, else to "
-               "every network namespace, those made while capturing too; the kernel removes them "
-               "when pwrudump exits, even when killed. Needs CAP_NET_ADMIN and CAP_SYS_ADMIN "
-               "(other namespaces), which a helper process keeps for the capture")
+               "verdict), and show the rules each traced packet passed (jump, accept, ...) as "
+               "events of their own. Adds the nftables tables ip and ip6 pwrudump_PID, which mark "
+               "the capture filter's packets for nftables tracing, to the namespace of "
+               "--filter-netns, else to every network namespace, those made while capturing too; "
+               "the kernel removes them when pwrudump exits, even when killed. Needs CAP_NET_ADMIN "
+               "and CAP_SYS_ADMIN (other namespaces), which a helper process keeps for the capture")
       ->group("Netfilter");
 
   // pwru's output flags, with its defaults: meta and tuple are on (--output-meta=false to drop).
@@ -136,6 +137,9 @@ void define(CLI::App& app, Raw& raw, Options& o) {
        "Print the skb after each event: its fields and the captured bytes"},
       {"--output-netns-names", &OutputOptions::netns_names,
        "Print the names `ip netns` gives namespaces (/run/netns)"},
+      {"--output-hints", &OutputOptions::hints,
+       "After each drop, what its reason means and what to check (default true; =false to leave "
+       "it out); JSON: drop_reason_help"},
       {"--output-json", &OutputOptions::json,
        "Print one JSON object per event and line instead of text"},
   };

@@ -13,6 +13,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "nf/listing.h"
 #include "nf/tie.h"
 
 namespace pwru::nf {
@@ -34,10 +35,12 @@ inline constexpr size_t kMaxMarkInsns = 64;
 Result<MnlSocket> create_trace_table(const std::string& name, const std::string& where,
                                      std::span<const sock_filter> mark);
 
-// What the listener hands on: a trace message, or word that the ruleset changed.
+// What the listener hands on: a trace message, a rule added or deleted (or a table deleted) when
+// rule_changed is set, or word that the ruleset changed otherwise.
 struct ListenerSink {
   std::function<void(TraceMessage&&)> trace;
   std::function<void()> ruleset_changed;
+  std::function<void(RuleChange&&)> rule_changed;
 };
 
 // A non-blocking socket of the calling thread's namespace in NFNLGRP_NFTRACE and

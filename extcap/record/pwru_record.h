@@ -62,7 +62,9 @@ enum pwru_tlv_type {
 	PWRU_TLV_NF_RULE = 35,         /* string: the rule as `nft -a list` prints it, no handle */
 	PWRU_TLV_NF_VERDICT = 36,      /* [4] s32 verdict: 0 drop, 1 accept, -3 jump, ... */
 	PWRU_TLV_NF_TIE = 37,          /* [1] u8 enum pwru_nf_tie: how the trace was tied */
-	/* 38-40: reserved for the rules a packet passed (--nf-trace) */
+	PWRU_TLV_NF_RULE_STATE = 38,   /* [1] u8 enum pwru_nf_rule_state; absent: the rule is current */
+	PWRU_TLV_NF_JUMP_TARGET = 39,  /* string: the chain a jump or goto verdict goes to */
+	PWRU_TLV_NF_TRACE_TYPE = 40,   /* [1] u8 enum pwru_nf_trace_type: what the trace reported */
 	/* A record of its own: a namespace's netfilter trace listener overflowed (--nf-trace) */
 	PWRU_TLV_NF_TRACE_LOST = 41,   /* [4] u32 overflows (ENOBUFS) since the previous such record */
 };
@@ -75,6 +77,10 @@ enum pwru_probe_kind {
 	PWRU_PROBE_KPROBE = 2,
 	PWRU_PROBE_KPROBE_MULTI = 3,
 	PWRU_PROBE_FENTRY = 4,
+	/* Not a probe: a netfilter trace message (--nf-trace) of a rule the packet passed, recorded
+	 * with the skb of an event of the same packet. FUNC is nft_trace_packet, the kernel function
+	 * that sends it. */
+	PWRU_PROBE_NFTRACE = 5,
 };
 
 enum pwru_packet_layer {
@@ -87,6 +93,21 @@ enum pwru_packet_layer {
 enum pwru_nf_tie {
 	PWRU_NF_TIE_HEADERS = 2, /* same namespace, same packet headers */
 	PWRU_NF_TIE_ORDER = 3,   /* as HEADERS, and several traces had them: the oldest was taken */
+};
+
+/* What became of the rule after it was traced, as far as the capture saw (NF_RULE_STATE).
+ * NF_RULE is always the text the rule had when traced, or absent. */
+enum pwru_nf_rule_state {
+	PWRU_NF_RULE_DELETED = 1, /* deleted since */
+	PWRU_NF_RULE_CHANGED = 2, /* replaced since (nft replace rule, iptables -R keep the handle) */
+};
+
+/* NFT_TRACETYPE_* (include/uapi/linux/netfilter/nf_tables.h). A chain's end without a verdict is
+ * RETURN, also where Linux 6.12 and later send it as a rule without handle. */
+enum pwru_nf_trace_type {
+	PWRU_NF_TRACE_POLICY = 1, /* the base chain's policy */
+	PWRU_NF_TRACE_RETURN = 2, /* the end of a chain (no handle); before 6.12 a return rule too */
+	PWRU_NF_TRACE_RULE = 3,   /* a rule: its handle and verdict */
 };
 
 #endif /* PWRU_RECORD_H */
