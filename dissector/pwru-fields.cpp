@@ -66,6 +66,7 @@ static int hf_pwru_nf_handle = -1;
 static int hf_pwru_nf_rule = -1;
 static int hf_pwru_nf_verdict = -1;
 static int hf_pwru_nf_tie = -1;
+static int hf_pwru_nf_trace_id = -1;
 static int hf_pwru_unknown = -1;
 static int hf_pwru_field_type = -1;
 static int hf_pwru_field_length = -1;
@@ -166,6 +167,7 @@ static const pwru_tlv_spec pwru_tlv_specs[] = {
     { PWRU_TLV_NF_RULE,          &hf_pwru_nf_rule,          ENC_UTF_8 },
     { PWRU_TLV_NF_VERDICT,       &hf_pwru_nf_verdict,       ENC_LITTLE_ENDIAN },
     { PWRU_TLV_NF_TIE,           &hf_pwru_nf_tie,           ENC_NA },
+    { PWRU_TLV_NF_TRACE_ID,      &hf_pwru_nf_trace_id,      ENC_LITTLE_ENDIAN },
 };
 static_assert(G_N_ELEMENTS(pwru_tlv_specs) == std::size(pwru::rules::kTlvSpecs),
               "every field of the record format has a Wireshark field");
@@ -640,6 +642,9 @@ pwru_register_fields(int proto, expert_module_t *expert)
           { "Netfilter trace tie", "pwru.nf.tie", FT_UINT8, BASE_DEC,
             VALS(pwru_nf_tie_vals.data()), 0x0,
             "How the netfilter trace was tied to this event", HFILL } },
+        { &hf_pwru_nf_trace_id,
+          { "Netfilter trace id", "pwru.nf.trace_id", FT_UINT32, BASE_HEX, NULL, 0x0,
+            "The trace's id, as nft monitor trace prints it", HFILL } },
         { &hf_pwru_unknown,
           { "Unknown field", "pwru.unknown", FT_BYTES, BASE_NONE, NULL, 0x0,
             "Field of a type this dissector does not know", HFILL } },

@@ -198,6 +198,11 @@ std::string JsonFormatter::format(const Event& ev) {
     optional_string(o, "nf_rule", nf.rule);
     o.string("nf_verdict", nf_verdict_name(nf.verdict));
     o.string("nf_tie", nf_tie_name(nf.tie));
+    if (nf.trace_id) {
+      o.string("nf_trace_id", nf_trace_id_text(*nf.trace_id));
+    } else {
+      o.null("nf_trace_id");
+    }
   }
   o.string("probe", probe_kind_name(ev.probe));
   o.number("journey", journeys_.step(ev));

@@ -152,6 +152,7 @@ int store_field(Event& ev, uint16_t type, std::span<const uint8_t> v) {
     case PWRU_TLV_NF_RULE: nf(ev).rule = as_string(v); break;
     case PWRU_TLV_NF_VERDICT: nf(ev).verdict = static_cast<int32_t>(static_cast<uint32_t>(n)); break;
     case PWRU_TLV_NF_TIE: nf(ev).tie = static_cast<NfTie>(n); break;
+    case PWRU_TLV_NF_TRACE_ID: nf(ev).trace_id = static_cast<uint32_t>(n); break;
     default: break;  // unreachable: the caller only passes types find_field() knows
   }
   return 0;
@@ -223,6 +224,7 @@ void encode_record(const Event& ev, std::vector<uint8_t>& out) {
     if (!nf.rule.empty()) w.str(PWRU_TLV_NF_RULE, nf.rule);
     w.fixed(PWRU_TLV_NF_VERDICT, static_cast<uint32_t>(nf.verdict));
     w.fixed(PWRU_TLV_NF_TIE, static_cast<uint8_t>(nf.tie));
+    if (nf.trace_id) w.fixed(PWRU_TLV_NF_TRACE_ID, *nf.trace_id);
   }
   out.resize(at + static_cast<size_t>(w.cursor() - start));
 }
