@@ -92,6 +92,7 @@ std::optional<TracedDrop> TraceTie::feed(const TraceMessage& m, uint64_t now_ns)
     d.rule.chain = m.chain;
     if (rule_drop) d.rule.handle = m.handle;
     d.rule.verdict = kVerdictDrop;
+    d.rule.trace_id = m.id;
     d.base_chain = it->second.base_chain;
     d.network_header = it->second.network_header;
     d.transport_header = it->second.transport_header;
@@ -114,6 +115,7 @@ void TraceTie::hold(TracedDrop drop, uint64_t now_ns) {
 
 std::optional<NfRule> TraceTie::take(const Event& ev, uint64_t now_ns) {
   expire(now_ns);
+  if (auto exact = take_exact(ev)) return exact;
   auto matches = [&ev](const TracedDrop& d) {
     return d.netns == ev.netns && headers_match(ev, d.network_header, d.transport_header);
   };
@@ -125,6 +127,32 @@ std::optional<NfRule> TraceTie::take(const Event& ev, uint64_t now_ns) {
   rule.tie = alone ? NfTie::Headers : NfTie::Order;
   held_.erase(first);
   return rule;
+}
+
+// --- The exact tie: the trace id the kernel made from the event's skb (trace_id.h) ---
+
+// The held drop of the event's namespace whose trace id is the one the kernel gave the event's
+// skb. Until a scheme is confirmed, its id must also come with the same headers, which confirms
+// it; afterwards the id alone ties. A drop no id ties is left to the headers: skb->hash changed
+// on the way (tunnels clear it), or no scheme is known.
+std::optional<NfRule> TraceTie::take_exact(const Event& ev) {
+  if (!ids_) return std::nullopt;
+  const auto candidates = ids_->candidates(ev.skb, ev.skb_hash, ev.skb_iif);
+  for (auto it = held_.begin(); it != held_.end(); ++it) {
+    if (it->netns != ev.netns || !it->rule.trace_id) continue;
+    for (const auto& [scheme, id] : candidates) {
+      if (id != *it->rule.trace_id) continue;
+      if (!ids_->confirmed()) {
+        if (!headers_match(ev, it->network_header, it->transport_header)) continue;
+        ids_->confirm(scheme);
+      }
+      NfRule rule = std::move(it->rule);
+      rule.tie = NfTie::Exact;
+      held_.erase(it);
+      return rule;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace pwru::nf

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "nf/trace_id.h"
 #include "record/event.h"
 
 namespace pwru::nf {
@@ -69,6 +70,9 @@ class TraceTie {
 
   size_t held() const { return held_.size(); }
 
+  // Ties by trace id where `ids` can compute it, before the headers (take_exact).
+  void tie_exactly(TraceIds ids) { ids_.emplace(std::move(ids)); }
+
  private:
   // A base chain the packet entered: its first message carries the headers.
   struct Call {
@@ -80,9 +84,11 @@ class TraceTie {
   static constexpr size_t kMaxCalls = 4096;
 
   void expire(uint64_t now_ns);
+  std::optional<NfRule> take_exact(const Event& ev);
 
   std::map<std::pair<uint32_t, uint32_t>, Call> calls_;  // (netns, trace id)
   std::deque<TracedDrop> held_;                          // oldest first
+  std::optional<TraceIds> ids_;                          // the exact tie, when asked for
 };
 
 }  // namespace pwru::nf

@@ -23,6 +23,7 @@
 #include "nf/listing.h"
 #include "nf/netlink.h"
 #include "nf/tie.h"
+#include "nf/trace_key.h"
 
 namespace pwru::nf {
 namespace {
@@ -145,6 +146,7 @@ struct TraceSession::Impl {
   std::string table;
   std::vector<std::string> notes;
   std::vector<Namespace> namespaces;
+  std::unique_ptr<TraceKeyReader> key_reader;  // before `tie`, which calls it
   TraceTie tie;
   bool lost = false;
   std::vector<std::string> read_errors;
@@ -179,6 +181,15 @@ struct TraceSession::Impl {
       }
     }
     return &it->second;
+  }
+
+  // The exact tie by trace id (trace_id.h): 5.10's needs nothing, 6.1's and later's the key,
+  // where kallsyms shows it. Loaded now, while privileged.
+  void tie_exactly() {
+    key_reader = TraceKeyReader::open();
+    TraceIds::KeyReader read;
+    if (key_reader) read = [r = key_reader.get()] { return r->read(); };
+    tie.tie_exactly(TraceIds(std::move(read)));
   }
 
   void name_rule(Namespace& ns, TracedDrop& d) {
@@ -287,6 +298,7 @@ Result<std::unique_ptr<TraceSession>> TraceSession::open(const std::vector<std::
                                                          const MarkFilter& filter) {
   auto impl = std::make_unique<Impl>();
   impl->table = trace_table_name();
+  impl->tie_exactly();
   std::span<const sock_filter> mark;
   if (!filter.expression.empty()) {
     if (filter.program.empty()) {
