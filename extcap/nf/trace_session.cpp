@@ -135,7 +135,7 @@ std::string trace_table_name() { return "pwrudump_" + std::to_string(getpid()); 
 struct Namespace {
   uint32_t inode = 0;
   std::string where;  // for messages: "this network namespace" or the path
-  MnlSocket owner;    // closing it makes the kernel delete the trace table
+  TraceTable owner;   // its socket owns the trace tables, or it deletes them (Linux < 5.12)
   std::optional<TraceListener> listener;
   NftCtx nft;         // its socket was opened in this namespace
   SaveRunner saver;   // iptables-nft-save in this namespace
@@ -332,6 +332,14 @@ const std::vector<std::string>& TraceSession::notes() const { return impl_->note
 
 void TraceSession::read() {
   for (auto& ns : impl_->namespaces) impl_->read(ns);
+}
+
+std::vector<Error> TraceSession::remove_tables() {
+  std::vector<Error> out;
+  for (auto& ns : impl_->namespaces) {
+    if (auto st = ns.owner.remove(); !st) out.push_back(st.error());
+  }
+  return out;
 }
 
 std::vector<std::string> TraceSession::problems() const {
