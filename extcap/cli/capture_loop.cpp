@@ -390,7 +390,7 @@ class Capture {
     ++handed_;
     // A netfilter drop gets the rule its trace named (--nf-trace).
     std::optional<Event> named;
-    if (nf_ && kernel_event.drop_reason_name == "NETFILTER_DROP") {
+    if (nf_ && nf::is_netfilter_drop(kernel_event)) {
       if (auto rule = nf_->name_drop(kernel_event)) {
         named = kernel_event;
         named->nf = std::move(rule);

@@ -132,6 +132,11 @@ class SaveRunner {
 
 std::string trace_table_name() { return "pwrudump_" + std::to_string(getpid()); }
 
+bool is_netfilter_drop(const Event& ev) {
+  if (ev.drop_reason) return ev.drop_reason_name == "NETFILTER_DROP";
+  return ev.func == "kfree_skb" && ev.caller.starts_with("nf_hook_slow+");
+}
+
 struct Namespace {
   uint32_t inode = 0;
   std::string where;  // for messages: "this network namespace" or the path

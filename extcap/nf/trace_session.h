@@ -25,6 +25,10 @@ struct MarkFilter {
                                      // empty: it has none (`arp`, `ether host ...`)
 };
 
+// Whether `ev` frees an skb that netfilter dropped: kfree_skb with reason NETFILTER_DROP, or,
+// before Linux 5.17 (kfree_skb has no reason), kfree_skb called by nf_hook_slow.
+bool is_netfilter_drop(const Event& ev);
+
 class TraceSession {
  public:
   // Adds the trace table to each namespace, "" being pwrudump's own, else a path to a namespace
@@ -41,8 +45,8 @@ class TraceSession {
   TraceSession(const TraceSession&) = delete;
   TraceSession& operator=(const TraceSession&) = delete;
 
-  // Reads what the listeners hold, then the rule that dropped `ev` (a kfree_skb with reason
-  // NETFILTER_DROP), if a trace of its namespace reported a drop of the same packet.
+  // Reads what the listeners hold, then the rule that dropped `ev` (is_netfilter_drop), if a
+  // trace of its namespace reported a drop of the same packet.
   std::optional<NfRule> name_drop(const Event& ev);
 
   // Reads what the listeners hold: called between batches too, so that a namespace's queue
