@@ -4,12 +4,14 @@
 
 #include <fcntl.h>
 #include <libnftnl/table.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,6 +126,15 @@ std::set<std::string> unowned_pwrudump_tables(mnl_socket* s) {
   if (lo > 3) close_range(3, lo - 1, 0);
   if (hi > lo + 1) close_range(lo + 1, hi - 1, 0);
   close_range(hi + 1, ~0U, 0);
+  // It needs CAP_NET_ADMIN alone (nftables requests), if it has that.
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capget, &header, caps) == 0) {
+    const uint32_t net_admin = caps[0].permitted & (1U << CAP_NET_ADMIN);
+    caps[0] = {net_admin, net_admin, 0};
+    caps[1] = {0, 0, 0};
+    (void)syscall(SYS_capset, &header, caps);
+  }
   char c;
   while (read(watch, &c, 1) != 0) {
     if (errno != EINTR) break;
