@@ -9,7 +9,7 @@
 # each dropped ping's JSON line names table pwrutest, chain input, the rule's handle, verdict drop,
 # the rule's text, a trace id, and the tie kernels.sh expects.
 nftrace_checks() {
-  local handle run pid drops tie_seen
+  local handle run pid drops tie_seen what_stale
   assert_eq "nft rule in the receiver (exit code)" 0 "$(fact nft-setup rc)"
   handle=$(fact nft-setup handle)
   [ -n "$handle" ] || fail "no handle for the receiver's nftables drop rule"
@@ -23,6 +23,17 @@ nftrace_checks() {
     assert_eq "trace tables left after SIG${run^^}" none "$(fact "nftrace-$run" after)"
   done
   assert_eq "pwrudump --nf-trace exit code after SIGINT" 0 "$(fact nftrace-int rc)"
+  if [ "$VM_NF_OWNED" = 0 ]; then
+    # pwrudump and its watcher killed at once: the tables stay until the next run starts.
+    pid=$(fact nftrace-stale pid)
+    assert_eq "trace tables left when pwrudump and its watcher are killed at once" \
+      "ip6_pwrudump_$pid,ip_pwrudump_$pid" "$(fact nftrace-stale left)"
+    pid=$(fact nftrace-next pid)
+    assert_eq "trace tables while the next run traces (the stale ones deleted)" \
+      "ip6_pwrudump_$pid,ip_pwrudump_$pid" "$(fact nftrace-next during)"
+    assert_eq "trace tables left after the next run's SIGINT" none "$(fact nftrace-next after)"
+    what_stale=", stale tables deleted by the next run"
+  fi
   blob nftrace-stderr >"$WORK/nftrace.stderr" || fail "the guest sent no --nf-trace stderr"
   blob nftrace-json >"$WORK/nftrace.json" || fail "the guest sent no --nf-trace JSON"
   # Before 5.17 kfree_skb has no reason: a netfilter drop is kfree_skb from nf_hook_slow.
@@ -37,5 +48,5 @@ nftrace_checks() {
   tie_seen=$VM_NF_TIE
   what_nftrace="; --nf-trace: $PINGS drops named (handle $handle, tie $tie_seen, trace_key in"
   what_nftrace+=" kallsyms: $(fact kallsyms trace_key)), tables owned=$VM_NF_OWNED, none left"
-  what_nftrace+=" after SIGINT and SIGKILL"
+  what_nftrace+=" after SIGINT and SIGKILL${what_stale:-}"
 }
