@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -19,6 +20,7 @@ std::optional<uint64_t> find_trace_key(std::istream& kallsyms) {
   int count = 0;
   std::string line;
   while (std::getline(kallsyms, line)) {
+    if (line.find(" trace_key.") == std::string::npos) continue;  // most of 200000 lines
     // "ffffffffc0b8e2a0 d trace_key.4\t[nf_tables]"; built in: no module column.
     std::istringstream in(line);
     std::string addr, type, name, module;
@@ -27,8 +29,12 @@ std::optional<uint64_t> find_trace_key(std::istream& kallsyms) {
     if (!name.starts_with("trace_key.")) continue;
     if (!module.empty() && module != "[nf_tables]") continue;
     if (type != "d" && type != "b" && type != "D" && type != "B") continue;
+    uint64_t value = 0;
+    if (std::from_chars(addr.data(), addr.data() + addr.size(), value, 16).ec != std::errc()) {
+      continue;
+    }
     ++count;
-    found = std::stoull(addr, nullptr, 16);
+    found = value;
   }
   // Two candidates: one is some other subsystem's trace_key, and which is unknown.
   if (count != 1 || found == 0) return std::nullopt;
