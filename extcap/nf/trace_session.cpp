@@ -26,6 +26,7 @@
 #include "nf/listing.h"
 #include "nf/netlink.h"
 #include "nf/tie.h"
+#include "nf/trace_key.h"
 
 namespace pwru::nf {
 namespace {
@@ -137,7 +138,7 @@ std::string trace_table_name() { return "pwrudump_" + std::to_string(getpid()); 
 struct Namespace {
   uint32_t inode = 0;
   std::string where;  // for messages: "this network namespace" or the path
-  MnlSocket owner;    // closing it makes the kernel delete the trace table
+  TraceTable owner;   // its socket owns the trace tables, or it deletes them (Linux < 5.12)
   std::optional<TraceListener> listener;
   NftCtx nft;         // its socket was opened in this namespace
   SaveRunner saver;   // iptables-nft-save in this namespace
@@ -155,6 +156,7 @@ struct TraceSession::Impl {
   std::string table;
   std::vector<std::string> notes;
   std::vector<Namespace> namespaces;
+  std::unique_ptr<TraceKeyReader> key_reader;  // before `tie`, which calls it
   TraceTie tie;
   bool lost = false;
   std::vector<std::string> read_errors;
@@ -224,6 +226,15 @@ struct TraceSession::Impl {
     }
     ns.history.listed(family, name, it->second, later);
     return &it->second;
+  }
+
+  // The exact tie by trace id (trace_id.h): 5.10's needs nothing, 6.1's and later's the key,
+  // where kallsyms shows it. Loaded now, while privileged.
+  void tie_exactly() {
+    key_reader = TraceKeyReader::open();
+    TraceIds::KeyReader read;
+    if (key_reader) read = [r = key_reader.get()] { return r->read(); };
+    tie.tie_exactly(TraceIds(std::move(read)));
   }
 
   // The hook, and the text the rule has at this place in the stream, never another's.
@@ -354,6 +365,7 @@ Result<std::unique_ptr<TraceSession>> TraceSession::open(const std::vector<std::
                                                          const MarkFilter& filter) {
   auto impl = std::make_unique<Impl>();
   impl->table = trace_table_name();
+  impl->tie_exactly();
   std::span<const sock_filter> mark;
   if (!filter.expression.empty()) {
     if (filter.program.empty()) {
@@ -401,6 +413,14 @@ const std::vector<std::string>& TraceSession::notes() const { return impl_->note
 
 void TraceSession::read() {
   for (auto& ns : impl_->namespaces) impl_->read(ns);
+}
+
+std::vector<Error> TraceSession::remove_tables() {
+  std::vector<Error> out;
+  for (auto& ns : impl_->namespaces) {
+    if (auto st = ns.owner.remove(); !st) out.push_back(st.error());
+  }
+  return out;
 }
 
 std::vector<std::string> TraceSession::problems() const {
