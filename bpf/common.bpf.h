@@ -411,6 +411,8 @@ static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_
 
 	ev->mark = KREAD(mode, skb, mark);
 	ev->len = KREAD(mode, skb, len);
+	ev->skb_hash = KREAD(mode, skb, hash);
+	ev->skb_iif = KREAD(mode, skb, skb_iif);
 	ev->protocol = bpf_ntohs(KREAD(mode, skb, protocol));
 	dev = skb_dev(skb, lo, mode);
 	ev->netns = skb_netns(skb, lo, dev, mode);

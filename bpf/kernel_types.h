@@ -46,6 +46,8 @@ struct sk_buff {
 	unsigned int len;
 	unsigned int data_len;
 	__u32 mark;
+	__u32 hash;
+	int skb_iif;
 	__be16 protocol;
 	__u16 transport_header;
 	__u16 network_header;

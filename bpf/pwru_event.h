@@ -52,6 +52,10 @@ struct pwru_event {
 	__u32 mtu;
 	__u32 len;       /* skb->len */
 	__u32 drop_reason;
+	/* skb->hash and skb->skb_iif as the event saw them: with the skb address, what nftables
+	 * makes a traced packet's id from (--nf-trace's exact tie, docs/netfilter.md). */
+	__u32 skb_hash;
+	__u32 skb_iif;
 	__u16 stack_depth; /* frames at the start of data[] (0 without --output-stack) */
 	__u16 pad2;
 	__u16 protocol;  /* skb->protocol, host byte order */

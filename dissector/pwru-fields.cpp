@@ -72,6 +72,7 @@ static int hf_pwru_nf_rule_state = -1;
 static int hf_pwru_nf_jump_target = -1;
 static int hf_pwru_nf_trace_type = -1;
 static int hf_pwru_nf_trace_lost = -1;
+static int hf_pwru_nf_trace_id = -1;
 static int hf_pwru_unknown = -1;
 static int hf_pwru_field_type = -1;
 static int hf_pwru_field_length = -1;
@@ -179,6 +180,7 @@ static const pwru_tlv_spec pwru_tlv_specs[] = {
     { PWRU_TLV_NF_JUMP_TARGET,   &hf_pwru_nf_jump_target,   ENC_UTF_8 },
     { PWRU_TLV_NF_TRACE_TYPE,    &hf_pwru_nf_trace_type,    ENC_NA },
     { PWRU_TLV_NF_TRACE_LOST,    &hf_pwru_nf_trace_lost,    ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_NF_TRACE_ID,      &hf_pwru_nf_trace_id,      ENC_LITTLE_ENDIAN },
 };
 static_assert(G_N_ELEMENTS(pwru_tlv_specs) == std::size(pwru::rules::kTlvSpecs),
               "every field of the record format has a Wireshark field");
@@ -734,6 +736,9 @@ pwru_register_fields(int proto, expert_module_t *expert)
           { "Netfilter trace messages lost", "pwru.nf.trace_lost", FT_UINT32, BASE_DEC, NULL,
             0x0, "Overflows of this namespace's netfilter trace listener since the previous such "
             "record (--nf-trace): messages were lost, drops may not name their rule", HFILL } },
+        { &hf_pwru_nf_trace_id,
+          { "Netfilter trace id", "pwru.nf.trace_id", FT_UINT32, BASE_HEX, NULL, 0x0,
+            "The trace's id, as nft monitor trace prints it", HFILL } },
         { &hf_pwru_unknown,
           { "Unknown field", "pwru.unknown", FT_BYTES, BASE_NONE, NULL, 0x0,
             "Field of a type this dissector does not know", HFILL } },

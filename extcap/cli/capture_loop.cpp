@@ -532,7 +532,12 @@ class Capture {
     }
     if (text_ && !text_broken_ && std::fflush(text_->stream()) != 0) text_failed(errno);
 
+    // Before 5.12 the kernel does not delete the trace tables: pwrudump does, on every stop.
+    const std::vector<Error> tables_left = nf_ ? nf_->remove_tables() : std::vector<Error>{};
     if (options_.extcap()) return;  // the statistics block carries the counts to Wireshark
+    for (const Error& e : tables_left) {
+      std::fprintf(console_.err, "pwrudump: WARNING: %s\n", e.text().c_str());
+    }
     if (nf_) {
       if (const uint64_t untied = nf_->untied(); untied > 0 && !options_.quiet) {
         std::fprintf(console_.err,

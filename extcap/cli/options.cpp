@@ -114,7 +114,10 @@ void define(CLI::App& app, Raw& raw, Options& o) {
                "events of their own. Adds the nftables tables ip and ip6 pwrudump_PID, which mark "
                "the capture filter's packets for nftables tracing, to the namespace of "
                "--filter-netns, else to every network namespace, those made while capturing too; "
-               "the kernel removes them when pwrudump exits, even when killed. Needs CAP_NET_ADMIN "
+               "the kernel removes them when pwrudump exits, even when killed. Before Linux 5.12 "
+               "(no owned tables) pwrudump removes them itself, a watcher process does when "
+               "pwrudump is killed, and a later --nf-trace run removes those left when both were "
+               "killed at once (`nft delete table ip pwrudump_PID` by hand). Needs CAP_NET_ADMIN "
                "and CAP_SYS_ADMIN (other namespaces), which a helper process keeps for the capture")
       ->group("Netfilter");
 

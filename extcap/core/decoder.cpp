@@ -58,6 +58,8 @@ bool EventDecoder::decode(const void* data, size_t size, Event& ev) {
   ev.mtu = dev ? raw.mtu : 0;
   ev.protocol = raw.protocol;
   ev.len = raw.len;
+  ev.skb_hash = raw.skb_hash;
+  ev.skb_iif = raw.skb_iif;
 
   ev.ip_version = (raw.flags & PWRU_EV_HAS_TUPLE) ? raw.ip_version : 0;
   std::memcpy(ev.saddr.data(), raw.saddr, sizeof(raw.saddr));

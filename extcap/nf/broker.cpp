@@ -40,7 +40,7 @@ struct Broker::Frame {
 
 namespace {
 
-enum Op : uint32_t { kOpen = 1, kScan, kList, kSave, kForget };
+enum Op : uint32_t { kOpen = 1, kScan, kList, kSave, kForget, kRemove };
 
 // Deadlines. A save runs a program: 5 s for it, and the broker's answer a little later.
 constexpr int kSaveMs = 5000;
@@ -226,6 +226,9 @@ class Server {
     UniqueFd ns;
     std::string where;
     NftCtx nft;  // its socket was opened in the namespace
+    // Tables the kernel does not delete (Linux before 5.12), and their watcher: kept here, with
+    // the privilege to delete them. Owned tables' sockets go to pwrudump.
+    TraceTable table;
   };
 
   Result<std::string> serve(const Frame& f, const std::string& payload,
@@ -242,6 +245,12 @@ class Server {
       case kList: return list(f.inode, payload);
       case kSave: return save(f.inode, static_cast<uint8_t>(f.arg), payload);
       case kForget: entered_.erase(f.inode); return std::string();
+      case kRemove: {
+        auto it = entered_.find(f.inode);
+        if (it == entered_.end()) return std::string();
+        if (auto st = it->second.table.remove(); !st) return st.error();
+        return std::string();
+      }
       default: return Error{ExitCode::Failure, "cannot serve request " + std::to_string(f.op), ""};
     }
   }
@@ -292,12 +301,13 @@ class Server {
       }
       nft_ctx_output_set_flags(e.nft.get(), NFT_CTX_OUTPUT_HANDLE | NFT_CTX_OUTPUT_STATELESS);
       // The broker's copies close when these go: then pwrudump's alone own the tables.
-      fds.emplace_back(fcntl(mnl_socket_get_fd(owner->get()), F_DUPFD_CLOEXEC, 0));
+      fds.emplace_back(fcntl(mnl_socket_get_fd(owner->socket()), F_DUPFD_CLOEXEC, 0));
       fds.emplace_back(fcntl(mnl_socket_get_fd(listener->get()), F_DUPFD_CLOEXEC, 0));
       if (!fds[0].valid() || !fds[1].valid()) {
         return Error{ExitCode::Failure, "cannot hand over the sockets of " + e.where,
                      "check the limit of open files (ulimit -n)"};
       }
+      if (!owner->owned()) e.table = std::move(*owner);
       return std::string();
     });
     if (!made) {
@@ -522,5 +532,11 @@ std::optional<std::string> Broker::save(uint32_t inode, uint8_t family, const st
 }
 
 void Broker::forget(uint32_t inode) { (void)ask(kForget, inode, 0, "", kAnswerMs); }
+
+Status Broker::remove(uint32_t inode) {
+  auto out = ask(kRemove, inode, 0, "", kAnswerMs);
+  if (!out) return out.error();
+  return Ok{};
+}
 
 }  // namespace pwru::nf

@@ -52,7 +52,11 @@ class Broker {
   // `inode`; nullopt if it failed, or took more than a few seconds.
   std::optional<std::string> save(uint32_t inode, uint8_t family, const std::string& table);
   // Lets namespace `inode` go: the broker's descriptors pin it, as pwrudump's sockets do.
+  // Tables it had to delete itself (Linux before 5.12) are deleted.
   void forget(uint32_t inode);
+  // Deletes namespace `inode`'s tables where the kernel does not (Linux before 5.12, no owned
+  // tables); owned ones go with pwrudump's socket. The error's hint has the nft commands.
+  Status remove(uint32_t inode);
 
   bool alive() const { return sock_.valid(); }
   pid_t pid() const { return pid_; }

@@ -53,8 +53,8 @@ Error netlink_error(const std::string& what, int err) {
   }
   if (err == EINVAL || err == EOPNOTSUPP) {
     return Error{ExitCode::KernelFeature, "cannot " + what + ": " + std::strerror(err),
-                 "--nf-trace needs nf_tables with owned tables (Linux 5.12 or later); on older "
-                 "kernels it is not done yet"};
+                 "check that the kernel has nf_tables, nft_compat and xt_bpf (`modprobe nft_compat "
+                 "xt_bpf`), and report it with `uname -r` if it does"};
   }
   if (err == ENOENT || err == EPROTONOSUPPORT || err == EAFNOSUPPORT) {
     return Error{ExitCode::KernelFeature, "cannot " + what + ": " + std::strerror(err),
@@ -71,10 +71,11 @@ void append(mnl_nlmsg_batch* b, Build&& build) {
   mnl_nlmsg_batch_next(b);
 }
 
-void add_table(mnl_nlmsg_batch* b, uint32_t& seq, uint16_t family, const std::string& name) {
+void add_table(mnl_nlmsg_batch* b, uint32_t& seq, uint16_t family, const std::string& name,
+               uint32_t flags) {
   Table t(nftnl_table_alloc());
   nftnl_table_set_str(t.get(), NFTNL_TABLE_NAME, name.c_str());
-  nftnl_table_set_u32(t.get(), NFTNL_TABLE_FLAGS, kTableOwner);
+  nftnl_table_set_u32(t.get(), NFTNL_TABLE_FLAGS, flags);
   append(b, [&](char* buf) {
     nlmsghdr* n = nftnl_table_nlmsg_build_hdr(buf, NFT_MSG_NEWTABLE, family,
                                               NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, seq++);
@@ -139,7 +140,8 @@ void add_trace_rule(mnl_nlmsg_batch* b, uint32_t& seq, uint16_t family, const st
   });
 }
 
-// Reads the answers to `expected` messages sent with NLM_F_ACK; the first error wins.
+}  // namespace
+
 int read_acks(mnl_socket* s, size_t expected) {
   std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
   int first_error = 0;
@@ -159,6 +161,8 @@ int read_acks(mnl_socket* s, size_t expected) {
   }
   return 0;
 }
+
+namespace {
 
 std::vector<uint8_t> trace_bytes(const nftnl_trace* t, uint16_t attr) {
   if (!nftnl_trace_is_set(t, attr)) return {};
@@ -204,21 +208,18 @@ std::optional<RuleChange> rule_change(const nlmsghdr* n) {
 
 }  // namespace
 
-Result<MnlSocket> create_trace_table(const std::string& name, const std::string& where,
-                                     std::span<const sock_filter> mark) {
-  if (mark.size() > kMaxMarkInsns) mark = {};  // would overflow xt_bpf_info: the caller checks
-  MnlSocket s(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC));
-  if (!s) return netlink_error("open a netfilter netlink socket", errno);
-  if (mnl_socket_bind(s.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
-    return netlink_error("bind a netfilter netlink socket", errno);
-  }
+namespace {
+
+// Sends the tables' batch with these table flags; 0 or the first error, and what failed.
+int send_trace_tables(mnl_socket* s, const std::string& name, std::span<const sock_filter> mark,
+                      uint32_t table_flags, const char*& what) {
   std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 2);
   std::unique_ptr<mnl_nlmsg_batch, BatchStop> b(mnl_nlmsg_batch_start(buf.data(), buf.size()));
   uint32_t seq = static_cast<uint32_t>(time(nullptr));
   append(b.get(), [&](char* p) { nftnl_batch_begin(p, seq++); });
   size_t acks = 0;
   for (uint16_t family : {uint16_t{NFPROTO_IPV4}, uint16_t{NFPROTO_IPV6}}) {
-    add_table(b.get(), seq, family, name);
+    add_table(b.get(), seq, family, name, table_flags);
     add_chain(b.get(), seq, family, name, "pre", NF_INET_PRE_ROUTING);
     add_chain(b.get(), seq, family, name, "out", NF_INET_LOCAL_OUT);
     add_trace_rule(b.get(), seq, family, name, "pre", mark);
@@ -226,13 +227,48 @@ Result<MnlSocket> create_trace_table(const std::string& name, const std::string&
     acks += 5;
   }
   append(b.get(), [&](char* p) { nftnl_batch_end(p, seq++); });
-  if (mnl_socket_sendto(s.get(), mnl_nlmsg_batch_head(b.get()), mnl_nlmsg_batch_size(b.get())) < 0) {
-    return netlink_error("send the trace table " + name + " in " + where, errno);
+  what = "send";
+  if (mnl_socket_sendto(s, mnl_nlmsg_batch_head(b.get()), mnl_nlmsg_batch_size(b.get())) < 0) {
+    return errno;
   }
-  if (int err = read_acks(s.get(), acks); err != 0) {
-    return netlink_error("create the trace table " + name + " in " + where, err);
+  what = "create";
+  return read_acks(s, acks);
+}
+
+}  // namespace
+
+Result<TraceTable> create_trace_table(const std::string& name, const std::string& where,
+                                      std::span<const sock_filter> mark) {
+  if (mark.size() > kMaxMarkInsns) mark = {};  // would overflow xt_bpf_info: the caller checks
+  auto open_socket = []() -> Result<MnlSocket> {
+    MnlSocket s(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC));
+    if (!s) return netlink_error("open a netfilter netlink socket", errno);
+    if (mnl_socket_bind(s.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
+      return netlink_error("bind a netfilter netlink socket", errno);
+    }
+    return s;
+  };
+  auto s = open_socket();
+  if (!s) return s.error();
+  const char* what = "";
+  const int err = send_trace_tables(s->get(), name, mark, kTableOwner, what);
+  if (err == EINVAL || err == EOPNOTSUPP) {
+    // Linux before 5.12 refuses the owner flag (EINVAL; later kernels say EOPNOTSUPP of flags
+    // they do not know): tables pwrudump deletes (trace_table.h), those of a pwrudump that died
+    // first. Refused for another reason, the same error comes back. A new socket: the failed
+    // batch's other answers wait unread on the first.
+    auto u = open_socket();
+    if (!u) return u.error();
+    delete_stale_trace_tables(u->get());
+    const char* unowned_what = "";
+    if (send_trace_tables(u->get(), name, mark, 0, unowned_what) == 0) {
+      return TraceTable::unowned(std::move(*u), name);
+    }
   }
-  return s;
+  if (err != 0) {
+    return netlink_error(std::string(what) + " the trace table " + name + " in " + where, err);
+  }
+  return TraceTable::owned(std::move(*s));
 }
 
 Result<MnlSocket> open_trace_socket() {

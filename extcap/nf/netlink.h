@@ -15,25 +15,26 @@
 #include "base/unique_fd.h"
 #include "nf/listing.h"
 #include "nf/tie.h"
+#include "nf/trace_table.h"
 
 namespace pwru::nf {
-
-struct MnlClose {
-  void operator()(mnl_socket* s) const { mnl_socket_close(s); }
-};
-using MnlSocket = std::unique_ptr<mnl_socket, MnlClose>;
 
 // The most instructions xt_bpf takes as bytecode (XT_BPF_MAX_NUM_INSTR).
 inline constexpr size_t kMaxMarkInsns = 64;
 
 // Adds the tables `name` (families ip and ip6), owned by the returned socket's port: the kernel
 // deletes them when that socket closes, exit and SIGKILL included (NFT_TABLE_F_OWNER, Linux
-// 5.12). Each has a chain at prerouting and one at output, first of their hooks, whose one rule
-// is `meta nftrace set 1 accept`, behind an xt_bpf match of `mark` (classic BPF from the network
-// header, at most kMaxMarkInsns) when it is not empty: only the packets it accepts are traced.
-// `where` names the namespace in messages.
-Result<MnlSocket> create_trace_table(const std::string& name, const std::string& where,
-                                     std::span<const sock_filter> mark);
+// 5.12); a kernel without owned tables gets tables that are not (trace_table.h). Each has a
+// chain at prerouting and one at output, first of their hooks, whose one rule is `meta nftrace
+// set 1 accept`, behind an xt_bpf match of `mark` (classic BPF from the network header, at most
+// kMaxMarkInsns) when it is not empty: only the packets it accepts are traced. `where` names the
+// namespace in messages.
+Result<TraceTable> create_trace_table(const std::string& name, const std::string& where,
+                                      std::span<const sock_filter> mark);
+
+// Reads the answers to `expected` messages sent with NLM_F_ACK: 0, or the first error (an error
+// aborts a batch: the kernel answers only what failed, and the acks asked for).
+int read_acks(mnl_socket* s, size_t expected);
 
 // What the listener hands on: a trace message, a rule added or deleted (or a table deleted) when
 // rule_changed is set, or word that the ruleset changed otherwise.

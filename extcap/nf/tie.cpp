@@ -76,8 +76,14 @@ bool headers_match(const Event& ev, const std::vector<uint8_t>& network_header,
   return compared >= kMinCompared;
 }
 
+bool is_netfilter_drop(const Event& ev) {
+  if (ev.drop_reason) return ev.drop_reason_name == "NETFILTER_DROP";
+  return ev.func == "kfree_skb" && ev.caller.starts_with("nf_hook_slow+");
+}
+
 NfRule traced_rule(const TraceMessage& m) {
   NfRule r;
+  r.trace_id = m.id;
   r.family = m.family;
   r.table = m.table;
   r.chain = m.chain;
@@ -192,6 +198,7 @@ void TraceTie::hold(PassedCall call, uint64_t /*now_ns*/) {
 
 std::optional<TracedDrop> TraceTie::take_drop(const Event& ev, uint64_t now_ns) {
   expire(now_ns);
+  if (auto exact = take_exact(ev)) return exact;
   auto matches = [&ev](const TracedDrop& d) {
     return d.netns == ev.netns && headers_match(ev, d.network_header, d.transport_header);
   };
@@ -241,7 +248,7 @@ Placement TraceTie::place(const Event& ev, uint64_t now_ns) {
     }
     it = passed_.erase(it);
   }
-  if (ev.drop_reason_name == "NETFILTER_DROP") {
+  if (is_netfilter_drop(ev)) {
     if (auto drop = take_drop(ev, now_ns)) {
       for (NfRule& r : drop->passed) out.before.push_back(std::move(r));
       out.drop = std::move(drop->rule);
@@ -281,6 +288,33 @@ void TraceTie::mark(const RuleChangeMark& change) {
     if (h.call.netns != change.netns) continue;
     for (NfRule& r : h.call.rules) apply(r);
   }
+}
+
+// --- The exact tie: the trace id the kernel made from the event's skb (trace_id.h) ---
+
+// The held drop (and the rules of its call) of the event's namespace whose trace id is the one the kernel gave the event's
+// skb. Until a scheme is confirmed, its id must also come with the same headers, which confirms
+// it; afterwards the id alone ties. A drop no id ties is left to the headers: skb->hash changed
+// on the way (tunnels clear it), or no scheme is known.
+std::optional<TracedDrop> TraceTie::take_exact(const Event& ev) {
+  if (!ids_) return std::nullopt;
+  const auto candidates = ids_->candidates(ev.skb, ev.skb_hash, ev.skb_iif);
+  for (auto it = held_.begin(); it != held_.end(); ++it) {
+    if (it->netns != ev.netns || !it->rule.trace_id) continue;
+    for (const auto& [scheme, id] : candidates) {
+      if (id != *it->rule.trace_id) continue;
+      if (!ids_->confirmed()) {
+        if (!headers_match(ev, it->network_header, it->transport_header)) continue;
+        ids_->confirm(scheme);
+      }
+      TracedDrop drop = std::move(*it);
+      drop.rule.tie = NfTie::Exact;
+      for (NfRule& r : drop.passed) r.tie = NfTie::Exact;
+      held_.erase(it);
+      return drop;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace pwru::nf

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "nf/trace_id.h"
 #include "record/event.h"
 
 namespace pwru::nf {
@@ -94,6 +95,10 @@ struct RuleChangeMark {
   NfRuleState state = NfRuleState::Current;
 };
 
+// Whether `ev` frees an skb that netfilter dropped: kfree_skb with reason NETFILTER_DROP, or,
+// before Linux 5.17 (kfree_skb has no reason), kfree_skb called by nf_hook_slow.
+bool is_netfilter_drop(const Event& ev);
+
 // Whether the event's captured bytes hold these headers: the network header at the network
 // layer's offset, the transport header after it. At least 20 bytes must be compared.
 bool headers_match(const Event& ev, const std::vector<uint8_t>& network_header,
@@ -142,6 +147,9 @@ class TraceTie {
   // Calls passed whose packet gave no event in the capture.
   uint64_t untied() const { return untied_; }
 
+  // Ties by trace id where `ids` can compute it, before the headers (take_exact).
+  void tie_exactly(TraceIds ids) { ids_.emplace(std::move(ids)); }
+
  private:
   // A base chain the packet entered: its first message carries the headers.
   struct Call {
@@ -161,12 +169,14 @@ class TraceTie {
 
   void expire(uint64_t now_ns);
   std::optional<TracedDrop> take_drop(const Event& ev, uint64_t now_ns);
+  std::optional<TracedDrop> take_exact(const Event& ev);
 
   std::map<std::pair<uint32_t, uint32_t>, Call> calls_;  // (netns, trace id)
   std::deque<TracedDrop> held_;                          // oldest first
   std::deque<Held> passed_;                              // oldest first
   std::optional<PassedCall> ended_;
   uint64_t untied_ = 0;
+  std::optional<TraceIds> ids_;                          // the exact tie, when asked for
 };
 
 }  // namespace pwru::nf

@@ -19,6 +19,7 @@
 #include "nf/netns_set.h"
 #include "nf/netlink.h"
 #include "nf/tie.h"
+#include "nf/trace_key.h"
 
 namespace pwru::nf {
 namespace {
@@ -70,6 +71,7 @@ struct TraceSession::Impl {
   std::string table;
   std::vector<std::string> notes;
   std::vector<Namespace> namespaces;
+  std::unique_ptr<TraceKeyReader> key_reader;  // before `tie`, which calls it
   TraceTie tie;
   uint64_t lost = 0;  // overflows of the listeners' queues (ENOBUFS)
   std::map<uint32_t, uint64_t> unreported_lost;  // by namespace, since take_lost()
@@ -135,6 +137,15 @@ struct TraceSession::Impl {
     }
     ns.history.listed(family, name, it->second, later);
     return &it->second;
+  }
+
+  // The exact tie by trace id (trace_id.h): 5.10's needs nothing, 6.1's and later's the key,
+  // where kallsyms shows it. Loaded now, while privileged.
+  void tie_exactly() {
+    key_reader = TraceKeyReader::open();
+    TraceIds::KeyReader read;
+    if (key_reader) read = [r = key_reader.get()] { return r->read(); };
+    tie.tie_exactly(TraceIds(std::move(read)));
   }
 
   // The hook, and the text the rule has at this place in the stream, never another's.
@@ -294,6 +305,7 @@ Result<std::unique_ptr<TraceSession>> TraceSession::open(const NamespaceChoice& 
                                                          const MarkFilter& filter) {
   auto impl = std::make_unique<Impl>();
   impl->table = trace_table_name();
+  impl->tie_exactly();
   std::vector<sock_filter> mark;
   if (!filter.expression.empty()) {
     if (filter.program.empty()) {
@@ -385,6 +397,14 @@ std::vector<std::pair<uint32_t, uint64_t>> TraceSession::take_lost() {
   std::vector<std::pair<uint32_t, uint64_t>> out(impl_->unreported_lost.begin(),
                                                  impl_->unreported_lost.end());
   impl_->unreported_lost.clear();
+  return out;
+}
+
+std::vector<Error> TraceSession::remove_tables() {
+  std::vector<Error> out;
+  for (auto& ns : impl_->namespaces) {
+    if (auto st = life_->broker->remove(ns.inode); !st) out.push_back(st.error());
+  }
   return out;
 }
 

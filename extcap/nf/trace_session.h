@@ -78,6 +78,10 @@ class TraceSession {
   // time) since the last call, by namespace inode: for records that say so.
   std::vector<std::pair<uint32_t, uint64_t>> take_lost();
 
+  // Deletes the trace tables the kernel does not delete itself (Linux before 5.12, no owned
+  // tables); the rest go with the session. What could not be deleted, with the command to do it.
+  std::vector<Error> remove_tables();
+
   // What went wrong on the way, for a warning at the end: messages the kernel dropped, a read
   // that failed. Empty when nothing did.
   std::vector<std::string> problems() const;

@@ -194,8 +194,16 @@ std::string caller_field(const Event& ev) {
   return {};
 }
 
+std::string nf_trace_id_text(uint32_t id) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", id);
+  return buf;
+}
+
 std::string nf_rule_field(const NfRule& nf) {
-  std::string out = "family=" + nf_family_name(nf.family);
+  std::string out;
+  if (nf.trace_id) out = "trace_id=" + nf_trace_id_text(*nf.trace_id) + " ";
+  out += "family=" + nf_family_name(nf.family);
   if (!nf.hook.empty()) out += " hook=" + nf.hook;
   out += " table=" + nf.table + " chain=" + nf.chain;
   if (nf.handle) out += " handle=" + std::to_string(*nf.handle);

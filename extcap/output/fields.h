@@ -76,9 +76,13 @@ std::string func_field(const Event& ev);
 // `sym+0xoff`, the bare address when it has no symbol, empty when unknown.
 std::string caller_field(const Event& ev);
 
-// --nf-trace's rule on a drop line or a rule-passed line: `family=inet hook=input table=t
-// chain=c2 handle=4 verdict=drop rule="tcp dport 4444 drop"` (a jump adds `target=c2`, a rule
-// deleted or replaced since `state=deleted|changed`), the rule last; unknown parts are left out.
+// A trace id as `nft monitor trace` prints it: 8 hex digits.
+std::string nf_trace_id_text(uint32_t id);
+
+// --nf-trace's rule on a drop line or a rule-passed line: `trace_id=edf8692e family=inet
+// hook=input table=t chain=c2 handle=4 verdict=drop rule="tcp dport 4444 drop"` (a jump adds
+// `target=c2`, a rule deleted or replaced since `state=deleted|changed`), the rule last; unknown
+// parts are left out.
 std::string nf_rule_field(const NfRule& nf);
 
 // The wall-clock time of the event in local time, pwru's `2006-01-02T15:04:05.000`.

@@ -212,6 +212,11 @@ std::string JsonFormatter::format(const Event& ev) {
     } else {
       o.string("nf_trace_type", nf_trace_type_name(nf.type));
     }
+    if (nf.trace_id) {
+      o.string("nf_trace_id", nf_trace_id_text(*nf.trace_id));
+    } else {
+      o.null("nf_trace_id");
+    }
   }
   if (ev.nf_trace_lost) o.number("nf_trace_lost", *ev.nf_trace_lost);
   o.string("probe", probe_kind_name(ev.probe));

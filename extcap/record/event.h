@@ -28,9 +28,14 @@ enum class PacketLayer : uint8_t {
   Network = PWRU_PACKET_NETWORK,
 };
 
-// How a netfilter trace was tied to an skb event (--nf-trace, docs/netfilter.md): by the packet's
-// headers in the same namespace, alone or, when several traces carried the same headers, by order.
-enum class NfTie : uint8_t { Headers = PWRU_NF_TIE_HEADERS, Order = PWRU_NF_TIE_ORDER };
+// How a netfilter trace was tied to an skb event (--nf-trace, docs/netfilter.md): by the trace id
+// the kernel made from the skb, else by the packet's headers in the same namespace, alone or, when
+// several traces carried the same headers, by order.
+enum class NfTie : uint8_t {
+  Exact = PWRU_NF_TIE_EXACT,
+  Headers = PWRU_NF_TIE_HEADERS,
+  Order = PWRU_NF_TIE_ORDER,
+};
 
 const char* nf_tie_name(NfTie tie);
 
@@ -67,6 +72,7 @@ struct NfRule {
   NfRuleState state = NfRuleState::Current;  // `rule` is the text it had when traced
   std::string jump_target;         // the chain of a jump or goto verdict
   NfTraceType type = NfTraceType::Unknown;
+  std::optional<uint32_t> trace_id;  // NFTA_TRACE_ID as `nft monitor trace` prints it
 
   bool operator==(const NfRule&) const = default;
 };
@@ -92,6 +98,10 @@ struct Event {
   uint16_t protocol = 0;  // EtherType
   uint32_t mtu = 0;
   uint32_t len = 0;
+  // skb->hash and skb->skb_iif: what nftables makes a traced packet's id from, with the skb
+  // address (--nf-trace's exact tie). Not in the record.
+  uint32_t skb_hash = 0;
+  uint32_t skb_iif = 0;
 
   uint8_t ip_version = 0;  // 0: no tuple, else 4 or 6
   std::array<uint8_t, 16> saddr{};  // network byte order; IPv4 in the first 4 bytes

@@ -67,6 +67,7 @@ enum pwru_tlv_type {
 	PWRU_TLV_NF_TRACE_TYPE = 40,   /* [1] u8 enum pwru_nf_trace_type: what the trace reported */
 	/* A record of its own: a namespace's netfilter trace listener overflowed (--nf-trace) */
 	PWRU_TLV_NF_TRACE_LOST = 41,   /* [4] u32 overflows (ENOBUFS) since the previous such record */
+	PWRU_TLV_NF_TRACE_ID = 42,     /* [4] u32 the trace's id as `nft monitor trace` prints it */
 };
 
 /* What these values mean for an skb (which functions free it, what is a drop, where a journey
@@ -88,9 +89,9 @@ enum pwru_packet_layer {
 	PWRU_PACKET_NETWORK = 2,  /* IPv4 or IPv6 header first (version nibble tells which) */
 };
 
-/* How a netfilter trace was tied to the event (docs/netfilter.md). 1 is kept for an exact tie
- * by trace id. */
+/* How a netfilter trace was tied to the event (docs/netfilter.md). */
 enum pwru_nf_tie {
+	PWRU_NF_TIE_EXACT = 1,   /* the trace id the kernel made from the event's skb */
 	PWRU_NF_TIE_HEADERS = 2, /* same namespace, same packet headers */
 	PWRU_NF_TIE_ORDER = 3,   /* as HEADERS, and several traces had them: the oldest was taken */
 };

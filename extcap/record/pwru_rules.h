@@ -65,13 +65,28 @@ inline constexpr TlvSpec kTlvSpecs[] = {
     {PWRU_TLV_NF_JUMP_TARGET, "NF_JUMP_TARGET", 0},
     {PWRU_TLV_NF_TRACE_TYPE, "NF_TRACE_TYPE", 1},
     {PWRU_TLV_NF_TRACE_LOST, "NF_TRACE_LOST", 4},
+    {PWRU_TLV_NF_TRACE_ID, "NF_TRACE_ID", 4},
 };
 
-// nullptr: a type this build does not know (a reader skips it). The table is in type order from
-// 1 (rules_test pins it), so a lookup is an index: the encoder sizes every field of every event.
+// Where each type's spec is in kTlvSpecs (-1: none). Types are given out ahead of the code that
+// writes them, so the table may skip some; a lookup stays an index: the encoder sizes every
+// field of every event.
+struct TlvIndex {
+  int8_t at[64];
+};
+inline constexpr TlvIndex kTlvIndex = [] {
+  TlvIndex x{};
+  for (int8_t& a : x.at) a = -1;
+  for (unsigned i = 0; i < sizeof kTlvSpecs / sizeof kTlvSpecs[0]; ++i) {
+    x.at[kTlvSpecs[i].type] = static_cast<int8_t>(i);
+  }
+  return x;
+}();
+
+// nullptr: a type this build does not know (a reader skips it).
 constexpr const TlvSpec* tlv_spec(unsigned type) {
-  constexpr unsigned count = sizeof kTlvSpecs / sizeof kTlvSpecs[0];
-  return type >= 1 && type <= count ? &kTlvSpecs[type - 1] : nullptr;
+  return type < sizeof kTlvIndex.at && kTlvIndex.at[type] >= 0 ? &kTlvSpecs[kTlvIndex.at[type]]
+                                                                : nullptr;
 }
 
 // --- Probe kinds ---
@@ -116,6 +131,7 @@ inline constexpr NfName kNfVerdicts[] = {
 
 // How a trace was tied to its event (enum pwru_nf_tie).
 inline constexpr NfName kNfTies[] = {
+    {PWRU_NF_TIE_EXACT, "exact"},
     {PWRU_NF_TIE_HEADERS, "headers"},
     {PWRU_NF_TIE_ORDER, "order"},
 };

@@ -156,6 +156,7 @@ int store_field(Event& ev, uint16_t type, std::span<const uint8_t> v) {
     case PWRU_TLV_NF_JUMP_TARGET: nf(ev).jump_target = as_string(v); break;
     case PWRU_TLV_NF_TRACE_TYPE: nf(ev).type = static_cast<NfTraceType>(n); break;
     case PWRU_TLV_NF_TRACE_LOST: ev.nf_trace_lost = static_cast<uint32_t>(n); break;
+    case PWRU_TLV_NF_TRACE_ID: nf(ev).trace_id = static_cast<uint32_t>(n); break;
     default: break;  // unreachable: the caller only passes types find_field() knows
   }
   return 0;
@@ -234,6 +235,7 @@ void encode_record(const Event& ev, std::vector<uint8_t>& out) {
     if (nf.type != NfTraceType::Unknown) {
       w.fixed(PWRU_TLV_NF_TRACE_TYPE, static_cast<uint8_t>(nf.type));
     }
+    if (nf.trace_id) w.fixed(PWRU_TLV_NF_TRACE_ID, *nf.trace_id);
   }
   if (ev.nf_trace_lost) w.fixed(PWRU_TLV_NF_TRACE_LOST, *ev.nf_trace_lost);
   out.resize(at + static_cast<size_t>(w.cursor() - start));

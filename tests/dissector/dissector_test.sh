@@ -105,7 +105,7 @@ case_plugin() {
            pwru.journey.next pwru.journey.delta pwru.journey.end pwru.journey.dropped \
            pwru.nf.family pwru.nf.hook pwru.nf.table pwru.nf.chain pwru.nf.handle pwru.nf.rule \
            pwru.nf.verdict pwru.nf.tie pwru.nf.rule_state pwru.nf.jump_target \
-           pwru.nf.trace_type; do
+           pwru.nf.trace_type pwru.nf.trace_id; do
     grep -qxF "$f" "$WORK/pwru-fields" || missing+=("$f")
   done
   [ ${#missing[@]} -eq 0 ] || fail "fields not registered: ${missing[*]}"
@@ -685,6 +685,11 @@ case_nftrace() {
 14|1|input|t|input|||0|2" "$out"
   out=$(fields nftrace 'pwru.nf.table' frame.number) || exit 1
   assert_eq "frames with pwru.nf.table" "2 4 6 8 10 14" "$(one_line "$out")"
+  # NF_TRACE_ID is newer than the kept capture.
+  if [ "$SOURCE" = fresh ]; then
+    out=$(fields nftrace 'pwru.nf.trace_id' frame.number pwru.nf.trace_id) || exit 1
+    assert_eq "the trace id, where the record has one" "14|0x0df8692e" "$out"
+  fi
   out=$(fields nftrace 'pwru.drop' frame.number _ws.col.Info) || exit 1
   assert_lines "Info of the drops" \
 "2|kfree_skb skb=0xffff888004a1b200 veth1:5 10.0.0.1:0->10.0.0.2:0(icmp) NETFILTER_DROP by $rule4

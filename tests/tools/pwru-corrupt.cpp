@@ -287,8 +287,9 @@ const std::vector<RecordCategory>& record_categories() {
            const Bytes value = frame ? Bytes{'f', '+', static_cast<uint8_t>('0' + n % 10)}
                                      : random_bytes(rng, below(rng, 8));
            // Past the last known type: unknown fields, skipped.
-           const auto type = static_cast<uint16_t>(frame ? size_t{PWRU_TLV_STACK_FRAME}
-                                                         : PWRU_TLV_NF_TRACE_LOST + 1 + below(rng, 1000));
+           const auto type =
+               static_cast<uint16_t>(frame ? size_t{PWRU_TLV_STACK_FRAME}
+                                           : PWRU_TLV_NF_TRACE_ID + 1 + below(rng, 1000));
            const Bytes t = tlv(type, value);
            r.insert(r.end(), t.begin(), t.end());
          }

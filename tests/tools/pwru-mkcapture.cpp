@@ -542,6 +542,7 @@ std::vector<Packet> nftrace() {
   policy.handle.reset();
   policy.rule.clear();
   policy.tie = pwru::NfTie::Headers;
+  policy.trace_id = 0x0df8692e;
   syn.packet = tcp4_frame(true, 41001, 5555, 0x02, 0x0badcafe, 0);
   syn.sport = 41001;
   syn.dport = 5555;

@@ -22,6 +22,20 @@ vm_kernel() {
     7.2) VM_SUITE=sid VM_DROP_REASON=yes VM_AUTO_BACKEND=kprobe-multi ;;
     *) return 1 ;;
   esac
+  vm_nf_kernel "$1"
+}
+
+# What --nf-trace (scenario-nftrace.sh) must show on each kernel:
+#   VM_NF_OWNED  1: the trace tables are owned (NFT_TABLE_F_OWNER, Linux 5.12); 0: 5.10 refuses
+#                the flag, and pwrudump deletes the tables itself
+#   VM_NF_TIE    how the drops are tied to their traces: exact on 5.10 (the trace id is a jhash
+#                without a secret), and on 6.1 and later where nf_tables' trace_key shows in
+#                /proc/kallsyms (Debian builds nf_tables as a module, CONFIG_KALLSYMS_ALL=y)
+vm_nf_kernel() {
+  case "$1" in
+    5.10) VM_NF_OWNED=0 VM_NF_TIE=exact ;;
+    *) VM_NF_OWNED=1 VM_NF_TIE=exact ;;
+  esac
 }
 
 # The modules the guest scenario loads (their dependencies come along). iptables runs as
@@ -29,6 +43,10 @@ vm_kernel() {
 # kernel, where iptables-nft would need nf_tables with a set of expression modules that changes
 # between releases.
 VM_MODULES="veth iptable_filter"
+# --nf-trace's (scenario-nftrace.sh): nftables, and the xt_bpf match its trace tables run through
+# nft_compat. nf_tables' expressions for `icmp type echo-request drop` are built into it;
+# nfnetlink and x_tables come as dependencies where they are modules (7.2 builds nfnetlink in).
+VM_MODULES+=" nf_tables nft_compat xt_bpf"
 
 # The cache of downloaded kernel packages: outside the build tree so that fresh clones and new
 # build folders reuse it.

@@ -33,7 +33,7 @@ debs=$("$here/fetch-kernel.sh" "$kernel") || fail "cannot fetch the $kernel kern
 # --- kernel image and modules, redone only when the package or the module list changes ---
 kdir="$VM_DIR/kernel"
 deb_names=$(xargs -n 1 basename <<<"$debs" | paste -sd ' ')
-stamp="$deb_names modules: $VM_MODULES"
+stamp="$deb_names modules: $VM_MODULES, their soft dependencies"
 if [ "$(cat "$kdir/stamp" 2>/dev/null)" != "$stamp" ]; then
   rm -rf "$kdir" "$VM_DIR/extract"
   mkdir -p "$kdir/modules" "$VM_DIR/extract"
@@ -67,6 +67,18 @@ if [ "$(cat "$kdir/stamp" 2>/dev/null)" != "$stamp" ]; then
     [ -n "$file" ] || fail "cannot find module $name in $kver"
     for dep in $(modinfo -F depends "$file" | tr ',' ' '); do
       add_module "$dep"
+    done
+    # A soft dependency its init needs (5.10's libcrc32c: `pre: crc32c`, a crypto algorithm): the
+    # module of that name, else its generic implementation, where the kernel has one as a module
+    # (the package has no modules.alias to ask; the CPU-specific ones may not run under TCG).
+    for dep in $(modinfo -F softdep "$file" | sed -n 's/^pre: *//p'); do
+      for cand in "$dep" "${dep}_generic"; do
+        if find "$moddir/kernel" -regextype posix-extended \
+             -regex ".*/${cand//_/[_-]}\.ko(\.xz|\.zst|\.gz)?" | grep -q .; then
+          add_module "$cand"
+          break
+        fi
+      done
     done
     case "$file" in
       *.xz) xz -dc "$file" ;;
@@ -129,6 +141,9 @@ legacy=/usr/sbin/xtables-legacy-multi
 [ -x "$legacy" ] || skip_or_fail "needs $legacy (package iptables)"
 copy_with_libs "$legacy" /usr/lib/*/xtables/*.so
 ln -s xtables-legacy-multi "$root/usr/sbin/iptables"
+# For scenario-nftrace.sh: nft, for the receiver's rule and to list the trace tables.
+[ -x /usr/sbin/nft ] || skip_or_fail "needs /usr/sbin/nft (package nftables)"
+copy_with_libs /usr/sbin/nft
 # For scenario-privileges.sh: tracing as another user with file capabilities.
 for f in /usr/bin/setpriv /usr/sbin/setcap; do
   [ -x "$f" ] || skip_or_fail "needs $f (packages util-linux and libcap2-bin)"

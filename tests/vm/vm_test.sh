@@ -39,7 +39,7 @@ PWRU_CAPS=cap_bpf,cap_perfmon,cap_syslog,cap_dac_read_search=ep
 PWRU_CAPS_NODAC=cap_bpf,cap_perfmon,cap_syslog=ep
 PINGS=3
 
-require_cmd qemu-system-x86_64 tshark setpriv timeout cpio gzip base64
+require_cmd qemu-system-x86_64 tshark setpriv timeout cpio gzip base64 jq
 { [ -f "$VM_DIR/kernel/vmlinuz" ] && [ -f "$VM_DIR/initramfs.cpio.gz" ]; } ||
   skip_or_fail "$VM_DIR holds no prepared kernel: the fixture vm.$kernel.prepare did not run or failed"
 
@@ -92,6 +92,7 @@ mkdir -p "$WORK/overlay"
     echo "PWRU_CAPS_NODAC=$PWRU_CAPS_NODAC"
   fi
   echo "PINGS=$PINGS"
+  [ "${PWRU_VM_NFTRACE:-}" = 1 ] && echo "NFTRACE=1"
   # The guest gives up on pwrudump first, so that its stderr still comes back.
   echo "READY_TIMEOUT=$((timeout_s * 2 / 3))"
   printf 'PWRU_ARGS=%q\n' "$(printf '%q ' --backend "$backend" "$@")"
@@ -242,7 +243,14 @@ if [ "$expect_backend" != tracepoint ]; then
   what_func="; all $n_func function-probe events of the pings with a caller"
 fi
 
+# --nf-trace (PWRU_VM_NFTRACE=1): the same boot's scenario-nftrace.sh.
+if [ "${PWRU_VM_NFTRACE:-}" = 1 ]; then
+  # shellcheck source=nftrace-checks.sh
+  . "$here/nftrace-checks.sh"
+  nftrace_checks
+fi
+
 what="with a netfilter caller"
 [ "$VM_DROP_REASON" = yes ] && what="as NETFILTER_DROP with a netfilter caller"
 pass "$guest_kver, $summary: $PINGS pings seen dropped at kfree_skb $what;" \
-     "$n_events events${what_func:-}${what_privileges:-}; pwrudump attached in ${attach_s}s (guest clock), VM ran ${wall}s"
+     "$n_events events${what_func:-}${what_privileges:-}${what_nftrace:-}; pwrudump attached in ${attach_s}s (guest clock), VM ran ${wall}s"

@@ -335,12 +335,17 @@ TEST(JsonOutput, NamedDropCarriesTheRule) {
   EXPECT_EQ(str(o, "nf_rule_state"), "current");
   EXPECT_TRUE(is_null(o, "nf_jump_target"));
   EXPECT_TRUE(is_null(o, "nf_trace_type"));
+  EXPECT_TRUE(is_null(o, "nf_trace_id"));
   Event policy = named_netfilter_drop();
   policy.nf->handle.reset();
   policy.nf->rule.clear();
+  policy.nf->tie = NfTie::Exact;
+  policy.nf->trace_id = 0x0df8692e;
   const Json p = parse(f.format(policy));
   EXPECT_TRUE(is_null(p, "nf_handle"));
   EXPECT_TRUE(is_null(p, "nf_rule"));
+  EXPECT_EQ(str(p, "nf_tie"), "exact");
+  EXPECT_EQ(str(p, "nf_trace_id"), "0df8692e");
   EXPECT_EQ(parse(f.format(netfilter_drop())).get("nf_table"), nullptr);
 }
 

@@ -356,6 +356,14 @@ TEST(TextOutput, NamedDropEndsWithTheRule) {
   policy.nf->rule.clear();
   const std::string p = first_line(f.format(policy));
   EXPECT_TRUE(p.ends_with(" family=inet table=demo chain=c2 verdict=drop")) << p;
+
+  // The trace id, as `nft monitor trace` prints it, before the rule's fields.
+  Event traced = named_netfilter_drop();
+  traced.nf->trace_id = 0x0df8692e;
+  const std::string t = f.format(traced);
+  EXPECT_NE(t.find(" caller=nf_hook_slow+0x9b trace_id=0df8692e family=inet hook=input "),
+            std::string::npos)
+      << t;
 }
 
 TEST(TextOutput, NfTraceLostRecordEndsWithItsCount) {

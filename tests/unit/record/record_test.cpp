@@ -168,10 +168,16 @@ TEST(RecordTest, RoundTripsNetfilterRule) {
   Event ev = sample::named_netfilter_drop();
   ev.nf->verdict = -3;  // a negative verdict survives the u32 on the wire
   ev.nf->tie = NfTie::Order;
+  ev.nf->trace_id = 0xedf8692e;
   Result<Event> got = decode_record(encode(ev));
   ASSERT_TRUE(got.ok()) << got.error().text();
   EXPECT_EQ(*got, without_time(ev));
+  ev.nf->tie = NfTie::Exact;
+  got = decode_record(encode(ev));
+  ASSERT_TRUE(got.ok()) << got.error().text();
+  EXPECT_EQ(*got, without_time(ev));
 
+  ev.nf->trace_id.reset();
   ev.nf->handle.reset();
   ev.nf->rule.clear();
   ev.nf->hook.clear();
@@ -316,7 +322,7 @@ TEST(RecordTest, SkipsAndCountsUnknownTypes) {
   with_unknown.insert(with_unknown.end(), rec.begin() + 4, rec.begin() + first_tlv_end);
   tlv(with_unknown, 0xffff, Bytes(300, 0x5a));
   with_unknown.insert(with_unknown.end(), rec.begin() + first_tlv_end, rec.end());
-  tlv(with_unknown, PWRU_TLV_NF_TRACE_LOST + 1, {9});  // the first type after the last known one
+  tlv(with_unknown, PWRU_TLV_NF_TRACE_ID + 1, {9});  // the first type after the last known one
 
   size_t unknown = 0;
   Result<Event> got = decode_record(with_unknown, &unknown);

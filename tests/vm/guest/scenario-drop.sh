@@ -49,5 +49,10 @@ send stderr /tmp/stderr
 send stdout /tmp/stdout
 [ -e /tmp/ping.out ] && send ping /tmp/ping.out
 [ -e /tmp/trace.pcapng ] && send pcapng /tmp/trace.pcapng
+# With NFTRACE=1, the same drop named by --nf-trace (scenario-nftrace.sh).
+set -x
+# shellcheck source=scenario-nftrace.sh
+[ "${NFTRACE:-}" = 1 ] && . /scenario/scenario-nftrace.sh
+set +x
 dmesg >/tmp/dmesg
 send dmesg /tmp/dmesg
