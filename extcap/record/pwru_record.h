@@ -84,6 +84,7 @@ enum pwru_packet_layer {
 enum pwru_nf_tie {
 	PWRU_NF_TIE_HEADERS = 2, /* same namespace, same packet headers */
 	PWRU_NF_TIE_ORDER = 3,   /* as HEADERS, and several traces had them: the oldest was taken */
+	PWRU_NF_TIE_KERNEL = 4,  /* a function backend's probe saw the skb in the chain itself */
 };
 
 #endif /* PWRU_RECORD_H */

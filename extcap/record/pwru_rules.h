@@ -113,6 +113,7 @@ inline constexpr NfName kNfVerdicts[] = {
 inline constexpr NfName kNfTies[] = {
     {PWRU_NF_TIE_HEADERS, "headers"},
     {PWRU_NF_TIE_ORDER, "order"},
+    {PWRU_NF_TIE_KERNEL, "kernel"},
 };
 
 // nullptr: a value with no name.
