@@ -4,9 +4,13 @@
 #include "core/nf_probes.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -44,6 +48,37 @@ Result<UniqueFd> module_btf_fd(const std::string& module) {
                "run as root: opening a module's BTF needs CAP_SYS_ADMIN"};
 }
 
+// Kernels before 5.11 have no BTF for modules: a module's function is known from kallsyms alone,
+// and ipt_do_table's argument order from the release ("netfilter: iptables: allow use of
+// ipt_do_table as hookfn", 5.16). Its types then come from vmlinux's BTF, which on those kernels
+// has struct xt_table but none of nf_tables'.
+std::optional<SkbFunction> function_without_btf(const BackendSetup& setup, const NfFunction& f,
+                                                std::string& why) {
+  const std::string name(f.name), module(f.module);
+  if (access(("/sys/kernel/btf/" + module).c_str(), F_OK) == 0 || !setup.ksyms ||
+      setup.ksyms->present({name}).empty()) {
+    why = "module " + module + " is not loaded (its chains are not named until pwrudump starts "
+          "again after it is)";
+    return std::nullopt;
+  }
+  if (name == "nft_do_chain" ||
+      btf__find_by_name_kind(setup.btf.get(), "xt_table", BTF_KIND_STRUCT) <= 0) {
+    why = "the kernel has no BTF for module " + module + " (Linux 5.11 and later have it)";
+    return std::nullopt;
+  }
+  struct utsname u{};
+  unsigned major = 0, minor = 0;
+  if (uname(&u) != 0 || std::sscanf(u.release, "%u.%u", &major, &minor) != 2) {
+    why = "no BTF for module " + module + ", and the kernel's release is unknown";
+    return std::nullopt;
+  }
+  SkbFunction fn;
+  fn.name = name;
+  fn.module = module;
+  fn.skb_pos = major > 5 || (major == 5 && minor >= 16) ? 1 : 0;
+  return fn;
+}
+
 // One program copy attached: a perf kprobe (kprobe flavour) or a link (fentry flavour).
 struct NfAttached {
   ProgCopy copy;
@@ -64,11 +99,17 @@ class NfProbesImpl final : public NfProbes {
     std::vector<SkbFunction> fns;
     for (const NfFunction& f : kNfFunctions) {
       auto fn = setup.btf.function(std::string(f.name), std::string(f.module));
+      std::string why;
       if (!fn) {
-        summary.notes.push_back("netfilter: " + std::string(f.name) + " not probed: module " +
-                                std::string(f.module) +
-                                " is not loaded (its chains are not named until pwrudump starts "
-                                "again after it is)");
+        fn = function_without_btf(setup, f, why);
+        if (fn && fentry_) {
+          fn.reset();
+          why = "the kernel has no BTF for module " + std::string(f.module) +
+                ", which fentry needs (Linux 5.11 and later have it)";
+        }
+      }
+      if (!fn) {
+        summary.notes.push_back("netfilter: " + std::string(f.name) + " not probed: " + why);
         continue;
       }
       // ipt_do_table(skb, state, table) before 5.16, (priv, skb, state) after.
