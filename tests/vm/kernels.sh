@@ -6,7 +6,8 @@
 # The kernels of the matrix.
 VM_KERNELS="5.10 6.1 6.12 7.2"
 
-# vm_kernel KERNEL: sets VM_SUITE, VM_DROP_REASON, VM_AUTO_BACKEND for KERNEL (one of VM_KERNELS).
+# vm_kernel KERNEL: sets VM_SUITE, VM_DROP_REASON, VM_AUTO_BACKEND, VM_MODULE_BTF and VM_MODULES
+# for KERNEL (one of VM_KERNELS).
 #   VM_SUITE         the Debian suite whose linux-image-amd64 metapackage names the kernel
 #   VM_DROP_REASON   yes: the kfree_skb tracepoint carries `reason` (added in 5.17,
 #                    "net: skb: introduce kfree_skb_reason()"), so the drop must be named
@@ -14,21 +15,30 @@ VM_KERNELS="5.10 6.1 6.12 7.2"
 #                    the event must carry no drop reason at all
 #   VM_AUTO_BACKEND  what `--backend auto` must pick: kprobe-multi needs CONFIG_FPROBE, which
 #                    Debian turns on from 6.12 (docs/testing-vms.md)
+#   VM_MODULE_BTF    yes: modules have BTF (5.11, CONFIG_DEBUG_INFO_BTF_MODULES), so every function
+#                    backend probes nft_do_chain and ipt_do_table; no: the kprobe backends probe
+#                    ipt_do_table alone (struct xt_table is in vmlinux's BTF, nf_tables' types are
+#                    not) and fentry neither (it needs the function's BTF), and pwrudump says so
+#   VM_MODULES       the modules the guest scenario loads (below)
 vm_kernel() {
   case "$1" in
-    5.10) VM_SUITE=bullseye VM_DROP_REASON=no VM_AUTO_BACKEND=kprobe ;;
-    6.1) VM_SUITE=bookworm VM_DROP_REASON=yes VM_AUTO_BACKEND=kprobe ;;
-    6.12) VM_SUITE=trixie VM_DROP_REASON=yes VM_AUTO_BACKEND=kprobe-multi ;;
-    7.2) VM_SUITE=sid VM_DROP_REASON=yes VM_AUTO_BACKEND=kprobe-multi ;;
+    5.10) VM_SUITE=bullseye VM_DROP_REASON=no VM_AUTO_BACKEND=kprobe VM_MODULE_BTF=no ;;
+    6.1) VM_SUITE=bookworm VM_DROP_REASON=yes VM_AUTO_BACKEND=kprobe VM_MODULE_BTF=yes ;;
+    6.12) VM_SUITE=trixie VM_DROP_REASON=yes VM_AUTO_BACKEND=kprobe-multi VM_MODULE_BTF=yes ;;
+    7.2) VM_SUITE=sid VM_DROP_REASON=yes VM_AUTO_BACKEND=kprobe-multi VM_MODULE_BTF=yes ;;
     *) return 1 ;;
   esac
+  VM_MODULES="veth iptable_filter"
+  # nf_tables needs crc32c: before 7.x from libcrc32c, which asks the crypto API for it at load
+  # (a soft dependency: the guest has no modprobe to load crc32c_generic on demand).
+  [ "$1" = 7.2 ] || VM_MODULES="$VM_MODULES crc32c_generic"
+  VM_MODULES="$VM_MODULES nf_tables"
 }
 
-# The modules the guest scenario loads (their dependencies come along). iptables runs as
-# iptables-legacy in the guest: it needs only x_tables, ip_tables and iptable_filter on every
+# The modules the guest scenario loads (VM_MODULES, their dependencies come along): iptables runs
+# as iptables-legacy in the guest, which needs only x_tables, ip_tables and iptable_filter on every
 # kernel, where iptables-nft would need nf_tables with a set of expression modules that changes
-# between releases.
-VM_MODULES="veth iptable_filter"
+# between releases. nf_tables alone serves the scenario's nftables chain, which has no rule.
 
 # The cache of downloaded kernel packages: outside the build tree so that fresh clones and new
 # build folders reuse it.

@@ -129,6 +129,11 @@ legacy=/usr/sbin/xtables-legacy-multi
 [ -x "$legacy" ] || skip_or_fail "needs $legacy (package iptables)"
 copy_with_libs "$legacy" /usr/lib/*/xtables/*.so
 ln -s xtables-legacy-multi "$root/usr/sbin/iptables"
+ln -s xtables-legacy-multi "$root/usr/sbin/iptables-save"
+# nft: the scenario's accepting chain, and the rulesets it compares before and after a capture.
+nft=/usr/sbin/nft
+[ -x "$nft" ] || skip_or_fail "needs $nft (package nftables)"
+copy_with_libs "$nft"
 # For scenario-privileges.sh: tracing as another user with file capabilities.
 for f in /usr/bin/setpriv /usr/sbin/setcap; do
   [ -x "$f" ] || skip_or_fail "needs $f (packages util-linux and libcap2-bin)"
