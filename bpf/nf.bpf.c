@@ -138,6 +138,21 @@ int kretprobe_nf_exit(struct pt_regs *ctx)
 
 /* --- fentry backend: arguments typed from the module's BTF, the skb read directly --- */
 
+/* The caller: the frame after the traced function's own where the stack has it (as the fentry
+ * backend finds it, caller_from_stack); 7.2 leaves a module function's frame out (seen in the
+ * kernel matrix: the program, its trampoline, then the caller), so there the third frame. */
+static __always_inline __u64 fentry_caller(void *ctx)
+{
+	__u64 frames[3] = {};
+	__u64 caller = caller_from_stack(ctx);
+
+	if (caller)
+		return caller;
+	if (bpf_get_stack(ctx, frames, sizeof(frames), 0) < (long)sizeof(frames))
+		return 0;
+	return frames[2];
+}
+
 SEC("fentry")
 int fentry_nft_entry(__u64 *ctx)
 {
@@ -148,7 +163,7 @@ int fentry_nft_entry(__u64 *ctx)
 	if (!nf_wanted(skb, READ_BTF))
 		return 0;
 	nft_names(pkt, (void *)ctx[1], &nf);
-	nf_enter(skb, &nf, caller_from_stack(ctx));
+	nf_enter(skb, &nf, fentry_caller(ctx));
 	return 0;
 }
 
@@ -169,7 +184,7 @@ int fentry_ipt_entry(__u64 *ctx)
 	if (!nf_wanted(a.skb, READ_BTF))
 		return 0;
 	ipt_names(a.table, a.state, &nf);
-	nf_enter(a.skb, &nf, caller_from_stack(ctx));
+	nf_enter(a.skb, &nf, fentry_caller(ctx));
 	return 0;
 }
 
