@@ -1,7 +1,8 @@
 # The drop scenario of tests/e2e/drop_test.sh inside the guest (sourced by /init, which provides
 # report, send, uptime_s and wait_ready): two network namespaces joined by veth, iptables-legacy
-# dropping ICMP in the receiver behind an nftables input chain that accepts, pings across, traced
-# by pwrudump into a pcapng that goes back to the host. The rulesets of the receiver and of
+# dropping ICMP in the receiver behind an nftables input chain that accepts them but drops packets
+# above 1000 bytes, pings across and one large ping, traced by pwrudump into a pcapng that goes
+# back to the host. The rulesets of the receiver and of
 # pwrudump's own namespace, before and after the capture, go back too: no backend may change them.
 # From /scenario.env: PWRU_ARGS (extra pwrudump arguments, shell-quoted: --backend ...),
 # PINGS, READY_TIMEOUT (seconds pwrudump may take to attach).
@@ -23,8 +24,10 @@ $IP -n a link set va up
 $IP -n b link set vb up
 $IP netns exec b $IPTABLES -I INPUT -p icmp -j DROP
 report "iptables rc=$? version=$($IPTABLES --version | tr ' ' _)"
-# Runs before iptables' INPUT (priority -10 < 0): nft_do_chain sees the pings and accepts them.
-$IP netns exec b $NFT add table inet pwruvm '{ chain input { type filter hook input priority -10; policy accept; }; }'
+# Runs before iptables' INPUT (priority -10 < 0): nft_do_chain sees the pings and accepts them,
+# and drops the large one itself (ip length: payload and cmp, built into nf_tables).
+$IP netns exec b $NFT add table inet pwruvm \
+  '{ chain input { type filter hook input priority -10; policy accept; ip length > 1000 drop; }; }'
 report "nft rc=$?"
 # Both rulesets of the receiver and of pwrudump's namespace, without iptables-save's date line
 # and the packet counters the pings change.
@@ -55,6 +58,8 @@ if [ -e /tmp/ready ]; then
   report "attach ok=yes start=$t0 ready=$(uptime_s) uid=$uid"
   $IP netns exec a ping -c "$PINGS" -i 0.2 -W 1 "$IP_B" >/tmp/ping.out 2>&1
   report "ping rc=$?"
+  $IP netns exec a ping -c 1 -s 1200 -W 1 "$IP_B" >/tmp/ping-big.out 2>&1
+  report "ping-big rc=$?"
   sleep 1
   t1=$(uptime_s)
   kill -INT "$pid"
