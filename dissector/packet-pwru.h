@@ -95,6 +95,7 @@ struct pwru_summary {
     const char *nf_rule;
     gboolean has_nf_handle;
     guint64 nf_handle;
+    guint32 nf_tie;  // enum pwru_nf_tie; 0: none recorded
 };
 
 // The record's function name for the shared rules: NULL (no FUNC field) is the empty name,
