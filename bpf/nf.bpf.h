@@ -6,7 +6,8 @@
  * verdict, and leaves a drop's names for the free that follows (nf_hook_slow's); where the chain
  * frees a dropped skb itself (nft, 6.1.192 and later), that free comes before the return and
  * takes the names (nf_take_drop in common.bpf.h), and the return makes no event: the skb is gone.
- * Every kernel difference in reading the chain is here, behind CO-RE checks. */
+ * Field sizes that differ between kernels are read with their running size (the _PROBED reads);
+ * the hook state's place is compat.bpf.h's, ipt_do_table's argument order user space's. */
 #ifndef PWRU_NF_BPF_H
 #define PWRU_NF_BPF_H
 
@@ -25,14 +26,8 @@ static __always_inline void nft_names(const struct nft_pktinfo *pkt, const struc
 				      struct pwru_nf *nf)
 {
 	const struct nft_table *table = BPF_CORE_READ(chain, table);
-	const struct nf_hook_state *state;
+	const struct nf_hook_state *state = nft_pkt_state(pkt);
 
-	/* 5.16 ("netfilter: nf_tables: remove xt_action_param from nft_pktinfo") moved the hook
-	 * state out of pkt->xt. */
-	if (bpf_core_field_exists(pkt->state))
-		state = BPF_CORE_READ(pkt, state);
-	else
-		state = BPF_CORE_READ(pkt, xt.state);
 	nf->source = PWRU_NF_NFT;
 	nf->family = BPF_CORE_READ_BITFIELD_PROBED(table, family);
 	/* A u8 from 6.1, an unsigned int before: the probed read takes the running kernel's size. */
