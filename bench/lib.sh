@@ -136,3 +136,18 @@ bench_cleanup() {
   (exit "$rc")
   netns_cleanup
 }
+
+# iperf3_server: an iperf3 server in B on $IP_B:$PORT, stopped with the hosts (BENCH_PIDS).
+iperf3_server() {
+  ip netns exec "$NS_B" iperf3 -s -B "$IP_B" -p "$PORT" >/dev/null 2>&1 &
+  BENCH_PIDS+=($!)
+  sleep 0.5
+}
+
+# iperf3_gbps: one client run of $secs seconds from A to B; prints the receiver's Gbit/s.
+iperf3_gbps() {
+  ip netns exec "$NS_A" iperf3 -c "$IP_B" -p "$PORT" -t "${secs:?}" -J >"$WORK/iperf.json" 2>&1 ||
+    fail "iperf3 failed: $(cat "$WORK/iperf.json")"
+  python3 -c 'import json, sys; print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' \
+    "$WORK/iperf.json"
+}

@@ -33,17 +33,7 @@ PORT=5201
 mapfile -t TRACEPOINTS < <("$PWRUDUMP" --list-funcs --backend tracepoint)
 [ ${#TRACEPOINTS[@]} -gt 0 ] || fail "pwrudump --list-funcs --backend tracepoint listed nothing"
 
-ip netns exec "$NS_B" iperf3 -s -B "$IP_B" -p "$PORT" >/dev/null 2>&1 &
-BENCH_PIDS+=($!)
-sleep 0.5
-
-# iperf3_gbps: one client run from A to B; prints the receiver's Gbit/s.
-iperf3_gbps() {
-  ip netns exec "$NS_A" iperf3 -c "$IP_B" -p "$PORT" -t "$secs" -J >"$WORK/iperf.json" 2>&1 ||
-    fail "iperf3 failed: $(cat "$WORK/iperf.json")"
-  python3 -c 'import json, sys; print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' \
-    "$WORK/iperf.json"
-}
+iperf3_server
 
 # The bpftrace program: every tracepoint pwrudump attaches whose record carries the skb address
 # (bpftrace 0.17 has no raw tracepoints), the skb read through BTF as pwrudump reads it.

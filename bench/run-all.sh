@@ -6,6 +6,7 @@
 #   bench/burst.sh     (~1 min)  events the ring buffer holds while pwrudump does not read
 #   bench/bpf-cost.sh  (~1 min)  nanoseconds per BPF program run (kernel.bpf_stats_enabled)
 #   bench/attach.sh    (~1 min)  attach/detach of the tracepoint backend
+#   bench/nftrace.sh   (~3 min)  what --nf-trace costs the packet path, filter matching or not
 #   bench/dissect.sh   (~8 min)  tshark on pwru captures against plain Ethernet, 4 sizes
 # The kernel-matrix attach times run separately: bench/vm-attach.sh (QEMU, ~15 min per kernel).
 #
@@ -27,7 +28,7 @@ require_root
 } >>"$BENCH_OUT"
 status=0
 # pipeline twice: into a file, and into /dev/null (pwrudump's own limit, without the file system).
-for run in overhead pipeline BENCH_SINK=null:pipeline burst bpf-cost attach dissect; do
+for run in overhead pipeline BENCH_SINK=null:pipeline burst bpf-cost attach nftrace dissect; do
   b=${run##*:} env=()
   [ "$b" != "$run" ] && env=("${run%%:*}")
   echo "== ${env[*]} bench/$b.sh" >&2

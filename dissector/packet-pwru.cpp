@@ -1,8 +1,8 @@
 // The `pwru` dissector: one pwru record (extcap/record/pwru_record.h) per packet. Here: the
-// protocol's registration, the columns, the drop and reset expert infos, the "pwru" tap, and the
-// packet bytes handed to Wireshark's own Ethernet/IPv4/IPv6 dissectors. The record's fields,
-// journeys and lost events are parts of their own (packet-pwru.h lists them, with the rule
-// every part keeps about setjmp/longjmp).
+// protocol's registration, the columns, the drop (with its explanation) and reset expert infos,
+// the "pwru" tap, and the packet bytes handed to Wireshark's own Ethernet/IPv4/IPv6 dissectors.
+// The record's fields, journeys and lost events are parts of their own (packet-pwru.h lists
+// them, with the rule every part keeps about setjmp/longjmp).
 #include "packet-pwru.h"
 
 #include <epan/tap.h>
@@ -22,6 +22,7 @@ int proto_pwru = -1;
 static gint ett_pwru = -1;
 
 static expert_field ei_pwru_drop = EI_INIT;
+static expert_field ei_pwru_drop_help = EI_INIT;
 static expert_field ei_pwru_reset = EI_INIT;
 
 static int pwru_tap = -1;
@@ -46,8 +47,21 @@ pwru_drop_reason_text(packet_info *pinfo, const pwru_summary *summary)
     return "no reason recorded";
 }
 
+// What became of a traced rule since, or NULL when it is as traced.
+static const char *
+pwru_nf_state_text(const pwru_summary *summary)
+{
+    switch (summary->nf_rule_state) {
+    case 0: return NULL;
+    case PWRU_NF_RULE_DELETED: return "rule deleted since";
+    case PWRU_NF_RULE_CHANGED: return "rule changed since";
+    default: return "rule state unknown";
+    }
+}
+
 // The netfilter rule that dropped it (--nf-trace): `by "tcp dport 4444 drop" (table t, chain
-// c2, handle 4)`; empty when none was named.
+// c2, handle 4)`, `..., handle 4, rule deleted since)` when it no longer is; empty when none was
+// named.
 static const char *
 pwru_nf_rule_text(packet_info *pinfo, const pwru_summary *summary)
 {
@@ -60,7 +74,49 @@ pwru_nf_rule_text(packet_info *pinfo, const pwru_summary *summary)
                               summary->nf_chain != NULL ? summary->nf_chain : "?");
     if (summary->has_nf_handle)
         wmem_strbuf_append_printf(text, ", handle %" PRIu64, summary->nf_handle);
+    const char *state = pwru_nf_state_text(summary);
+    if (state != NULL)
+        wmem_strbuf_append_printf(text, ", %s", state);
     wmem_strbuf_append_c(text, ')');
+    return wmem_strbuf_get_str(text);
+}
+
+// A rule the packet passed (--nf-trace, probe kind nftrace), as nft names its parts:
+// `nft inet t input handle 3 jump c2 "ip protocol tcp jump c2"`, `nft inet t input policy
+// accept`, `nft inet t c2 return continue` for the end of a chain.
+static const char *
+pwru_nf_passed_text(packet_info *pinfo, const pwru_summary *summary)
+{
+    wmem_strbuf_t *text = wmem_strbuf_new(pinfo->pool, "nft ");
+    const char *family =
+        summary->has_nf_family
+            ? pwru::rules::nf_name(pwru::rules::kNfFamilies, (gint32)summary->nf_family)
+            : NULL;
+    if (family != NULL)
+        wmem_strbuf_append_printf(text, "%s ", family);
+    wmem_strbuf_append_printf(text, "%s %s", summary->nf_table,
+                              summary->nf_chain != NULL ? summary->nf_chain : "?");
+    if (summary->has_nf_handle)
+        wmem_strbuf_append_printf(text, " handle %" PRIu64, summary->nf_handle);
+    else if (summary->nf_trace_type == PWRU_NF_TRACE_POLICY)
+        wmem_strbuf_append(text, " policy");
+    else if (summary->nf_trace_type == PWRU_NF_TRACE_RETURN)
+        wmem_strbuf_append(text, " return");
+    if (summary->has_nf_verdict) {
+        const char *verdict = pwru::rules::nf_name(pwru::rules::kNfVerdicts, summary->nf_verdict);
+        if (verdict != NULL)
+            wmem_strbuf_append_printf(text, " %s", verdict);
+        else
+            wmem_strbuf_append_printf(text, " verdict %d", summary->nf_verdict);
+    }
+    if (summary->nf_jump_target != NULL)
+        wmem_strbuf_append_printf(text, " %s", summary->nf_jump_target);
+    // A policy's text only repeats the verdict.
+    if (summary->nf_rule != NULL && summary->nf_trace_type != PWRU_NF_TRACE_POLICY)
+        wmem_strbuf_append_printf(text, " \"%s\"", summary->nf_rule);
+    const char *state = pwru_nf_state_text(summary);
+    if (state != NULL)
+        wmem_strbuf_append_printf(text, " (%s)", state);
     return wmem_strbuf_get_str(text);
 }
 
@@ -106,6 +162,17 @@ pwru_add_drop_expert(packet_info *pinfo, proto_item *root, const pwru_summary *s
                            summary->caller != NULL ? " at " : "",
                            summary->caller != NULL ? summary->caller : "",
                            *rule != '\0' ? " " : "", rule);
+}
+
+// The drop's explanation, beside the error: a note, so Expert Information groups the drops by
+// what to do about them. Only for a recorded reason; a drop without one has nothing to explain.
+static void
+pwru_add_drop_help_expert(packet_info *pinfo, const pwru_summary *summary, gboolean malformed)
+{
+    if (!pwru_is_drop(summary, malformed) || summary->drop_help_item == NULL)
+        return;
+    expert_add_info_format(pinfo, summary->drop_help_item, &ei_pwru_drop_help, "%s: %s",
+                           pwru_drop_reason_text(pinfo, summary), summary->drop_reason_help);
 }
 
 static void
@@ -173,7 +240,9 @@ pwru_info_text(packet_info *pinfo, const pwru_summary *summary, gboolean malform
     else if (summary->has_drop_reason)
         wmem_strbuf_append_printf(pwru_info_part(info), "drop_reason=%u",
                                   summary->drop_reason_code);
-    if (summary->nf_table != NULL)
+    if (summary->nf_table != NULL && summary->has_probe && summary->probe == PWRU_PROBE_NFTRACE)
+        wmem_strbuf_append(pwru_info_part(info), pwru_nf_passed_text(pinfo, summary));
+    else if (summary->nf_table != NULL)
         wmem_strbuf_append(pwru_info_part(info), pwru_nf_rule_text(pinfo, summary));
     if (malformed)
         wmem_strbuf_append(pwru_info_part(info), "[Malformed pwru record]");
@@ -280,6 +349,7 @@ dissect_pwru(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_
     /* Expert infos */
     lost = pwru_lost_events(pinfo);
     pwru_add_drop_expert(pinfo, pwru_item, &summary, malformed);
+    pwru_add_drop_help_expert(pinfo, &summary, malformed);
     pwru_add_reset_expert(pinfo, pwru_item, &summary);
     pwru_add_lost_events_expert(pinfo, pwru_item, lost);
 
@@ -311,6 +381,9 @@ proto_register_pwru(void)
     static ei_register_info ei[] = {
         { &ei_pwru_drop,
           { "pwru.drop", PI_SEQUENCE, PI_ERROR, "Packet dropped", EXPFILL } },
+        { &ei_pwru_drop_help,
+          { "pwru.drop.help", PI_SEQUENCE, PI_NOTE,
+            "What the drop reason means and what to check", EXPFILL } },
         { &ei_pwru_reset,
           { "pwru.reset", PI_SEQUENCE, PI_WARN, "TCP reset sent in reply to this packet",
             EXPFILL } },

@@ -80,6 +80,8 @@ struct pwru_summary {
     guint32 drop_reason_code;
     const char *drop_reason;
     proto_item *drop_item;
+    const char *drop_reason_help;  // pwru.drop_reason.help, with has_drop_reason
+    proto_item *drop_help_item;
     const char *caller;
     proto_tree *stack_tree;
     proto_item *stack_item;
@@ -95,7 +97,12 @@ struct pwru_summary {
     const char *nf_rule;
     gboolean has_nf_handle;
     guint64 nf_handle;
-    guint32 nf_tie;  // enum pwru_nf_tie; 0: none recorded
+    gboolean has_nf_verdict;
+    gint32 nf_verdict;
+    guint32 nf_rule_state;    // 0: as traced (no field)
+    const char *nf_jump_target;
+    guint32 nf_trace_type;    // 0: no field
+    guint32 nf_tie;           // enum pwru_nf_tie; 0: none recorded
 };
 
 // The record's function name for the shared rules: NULL (no FUNC field) is the empty name,
@@ -121,6 +128,9 @@ void pwru_register_fields(int proto, expert_module_t *expert);
 // record is malformed (an expert info says where); the fields before that are still added.
 gboolean dissect_pwru_record(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
                              pwru_summary *summary);
+// What the drop reason `name` means and what to check (pwru_reasons.h), "MEANING; check: CHECK";
+// "no explanation is known yet" for a name the table does not know.
+const char *pwru_drop_reason_help(wmem_allocator_t *scope, const char *name);
 // "nf_hook_slow+0x9b" -> "nf_hook_slow": what users filter on, without the offset or module.
 const char *pwru_frame_symbol(wmem_allocator_t *scope, const char *frame);
 

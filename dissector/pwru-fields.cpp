@@ -16,6 +16,7 @@ extern "C" {
 #include <array>
 #include <iterator>
 
+#include "pwru_reasons.h"
 #include "pwru_record.h"
 
 static int hf_pwru_version = -1;
@@ -51,6 +52,7 @@ static int hf_pwru_tcp_flags_ece = -1;
 static int hf_pwru_tcp_flags_cwr = -1;
 static int hf_pwru_drop_reason_code = -1;
 static int hf_pwru_drop_reason = -1;
+static int hf_pwru_drop_reason_help = -1;
 static int hf_pwru_caller = -1;
 static int hf_pwru_caller_addr = -1;
 static int hf_pwru_stack = -1;
@@ -66,6 +68,9 @@ static int hf_pwru_nf_handle = -1;
 static int hf_pwru_nf_rule = -1;
 static int hf_pwru_nf_verdict = -1;
 static int hf_pwru_nf_tie = -1;
+static int hf_pwru_nf_rule_state = -1;
+static int hf_pwru_nf_jump_target = -1;
+static int hf_pwru_nf_trace_type = -1;
 static int hf_pwru_unknown = -1;
 static int hf_pwru_field_type = -1;
 static int hf_pwru_field_length = -1;
@@ -100,6 +105,8 @@ static constexpr auto pwru_nf_vals(const pwru::rules::NfName (&names)[N]) {
 static constexpr auto pwru_nf_family_vals = pwru_nf_vals(pwru::rules::kNfFamilies);
 static constexpr auto pwru_nf_verdict_vals = pwru_nf_vals(pwru::rules::kNfVerdicts);
 static constexpr auto pwru_nf_tie_vals = pwru_nf_vals(pwru::rules::kNfTies);
+static constexpr auto pwru_nf_rule_state_vals = pwru_nf_vals(pwru::rules::kNfRuleStates);
+static constexpr auto pwru_nf_trace_type_vals = pwru_nf_vals(pwru::rules::kNfTraceTypes);
 
 static const value_string pwru_packet_layer_vals[] = {
     { PWRU_PACKET_ETHERNET, "Ethernet" },
@@ -166,6 +173,9 @@ static const pwru_tlv_spec pwru_tlv_specs[] = {
     { PWRU_TLV_NF_RULE,          &hf_pwru_nf_rule,          ENC_UTF_8 },
     { PWRU_TLV_NF_VERDICT,       &hf_pwru_nf_verdict,       ENC_LITTLE_ENDIAN },
     { PWRU_TLV_NF_TIE,           &hf_pwru_nf_tie,           ENC_NA },
+    { PWRU_TLV_NF_RULE_STATE,    &hf_pwru_nf_rule_state,    ENC_NA },
+    { PWRU_TLV_NF_JUMP_TARGET,   &hf_pwru_nf_jump_target,   ENC_UTF_8 },
+    { PWRU_TLV_NF_TRACE_TYPE,    &hf_pwru_nf_trace_type,    ENC_NA },
 };
 static_assert(G_N_ELEMENTS(pwru_tlv_specs) == std::size(pwru::rules::kTlvSpecs),
               "every field of the record format has a Wireshark field");
@@ -184,6 +194,38 @@ const char *
 pwru_frame_symbol(wmem_allocator_t *scope, const char *frame)
 {
     return wmem_strndup(scope, frame, strcspn(frame, "+ \t["));
+}
+
+const char *
+pwru_drop_reason_help(wmem_allocator_t *scope, const char *name)
+{
+    const pwru::reasons::ReasonHelp *help = pwru::reasons::reason_help(name);
+
+    if (help == NULL)
+        return pwru::reasons::kUnknownReasonMeaning;
+    if (help->check == NULL)
+        return help->meaning;
+    return wmem_strdup_printf(scope, "%s%s%s", help->meaning, pwru::reasons::kCheckSeparator,
+                              help->check);
+}
+
+// pwru.drop_reason.help after the reason: derived from the name now, not recorded, so a capture
+// from any pwrudump gets this table's words. A record with only the number (a value BTF did not
+// name) is looked up as pwrudump names such values, reason_N.
+static void
+dissect_pwru_drop_reason_help(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                              pwru_summary *summary)
+{
+    const char *name = summary->drop_reason;
+    proto_item *ti;
+
+    if (name == NULL)
+        name = wmem_strdup_printf(pinfo->pool, "reason_%u", summary->drop_reason_code);
+    summary->drop_reason_help = pwru_drop_reason_help(pinfo->pool, name);
+    ti = proto_tree_add_string(tree, hf_pwru_drop_reason_help, tvb, 0, 0,
+                               summary->drop_reason_help);
+    proto_item_set_generated(ti);
+    summary->drop_help_item = ti;
 }
 
 // The address family a TLV type carries, AT_NONE for other fields.
@@ -377,6 +419,7 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
         summary->drop_item = proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc,
                                                             pinfo->pool,
                                                             (const guint8 **)&summary->drop_reason);
+        dissect_pwru_drop_reason_help(tvb, pinfo, tree, summary);
         break;
     case PWRU_TLV_CALLER:
         proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc, pinfo->pool,
@@ -406,6 +449,20 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
         break;
     case PWRU_TLV_NF_TIE:
         proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->nf_tie);
+        break;
+    case PWRU_TLV_NF_VERDICT:
+        summary->has_nf_verdict = TRUE;
+        proto_tree_add_item_ret_int(tree, hf, tvb, offset, length, enc, &summary->nf_verdict);
+        break;
+    case PWRU_TLV_NF_RULE_STATE:
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->nf_rule_state);
+        break;
+    case PWRU_TLV_NF_JUMP_TARGET:
+        proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc, pinfo->pool,
+                                       (const guint8 **)&summary->nf_jump_target);
+        break;
+    case PWRU_TLV_NF_TRACE_TYPE:
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->nf_trace_type);
         break;
     case PWRU_TLV_PACKET_LAYER:
         summary->has_packet_layer = TRUE;
@@ -490,6 +547,9 @@ dissect_pwru_record(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, pwru_su
 
     while (offset >= 0 && tvb_reported_length_remaining(tvb, offset) > 0)
         offset = dissect_pwru_tlv(tvb, pinfo, tree, offset, summary);
+    // A reason recorded by number alone: its help comes last.
+    if (summary->has_drop_reason && summary->drop_reason_help == NULL)
+        dissect_pwru_drop_reason_help(tvb, pinfo, tree, summary);
     return offset >= 0;
 }
 
@@ -596,6 +656,10 @@ pwru_register_fields(int proto, expert_module_t *expert)
         { &hf_pwru_drop_reason,
           { "Drop reason", "pwru.drop_reason", FT_STRINGZPAD, BASE_NONE, NULL, 0x0,
             "enum skb_drop_reason name without SKB_DROP_REASON_", HFILL } },
+        { &hf_pwru_drop_reason_help,
+          { "Drop reason help", "pwru.drop_reason.help", FT_STRING, BASE_NONE, NULL, 0x0,
+            "What the drop reason means and what to check (pwrudump's table, by the reason's "
+            "name)", HFILL } },
         { &hf_pwru_caller,
           { "Caller", "pwru.caller", FT_STRINGZPAD, BASE_NONE, NULL, 0x0,
             "Symbolized return address (symbol+offset)", HFILL } },
@@ -643,6 +707,19 @@ pwru_register_fields(int proto, expert_module_t *expert)
           { "Netfilter trace tie", "pwru.nf.tie", FT_UINT8, BASE_DEC,
             VALS(pwru_nf_tie_vals.data()), 0x0,
             "How the netfilter trace was tied to this event", HFILL } },
+        { &hf_pwru_nf_rule_state,
+          { "Netfilter rule state", "pwru.nf.rule_state", FT_UINT8, BASE_DEC,
+            VALS(pwru_nf_rule_state_vals.data()), 0x0,
+            "The rule was deleted or replaced after it was traced; the rule text is the one it "
+            "had then. Absent: the rule is as traced", HFILL } },
+        { &hf_pwru_nf_jump_target,
+          { "Netfilter jump target", "pwru.nf.jump_target", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The chain a jump or goto verdict goes to", HFILL } },
+        { &hf_pwru_nf_trace_type,
+          { "Netfilter trace type", "pwru.nf.trace_type", FT_UINT8, BASE_DEC,
+            VALS(pwru_nf_trace_type_vals.data()), 0x0,
+            "What the trace reported: a rule, the end of a chain (return) or a base chain's "
+            "policy", HFILL } },
         { &hf_pwru_unknown,
           { "Unknown field", "pwru.unknown", FT_BYTES, BASE_NONE, NULL, 0x0,
             "Field of a type this dissector does not know", HFILL } },

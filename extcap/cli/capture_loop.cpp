@@ -362,7 +362,10 @@ class Capture {
         failure_ = handed.error();
         return;
       }
-      if (nf_) nf_->read();  // keeps the trace queues short between drops
+      if (nf_) {
+        nf_->read();  // keeps the trace queues short between drops
+        write_expired(false);
+      }
       // A file may hold back a partial piece after a batch (DirectFile): asked again on each
       // turn, with or without new events, until it is out.
       if (written_in_batch_ > 0 || (pcapng_ && pcapng_->holding())) {
@@ -381,6 +384,7 @@ class Capture {
   void drain() {
     const Tracer::Sink sink = [this](const Event& ev) { return deliver(ev); };
     if (auto handed = tracer_->drain(sink); !handed) failure_ = handed.error();
+    if (!stopping_) write_expired(true);
     if (written_in_batch_ > 0) flush_batch();
   }
 
@@ -388,15 +392,31 @@ class Capture {
   // Events arrive filtered by the kernel.
   bool deliver(const Event& kernel_event) {
     ++handed_;
-    // A netfilter drop gets the rule its trace named (--nf-trace).
     std::optional<Event> named;
-    if (nf_ && kernel_event.drop_reason_name == "NETFILTER_DROP") {
-      if (auto rule = nf_->name_drop(kernel_event)) {
+    if (nf_) {
+      // The rules its packet passed before it (--nf-trace), and the rule that dropped it.
+      auto placed = nf_->place(kernel_event);
+      for (const Event& passed : placed.before) {
+        if (!write(passed)) return false;
+      }
+      if (placed.drop) {
         named = kernel_event;
-        named->nf = std::move(rule);
+        named->nf = std::move(placed.drop);
       }
     }
     const Event& ev = named ? *named : kernel_event;
+    if (!write(ev)) return false;
+    ++delivered_;
+    if (options_.output_limit != 0 && delivered_ >= options_.output_limit) {
+      stopping_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  // One record to every output. Rules passed are records too, but not kernel events: neither
+  // the limit nor the counts include them.
+  bool write(const Event& ev) {
     if (pcapng_) {
       record_.clear();
       encode_record(ev, record_);
@@ -406,13 +426,16 @@ class Capture {
       }
     }
     if (text_ && !write_text(formatter_->format(ev))) return false;
-    ++delivered_;
     ++written_in_batch_;
-    if (options_.output_limit != 0 && delivered_ >= options_.output_limit) {
-      stopping_ = true;
-      return false;
-    }
     return true;
+  }
+
+  // --nf-trace's rules passed whose wait for a later event of their packet ran out.
+  void write_expired(bool all) {
+    if (!nf_) return;
+    for (const Event& passed : nf_->expired(all)) {
+      if (!write(passed)) return;
+    }
   }
 
   // A keep-alive block once nothing was written for kKeepaliveMs. A reader gone shows as EPIPE.
@@ -485,6 +508,12 @@ class Capture {
 
     if (options_.extcap()) return;  // the statistics block carries the counts to Wireshark
     if (nf_) {
+      if (const uint64_t untied = nf_->untied(); untied > 0 && !options_.quiet) {
+        std::fprintf(console_.err,
+                     "note: --nf-trace: %llu base chain calls passed by packets with no event in "
+                     "the capture are not shown\n",
+                     static_cast<unsigned long long>(untied));
+      }
       // Even with -q: an unnamed drop must not look like one no rule made.
       for (const auto& problem : nf_->problems()) {
         std::fprintf(console_.err,

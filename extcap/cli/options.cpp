@@ -110,7 +110,8 @@ void define(CLI::App& app, Raw& raw, Options& o) {
       ->group(kTracking);
   app.add_flag("--nf-trace", o.nf_trace,
                "Name the netfilter rule that dropped each packet (table, chain, handle, rule, "
-               "verdict). Adds the nftables tables ip and ip6 pwrudump_PID, which mark the capture "
+               "verdict), and show the rules each traced packet passed (jump, accept, ...) as "
+               "events of their own. Adds the nftables tables ip and ip6 pwrudump_PID, which mark the capture "
                "filter's packets for nftables tracing, to the namespace of --filter-netns (else to "
                "pwrudump's own); the kernel removes them when pwrudump exits, even when killed. "
                "Needs CAP_NET_ADMIN (and CAP_SYS_ADMIN for another namespace)")
@@ -143,6 +144,9 @@ void define(CLI::App& app, Raw& raw, Options& o) {
        "Print the skb after each event: its fields and the captured bytes"},
       {"--output-netns-names", &OutputOptions::netns_names,
        "Print the names `ip netns` gives namespaces (/run/netns)"},
+      {"--output-hints", &OutputOptions::hints,
+       "After each drop, what its reason means and what to check (default true; =false to leave "
+       "it out); JSON: drop_reason_help"},
       {"--output-json", &OutputOptions::json,
        "Print one JSON object per event and line instead of text"},
   };

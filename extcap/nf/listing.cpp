@@ -1,5 +1,5 @@
 // parse_table_listing: the line shapes of nft's listing (src/rule.c, chain_print and rule_print);
-// use_iptables_text: iptables-nft-save's (`:CHAIN`, `-N`, `-A`).
+// use_iptables_text: iptables-nft-save's (`:CHAIN`, `-N`, `-A`); RuleHistory: texts per handle.
 #include "nf/listing.h"
 
 #include <cstdlib>
@@ -116,6 +116,41 @@ bool use_iptables_text(TableListing& listing, std::string_view save) {
     for (size_t i = 0; i < handles.size(); ++i) listing.rules[handles[i]].text = lines[chain][i];
   }
   return true;
+}
+
+const RuleHistory::Entry* RuleHistory::find(uint8_t family, const std::string& table,
+                                            uint64_t handle) const {
+  const auto it = entries_.find(Key{family, table, handle});
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+void RuleHistory::listed(uint8_t family, const std::string& table, const TableListing& listing,
+                         const std::set<uint64_t>& later) {
+  for (const auto& [handle, rule] : listing.rules) {
+    if (later.contains(handle)) continue;
+    Entry& e = entries_[Key{family, table, handle}];
+    // A deleted handle listed again is a new rule under an old handle: not the deleted one's.
+    if (e.text || e.deleted) continue;
+    e.chain = rule.chain;
+    e.text = rule.text;
+  }
+}
+
+NfRuleState RuleHistory::changed(const RuleChange& change) {
+  if (!change.handle) {
+    for (auto& [key, e] : entries_) {
+      if (std::get<0>(key) == change.family && std::get<1>(key) == change.table) e.deleted = true;
+    }
+    return NfRuleState::Deleted;
+  }
+  const Key key{change.family, change.table, *change.handle};
+  if (!change.added) {
+    entries_[key].deleted = true;  // the text stays: traces read before this named it
+    return NfRuleState::Deleted;
+  }
+  // A new rule: its text is read when a trace names it.
+  entries_.insert_or_assign(key, Entry{change.chain, std::nullopt, false});
+  return NfRuleState::Changed;
 }
 
 }  // namespace pwru::nf

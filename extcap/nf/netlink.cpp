@@ -172,6 +172,36 @@ std::string trace_str(const nftnl_trace* t, uint16_t attr) {
   return s ? s : "";
 }
 
+// A rule added or deleted, or a table deleted: what the rule history follows (RuleHistory).
+std::optional<RuleChange> rule_change(const nlmsghdr* n) {
+  const auto type = NFNL_MSG_TYPE(n->nlmsg_type);
+  RuleChange c;
+  if (type == NFT_MSG_NEWRULE || type == NFT_MSG_DELRULE) {
+    Rule r(nftnl_rule_alloc());
+    if (!r || nftnl_rule_nlmsg_parse(n, r.get()) < 0 ||
+        !nftnl_rule_is_set(r.get(), NFTNL_RULE_HANDLE)) {
+      return std::nullopt;
+    }
+    c.family = static_cast<uint8_t>(nftnl_rule_get_u32(r.get(), NFTNL_RULE_FAMILY));
+    const char* table = nftnl_rule_get_str(r.get(), NFTNL_RULE_TABLE);
+    const char* chain = nftnl_rule_get_str(r.get(), NFTNL_RULE_CHAIN);
+    c.table = table ? table : "";
+    c.chain = chain ? chain : "";
+    c.handle = nftnl_rule_get_u64(r.get(), NFTNL_RULE_HANDLE);
+    c.added = type == NFT_MSG_NEWRULE;
+    return c;
+  }
+  if (type == NFT_MSG_DELTABLE) {
+    Table t(nftnl_table_alloc());
+    if (!t || nftnl_table_nlmsg_parse(n, t.get()) < 0) return std::nullopt;
+    c.family = static_cast<uint8_t>(nftnl_table_get_u32(t.get(), NFTNL_TABLE_FAMILY));
+    const char* name = nftnl_table_get_str(t.get(), NFTNL_TABLE_NAME);
+    c.table = name ? name : "";
+    return c;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<MnlSocket> create_trace_table(const std::string& name, const std::string& where,
@@ -247,7 +277,11 @@ Result<bool> TraceListener::read_all(const ListenerSink& sink) {
          n = mnl_nlmsg_next(n, &left)) {
       if (NFNL_SUBSYS_ID(n->nlmsg_type) != NFNL_SUBSYS_NFTABLES) continue;
       if (NFNL_MSG_TYPE(n->nlmsg_type) != NFT_MSG_TRACE) {
-        sink.ruleset_changed();
+        if (auto change = rule_change(n); change && sink.rule_changed) {
+          sink.rule_changed(std::move(*change));
+        } else {
+          sink.ruleset_changed();
+        }
         continue;
       }
       Trace t(nftnl_trace_alloc());
@@ -268,6 +302,7 @@ Result<bool> TraceListener::read_all(const ListenerSink& sink) {
       if (nftnl_trace_is_set(t.get(), NFTNL_TRACE_POLICY)) {
         m.policy = nftnl_trace_get_u32(t.get(), NFTNL_TRACE_POLICY);
       }
+      m.jump_target = trace_str(t.get(), NFTNL_TRACE_JUMP_TARGET);
       m.network_header = trace_bytes(t.get(), NFTNL_TRACE_NETWORK_HEADER);
       m.transport_header = trace_bytes(t.get(), NFTNL_TRACE_TRANSPORT_HEADER);
       sink.trace(std::move(m));

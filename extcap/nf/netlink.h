@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "nf/listing.h"
 #include "nf/tie.h"
 
 namespace pwru::nf {
@@ -33,10 +34,12 @@ inline constexpr size_t kMaxMarkInsns = 64;
 Result<MnlSocket> create_trace_table(const std::string& name, const std::string& where,
                                      std::span<const sock_filter> mark);
 
-// What the listener hands on: a trace message, or word that the ruleset changed.
+// What the listener hands on: a trace message, a rule added or deleted (or a table deleted) when
+// rule_changed is set, or word that the ruleset changed otherwise.
 struct ListenerSink {
   std::function<void(TraceMessage&&)> trace;
   std::function<void()> ruleset_changed;
+  std::function<void(RuleChange&&)> rule_changed;
 };
 
 // A non-blocking socket in NFNLGRP_NFTRACE and NFNLGRP_NFTABLES: traces and ruleset changes

@@ -1,8 +1,12 @@
-// TraceTie: trace messages grouped per base chain and packet, drops matched to events by headers.
+// TraceTie: trace messages grouped per base chain and packet, drops matched to events by headers,
+// the rules passed placed before the first event that certainly followed them.
 #include "nf/tie.h"
 
 #include <algorithm>
 #include <iterator>
+#include <utility>
+
+#include "pwru_rules.h"
 
 namespace pwru::nf {
 namespace {
@@ -45,6 +49,13 @@ std::optional<size_t> compare_at(const std::vector<uint8_t>& bytes, size_t off,
   return n;
 }
 
+// Calls of the same base chain: a packet enters each once.
+bool same_chain(const PassedCall& a, const PassedCall& b) {
+  return a.base_chain == b.base_chain && !a.rules.empty() && !b.rules.empty() &&
+         a.rules.front().family == b.rules.front().family &&
+         a.rules.front().table == b.rules.front().table;
+}
+
 }  // namespace
 
 bool headers_match(const Event& ev, const std::vector<uint8_t>& network_header,
@@ -65,6 +76,57 @@ bool headers_match(const Event& ev, const std::vector<uint8_t>& network_header,
   return compared >= kMinCompared;
 }
 
+NfRule traced_rule(const TraceMessage& m) {
+  NfRule r;
+  r.family = m.family;
+  r.table = m.table;
+  r.chain = m.chain;
+  if (m.type == kTracePolicy) {
+    r.type = NfTraceType::Policy;
+    r.verdict = static_cast<int32_t>(m.policy.value_or(0));
+  } else if (m.type == kTraceReturn || !m.handle) {
+    // Linux 6.12 and later send a chain's end as a rule without handle, verdict continue;
+    // before, a return: without handle at a chain's end, with it for a `return` rule.
+    r.type = NfTraceType::Return;
+    r.handle = m.handle;
+    r.verdict = m.verdict.value_or(kVerdictContinue);
+  } else {
+    r.type = NfTraceType::Rule;
+    r.handle = m.handle;
+    r.verdict = m.verdict.value_or(kVerdictContinue);
+    r.jump_target = m.jump_target;
+  }
+  return r;
+}
+
+Event passed_event(const Event& tied, NfRule rule) {
+  Event ev;
+  ev.time_ns = tied.time_ns;
+  ev.ktime_ns = tied.ktime_ns;
+  ev.skb = tied.skb;
+  ev.func = std::string(rules::kNfTraceFunc);
+  ev.probe = ProbeKind::NfTrace;
+  ev.netns = tied.netns;
+  ev.mark = tied.mark;
+  ev.ifindex = tied.ifindex;
+  ev.ifname = tied.ifname;
+  ev.protocol = tied.protocol;
+  ev.mtu = tied.mtu;
+  ev.len = tied.len;
+  ev.ip_version = tied.ip_version;
+  ev.saddr = tied.saddr;
+  ev.daddr = tied.daddr;
+  ev.l4proto = tied.l4proto;
+  ev.has_ports = tied.has_ports;
+  ev.sport = tied.sport;
+  ev.dport = tied.dport;
+  ev.tcp_flags = tied.tcp_flags;
+  ev.layer = tied.layer;
+  ev.packet = tied.packet;
+  ev.nf = std::move(rule);
+  return ev;
+}
+
 std::optional<TracedDrop> TraceTie::feed(const TraceMessage& m, uint64_t now_ns) {
   const auto key = std::make_pair(m.netns, m.id);
   auto it = calls_.find(key);
@@ -74,10 +136,11 @@ std::optional<TracedDrop> TraceTie::feed(const TraceMessage& m, uint64_t now_ns)
       std::erase_if(calls_, [now_ns](const auto& c) { return now_ns - c.second.seen_ns > kHoldNs; });
       if (calls_.size() >= kMaxCalls) calls_.clear();
     }
-    it = calls_.insert_or_assign(key, Call{m.chain, m.network_header, m.transport_header, now_ns})
+    it = calls_.insert_or_assign(key, Call{m.chain, m.network_header, m.transport_header, now_ns, {}})
              .first;
   }
-  it->second.seen_ns = now_ns;
+  Call& call = it->second;
+  call.seen_ns = now_ns;
 
   const bool policy_drop = m.type == kTracePolicy && m.policy == static_cast<uint32_t>(kVerdictDrop);
   const bool rule_drop = m.type == kTraceRule && m.verdict == kVerdictDrop;
@@ -87,20 +150,26 @@ std::optional<TracedDrop> TraceTie::feed(const TraceMessage& m, uint64_t now_ns)
   if (policy_drop || rule_drop) {
     TracedDrop d;
     d.netns = m.netns;
-    d.rule.family = m.family;
-    d.rule.table = m.table;
-    d.rule.chain = m.chain;
-    if (rule_drop) d.rule.handle = m.handle;
+    d.rule = traced_rule(m);
     d.rule.verdict = kVerdictDrop;
-    d.base_chain = it->second.base_chain;
-    d.network_header = it->second.network_header;
-    d.transport_header = it->second.transport_header;
+    d.passed = std::move(call.rules);
+    d.base_chain = call.base_chain;
+    d.network_header = call.network_header;
+    d.transport_header = call.transport_header;
     d.seen_ns = now_ns;
     drop = std::move(d);
+  } else {
+    call.rules.push_back(traced_rule(m));
+    if (ends) {
+      ended_ = PassedCall{m.netns,          std::move(call.rules),  call.base_chain,
+                          call.network_header, call.transport_header, now_ns};
+    }
   }
   if (ends) calls_.erase(it);
   return drop;
 }
+
+std::optional<PassedCall> TraceTie::ended_call() { return std::exchange(ended_, std::nullopt); }
 
 void TraceTie::expire(uint64_t now_ns) {
   while (!held_.empty() && now_ns - held_.front().seen_ns > kHoldNs) held_.pop_front();
@@ -112,19 +181,106 @@ void TraceTie::hold(TracedDrop drop, uint64_t now_ns) {
   held_.push_back(std::move(drop));
 }
 
-std::optional<NfRule> TraceTie::take(const Event& ev, uint64_t now_ns) {
+void TraceTie::hold(PassedCall call, uint64_t /*now_ns*/) {
+  // expired() keeps the count down between batches; within a flood, the oldest go unwritten.
+  if (passed_.size() >= 2 * kMaxHeld) {
+    passed_.pop_front();
+    ++untied_;
+  }
+  passed_.push_back(Held{std::move(call), std::nullopt});
+}
+
+std::optional<TracedDrop> TraceTie::take_drop(const Event& ev, uint64_t now_ns) {
   expire(now_ns);
   auto matches = [&ev](const TracedDrop& d) {
     return d.netns == ev.netns && headers_match(ev, d.network_header, d.transport_header);
   };
   auto first = std::find_if(held_.begin(), held_.end(), matches);
   if (first == held_.end()) return std::nullopt;
-  NfRule rule = std::move(first->rule);
+  TracedDrop drop = std::move(*first);
   // Another drop with the same headers (an IPv6 retransmission has no IP id): order decided.
   const bool alone = std::find_if(std::next(first), held_.end(), matches) == held_.end();
-  rule.tie = alone ? NfTie::Headers : NfTie::Order;
+  drop.rule.tie = alone ? NfTie::Headers : NfTie::Order;
+  for (NfRule& r : drop.passed) r.tie = drop.rule.tie;
   held_.erase(first);
-  return rule;
+  return drop;
+}
+
+std::optional<NfRule> TraceTie::take(const Event& ev, uint64_t now_ns) {
+  auto drop = take_drop(ev, now_ns);
+  if (!drop) return std::nullopt;
+  return std::move(drop->rule);
+}
+
+Placement TraceTie::place(const Event& ev, uint64_t now_ns) {
+  Placement out;
+  // No hook runs on a freed skb: whatever of its packet is held came before.
+  const bool frees = rules::frees_skb(ev.func) || ev.drop_reason.has_value();
+  auto matches = [&ev](const PassedCall& c) {
+    return c.netns == ev.netns && headers_match(ev, c.network_header, c.transport_header);
+  };
+  for (auto it = passed_.begin(); it != passed_.end();) {
+    if (!matches(it->call)) {
+      ++it;
+      continue;
+    }
+    if (!frees && ev.ktime_ns <= it->call.seen_ns) {
+      // The event may have come before the hook or after it: the call waits for a later one.
+      it->last = ev;
+      it->last->stack.clear();
+      ++it;
+      continue;
+    }
+    // Another packet with the same headers passed the same base chain: order decided.
+    const bool alone = std::none_of(passed_.begin(), passed_.end(), [&](const Held& h) {
+      return &h != &*it && matches(h.call) && same_chain(h.call, it->call);
+    });
+    for (NfRule& r : it->call.rules) {
+      r.tie = alone ? NfTie::Headers : NfTie::Order;
+      out.before.push_back(std::move(r));
+    }
+    it = passed_.erase(it);
+  }
+  if (ev.drop_reason_name == "NETFILTER_DROP") {
+    if (auto drop = take_drop(ev, now_ns)) {
+      for (NfRule& r : drop->passed) out.before.push_back(std::move(r));
+      out.drop = std::move(drop->rule);
+    }
+  }
+  return out;
+}
+
+std::vector<Following> TraceTie::expired(uint64_t now_ns, bool all) {
+  std::vector<Following> out;
+  while (!passed_.empty() && (all || passed_.size() > kMaxHeld ||
+                              now_ns - passed_.front().call.seen_ns > kPassedHoldNs)) {
+    Held h = std::move(passed_.front());
+    passed_.pop_front();
+    if (!h.last) {
+      ++untied_;
+      continue;
+    }
+    out.push_back(Following{std::move(*h.last), std::move(h.call.rules)});
+  }
+  return out;
+}
+
+void TraceTie::mark(const RuleChangeMark& change) {
+  auto apply = [&change](NfRule& r) {
+    if (r.family == change.family && r.table == change.table && r.handle &&
+        (!change.handle || r.handle == change.handle)) {
+      r.state = change.state;
+    }
+  };
+  for (TracedDrop& d : held_) {
+    if (d.netns != change.netns) continue;
+    apply(d.rule);
+    for (NfRule& r : d.passed) apply(r);
+  }
+  for (Held& h : passed_) {
+    if (h.call.netns != change.netns) continue;
+    for (NfRule& r : h.call.rules) apply(r);
+  }
 }
 
 }  // namespace pwru::nf

@@ -13,10 +13,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <map>
+#include <set>
 #include <span>
 #include <thread>
 #include <utility>
+#include <variant>
 
 #include "base/clock.h"
 #include "base/unique_fd.h"
@@ -139,6 +142,13 @@ struct Namespace {
   NftCtx nft;         // its socket was opened in this namespace
   SaveRunner saver;   // iptables-nft-save in this namespace
   std::map<std::pair<uint8_t, std::string>, TableListing> listings;  // (family, table)
+  RuleHistory history;  // the text each handle had, as the stream went
+};
+
+// What a listener read, in socket order, and when.
+struct Item {
+  std::variant<TraceMessage, RuleChange, std::monostate> what;  // monostate: another change
+  uint64_t read_ns = 0;  // CLOCK_MONOTONIC: what it reports happened before
 };
 
 struct TraceSession::Impl {
@@ -149,15 +159,38 @@ struct TraceSession::Impl {
   bool lost = false;
   std::vector<std::string> read_errors;
 
-  // The listing of (family, table), read again when it lacks what is asked for: a rule added
-  // since, or a change the listener reported.
+  // Ours, or another pwrudump's tracing the same namespace: marking, not the user's ruleset.
+  bool own(uint8_t family, const std::string& name) const {
+    return own_family(family) && (name == table || name.starts_with("pwrudump_"));
+  }
+
+  // Appends what the namespace's listener holds to `items`.
+  void drain(Namespace& ns, std::deque<Item>& items) {
+    const uint64_t now = clock_ns(CLOCK_MONOTONIC);
+    ListenerSink sink;
+    sink.trace = [&](TraceMessage&& m) { items.push_back(Item{std::move(m), now}); };
+    sink.rule_changed = [&](RuleChange&& c) { items.push_back(Item{std::move(c), now}); };
+    sink.ruleset_changed = [&] { items.push_back(Item{std::monostate{}, now}); };
+    auto complete = ns.listener->read_all(sink);
+    if (!complete) {
+      if (read_errors.empty()) read_errors.push_back(complete.error().message);
+    } else if (!*complete) {
+      lost = true;
+    }
+  }
+
+  // Reads the listing of (family, name) when the history lacks the handle's text or the base
+  // chain's hook. The listing is the ruleset of now, later than the trace being named: the
+  // listener is read again right after it, and the handles that change in what it still holds
+  // keep no text from it (RuleHistory::listed).
   const TableListing* listing(Namespace& ns, uint8_t family, const std::string& name,
-                              const std::optional<uint64_t>& handle, const std::string& base) {
+                              const std::optional<uint64_t>& handle, const std::string& base,
+                              std::deque<Item>& items) {
     const auto key = std::make_pair(family, name);
     auto it = ns.listings.find(key);
-    const bool fresh = it != ns.listings.end() &&
-                       (!handle || it->second.rules.contains(*handle)) &&
-                       it->second.hooks.contains(base);
+    const RuleHistory::Entry* known = handle ? ns.history.find(family, name, *handle) : nullptr;
+    const bool fresh = it != ns.listings.end() && it->second.hooks.contains(base) &&
+                       (!handle || (known != nullptr && (known->text || known->deleted)));
     if (fresh) return &it->second;
     const std::string cmd = "list table " + nf_family_name(family) + " " + name;
     const auto list = [&]() -> std::optional<std::string> {
@@ -168,7 +201,7 @@ struct TraceSession::Impl {
       return std::string(out);
     };
     const auto text = list();
-    if (!text) return nullptr;
+    if (!text) return it != ns.listings.end() ? &it->second : nullptr;
     it = ns.listings.insert_or_assign(key, parse_table_listing(*text)).first;
     if (maybe_iptables_table(family, name)) {
       // Both dumps list a chain in the kernel's order; use_iptables_text zips them only if they
@@ -178,38 +211,72 @@ struct TraceSession::Impl {
         (void)use_iptables_text(it->second, *save);
       }
     }
+    drain(ns, items);
+    std::set<uint64_t> later;
+    for (const Item& i : items) {
+      const auto* c = std::get_if<RuleChange>(&i.what);
+      if (c == nullptr || c->family != family || c->table != name) continue;
+      if (!c->handle) {
+        for (const auto& [h, rule] : it->second.rules) later.insert(h);
+      } else {
+        later.insert(*c->handle);
+      }
+    }
+    ns.history.listed(family, name, it->second, later);
     return &it->second;
   }
 
-  void name_rule(Namespace& ns, TracedDrop& d) {
-    const TableListing* l = listing(ns, d.rule.family, d.rule.table, d.rule.handle, d.base_chain);
-    if (l == nullptr) return;
-    if (auto hook = l->hooks.find(d.base_chain); hook != l->hooks.end()) d.rule.hook = hook->second;
-    if (!d.rule.handle) {
-      d.rule.rule = "policy drop";
-    } else if (auto r = l->rules.find(*d.rule.handle);
-               r != l->rules.end() && r->second.chain == d.rule.chain) {
-      d.rule.rule = r->second.text;
+  // The hook, and the text the rule has at this place in the stream, never another's.
+  void name_rule(Namespace& ns, NfRule& r, const std::string& base, std::deque<Item>& items) {
+    const TableListing* l = listing(ns, r.family, r.table, r.handle, base, items);
+    if (l != nullptr) {
+      if (auto hook = l->hooks.find(base); hook != l->hooks.end()) r.hook = hook->second;
     }
+    if (r.type == NfTraceType::Policy) {
+      r.rule = "policy " + nf_verdict_name(r.verdict);
+      return;
+    }
+    if (!r.handle) return;
+    const RuleHistory::Entry* e = ns.history.find(r.family, r.table, *r.handle);
+    if (e == nullptr) return;
+    if (e->text && e->chain == r.chain) r.rule = *e->text;
+    // Traced just after its deletion (a packet still in the old ruleset generation).
+    if (e->deleted) r.state = NfRuleState::Deleted;
   }
 
   void read(Namespace& ns) {
-    const uint64_t now = clock_ns(CLOCK_MONOTONIC);
-    ListenerSink sink;
-    sink.trace = [&](TraceMessage&& m) {
-      if (m.table == table && own_family(m.family)) return;
-      if (auto d = tie.feed(m, now)) {
-        name_rule(ns, *d);
-        tie.hold(std::move(*d), now);
+    std::deque<Item> items;
+    drain(ns, items);
+    while (!items.empty()) {
+      Item item = std::move(items.front());
+      items.pop_front();
+      if (auto* m = std::get_if<TraceMessage>(&item.what)) {
+        if (own(m->family, m->table)) continue;
+        if (auto d = tie.feed(*m, item.read_ns)) {
+          name_rule(ns, d->rule, d->base_chain, items);
+          for (NfRule& r : d->passed) name_rule(ns, r, d->base_chain, items);
+          tie.hold(std::move(*d), item.read_ns);
+        }
+        if (auto call = tie.ended_call()) {
+          for (NfRule& r : call->rules) name_rule(ns, r, call->base_chain, items);
+          tie.hold(std::move(*call), item.read_ns);
+        }
+      } else if (auto* c = std::get_if<RuleChange>(&item.what)) {
+        if (own(c->family, c->table)) continue;
+        const NfRuleState state = ns.history.changed(*c);
+        tie.mark(RuleChangeMark{ns.inode, c->family, c->table, c->handle, state});
+        if (!c->handle) ns.listings.erase(std::make_pair(c->family, c->table));
+      } else {
+        ns.listings.clear();  // chains may have come or gone: hooks are read again
       }
-    };
-    sink.ruleset_changed = [&ns] { ns.listings.clear(); };
-    auto complete = ns.listener->read_all(sink);
-    if (!complete) {
-      if (read_errors.empty()) read_errors.push_back(complete.error().message);
-    } else if (!*complete) {
-      lost = true;
     }
+  }
+
+  bool traces(uint32_t netns) const {
+    for (const auto& ns : namespaces) {
+      if (ns.inode == netns) return true;
+    }
+    return false;
   }
 };
 
@@ -309,12 +376,26 @@ Result<std::unique_ptr<TraceSession>> TraceSession::open(const std::vector<std::
   return std::unique_ptr<TraceSession>(new TraceSession(std::move(impl)));
 }
 
-std::optional<NfRule> TraceSession::name_drop(const Event& ev) {
-  // The kernel queues a drop's trace message before it frees the skb: by the time the event is
-  // read from the ring buffer, its message waits on the socket.
+TraceSession::Placement TraceSession::place(const Event& ev) {
+  Placement out;
+  if (!impl_->traces(ev.netns)) return out;
+  // Every message of a hook that came before the event is on the socket by now.
   read();
-  return impl_->tie.take(ev, clock_ns(CLOCK_MONOTONIC));
+  auto placed = impl_->tie.place(ev, clock_ns(CLOCK_MONOTONIC));
+  for (NfRule& r : placed.before) out.before.push_back(passed_event(ev, std::move(r)));
+  out.drop = std::move(placed.drop);
+  return out;
 }
+
+std::vector<Event> TraceSession::expired(bool all) {
+  std::vector<Event> out;
+  for (Following& f : impl_->tie.expired(clock_ns(CLOCK_MONOTONIC), all)) {
+    for (NfRule& r : f.rules) out.push_back(passed_event(f.event, std::move(r)));
+  }
+  return out;
+}
+
+uint64_t TraceSession::untied() const { return impl_->tie.untied(); }
 
 const std::vector<std::string>& TraceSession::notes() const { return impl_->notes; }
 

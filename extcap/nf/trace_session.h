@@ -1,5 +1,6 @@
 // --nf-trace: the trace tables, their listeners and the ruleset readers of the traced namespaces,
-// and the drop each netfilter kfree_skb event was traced to (docs/netfilter.md).
+// the drop each netfilter kfree_skb event was traced to, and the rules packets passed
+// (docs/netfilter.md).
 #pragma once
 
 #include <linux/filter.h>
@@ -41,9 +42,21 @@ class TraceSession {
   TraceSession(const TraceSession&) = delete;
   TraceSession& operator=(const TraceSession&) = delete;
 
-  // Reads what the listeners hold, then the rule that dropped `ev` (a kfree_skb with reason
-  // NETFILTER_DROP), if a trace of its namespace reported a drop of the same packet.
-  std::optional<NfRule> name_drop(const Event& ev);
+  // What goes with `ev`, an event being written: the records of the rules its packet passed
+  // that certainly came before it (ProbeKind::NfTrace, its skb and time), to write first, and,
+  // for a NETFILTER_DROP event, the rule that dropped it. Reads what the listeners hold first.
+  struct Placement {
+    std::vector<Event> before;
+    std::optional<NfRule> drop;
+  };
+  Placement place(const Event& ev);
+
+  // Records of rules passed whose wait for a later event of their packet ran out (all of them
+  // with `all`, at the end): written now, after the packet's last event seen.
+  std::vector<Event> expired(bool all = false);
+
+  // Base chain calls passed whose packet had no event in the capture: not written.
+  uint64_t untied() const;
 
   // Reads what the listeners hold: called between batches too, so that a namespace's queue
   // does not overflow while no drop asks.

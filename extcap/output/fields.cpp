@@ -1,6 +1,7 @@
 // Renders the fields of an Event the way pwru prints them (internal/pwru/output.go).
 #include "output/fields.h"
 
+#include "pwru_reasons.h"
 #include "pwru_record.h"
 #include "pwru_rules.h"
 
@@ -168,6 +169,19 @@ std::string drop_reason_enum_name(const Event& ev) {
   return "SKB_DROP_REASON_" + ev.drop_reason_name;
 }
 
+std::string drop_reason_help(const Event& ev) {
+  if (!ev.drop_reason) return {};
+  // A value BTF did not name is recorded as its number alone, or as pwrudump's `reason_N`.
+  const std::string name = ev.drop_reason_name.empty()
+                               ? "reason_" + std::to_string(*ev.drop_reason)
+                               : ev.drop_reason_name;
+  const reasons::ReasonHelp* help = reasons::reason_help(name);
+  if (help == nullptr) return reasons::kUnknownReasonMeaning;
+  std::string out = help->meaning;
+  if (help->check != nullptr) out += std::string(reasons::kCheckSeparator) + help->check;
+  return out;
+}
+
 std::string func_field(const Event& ev) {
   if (!ev.drop_reason) return ev.func;
   // pwru writes an unnamed reason as "func (N)"; without the space the column stays one word.
@@ -186,6 +200,9 @@ std::string nf_rule_field(const NfRule& nf) {
   out += " table=" + nf.table + " chain=" + nf.chain;
   if (nf.handle) out += " handle=" + std::to_string(*nf.handle);
   out += " verdict=" + nf_verdict_name(nf.verdict);
+  if (!nf.jump_target.empty()) out += " target=" + nf.jump_target;
+  // The text below is the one the rule had when traced.
+  if (nf.state != NfRuleState::Current) out += std::string(" state=") + nf_rule_state_name(nf.state);
   if (!nf.rule.empty()) {
     // Quoted as a whole: a rule has spaces, and may hold quotes of its own (comment "...").
     out += " rule=\"";

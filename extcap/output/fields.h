@@ -33,6 +33,7 @@ struct OutputOptions {
   bool tcp_flags = false;    // --output-tcp-flags: (tcp:SYN|ACK) in the tuple
   bool skb = false;          // --output-skb: the skb's fields and bytes after the event
   bool netns_names = false;  // --output-netns-names: names from `ip netns` (/run/netns)
+  bool hints = true;         // --output-hints: what a drop reason means (pwru_reasons.h)
   TimestampMode timestamp = TimestampMode::None;
   std::string netns_dir = "/run/netns";  // where --output-netns-names looks; tests change it
 };
@@ -63,6 +64,11 @@ bool is_drop(const Event& ev);
 // the number when BTF did not name it; empty without a reason.
 std::string drop_reason_enum_name(const Event& ev);
 
+// What the drop reason means and what to check (pwru_reasons.h), derived from its name when
+// shown, so old captures get it too: "MEANING; check: CHECK", "no explanation is known yet" for
+// a reason newer than the table; empty without a reason.
+std::string drop_reason_help(const Event& ev);
+
 // The FUNC column: the function, and for an event with a drop reason pwru's
 // `kfree_skb_reason(SKB_DROP_REASON_...)` form.
 std::string func_field(const Event& ev);
@@ -70,8 +76,9 @@ std::string func_field(const Event& ev);
 // `sym+0xoff`, the bare address when it has no symbol, empty when unknown.
 std::string caller_field(const Event& ev);
 
-// --nf-trace's rule on a drop line: `family=inet hook=input table=t chain=c2 handle=4
-// verdict=drop rule="tcp dport 4444 drop"`, the rule last; unknown parts are left out.
+// --nf-trace's rule on a drop line or a rule-passed line: `family=inet hook=input table=t
+// chain=c2 handle=4 verdict=drop rule="tcp dport 4444 drop"` (a jump adds `target=c2`, a rule
+// deleted or replaced since `state=deleted|changed`), the rule last; unknown parts are left out.
 std::string nf_rule_field(const NfRule& nf);
 
 // The wall-clock time of the event in local time, pwru's `2006-01-02T15:04:05.000`.

@@ -29,6 +29,8 @@ void append_json_string(std::string& out, std::string_view s);
 //   skb_metadata (--output-skb): the --output-skb text
 //   drop_reason: the kernel's name without SKB_DROP_REASON_ (Wireshark's pwru.drop_reason), its
 //                number as a string when unnamed, null without one
+//   drop_reason_help (--output-hints, on by default): what the reason means and what to check,
+//                "no explanation is known yet" for a reason newer than pwrudump, null without one
 //   probe: tracepoint, kprobe, kprobe-multi or fentry
 //   journey: the skb's journey (journey.h), Wireshark's pwru.journey
 class JsonFormatter : public EventFormatter {

@@ -106,6 +106,8 @@ std::string TextFormatter::format(const Event& ev) {
     if (is_drop(ev) && !caller.empty()) line += " caller=" + caller;
   }
   if (ev.nf) line += ' ' + nf_rule_field(*ev.nf);
+  // The reason is named on the line above; grep for it finds the drop, not its hint.
+  if (options_.hints && ev.drop_reason && is_drop(ev)) line += "\n  hint: " + drop_reason_help(ev);
   if (options_.stack) {
     for (const auto& frame : ev.stack) line += "\n" + frame;
   }

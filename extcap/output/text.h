@@ -20,7 +20,9 @@ namespace pwru {
 // header keeps pwru's unpadded `TUPLE FUNC`. A drop's FUNC is `kfree_skb(SKB_DROP_REASON_...)`
 // and, without a CALLER column, ends with ` caller=sym+0xoff`: the point of pwrudump is where a
 // packet was dropped, so that is never hidden behind a flag.
-// After the line: the stack, one frame a line (--output-stack), then the skb (--output-skb).
+// After the line: a drop's hint, `  hint: what its reason means; check: what to look at`
+// (--output-hints, on by default), the stack, one frame a line (--output-stack), then the skb
+// (--output-skb).
 class TextFormatter : public EventFormatter {
  public:
   explicit TextFormatter(OutputOptions options);

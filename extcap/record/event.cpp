@@ -16,6 +16,17 @@ const char* nf_tie_name(NfTie tie) {
   return name != nullptr ? name : "unknown";
 }
 
+const char* nf_rule_state_name(NfRuleState state) {
+  if (state == NfRuleState::Current) return "current";
+  const char* name = rules::nf_name(rules::kNfRuleStates, static_cast<int32_t>(state));
+  return name != nullptr ? name : "unknown";
+}
+
+const char* nf_trace_type_name(NfTraceType type) {
+  const char* name = rules::nf_name(rules::kNfTraceTypes, static_cast<int32_t>(type));
+  return name != nullptr ? name : "unknown";
+}
+
 std::string nf_family_name(uint8_t family) {
   const char* name = rules::nf_name(rules::kNfFamilies, family);
   return name != nullptr ? name : std::to_string(family);

@@ -17,6 +17,7 @@ enum class ProbeKind : uint8_t {
   Kprobe = PWRU_PROBE_KPROBE,
   KprobeMulti = PWRU_PROBE_KPROBE_MULTI,
   Fentry = PWRU_PROBE_FENTRY,
+  NfTrace = PWRU_PROBE_NFTRACE,  // not a probe: a rule the packet passed (--nf-trace)
 };
 
 const char* probe_kind_name(ProbeKind kind);
@@ -38,6 +39,26 @@ enum class NfTie : uint8_t {
 
 const char* nf_tie_name(NfTie tie);
 
+// What became of a traced rule since it was traced (--nf-trace): still as traced, deleted, or
+// replaced under the same handle.
+enum class NfRuleState : uint8_t {
+  Current = 0,
+  Deleted = PWRU_NF_RULE_DELETED,
+  Changed = PWRU_NF_RULE_CHANGED,
+};
+
+const char* nf_rule_state_name(NfRuleState state);
+
+// What a trace message reported: NFT_TRACETYPE_*; 0 when a record carries none.
+enum class NfTraceType : uint8_t {
+  Unknown = 0,
+  Policy = PWRU_NF_TRACE_POLICY,
+  Return = PWRU_NF_TRACE_RETURN,
+  Rule = PWRU_NF_TRACE_RULE,
+};
+
+const char* nf_trace_type_name(NfTraceType type);
+
 // The netfilter rule that gave a packet its verdict, as nftables' trace named it (--nf-trace).
 struct NfRule {
   uint8_t family = 0;              // NFPROTO of the table: 1 inet, 2 ip, 3 arp, 5 netdev, 7 bridge, 10 ip6
@@ -48,6 +69,9 @@ struct NfRule {
   std::string rule;                // as `nft -a list` prints it, without "# handle N"; empty: unknown
   int32_t verdict = 0;             // NF_DROP 0, NF_ACCEPT 1, NFT_JUMP -3, ... (nf_verdict_name)
   NfTie tie = NfTie::Headers;
+  NfRuleState state = NfRuleState::Current;  // `rule` is the text it had when traced
+  std::string jump_target;         // the chain of a jump or goto verdict
+  NfTraceType type = NfTraceType::Unknown;
 
   bool operator==(const NfRule&) const = default;
 };
@@ -88,7 +112,9 @@ struct Event {
   uint64_t caller_addr = 0;      // 0: unknown
   std::string caller;            // symbolized, "sym+0xoff"
   std::vector<std::string> stack;  // innermost frame first
-  std::optional<NfRule> nf;        // the rule that dropped it (--nf-trace), when one was tied
+  // --nf-trace: the rule that dropped it, when one was tied; on a ProbeKind::NfTrace record,
+  // the rule the packet passed.
+  std::optional<NfRule> nf;
 
   PacketLayer layer = PacketLayer::None;
   std::vector<uint8_t> packet;

@@ -62,6 +62,9 @@ enum pwru_tlv_type {
 	PWRU_TLV_NF_RULE = 35,         /* string: the rule as `nft -a list` prints it, no handle */
 	PWRU_TLV_NF_VERDICT = 36,      /* [4] s32 verdict: 0 drop, 1 accept, -3 jump, ... */
 	PWRU_TLV_NF_TIE = 37,          /* [1] u8 enum pwru_nf_tie: how the trace was tied */
+	PWRU_TLV_NF_RULE_STATE = 38,   /* [1] u8 enum pwru_nf_rule_state; absent: the rule is current */
+	PWRU_TLV_NF_JUMP_TARGET = 39,  /* string: the chain a jump or goto verdict goes to */
+	PWRU_TLV_NF_TRACE_TYPE = 40,   /* [1] u8 enum pwru_nf_trace_type: what the trace reported */
 };
 
 /* What these values mean for an skb (which functions free it, what is a drop, where a journey
@@ -72,6 +75,10 @@ enum pwru_probe_kind {
 	PWRU_PROBE_KPROBE = 2,
 	PWRU_PROBE_KPROBE_MULTI = 3,
 	PWRU_PROBE_FENTRY = 4,
+	/* Not a probe: a netfilter trace message (--nf-trace) of a rule the packet passed, recorded
+	 * with the skb of an event of the same packet. FUNC is nft_trace_packet, the kernel function
+	 * that sends it. */
+	PWRU_PROBE_NFTRACE = 5,
 };
 
 enum pwru_packet_layer {
@@ -85,6 +92,21 @@ enum pwru_nf_tie {
 	PWRU_NF_TIE_HEADERS = 2, /* same namespace, same packet headers */
 	PWRU_NF_TIE_ORDER = 3,   /* as HEADERS, and several traces had them: the oldest was taken */
 	PWRU_NF_TIE_KERNEL = 4,  /* a function backend's probe saw the skb in the chain itself */
+};
+
+/* What became of the rule after it was traced, as far as the capture saw (NF_RULE_STATE).
+ * NF_RULE is always the text the rule had when traced, or absent. */
+enum pwru_nf_rule_state {
+	PWRU_NF_RULE_DELETED = 1, /* deleted since */
+	PWRU_NF_RULE_CHANGED = 2, /* replaced since (nft replace rule, iptables -R keep the handle) */
+};
+
+/* NFT_TRACETYPE_* (include/uapi/linux/netfilter/nf_tables.h). A chain's end without a verdict is
+ * RETURN, also where Linux 6.12 and later send it as a rule without handle. */
+enum pwru_nf_trace_type {
+	PWRU_NF_TRACE_POLICY = 1, /* the base chain's policy */
+	PWRU_NF_TRACE_RETURN = 2, /* the end of a chain (no handle); before 6.12 a return rule too */
+	PWRU_NF_TRACE_RULE = 3,   /* a rule: its handle and verdict */
 };
 
 #endif /* PWRU_RECORD_H */

@@ -61,6 +61,9 @@ inline constexpr TlvSpec kTlvSpecs[] = {
     {PWRU_TLV_NF_RULE, "NF_RULE", 0},
     {PWRU_TLV_NF_VERDICT, "NF_VERDICT", 4},
     {PWRU_TLV_NF_TIE, "NF_TIE", 1},
+    {PWRU_TLV_NF_RULE_STATE, "NF_RULE_STATE", 1},
+    {PWRU_TLV_NF_JUMP_TARGET, "NF_JUMP_TARGET", 0},
+    {PWRU_TLV_NF_TRACE_TYPE, "NF_TRACE_TYPE", 1},
 };
 
 // nullptr: a type this build does not know (a reader skips it). The table is in type order from
@@ -82,6 +85,7 @@ inline constexpr ProbeKindName kProbeKinds[] = {
     {PWRU_PROBE_KPROBE, "kprobe"},
     {PWRU_PROBE_KPROBE_MULTI, "kprobe-multi"},
     {PWRU_PROBE_FENTRY, "fentry"},
+    {PWRU_PROBE_NFTRACE, "nftrace"},
 };
 
 // nullptr: a kind this build does not know (a record from a newer pwrudump).
@@ -115,6 +119,22 @@ inline constexpr NfName kNfTies[] = {
     {PWRU_NF_TIE_ORDER, "order"},
     {PWRU_NF_TIE_KERNEL, "kernel"},
 };
+
+// What became of a traced rule (enum pwru_nf_rule_state).
+inline constexpr NfName kNfRuleStates[] = {
+    {PWRU_NF_RULE_DELETED, "deleted"},
+    {PWRU_NF_RULE_CHANGED, "changed"},
+};
+
+// What a trace message reported (enum pwru_nf_trace_type).
+inline constexpr NfName kNfTraceTypes[] = {
+    {PWRU_NF_TRACE_POLICY, "policy"},
+    {PWRU_NF_TRACE_RETURN, "return"},
+    {PWRU_NF_TRACE_RULE, "rule"},
+};
+
+// The kernel function that sends a trace message: FUNC of a rule-passed record.
+inline constexpr std::string_view kNfTraceFunc = "nft_trace_packet";
 
 // nullptr: a value with no name.
 template <size_t N>

@@ -152,6 +152,9 @@ int store_field(Event& ev, uint16_t type, std::span<const uint8_t> v) {
     case PWRU_TLV_NF_RULE: nf(ev).rule = as_string(v); break;
     case PWRU_TLV_NF_VERDICT: nf(ev).verdict = static_cast<int32_t>(static_cast<uint32_t>(n)); break;
     case PWRU_TLV_NF_TIE: nf(ev).tie = static_cast<NfTie>(n); break;
+    case PWRU_TLV_NF_RULE_STATE: nf(ev).state = static_cast<NfRuleState>(n); break;
+    case PWRU_TLV_NF_JUMP_TARGET: nf(ev).jump_target = as_string(v); break;
+    case PWRU_TLV_NF_TRACE_TYPE: nf(ev).type = static_cast<NfTraceType>(n); break;
     default: break;  // unreachable: the caller only passes types find_field() knows
   }
   return 0;
@@ -167,7 +170,7 @@ void encode_record(const Event& ev, std::vector<uint8_t>& out) {
   for (const std::string& frame : ev.stack) bound += PWRU_TLV_HEADER_LEN + cut(frame.size());
   if (ev.nf) {
     bound += cut(ev.nf->hook.size()) + cut(ev.nf->table.size()) + cut(ev.nf->chain.size()) +
-             cut(ev.nf->rule.size());
+             cut(ev.nf->rule.size()) + cut(ev.nf->jump_target.size());
   }
   const size_t at = out.size();
   out.resize(at + bound);
@@ -223,6 +226,13 @@ void encode_record(const Event& ev, std::vector<uint8_t>& out) {
     if (!nf.rule.empty()) w.str(PWRU_TLV_NF_RULE, nf.rule);
     w.fixed(PWRU_TLV_NF_VERDICT, static_cast<uint32_t>(nf.verdict));
     w.fixed(PWRU_TLV_NF_TIE, static_cast<uint8_t>(nf.tie));
+    if (nf.state != NfRuleState::Current) {
+      w.fixed(PWRU_TLV_NF_RULE_STATE, static_cast<uint8_t>(nf.state));
+    }
+    if (!nf.jump_target.empty()) w.str(PWRU_TLV_NF_JUMP_TARGET, nf.jump_target);
+    if (nf.type != NfTraceType::Unknown) {
+      w.fixed(PWRU_TLV_NF_TRACE_TYPE, static_cast<uint8_t>(nf.type));
+    }
   }
   out.resize(at + static_cast<size_t>(w.cursor() - start));
 }

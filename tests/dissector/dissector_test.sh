@@ -5,11 +5,12 @@
 # usage: dissector_test.sh CASE PWRU_MKCAPTURE BUILD_DIR [fresh|kept]
 #   CASE: plugin journey drop columns ipv6 unknown malformed retransmission fuzz wrapper
 #         journeys journeys_one_pass reset lost_events old_kernel stats conversation_filter
-#         profile nftrace nftrace_stats
+#         profile nftrace nftrace_stats nfpassed drop_reason_help
 #   fresh (default): the capture is written now; kept: the one kept in data/ is read, so that
 #   captures written by an older pwrudump stay readable. The cases after `wrapper` read frames
 #   the kept sample does not have (10-17) and run on fresh captures only; the nftrace cases
-#   read the nftrace capture, kept too.
+#   read the nftrace capture, kept too, and nfpassed the nfpassed capture, kept too;
+#   drop_reason_help reads the fresh reasons capture.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
@@ -84,6 +85,9 @@ SYN4_SKB=0xffff888004a1c000
 NETNS_B=4026532100
 # Frames 1-9 are in every sample, the kept one (record version 1, first release) included.
 V1='frame.number <= 9'
+# What pwru_reasons.h says of NETFILTER_DROP: pwru.drop_reason.help, and the drop's note.
+NF_HELP='a netfilter rule or chain policy dropped it; check: nft list ruleset / iptables -S in the netns where it was dropped (--nf-trace names the rule)'
+NF_HELP_NOTE="NETFILTER_DROP: $NF_HELP"
 
 # Every field the record format names is registered under the filter name users type.
 case_plugin() {
@@ -100,7 +104,8 @@ case_plugin() {
            pwru.packet pwru.unknown pwru.journey pwru.journey.hop pwru.journey.prev \
            pwru.journey.next pwru.journey.delta pwru.journey.end pwru.journey.dropped \
            pwru.nf.family pwru.nf.hook pwru.nf.table pwru.nf.chain pwru.nf.handle pwru.nf.rule \
-           pwru.nf.verdict pwru.nf.tie; do
+           pwru.nf.verdict pwru.nf.tie pwru.nf.rule_state pwru.nf.jump_target \
+           pwru.nf.trace_type; do
     grep -qxF "$f" "$WORK/pwru-fields" || missing+=("$f")
   done
   [ ${#missing[@]} -eq 0 ] || fail "fields not registered: ${missing[*]}"
@@ -161,10 +166,20 @@ case_drop() {
   out=$(fields sample "pwru.drop_reason && $V1" frame.number pwru.drop_reason_code pwru.caller \
           pwru.caller_addr) || exit 1
   assert_eq "drop reason code, caller" "5|12|nf_hook_slow+0x9b|0xffffffff81c4a2eb" "$out"
-  # Expert info: error severity (0x00800000), sequence group (0x02000000).
+  # Expert info: error severity (0x00800000), sequence group (0x02000000); then the reason's
+  # explanation, a note (0x00400000) in the same group.
   out=$(fields sample '_ws.expert.message == "Packet dropped: NETFILTER_DROP at nf_hook_slow+0x9b"' \
           frame.number _ws.expert.severity _ws.expert.group) || exit 1
-  assert_eq "drop expert info (frame, severity, group)" "5|8388608|33554432" "$out"
+  assert_eq "drop expert info (frame, severity, group)" \
+    "5|8388608,4194304|33554432,33554432" "$out"
+  # The explanation is derived from the name when read, so the kept capture, written before the
+  # table existed, has it too.
+  out=$(fields sample "pwru.drop_reason.help && $V1" frame.number pwru.drop_reason.help) || exit 1
+  assert_eq "pwru.drop_reason.help" "5|$NF_HELP" "$out"
+  out=$(fields sample "_ws.expert.message == \"$NF_HELP_NOTE\"" frame.number) || exit 1
+  assert_eq "the drop's explanation as an expert note" "5" "$out"
+  out=$(fields sample "pwru.drop.help && $V1" frame.number) || exit 1
+  assert_eq "frames with pwru.drop.help" "5" "$out"
   out=$(fields sample "_ws.expert.severity == error && $V1" frame.number) || exit 1
   assert_eq "frames with an error expert info" "5" "$out"
   # The stack: pwru.stack is the symbol, pwru.stack.frame the full text.
@@ -176,7 +191,8 @@ case_drop() {
   assert_eq "stack symbols, innermost first" \
     "kfree_skb_reason,nf_hook_slow,ip_rcv,__netif_receive_skb_one_core,process_backlog" "$out"
   assert_tree sample 5 'Stack frame: __netif_receive_skb_one_core+0x91$' "the full frame text"
-  pass "NETFILTER_DROP at kfree_skb found with skb, dst, netns, veth, ICMP payload, expert error, stack"
+  pass "NETFILTER_DROP at kfree_skb found with skb, dst, netns, veth, ICMP payload, expert error," \
+       "its explanation, stack"
 }
 
 # Columns: Protocol is PWRU and Info is pwru's line, whatever the payload dissectors write.
@@ -257,10 +273,12 @@ case_malformed() {
   tshark_on malformed >/dev/null || exit 1
   out=$(fields malformed '_ws.expert.group == 0x07000000' frame.number _ws.expert.message) ||
     exit 1
-  # The expert messages of a frame also list its drop (frames 2 and 7 decoded that far): before
-  # the malformed one in Wireshark 4.0, after it in 4.4 and later.
+  # The expert messages of a frame also list its drop and the drop's explanation (frames 2 and 7
+  # decoded that far): before the malformed one in Wireshark 4.0, after it in 4.4 and later.
   out=$(printf '%s\n' "$out" | sed -e 's/Packet dropped: NETFILTER_DROP at nf_hook_slow+0x9b,//' \
                                    -e 's/,Packet dropped: NETFILTER_DROP at nf_hook_slow+0x9b$//')
+  out=${out//"$NF_HELP_NOTE,"/}
+  out=${out//",$NF_HELP_NOTE"/}
   assert_lines "malformed frames and why" \
 "2|Truncated record: field type 29 declares 98 bytes, 10 remain
 3|Field skb (type 1) has 7 bytes, expected 8
@@ -449,6 +467,27 @@ case_lost_events() {
   out=$(tshark_on sample -q -z pwru_funcs,tree) || exit 1
   grep -q '^Lost events' <<<"$out" && fail "a lost events line in one pass: $out"
   pass "isb_ifdrop 3: a warning on frame 1 and a stats line in two passes, nothing otherwise"
+}
+
+# pwru.drop_reason.help and its note for reasons the table does not know: a newer kernel's name,
+# a subsystem's value and a core value BTF did not name; SKB_CONSUMED is explained but no drop.
+case_drop_reason_help() {
+  capture reasons
+  local out
+  out=$(fields reasons '' frame.number pwru.drop_reason.help) || exit 1
+  assert_lines "pwru.drop_reason.help" \
+"1|no explanation is known yet
+2|a subsystem's own reason (mac80211, openvswitch or a qdisc): the high 16 bits are the subsystem, the low 16 its reason; check: enum skb_drop_reason_subsys in this kernel's BTF, then that subsystem's reasons
+3|no explanation is known yet
+4|not a drop: the packet was delivered or used up normally" "$out"
+  out=$(fields reasons 'pwru.drop.help' frame.number _ws.expert.message) || exit 1
+  out=$(printf '%s\n' "$out" | sed -E 's/Packet dropped: [^,]* at nf_hook_slow\+0x9b,?//; s/,$//')
+  assert_lines "the drops' notes" \
+"1|SOME_FUTURE_REASON: no explanation is known yet
+2|reason 196610: a subsystem's own reason (mac80211, openvswitch or a qdisc): the high 16 bits are the subsystem, the low 16 its reason; check: enum skb_drop_reason_subsys in this kernel's BTF, then that subsystem's reasons
+3|reason 200: no explanation is known yet" "$out"
+  pass "unknown reasons say no explanation is known yet, a subsystem's gets the generic words," \
+       "SKB_CONSUMED is explained without a note"
 }
 
 # Before 5.17 the kfree_skb tracepoint had no reason: still a drop, and its journey a dropped one.
@@ -656,7 +695,9 @@ case_nftrace() {
 12|kfree_skb skb=0xffff888004a1b700 veth1:5 10.0.0.1:0->10.0.0.2:0(icmp) NETFILTER_DROP
 14|kfree_skb skb=0xffff888004a1b800 veth1:5 10.0.0.1:41001->10.0.0.2:5555(tcp) NETFILTER_DROP by (table t, chain input)" "$out"
   out=$(fields nftrace '_ws.expert.severity == error' frame.number _ws.expert.message) || exit 1
-  # The SYNs' second message is TCP's (4.0 lists every expert message of the frame).
+  # The SYNs' second message is TCP's (4.0 lists every expert message of the frame), the
+  # drop's explanation another (case_drop checks it).
+  out=${out//",$NF_HELP_NOTE"/}
   out=$(printf '%s\n' "$out" | sed 's/,Connection establish request (SYN): server port [0-9]*$//')
   assert_lines "expert errors of the drops" \
 "2|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f by $rule4
@@ -669,6 +710,48 @@ case_nftrace() {
   assert_tree nftrace 10 'Netfilter trace tie: order (3)' "the tie's name"
   pass "5 drops named by 2 rules and 1 by a chain's policy: pwru.nf.* fields, Info and expert" \
        "info name them; 1 drop without"
+}
+
+# Rules passed (--nf-trace): records of probe kind nftrace in their skb's journey, never a drop,
+# their Info naming the rule as nft does; a rule deleted or changed since says so, in the Info
+# column and, for a drop, in its expert info.
+case_nfpassed() {
+  capture nfpassed
+  local out
+  out=$(fields nfpassed 'pwru' frame.number pwru.journey pwru.journey.end pwru.probe \
+          pwru.nf.trace_type pwru.nf.verdict pwru.nf.jump_target pwru.nf.rule_state) || exit 1
+  assert_lines "journey, end, probe, trace type, verdict, jump target, rule state of frames 1-9" \
+"1|0||1||||
+2|0||5|3|-1||
+3|0||5|3|-3|c3|
+4|0||5|2|-1||
+5|0||5|1|1||
+6|0|1|1||||
+7|1||1||||
+8|1||5|3|-3|c2|2
+9|1|1|1|3|0||1" "$out"
+  out=$(fields nfpassed 'pwru.probe == 5' frame.number _ws.col.Info |
+          sed 's/|[^|]*(\(icmp\|tcp\)) /|/') || exit 1
+  assert_lines "Info of the rules passed, from the rule on" \
+'2|nft inet t input handle 4 continue "counter"
+3|nft inet t input handle 6 jump c3 "ip protocol icmp jump c3"
+4|nft inet t c3 return continue
+5|nft inet t input policy accept
+8|nft inet t input handle 5 jump c2 "ip protocol tcp jump c2" (rule changed since)' "$out"
+  out=$(fields nfpassed 'pwru.drop' frame.number) || exit 1
+  assert_eq "frames that are drops" "9" "$out"
+  out=$(fields nfpassed '_ws.expert.severity == error' frame.number _ws.expert.message) || exit 1
+  # The drop's explanation is a note of its own (case_drop checks it).
+  out=${out//",$NF_HELP_NOTE"/}
+  out=$(printf '%s\n' "$out" | sed 's/,Connection establish request (SYN): server port [0-9]*$//')
+  assert_eq "expert error of the drop by a deleted rule" \
+    '9|Packet dropped: NETFILTER_DROP at nft_do_chain+0x46f by "tcp dport 4444 drop" (table t, chain c2, handle 7, rule deleted since)' \
+    "$out"
+  assert_tree nfpassed 8 'Netfilter rule state: changed (2)' "the rule state's name"
+  assert_tree nfpassed 5 'Netfilter trace type: policy (1)' "the trace type's name"
+  assert_tree nfpassed 3 'Netfilter jump target: c3' "the jump target"
+  pass "5 rules passed in their skbs' journeys, named in Info; a changed rule and a drop by a" \
+       "deleted rule say so"
 }
 
 # -z pwru_drops,tree counts the named drops by rule, the others as before.
@@ -699,7 +782,7 @@ case_nftrace_stats() {
 case "$CASE" in
   plugin | journey | drop | columns | ipv6 | unknown | malformed | retransmission | fuzz | wrapper | \
     journeys | journeys_one_pass | reset | lost_events | old_kernel | stats | conversation_filter | \
-    profile | nftrace | nftrace_stats)
+    profile | nftrace | nftrace_stats | nfpassed | drop_reason_help)
     "case_$CASE" ;;
   *) fail "unknown case '$CASE'" ;;
 esac

@@ -3,16 +3,20 @@
 # pings from A to B:
 #   json:     iptables drops ICMP in B; --output-json: every line is JSON (python3 json.loads)
 #             with pwru's keys and ours, the pings' kfree_skb lines carry drop_reason
-#             NETFILTER_DROP and a netfilter caller_func, and each line's "journey" is the
-#             pwru.journey Wireshark gives the same event in the pcapng written alongside (-w).
+#             NETFILTER_DROP, its drop_reason_help and a netfilter caller_func, and each line's
+#             "journey" is the pwru.journey Wireshark gives the same event in the pcapng written
+#             alongside (-w).
+#   hints:    iptables drops ICMP in B; the text (--output-hints by default) has each drop line
+#             followed by its hint, what NETFILTER_DROP means and what to check, and no other
+#             line has one; with --output-hints=false no line has one.
 #   limit:    --output-limit-lines 5 ends pwrudump by itself, exit 0, after exactly 5 events.
 #   ready:    --ready-file appears only once attached: never when attaching fails, and a single
 #             ping sent the moment it appears is traced.
 #   relative: --timestamp relative: the first event of each skb is 0, and the running sum of an
 #             skb's values is non-decreasing and equals its kernel time since its first event
 #             (pwru.ktime of the same events in the pcapng written alongside).
-#   stack:    --output-stack: each event line is followed by its stack, one symbol+0xoff a line;
-#             the netfilter drop's stack passes through nf_hook_slow.
+#   stack:    --output-stack: each event line is followed by its stack, one symbol+0xoff a line
+#             (after a drop's hint); the netfilter drop's stack passes through nf_hook_slow.
 #   ringsize: --ringbuf-size 4K --snaplen 4096: an event takes the ring buffer room its own bytes
 #             need, not the snaplen's (header and snaplen alone are more than 4 KiB). iptables
 #             drops ICMP in B and only kfree_skb is traced: each ping is one event, none lost,
@@ -69,6 +73,7 @@ for n, line in enumerate(lines, 1):
         assert key in ev["tuple"], f"line {n}: tuple has no {key}"
     if ev["func"] == "kfree_skb" and ev["tuple"]["daddr"] == ip_b:
         assert ev["drop_reason"] == "NETFILTER_DROP", f"line {n}: {line}"
+        assert ev.get("drop_reason_help", "").startswith("a netfilter rule"), f"line {n}: {line}"
         assert re.match(r"(nf|nft|ipt)_\w+\+0x", ev.get("caller_func") or ""), f"line {n}: {line}"
         drops += 1
 assert drops == pings, f"{drops} kfree_skb NETFILTER_DROP lines, expected {pings}"
@@ -81,6 +86,32 @@ print(f"{len(lines)} JSON lines, {drops} drops, {len(set(wireshark_journeys))} j
 EOF
   pass "--output-json: valid JSON, keys, NETFILTER_DROP at kfree_skb, journeys as Wireshark's"
   ;;
+hints)
+  ip netns exec "$NS_B" iptables -I INPUT -p icmp -j DROP || fail "cannot add the iptables rule"
+  trace_pings
+  hint="  hint: a netfilter rule or chain policy dropped it; check: nft list ruleset / iptables -S in the netns where it was dropped (--nf-trace names the rule)"
+  HINT=$hint PINGS=$PINGS python3 - "$WORK/out" <<'EOF' || fail "hint checks failed: $(head -n 40 "$WORK/out")"
+import os, sys
+lines = open(sys.argv[1]).read().splitlines()[1:]
+hint, drops = os.environ["HINT"], 0
+for n, line in enumerate(lines):
+    before = lines[n - 1] if n > 0 else ""
+    follows_drop = "(SKB_DROP_REASON_" in before and not before.startswith("  hint: ")
+    if line.startswith("  hint: "):
+        assert follows_drop, f"line {n + 2}: {line!r} after {before!r}"
+        if " kfree_skb(SKB_DROP_REASON_NETFILTER_DROP) " in before:
+            assert line == hint, f"line {n + 2}: {line!r}"
+            drops += 1
+    else:
+        assert not follows_drop, f"line {n + 2}: a drop without its hint: {before!r}"
+assert drops == int(os.environ["PINGS"]), f"{drops} hints"
+print(f"{len(lines)} lines, {drops} drops with their hint")
+EOF
+  trace_pings --output-hints=false
+  grep -q 'kfree_skb(SKB_DROP_REASON_NETFILTER_DROP)' "$WORK/out" || fail "no drop: $(cat "$WORK/out")"
+  ! grep -q 'hint:' "$WORK/out" || fail "a hint with --output-hints=false: $(grep 'hint:' "$WORK/out")"
+  pass "the pings' drops each followed by NETFILTER_DROP's hint, none with --output-hints=false"
+  ;;
 limit)
   # Pings keep going until pwrudump has seen 5 events and left by itself.
   ip netns exec "$NS_A" ping -i 0.2 -W 1 "$IP_B" >/dev/null &
@@ -92,7 +123,8 @@ limit)
   wait "$pinger" 2>/dev/null
   [ "$rc" -ne 124 ] || fail "pwrudump was still running after 60 s with --output-limit-lines 5"
   assert_eq "exit code with --output-limit-lines (stderr: $(cat "$WORK/stderr"))" 0 "$rc"
-  assert_eq "lines: the header and 5 events" 6 "$(count_lines "$(cat "$WORK/out")")"
+  # A drop's hint line is no event (a ping's reply may be dropped at ping_rcv).
+  assert_eq "lines: the header and 5 events" 6 "$(grep -vc '^  hint: ' "$WORK/out")"
   head -n 1 "$WORK/out" | grep -q '^SKB ' || fail "no header: $(head -n 1 "$WORK/out")"
   pass "--output-limit-lines 5: exited by itself after 5 events"
   ;;
@@ -126,7 +158,8 @@ relative)
   python3 - "$WORK/out" "$WORK/ktimes" <<'EOF' || fail "--timestamp relative checks failed"
 import sys
 lines = open(sys.argv[1]).read().splitlines()
-header, events = lines[0], lines[1:]
+# A drop's hint (--output-hints) is no event.
+header, events = lines[0], [l for l in lines[1:] if not l.startswith("  hint: ")]
 assert header.split()[:4] == ["SKB", "CPU", "PROCESS", "TIMESTAMP"], header
 col = header.index("TIMESTAMP")
 kernel = [l.split() for l in open(sys.argv[2]).read().splitlines()]
@@ -162,6 +195,9 @@ for line in lines:
     if line.startswith("0x") and " " in line:
         events.append(line)
         stacks.append([])
+    elif line.startswith("  hint: "):
+        assert events and "(SKB_DROP_REASON_" in events[-1] and not stacks[-1], \
+            f"a hint not right after a drop: {line}"
     else:
         assert events, f"a stack line before any event: {line}"
         assert frame.fullmatch(line), f"not a symbol+0xoff frame: {line!r}"

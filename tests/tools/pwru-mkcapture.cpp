@@ -1,7 +1,7 @@
 // Writes a deterministic sample capture for the dissector tests, through the real record encoder
 // and pcapng writer (what pwrudump itself uses), so the tests read what pwrudump would write.
 //
-// usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz|nftrace]
+// usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz|nftrace|nfpassed|reasons]
 //   sample (default), one record per packet, in this order:
 //     1-5   a ping from veth0 (netns A) to veth1 (netns B), Ethernet + IPv4 + ICMP echo request,
 //           seen at net_dev_queue, net_dev_start_xmit, netif_rx, netif_receive_skb and dropped at
@@ -27,6 +27,11 @@
 //     7     2 stray bytes after the last TLV (a truncated TLV header)
 //     8     an IPv6 destination in an IPv4 record
 //     9     a good record again: parsing goes on after broken ones
+//   reasons: the ping dropped at kfree_skb with reasons pwru_reasons.h does not know:
+//     1     named SOME_FUTURE_REASON (value 250), as a kernel newer than the table would
+//     2     value 0x30002 without a name: a subsystem's reason, which BTF's enum does not name
+//     3     value 200 without a name
+//     4     SKB_CONSUMED (value 1): not a drop
 //   nftrace: drops named by --nf-trace in netns B, each packet seen at netif_receive_skb then
 //   dropped at kfree_skb (NETFILTER_DROP, caller nft_do_chain+0x46f), one skb per packet:
 //     1-6   three pings dropped by iptables-nft's `-A INPUT -p icmp -j DROP`: family ip, hook
@@ -38,6 +43,13 @@
 //     11-12 a third ping dropped by netfilter with no rule named (no NF_ fields)
 //     13-14 a TCP SYN 10.0.0.1:41001 -> 10.0.0.2:5555 dropped by the policy of the base chain
 //           `input` of inet table t: no handle, no rule text
+//   nfpassed: rules passed (--nf-trace, probe kind nftrace, FUNC nft_trace_packet) in netns B,
+//   with the skb of the packet's events, inet table t:
+//     1-6   a ping: netif_receive_skb; input's counter (handle 4, continue), its jump to c3
+//           (handle 6, target c3), c3's end (trace type return, continue, no handle), input's
+//           policy accept (trace type policy); consume_skb
+//     7-9   a TCP SYN to 4444: netif_receive_skb; input's jump to c2 (handle 5, target c2, rule
+//           changed since); kfree_skb dropped by c2's handle 7, rule deleted since
 //   fuzz:
 //     2000 records of the sample, each damaged at random (fixed seed): bytes flipped, cut short,
 //     a TLV length rewritten, random bytes inserted. Only for "no dissector bug" checks.
@@ -405,6 +417,20 @@ std::vector<Packet> old_kernel() {
   return out;
 }
 
+std::vector<Packet> reasons() {
+  const std::pair<uint32_t, const char*> reasons[] = {
+      {250, "SOME_FUTURE_REASON"}, {0x30002, ""}, {200, ""}, {1, "SKB_CONSUMED"}};
+  std::vector<Packet> out;
+  int seq = 0;
+  for (const auto& [value, name] : reasons) {
+    pwru::Event ev = ping_drop_event(seq++);
+    ev.drop_reason = value;
+    ev.drop_reason_name = name;
+    out.push_back({ev.time_ns, encode(ev)});
+  }
+  return out;
+}
+
 std::vector<Packet> malformed() {
   std::vector<Packet> out;
   int seq = 0;
@@ -523,6 +549,71 @@ std::vector<Packet> nftrace() {
   return out;
 }
 
+// A rule the packet of `ev` passed, as --nf-trace records it: `ev`'s skb, time and packet.
+pwru::Event passed(pwru::Event ev, pwru::NfRule rule) {
+  ev.func = "nft_trace_packet";
+  ev.probe = pwru::ProbeKind::NfTrace;
+  ev.cpu = 0;
+  ev.pid = 0;
+  ev.comm.clear();
+  ev.stack.clear();
+  ev.nf = std::move(rule);
+  return ev;
+}
+
+std::vector<Packet> nfpassed() {
+  auto rule = [](const char* chain, std::optional<uint64_t> handle, const char* text,
+                 int32_t verdict, pwru::NfTraceType type) {
+    pwru::NfRule r;
+    r.family = 1;  // NFPROTO_INET
+    r.hook = "input";
+    r.table = "t";
+    r.chain = chain;
+    r.handle = handle;
+    r.rule = text;
+    r.verdict = verdict;
+    r.type = type;
+    return r;
+  };
+  using pwru::NfTraceType;
+  std::vector<Packet> out;
+  int seq = 0;
+  auto add = [&out, &seq](pwru::Event ev) {
+    ev.time_ns = kBaseTimeNs + static_cast<uint64_t>(seq) * 1000;
+    ev.ktime_ns = kBaseKtimeNs + static_cast<uint64_t>(seq++) * 1000;
+    out.push_back({ev.time_ns, encode(ev)});
+  };
+  pwru::Event ping = ping_event({"netif_receive_skb", kNetnsB, 5, "veth1"}, 0);
+  add(ping);
+  add(passed(ping, rule("input", 4, "counter", -1, NfTraceType::Rule)));
+  pwru::NfRule jump3 = rule("input", 6, "ip protocol icmp jump c3", -3, NfTraceType::Rule);
+  jump3.jump_target = "c3";
+  add(passed(ping, jump3));
+  add(passed(ping, rule("c3", std::nullopt, "", -1, NfTraceType::Return)));
+  add(passed(ping, rule("input", std::nullopt, "policy accept", 1, NfTraceType::Policy)));
+  ping.func = "consume_skb";
+  add(ping);
+
+  pwru::Event syn = tcp4_event(kSyn4Skb, {"netif_receive_skb", kNetnsB, 5, "veth1"},
+                               pwru::ProbeKind::Tracepoint, true, 0);
+  syn.packet = tcp4_frame(true, 41000, 4444, 0x02, 0x0badcafe, 0);
+  syn.dport = 4444;
+  add(syn);
+  pwru::NfRule jump2 = rule("input", 5, "ip protocol tcp jump c2", -3, NfTraceType::Rule);
+  jump2.jump_target = "c2";
+  jump2.state = pwru::NfRuleState::Changed;
+  add(passed(syn, jump2));
+  syn.func = "kfree_skb";
+  syn.drop_reason = 12;
+  syn.drop_reason_name = "NETFILTER_DROP";
+  syn.caller = "nft_do_chain+0x46f";
+  syn.caller_addr = 0xffffffff81c5b06full;
+  syn.nf = rule("c2", 7, "tcp dport 4444 drop", 0, NfTraceType::Rule);
+  syn.nf->state = pwru::NfRuleState::Deleted;
+  add(syn);
+  return out;
+}
+
 std::vector<Packet> fuzz() {
   const std::vector<Packet> seeds = sample();
   std::mt19937 rng(20231114);  // mt19937's output is fixed by the standard: same file everywhere
@@ -571,7 +662,8 @@ int fail(const std::string& what, const pwru::Error& err) {
 int main(int argc, char** argv) {
   if (argc < 2 || argc > 3) {
     std::fprintf(stderr,
-                 "usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz|nftrace]\n");
+                 "usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz|nftrace|"
+                 "nfpassed|reasons]\n");
     return 2;
   }
   const std::string scenario = argc == 3 ? argv[2] : "sample";
@@ -586,10 +678,14 @@ int main(int argc, char** argv) {
     packets = fuzz();
   } else if (scenario == "nftrace") {
     packets = nftrace();
+  } else if (scenario == "nfpassed") {
+    packets = nfpassed();
+  } else if (scenario == "reasons") {
+    packets = reasons();
   } else {
     std::fprintf(stderr,
                  "pwru-mkcapture: unknown scenario '%s' (sample, old-kernel, malformed, fuzz, "
-                 "nftrace)\n",
+                 "nftrace, nfpassed, reasons)\n",
                  scenario.c_str());
     return 2;
   }

@@ -66,6 +66,24 @@ inline Event named_netfilter_drop() {
   return ev;
 }
 
+// A rule the packet of the drop above passed before it: input's jump to c2 (--nf-trace).
+inline Event passed_jump() {
+  Event ev = named_netfilter_drop();
+  ev.func = "nft_trace_packet";
+  ev.probe = ProbeKind::NfTrace;
+  ev.drop_reason.reset();
+  ev.drop_reason_name.clear();
+  ev.caller.clear();
+  ev.caller_addr = 0;
+  ev.nf->chain = "input";
+  ev.nf->handle = 3;
+  ev.nf->rule = "ip protocol icmp jump c2";
+  ev.nf->verdict = -3;
+  ev.nf->jump_target = "c2";
+  ev.nf->type = NfTraceType::Rule;
+  return ev;
+}
+
 inline Event full_ipv4() {
   Event ev;
   ev.time_ns = 1'700'000'000'123'456'789ULL;  // not encoded: must come back as 0

@@ -211,9 +211,9 @@ TEST(Options, HelpIsGroupedLikePwru) {
       {"Tracking", {"--filter-track-skb"}},
       {"Netfilter", {"--nf-trace", "--nf-probes"}},
       {"Output", {"--output-meta", "--output-tuple", "--output-caller", "--output-stack",
-                  "--output-tcp-flags", "--output-skb", "--output-netns-names", "--output-json",
-                  "--timestamp", "--output-file", "-c,--output-limit-lines", "-w,--write",
-                  "--snaplen", "-q,--quiet"}},
+                  "--output-tcp-flags", "--output-skb", "--output-netns-names", "--output-hints",
+                  "--output-json", "--timestamp", "--output-file", "-c,--output-limit-lines",
+                  "-w,--write", "--snaplen", "-q,--quiet"}},
       {"Backend", {"--backend", "--kernel-btf", "--ringbuf-size", "--list-funcs"}},
       {"Misc", {"-h,--help", "--version", "--ready-file", "--debug"}},
   };
@@ -223,7 +223,8 @@ TEST(Options, HelpIsGroupedLikePwru) {
   EXPECT_EQ(parse_ok({"-h"}).action, Action::Help);
 }
 
-// pwru's defaults: meta and tuple on, everything else off, no timestamp, text.
+// pwru's defaults: meta and tuple on, everything else off, no timestamp, text; and pwrudump's
+// drop hints on.
 TEST(Options, OutputFlagDefaultsArePwrus) {
   const OutputOptions out = parse_ok({}).output;
   EXPECT_TRUE(out.meta);
@@ -234,6 +235,7 @@ TEST(Options, OutputFlagDefaultsArePwrus) {
   EXPECT_FALSE(out.skb);
   EXPECT_FALSE(out.netns_names);
   EXPECT_FALSE(out.json);
+  EXPECT_TRUE(out.hints);
   EXPECT_EQ(out.timestamp, TimestampMode::None);
   EXPECT_FALSE(parse_ok({}).trace.output_stack);
 }
@@ -255,12 +257,14 @@ TEST(Options, EachOutputFlagSetsItsField) {
       {{"--output-skb"}, &OutputOptions::skb, true},
       {{"--output-netns-names"}, &OutputOptions::netns_names, true},
       {{"--output-json"}, &OutputOptions::json, true},
+      {{"--output-hints=false"}, &OutputOptions::hints, false},
   };
   const OutputOptions defaults = parse_ok({}).output;
   bool OutputOptions::*const all[] = {&OutputOptions::meta,  &OutputOptions::tuple,
                                       &OutputOptions::caller, &OutputOptions::stack,
                                       &OutputOptions::tcp_flags, &OutputOptions::skb,
-                                      &OutputOptions::netns_names, &OutputOptions::json};
+                                      &OutputOptions::netns_names, &OutputOptions::json,
+                                      &OutputOptions::hints};
   for (const Case& c : cases) {
     const OutputOptions out = parse_ok(c.args).output;
     for (auto field : all) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "ci_skip.h"
+#include "pwru_reasons.h"
 
 namespace pwru {
 namespace {
@@ -61,6 +62,20 @@ TEST(KernelBtf, DropReasonsNamedWithoutPrefix) {
     netfilter |= name == "NETFILTER_DROP";
   }
   EXPECT_TRUE(netfilter);
+}
+
+// The running kernel may be newer than the matrix's lists (record/drop_reasons/): its reasons
+// need words too.
+TEST(KernelBtf, EveryRunningKernelReasonIsExplained) {
+  auto btf = KernelBtf::load();
+  ASSERT_TRUE(btf.ok()) << btf.error().text();
+  const auto names = btf->drop_reasons();
+  if (names.empty()) PWRU_SKIP_OR_FAIL("this kernel predates drop reasons");
+  for (const auto& [value, name] : names) {
+    EXPECT_NE(reasons::reason_help(name), nullptr)
+        << name << " (" << value << ") has no entry in pwru_reasons.h: add one, and the kernel's "
+        << "list with tests/unit/record/drop_reasons/update.sh --host";
+  }
 }
 
 TEST(KernelBtf, MissingFileIsAClearError) {

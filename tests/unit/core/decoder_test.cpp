@@ -92,12 +92,25 @@ pwru_nf probe_nf(uint8_t source, uint8_t family, uint8_t hook, const char* table
   return nf;
 }
 
+// What the decoder makes of a probe's names: no handle, no rule text, tie kernel.
+NfRule kernel_rule(uint8_t family, const char* hook, const char* table, const char* chain,
+                   int32_t verdict) {
+  NfRule r;
+  r.family = family;
+  r.hook = hook;
+  r.table = table;
+  r.chain = chain;
+  r.verdict = verdict;
+  r.tie = NfTie::Kernel;
+  return r;
+}
+
 // iptables-legacy: the chain is the hook's built-in one, and there is no handle or rule text.
 TEST_F(Decoder, IptablesProbeNamesTheHooksChain) {
   auto r = nf_record(0, probe_nf(PWRU_NF_IPT, 2, 1, "filter", "", 0), {0x45, 0});
   ASSERT_TRUE(decoder_.decode(r.data(), r.size(), ev_));
   ASSERT_TRUE(ev_.nf.has_value());
-  EXPECT_EQ(*ev_.nf, (NfRule{2, "input", "filter", "INPUT", std::nullopt, "", 0, NfTie::Kernel}));
+  EXPECT_EQ(*ev_.nf, kernel_rule(2, "input", "filter", "INPUT", 0));
   EXPECT_EQ(ev_.packet, (std::vector<uint8_t>{0x45, 0}));
 }
 
@@ -105,7 +118,7 @@ TEST_F(Decoder, NftProbeNamesTheBaseChain) {
   auto r = nf_record(1, probe_nf(PWRU_NF_NFT, 1, 0, "t", "pre", 1), {});
   ASSERT_TRUE(decoder_.decode(r.data(), r.size(), ev_));
   ASSERT_TRUE(ev_.nf.has_value());
-  EXPECT_EQ(*ev_.nf, (NfRule{1, "prerouting", "t", "pre", std::nullopt, "", 1, NfTie::Kernel}));
+  EXPECT_EQ(*ev_.nf, kernel_rule(1, "prerouting", "t", "pre", 1));
   // A later record without the names does not keep them.
   auto plain = record(1);
   ASSERT_TRUE(decoder_.decode(plain.data(), plain.size(), ev_));

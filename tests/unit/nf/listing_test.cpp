@@ -161,5 +161,72 @@ TEST(IptablesText, OnlyIptablesTableNames) {
   EXPECT_FALSE(maybe_iptables_table(2, "pwrutest"));
 }
 
+// The texts a handle had: never another rule's, deleted or replaced ones say so.
+TableListing two_rules() {
+  return parse_table_listing(
+      "table ip filter {\n"
+      "\tchain INPUT {\n"
+      "\t\ttype filter hook input priority filter; policy accept;\n"
+      "\t\tip saddr 10.0.0.1 meta l4proto icmp counter drop # handle 4\n"
+      "\t\tmeta l4proto icmp counter drop # handle 5\n"
+      "\t}\n"
+      "}\n");
+}
+
+TEST(RuleHistory, KeepsTheTextOfADeletedRule) {
+  RuleHistory h;
+  EXPECT_EQ(h.find(2, "filter", 4), nullptr);
+  h.listed(2, "filter", two_rules(), {});
+  const RuleHistory::Entry* e = h.find(2, "filter", 4);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->chain, "INPUT");
+  EXPECT_EQ(e->text, "ip saddr 10.0.0.1 meta l4proto icmp counter drop");
+  EXPECT_FALSE(e->deleted);
+  EXPECT_EQ(h.changed(RuleChange{2, "filter", "INPUT", 4, false}), NfRuleState::Deleted);
+  e = h.find(2, "filter", 4);
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(e->deleted);
+  EXPECT_EQ(e->text, "ip saddr 10.0.0.1 meta l4proto icmp counter drop");
+  // Handle 5 is untouched; another family's table of the same name is another table.
+  EXPECT_FALSE(h.find(2, "filter", 5)->deleted);
+  EXPECT_EQ(h.find(10, "filter", 4), nullptr);
+}
+
+TEST(RuleHistory, AReplacedRuleLosesItsOldText) {
+  RuleHistory h;
+  h.listed(2, "filter", two_rules(), {});
+  EXPECT_EQ(h.changed(RuleChange{2, "filter", "INPUT", 4, false}), NfRuleState::Deleted);
+  EXPECT_EQ(h.changed(RuleChange{2, "filter", "INPUT", 4, true}), NfRuleState::Changed);
+  const RuleHistory::Entry* e = h.find(2, "filter", 4);
+  ASSERT_NE(e, nullptr);
+  EXPECT_FALSE(e->text);
+  EXPECT_FALSE(e->deleted);
+  // The next listing gives the new rule's text.
+  TableListing now = two_rules();
+  now.rules[4].text = "ip saddr 10.0.0.9 meta l4proto icmp counter drop";
+  h.listed(2, "filter", now, {});
+  EXPECT_EQ(h.find(2, "filter", 4)->text, "ip saddr 10.0.0.9 meta l4proto icmp counter drop");
+}
+
+TEST(RuleHistory, ListingsNeverOverwriteOrNameLaterRules) {
+  RuleHistory h;
+  // Handle 5 changes later in the stream than the place being named: the listing's text is
+  // not its text there.
+  h.listed(2, "filter", two_rules(), {5});
+  EXPECT_EQ(h.find(2, "filter", 5), nullptr);
+  // A known text stays: a listing read later shows what the handle has now.
+  TableListing now = two_rules();
+  now.rules[4].text = "something else";
+  h.listed(2, "filter", now, {});
+  EXPECT_EQ(h.find(2, "filter", 4)->text, "ip saddr 10.0.0.1 meta l4proto icmp counter drop");
+  // The table went, and was made again: its handles count from 1 again. The deleted ones keep
+  // their old text, never the new table's.
+  EXPECT_EQ(h.changed(RuleChange{2, "filter", "", std::nullopt, false}), NfRuleState::Deleted);
+  EXPECT_TRUE(h.find(2, "filter", 4)->deleted);
+  EXPECT_TRUE(h.find(2, "filter", 5)->deleted);
+  h.listed(2, "filter", now, {});
+  EXPECT_EQ(h.find(2, "filter", 4)->text, "ip saddr 10.0.0.1 meta l4proto icmp counter drop");
+}
+
 }  // namespace
 }  // namespace pwru::nf

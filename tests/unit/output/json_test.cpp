@@ -263,7 +263,8 @@ TEST(JsonOutput, DefaultKeysAndValues) {
   const Json o = parse(f.format(ev));
   EXPECT_EQ(o.keys(), (std::vector<std::string>{"skb", "cpu", "process", "func", "netns", "mark",
                                                 "iface", "proto", "mtu", "len", "tuple",
-                                                "drop_reason", "probe", "journey"}));
+                                                "drop_reason", "drop_reason_help", "probe",
+                                                "journey"}));
   EXPECT_EQ(str(o, "skb"), "0xffff99cf11aa4100");
   EXPECT_EQ(num(o, "cpu"), 0u);
   EXPECT_EQ(str(o, "process"), "ping:1234");
@@ -283,6 +284,7 @@ TEST(JsonOutput, DefaultKeysAndValues) {
   EXPECT_EQ(num(*t, "dport"), 0u);
   EXPECT_EQ(num(*t, "proto"), 1u);
   EXPECT_TRUE(is_null(o, "drop_reason"));
+  EXPECT_TRUE(is_null(o, "drop_reason_help"));
   EXPECT_EQ(str(o, "probe"), "tracepoint");
   EXPECT_EQ(num(o, "journey"), 0u);
 }
@@ -302,6 +304,22 @@ TEST(JsonOutput, DropCarriesReasonAndCaller) {
   EXPECT_TRUE(is_null(u, "caller_func"));
 }
 
+// --output-hints (on by default): drop_reason_help beside drop_reason, by its name
+// (pwru_reasons.h); a name the table does not know says so; no key with --output-hints=false.
+TEST(JsonOutput, DropReasonHelp) {
+  JsonFormatter f(OutputOptions{});
+  const Json o = parse(f.format(netfilter_drop()));
+  EXPECT_TRUE(str(o, "drop_reason_help").starts_with("a netfilter rule or chain policy dropped "
+                                                     "it; check: nft list ruleset"))
+      << str(o, "drop_reason_help");
+  Event future = netfilter_drop();
+  future.drop_reason_name = "SOME_FUTURE_REASON";
+  EXPECT_EQ(str(parse(f.format(future)), "drop_reason_help"), "no explanation is known yet");
+  OutputOptions off;
+  off.hints = false;
+  EXPECT_EQ(parse(JsonFormatter(off).format(netfilter_drop())).get("drop_reason_help"), nullptr);
+}
+
 // --nf-trace's keys, only on a drop that was named.
 TEST(JsonOutput, NamedDropCarriesTheRule) {
   JsonFormatter f(OutputOptions{});
@@ -314,6 +332,9 @@ TEST(JsonOutput, NamedDropCarriesTheRule) {
   EXPECT_EQ(str(o, "nf_rule"), named_netfilter_drop().nf->rule);
   EXPECT_EQ(str(o, "nf_verdict"), "drop");
   EXPECT_EQ(str(o, "nf_tie"), "headers");
+  EXPECT_EQ(str(o, "nf_rule_state"), "current");
+  EXPECT_TRUE(is_null(o, "nf_jump_target"));
+  EXPECT_TRUE(is_null(o, "nf_trace_type"));
   Event policy = named_netfilter_drop();
   policy.nf->handle.reset();
   policy.nf->rule.clear();
@@ -321,6 +342,24 @@ TEST(JsonOutput, NamedDropCarriesTheRule) {
   EXPECT_TRUE(is_null(p, "nf_handle"));
   EXPECT_TRUE(is_null(p, "nf_rule"));
   EXPECT_EQ(parse(f.format(netfilter_drop())).get("nf_table"), nullptr);
+}
+
+// A rule passed: its own line, probe nftrace, the jump's target and the trace type; a rule
+// replaced since says so.
+TEST(JsonOutput, RulePassedCarriesItsVerdict) {
+  JsonFormatter f(OutputOptions{});
+  Event ev = sample::passed_jump();
+  ev.nf->state = NfRuleState::Changed;
+  const Json o = parse(f.format(ev));
+  EXPECT_EQ(str(o, "probe"), "nftrace");
+  EXPECT_EQ(str(o, "nf_chain"), "input");
+  EXPECT_EQ(num(o, "nf_handle"), 3u);
+  EXPECT_EQ(str(o, "nf_verdict"), "jump");
+  EXPECT_EQ(str(o, "nf_jump_target"), "c2");
+  EXPECT_EQ(str(o, "nf_trace_type"), "rule");
+  EXPECT_EQ(str(o, "nf_rule_state"), "changed");
+  EXPECT_EQ(str(o, "nf_rule"), "ip protocol icmp jump c2");
+  EXPECT_TRUE(is_null(o, "drop_reason"));
 }
 
 TEST(JsonOutput, Ipv6TupleAndNoTuple) {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -191,10 +192,13 @@ TEST(TextOutput, Ipv6InBracketsAndTupleWithoutIp) {
   EXPECT_NE(line.find(" :0->:0() "), std::string::npos) << line;  // pwru's empty tuple
 }
 
+// The event's own line, without the lines that follow it (hint, stack, skb).
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
 // What the point of pwrudump needs without any flag: the reason in pwru's form and the caller.
 TEST(TextOutput, DropsShowReasonAndCallerByDefault) {
   TextFormatter f(OutputOptions{});
-  const std::string line = f.format(netfilter_drop());
+  const std::string line = first_line(f.format(netfilter_drop()));
   const std::string tail = " kfree_skb(SKB_DROP_REASON_NETFILTER_DROP) caller=nf_hook_slow+0x9b";
   ASSERT_GE(line.size(), tail.size()) << line;
   EXPECT_EQ(line.substr(line.size() - tail.size()), tail) << line;
@@ -217,6 +221,44 @@ TEST(TextOutput, DropsShowReasonAndCallerByDefault) {
   EXPECT_EQ(c.find("caller="), std::string::npos) << c;
   // Other events carry no caller without --output-caller.
   EXPECT_EQ(f.format(icmp_event()).find("ip_finish_output2"), std::string::npos);
+}
+
+// --output-hints, on by default: after a drop, what its reason (named on the line above) means
+// and what to check (pwru_reasons.h); nothing after other events, nothing with
+// --output-hints=false.
+TEST(TextOutput, DropsEndWithAHint) {
+  TextFormatter f(OutputOptions{});
+  const std::string drop = f.format(netfilter_drop());
+  EXPECT_NE(drop.find("\n  hint: a netfilter rule or chain policy dropped it; check: nft list "
+                      "ruleset"),
+            std::string::npos)
+      << drop;
+  EXPECT_EQ(std::count(drop.begin(), drop.end(), '\n'), 1) << drop;
+
+  Event future = netfilter_drop();
+  future.drop_reason_name = "SOME_FUTURE_REASON";
+  const std::string f1 = f.format(future);
+  EXPECT_TRUE(f1.ends_with("(SKB_DROP_REASON_SOME_FUTURE_REASON) caller=nf_hook_slow+0x9b\n"
+                           "  hint: no explanation is known yet"))
+      << f1;
+  // A value BTF did not name: its number, and the subsystems' generic words above 0xffff.
+  Event unnamed = netfilter_drop();
+  unnamed.drop_reason = 0x30002;
+  unnamed.drop_reason_name.clear();
+  EXPECT_NE(f.format(unnamed).find("(196610) caller=nf_hook_slow+0x9b\n  hint: a subsystem's own "
+                                   "reason"),
+            std::string::npos);
+
+  Event old = netfilter_drop();
+  old.drop_reason.reset();  // 5.10: nothing to explain
+  Event consumed = netfilter_drop();
+  consumed.drop_reason_name = "SKB_CONSUMED";
+  for (const Event& ev : {old, consumed, icmp_event()}) {
+    EXPECT_EQ(f.format(ev).find("hint:"), std::string::npos) << f.format(ev);
+  }
+  OutputOptions off;
+  off.hints = false;
+  EXPECT_EQ(TextFormatter(off).format(netfilter_drop()).find('\n'), std::string::npos);
 }
 
 // Each flag, against the default: the header titles it adds or removes and what the line says.
@@ -300,7 +342,7 @@ INSTANTIATE_TEST_SUITE_P(
 // unknown parts are left out.
 TEST(TextOutput, NamedDropEndsWithTheRule) {
   TextFormatter f(OutputOptions{});
-  const std::string line = f.format(named_netfilter_drop());
+  const std::string line = first_line(f.format(named_netfilter_drop()));
   const std::string tail =
       " caller=nf_hook_slow+0x9b family=inet hook=input table=demo chain=c2 handle=4 "
       "verdict=drop rule=\"ip saddr 10.0.0.1 meta l4proto icmp drop comment \\\"no "
@@ -312,8 +354,21 @@ TEST(TextOutput, NamedDropEndsWithTheRule) {
   policy.nf->handle.reset();
   policy.nf->hook.clear();
   policy.nf->rule.clear();
-  const std::string p = f.format(policy);
+  const std::string p = first_line(f.format(policy));
   EXPECT_TRUE(p.ends_with(" family=inet table=demo chain=c2 verdict=drop")) << p;
+}
+
+// A rule passed is a line of its own: nft_trace_packet, the verdict, the jump's target, and
+// whether the rule was deleted since, before its text as traced.
+TEST(TextOutput, RulePassedLine) {
+  TextFormatter f(OutputOptions{});
+  Event ev = sample::passed_jump();
+  ev.nf->state = NfRuleState::Deleted;
+  const std::string line = f.format(ev);
+  EXPECT_TRUE(line.ends_with(" nft_trace_packet family=inet hook=input table=demo chain=input "
+                             "handle=3 verdict=jump target=c2 state=deleted "
+                             "rule=\"ip protocol icmp jump c2\""))
+      << line;
 }
 
 TEST(TextOutput, TcpFlagsInTheTuple) {

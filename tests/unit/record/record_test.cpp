@@ -183,6 +183,28 @@ TEST(RecordTest, RoundTripsNetfilterRule) {
   EXPECT_FALSE(decode_record(encode(sample::netfilter_drop()))->nf.has_value());
 }
 
+// A rule passed: probe kind nftrace, its jump target and trace type; a rule deleted since.
+TEST(RecordTest, RoundTripsRulePassed) {
+  Event ev = sample::passed_jump();
+  ev.nf->state = NfRuleState::Deleted;
+  const Bytes bytes = encode(ev);
+  Result<Event> got = decode_record(bytes);
+  ASSERT_TRUE(got.ok()) << got.error().text();
+  EXPECT_EQ(*got, without_time(ev));
+  EXPECT_EQ(got->probe, ProbeKind::NfTrace);
+  EXPECT_EQ(got->nf->jump_target, "c2");
+  EXPECT_EQ(got->nf->state, NfRuleState::Deleted);
+  EXPECT_EQ(got->nf->type, NfTraceType::Rule);
+  // A rule as traced carries no NF_RULE_STATE, no jump target without a jump, no type unknown.
+  ev.nf->state = NfRuleState::Current;
+  ev.nf->jump_target.clear();
+  ev.nf->type = NfTraceType::Unknown;
+  const std::vector<uint16_t> types = tlv_types(encode(ev));
+  for (uint16_t type : {PWRU_TLV_NF_RULE_STATE, PWRU_TLV_NF_JUMP_TARGET, PWRU_TLV_NF_TRACE_TYPE}) {
+    EXPECT_EQ(std::count(types.begin(), types.end(), type), 0) << type;
+  }
+}
+
 TEST(RecordTest, RoundTripsMinimalEvent) {
   const Event ev;
   const Bytes rec = encode(ev);
@@ -277,7 +299,7 @@ TEST(RecordTest, SkipsAndCountsUnknownTypes) {
   with_unknown.insert(with_unknown.end(), rec.begin() + 4, rec.begin() + first_tlv_end);
   tlv(with_unknown, 0xffff, Bytes(300, 0x5a));
   with_unknown.insert(with_unknown.end(), rec.begin() + first_tlv_end, rec.end());
-  tlv(with_unknown, PWRU_TLV_NF_TIE + 1, {9});  // the first type after the last known one
+  tlv(with_unknown, PWRU_TLV_NF_TRACE_TYPE + 1, {9});  // the first type after the last known one
 
   size_t unknown = 0;
   Result<Event> got = decode_record(with_unknown, &unknown);

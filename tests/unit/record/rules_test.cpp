@@ -29,7 +29,8 @@ TEST(Rules, FieldSizesAreTheDocumentedOnes) {
       {28, "PACKET_LAYER", 1}, {29, "PACKET", 0},      {30, "NF_FAMILY", 1},
       {31, "NF_HOOK", 0},     {32, "NF_TABLE", 0},     {33, "NF_CHAIN", 0},
       {34, "NF_HANDLE", 8},   {35, "NF_RULE", 0},      {36, "NF_VERDICT", 4},
-      {37, "NF_TIE", 1},
+      {37, "NF_TIE", 1},      {38, "NF_RULE_STATE", 1}, {39, "NF_JUMP_TARGET", 0},
+      {40, "NF_TRACE_TYPE", 1},
   };
   ASSERT_EQ(std::size(kTlvSpecs), std::size(documented));
   for (const auto& d : documented) {
@@ -39,7 +40,7 @@ TEST(Rules, FieldSizesAreTheDocumentedOnes) {
     EXPECT_STREQ(spec->name, d.name) << d.type;
     EXPECT_EQ(spec->size, d.size) << d.name;
   }
-  for (unsigned unknown : {0u, 38u, 0xffffu}) EXPECT_EQ(tlv_spec(unknown), nullptr) << unknown;
+  for (unsigned unknown : {0u, 41u, 0xffffu}) EXPECT_EQ(tlv_spec(unknown), nullptr) << unknown;
 }
 
 TEST(Rules, ProbeKindNames) {
@@ -47,8 +48,9 @@ TEST(Rules, ProbeKindNames) {
   EXPECT_STREQ(probe_kind_name(PWRU_PROBE_KPROBE), "kprobe");
   EXPECT_STREQ(probe_kind_name(PWRU_PROBE_KPROBE_MULTI), "kprobe-multi");
   EXPECT_STREQ(probe_kind_name(PWRU_PROBE_FENTRY), "fentry");
+  EXPECT_STREQ(probe_kind_name(PWRU_PROBE_NFTRACE), "nftrace");
   EXPECT_EQ(probe_kind_name(0), nullptr);
-  EXPECT_EQ(probe_kind_name(5), nullptr);
+  EXPECT_EQ(probe_kind_name(6), nullptr);
 }
 
 TEST(Rules, FunctionsWithAMeaning) {
