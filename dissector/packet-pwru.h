@@ -102,6 +102,7 @@ struct pwru_summary {
     guint32 nf_rule_state;    // 0: as traced (no field)
     const char *nf_jump_target;
     guint32 nf_trace_type;    // 0: no field
+    guint32 nf_tie;           // enum pwru_nf_tie; 0: none recorded
 };
 
 // The record's function name for the shared rules: NULL (no FUNC field) is the empty name,
