@@ -31,6 +31,11 @@ const volatile __u8 drops_only = 0;
 const volatile __u32 consumed_reason = 0xffffffff;
 /* Bytes of kernel stack at the start of each event's data: 0, or 8 * PWRU_MAX_STACK_DEPTH. */
 const volatile __u32 stack_bytes = 0;
+/* The netfilter probes of a function backend are attached (bpf/nf.bpf.h): a drop takes the names
+ * they left in nf_seen. nf_drop_reason is SKB_DROP_REASON_NETFILTER_DROP, ~0 where the kernel has
+ * no such reason. */
+const volatile __u8 nf_probes = 0;
+const volatile __u32 nf_drop_reason = 0xffffffff;
 
 /* Per-probe settings (struct probe_cfg). User space loads one copy of a program per probe, each
  * with its own frozen copy of this section, because a raw tracepoint program cannot otherwise tell
@@ -51,12 +56,23 @@ struct {
 	__type(value, __u64);
 } lost SEC(".maps");
 
+/* The netfilter chain each skb the filters passed is in (or was just dropped by), by skb address:
+ * written by the netfilter probes, taken by the drop that frees the skb. LRU: an skb freed where
+ * no probe sees it must not pin a slot. Shared by every object of a run. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pwru_nf);
+} nf_seen SEC(".maps");
+
 /* Where an event is built before it is copied into the ring buffer at its own size
  * (skb_event). One slot per level a program can be nested at on one CPU: a task, a softirq
  * that interrupts it, a hardirq, an NMI; `depth` is the next free one. Per skeleton, not
  * shared: a program only ever uses its own skeleton's slots. */
 #define PWRU_SCRATCH_SLOTS 4
-#define PWRU_SLOT_BYTES (sizeof(struct pwru_event) + 8 * PWRU_MAX_STACK_DEPTH + PWRU_MAX_SNAPLEN)
+#define PWRU_SLOT_BYTES (sizeof(struct pwru_event) + 8 * PWRU_MAX_STACK_DEPTH + \
+			 sizeof(struct pwru_nf) + PWRU_MAX_SNAPLEN)
 struct pwru_scratch {
 	__u32 depth;
 	__u32 pad;
@@ -337,7 +353,9 @@ static __always_inline bool skb_filter(struct sk_buff *skb, struct skb_layout *l
 	return skb_wanted(skb, lo, frees, mode);
 }
 
-/* The second half: one event for an skb that skb_filter passed.
+/* The second half: one event for an skb that skb_filter passed (skb_event below), with the names
+ * of a netfilter probe when `nf` is not null (a compile-time null in the callers that never have
+ * them).
  *
  * A ring buffer reservation must have a size known at load time, and the event's is only known
  * once the packet is read: reserving header + snaplen would take a full snaplen's room for a
@@ -347,11 +365,13 @@ static __always_inline bool skb_filter(struct sk_buff *skb, struct skb_layout *l
  * programs on one CPU nest like calls, and each takes the next slot and gives it back. fentry
  * programs can be preempted by another task's (a trampoline only disables migration), which
  * could take the same slot: they reserve header + snaplen in the ring buffer. */
-static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_layout *lo,
-				     __u64 func_ip, __u64 location, __u32 reason,
-				     __u32 extra_flags, enum read_mode mode)
+static __always_inline int skb_event_nf(void *ctx, struct sk_buff *skb, struct skb_layout *lo,
+					__u64 func_ip, __u64 location, __u32 reason,
+					__u32 extra_flags, const struct pwru_nf *nf,
+					enum read_mode mode)
 {
 	const bool in_place = PREEMPTIBLE(mode);
+	const __u32 nf_room = nf ? sizeof(struct pwru_nf) : 0;
 	struct pwru_scratch *s = 0;
 	struct pwru_event *ev;
 	struct net_device *dev;
@@ -360,7 +380,7 @@ static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_
 
 	if (in_place) {
 		/* snaplen and stack_bytes are load-time constants: the size is fixed. */
-		ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + stack_bytes + snaplen, 0);
+		ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + stack_bytes + nf_room + snaplen, 0);
 	} else {
 		s = bpf_map_lookup_elem(&scratch, &zero);
 		if (!s) {
@@ -409,6 +429,11 @@ static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_
 		}
 	}
 
+	if (nf) {
+		__builtin_memcpy(ev->data + stack_bytes, nf, sizeof(*nf));
+		ev->flags |= PWRU_EV_HAS_NF;
+	}
+
 	ev->mark = KREAD(mode, skb, mark);
 	ev->len = KREAD(mode, skb, len);
 	ev->skb_hash = KREAD(mode, skb, hash);
@@ -451,7 +476,7 @@ static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_
 		__u32 want = snaplen > PWRU_MAX_SNAPLEN ? PWRU_MAX_SNAPLEN : snaplen;
 
 		cap = avail < want ? avail : want;
-		if (bpf_probe_read_kernel(ev->data + stack_bytes, cap, start))
+		if (bpf_probe_read_kernel(ev->data + stack_bytes + nf_room, cap, start))
 			cap = 0;
 	}
 	if (!cap)
@@ -462,10 +487,40 @@ static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_
 		bpf_ringbuf_submit(ev, 0);
 		return 0;
 	}
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + stack_bytes + cap, 0))
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + stack_bytes + nf_room + cap, 0))
 		count_lost();
 	s->depth = depth;
 	return 0;
+}
+
+static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_layout *lo,
+				     __u64 func_ip, __u64 location, __u32 reason,
+				     __u32 extra_flags, enum read_mode mode)
+{
+	return skb_event_nf(ctx, skb, lo, func_ip, location, reason, extra_flags, 0, mode);
+}
+
+/* A drop takes what the netfilter probes left for its skb (nf_seen) into `nf`; any free forgets
+ * it, so that the next skb at this address starts clean. Whether this free is netfilter's: the
+ * probe is a drop, and its reason, where it has one, is NETFILTER_DROP. */
+static __always_inline bool nf_take_drop(__u64 skb, bool has_reason, __u32 reason,
+					 struct pwru_nf *nf)
+{
+	struct pwru_nf *seen;
+
+	if (!nf_probes || !(probe.flags & PWRU_PROBE_FREES_SKB))
+		return false;
+	seen = bpf_map_lookup_elem(&nf_seen, &skb);
+	if (!seen)
+		return false;
+	__builtin_memcpy(nf, seen, sizeof(*nf));
+	bpf_map_delete_elem(&nf_seen, &skb);
+	if (!(probe.flags & PWRU_PROBE_DROPS_SKB))
+		return false;
+	if (has_reason && nf_drop_reason != 0xffffffff && reason != nf_drop_reason)
+		return false;
+	nf->verdict = 0; /* NF_DROP: freed inside the chain, or after it returned NF_DROP */
+	return true;
 }
 
 #endif /* PWRU_COMMON_BPF_H */

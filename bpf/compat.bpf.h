@@ -44,4 +44,14 @@ static __always_inline struct net *sk_net_of(struct sock *sk, enum read_mode mod
 	return KREAD(mode, sk, __sk_common.skc_net.net);
 }
 
+/* The hook state of an nft_do_chain call: pkt->state from 5.16 ("netfilter: nf_tables: remove
+ * xt_action_param from nft_pktinfo"), pkt->xt.state before. Helper reads: the netfilter probes
+ * read every netfilter object that way (bpf/nf.bpf.h). */
+static __always_inline const struct nf_hook_state *nft_pkt_state(const struct nft_pktinfo *pkt)
+{
+	if (bpf_core_field_exists(pkt->state))
+		return BPF_CORE_READ(pkt, state);
+	return BPF_CORE_READ(pkt, xt.state);
+}
+
 #endif /* PWRU_COMPAT_BPF_H */

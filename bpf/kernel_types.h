@@ -57,6 +57,39 @@ struct sk_buff {
 	unsigned char *data;
 };
 
+/* Netfilter (bpf/nf.bpf.h). nf_tables and x_tables are modules on most kernels: these relocate
+ * against the module's BTF, which is there only while the module is loaded. */
+struct nf_hook_state {
+	__u8 hook; /* unsigned int before 6.1: read with BPF_CORE_READ_BITFIELD_PROBED */
+};
+
+/* nft_pktinfo's hook state: pkt->state from 5.16, pkt->xt.state before. */
+struct xt_action_param {
+	const struct nf_hook_state *state;
+};
+
+struct nft_pktinfo {
+	struct sk_buff *skb;
+	const struct nf_hook_state *state;
+	struct xt_action_param xt;
+};
+
+struct nft_table {
+	__u16 family:6; /* a bitfield on every kernel pwrudump knows */
+	char *name;
+};
+
+/* nft_do_chain's `priv`: the base chain's `struct nft_chain`. */
+struct nft_chain {
+	struct nft_table *table;
+	char *name;
+};
+
+struct xt_table {
+	__u8 af;
+	char name[32];
+};
+
 /* x86-64 registers at a kprobe, as the kernel names them. */
 struct pt_regs {
 	unsigned long r8;

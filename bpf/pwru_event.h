@@ -36,6 +36,7 @@ enum pwru_event_flags {
 	PWRU_EV_HAS_TCP_FLAGS = 1 << 4,   /* tcp_flags is valid */
 	PWRU_EV_HAS_DEV = 1 << 5,         /* skb->dev was set: ifindex, ifname, mtu valid */
 	PWRU_EV_HAS_FUNC_IP = 1 << 6,     /* func_ip names the probed function (kprobe backends) */
+	PWRU_EV_HAS_NF = 1 << 7,          /* a struct pwru_nf follows the stack in data[] */
 };
 
 struct pwru_event {
@@ -73,8 +74,35 @@ struct pwru_event {
 	char comm[PWRU_COMM_LEN];
 	char ifname[PWRU_IFNAME_LEN];
 	/* With --output-stack, PWRU_MAX_STACK_DEPTH u64 return addresses (stack_depth of them
-	 * valid), then cap_len bytes of linear packet data. */
+	 * valid), then with PWRU_EV_HAS_NF a struct pwru_nf, then cap_len bytes of linear packet
+	 * data. */
 	__u8 data[];
+};
+
+/* What the function backends' netfilter probes saw (bpf/nf.bpf.h): the table and base chain a
+ * packet went through, and the verdict of that chain. */
+#define PWRU_NF_NAME_LEN 64
+
+enum pwru_nf_source {
+	PWRU_NF_NFT = 1,  /* nft_do_chain: chain is the base chain's name */
+	PWRU_NF_IPT = 2,  /* ipt_do_table or ip6t_do_table: no chain name, the hook names it */
+};
+
+/* Where a packet is, for the probes (pwru_nf.state). */
+enum pwru_nf_state {
+	PWRU_NF_IN_CHAIN = 1, /* between entry and return: a free now is the chain's drop */
+	PWRU_NF_DROPPED = 2,  /* returned NF_DROP: nf_hook_slow frees it next */
+};
+
+struct pwru_nf {
+	__s32 verdict;   /* NF_DROP 0, NF_ACCEPT 1, NF_STOLEN 2, NF_QUEUE 3 */
+	__u8 family;     /* NFPROTO of the table: 1 inet, 2 ip, 10 ip6, ... */
+	__u8 hook;       /* NF_INET_* (netdev: NF_NETDEV_*), as the table's family numbers them */
+	__u8 source;     /* enum pwru_nf_source */
+	__u8 state;      /* enum pwru_nf_state; the probes' own, not for user space */
+	__u64 caller;    /* the function that called the probed one (its return address) */
+	char table[PWRU_NF_NAME_LEN];
+	char chain[PWRU_NF_NAME_LEN];
 };
 
 /* Per-probe settings, one frozen copy per loaded program (section .rodata.probe). Argument
@@ -97,6 +125,7 @@ struct probe_cfg {
 
 enum pwru_probe_flags {
 	PWRU_PROBE_FREES_SKB = 1 << 0, /* the skb is freed here: --filter-track-skb forgets it */
+	PWRU_PROBE_DROPS_SKB = 1 << 1, /* a drop (kfree_skb): gets a netfilter probe's names */
 };
 
 /* kprobe and kprobe-multi programs serve many functions; their attach cookie says where the

@@ -12,8 +12,10 @@
 static __always_inline int handle_tp(__u64 *args, struct sk_buff *skb, enum read_mode mode)
 {
 	struct skb_layout lo;
+	struct pwru_nf nf;
 	__u64 location = 0;
 	__u32 reason = 0, flags = 0;
+	bool named;
 
 	if (!skb_filter(skb, &lo, TRACK_FREES(probe.flags), mode))
 		return 0;
@@ -27,7 +29,9 @@ static __always_inline int handle_tp(__u64 *args, struct sk_buff *skb, enum read
 		if (drops_only && reason == consumed_reason)
 			return 0;
 	}
-	return skb_event(args, skb, &lo, 0, location, reason, flags, mode);
+	/* The kfree_skb of a netfilter drop names the table and chain (function backends only). */
+	named = nf_take_drop((__u64)skb, probe.reason_pos >= 0, reason, &nf);
+	return skb_event_nf(args, skb, &lo, 0, location, reason, flags, named ? &nf : 0, mode);
 }
 
 #define SKB_AT(pos)                                                                         \

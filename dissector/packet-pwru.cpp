@@ -139,10 +139,11 @@ pwru_nf_rule_key(packet_info *pinfo, const pwru_summary *summary)
         wmem_strbuf_append_printf(key, "family %u ", summary->nf_family);
     wmem_strbuf_append_printf(key, "%s %s", summary->nf_table,
                               summary->nf_chain != NULL ? summary->nf_chain : "?");
-    if (!summary->has_nf_handle)
-        wmem_strbuf_append(key, " policy");
-    else
+    // A function backend's netfilter probes know no rule: no handle, yet not the policy either.
+    if (summary->has_nf_handle)
         wmem_strbuf_append_printf(key, " handle %" PRIu64, summary->nf_handle);
+    else if (summary->nf_tie != PWRU_NF_TIE_KERNEL)
+        wmem_strbuf_append(key, " policy");
     if (summary->nf_rule != NULL)
         wmem_strbuf_append_printf(key, " \"%s\"", summary->nf_rule);
     return wmem_strbuf_get_str(key);

@@ -102,6 +102,7 @@ struct pwru_summary {
     guint32 nf_rule_state;    // 0: as traced (no field)
     const char *nf_jump_target;
     guint32 nf_trace_type;    // 0: no field
+    guint32 nf_tie;           // enum pwru_nf_tie; 0: none recorded
     gboolean has_nf_trace_lost;  // a record of its own: the trace listener overflowed
     guint32 nf_trace_lost;
 };

@@ -452,6 +452,9 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
         summary->has_nf_handle = TRUE;
         proto_tree_add_item_ret_uint64(tree, hf, tvb, offset, length, enc, &summary->nf_handle);
         break;
+    case PWRU_TLV_NF_TIE:
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->nf_tie);
+        break;
     case PWRU_TLV_NF_VERDICT:
         summary->has_nf_verdict = TRUE;
         proto_tree_add_item_ret_int(tree, hf, tvb, offset, length, enc, &summary->nf_verdict);

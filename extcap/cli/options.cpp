@@ -120,6 +120,14 @@ void define(CLI::App& app, Raw& raw, Options& o) {
                "killed at once (`nft delete table ip pwrudump_PID` by hand). Needs CAP_NET_ADMIN "
                "and CAP_SYS_ADMIN (other namespaces), which a helper process keeps for the capture")
       ->group("Netfilter");
+  app.add_flag("--nf-probes", o.trace.nf_probes,
+               "With a function backend (kprobe, kprobe-multi, fentry), probe nft_do_chain, "
+               "ipt_do_table and ip6t_do_table: every netfilter chain a traced packet goes through "
+               "is an event with its table, base chain, hook and verdict, and a drop names them; "
+               "iptables-legacy included, with no rule handle. Changes no ruleset; only the "
+               "functions of modules loaded when pwrudump starts (default true; =false to leave "
+               "them out)")
+      ->group("Netfilter");
 
   // pwru's output flags, with its defaults: meta and tuple are on (--output-meta=false to drop).
   struct OutputFlag {

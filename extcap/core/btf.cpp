@@ -70,27 +70,33 @@ struct BtfFree {
   void operator()(struct btf* b) const { btf__free(b); }
 };
 
+// The FUNC `id` of `btf` with its skb and drop reason positions; nullopt when it is no function.
+std::optional<SkbFunction> describe_function(const struct btf* btf, uint32_t id,
+                                             const std::string& module) {
+  const struct btf_type* t = btf__type_by_id(btf, id);
+  if (!t || !btf_is_func(t)) return std::nullopt;
+  const struct btf_type* proto = btf__type_by_id(btf, t->type);
+  if (!proto || !btf_is_func_proto(proto)) return std::nullopt;
+  const struct btf_param* params = btf_params(proto);
+  SkbFunction fn;
+  int nparams = std::min<int>(btf_vlen(proto), PWRU_FUNC_ARGS);
+  for (int i = 0; i < nparams; i++) {
+    if (fn.skb_pos < 0 && is_ptr_to_struct(btf, params[i].type, "sk_buff")) fn.skb_pos = i;
+    if (fn.reason_pos < 0 && is_enum(btf, params[i].type, "skb_drop_reason")) fn.reason_pos = i;
+  }
+  fn.name = btf__name_by_offset(btf, t->name_off);
+  fn.module = module;
+  fn.btf_id = id;
+  return fn;
+}
+
 // Appends the skb functions among the types [first, btf__type_cnt) of `btf`.
 void collect_skb_functions(const struct btf* btf, uint32_t first, const std::string& module,
                            std::vector<SkbFunction>& out) {
   uint32_t n = btf__type_cnt(btf);
   for (uint32_t id = first; id < n; id++) {
-    const struct btf_type* t = btf__type_by_id(btf, id);
-    if (!btf_is_func(t)) continue;
-    const struct btf_type* proto = btf__type_by_id(btf, t->type);
-    if (!proto || !btf_is_func_proto(proto)) continue;
-    const struct btf_param* params = btf_params(proto);
-    SkbFunction fn;
-    int nparams = std::min<int>(btf_vlen(proto), PWRU_FUNC_ARGS);
-    for (int i = 0; i < nparams; i++) {
-      if (fn.skb_pos < 0 && is_ptr_to_struct(btf, params[i].type, "sk_buff")) fn.skb_pos = i;
-      if (fn.reason_pos < 0 && is_enum(btf, params[i].type, "skb_drop_reason")) fn.reason_pos = i;
-    }
-    if (fn.skb_pos < 0) continue;
-    fn.name = btf__name_by_offset(btf, t->name_off);
-    fn.module = module;
-    fn.btf_id = id;
-    out.push_back(std::move(fn));
+    auto fn = describe_function(btf, id, module);
+    if (fn && fn->skb_pos >= 0) out.push_back(std::move(*fn));
   }
 }
 
@@ -206,6 +212,18 @@ std::vector<SkbFunction> KernelBtf::skb_functions(bool with_modules) const {
     return a.name != b.name ? a.name < b.name : a.module < b.module;
   });
   return out;
+}
+
+std::optional<SkbFunction> KernelBtf::function(const std::string& name,
+                                               const std::string& module) const {
+  int id = btf__find_by_name_kind(btf_.get(), name.c_str(), BTF_KIND_FUNC);
+  if (id > 0) return describe_function(btf_.get(), static_cast<uint32_t>(id), "");
+  std::string path = "/sys/kernel/btf/" + module;
+  std::unique_ptr<struct btf, BtfFree> mod(btf__parse_split(path.c_str(), btf_.get()));
+  if (!mod) return std::nullopt;
+  id = btf__find_by_name_kind(mod.get(), name.c_str(), BTF_KIND_FUNC);
+  if (id <= 0) return std::nullopt;
+  return describe_function(mod.get(), static_cast<uint32_t>(id), module);
 }
 
 std::map<uint32_t, std::string> KernelBtf::drop_reasons() const {

@@ -46,6 +46,10 @@ class KernelBtf {
   // `with_modules`, from the modules' BTF under /sys/kernel/btf/. Sorted by name.
   std::vector<SkbFunction> skb_functions(bool with_modules = true) const;
 
+  // Function `name` from vmlinux or, where it is not built in, from `module`'s BTF; nullopt when
+  // neither has it (a module that is not loaded). skb_pos is -1 when no parameter is an skb.
+  std::optional<SkbFunction> function(const std::string& name, const std::string& module) const;
+
   // enum skb_drop_reason values and names without the SKB_DROP_REASON_ prefix; empty on kernels
   // that predate drop reasons.
   std::map<uint32_t, std::string> drop_reasons() const;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 
 #include "pwru_event.h"
 
@@ -16,6 +17,50 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
+constexpr uint8_t kNfprotoInet = 1, kNfprotoIpv4 = 2, kNfprotoArp = 3, kNfprotoNetdev = 5,
+                  kNfprotoBridge = 7, kNfprotoIpv6 = 10;
+
+// A hook number as nft names it for a table of `family`; the number when it has no name.
+std::string nf_hook_name(uint8_t family, uint8_t hook) {
+  static const char* const kInet[] = {"prerouting", "input", "forward", "output", "postrouting",
+                                      "ingress"};
+  static const char* const kArp[] = {"input", "output", "forward"};
+  static const char* const kNetdev[] = {"ingress", "egress"};
+  auto pick = [hook](const auto& names) -> std::string {
+    return hook < std::size(names) ? names[hook] : std::to_string(hook);
+  };
+  switch (family) {
+    case kNfprotoArp: return pick(kArp);
+    case kNfprotoNetdev: return pick(kNetdev);
+    case kNfprotoInet: case kNfprotoIpv4: case kNfprotoIpv6: case kNfprotoBridge:
+      return pick(kInet);
+    default: return std::to_string(hook);
+  }
+}
+
+// iptables' built-in chain of a hook: ipt_do_table sees no other.
+std::string ipt_chain_name(uint8_t hook) {
+  static const char* const kChains[] = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"};
+  return hook < std::size(kChains) ? kChains[hook] : std::to_string(hook);
+}
+
+std::string name_field(const char (&name)[PWRU_NF_NAME_LEN]) {
+  return std::string(name, strnlen(name, sizeof(name)));
+}
+
+// What a netfilter probe saw (bpf/nf.bpf.h), as the rule --nf-trace would name, without a handle
+// or rule text: the chain's probes see neither.
+NfRule nf_from_probe(const pwru_nf& raw) {
+  NfRule nf;
+  nf.family = raw.family;
+  nf.hook = nf_hook_name(raw.family, raw.hook);
+  nf.table = name_field(raw.table);
+  nf.chain = raw.source == PWRU_NF_IPT ? ipt_chain_name(raw.hook) : name_field(raw.chain);
+  nf.verdict = raw.verdict;
+  nf.tie = NfTie::Kernel;
+  return nf;
+}
+
 }  // namespace
 
 bool EventDecoder::decode(const void* data, size_t size, Event& ev) {
@@ -24,7 +69,8 @@ bool EventDecoder::decode(const void* data, size_t size, Event& ev) {
     return false;
   }
   const auto& raw = *static_cast<const pwru_event*>(data);
-  if (sizeof(pwru_event) + stack_bytes_ + raw.cap_len > size) {
+  const size_t nf_bytes = (raw.flags & PWRU_EV_HAS_NF) ? sizeof(pwru_nf) : 0;
+  if (sizeof(pwru_event) + stack_bytes_ + nf_bytes + raw.cap_len > size) {
     malformed_++;
     return false;
   }
@@ -106,8 +152,14 @@ bool EventDecoder::decode(const void* data, size_t size, Event& ev) {
     case PWRU_LAYER_NETWORK: ev.layer = PacketLayer::Network; break;
     default: ev.layer = PacketLayer::None; break;
   }
+  ev.nf.reset();
+  if (nf_bytes) {
+    pwru_nf nf;
+    std::memcpy(&nf, raw.data + stack_bytes_, sizeof(nf));
+    ev.nf = nf_from_probe(nf);
+  }
   size_t cap = ev.layer == PacketLayer::None ? 0 : raw.cap_len;
-  const uint8_t* packet = raw.data + stack_bytes_;
+  const uint8_t* packet = raw.data + stack_bytes_ + nf_bytes;
   ev.packet.assign(packet, packet + cap);
   return true;
 }

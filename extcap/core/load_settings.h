@@ -18,6 +18,9 @@ struct LoadSettings {
   uint32_t stack_bytes = 0;   // kernel stack bytes per event: 0 or 8 * PWRU_MAX_STACK_DEPTH
   bool drops_only = false;    // skip frees whose reason is consumed_reason
   uint32_t consumed_reason = 0xffffffff;  // enum skb_drop_reason's SKB_CONSUMED, if any
+  // The netfilter probes are attached (core/nf_probes.h): drops take the names they noted.
+  bool nf_probes = false;
+  uint32_t nf_drop_reason = 0xffffffff;  // SKB_DROP_REASON_NETFILTER_DROP, if any
 };
 
 // The maps every backend shares; the Tracer creates them once.
@@ -25,6 +28,7 @@ struct SharedMaps {
   int events_fd;   // ring buffer
   int lost_fd;     // per-CPU count of refused events
   int tracked_fd;  // skbs followed by --filter-track-skb
+  int nf_seen_fd;  // the netfilter chain each skb is in (bpf/nf.bpf.h)
 };
 
 // Before load: the per-run settings and filters, and the shared maps. Every backend skeleton has
@@ -36,6 +40,8 @@ Status configure(Skel* skel, const LoadSettings& load, const KernelFilter& f,
   skel->rodata->stack_bytes = load.stack_bytes;
   skel->rodata->drops_only = load.drops_only;
   skel->rodata->consumed_reason = load.consumed_reason;
+  skel->rodata->nf_probes = load.nf_probes;
+  skel->rodata->nf_drop_reason = load.nf_drop_reason;
   skel->rodata->filter_netns = f.netns;
   skel->rodata->filter_mark = f.mark;
   skel->rodata->filter_mark_mask = f.mark_mask;
@@ -48,6 +54,8 @@ Status configure(Skel* skel, const LoadSettings& load, const KernelFilter& f,
     return load_error("the lost-event counter", err);
   if (int err = bpf_map__reuse_fd(skel->maps.tracked, maps.tracked_fd))
     return load_error("the tracked-skb map", err);
+  if (int err = bpf_map__reuse_fd(skel->maps.nf_seen, maps.nf_seen_fd))
+    return load_error("the netfilter chain map", err);
   return Ok{};
 }
 

@@ -22,6 +22,7 @@
 #include "core/functions.h"
 #include "core/kallsyms.h"
 #include "core/kfilter.h"
+#include "core/nf_probes.h"
 #include "core/trace_bounds.h"
 #include "core/track_skb.h"
 #include "pwru_event.h"
@@ -39,6 +40,8 @@ constexpr int kSmallBatch = 512;
 constexpr long kGatherNs = 2'000'000;
 // skbs followed at once by --filter-track-skb; the map is LRU, so the oldest go first.
 constexpr uint32_t kTrackedSkbs = 65536;
+// skbs inside a netfilter chain, or just dropped by one, at once (bpf/common.bpf.h's nf_seen).
+constexpr uint32_t kNfSkbs = 16384;
 
 std::string join(const std::vector<std::string>& parts, const char* sep) {
   std::string out;
@@ -81,8 +84,10 @@ class TracerImpl final : public Tracer {
     std::unique_ptr<TracerImpl> t(new TracerImpl(std::move(btf.value()), options));
     t->reasons_ = t->btf_->drop_reasons();
     t->load_.drops_only = options.drops_only;
-    for (const auto& [value, name] : t->reasons_)
+    for (const auto& [value, name] : t->reasons_) {
       if (name == rules::kReasonConsumed) t->load_.consumed_reason = value;
+      if (name == "NETFILTER_DROP") t->load_.nf_drop_reason = value;
+    }
     // Without kallsyms, callers are shown as addresses; tracing itself still works.
     if (auto ks = Kallsyms::load()) t->ksyms_ = std::move(ks.value());
     t->mono_to_real_ = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
@@ -98,6 +103,9 @@ class TracerImpl final : public Tracer {
                                      sizeof(__u8), options.track_skb ? kTrackedSkbs : 1,
                                      nullptr));
     if (!t->tracked_.valid()) return map_error("the tracked-skb map", errno);
+    // Likewise until the netfilter probes are attached (attach_backends).
+    t->nf_seen_ = nf_seen_map(1);
+    if (!t->nf_seen_.valid()) return map_error("the netfilter chain map", errno);
     t->kfilter_ = std::move(kfilter.value());
     int ncpus = libbpf_num_possible_cpus();
     if (ncpus <= 0) {
@@ -145,7 +153,7 @@ class TracerImpl final : public Tracer {
     }
     BackendSetup setup{*btf_,
                        ksyms_ ? &*ksyms_ : nullptr,
-                       SharedMaps{events_.get(), lost_.get(), tracked_.get()},
+                       SharedMaps{events_.get(), lost_.get(), tracked_.get(), nf_seen_.get()},
                        load_,
                        kfilter_,
                        fset.functions,
@@ -184,6 +192,14 @@ class TracerImpl final : public Tracer {
     }
     backends_.push_back(std::move(backend));
 
+    // The netfilter probes (core/nf_probes.h), before the tracepoints whose drops read them.
+    if (chosen->traces_functions && options.nf_probes) {
+      nf_seen_ = nf_seen_map(kNfSkbs);
+      if (!nf_seen_.valid()) return map_error("the netfilter chain map", errno);
+      setup.maps.nf_seen_fd = nf_seen_.get();
+      nf_ = NfProbes::attach(setup, chosen->name, probes_, summary_);
+      setup.load.nf_probes = nf_->attached() > 0;
+    }
     if (chosen->traces_functions) {
       setup.extras_only = true;
       auto tp = make_tracepoint_backend();
@@ -208,7 +224,10 @@ class TracerImpl final : public Tracer {
   }
 
   // The links go with the backends; the ring buffer and the maps stay for drain() and lost().
-  void detach() override { backends_.clear(); }
+  void detach() override {
+    nf_.reset();
+    backends_.clear();
+  }
 
   Result<int> drain(const Sink& sink) override {
     return read_events(sink, [&] { return ring_buffer__consume(rb_.get()); });
@@ -260,6 +279,11 @@ class TracerImpl final : public Tracer {
     load_.stack_bytes = options.output_stack ? 8 * PWRU_MAX_STACK_DEPTH : 0;
   }
 
+  static UniqueFd nf_seen_map(uint32_t entries) {
+    return UniqueFd(bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "pwru_nf_seen", sizeof(__u64),
+                                   sizeof(struct pwru_nf), entries, nullptr));
+  }
+
   static int on_sample(void* ctx, void* data, size_t size) {
     auto* self = static_cast<TracerImpl*>(ctx);
     if (!self->decoder_->decode(data, size, self->event_)) return 0;  // counted as lost
@@ -283,10 +307,12 @@ class TracerImpl final : public Tracer {
   UniqueFd events_;
   UniqueFd lost_;
   UniqueFd tracked_;
+  UniqueFd nf_seen_;
   std::unique_ptr<CloneFollower> clones_;  // --filter-track-skb, for every backend
   KernelFilter kfilter_;
   std::vector<Probe> probes_;
   std::vector<std::unique_ptr<Backend>> backends_;
+  std::unique_ptr<NfProbes> nf_;  // the function backends' netfilter probes
   std::optional<EventDecoder> decoder_;  // reads probes_, reasons_ and ksyms_
   std::unique_ptr<struct ring_buffer, RingBufferDeleter> rb_;
   AttachSummary summary_;

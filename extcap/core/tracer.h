@@ -29,6 +29,9 @@ struct TraceOptions {
   std::string filter_mark;             // VALUE[/MASK]
   std::string filter_ifname;           // resolved in the filtered netns, else the current one
   bool track_skb = false;              // follow an skb once it matched
+  // With a function backend, probe nft_do_chain, ipt_do_table and ip6t_do_table for the table,
+  // chain and verdict of each netfilter chain (core/nf_probes.h).
+  bool nf_probes = true;
   // libbpf's messages (with the verifier log of a refused skeleton program) to stderr; off, they
   // are dropped and a refused load is reported by its error alone, which carries the tail of
   // the verifier log for the programs pwrudump loads itself.

@@ -30,11 +30,13 @@ enum class PacketLayer : uint8_t {
 
 // How a netfilter trace was tied to an skb event (--nf-trace, docs/netfilter.md): by the trace id
 // the kernel made from the skb, else by the packet's headers in the same namespace, alone or, when
-// several traces carried the same headers, by order.
+// several traces carried the same headers, by order; or not tied at all, but seen on the skb by a
+// function backend's netfilter probe (Kernel).
 enum class NfTie : uint8_t {
   Exact = PWRU_NF_TIE_EXACT,
   Headers = PWRU_NF_TIE_HEADERS,
   Order = PWRU_NF_TIE_ORDER,
+  Kernel = PWRU_NF_TIE_KERNEL,
 };
 
 const char* nf_tie_name(NfTie tie);

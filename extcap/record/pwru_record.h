@@ -94,6 +94,7 @@ enum pwru_nf_tie {
 	PWRU_NF_TIE_EXACT = 1,   /* the trace id the kernel made from the event's skb */
 	PWRU_NF_TIE_HEADERS = 2, /* same namespace, same packet headers */
 	PWRU_NF_TIE_ORDER = 3,   /* as HEADERS, and several traces had them: the oldest was taken */
+	PWRU_NF_TIE_KERNEL = 4,  /* a function backend's probe saw the skb in the chain itself */
 };
 
 /* What became of the rule after it was traced, as far as the capture saw (NF_RULE_STATE).

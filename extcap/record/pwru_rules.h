@@ -134,6 +134,7 @@ inline constexpr NfName kNfTies[] = {
     {PWRU_NF_TIE_EXACT, "exact"},
     {PWRU_NF_TIE_HEADERS, "headers"},
     {PWRU_NF_TIE_ORDER, "order"},
+    {PWRU_NF_TIE_KERNEL, "kernel"},
 };
 
 // What became of a traced rule (enum pwru_nf_rule_state).

@@ -6,7 +6,8 @@
 # The kernels of the matrix.
 VM_KERNELS="5.10 6.1 6.12 7.2"
 
-# vm_kernel KERNEL: sets VM_SUITE, VM_DROP_REASON, VM_AUTO_BACKEND for KERNEL (one of VM_KERNELS).
+# vm_kernel KERNEL: sets VM_SUITE, VM_DROP_REASON, VM_AUTO_BACKEND, VM_MODULE_BTF, VM_NFT_FREES and
+# VM_MODULES for KERNEL (one of VM_KERNELS).
 #   VM_SUITE         the Debian suite whose linux-image-amd64 metapackage names the kernel
 #   VM_DROP_REASON   yes: the kfree_skb tracepoint carries `reason` (added in 5.17,
 #                    "net: skb: introduce kfree_skb_reason()"), so the drop must be named
@@ -14,14 +15,34 @@ VM_KERNELS="5.10 6.1 6.12 7.2"
 #                    the event must carry no drop reason at all
 #   VM_AUTO_BACKEND  what `--backend auto` must pick: kprobe-multi needs CONFIG_FPROBE, which
 #                    Debian turns on from 6.12 (docs/testing-vms.md)
+#   VM_MODULE_BTF    yes: modules have BTF (5.11, CONFIG_DEBUG_INFO_BTF_MODULES), so every function
+#                    backend probes nft_do_chain and ipt_do_table; no: the kprobe backends probe
+#                    ipt_do_table alone (struct xt_table is in vmlinux's BTF, nf_tables' types are
+#                    not) and fentry neither (it needs the function's BTF), and pwrudump says so
+#   VM_NFT_FREES     yes: nftables frees a packet it drops itself and returns (EPERM << 16) |
+#                    NF_STOLEN (6.1.192 and later; the matrix's 6.1 is 6.1.176), so the drop comes
+#                    before nft_do_chain's return, which makes no event; no: it returns NF_DROP
+#   VM_MODULES       the modules the guest scenario loads (below)
 vm_kernel() {
   case "$1" in
-    5.10) VM_SUITE=bullseye VM_DROP_REASON=no VM_AUTO_BACKEND=kprobe ;;
-    6.1) VM_SUITE=bookworm VM_DROP_REASON=yes VM_AUTO_BACKEND=kprobe ;;
-    6.12) VM_SUITE=trixie VM_DROP_REASON=yes VM_AUTO_BACKEND=kprobe-multi ;;
-    7.2) VM_SUITE=sid VM_DROP_REASON=yes VM_AUTO_BACKEND=kprobe-multi ;;
+    5.10) VM_SUITE=bullseye VM_DROP_REASON=no VM_AUTO_BACKEND=kprobe VM_MODULE_BTF=no
+      VM_NFT_FREES=no ;;
+    6.1) VM_SUITE=bookworm VM_DROP_REASON=yes VM_AUTO_BACKEND=kprobe VM_MODULE_BTF=yes
+      VM_NFT_FREES=no ;;
+    6.12) VM_SUITE=trixie VM_DROP_REASON=yes VM_AUTO_BACKEND=kprobe-multi VM_MODULE_BTF=yes
+      VM_NFT_FREES=yes ;;
+    7.2) VM_SUITE=sid VM_DROP_REASON=yes VM_AUTO_BACKEND=kprobe-multi VM_MODULE_BTF=yes
+      VM_NFT_FREES=yes ;;
     *) return 1 ;;
   esac
+  VM_MODULES="veth iptable_filter"
+  # nf_tables needs crc32c: before 7.x from libcrc32c, which asks the crypto API for it at load
+  # (a soft dependency: the guest has no modprobe to load crc32c_generic on demand).
+  [ "$1" = 7.2 ] || VM_MODULES="$VM_MODULES crc32c_generic"
+  # nf_tables for the scenario's nftables chain; nft_compat and xt_bpf for --nf-trace's trace
+  # tables (scenario-nftrace.sh), whose xt_bpf match runs through nft_compat. nfnetlink and
+  # x_tables come as dependencies where they are modules (7.2 builds nfnetlink in).
+  VM_MODULES="$VM_MODULES nf_tables nft_compat xt_bpf"
   vm_nf_kernel "$1"
 }
 
@@ -38,15 +59,11 @@ vm_nf_kernel() {
   esac
 }
 
-# The modules the guest scenario loads (their dependencies come along). iptables runs as
-# iptables-legacy in the guest: it needs only x_tables, ip_tables and iptable_filter on every
+# The modules the guest scenario loads (VM_MODULES, their dependencies come along): iptables runs
+# as iptables-legacy in the guest, which needs only x_tables, ip_tables and iptable_filter on every
 # kernel, where iptables-nft would need nf_tables with a set of expression modules that changes
-# between releases.
-VM_MODULES="veth iptable_filter"
-# --nf-trace's (scenario-nftrace.sh): nftables, and the xt_bpf match its trace tables run through
-# nft_compat. nf_tables' expressions for `icmp type echo-request drop` are built into it;
-# nfnetlink and x_tables come as dependencies where they are modules (7.2 builds nfnetlink in).
-VM_MODULES+=" nf_tables nft_compat xt_bpf"
+# between releases. nf_tables' expressions for the scenarios' rules (ip length, `icmp type
+# echo-request drop`) are built into it.
 
 # The cache of downloaded kernel packages: outside the build tree so that fresh clones and new
 # build folders reuse it.

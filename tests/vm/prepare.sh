@@ -141,9 +141,12 @@ legacy=/usr/sbin/xtables-legacy-multi
 [ -x "$legacy" ] || skip_or_fail "needs $legacy (package iptables)"
 copy_with_libs "$legacy" /usr/lib/*/xtables/*.so
 ln -s xtables-legacy-multi "$root/usr/sbin/iptables"
-# For scenario-nftrace.sh: nft, for the receiver's rule and to list the trace tables.
-[ -x /usr/sbin/nft ] || skip_or_fail "needs /usr/sbin/nft (package nftables)"
-copy_with_libs /usr/sbin/nft
+ln -s xtables-legacy-multi "$root/usr/sbin/iptables-save"
+# nft: the scenario's accepting chain, the rulesets it compares before and after a capture, and
+# scenario-nftrace.sh's rule and trace tables.
+nft=/usr/sbin/nft
+[ -x "$nft" ] || skip_or_fail "needs $nft (package nftables)"
+copy_with_libs "$nft"
 # For scenario-privileges.sh: tracing as another user with file capabilities.
 for f in /usr/bin/setpriv /usr/sbin/setcap; do
   [ -x "$f" ] || skip_or_fail "needs $f (packages util-linux and libcap2-bin)"

@@ -14,7 +14,10 @@
 # Checks: the VM ran the scenario to its end; pwrudump attached with the expected backend and
 # exited cleanly; the pings were dropped; the pcapng decodes; the echo requests to the receiver
 # are in it; every ping is seen at kfree_skb in the receiver's netns and veth with a netfilter
-# caller, and with drop reason NETFILTER_DROP where the kernel has drop reasons (none before 5.17).
+# caller, and with drop reason NETFILTER_DROP where the kernel has drop reasons (none before 5.17);
+# the capture left the rulesets as they were; with a function backend, its netfilter probes name
+# iptables-legacy's table filter, chain INPUT and verdict drop at the drop and at ipt_do_table's
+# return, and the scenario's nftables chain with its accept at nft_do_chain's.
 # The privileges scenario also checks what CAP_DAC_READ_SEARCH changes (docs/privileges.md).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -243,6 +246,73 @@ if [ "$expect_backend" != tracepoint ]; then
   what_func="; all $n_func function-probe events of the pings with a caller"
 fi
 
+# No backend changes a ruleset: iptables-legacy's and nftables', in the receiver's namespace and
+# pwrudump's own, are the same after the capture as before it.
+assert_eq "nft in the receiver's namespace (exit code)" 0 "$(fact nft rc)"
+[ "$(fact rulesets same)" = yes ] ||
+  fail "the rulesets changed during the capture: $(diff <(blob rules-before) <(blob rules-after))"
+grep -q '^-A INPUT -p icmp -j DROP$' <(blob rules-before) ||
+  fail "the rulesets before the capture lack iptables-legacy's drop: $(blob rules-before)"
+
+# The function backends' netfilter probes (docs/netfilter.md), on by default; as nobody (the
+# privileges scenario) they need what only root has (a module's BTF, perf kprobes).
+# Without module BTF (kernels.sh) fewer functions are probed, which pwrudump must say.
+nf_ipt=no nf_nft=no
+if [ "$expect_backend" != tracepoint ] && [ "$scenario" = drop ]; then
+  nf_ipt=yes nf_nft=$VM_MODULE_BTF
+  [ "$expect_backend" = fentry ] && nf_ipt=$VM_MODULE_BTF
+fi
+nf_note() { grep -E "^note: netfilter: (no probes|$1 not probed)" "$WORK/stderr.txt"; }
+# nf_events FILTER: "seq|family|hook|table|chain|verdict|tie|handle|rule" per event of the
+# echo requests that FILTER keeps.
+nf_events() {
+  tshark_fields -Y "$1 && pwru.ip.dst == $ip_b && icmp.type == 8" -e icmp.seq -e pwru.nf.family \
+    -e pwru.nf.hook -e pwru.nf.table -e pwru.nf.chain -e pwru.nf.verdict -e pwru.nf.tie \
+    -e pwru.nf.handle -e pwru.nf.rule
+}
+# expect_nf WHAT FILTER FIELDS [PINGS]: every event FILTER keeps is "seq|FIELDS", and PINGS
+# (default: all) pings have one or more.
+expect_nf() {
+  local events seq rest
+  events=$(nf_events "$2")
+  while IFS='|' read -r seq rest; do
+    [ -n "$seq" ] || continue
+    assert_eq "$1, ping $seq (family|hook|table|chain|verdict|tie|handle|rule)" "$3" "$rest"
+  done <<<"$events"
+  assert_eq "pings with a $1" "${4:-$PINGS}" "$(cut -d'|' -f1 <<<"$events" | sort -u | grep -c .)"
+}
+small="ip.len < 1000" large="ip.len > 1000"  # the pings iptables drops, the one nftables drops
+if [ "$nf_ipt" = yes ]; then
+  assert_eq "notes of ipt_do_table not probed" "" "$(nf_note ipt_do_table)"
+  # iptables-legacy (family ip = 2): its drop at the kfree_skb tracepoint and at ipt_do_table's
+  # return, verdict drop (0), seen by the probe itself (tie kernel = 4), no handle, no rule text.
+  expect_nf "drop named by the netfilter probes (kfree_skb)" \
+    "pwru.probe == 1 && pwru.func == \"kfree_skb\" && $small" "2|input|filter|INPUT|0|4||"
+  expect_nf "ipt_do_table return" "pwru.func == \"ipt_do_table\" && pwru.nf.table && $small" \
+    "2|input|filter|INPUT|0|4||"
+  what_nf="; named by the netfilter probes: filter/INPUT drop"
+elif [ "$expect_backend" = fentry ] && [ "$scenario" = drop ]; then
+  [ -n "$(nf_note ipt_do_table)" ] || fail "no note that fentry did not probe ipt_do_table"
+fi
+if [ "$nf_nft" = yes ]; then
+  assert_eq "notes of nft_do_chain not probed" "" "$(nf_note nft_do_chain)"
+  # The nftables chain before it (family inet = 1): accept (1), and its drop (0) of the large
+  # ping, named at kfree_skb whether nftables frees it itself or nf_hook_slow does; only in the
+  # latter case is there a return, nftables' own free being before it (kernels.sh).
+  expect_nf "nft_do_chain return" "pwru.func == \"nft_do_chain\" && $small" \
+    "1|input|pwruvm|input|1|4||"
+  expect_nf "drop by nftables named by the netfilter probes (kfree_skb)" \
+    "pwru.probe == 1 && pwru.func == \"kfree_skb\" && $large" "1|input|pwruvm|input|0|4||" 1
+  returns=1
+  [ "$VM_NFT_FREES" = yes ] && returns=0
+  expect_nf "nft_do_chain return of the dropped large ping" \
+    "pwru.func == \"nft_do_chain\" && $large" "1|input|pwruvm|input|0|4||" "$returns"
+  what_nf+=", pwruvm/input accept and drop"
+elif [ "$nf_ipt" = yes ]; then
+  [ -n "$(nf_note nft_do_chain)" ] || fail "no note that nft_do_chain was not probed"
+fi
+what_rules="; rulesets unchanged"
+
 # --nf-trace (PWRU_VM_NFTRACE=1): the same boot's scenario-nftrace.sh.
 if [ "${PWRU_VM_NFTRACE:-}" = 1 ]; then
   # shellcheck source=nftrace-checks.sh
@@ -253,4 +323,4 @@ fi
 what="with a netfilter caller"
 [ "$VM_DROP_REASON" = yes ] && what="as NETFILTER_DROP with a netfilter caller"
 pass "$guest_kver, $summary: $PINGS pings seen dropped at kfree_skb $what;" \
-     "$n_events events${what_func:-}${what_privileges:-}${what_nftrace:-}; pwrudump attached in ${attach_s}s (guest clock), VM ran ${wall}s"
+     "$n_events events${what_func:-}${what_nf:-}${what_rules}${what_privileges:-}${what_nftrace:-}; pwrudump attached in ${attach_s}s (guest clock), VM ran ${wall}s"

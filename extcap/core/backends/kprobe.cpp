@@ -4,15 +4,9 @@
 // (load_prog_copy), attached by fd to a kprobe perf event per function. Unregistering a kprobe
 // waits for an RCU grace period; done one after another that is what makes detaching every skb
 // function's kprobe slow. Closed from many threads at once the grace periods overlap.
-#include <linux/perf_event.h>
-#include <sys/ioctl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -22,6 +16,7 @@
 #include "core/load_error.h"
 #include "core/load_settings.h"
 #include "core/parallel_for.h"
+#include "core/perf_kprobe.h"
 #include "core/prog_copy.h"
 #include "core/skb_positions.h"
 #include "pwru_rules.h"
@@ -32,61 +27,6 @@ namespace {
 
 constexpr size_t kAttachThreads = 8;
 constexpr size_t kDetachThreads = 64;
-constexpr const char* kPmuType = "/sys/bus/event_source/devices/kprobe/type";
-
-int kprobe_pmu_type() {
-  std::ifstream in(kPmuType);
-  int type = -1;
-  return (in >> type) ? type : -1;
-}
-
-int open_kprobe_event(int pmu_type, const std::string& func) {
-  struct perf_event_attr attr = {};
-  attr.size = sizeof(attr);
-  attr.type = static_cast<__u32>(pmu_type);
-  attr.config1 = reinterpret_cast<__u64>(func.c_str());  // kprobe_func
-  attr.config2 = 0;                                      // probe_offset
-  return static_cast<int>(
-      syscall(__NR_perf_event_open, &attr, -1 /*pid*/, 0 /*cpu*/, -1, PERF_FLAG_FD_CLOEXEC));
-}
-
-// perf_event_open refusing is about privileges (kprobes need CAP_SYS_ADMIN, or root, where
-// perf_event_paranoid is above 1), not about a program.
-Error kprobe_error(const std::string& func, int err) {
-  if (err == EACCES || err == EPERM) {
-    return Error{ExitCode::Permission,
-                 "cannot create a kprobe on " + func + ": " + std::strerror(err),
-                 "kprobes need root or CAP_SYS_ADMIN; with only CAP_BPF and CAP_PERFMON use "
-                 "--backend fentry or tracepoint (auto does so)"};
-  }
-  return Error{ExitCode::KernelFeature, "cannot create a kprobe on " + func + ": " + std::strerror(err),
-               "the kernel may refuse kprobes on it (its kprobe blacklist); the rest are traced"};
-}
-
-// A kprobe perf event on `func` with `prog_fd` attached, the way libbpf does it, but from a
-// program fd (ours are copies, not skeleton programs). A cookie needs BPF links (5.15+).
-struct PerfKprobe {
-  UniqueFd perf;
-  UniqueFd link;  // invalid where the program was attached with PERF_EVENT_IOC_SET_BPF
-};
-
-Result<PerfKprobe> attach_kprobe(int pmu_type, const std::string& func, int prog_fd,
-                                 __u64 cookie) {
-  PerfKprobe k;
-  k.perf.reset(open_kprobe_event(pmu_type, func));
-  if (!k.perf.valid()) return kprobe_error(func, errno);
-  LIBBPF_OPTS(bpf_link_create_opts, opts);
-  opts.perf_event.bpf_cookie = cookie;
-  k.link.reset(bpf_link_create(prog_fd, k.perf.get(), BPF_PERF_EVENT, &opts));
-  if (!k.link.valid()) {
-    int err = errno;
-    if (cookie || (err != EINVAL && err != EOPNOTSUPP)) return load_error("kprobe " + func, err);
-    if (ioctl(k.perf.get(), PERF_EVENT_IOC_SET_BPF, prog_fd) < 0)
-      return load_error("kprobe " + func, errno);
-  }
-  if (ioctl(k.perf.get(), PERF_EVENT_IOC_ENABLE, 0) < 0) return load_error("kprobe " + func, errno);
-  return k;
-}
 
 class KprobeBackend final : public Backend {
  public:
@@ -105,7 +45,7 @@ class KprobeBackend final : public Backend {
     int type = kprobe_pmu_type();
     if (type < 0) {
       return Error{ExitCode::KernelFeature,
-                   std::string("cannot use kprobes: the kernel has no kprobe PMU (") + kPmuType +
+                   std::string("cannot use kprobes: the kernel has no kprobe PMU (") + kKprobePmuType +
                        "; CONFIG_KPROBES is off)",
                    "use --backend tracepoint"};
     }

@@ -68,6 +68,7 @@ class TracepointBackend final : public Backend {
       cfg.location_pos = tp.location_pos;
       cfg.reason_pos = tp.reason_pos;
       cfg.flags = rules::frees_skb(tp.name) ? PWRU_PROBE_FREES_SKB : 0;
+      if (rules::func_in(tp.name, rules::kDropFuncs)) cfg.flags |= PWRU_PROBE_DROPS_SKB;
       const CopyTarget target =
           tp_btf_ ? CopyTarget{BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, tp.btf_id}
                   : CopyTarget{BPF_PROG_TYPE_RAW_TRACEPOINT};

@@ -143,6 +143,21 @@ TEST(Options, NfTrace) {
   }
 }
 
+// The function backends' netfilter probes: on unless turned off, as pwru's output flags are.
+TEST(Options, NfProbes) {
+  EXPECT_TRUE(parse_ok({}).trace.nf_probes);
+  EXPECT_FALSE(parse_ok({"--nf-probes=false", "icmp"}).trace.nf_probes);
+  EXPECT_TRUE(parse_ok({"--nf-probes=true"}).trace.nf_probes);
+  const std::string help = parse_ok({"--help"}).print;
+  const size_t at = help.find("--nf-probes");
+  ASSERT_NE(at, std::string::npos);
+  const std::string text = help.substr(at, help.find("\n\n", at) - at);
+  for (const char* says : {"nft_do_chain", "iptables-legacy", "no rule handle",
+                           "Changes no ruleset", "=false"}) {
+    EXPECT_NE(text.find(says), std::string::npos) << says << " in: " << text;
+  }
+}
+
 TEST(Options, RingbufSize) {
   EXPECT_EQ(parse_ok({"--ringbuf-size", "4096"}).trace.ringbuf_bytes, 4096u);
   EXPECT_EQ(parse_ok({"--ringbuf-size", "64M"}).trace.ringbuf_bytes, 64u << 20);
@@ -194,7 +209,7 @@ TEST(Options, HelpIsGroupedLikePwru) {
   const std::map<std::string, std::vector<std::string>> groups = {
       {"Filters", {"--filter-func", "--filter-netns", "--filter-mark", "--filter-ifname"}},
       {"Tracking", {"--filter-track-skb"}},
-      {"Netfilter", {"--nf-trace"}},
+      {"Netfilter", {"--nf-trace", "--nf-probes"}},
       {"Output", {"--output-meta", "--output-tuple", "--output-caller", "--output-stack",
                   "--output-tcp-flags", "--output-skb", "--output-netns-names", "--output-hints",
                   "--output-json", "--timestamp", "--output-file", "-c,--output-limit-lines",

@@ -69,5 +69,67 @@ TEST_F(Decoder, RecordShorterThanItsPacketIsCounted) {
   EXPECT_EQ(decoder_.malformed(), 1u);
 }
 
+// A netfilter probe's record (bpf/nf.bpf.h): the struct pwru_nf between the stack and the packet.
+std::vector<uint8_t> nf_record(uint32_t probe_id, const pwru_nf& nf,
+                               const std::vector<uint8_t>& packet) {
+  auto bytes = record(probe_id, packet);
+  auto* ev = reinterpret_cast<pwru_event*>(bytes.data());
+  ev->flags |= PWRU_EV_HAS_NF;
+  const auto* raw = reinterpret_cast<const uint8_t*>(&nf);
+  bytes.insert(bytes.begin() + sizeof(pwru_event), raw, raw + sizeof(nf));
+  return bytes;
+}
+
+pwru_nf probe_nf(uint8_t source, uint8_t family, uint8_t hook, const char* table,
+                 const char* chain, int32_t verdict) {
+  pwru_nf nf{};
+  nf.source = source;
+  nf.family = family;
+  nf.hook = hook;
+  nf.verdict = verdict;
+  std::strncpy(nf.table, table, sizeof(nf.table) - 1);
+  std::strncpy(nf.chain, chain, sizeof(nf.chain) - 1);
+  return nf;
+}
+
+// What the decoder makes of a probe's names: no handle, no rule text, tie kernel.
+NfRule kernel_rule(uint8_t family, const char* hook, const char* table, const char* chain,
+                   int32_t verdict) {
+  NfRule r;
+  r.family = family;
+  r.hook = hook;
+  r.table = table;
+  r.chain = chain;
+  r.verdict = verdict;
+  r.tie = NfTie::Kernel;
+  return r;
+}
+
+// iptables-legacy: the chain is the hook's built-in one, and there is no handle or rule text.
+TEST_F(Decoder, IptablesProbeNamesTheHooksChain) {
+  auto r = nf_record(0, probe_nf(PWRU_NF_IPT, 2, 1, "filter", "", 0), {0x45, 0});
+  ASSERT_TRUE(decoder_.decode(r.data(), r.size(), ev_));
+  ASSERT_TRUE(ev_.nf.has_value());
+  EXPECT_EQ(*ev_.nf, kernel_rule(2, "input", "filter", "INPUT", 0));
+  EXPECT_EQ(ev_.packet, (std::vector<uint8_t>{0x45, 0}));
+}
+
+TEST_F(Decoder, NftProbeNamesTheBaseChain) {
+  auto r = nf_record(1, probe_nf(PWRU_NF_NFT, 1, 0, "t", "pre", 1), {});
+  ASSERT_TRUE(decoder_.decode(r.data(), r.size(), ev_));
+  ASSERT_TRUE(ev_.nf.has_value());
+  EXPECT_EQ(*ev_.nf, kernel_rule(1, "prerouting", "t", "pre", 1));
+  // A later record without the names does not keep them.
+  auto plain = record(1);
+  ASSERT_TRUE(decoder_.decode(plain.data(), plain.size(), ev_));
+  EXPECT_FALSE(ev_.nf.has_value());
+}
+
+TEST_F(Decoder, NetfilterRecordShorterThanItsNamesIsCounted) {
+  auto r = nf_record(0, probe_nf(PWRU_NF_IPT, 2, 1, "filter", "", 0), {});
+  EXPECT_FALSE(decoder_.decode(r.data(), r.size() - 1, ev_));
+  EXPECT_EQ(decoder_.malformed(), 1u);
+}
+
 }  // namespace
 }  // namespace pwru
