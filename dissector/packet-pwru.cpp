@@ -83,16 +83,24 @@ pwru_nf_rule_text(packet_info *pinfo, const pwru_summary *summary)
 
 // A rule the packet passed (--nf-trace, probe kind nftrace), as nft names its parts:
 // `nft inet t input handle 3 jump c2 "ip protocol tcp jump c2"`, `nft inet t input policy
-// accept`, `nft inet t c2 return continue` for the end of a chain.
+// accept`, `nft inet t c2 return continue` for the end of a chain. A function backend's return
+// of ipt_do_table or ip6t_do_table (not a drop) reads `iptables filter INPUT accept`, one of
+// nft_do_chain `nft inet t input accept`.
 static const char *
 pwru_nf_passed_text(packet_info *pinfo, const pwru_summary *summary)
 {
-    wmem_strbuf_t *text = wmem_strbuf_new(pinfo->pool, "nft ");
+    const std::string_view func = pwru_func(summary);
+    const char *tool = func == "ipt_do_table"    ? "iptables"
+                       : func == "ip6t_do_table" ? "ip6tables"
+                                                 : "nft";
+    wmem_strbuf_t *text = wmem_strbuf_new(pinfo->pool, tool);
+    wmem_strbuf_append_c(text, ' ');
     const char *family =
         summary->has_nf_family
             ? pwru::rules::nf_name(pwru::rules::kNfFamilies, (gint32)summary->nf_family)
             : NULL;
-    if (family != NULL)
+    // iptables' tool names its family already.
+    if (family != NULL && tool[0] == 'n')
         wmem_strbuf_append_printf(text, "%s ", family);
     wmem_strbuf_append_printf(text, "%s %s", summary->nf_table,
                               summary->nf_chain != NULL ? summary->nf_chain : "?");
@@ -240,7 +248,10 @@ pwru_info_text(packet_info *pinfo, const pwru_summary *summary, gboolean malform
     else if (summary->has_drop_reason)
         wmem_strbuf_append_printf(pwru_info_part(info), "drop_reason=%u",
                                   summary->drop_reason_code);
-    if (summary->nf_table != NULL && summary->has_probe && summary->probe == PWRU_PROBE_NFTRACE)
+    // A rule passed, or a function probe's return that is not the drop: what the chain did.
+    if (summary->nf_table != NULL &&
+        ((summary->has_probe && summary->probe == PWRU_PROBE_NFTRACE) ||
+         !pwru_is_drop(summary, malformed)))
         wmem_strbuf_append(pwru_info_part(info), pwru_nf_passed_text(pinfo, summary));
     else if (summary->nf_table != NULL)
         wmem_strbuf_append(pwru_info_part(info), pwru_nf_rule_text(pinfo, summary));

@@ -5,7 +5,7 @@
 # usage: dissector_test.sh CASE PWRU_MKCAPTURE BUILD_DIR [fresh|kept]
 #   CASE: plugin journey drop columns ipv6 unknown malformed retransmission fuzz wrapper
 #         journeys journeys_one_pass reset lost_events old_kernel stats conversation_filter
-#         profile nftrace nftrace_stats nfpassed drop_reason_help
+#         profile nftrace nftrace_stats nfpassed nfprobes drop_reason_help
 #   fresh (default): the capture is written now; kept: the one kept in data/ is read, so that
 #   captures written by an older pwrudump stay readable. The cases after `wrapper` read frames
 #   the kept sample does not have (10-17) and run on fresh captures only; the nftrace cases
@@ -759,6 +759,22 @@ case_nfpassed() {
        "deleted rule say so"
 }
 
+# A function backend's netfilter probes: a return that is not the drop says what its chain did
+# (iptables' in iptables' words), the drop names its table and chain, all tied in the kernel.
+case_nfprobes() {
+  capture nfprobes
+  local out
+  out=$(fields nfprobes 'pwru' frame.number pwru.nf.tie _ws.col.Info |
+          sed 's/|[a-z_]* skb=[^ ]* [^ ]* [^ ]*(icmp) /|/') || exit 1
+  assert_lines "tie and Info of the netfilter probes' events" \
+'1|4|nft inet pwruvm input accept
+2|4|iptables filter INPUT drop
+3|4|NETFILTER_DROP by (table filter, chain INPUT)' "$out"
+  out=$(fields nfprobes 'pwru.drop' frame.number) || exit 1
+  assert_eq "frames that are drops" "3" "$out"
+  pass "netfilter probes' returns say what the chain did; the drop names table and chain"
+}
+
 # -z pwru_drops,tree counts the named drops by rule, the others as before.
 case_nftrace_stats() {
   capture nftrace
@@ -787,7 +803,7 @@ case_nftrace_stats() {
 case "$CASE" in
   plugin | journey | drop | columns | ipv6 | unknown | malformed | retransmission | fuzz | wrapper | \
     journeys | journeys_one_pass | reset | lost_events | old_kernel | stats | conversation_filter | \
-    profile | nftrace | nftrace_stats | nfpassed | drop_reason_help)
+    profile | nftrace | nftrace_stats | nfpassed | nfprobes | drop_reason_help)
     "case_$CASE" ;;
   *) fail "unknown case '$CASE'" ;;
 esac

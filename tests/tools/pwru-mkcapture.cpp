@@ -1,7 +1,8 @@
 // Writes a deterministic sample capture for the dissector tests, through the real record encoder
 // and pcapng writer (what pwrudump itself uses), so the tests read what pwrudump would write.
 //
-// usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz|nftrace|nfpassed|reasons]
+// usage: pwru-mkcapture OUT.pcapng
+//          [sample|old-kernel|malformed|fuzz|nftrace|nfpassed|nfprobes|reasons]
 //   sample (default), one record per packet, in this order:
 //     1-5   a ping from veth0 (netns A) to veth1 (netns B), Ethernet + IPv4 + ICMP echo request,
 //           seen at net_dev_queue, net_dev_start_xmit, netif_rx, netif_receive_skb and dropped at
@@ -50,6 +51,9 @@
 //           policy accept (trace type policy); consume_skb
 //     7-9   a TCP SYN to 4444: netif_receive_skb; input's jump to c2 (handle 5, target c2, rule
 //           changed since); kfree_skb dropped by c2's handle 7, rule deleted since
+//   nfprobes: a function backend's netfilter probes (kprobe, tie kernel) on the ping in netns B:
+//     1-3   nft_do_chain's return (inet pwruvm input, accept), ipt_do_table's return (ip filter
+//           INPUT, drop), kfree_skb (NETFILTER_DROP from nf_hook_slow) named filter INPUT
 //   fuzz:
 //     2000 records of the sample, each damaged at random (fixed seed): bytes flipped, cut short,
 //     a TLV length rewritten, random bytes inserted. Only for "no dissector bug" checks.
@@ -615,6 +619,36 @@ std::vector<Packet> nfpassed() {
   return out;
 }
 
+// A function backend's netfilter probes (tie kernel): the returns of nft_do_chain (accept) and
+// ipt_do_table (drop), then the drop at kfree_skb named by the probe.
+std::vector<Packet> nfprobes() {
+  auto rule = [](uint8_t family, const char* table, const char* chain, int32_t verdict) {
+    pwru::NfRule r;
+    r.family = family;
+    r.hook = "input";
+    r.table = table;
+    r.chain = chain;
+    r.verdict = verdict;
+    r.tie = pwru::NfTie::Kernel;
+    return r;
+  };
+  std::vector<Packet> out;
+  int seq = 0;
+  auto add = [&out, &seq](pwru::Event ev, const char* func, pwru::NfRule r) {
+    ev.func = func;
+    ev.probe = pwru::ProbeKind::Kprobe;
+    ev.nf = std::move(r);
+    ev.time_ns = kBaseTimeNs + static_cast<uint64_t>(seq) * 1000;
+    ev.ktime_ns = kBaseKtimeNs + static_cast<uint64_t>(seq++) * 1000;
+    out.push_back({ev.time_ns, encode(ev)});
+  };
+  const pwru::Event ping = ping_event({"nft_do_chain", kNetnsB, 5, "veth1"}, 0);
+  add(ping, "nft_do_chain", rule(1, "pwruvm", "input", 1));   // NFPROTO_INET, NF_ACCEPT
+  add(ping, "ipt_do_table", rule(2, "filter", "INPUT", 0));   // NFPROTO_IPV4, NF_DROP
+  add(ping_drop_event(0), "kfree_skb", rule(2, "filter", "INPUT", 0));
+  return out;
+}
+
 std::vector<Packet> fuzz() {
   const std::vector<Packet> seeds = sample();
   std::mt19937 rng(20231114);  // mt19937's output is fixed by the standard: same file everywhere
@@ -664,7 +698,7 @@ int main(int argc, char** argv) {
   if (argc < 2 || argc > 3) {
     std::fprintf(stderr,
                  "usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz|nftrace|"
-                 "nfpassed|reasons]\n");
+                 "nfpassed|nfprobes|reasons]\n");
     return 2;
   }
   const std::string scenario = argc == 3 ? argv[2] : "sample";
@@ -681,12 +715,14 @@ int main(int argc, char** argv) {
     packets = nftrace();
   } else if (scenario == "nfpassed") {
     packets = nfpassed();
+  } else if (scenario == "nfprobes") {
+    packets = nfprobes();
   } else if (scenario == "reasons") {
     packets = reasons();
   } else {
     std::fprintf(stderr,
                  "pwru-mkcapture: unknown scenario '%s' (sample, old-kernel, malformed, fuzz, "
-                 "nftrace, nfpassed, reasons)\n",
+                 "nftrace, nfpassed, nfprobes, reasons)\n",
                  scenario.c_str());
     return 2;
   }
