@@ -65,11 +65,17 @@ if [ "$_owned" = 0 ]; then
     --ready-file /tmp/ready icmp 2>/tmp/stale.stderr &
   _stale=$!
   wait_ready /tmp/ready "$_stale" "$READY_TIMEOUT"
-  # Its children (the watcher among them) first: killed after pwrudump, the watcher could delete
-  # the tables in between.
-  # shellcheck disable=SC2046  # one pid a word
-  kill -KILL $(awk -v p="$_stale" '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null)
-  kill -KILL "$_stale"
+  # Its descendants (the broker, the watcher under it) first, the deepest first: killed after
+  # its parent, the watcher could delete the tables in between.
+  _level=$_stale _all=""
+  while [ -n "$_level" ]; do
+    _level=$(for _p in $_level; do
+               awk -v p="$_p" '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null
+             done)
+    _all="$_level $_all"
+  done
+  # shellcheck disable=SC2086  # one pid a word
+  kill -KILL $_all "$_stale"
   wait "$_stale"
   sleep 1
   _left=$(nf_tables_of_b)
