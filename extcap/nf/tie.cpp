@@ -56,6 +56,18 @@ bool same_chain(const PassedCall& a, const PassedCall& b) {
          a.rules.front().table == b.rules.front().table;
 }
 
+// The bucket of held calls an event looks in: the namespace and the first kMinCompared bytes of
+// the network header, which headers_match always compares. kUnkeyed: a call whose network header
+// is shorter, which every event looks at.
+constexpr uint64_t kUnkeyed = 0;
+uint64_t headers_key(uint32_t netns, const std::vector<uint8_t>& bytes, size_t off) {
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a
+  auto mix = [&h](uint8_t b) { h = (h ^ b) * 0x100000001b3ull; };
+  for (int i = 0; i < 4; ++i) mix(static_cast<uint8_t>(netns >> (8 * i)));
+  for (size_t i = 0; i < kMinCompared; ++i) mix(bytes[off + i]);
+  return h | 1;  // never kUnkeyed
+}
+
 }  // namespace
 
 bool headers_match(const Event& ev, const std::vector<uint8_t>& network_header,
@@ -190,10 +202,22 @@ void TraceTie::hold(TracedDrop drop, uint64_t now_ns) {
 void TraceTie::hold(PassedCall call, uint64_t /*now_ns*/) {
   // expired() keeps the count down between batches; within a flood, the oldest go unwritten.
   if (passed_.size() >= 2 * kMaxHeld) {
+    unindex(passed_.begin());
     passed_.pop_front();
     ++untied_;
   }
-  passed_.push_back(Held{std::move(call), std::nullopt});
+  const uint64_t key = call.network_header.size() >= kMinCompared
+                           ? headers_key(call.netns, call.network_header, 0)
+                           : kUnkeyed;
+  passed_.push_back(Held{std::move(call), std::nullopt, key, held_order_++});
+  passed_index_[key].push_back(std::prev(passed_.end()));
+}
+
+void TraceTie::unindex(HeldList::iterator it) {
+  auto bucket = passed_index_.find(it->key);
+  if (bucket == passed_index_.end()) return;
+  std::erase(bucket->second, it);
+  if (bucket->second.empty()) passed_index_.erase(bucket);
 }
 
 std::optional<TracedDrop> TraceTie::take_drop(const Event& ev, uint64_t now_ns) {
@@ -223,30 +247,44 @@ Placement TraceTie::place(const Event& ev, uint64_t now_ns) {
   Placement out;
   // No hook runs on a freed skb: whatever of its packet is held came before.
   const bool frees = rules::frees_skb(ev.func) || ev.drop_reason.has_value();
-  auto matches = [&ev](const PassedCall& c) {
-    return c.netns == ev.netns && headers_match(ev, c.network_header, c.transport_header);
-  };
-  for (auto it = passed_.begin(); it != passed_.end();) {
-    if (!matches(it->call)) {
-      ++it;
-      continue;
+  // The held calls its headers can match, in the order they were held.
+  std::vector<HeldList::iterator> candidates;
+  auto look_in = [&](uint64_t key) {
+    if (auto b = passed_index_.find(key); b != passed_index_.end()) {
+      candidates.insert(candidates.end(), b->second.begin(), b->second.end());
     }
+  };
+  if (const auto off = network_offset(ev); off && ev.packet.size() >= *off + kMinCompared) {
+    look_in(headers_key(ev.netns, ev.packet, *off));
+  }
+  look_in(kUnkeyed);
+  std::erase_if(candidates, [&ev](HeldList::iterator c) {
+    return c->call.netns != ev.netns ||
+           !headers_match(ev, c->call.network_header, c->call.transport_header);
+  });
+  std::sort(candidates.begin(), candidates.end(),
+            [](HeldList::iterator a, HeldList::iterator b) { return a->order < b->order; });
+  std::vector<bool> taken(candidates.size(), false);
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const HeldList::iterator it = candidates[i];
     if (!frees && ev.ktime_ns <= it->call.seen_ns) {
       // The event may have come before the hook or after it: the call waits for a later one.
       it->last = ev;
       it->last->stack.clear();
-      ++it;
       continue;
     }
     // Another packet with the same headers passed the same base chain: order decided.
-    const bool alone = std::none_of(passed_.begin(), passed_.end(), [&](const Held& h) {
-      return &h != &*it && matches(h.call) && same_chain(h.call, it->call);
-    });
+    bool alone = true;
+    for (size_t j = 0; j < candidates.size() && alone; ++j) {
+      alone = j == i || taken[j] || !same_chain(candidates[j]->call, it->call);
+    }
     for (NfRule& r : it->call.rules) {
       r.tie = alone ? NfTie::Headers : NfTie::Order;
       out.before.push_back(std::move(r));
     }
-    it = passed_.erase(it);
+    taken[i] = true;
+    unindex(it);
+    passed_.erase(it);
   }
   if (is_netfilter_drop(ev)) {
     if (auto drop = take_drop(ev, now_ns)) {
@@ -262,6 +300,7 @@ std::vector<Following> TraceTie::expired(uint64_t now_ns, bool all) {
   while (!passed_.empty() && (all || passed_.size() > kMaxHeld ||
                               now_ns - passed_.front().call.seen_ns > kPassedHoldNs)) {
     Held h = std::move(passed_.front());
+    unindex(passed_.begin());
     passed_.pop_front();
     if (!h.last) {
       ++untied_;

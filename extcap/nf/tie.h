@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -165,7 +167,12 @@ class TraceTie {
   struct Held {
     PassedCall call;
     std::optional<Event> last;  // the latest event of its packet that may have come before it
+    uint64_t key = 0;           // its bucket in passed_index_ (headers_key)
+    uint64_t order = 0;         // when it was held: trace order within a bucket and across two
   };
+  using HeldList = std::list<Held>;
+
+  void unindex(HeldList::iterator it);
 
   void expire(uint64_t now_ns);
   std::optional<TracedDrop> take_drop(const Event& ev, uint64_t now_ns);
@@ -173,7 +180,11 @@ class TraceTie {
 
   std::map<std::pair<uint32_t, uint32_t>, Call> calls_;  // (netns, trace id)
   std::deque<TracedDrop> held_;                          // oldest first
-  std::deque<Held> passed_;                              // oldest first
+  HeldList passed_;                                      // oldest first
+  // The held calls by (namespace, first network header bytes), so that an event looks only at
+  // those its headers can match, not at every call held (a flood holds thousands).
+  std::unordered_map<uint64_t, std::vector<HeldList::iterator>> passed_index_;
+  uint64_t held_order_ = 0;
   std::optional<PassedCall> ended_;
   uint64_t untied_ = 0;
   std::optional<TraceIds> ids_;                          // the exact tie, when asked for
