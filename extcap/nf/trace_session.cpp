@@ -194,11 +194,11 @@ struct TraceSession::Impl {
     }
   }
 
-  bool traces(uint32_t netns) const {
-    for (const auto& ns : namespaces) {
-      if (ns.inode == netns) return true;
+  Namespace* find(uint32_t netns) {
+    for (auto& ns : namespaces) {
+      if (ns.inode == netns) return &ns;
     }
-    return false;
+    return nullptr;
   }
 };
 
@@ -350,9 +350,11 @@ Result<std::unique_ptr<TraceSession>> TraceSession::open(const NamespaceChoice& 
 
 TraceSession::Placement TraceSession::place(const Event& ev) {
   Placement out;
-  if (!impl_->traces(ev.netns)) return out;
-  // Every message of a hook that came before the event is on the socket by now.
-  read();
+  Namespace* ns = impl_->find(ev.netns);
+  if (ns == nullptr) return out;
+  // Every message of a hook that came before the event is on its namespace's socket by now; the
+  // other namespaces' sockets wait for the next batch (read()), not for every event.
+  impl_->read(*ns);
   auto placed = impl_->tie.place(ev, clock_ns(CLOCK_MONOTONIC));
   for (NfRule& r : placed.before) out.before.push_back(passed_event(ev, std::move(r)));
   out.drop = std::move(placed.drop);
