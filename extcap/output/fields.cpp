@@ -4,6 +4,7 @@
 #include "pwru_reasons.h"
 #include "pwru_record.h"
 #include "pwru_rules.h"
+#include "pwru_summary_line.h"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -121,15 +122,9 @@ std::string address_field(const Event& ev, const std::array<uint8_t, 16>& addr) 
 }
 
 std::string l4_proto_name(uint8_t proto) {
-  switch (proto) {
-    case 1: return "icmp";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 47: return "gre";
-    case 58: return "icmp6";
-    case 132: return "sctp";
-    default: return std::to_string(proto);  // pwru prints "" here; a number says more
-  }
+  // pwru prints "" for a protocol it has no name for; a number says more.
+  const char* name = summary::l4_proto_name(proto);
+  return name != nullptr ? name : std::to_string(proto);
 }
 
 std::string tcp_flags_field(uint8_t flags) {
