@@ -25,6 +25,7 @@
 #include "output/direct_file.h"
 #include "output/formatter.h"
 #include "output/pcapng_writer.h"
+#include "output/summary.h"
 #include "record/record.h"
 
 namespace pwru {
@@ -319,6 +320,10 @@ class Capture {
       text_.emplace(std::move(*out));
       formatter_ = make_formatter(options_.output);
     }
+    if (options_.output.summary && !options_.extcap()) {
+      summary_.emplace(options_.output.netns_names ? std::optional(options_.output.netns_dir)
+                                                   : std::nullopt);
+    }
     return Ok{};
   }
 
@@ -433,6 +438,7 @@ class Capture {
       }
     }
     if (text_ && !write_text(formatter_->format(ev))) return false;
+    if (summary_) summary_->add(ev);
     ++written_in_batch_;
     return true;
   }
@@ -492,6 +498,21 @@ class Capture {
     return true;
   }
 
+  // --output-summary: after the text lines, apart by a blank line; on stderr when the lines are
+  // JSON (a JSON reader must not meet it) or there are none (-w).
+  void write_summary() {
+    if (!summary_) return;
+    const bool after_text = text_ && !options_.output.json;
+    if (after_text && (text_broken_ || !write_text(""))) return;
+    for (const std::string& line : summary_->lines()) {
+      if (!after_text) {
+        std::fprintf(console_.err, "%s\n", line.c_str());
+      } else if (!write_text(line)) {
+        return;
+      }
+    }
+  }
+
   bool pcapng_reader_gone() const {
     return pcapng_->broken_pipe() || pcapng_out_->reader_gone();
   }
@@ -530,6 +551,7 @@ class Capture {
       if (st) st = pcapng_->flush();
       if (!st) pcapng_failed(st.error());
     }
+    write_summary();
     if (text_ && !text_broken_ && std::fflush(text_->stream()) != 0) text_failed(errno);
 
     // Before 5.12 the kernel does not delete the trace tables: pwrudump does, on every stop.
@@ -585,6 +607,7 @@ class Capture {
   std::optional<PcapngWriter> pcapng_;
   std::optional<Output> text_;
   std::unique_ptr<EventFormatter> formatter_;  // text or JSON lines, with text_
+  std::optional<DropSummary> summary_;         // --output-summary
   std::unique_ptr<nf::TraceSession> nf_;  // --nf-trace; its tables live as long as it does
   std::unique_ptr<Tracer> tracer_;
 

@@ -151,6 +151,10 @@ void define(CLI::App& app, Raw& raw, Options& o) {
       {"--output-hints", &OutputOptions::hints,
        "After each drop, what its reason means and what to check (default true; =false to leave "
        "it out); JSON: drop_reason_help"},
+      {"--output-summary", &OutputOptions::summary,
+       "When the capture stops, one line per journey that ended in a drop (the packet, the "
+       "interfaces it crossed, where and why it ended, the hint), then the totals: after the "
+       "text lines, on stderr with JSON or no text output"},
       {"--output-json", &OutputOptions::json,
        "Print one JSON object per event and line instead of text"},
   };

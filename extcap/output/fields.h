@@ -34,6 +34,7 @@ struct OutputOptions {
   bool skb = false;          // --output-skb: the skb's fields and bytes after the event
   bool netns_names = false;  // --output-netns-names: names from `ip netns` (/run/netns)
   bool hints = true;         // --output-hints: what a drop reason means (pwru_reasons.h)
+  bool summary = false;      // --output-summary: a line per dropped journey when it stops
   TimestampMode timestamp = TimestampMode::None;
   std::string netns_dir = "/run/netns";  // where --output-netns-names looks; tests change it
 };

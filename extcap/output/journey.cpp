@@ -10,10 +10,11 @@ uint32_t JourneyTracker::step(const Event& ev) {
                                   .tracepoint = ev.probe == ProbeKind::Tracepoint,
                                   .has_drop_reason = ev.drop_reason.has_value()};
   auto it = journeys_.find(ev.skb);
-  if (rules::begins_journey(it == journeys_.end() ? nullptr : &it->second.rule, facts))
-    it = journeys_.insert_or_assign(ev.skb, Journey{.index = count_++}).first;
+  last_.begins = rules::begins_journey(it == journeys_.end() ? nullptr : &it->second.rule, facts);
+  if (last_.begins) it = journeys_.insert_or_assign(ev.skb, Journey{.index = count_++}).first;
   Journey& j = it->second;
-  rules::add_to_journey(j.rule, facts);
+  last_.ends = rules::add_to_journey(j.rule, facts);
+  last_.index = j.index;
   const uint32_t index = j.index;
   // The sk_buff itself is gone: whatever comes next at this address begins a new journey, so
   // the entry need not be kept.

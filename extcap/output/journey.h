@@ -18,6 +18,16 @@ class JourneyTracker {
   // the order the events are output.
   uint32_t step(const Event& ev);
 
+  // Where step() placed its last event: the journey, and whether the event began or ended it.
+  struct Place {
+    uint32_t index = 0;
+    bool begins = false;
+    bool ends = false;
+  };
+  const Place& last_place() const { return last_; }
+  // Journeys begun so far.
+  uint32_t count() const { return count_; }
+
  private:
   struct Journey {
     uint32_t index = 0;
@@ -26,6 +36,7 @@ class JourneyTracker {
 
   std::unordered_map<uint64_t, Journey> journeys_;  // skb address -> its latest journey
   uint32_t count_ = 0;
+  Place last_;
 };
 
 }  // namespace pwru

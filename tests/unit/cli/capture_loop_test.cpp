@@ -327,6 +327,45 @@ TEST_F(CaptureLoop, TextToOutputFile) {
   EXPECT_EQ(out(), "");
 }
 
+// --output-summary after the text lines, apart by a blank line, also when -c stopped it; with
+// JSON lines or no text (-w -), on stderr, so that the JSON or pcapng stays clean.
+TEST_F(CaptureLoop, SummaryFollowsTheTextOrGoesToStderr) {
+  Event drop = icmp_event(1, "kfree_skb");
+  drop.drop_reason = 6;
+  drop.drop_reason_name = "NETFILTER_DROP";
+  const auto script = [&] { return play({{icmp_event(1, "ip_rcv"), drop, icmp_event(2, "ip_rcv")}}); };
+  const std::string line =
+      "journey 0: 127.0.0.1:0->127.0.0.1:0(icmp) via lo (netns 0), dropped at kfree_skb: "
+      "NETFILTER_DROP; hint: ";
+  ASSERT_TRUE(run(parsed({"--output-summary", "-c", "2"}), script()).ok());
+  std::string text = out();
+  EXPECT_NE(text.find(" kfree_skb(SKB_DROP_REASON_NETFILTER_DROP)\n  hint: "), std::string::npos);
+  EXPECT_NE(text.find("\n\n" + line), std::string::npos) << text;
+  EXPECT_NE(text.find("\n1 journey: 1 ended in a drop, 0 ended without one, 0 had not ended when "
+                      "the capture stopped\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(err().find("journey"), std::string::npos);
+
+  std::rewind(out_);
+  ASSERT_EQ(ftruncate(fileno(out_), 0), 0);
+  ASSERT_TRUE(run(parsed({"--output-summary", "--output-json"}), script()).ok());
+  text = out();
+  EXPECT_EQ(text.find("journey 0:"), std::string::npos) << text;
+  std::string e = err();
+  EXPECT_NE(e.find(line), std::string::npos) << e;
+  EXPECT_NE(e.find("\n2 journeys: 1 ended in a drop, 0 ended without one, 1 had not ended"),
+            std::string::npos)
+      << e;
+
+  std::rewind(err_);
+  ASSERT_EQ(ftruncate(fileno(err_), 0), 0);
+  stop_ = 0;  // the JSON run played every batch: its tracer set the flag
+  ASSERT_TRUE(run(parsed({"--output-summary", "-w", "-"}), script()).ok());
+  e = err();
+  EXPECT_NE(e.find(line), std::string::npos) << e;
+}
+
 TEST_F(CaptureLoop, ExtcapWritesTheFifoAndNothingOnStderr) {
   const fs::path fifo = dir_ / "fifo";  // a plain file stands in for Wireshark's fifo
   Options o = parsed({"--capture", "--extcap-interface", "pwru", "--fifo", fifo.string(),
