@@ -50,6 +50,8 @@ struct pwru_tap_info {
     // read (a later pass: tshark -2, the GUI).
     gboolean journey_open_last;
     nstime_t journey_delta;   // pwru.journey.delta
+    // On a journey's first drop: its summary line (pwru_summary_line.h), else NULL.
+    const char *journey_drop_line;
     gint64 lost_events;       // the capture's isb_ifdrop; -1 while unknown
 };
 
@@ -65,6 +67,7 @@ struct pwru_summary {
     guint32 cpu;
     gboolean has_ktime;
     guint64 ktime;
+    guint32 netns;      // 0: none recorded
     gboolean has_ifindex;
     guint32 ifindex;
     const char *ifname;

@@ -368,6 +368,9 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
         summary->has_ktime = TRUE;
         proto_tree_add_item_ret_uint64(tree, hf, tvb, offset, length, enc, &summary->ktime);
         break;
+    case PWRU_TLV_NETNS:
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->netns);
+        break;
     case PWRU_TLV_IFINDEX:
         summary->has_ifindex = TRUE;
         proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->ifindex);

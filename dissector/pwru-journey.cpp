@@ -11,6 +11,7 @@
 #include <epan/proto_data.h>
 
 #include "pwru-compat.h"
+#include "pwru_summary_line.h"
 
 static int hf_pwru_journey = -1;
 static int hf_pwru_journey_hop = -1;
@@ -31,6 +32,19 @@ struct pwru_hop {
     guint32 next;      // frame of the next event, 0 until one is seen
     nstime_t delta;    // since the journey's first event
     gboolean ends;     // this event frees the skb
+    const char *drop_line;  // the journey's first drop: its summary line (pwru_summary_line.h)
+};
+
+// What the journey's summary line needs, gathered event by event until its first drop.
+struct pwru_journey_path {
+    const char *saddr;  // the packet as its first event with an IP tuple saw it; NULL: none yet
+    const char *daddr;
+    guint16 sport;
+    guint16 dport;
+    guint8 l4proto;
+    pwru::summary::Crossing crossings[pwru::summary::kMaxCrossings];
+    size_t n_crossings;
+    guint32 crossings_left_out;
 };
 
 struct pwru_journey {
@@ -41,6 +55,7 @@ struct pwru_journey {
     gboolean first_has_ktime;
     guint64 first_ktime;
     gboolean dropped;
+    pwru_journey_path path;
     pwru::rules::Journey rule;  // whether it ended, and the teardown that may still follow
 };
 
@@ -111,6 +126,61 @@ pwru_journey_delta(packet_info *pinfo, const pwru_summary *summary, const pwru_j
     }
 }
 
+// Adds the event's packet and interface to the journey's path.
+static void
+pwru_journey_walk(const pwru_summary *summary, pwru_journey_path *path)
+{
+    if (path->saddr == NULL && summary->saddr != NULL && summary->daddr != NULL) {
+        path->saddr = wmem_strdup(wmem_file_scope(), summary->saddr);
+        path->daddr = wmem_strdup(wmem_file_scope(), summary->daddr);
+        path->sport = (guint16)summary->sport;
+        path->dport = (guint16)summary->dport;
+        path->l4proto = (guint8)summary->l4proto;
+    }
+    const pwru::summary::Crossing *last =
+        path->n_crossings > 0 ? &path->crossings[path->n_crossings - 1] : NULL;
+    if (!pwru::summary::adds_crossing(last, summary->ifindex, summary->netns))
+        return;
+    if (path->n_crossings == pwru::summary::kMaxCrossings) {
+        path->crossings_left_out++;
+        return;
+    }
+    pwru::summary::Crossing *c = &path->crossings[path->n_crossings++];
+    c->ifname = summary->ifname != NULL ? wmem_strdup(wmem_file_scope(), summary->ifname) : "";
+    c->ifindex = summary->ifindex;
+    c->netns = summary->netns;
+}
+
+// The summary line of a journey that ends in a drop at this event, as pwrudump's
+// --output-summary writes it.
+static const char *
+pwru_journey_drop_line(const pwru_summary *summary, const pwru_journey *journey)
+{
+    const pwru_journey_path *path = &journey->path;
+    pwru::summary::DropLine line = {};
+    char *out;
+    size_t len;
+
+    line.journey = journey->index;
+    line.saddr = path->saddr != NULL ? path->saddr : "";
+    line.daddr = path->daddr != NULL ? path->daddr : "";
+    line.sport = path->sport;
+    line.dport = path->dport;
+    line.l4proto = path->l4proto;
+    line.crossings = path->crossings;
+    line.n_crossings = path->n_crossings;
+    line.crossings_left_out = path->crossings_left_out;
+    line.func = pwru_func(summary);
+    line.caller = summary->caller != NULL ? summary->caller : "";
+    line.reason = summary->drop_reason != NULL ? summary->drop_reason : "";
+    line.has_reason_code = summary->has_drop_reason;
+    line.reason_code = summary->drop_reason_code;
+    len = pwru::summary::format_drop_line(line, NULL, 0);
+    out = (char *)wmem_alloc(wmem_file_scope(), len + 1);
+    pwru::summary::format_drop_line(line, out, len + 1);
+    return out;
+}
+
 const pwru_hop *
 pwru_journey_step(packet_info *pinfo, const pwru_summary *summary, gboolean malformed)
 {
@@ -139,8 +209,12 @@ pwru_journey_step(packet_info *pinfo, const pwru_summary *summary, gboolean malf
     pwru_journey_delta(pinfo, summary, journey, &hop->delta);
 
     hop->ends = pwru::rules::add_to_journey(journey->rule, ev);
-    if (pwru_is_drop(summary, malformed))
+    if (!journey->dropped)
+        pwru_journey_walk(summary, &journey->path);
+    if (pwru_is_drop(summary, malformed) && !journey->dropped) {
+        hop->drop_line = pwru_journey_drop_line(summary, journey);
         journey->dropped = TRUE;
+    }
     journey->last = hop;
 
     p_add_proto_data(wmem_file_scope(), pinfo, proto_pwru, PWRU_PROTO_DATA_HOP, hop);
@@ -220,6 +294,7 @@ pwru_journey_tap_info(packet_info *pinfo, const pwru_hop *hop, pwru_tap_info *in
     info->journey_open_last = PINFO_FD_VISITED(pinfo) && hop->next == 0 &&
                               !hop->journey->rule.ended;
     info->journey_delta = hop->delta;
+    info->journey_drop_line = hop->drop_line;
 }
 
 void

@@ -1,7 +1,9 @@
 // Stats trees on the "pwru" tap (Statistics > PWRU in the GUI, `tshark -z NAME,tree`):
 // pwru_funcs (events per function), pwru_drops (drops per reason, function, caller, interface and,
 // for drops --nf-trace named, netfilter rule)
-// and pwru_journeys (how journeys end, their length, the time to a drop).
+// pwru_journeys (how journeys end, their length, the time to a drop) and pwru_drop_journeys (a line
+// per journey that ended in a drop, pwrudump --output-summary's words; apart, since each line is
+// long and a stats tree pads every row to its longest name).
 #include "packet-pwru.h"
 
 #include <epan/stats_tree.h>
@@ -21,6 +23,7 @@ static const char st_str_ended_free[] = "Ended by a free (not a drop)";
 static const char st_str_open[] = "Not ended in the capture (known in two passes)";
 static const char st_str_hops[] = "Hops per journey";
 static const char st_str_time_to_drop[] = "Time to drop (microseconds)";
+static const char st_str_dropped_journeys[] = "Journeys that ended in a drop";
 
 static int st_node_events = -1;
 static int st_node_drops = -1;
@@ -31,6 +34,7 @@ static int st_node_by_iface = -1;
 static int st_node_journeys = -1;
 static int st_node_hops = -1;
 static int st_node_time_to_drop = -1;
+static int st_node_dropped_journeys = -1;
 
 // A node name for a string that may be missing or empty.
 static const char *
@@ -171,6 +175,28 @@ pwru_journeys_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt
     return TAP_PACKET_REDRAW;
 }
 
+/* pwru_drop_journeys */
+
+static void
+pwru_drop_journeys_init(stats_tree *st)
+{
+    st_node_dropped_journeys = stats_tree_create_node(st, st_str_dropped_journeys, 0, STAT_DT_INT,
+                                                      TRUE);
+}
+
+static tap_packet_status
+pwru_drop_journeys_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt _U_,
+                          const void *data, tap_flags_t flags _U_)
+{
+    const pwru_tap_info *info = (const pwru_tap_info *)data;
+
+    if (info->journey_drop_line == NULL)
+        return TAP_PACKET_DONT_REDRAW;
+    tick_stat_node(st, st_str_dropped_journeys, 0, TRUE);
+    tick_stat_node(st, info->journey_drop_line, st_node_dropped_journeys, FALSE);
+    return TAP_PACKET_REDRAW;
+}
+
 void
 register_pwru_stat_trees(void)
 {
@@ -180,4 +206,9 @@ register_pwru_stat_trees(void)
                                pwru_drops_init, NULL);
     stats_tree_register_plugin("pwru", "pwru_journeys", "PWRU/Journeys", 0, pwru_journeys_packet,
                                pwru_journeys_init, NULL);
+    // Lines by their text ("journey 3: ..."): journey order up to 10 journeys; by count, all 1,
+    // they would be in reverse.
+    stats_tree_register_plugin("pwru", "pwru_drop_journeys", "PWRU/Dropped journeys",
+                               ST_SORT_COL_NAME << ST_FLG_SRTCOL_SHIFT, pwru_drop_journeys_packet,
+                               pwru_drop_journeys_init, NULL);
 }

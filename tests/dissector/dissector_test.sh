@@ -5,7 +5,7 @@
 # usage: dissector_test.sh CASE PWRU_MKCAPTURE BUILD_DIR [fresh|kept]
 #   CASE: plugin journey drop columns ipv6 unknown malformed retransmission fuzz wrapper
 #         journeys journeys_one_pass reset lost_events old_kernel stats conversation_filter
-#         profile nftrace nftrace_stats nfpassed nfprobes drop_reason_help
+#         profile nftrace nftrace_stats nfpassed nfprobes drop_reason_help drop_journeys
 #   fresh (default): the capture is written now; kept: the one kept in data/ is read, so that
 #   captures written by an older pwrudump stay readable. The cases after `wrapper` read frames
 #   the kept sample does not have (10-17) and run on fresh captures only; the nftrace cases
@@ -125,10 +125,10 @@ pwru.journey.next:FT_FRAMENUM
 pwru.journey.delta:FT_RELATIVE_TIME" "$out"
   # tshark lists them on stderr.
   out=$("$TSHARK_PLUGIN" "$BUILD" -z help 2>&1) || fail "tshark -z help failed"
-  for f in pwru_funcs,tree pwru_drops,tree pwru_journeys,tree; do
+  for f in pwru_funcs,tree pwru_drops,tree pwru_journeys,tree pwru_drop_journeys,tree; do
     grep -qx "     $f" <<<"$out" || fail "stats tree $f is not offered by tshark -z"
   done
-  pass "protocol, every field, both preferences and the three stats trees are registered"
+  pass "protocol, every field, both preferences and the four stats trees are registered"
 }
 
 # The ping's skb, followed through the veth pair from netns A to netns B.
@@ -800,10 +800,26 @@ case_nftrace_stats() {
        "only by reason"
 }
 
+# pwru_drop_journeys: a line per journey that ended in a drop, pwrudump --output-summary's words
+# (pwru_summary_line.h): the ping across veth0 (netns A) and veth1 (netns B) dropped by netfilter,
+# the IPv4 SYN to a closed port; the same in one pass and in two.
+case_drop_journeys() {
+  capture sample
+  local out expected
+  expected="Journeys that ended in a drop|2
+ journey 0: 10.0.0.1:0->10.0.0.2:0(icmp) via veth0 (netns 4026532000) > veth1 (netns $NETNS_B), dropped at kfree_skb from nf_hook_slow+0x9b: NETFILTER_DROP; hint: $NF_HELP|1
+ journey 2: 10.0.0.1:41000->10.0.0.2:8080(tcp) via veth0 (netns 4026532000) > veth1 (netns $NETNS_B), dropped at kfree_skb from tcp_v4_rcv+0x1a5: NO_SOCKET; hint: no socket wanted the packet: nothing listens on its destination port (for an ICMP reply, at ping_rcv: no ping socket waits for it, usually harmless); check: ss -ltnu in the receiver's netns: is the service up and bound to this address and port?|1"
+  out=$(stats_tree pwru_drop_journeys) || exit 1
+  assert_lines "pwru_drop_journeys" "$expected" "$out"
+  out=$(stats_tree pwru_drop_journeys -2) || exit 1
+  assert_lines "pwru_drop_journeys (two passes)" "$expected" "$out"
+  pass "pwru_drop_journeys: the ping's and the SYN's journeys, interfaces, reasons and hints"
+}
+
 case "$CASE" in
   plugin | journey | drop | columns | ipv6 | unknown | malformed | retransmission | fuzz | wrapper | \
     journeys | journeys_one_pass | reset | lost_events | old_kernel | stats | conversation_filter | \
-    profile | nftrace | nftrace_stats | nfpassed | nfprobes | drop_reason_help)
+    profile | nftrace | nftrace_stats | nfpassed | nfprobes | drop_reason_help | drop_journeys)
     "case_$CASE" ;;
   *) fail "unknown case '$CASE'" ;;
 esac
