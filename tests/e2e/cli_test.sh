@@ -23,6 +23,11 @@
 #             each with the whole packet (Wireshark finds all 48 bytes of the echo's data).
 #   netns:    --output-netns-names: the NETNS NAME column names A's and B's namespaces (the names
 #             `ip netns` knows), under pwru's default header.
+#   summary:  --output-summary: iptables drops ICMP in B and a TCP SYN goes to a closed port of B;
+#             stopped by SIGINT, the text ends with a line per dropped journey (each ping: A's
+#             veth then B's, NETFILTER_DROP and its hint; the SYN: NO_SOCKET and its hint) and
+#             the totals, and those lines are tshark's -z pwru_drop_journeys on the pcapng
+#             written alongside, word for word.
 # usage: cli_test.sh MODE PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,7 +37,7 @@ mode=$1 PWRUDUMP=$2 BUILD=$3
 
 require_root
 require_cmd ip iptables ping python3 timeout
-[ "$mode" = json ] || [ "$mode" = relative ] && require_cmd tshark setpriv
+case "$mode" in json | relative | summary) require_cmd tshark setpriv ;; esac
 e2e_hosts
 PINGS=3
 
@@ -247,6 +252,51 @@ assert seen == set(names.values()), f"names seen: {seen}, expected {set(names.va
 print(f"{len(lines) - 1} events, named {sorted(seen)}")
 EOF
   pass "--output-netns-names: $NS_A and $NS_B named in their events"
+  ;;
+summary)
+  ip netns exec "$NS_B" iptables -I INPUT -p icmp -j DROP || fail "cannot add the iptables rule"
+  start_trace "$WORK/trace.pcapng" --output-file "$WORK/out" --output-summary \
+    "host $IP_B and (icmp or tcp port 4444)"
+  ping_b
+  # Nothing listens on 4444: B answers the SYN with a reset and drops it (NO_SOCKET).
+  ip netns exec "$NS_A" timeout 5 bash -c "exec 3<>/dev/tcp/$IP_B/4444" 2>/dev/null \
+    && fail "a connection to the closed port 4444 succeeded"
+  stop_trace
+  # The summary: after the last event's lines and a blank line.
+  sed -n '/^$/,$p' "$WORK/out" | sed 1d >"$WORK/summary"
+  chmod 644 "$WORK/trace.pcapng"
+  "$TSHARK_PLUGIN" "$BUILD" -r "$WORK/trace.pcapng" -q -z pwru_drop_journeys,tree >"$WORK/tree" ||
+    fail "tshark could not read the capture"
+  sed -n 's/^ \(journey [0-9]*: .*[^ ]\)  *1 .*/\1/p' "$WORK/tree" >"$WORK/tshark"
+  VETH_A=$VETH_A VETH_B=$VETH_B IP_A=$IP_A IP_B=$IP_B PINGS=$PINGS NETNS_A=$NETNS_A_INODE \
+    NETNS_B=$NETNS_B_INODE python3 - "$WORK/summary" "$WORK/tshark" <<'EOF' \
+    || fail "--output-summary checks failed: $(cat "$WORK/out")"
+import os, re, sys
+e = {k: re.escape(v) for k, v in os.environ.items()}
+nf_hint = ("a netfilter rule or chain policy dropped it; check: nft list ruleset / iptables -S in "
+           "the netns where it was dropped (--nf-trace names the rule)")
+lines = open(sys.argv[1]).read().splitlines()
+assert lines, "no summary"
+*journeys, totals = lines
+via = (rf" via {e['VETH_A']} \(netns {e['NETNS_A']}\) > {e['VETH_B']} \(netns {e['NETNS_B']}\), "
+       "dropped at ")
+pings = [l for l in journeys if re.fullmatch(
+    rf"journey \d+: {e['IP_A']}:0->{e['IP_B']}:0\(icmp\)" + via +
+    r"kfree_skb from (nf|nft|ipt)_\w+\+0x[0-9a-f]+: NETFILTER_DROP; hint: " + re.escape(nf_hint), l)]
+assert len(pings) == int(os.environ["PINGS"]), f"{len(pings)} ping lines"
+syns = [l for l in journeys if re.fullmatch(
+    rf"journey \d+: {e['IP_A']}:\d+->{e['IP_B']}:4444\(tcp\)" + via +
+    r"kfree_skb from tcp_v4_rcv\+0x[0-9a-f]+: NO_SOCKET; hint: no socket wanted the packet: .+", l)]
+assert len(syns) == 1, f"{len(syns)} SYN lines"
+assert len(journeys) == len(pings) + len(syns), f"other drops: {journeys}"
+m = re.fullmatch(r"(\d+) journeys: (\d+) ended in a drop, (\d+) ended without one, (\d+) had not "
+                 r"ended when the capture stopped", totals)
+assert m and int(m[2]) == len(journeys) and int(m[1]) == sum(map(int, m.groups()[1:])), totals
+wireshark = open(sys.argv[2]).read().splitlines()
+assert sorted(wireshark) == sorted(journeys), f"tshark's lines differ: {wireshark}"
+print(totals)
+EOF
+  pass "--output-summary: the pings' and the SYN's drops, interfaces, reasons and hints, as tshark's"
   ;;
 *)
   fail "unknown mode $mode"
