@@ -86,6 +86,7 @@ struct pwru_summary {
     const char *drop_reason_help;  // pwru.drop_reason.help, with has_drop_reason
     proto_item *drop_help_item;
     const char *caller;
+    guint64 caller_addr;  // 0: none recorded
     proto_tree *stack_tree;
     proto_item *stack_item;
     gboolean has_packet_layer;

@@ -433,6 +433,9 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
         proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc, pinfo->pool,
                                        (const guint8 **)&summary->caller);
         break;
+    case PWRU_TLV_CALLER_ADDR:
+        proto_tree_add_item_ret_uint64(tree, hf, tvb, offset, length, enc, &summary->caller_addr);
+        break;
     case PWRU_TLV_STACK_FRAME:
         return dissect_pwru_stack_frame(tvb, pinfo, tree, offset, length, summary);
     case PWRU_TLV_NF_FAMILY:

@@ -158,6 +158,7 @@ pwru_journey_drop_line(const pwru_summary *summary, const pwru_journey *journey)
 {
     const pwru_journey_path *path = &journey->path;
     pwru::summary::DropLine line = {};
+    char caller_addr[24];
     char *out;
     size_t len;
 
@@ -171,7 +172,12 @@ pwru_journey_drop_line(const pwru_summary *summary, const pwru_journey *journey)
     line.n_crossings = path->n_crossings;
     line.crossings_left_out = path->crossings_left_out;
     line.func = pwru_func(summary);
+    // pwrudump shows the bare address of a caller with no symbol.
     line.caller = summary->caller != NULL ? summary->caller : "";
+    if (summary->caller == NULL && summary->caller_addr != 0) {
+        snprintf(caller_addr, sizeof caller_addr, "0x%" PRIx64, summary->caller_addr);
+        line.caller = caller_addr;
+    }
     line.reason = summary->drop_reason != NULL ? summary->drop_reason : "";
     line.has_reason_code = summary->has_drop_reason;
     line.reason_code = summary->drop_reason_code;
