@@ -813,7 +813,16 @@ case_drop_journeys() {
   assert_lines "pwru_drop_journeys" "$expected" "$out"
   out=$(stats_tree pwru_drop_journeys -2) || exit 1
   assert_lines "pwru_drop_journeys (two passes)" "$expected" "$out"
-  pass "pwru_drop_journeys: the ping's and the SYN's journeys, interfaces, reasons and hints"
+  # Reasons the table does not know, named and not; SKB_CONSUMED is no drop.
+  capture reasons
+  local ping="10.0.0.1:0->10.0.0.2:0(icmp) via veth1 (netns $NETNS_B), dropped at kfree_skb from nf_hook_slow+0x9b"
+  out=$(stats_tree pwru_drop_journeys -- reasons) || exit 1
+  assert_lines "pwru_drop_journeys of unknown reasons" "Journeys that ended in a drop|3
+ journey 0: $ping: SOME_FUTURE_REASON; hint: no explanation is known yet|1
+ journey 1: $ping: reason_196610; hint: a subsystem's own reason (mac80211, openvswitch or a qdisc): the high 16 bits are the subsystem, the low 16 its reason; check: enum skb_drop_reason_subsys in this kernel's BTF, then that subsystem's reasons|1
+ journey 2: $ping: reason_200; hint: no explanation is known yet|1" "$out"
+  pass "pwru_drop_journeys: the ping's and the SYN's journeys, interfaces, reasons and hints;" \
+       "unknown reasons"
 }
 
 case "$CASE" in
