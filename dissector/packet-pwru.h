@@ -67,7 +67,8 @@ struct pwru_summary {
     guint32 cpu;
     gboolean has_ktime;
     guint64 ktime;
-    guint32 netns;      // 0: none recorded
+    gboolean has_netns;
+    guint32 netns;
     gboolean has_ifindex;
     guint32 ifindex;
     const char *ifname;

@@ -369,6 +369,7 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
         proto_tree_add_item_ret_uint64(tree, hf, tvb, offset, length, enc, &summary->ktime);
         break;
     case PWRU_TLV_NETNS:
+        summary->has_netns = TRUE;
         proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->netns);
         break;
     case PWRU_TLV_IFINDEX:
