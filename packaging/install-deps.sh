@@ -27,7 +27,7 @@ group() {
   case $1 in
     build) echo cmake make g++ pkg-config clang llvm libbpf-dev bpftool libpcap-dev \
                 libglib2.0-dev wireshark-dev libcli11-dev libgtest-dev \
-                libnftables-dev libnftnl-dev libmnl-dev ;;
+                libnftables-dev libnftnl-dev libmnl-dev zlib1g-dev ;;
     # fuzz tests (tests/fuzz): libFuzzer and clang's sanitizer runtimes, only recommended by clang
     fuzz) clang_rt ;;
     # run and test: tshark reads what we write; the network tests build hosts with ip netns;

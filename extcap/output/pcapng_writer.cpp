@@ -137,6 +137,7 @@ Status PcapngWriter::finish_block(const char* what) {
   if (!out_.write(buf_.data(), buf_.size())) {
     return fail(std::string("cannot write pcapng ") + what, errno);
   }
+  bytes_ += buf_.size();
   return Ok{};
 }
 
@@ -214,6 +215,7 @@ Status PcapngWriter::write_record(uint64_t time_ns, std::span<const uint8_t> rec
   if (!out_.write(buf_.data(), buf_.size())) {
     return fail("cannot write pcapng packet", errno);
   }
+  bytes_ += buf_.size();
   return Ok{};
 }
 

@@ -60,6 +60,9 @@ class PcapngWriter {
   Status flush(bool complete = true);
   bool holding() const { return !failed_ && out_.holding(); }
 
+  // Bytes of whole blocks handed to the sink so far (-b filesize).
+  uint64_t bytes_written() const { return bytes_; }
+
   // errno of the failed write, 0 while nothing failed (or a short write left errno unset).
   int error_errno() const { return errno_; }
   // True when the reader of the output went away (EPIPE): for an extcap that is Wireshark
@@ -86,6 +89,7 @@ class PcapngWriter {
   std::vector<uint8_t> buf_;  // reused for each block
   std::optional<Error> failed_;
   int errno_ = 0;
+  uint64_t bytes_ = 0;
 };
 
 }  // namespace pwru
