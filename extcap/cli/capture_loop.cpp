@@ -23,9 +23,11 @@
 #include "filter/pcap_filter.h"
 #include "nf/trace_session.h"
 #include "output/direct_file.h"
+#include "output/file_ring.h"
 #include "output/formatter.h"
 #include "output/pcapng_writer.h"
 #include "output/summary.h"
+#include "output/rotating_file.h"
 #include "record/record.h"
 
 namespace pwru {
@@ -206,21 +208,26 @@ class Capture {
       return stopping_ ? Status(Ok{}) : st;
     }
     if (pcapng_) {
-      // Flushed at once: Wireshark waits for the header before it shows the capture running,
-      // and attaching may take seconds.
-      const bool drops = options_.extcap_interface == kExtcapDropsInterface;
-      auto st = pcapng_->write_header(drops ? kExtcapDropsInterface : kExtcapInterface,
-                                      drops ? "pwru-drops: packets the Linux kernel drops (eBPF)"
-                                            : "pwru: packets through the Linux kernel (eBPF)",
-                                      os_name(), std::string("pwrudump ") + pwrudump_version());
-      if (st) st = pcapng_->flush();
-      if (!st) {
+      if (auto st = write_pcapng_header(); !st) {
         stopping_ = pcapng_reader_gone();
         return stopping_ ? Status(Ok{}) : st.error();
       }
-      last_write_ns_ = clock_ns(CLOCK_MONOTONIC);
     }
     return Ok{};
+  }
+
+  // Flushed at once: Wireshark waits for the header before it shows the capture running, and
+  // attaching may take seconds.
+  Status write_pcapng_header() {
+    const bool drops = options_.extcap_interface == kExtcapDropsInterface;
+    auto st = pcapng_->write_header(drops ? kExtcapDropsInterface : kExtcapInterface,
+                                    drops ? "pwru-drops: packets the Linux kernel drops (eBPF)"
+                                          : "pwru: packets through the Linux kernel (eBPF)",
+                                    os_name(), std::string("pwrudump ") + pwrudump_version());
+    if (st) st = pcapng_->flush();
+    last_write_ns_ = clock_ns(CLOCK_MONOTONIC);
+    file_ = FileStart{clock_ns(CLOCK_REALTIME), last_write_ns_, handed_, delivered_, file_.lost, 0};
+    return st;
   }
 
   Status check_filter() const {
@@ -307,7 +314,12 @@ class Capture {
       if (!out) return out.error();
       pcapng_out_.emplace(std::move(*out));
     } else if (!options_.write_file.empty()) {
-      auto out = Output::open(options_.write_file, "the pcapng file", console_.out, true);
+      std::string path = options_.write_file;
+      if (options_.ring.enabled()) {
+        ring_.emplace(path, options_.ring);
+        path = ring_->next(std::time(nullptr));
+      }
+      auto out = Output::open(path, "the pcapng file", console_.out, true);
       if (!out) return out.error();
       pcapng_out_.emplace(std::move(*out));
     }
@@ -319,6 +331,11 @@ class Capture {
       if (!out) return out.error();
       text_.emplace(std::move(*out));
       formatter_ = make_formatter(options_.output);
+      // pwru's rotation, for a file: never a fifo, a device or /dev/null.
+      struct stat st{};
+      if (text == options_.output_file && stat(text.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+        text_rotation_ = std::make_unique<RotatingFile>(text, options_.text_rotation);
+      }
     }
     if (options_.output.summary && !options_.extcap()) {
       summary_.emplace(options_.output.netns_names ? std::optional(options_.output.netns_dir)
@@ -385,6 +402,7 @@ class Capture {
       } else if (pcapng_out_ && pcapng_out_->relayed()) {
         keep_alive();
       }
+      if (ring_) (void)next_file_if_due();  // -b duration: also while no event comes
       if ((pcapng_out_ && pcapng_out_->reader_gone()) || (text_ && text_->reader_gone())) {
         stopping_ = true;
       }
@@ -402,6 +420,7 @@ class Capture {
   // The tracer's sink: false ends the batch when output stopped or the limit was reached.
   // Events arrive filtered by the kernel.
   bool deliver(const Event& kernel_event) {
+    if (ring_ && !next_file_if_due()) return false;
     ++handed_;
     if (nf_) nf_->saw_netns(kernel_event.netns);
     std::optional<Event> named;
@@ -436,6 +455,7 @@ class Capture {
         pcapng_failed(st.error());
         return false;
       }
+      ++file_.records;
     }
     if (text_ && !write_text(formatter_->format(ev))) return false;
     if (summary_) summary_->add(ev);
@@ -490,11 +510,13 @@ class Capture {
   }
 
   bool write_text(const std::string& line) {
+    if (text_rotation_ && text_rotation_->due(line.size() + 1) && !rotate_text()) return false;
     std::FILE* f = text_->stream();
     if (std::fputs(line.c_str(), f) < 0 || std::fputc('\n', f) == EOF) {
       text_failed(errno);
       return false;
     }
+    if (text_rotation_) text_rotation_->wrote(line.size() + 1);
     return true;
   }
 
@@ -511,6 +533,80 @@ class Capture {
         return;
       }
     }
+  }
+
+  // --output-file past its size: renamed aside, started anew with the header (pwru's rotation).
+  bool rotate_text() {
+    if (std::fflush(text_->stream()) != 0) {
+      text_failed(errno);
+      return false;
+    }
+    text_.reset();
+    auto st = text_rotation_->rotate();
+    if (st) {
+      auto out = Output::open(options_.output_file, "the text output", console_.out, false);
+      if (out) text_.emplace(std::move(*out));
+      else st = out.error();
+    }
+    if (!st) {
+      stopping_ = true;
+      text_broken_ = true;
+      if (!failure_) failure_ = st.error();
+      return false;
+    }
+    const std::string header = formatter_->header();
+    return header.empty() || write_text(header);
+  }
+
+  // -b: once the file is full (size, packets, duration), it gets its statistics block and
+  // the next file begins; the oldest go beyond files:N. False when that failed (the capture stops).
+  bool next_file_if_due() {
+    const uint64_t now = clock_ns(CLOCK_MONOTONIC);
+    if (stopping_ || !ring_->due(pcapng_->bytes_written(), file_.records, now - file_.mono_ns)) {
+      return !stopping_;
+    }
+    Result<uint64_t> lost = tracer_->lost();
+    write_file_stats(lost);
+    if (stopping_) return false;
+    pcapng_.reset();
+    pcapng_out_.reset();  // closed: all of it is in the file
+    file_.lost = lost ? *lost : file_.lost;
+    const std::string next = ring_->next(std::time(nullptr));
+    for (const std::string& old : ring_->take_expired()) {
+      if (::unlink(old.c_str()) != 0 && errno != ENOENT) {
+        std::fprintf(console_.err, "pwrudump: WARNING: cannot remove %s: %s\nhint: %s\n",
+                     old.c_str(), std::strerror(errno), "remove it by hand; the ring goes on");
+      }
+    }
+    auto out = Output::open(next, "the pcapng file", console_.out, true);
+    Status st = out ? Status(Ok{}) : Status(out.error());
+    if (out) {
+      pcapng_out_.emplace(std::move(*out));
+      pcapng_.emplace(pcapng_out_->sink());
+      st = write_pcapng_header();
+    }
+    if (!st) {
+      stopping_ = true;
+      if (!failure_) failure_ = st.error();
+      return false;
+    }
+    return true;
+  }
+
+  // The statistics block of the file being closed: what it holds and what was lost while it
+  // was the file written, so the files of a ring add up to the whole capture.
+  void write_file_stats(const Result<uint64_t>& lost) {
+    CaptureStats stats;
+    stats.start_ns = file_.start_ns;
+    stats.end_ns = clock_ns(CLOCK_REALTIME);
+    if (lost) {
+      stats.lost = lost.value() - std::min(lost.value(), file_.lost);
+      stats.received = handed_ - file_.handed + *stats.lost;
+    }
+    stats.delivered = delivered_ - file_.delivered;
+    auto st = pcapng_->write_stats(stats);
+    if (st) st = pcapng_->flush();
+    if (!st) pcapng_failed(st.error());
   }
 
   bool pcapng_reader_gone() const {
@@ -539,20 +635,18 @@ class Capture {
     Result<uint64_t> lost = tracer_->lost();
     if (!lost && !failure_) failure_ = lost.error();
     if (pcapng_ && !pcapng_reader_gone()) {
-      CaptureStats stats;
-      stats.start_ns = start_ns_;
-      stats.end_ns = clock_ns(CLOCK_REALTIME);
-      if (lost) {
-        stats.lost = *lost;
-        stats.received = handed_ + *lost;
-      }
-      stats.delivered = delivered_;
-      auto st = pcapng_->write_stats(stats);
-      if (st) st = pcapng_->flush();
-      if (!st) pcapng_failed(st.error());
+      if (!ring_) file_.start_ns = start_ns_;  // one file: the capture's start, as always
+      write_file_stats(lost);
     }
     write_summary();
     if (text_ && !text_broken_ && std::fflush(text_->stream()) != 0) text_failed(errno);
+    if (text_rotation_ && !options_.extcap()) {
+      text_rotation_->wait();
+      for (const std::string& w : text_rotation_->take_warnings()) {
+        std::fprintf(console_.err, "pwrudump: WARNING: %s\nhint: %s\n", w.c_str(),
+                     "remove or compress the old --output-file files by hand");
+      }
+    }
 
     // Before 5.12 the kernel does not delete the trace tables: pwrudump does, on every stop.
     const std::vector<Error> tables_left = nf_ ? nf_->remove_tables() : std::vector<Error>{};
@@ -608,6 +702,17 @@ class Capture {
   std::optional<Output> text_;
   std::unique_ptr<EventFormatter> formatter_;  // text or JSON lines, with text_
   std::optional<DropSummary> summary_;         // --output-summary
+  std::unique_ptr<RotatingFile> text_rotation_;  // --output-file, a regular file
+  std::optional<FileRing> ring_;                 // -b
+  // Where the pcapng file being written began: its statistics block counts from here.
+  struct FileStart {
+    uint64_t start_ns = 0;  // CLOCK_REALTIME
+    uint64_t mono_ns = 0;   // CLOCK_MONOTONIC, for -b duration
+    uint64_t handed = 0;
+    uint64_t delivered = 0;
+    uint64_t lost = 0;
+    uint64_t records = 0;   // written to it, for -b packets
+  } file_;
   std::unique_ptr<nf::TraceSession> nf_;  // --nf-trace; its tables live as long as it does
   std::unique_ptr<Tracer> tracer_;
 

@@ -72,6 +72,10 @@ struct Raw {
   std::string extcap_filter;
   std::string control_in, control_out;
   bool list_funcs = false;
+  // Files (--output-file-*, -b) and pwru's flags that pwrudump has no use for (--kmods...).
+  std::string max_size = "100", max_backups = "0", max_age = "0", kprobe_batch = "10";
+  std::vector<std::string> ring_specs, kmods;
+  bool all_kmods = false;
 };
 
 void define(CLI::App& app, Raw& raw, Options& o) {
@@ -170,13 +174,40 @@ void define(CLI::App& app, Raw& raw, Options& o) {
                  "since the skb's previous event); absolute (current, and the wall clock first)")
       ->type_name("WHEN")->default_str("none")->group(kOutput);
   app.add_option("--output-file", o.output_file,
-                 "Write the text (or JSON) lines to FILE instead of stdout")
+                 "Write the text (or JSON) lines to FILE instead of stdout; a regular file "
+                 "rotates as pwru's (--output-file-max-size)")
       ->type_name("FILE")->group(kOutput);
   app.add_option("-c,--output-limit-lines", raw.limit, "Stop after N events (0 = no limit)")
       ->type_name("N")->default_str("0")->group(kOutput);
   app.add_option("-w,--write", o.write_file,
                  "Write pcapng to FILE (- = stdout); text stays on stdout unless -q")
       ->type_name("FILE")->group(kOutput);
+  app.add_option("-b,--ring-buffer", raw.ring_specs,
+                 "With -w FILE, dumpcap's multiple files: filesize:KB, duration:SECONDS or "
+                 "packets:N ends each file, files:N keeps the newest N (a ring); named "
+                 "FILE_NNNNN_YYYYmmddHHMMSS.pcapng, a file set for Wireshark. Repeat -b (or join "
+                 "with commas); not in extcap mode, where Wireshark's dumpcap does this")
+      ->type_name("KEY:VALUE")->allow_extra_args(false)->group(kOutput);
+  app.add_option("--output-file-max-size", raw.max_size,
+                 "--output-file is renamed FILE-TIME.EXT and started anew before it exceeds N MB "
+                 "(2^20 bytes)")
+      ->type_name("N")->default_str("100")->group(kOutput);
+  app.add_option("--output-file-max-backups", raw.max_backups,
+                 "Keep at most N renamed --output-file files (0: no limit)")
+      ->type_name("N")->default_str("0")->group(kOutput);
+  app.add_option("--output-file-max-age", raw.max_age,
+                 "Remove renamed --output-file files older than N days (0: no limit)")
+      ->type_name("N")->default_str("0")->group(kOutput);
+  app.add_flag("--output-file-compress", o.text_rotation.compress,
+               "Compress renamed --output-file files with gzip")
+      ->group(kOutput);
+  app.add_option("--kmods", raw.kmods,
+                 "Accepted as pwru takes it: pwrudump probes the functions of every loaded "
+                 "module anyway")
+      ->type_name("MODULES")->delimiter(',')->allow_extra_args(false)->group(kFilters);
+  app.add_flag("--all-kmods", raw.all_kmods,
+               "Accepted as pwru takes it: pwrudump probes every loaded module by default")
+      ->group(kFilters);
   app.add_option("--snaplen", raw.snaplen, "Packet bytes kept per event (0 to 4096)")
       ->type_name("N")->default_str(raw.snaplen)->group(kOutput);
   app.add_flag("-q,--quiet", o.quiet,
@@ -198,6 +229,10 @@ void define(CLI::App& app, Raw& raw, Options& o) {
                "Print the functions (tracepoints with --backend tracepoint) that would be probed, "
                "and exit")
       ->group(kBackend);
+  app.add_option("--filter-kprobe-batch", raw.kprobe_batch,
+                 "Accepted as pwru takes it: pwrudump attaches kprobes on 8 threads and "
+                 "detaches them on 64, whatever N")
+      ->type_name("N")->default_str("10")->group(kBackend);
 
   app.add_flag("--extcap-interfaces", raw.extcap_interfaces, "List the extcap interfaces")
       ->group(kExtcap);
@@ -256,6 +291,35 @@ Status check_interface(const Options& o, const char* what) {
   return Ok{};
 }
 
+// --output-file's rotation and -b's ring. Sizes as pwru: 0 MB is its default, 100.
+Status finish_files(Options& o, const Raw& raw) {
+  auto mb = parse_count("--output-file-max-size", raw.max_size, false, UINT64_MAX >> 20);
+  if (!mb) return mb.error();
+  o.text_rotation.max_bytes = (*mb == 0 ? 100 : *mb) << 20;
+  auto backups = parse_count("--output-file-max-backups", raw.max_backups, false, UINT32_MAX);
+  if (!backups) return backups.error();
+  o.text_rotation.max_backups = static_cast<uint32_t>(*backups);
+  auto age = parse_count("--output-file-max-age", raw.max_age, false, UINT32_MAX);
+  if (!age) return age.error();
+  o.text_rotation.max_age_days = static_cast<uint32_t>(*age);
+  if (auto batch = parse_count("--filter-kprobe-batch", raw.kprobe_batch); !batch) {
+    return batch.error();
+  }
+  auto ring = parse_ring_spec(raw.ring_specs);
+  if (!ring) return ring.error();
+  o.ring = *ring;
+  if (!o.ring.enabled()) return Ok{};
+  if (raw.capture) {
+    return usage("cannot start the capture: -b is for -w files",
+                 "leave out -b: in extcap mode Wireshark's dumpcap writes (and rotates) the files");
+  }
+  if (o.write_file.empty() || o.write_file == "-") {
+    return usage("cannot use -b: it needs -w FILE, the name its files are made from",
+                 "pass -w FILE.pcapng with -b");
+  }
+  return Ok{};
+}
+
 // Turns the raw strings into checked values and picks the action.
 Result<Options> finish(Options o, const Raw& raw, bool filter_check_given) {
   auto snaplen = parse_count("--snaplen", raw.snaplen, /*binary_suffix=*/false, UINT32_MAX);
@@ -269,6 +333,8 @@ Result<Options> finish(Options o, const Raw& raw, bool filter_check_given) {
   auto limit = parse_count("--output-limit-lines", raw.limit);
   if (!limit) return limit.error();
   o.output_limit = *limit;
+
+  if (auto st = finish_files(o, raw); !st) return st.error();
 
   // Snaplen, ring buffer size and backend: checked here, before anything runs.
   if (auto st = check_bounds(o.trace); !st) return st.error();

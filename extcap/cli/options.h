@@ -10,6 +10,8 @@
 #include "core/trace_bounds.h"  // the bounds of the options, which the extcap dialog shows too
 #include "core/tracer.h"
 #include "output/fields.h"
+#include "output/file_ring.h"
+#include "output/rotating_file.h"
 
 namespace pwru {
 
@@ -41,6 +43,8 @@ struct Options {
   std::string write_file;    // -w: pcapng output, "-" = stdout, empty = none
   OutputOptions output;      // --output-*, --timestamp: what a text or JSON line says
   std::string output_file;   // --output-file: text (or JSON) lines go there instead of stdout
+  TextRotation text_rotation;  // --output-file-max-*, --output-file-compress
+  RingSpec ring;             // -b: -w FILE becomes a set of files, as dumpcap's
   uint64_t output_limit = 0; // -c: stop after this many events were output, 0 = no limit
   std::string ready_file;    // --ready-file: created once the probes are attached
   bool nf_trace = false;     // --nf-trace: name the netfilter rule of each drop (docs/netfilter.md)
