@@ -67,7 +67,9 @@ Result<RingSpec> parse_ring_spec(std::span<const std::string> specs) {
     while (start <= joined.size()) {
       size_t comma = joined.find(',', start);
       if (comma == std::string::npos) comma = joined.size();
-      if (auto st = apply(joined.substr(start, comma - start), ring); !st) return st.error();
+      const std::string piece = joined.substr(start, comma - start);
+      if (piece.empty()) return bad_spec(joined, "an empty criterion");
+      if (auto st = apply(piece, ring); !st) return st.error();
       start = comma + 1;
     }
   }

@@ -9,16 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "cli/parse_helpers.h"
+
 namespace pwru {
 namespace {
-
-Result<Options> parse(std::vector<std::string> args) { return parse_options(args); }
-
-Options parse_ok(std::vector<std::string> args) {
-  auto o = parse(args);
-  EXPECT_TRUE(o.ok()) << (o.ok() ? "" : o.error().text());
-  return o.ok() ? o.value() : Options{};
-}
 
 // What --help says of `option`, up to the next blank line, each run of white space one space:
 // CLI11 wraps help text at different places from one version to the next (2.6 wraps it).
