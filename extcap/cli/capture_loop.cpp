@@ -402,7 +402,7 @@ class Capture {
       } else if (pcapng_out_ && pcapng_out_->relayed()) {
         keep_alive();
       }
-      if (ring_) (void)next_file_if_due();  // -b duration: also while no event comes
+      if (ring_) (void)next_file_if_due(/*between_events=*/true);  // -b duration
       if ((pcapng_out_ && pcapng_out_->reader_gone()) || (text_ && text_->reader_gone())) {
         stopping_ = true;
       }
@@ -420,7 +420,7 @@ class Capture {
   // The tracer's sink: false ends the batch when output stopped or the limit was reached.
   // Events arrive filtered by the kernel.
   bool deliver(const Event& kernel_event) {
-    if (ring_ && !next_file_if_due()) return false;
+    if (ring_ && !next_file_if_due(false)) return false;
     ++handed_;
     if (nf_) nf_->saw_netns(kernel_event.netns);
     std::optional<Event> named;
@@ -560,10 +560,12 @@ class Capture {
 
   // -b: once the file is full (size, packets, duration), it gets its statistics block and
   // the next file begins; the oldest go beyond files:N. False when that failed (the capture stops).
-  bool next_file_if_due() {
-    const uint64_t now = clock_ns(CLOCK_MONOTONIC);
-    if (stopping_ || !ring_->due(pcapng_->bytes_written(), file_.records, now - file_.mono_ns)) {
-      return !stopping_;
+  bool next_file_if_due(bool between_events) {
+    if (stopping_) return false;
+    const uint64_t elapsed = clock_ns(CLOCK_MONOTONIC) - file_.mono_ns;
+    if (between_events ? !ring_->timed_out(file_.records, elapsed)
+                       : !ring_->due(pcapng_->bytes_written(), file_.records, elapsed)) {
+      return true;
     }
     Result<uint64_t> lost = tracer_->lost();
     write_file_stats(lost);

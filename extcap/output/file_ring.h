@@ -45,6 +45,11 @@ class FileRing {
   // Whether the current file is full: `bytes` and `packets` written to it, `elapsed_ns` since
   // it was opened. Never for a file without a packet, so an idle capture makes no empty files.
   bool due(uint64_t bytes, uint64_t packets, uint64_t elapsed_ns) const;
+  // Between events: only -b duration ends a file, so a full one waits for the next event
+  // rather than leave an empty file at the end.
+  bool timed_out(uint64_t packets, uint64_t elapsed_ns) const {
+    return packets != 0 && spec_.duration_ns != 0 && elapsed_ns >= spec_.duration_ns;
+  }
   // The oldest files beyond files:M, forgotten here; the caller deletes them.
   std::vector<std::string> take_expired();
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <regex>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -38,6 +39,9 @@ class FakeTracer : public Tracer {
     std::optional<Error> poll_error;             // returned once the batches are played
     std::optional<Error> lost_error;             // lost() fails with it
     uint64_t unknown_probes = 0;
+    // A running count, lost_per_poll per poll so far, that lost() may give while attached (as
+    // for -b, which reads it at each new file); unset, such a read fails the test.
+    std::optional<uint64_t> lost_per_poll;
     std::function<void(size_t poll)> before_poll;  // runs before each poll, 0-based
   };
 
@@ -81,6 +85,7 @@ class FakeTracer : public Tracer {
   }
   // Only final once detached: read earlier, it would miss the last losses.
   Result<uint64_t> lost() const override {
+    if (!detached_ && script_.lost_per_poll) return *script_.lost_per_poll * polls_;
     EXPECT_TRUE(detached_) << "lost() read while the probes still run";
     if (script_.lost_error) return *script_.lost_error;
     return script_.lost;
@@ -664,6 +669,57 @@ TEST_F(CaptureLoop, EventsFromUnknownProbesAreReportedEvenWhenQuiet) {
   EXPECT_NE(err().find("WARNING: 2 events came from a probe id that names no probe"),
             std::string::npos)
       << err();
+}
+
+// -b: each file of the set is whole (header, its events, one statistics block), and the files'
+// statistics add up to the capture: each counts what was lost while it was being written.
+TEST_F(CaptureLoop, RingOfFilesAddsUpToTheCapture) {
+  FakeTracer::Script script = play({{icmp_event(1, "a"), icmp_event(2, "b"), icmp_event(3, "c")},
+                                    {icmp_event(4, "d"), icmp_event(5, "e")}},
+                                   100);
+  script.lost_per_poll = 10;
+  const fs::path pcap = dir_ / "ring.pcapng";
+  Status st = run(parsed({"-q", "-w", pcap.string(), "-b", "packets:2"}), script);
+  ASSERT_TRUE(st.ok()) << st.error().text();
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir_)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_FALSE(fs::exists(pcap));  // -w names the set; dumpcap makes no file of that name either
+  const std::vector<std::vector<uint32_t>> types = {
+      {kShb, kIdb, kEpb, kEpb, kIsb}, {kShb, kIdb, kEpb, kEpb, kIsb}, {kShb, kIdb, kEpb, kIsb}};
+  // a and b; c and d (c started the second file, when 10 were lost); e, and the rest of the loss.
+  const std::vector<uint64_t> dropped = {10, 10, 80};
+  const std::vector<uint64_t> delivered = {2, 2, 1};
+  for (size_t i = 0; i < files.size(); ++i) {
+    EXPECT_TRUE(std::regex_match(files[i].filename().string(),
+                                 std::regex("ring_0000" + std::to_string(i + 1) +
+                                            "_[0-9]{14}\\.pcapng")))
+        << files[i];
+    auto blocks = pcapng_blocks(read_file(files[i]));
+    EXPECT_EQ(block_types(blocks), types[i]) << files[i];
+    auto counters = isb_counters(blocks.back());
+    EXPECT_EQ(counters[kIsbIfDrop], dropped[i]) << files[i];
+    EXPECT_EQ(counters[kIsbUsrDeliv], delivered[i]) << files[i];
+    EXPECT_EQ(counters[kIsbIfRecv], dropped[i] + delivered[i]) << files[i];
+  }
+}
+
+// -b files:N: the newest N files stay.
+TEST_F(CaptureLoop, RingKeepsTheNewestFiles) {
+  std::vector<Event> events;
+  for (uint32_t i = 1; i <= 7; ++i) events.push_back(icmp_event(i, "a"));
+  FakeTracer::Script script = play({events});
+  script.lost_per_poll = 0;
+  const fs::path pcap = dir_ / "ring.pcapng";
+  ASSERT_TRUE(run(parsed({"-q", "-w", pcap.string(), "-b", "packets:1", "-b", "files:2"}), script)
+                  .ok());
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename());
+  std::sort(names.begin(), names.end());
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_EQ(names[0].substr(0, 11), "ring_00006_");
+  EXPECT_EQ(names[1].substr(0, 11), "ring_00007_");
 }
 
 }  // namespace

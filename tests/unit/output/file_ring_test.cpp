@@ -103,10 +103,16 @@ TEST_F(FileRingTest, GoesOnWhenAnyLimitIsReachedButNeverFromAnEmptyFile) {
   // A file without packets stays: an idle capture makes no empty files.
   EXPECT_FALSE(ring.due(5000, 0, 9'000'000'000));
 
+  // Between events only the duration counts, and only for a file with packets.
+  EXPECT_TRUE(ring.timed_out(1, 2'000'000'000));
+  EXPECT_FALSE(ring.timed_out(5, 1'999'999'999));
+  EXPECT_FALSE(ring.timed_out(0, 9'000'000'000));
+
   RingSpec size_only;
   size_only.filesize_bytes = 1000;
   const FileRing by_size("o.pcapng", size_only);
   EXPECT_FALSE(by_size.due(999, 1000, UINT64_MAX));
+  EXPECT_FALSE(by_size.timed_out(1000, UINT64_MAX));
 }
 
 TEST_F(FileRingTest, KeepsTheNewestFilesOfARing) {
