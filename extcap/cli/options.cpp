@@ -159,6 +159,10 @@ void define(CLI::App& app, Raw& raw, Options& o) {
        "When the capture stops, one line per journey that ended in a drop (the packet, the "
        "interfaces it crossed, where and why it ended, the hint), then the totals: after the "
        "text lines, on stderr with JSON or no text output"},
+      {"--output-changes", &OutputOptions::changes,
+       "Print a CHANGED column: what changed since the skb's previous event (DNAT, SNAT, "
+       "tunnel pushed or popped, netns, interface, mark, protocol, length, TTL); JSON has them "
+       "always, as changed"},
       {"--output-json", &OutputOptions::json,
        "Print one JSON object per event and line instead of text"},
   };

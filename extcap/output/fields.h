@@ -35,6 +35,7 @@ struct OutputOptions {
   bool netns_names = false;  // --output-netns-names: names from `ip netns` (/run/netns)
   bool hints = true;         // --output-hints: what a drop reason means (pwru_reasons.h)
   bool summary = false;      // --output-summary: a line per dropped journey when it stops
+  bool changes = false;      // --output-changes: what changed since the previous hop
   TimestampMode timestamp = TimestampMode::None;
   std::string netns_dir = "/run/netns";  // where --output-netns-names looks; tests change it
 };

@@ -220,7 +220,15 @@ std::string JsonFormatter::format(const Event& ev) {
   }
   if (ev.nf_trace_lost) o.number("nf_trace_lost", *ev.nf_trace_lost);
   o.string("probe", probe_kind_name(ev.probe));
-  o.number("journey", journeys_.step(ev));
+  changes::Changes changed;
+  o.number("journey", journeys_.step(ev, &changed));
+  if (changed.count != 0) {
+    o.key("changed");
+    JsonObject c(o.out());
+    for (uint8_t i = 0; i < changed.count; ++i)
+      c.string(changes::kind_name(changed.list[i].kind), change_value(changed.list[i]));
+    c.close();
+  }
   o.close();
   return line;
 }

@@ -33,6 +33,8 @@ void append_json_string(std::string& out, std::string_view s);
 //                "no explanation is known yet" for a reason newer than pwrudump, null without one
 //   probe: tracepoint, kprobe, kprobe-multi or fentry
 //   journey: the skb's journey (journey.h), Wireshark's pwru.journey
+//   changed: only when something changed since the journey's previous event, an object of
+//            {kind: "old -> new"} (pwru_changes.h: "dnat", "mark", ...; Wireshark's pwru.changed.*)
 class JsonFormatter : public EventFormatter {
  public:
   explicit JsonFormatter(OutputOptions options);

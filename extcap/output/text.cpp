@@ -59,6 +59,7 @@ std::string TextFormatter::header() {
   if (options_.tuple) h += " TUPLE";
   h += " FUNC";
   if (options_.caller) h += " CALLER";
+  if (options_.changes) h += " CHANGED";
   return h;
 }
 
@@ -92,21 +93,35 @@ std::string TextFormatter::format(const Event& ev) {
   }
   const std::string func = func_field(ev);
   const std::string caller = caller_field(ev);
+  std::string changed;
+  if (options_.changes) {
+    changes::Changes c;
+    journeys_.step(ev, &c);
+    changed = changes_field(c);
+  }
   line += ' ';
   if (options_.caller) {
     func_width_ = std::max(func_width_, func.size());
-    if (caller.empty()) {
+    if (caller.empty() && changed.empty()) {
       line += func;  // nothing follows: no trailing spaces
     } else {
       append_padded(line, func, func_width_);
-      line += ' ' + caller;
+      if (!caller.empty()) line += ' ' + caller;
     }
   } else {
-    line += func;
-    if (is_drop(ev) && !caller.empty()) line += " caller=" + caller;
+    const bool drop_caller = is_drop(ev) && !caller.empty();
+    if (!changed.empty() && !drop_caller && !ev.nf) {
+      // CHANGED follows FUNC: aligned like CALLER would be.
+      func_width_ = std::max(func_width_, func.size());
+      append_padded(line, func, func_width_);
+    } else {
+      line += func;
+    }
+    if (drop_caller) line += " caller=" + caller;
   }
   if (ev.nf) line += ' ' + nf_rule_field(*ev.nf);
   if (ev.nf_trace_lost) line += " nf_trace_lost=" + std::to_string(*ev.nf_trace_lost);
+  if (!changed.empty()) line += ' ' + changed;
   // The reason is named on the line above; grep for it finds the drop, not its hint.
   if (options_.hints && ev.drop_reason && is_drop(ev)) line += "\n  hint: " + drop_reason_help(ev);
   if (options_.stack) {
