@@ -342,6 +342,7 @@ dissect_pwru(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_
     proto_item *pwru_item;
     proto_tree *pwru_tree;
     const pwru_hop *hop;
+    const pwru_changed *changed;
     gint64 lost;
     gboolean malformed;
 
@@ -360,6 +361,8 @@ dissect_pwru(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_
     /* Journey: placed whether or not a tree is built, since later events link back to it. */
     hop = pwru_journey_step(pinfo, &summary, malformed);
     dissect_pwru_journey(tvb, pwru_tree, hop);
+    changed = pwru_changes_step(tvb, pinfo, &summary, hop);
+    dissect_pwru_changes(tvb, pwru_tree, changed);
 
     /* Expert infos */
     lost = pwru_lost_events(pinfo);
@@ -371,6 +374,7 @@ dissect_pwru(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_
     if (summary.func != NULL)
         proto_item_append_text(pwru_item, ", %s", summary.func);
     col_add_str(pinfo->cinfo, COL_INFO, pwru_info_text(pinfo, &summary, malformed));
+    pwru_changes_col_info(pinfo, changed);
     pwru_set_addresses(pinfo, &summary);
 
     /* Tap: queued before the payload, which must not keep the stats trees from counting it. */
@@ -418,6 +422,7 @@ proto_register_pwru(void)
 
     pwru_register_fields(proto_pwru, expert_pwru);
     pwru_register_journey(proto_pwru);
+    pwru_register_changes(proto_pwru);
     pwru_register_lost_events(expert_pwru, pwru_module);
 
     pwru_tap = register_tap("pwru");

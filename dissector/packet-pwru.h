@@ -2,6 +2,7 @@
 // registers the protocol; the parts, one file per concern:
 //   pwru-fields.cpp       the record's header and fields (TLVs) into the tree and a pwru_summary
 //   pwru-journey.cpp      each event's place in its skb's journey, the "pwru skb" filter
+//   pwru-changes.cpp      what changed since the journey's previous event (pwru.changed)
 //   pwru-lost-events.cpp  the capture's lost-event count (reads a private epan layout)
 //   pwru-stats.cpp        the stats trees on the "pwru" tap
 // The rules they apply about skbs (what is a drop, where a journey ends) are pwrudump's too:
@@ -110,6 +111,11 @@ struct pwru_summary {
     guint32 nf_tie;           // enum pwru_nf_tie; 0: none recorded
     gboolean has_nf_trace_lost;  // a record of its own: the trace listener overflowed
     guint32 nf_trace_lost;
+    // What pwru-changes.cpp compares with the journey's previous event, besides the above.
+    gboolean has_mark;
+    guint32 mark;
+    guint32 proto;      // skb->protocol; 0: unknown
+    gboolean has_ports;
 };
 
 // The record's function name for the shared rules: NULL (no FUNC field) is the empty name,
@@ -153,6 +159,21 @@ const pwru_hop *pwru_journey_step(packet_info *pinfo, const pwru_summary *summar
 void dissect_pwru_journey(tvbuff_t *tvb, proto_tree *tree, const pwru_hop *hop);
 // The journey members of the tap info.
 void pwru_journey_tap_info(packet_info *pinfo, const pwru_hop *hop, pwru_tap_info *info);
+// The frame of the journey's previous event, 0 for its first.
+guint32 pwru_hop_prev(const pwru_hop *hop);
+
+// --- pwru-changes.cpp ---
+struct pwru_changed;
+void pwru_register_changes(int proto);
+// What changed since the previous event of the hop's journey: computed in the first pass, found
+// in later ones. NULL: nothing changed, or no journey.
+const pwru_changed *pwru_changes_step(tvbuff_t *tvb, packet_info *pinfo,
+                                      const pwru_summary *summary, const pwru_hop *hop);
+// pwru.changed and a field per change under `tree`; nothing for NULL.
+void dissect_pwru_changes(tvbuff_t *tvb, proto_tree *tree, const pwru_changed *changed);
+// Appends the changes of the packet itself to the Info column: "DNAT 10.0.0.99:80 ->
+// 10.0.0.2:8080, MARK 0x0 -> 0x2a".
+void pwru_changes_col_info(packet_info *pinfo, const pwru_changed *changed);
 
 // --- pwru-lost-events.cpp ---
 void pwru_register_lost_events(expert_module_t *expert, module_t *prefs);

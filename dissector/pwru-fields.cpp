@@ -376,6 +376,13 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
         summary->has_ifindex = TRUE;
         proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->ifindex);
         break;
+    case PWRU_TLV_MARK:
+        summary->has_mark = TRUE;
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->mark);
+        break;
+    case PWRU_TLV_PROTO:
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->proto);
+        break;
     case PWRU_TLV_IFNAME:
         proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc, pinfo->pool,
                                        (const guint8 **)&summary->ifname);
@@ -403,9 +410,11 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
                                             address_to_str(pinfo->pool, &summary->dst));
         break;
     case PWRU_TLV_SPORT:
+        summary->has_ports = TRUE;
         proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->sport);
         break;
     case PWRU_TLV_DPORT:
+        summary->has_ports = TRUE;
         proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->dport);
         break;
     case PWRU_TLV_L4PROTO:

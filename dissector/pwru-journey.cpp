@@ -303,6 +303,12 @@ pwru_journey_tap_info(packet_info *pinfo, const pwru_hop *hop, pwru_tap_info *in
     info->journey_drop_line = hop->drop_line;
 }
 
+guint32
+pwru_hop_prev(const pwru_hop *hop)
+{
+    return hop->prev;
+}
+
 void
 pwru_register_journey(int proto)
 {
