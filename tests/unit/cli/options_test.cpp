@@ -211,7 +211,8 @@ TEST(Options, HelpIsGroupedLikePwru) {
       {"Netfilter", {"--nf-trace", "--nf-probes"}},
       {"Output", {"--output-meta", "--output-tuple", "--output-caller", "--output-stack",
                   "--output-tcp-flags", "--output-skb", "--output-netns-names", "--output-hints",
-                  "--output-summary", "--output-json", "--timestamp", "--output-file", "-c,--output-limit-lines",
+                  "--output-summary", "--output-changes", "--output-json", "--timestamp",
+                  "--output-file", "-c,--output-limit-lines",
                   "-w,--write", "--snaplen", "-q,--quiet"}},
       {"Backend", {"--backend", "--kernel-btf", "--ringbuf-size", "--list-funcs"}},
       {"Misc", {"-h,--help", "--version", "--ready-file", "--debug"}},
@@ -236,6 +237,7 @@ TEST(Options, OutputFlagDefaultsArePwrus) {
   EXPECT_FALSE(out.json);
   EXPECT_TRUE(out.hints);
   EXPECT_FALSE(out.summary);
+  EXPECT_FALSE(out.changes);
   EXPECT_EQ(out.timestamp, TimestampMode::None);
   EXPECT_FALSE(parse_ok({}).trace.output_stack);
 }
@@ -259,13 +261,15 @@ TEST(Options, EachOutputFlagSetsItsField) {
       {{"--output-json"}, &OutputOptions::json, true},
       {{"--output-hints=false"}, &OutputOptions::hints, false},
       {{"--output-summary"}, &OutputOptions::summary, true},
+      {{"--output-changes"}, &OutputOptions::changes, true},
   };
   const OutputOptions defaults = parse_ok({}).output;
   bool OutputOptions::*const all[] = {&OutputOptions::meta,  &OutputOptions::tuple,
                                       &OutputOptions::caller, &OutputOptions::stack,
                                       &OutputOptions::tcp_flags, &OutputOptions::skb,
                                       &OutputOptions::netns_names, &OutputOptions::json,
-                                      &OutputOptions::hints, &OutputOptions::summary};
+                                      &OutputOptions::hints, &OutputOptions::summary,
+                                      &OutputOptions::changes};
   for (const Case& c : cases) {
     const OutputOptions out = parse_ok(c.args).output;
     for (auto field : all) {

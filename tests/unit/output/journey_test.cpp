@@ -84,5 +84,29 @@ TEST(Journey, TeardownFunctionsOnALiveSkbAreHops) {
             (std::vector<uint32_t>{0, 0, 0}));
 }
 
+// What changed is compared with the previous event of the same journey: not another skb's, not
+// the journey before at the same address, not a rule passed (--nf-trace, whose facts are its
+// event's).
+TEST(Journey, ChangesSinceTheJourneysPreviousEvent) {
+  JourneyTracker t;
+  changes::Changes c;
+  const auto marked = [](Event e, uint32_t mark) {
+    e.mark = mark;
+    return e;
+  };
+  t.step(ev(kA, "net_dev_queue"), &c);
+  EXPECT_EQ(c.count, 0);
+  t.step(marked(ev(kB, "net_dev_queue"), 7), &c);
+  EXPECT_EQ(c.count, 0);
+  t.step(marked(ev(kA, "nft_trace_packet", ProbeKind::NfTrace), 9), &c);
+  EXPECT_EQ(c.count, 0);
+  t.step(marked(ev(kA, "netif_receive_skb"), 0x2a), &c);
+  EXPECT_EQ(changes_field(c), "mark 0x0 -> 0x2a");
+  t.step(marked(ev(kA, "kfree_skb"), 0x2a), &c);
+  EXPECT_EQ(c.count, 0);
+  t.step(ev(kA, "net_dev_queue"), &c);  // the next skb at kA: its first event
+  EXPECT_EQ(c.count, 0);
+}
+
 }  // namespace
 }  // namespace pwru

@@ -467,6 +467,27 @@ TEST(JsonOutput, FlagValues) {
   EXPECT_EQ(num(parse(JsonFormatter(o).format(ev)), "time"), 5'000'002'500u);
 }
 
+// "changed", last, only where something changed since the journey's previous event: an object
+// of kind -> "old -> new" (pwru_changes.h), whatever the flags.
+TEST(JsonOutput, ChangedSinceThePreviousHop) {
+  JsonFormatter f(OutputOptions{});
+  Event ev = icmp_event();
+  EXPECT_EQ(parse(f.format(ev)).get("changed"), nullptr);
+  ev.netns = 4026532100;
+  ev.ifindex = 6;
+  ev.ifname = "veth2";
+  inet_pton(AF_INET, "10.0.0.9", ev.saddr.data());
+  const Json o = parse(f.format(ev));
+  EXPECT_EQ(o.keys().back(), "changed");
+  const Json* c = o.get("changed");
+  ASSERT_TRUE(c && c->kind == Json::Object);
+  EXPECT_EQ(c->keys(), (std::vector<std::string>{"snat", "netns", "iface"}));
+  EXPECT_EQ(str(*c, "snat"), "10.0.0.1 -> 10.0.0.9");
+  EXPECT_EQ(str(*c, "netns"), "4026531840 -> 4026532100");
+  EXPECT_EQ(str(*c, "iface"), "veth1:5 -> veth2:6");
+  EXPECT_EQ(parse(f.format(ev)).get("changed"), nullptr);  // the same again
+}
+
 TEST(JsonOutput, JourneysNumberSkbsFromFirstEventToFree) {
   JsonFormatter f(OutputOptions{});
   Event a = icmp_event(), b = icmp_event();

@@ -420,6 +420,39 @@ TEST(TextOutput, HeaderWithEveryColumnInPwrusOrder) {
             "TUPLE FUNC CALLER");
 }
 
+// --output-changes: CHANGED last in the header; on a line, what changed since the skb's previous
+// event (journey.h), after FUNC padded to the widest so far; nothing on the first event or
+// without the flag.
+TEST(TextOutput, ChangedColumn) {
+  OutputOptions o;
+  o.changes = true;
+  TextFormatter f(o);
+  EXPECT_TRUE(f.header().ends_with(" TUPLE FUNC CHANGED")) << f.header();
+  Event ev = icmp_event();
+  EXPECT_TRUE(f.format(ev).ends_with(" net_dev_queue")) << f.format(ev);
+  ev.func = "netif_receive_skb";
+  ev.ifindex = 6;
+  ev.ifname = "veth2";
+  ev.mark = 0x2a;
+  inet_pton(AF_INET, "10.0.0.3", ev.daddr.data());
+  EXPECT_TRUE(f.format(ev).ends_with(
+      " netif_receive_skb dnat 10.0.0.2 -> 10.0.0.3, iface veth1:5 -> veth2:6, mark 0x0 -> 0x2a"))
+      << f.format(ev);
+  ev.func = "ip_rcv";
+  ev.mark = 0;
+  EXPECT_TRUE(f.format(ev).ends_with(" ip_rcv            mark 0x2a -> 0x0")) << f.format(ev);
+  // A drop's caller comes first.
+  Event drop = netfilter_drop();
+  drop.ifindex = 7;
+  EXPECT_NE(f.format(drop).find(" caller=nf_hook_slow+0x9b dnat 10.0.0.3 -> 10.0.0.2"),
+            std::string::npos)
+      << f.format(drop);
+  TextFormatter plain{OutputOptions{}};
+  EXPECT_TRUE(plain.header().ends_with(" TUPLE FUNC"));
+  plain.format(icmp_event());
+  EXPECT_TRUE(plain.format(ev).ends_with(" ip_rcv")) << plain.format(ev);
+}
+
 TEST(TextOutput, RelativeTimestampIsSinceTheSkbsPreviousEvent) {
   OutputOptions o;
   o.meta = o.tuple = false;
