@@ -6,11 +6,12 @@
 #   CASE: plugin journey drop columns ipv6 unknown malformed retransmission fuzz wrapper
 #         journeys journeys_one_pass reset lost_events old_kernel stats conversation_filter
 #         profile nftrace nftrace_stats nfpassed nfprobes drop_reason_help drop_journeys
+#         changes
 #   fresh (default): the capture is written now; kept: the one kept in data/ is read, so that
 #   captures written by an older pwrudump stay readable. The cases after `wrapper` read frames
 #   the kept sample does not have (10-17) and run on fresh captures only; the nftrace cases
 #   read the nftrace capture, kept too, and nfpassed the nfpassed capture, kept too;
-#   drop_reason_help reads the fresh reasons capture.
+#   drop_reason_help reads the fresh reasons capture, changes the fresh changes capture.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
@@ -663,6 +664,12 @@ $(printf '   17\t0.000016000\t%s\t3\t4\t1\tnc\t5151\t4026532000\t0x00000000\tvet
 $(printf '   10\tkfree_skb\tNETFILTER_DROP\ttcp dport 4444 drop\tnft_do_chain+0x46f')
 $(printf '   12\tkfree_skb\tNETFILTER_DROP\t\tnft_do_chain+0x46f')
 $(printf '   14\tkfree_skb\tNETFILTER_DROP\t\tnft_do_chain+0x46f')" "$out"
+  # NAT orange, a tunnel header pushed or popped purple (the changes capture).
+  capture changes
+  out=$(tshark_on changes -C pwru -T psml --color) || exit 1
+  colors=$(printf '%s\n' "$out" | sed -n "s/<packet foreground='[^']*' background='\([^']*\)'>/\1/p")
+  assert_eq "row colours of the changes capture" \
+    "#d8e9ff #dffada #ffd7b0 #dffada #d8e9ff #e6d0ff #dffada #e6d0ff" "$(one_line "$colors")"
   pass "profile installed in $global/profiles/pwru; tshark -C pwru shows its 18 columns, the" \
        "netfilter rule in Rule, and its colours"
 }
@@ -825,10 +832,48 @@ case_drop_journeys() {
        "unknown reasons"
 }
 
+# What changed since the journey's previous event: pwru.changed names the kinds, a field per kind
+# says old -> new, Info shows the changes of the packet itself (not netns, interface, TTL), in
+# one pass and in two alike; a filter finds each kind.
+case_changes() {
+  capture changes
+  local out one_pass kinds=(dnat snat encap decap netns iface mark proto len ttl) k fieldargs=()
+  for k in "${kinds[@]}"; do fieldargs+=("pwru.changed.$k"); done
+  out=$(fields changes '' frame.number pwru.changed "${fieldargs[@]}" -- -2) || exit 1
+  assert_lines "pwru.changed and its fields ($(IFS=,; echo "${kinds[*]}"))" \
+"1|||||||||||
+2|netns,iface|||||4026532000 -> 4026532050|veth0:4 -> veth1:5||||
+3|dnat,snat,iface,mark,ttl|10.0.9.99:80 -> 10.0.1.2:8080|10.0.0.1:41000 -> 10.0.1.254:41000||||veth1:5 -> veth2:6|0x0 -> 0x2a|||64 -> 63
+4|netns,iface,mark|||||4026532050 -> 4026532100|veth2:6 -> veth3:7|0x2a -> 0x0|||
+5|||||||||||
+6|encap,iface|||vxlan 172.16.0.1->172.16.0.2 vni 42|||vxlan0:8 -> eth0:9||||
+7|netns,iface|||||4026532000 -> 4026532100|eth0:9 -> eth1:10||||
+8|decap,iface||||vxlan 172.16.0.1->172.16.0.2 vni 42||eth1:10 -> vxlan1:11||||" "$out"
+  one_pass=$(fields changes '' frame.number pwru.changed "${fieldargs[@]}") || exit 1
+  assert_lines "the same in one pass" "$out" "$one_pass"
+  out=$(fields changes 'pwru.changed' frame.number _ws.col.Info | sed 's/|[a-z_]* skb=0x[0-9a-f]* /|/') ||
+    exit 1
+  assert_lines "Info of the frames with changes" \
+"2|veth1:5 10.0.0.1:41000->10.0.9.99:80(tcp)
+3|veth2:6 10.0.1.254:41000->10.0.1.2:8080(tcp) DNAT 10.0.9.99:80 -> 10.0.1.2:8080, SNAT 10.0.0.1:41000 -> 10.0.1.254:41000, MARK 0x0 -> 0x2a
+4|veth3:7 10.0.1.254:41000->10.0.1.2:8080(tcp) MARK 0x2a -> 0x0
+6|eth0:9 172.16.0.1:41000->172.16.0.2:4789(udp) ENCAP vxlan 172.16.0.1->172.16.0.2 vni 42
+7|eth1:10 172.16.0.1:41000->172.16.0.2:4789(udp)
+8|vxlan1:11 192.168.0.1:0->192.168.0.2:0(icmp) DECAP vxlan 172.16.0.1->172.16.0.2 vni 42" "$out"
+  assert_tree changes 3 'Changed: dnat,snat,iface,mark,ttl' "pwru.changed"
+  assert_tree changes 3 'DNAT: 10.0.9.99:80 -> 10.0.1.2:8080' "the DNAT"
+  assert_tree changes 6 'Tunnel header pushed: vxlan 172.16.0.1->172.16.0.2 vni 42' "the encap"
+  out=$(fields changes 'pwru.changed.snat || pwru.changed.decap' frame.number) || exit 1
+  assert_eq "frames with an SNAT or a decap" "3 8" "$(one_line "$out")"
+  pass "pwru.changed: DNAT, SNAT, mark, TTL, netns and interface through a router, VXLAN pushed" \
+       "and popped, never a NAT; in Info and in both passes"
+}
+
 case "$CASE" in
   plugin | journey | drop | columns | ipv6 | unknown | malformed | retransmission | fuzz | wrapper | \
     journeys | journeys_one_pass | reset | lost_events | old_kernel | stats | conversation_filter | \
-    profile | nftrace | nftrace_stats | nfpassed | nfprobes | drop_reason_help | drop_journeys)
+    profile | nftrace | nftrace_stats | nfpassed | nfprobes | drop_reason_help | drop_journeys | \
+    changes)
     "case_$CASE" ;;
   *) fail "unknown case '$CASE'" ;;
 esac

@@ -2,7 +2,7 @@
 // and pcapng writer (what pwrudump itself uses), so the tests read what pwrudump would write.
 //
 // usage: pwru-mkcapture OUT.pcapng
-//          [sample|old-kernel|malformed|fuzz|nftrace|nfpassed|nfprobes|reasons]
+//          [sample|old-kernel|malformed|fuzz|nftrace|nfpassed|nfprobes|reasons|changes]
 //   sample (default), one record per packet, in this order:
 //     1-5   a ping from veth0 (netns A) to veth1 (netns B), Ethernet + IPv4 + ICMP echo request,
 //           seen at net_dev_queue, net_dev_start_xmit, netif_rx, netif_receive_skb and dropped at
@@ -54,9 +54,20 @@
 //   nfprobes: a function backend's netfilter probes (kprobe, tie kernel) on the ping in netns B:
 //     1-3   nft_do_chain's return (inet pwruvm input, accept), ipt_do_table's return (ip filter
 //           INPUT, drop), kfree_skb (NETFILTER_DROP from nf_hook_slow) named filter INPUT
+//   changes: what changed from hop to hop (pwru.changed), tracepoint events with whole packets:
+//     1-4   a TCP SYN 10.0.0.1:41000 -> 10.0.9.99:80 from netns A (veth0:4) through router R
+//           (veth1:5 in, veth2:6 out), which DNATs it to 10.0.1.2:8080, SNATs it to
+//           10.0.1.254:41000, marks it 0x2a and routes it (TTL 64 -> 63), to netns B (veth3:7),
+//           whose namespace crossing clears the mark
+//     5-8   a ping 192.168.0.1 -> 192.168.0.2 in netns A through a VXLAN tunnel (VNI 42): queued
+//           on vxlan0:8, encapsulated on eth0:9 (172.16.0.1:41000 -> 172.16.0.2:4789), received
+//           in netns B on eth1:10, decapsulated on vxlan1:11
 //   fuzz:
 //     2000 records of the sample, each damaged at random (fixed seed): bytes flipped, cut short,
 //     a TLV length rewritten, random bytes inserted. Only for "no dissector bug" checks.
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdint>
@@ -649,6 +660,80 @@ std::vector<Packet> nfprobes() {
   return out;
 }
 
+// Ethernet + IPv4 (TTL `ttl`, no checksum: Wireshark does not check it by default) + `l4`.
+Bytes eth_ip4(const char* src, const char* dst, uint8_t proto, uint8_t ttl, const Bytes& l4) {
+  Bytes f;
+  put_bytes(f, {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01});
+  put16(f, 0x0800);
+  put_bytes(f, {0x45, 0});
+  put16(f, static_cast<uint16_t>(20 + l4.size()));
+  put_bytes(f, {0x12, 0x34, 0x40, 0, ttl, proto, 0, 0});
+  for (const char* a : {src, dst}) {
+    std::array<uint8_t, 4> b{};
+    inet_pton(AF_INET, a, b.data());
+    f.insert(f.end(), b.begin(), b.end());
+  }
+  f.insert(f.end(), l4.begin(), l4.end());
+  return f;
+}
+
+std::vector<Packet> changes() {
+  std::vector<Packet> out;
+  int seq = 0;
+  constexpr uint32_t kNetnsR = 4026532050u;
+  auto add = [&out, &seq](uint64_t skb, const Hop& hop, uint32_t mark, Bytes frame) {
+    pwru::Event ev = base_event(skb, hop.func, pwru::ProbeKind::Tracepoint, seq++);
+    ev.netns = hop.netns;
+    ev.ifindex = hop.ifindex;
+    ev.ifname = hop.ifname;
+    ev.mark = mark;
+    ev.protocol = 0x0800;
+    ev.mtu = 1500;
+    ev.len = static_cast<uint32_t>(frame.size());
+    // The tuple is the outer header's, as the BPF side reads it from the network header.
+    ev.ip_version = 4;
+    std::copy(frame.begin() + 26, frame.begin() + 30, ev.saddr.begin());
+    std::copy(frame.begin() + 30, frame.begin() + 34, ev.daddr.begin());
+    ev.l4proto = frame[23];
+    if (ev.l4proto == 6 || ev.l4proto == 17) {
+      ev.has_ports = true;
+      ev.sport = static_cast<uint16_t>(frame[34] << 8 | frame[35]);
+      ev.dport = static_cast<uint16_t>(frame[36] << 8 | frame[37]);
+    }
+    ev.packet = std::move(frame);
+    ev.layer = pwru::PacketLayer::Ethernet;
+    out.push_back({ev.time_ns, encode(ev)});
+  };
+  auto syn = [](uint16_t sport, uint16_t dport) {
+    Bytes t;
+    put16(t, sport);
+    put16(t, dport);
+    put_bytes(t, {0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xfa, 0xf0, 0, 0, 0, 0});
+    return t;
+  };
+  const Bytes before = eth_ip4("10.0.0.1", "10.0.9.99", 6, 64, syn(41000, 80));
+  const Bytes after = eth_ip4("10.0.1.254", "10.0.1.2", 6, 63, syn(41000, 8080));
+  add(kSyn4Skb, {"net_dev_queue", kNetnsA, 4, "veth0"}, 0, before);
+  add(kSyn4Skb, {"netif_receive_skb", kNetnsR, 5, "veth1"}, 0, before);
+  add(kSyn4Skb, {"net_dev_queue", kNetnsR, 6, "veth2"}, 0x2a, after);
+  add(kSyn4Skb, {"netif_receive_skb", kNetnsB, 7, "veth3"}, 0, after);
+
+  Bytes echo = {8, 0, 0, 0, 0x12, 0x34, 0, 1};
+  const Bytes inner = eth_ip4("192.168.0.1", "192.168.0.2", 1, 64, echo);
+  Bytes udp;
+  put16(udp, 41000);
+  put16(udp, 4789);
+  put16(udp, static_cast<uint16_t>(16 + inner.size()));
+  put_bytes(udp, {0, 0, 0x08, 0, 0, 0, 0, 0, 42, 0});  // checksum 0; VXLAN flags I, VNI 42
+  udp.insert(udp.end(), inner.begin(), inner.end());
+  const Bytes outer = eth_ip4("172.16.0.1", "172.16.0.2", 17, 64, udp);
+  add(kPingSkb, {"net_dev_queue", kNetnsA, 8, "vxlan0"}, 0, inner);
+  add(kPingSkb, {"net_dev_queue", kNetnsA, 9, "eth0"}, 0, outer);
+  add(kPingSkb, {"netif_receive_skb", kNetnsB, 10, "eth1"}, 0, outer);
+  add(kPingSkb, {"netif_receive_skb", kNetnsB, 11, "vxlan1"}, 0, inner);
+  return out;
+}
+
 std::vector<Packet> fuzz() {
   const std::vector<Packet> seeds = sample();
   std::mt19937 rng(20231114);  // mt19937's output is fixed by the standard: same file everywhere
@@ -698,7 +783,7 @@ int main(int argc, char** argv) {
   if (argc < 2 || argc > 3) {
     std::fprintf(stderr,
                  "usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz|nftrace|"
-                 "nfpassed|nfprobes|reasons]\n");
+                 "nfpassed|nfprobes|reasons|changes]\n");
     return 2;
   }
   const std::string scenario = argc == 3 ? argv[2] : "sample";
@@ -719,10 +804,12 @@ int main(int argc, char** argv) {
     packets = nfprobes();
   } else if (scenario == "reasons") {
     packets = reasons();
+  } else if (scenario == "changes") {
+    packets = changes();
   } else {
     std::fprintf(stderr,
                  "pwru-mkcapture: unknown scenario '%s' (sample, old-kernel, malformed, fuzz, "
-                 "nftrace, nfpassed, nfprobes, reasons)\n",
+                 "nftrace, nfpassed, nfprobes, reasons, changes)\n",
                  scenario.c_str());
     return 2;
   }
