@@ -77,7 +77,9 @@ constexpr bool is_vxlan_port(uint16_t port) {
 }
 
 // The IPv6 extension headers walked to find the transport header (as the BPF side does).
-constexpr bool is_ipv6_ext(uint8_t next) { return next == 0 || next == 43 || next == 60 || next == 44; }
+constexpr bool is_ipv6_ext(uint8_t next) {
+  return next == 0 || next == 43 || next == 60 || next == 44;
+}
 
 // Reads an IP header at p[0..n). Returns the offset of its payload in p, 0 when there is none to
 // read (no header, a later fragment).

@@ -64,7 +64,8 @@ void put_ports(Bytes& b, uint16_t sport, uint16_t dport) {
 }
 
 // Ethernet + IPv4 + UDP 10.0.0.1:5000 -> `dst`:`dport` with 8 bytes of data.
-Bytes udp_frame(const char* src, uint16_t sport, const char* dst, uint16_t dport, uint8_t ttl = 64) {
+Bytes udp_frame(const char* src, uint16_t sport, const char* dst, uint16_t dport,
+                uint8_t ttl = 64) {
   Bytes f;
   put_ethernet(f, 0x0800);
   put_ipv4(f, src, dst, 17, ttl, 16);
@@ -250,7 +251,8 @@ TEST(Changes, DnatAndSnatAreNamedByWhichSideChanged) {
   EXPECT_EQ(describe(compare(before, snat)), "snat 10.0.0.1:5000 -> 10.1.0.254:5000");
   Hop both = hop_of(udp_frame("10.1.0.254", 61000, "10.0.0.2", 80, 63));
   EXPECT_EQ(describe(compare(before, both)),
-            "dnat 10.0.0.99:80 -> 10.0.0.2:80; snat 10.0.0.1:5000 -> 10.1.0.254:61000; ttl 64 -> 63");
+            "dnat 10.0.0.99:80 -> 10.0.0.2:80; snat 10.0.0.1:5000 -> 10.1.0.254:61000; "
+            "ttl 64 -> 63");
 
   // From the tuples alone (no packet bytes): the same, without length or TTL.
   IpHeader t{};
