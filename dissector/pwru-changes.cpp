@@ -4,8 +4,9 @@
 //
 // Computed once, in the first pass, where frames are placed in their journeys in capture order
 // (pwru-journey.cpp), so the previous event's facts are always known by then. Each frame's facts
-// wait in a file-scope map until the next event of its journey reads them: only the open
-// journeys' latest facts are kept. Each frame's result is kept with the frame
+// (with what it did not know carried from the events before: changes::carry) wait in a
+// file-scope map until the next event of its journey reads them: only the open journeys' latest
+// facts are kept. Each frame's result is kept with the frame
 // (p_add_proto_data) for later passes.
 #include "packet-pwru.h"
 
@@ -171,10 +172,13 @@ pwru_changes_step(tvbuff_t *tvb, packet_info *pinfo, const pwru_summary *summary
     }
     changes::Hop *facts = wmem_new(wmem_file_scope(), changes::Hop);
     pwru_change_facts(tvb, summary, facts);
-    pwru_keep_facts(pinfo->num, facts);
-    if (prev_facts == NULL)
+    if (prev_facts == NULL) {
+        pwru_keep_facts(pinfo->num, facts);
         return NULL;
+    }
     const changes::Changes c = changes::compare(*prev_facts, *facts);
+    *facts = changes::carry(*prev_facts, *facts);
+    pwru_keep_facts(pinfo->num, facts);
     wmem_free(wmem_file_scope(), prev_facts);
     if (c.count == 0)
         return NULL;

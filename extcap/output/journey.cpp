@@ -66,9 +66,13 @@ uint32_t JourneyTracker::step(const Event& ev, changes::Changes* changed) {
     changed->count = 0;
     if (changes::compared(static_cast<unsigned>(ev.probe))) {
       const changes::Hop hop = change_facts(ev);
-      if (j.has_last) *changed = changes::compare(j.last, hop);
-      j.last = hop;
-      j.has_last = true;
+      if (j.has_last) {
+        *changed = changes::compare(j.last, hop);
+        j.last = changes::carry(j.last, hop);
+      } else {
+        j.last = hop;
+        j.has_last = true;
+      }
     }
   }
   // The sk_buff itself is gone: whatever comes next at this address begins a new journey, so

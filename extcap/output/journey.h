@@ -47,7 +47,7 @@ class JourneyTracker {
     uint32_t index = 0;
     rules::Journey rule{};
     bool has_last = false;
-    changes::Hop last{};  // the facts of its latest event, with `changed`
+    changes::Hop last{};  // what its events knew last (changes::carry), with `changed`
   };
 
   std::unordered_map<uint64_t, Journey> journeys_;  // skb address -> its latest journey

@@ -387,7 +387,8 @@ inline Aligned align(const Headers& prev, const Headers& cur) {
   return {p, c};
 }
 
-// What changed from `prev` to `cur`, two events of one journey in order. A fact is compared only
+// What changed from `prev` to `cur`, two events of one journey in order (`prev`: what the
+// events before `cur` knew, carry). A fact is compared only
 // where both events know it: netns and interface where both had a device (an skb without one
 // takes its socket's namespace), length and TTL from packet bytes (skb->len also counts the
 // Ethernet header on transmit and not on receive). Addresses and ports are compared between
@@ -458,6 +459,26 @@ inline Changes compare(const Hop& prev, const Hop& cur) {
     snprintf(c.to, sizeof c.to, "%u", unsigned{al.cur->ttl});
   }
   return out;
+}
+
+// The facts to compare the journey's next event with: `cur`'s, and what `cur` does not know
+// (no packet headers at a function that runs before the stack set them, no device) as the
+// events before knew it, so that a change is seen at the next event that knows it again.
+inline Hop carry(const Hop& prev, const Hop& cur) {
+  Hop next = cur;
+  if (cur.headers.outer.version == 0) next.headers = prev.headers;
+  if (cur.ifindex == 0) {  // the namespace with the device it came from (compare)
+    next.ifindex = prev.ifindex;
+    memcpy(next.ifname, prev.ifname, sizeof next.ifname);
+    next.has_netns = prev.has_netns;
+    next.netns = prev.netns;
+  }
+  if (!cur.has_mark) {
+    next.has_mark = prev.has_mark;
+    next.mark = prev.mark;
+  }
+  if (cur.protocol == 0) next.protocol = prev.protocol;
+  return next;
 }
 
 // Records that are no probe of the skb (--nf-trace's rules passed, a lost-trace count) are left

@@ -106,6 +106,22 @@ TEST(Journey, ChangesSinceTheJourneysPreviousEvent) {
   EXPECT_EQ(c.count, 0);
   t.step(ev(kA, "net_dev_queue"), &c);  // the next skb at kA: its first event
   EXPECT_EQ(c.count, 0);
+
+  // An event without a device changes nothing; the next one with a device is compared with the
+  // last that had one.
+  Event on = ev(kB, "netif_receive_skb");
+  on.ifindex = 3;
+  on.ifname = "eth0";
+  on.netns = 1;
+  t.step(on, &c);
+  EXPECT_EQ(changes_field(c), "mark 0x7 -> 0x0");
+  Event off = ev(kB, "ip_rcv");
+  off.netns = 2;  // a socket's
+  t.step(off, &c);
+  EXPECT_EQ(c.count, 0);
+  on.ifindex = 4;
+  t.step(on, &c);
+  EXPECT_EQ(changes_field(c), "iface eth0:3 -> eth0:4");
 }
 
 }  // namespace

@@ -340,6 +340,23 @@ TEST(Changes, MetadataKinds) {
   EXPECT_EQ(describe(compare(a, hop_of(longer))), "len 36 -> 40");
 }
 
+// An event that knows less (no headers yet, no device, no mark) changes nothing, and the next
+// one that knows again is compared with the last that knew.
+TEST(Changes, WhatAnEventDoesNotKnowIsCarried) {
+  const Hop a = hop_of(udp_frame("10.0.0.1", 5000, "10.0.0.99", 80), 4, "veth0");
+  Hop blind{};
+  EXPECT_EQ(compare(a, blind).count, 0);
+  const Hop kept = carry(a, blind);
+  Hop b = hop_of(udp_frame("10.0.0.1", 5000, "10.0.0.2", 80), 5, "veth1");
+  b.netns = 4026532100u;
+  b.mark = 1;
+  EXPECT_EQ(describe(compare(kept, b)),
+            "dnat 10.0.0.99:80 -> 10.0.0.2:80; netns 4026532000 -> 4026532100; "
+            "iface veth0:4 -> veth1:5; mark 0x0 -> 0x1");
+  // What the event knows replaces what was carried.
+  EXPECT_EQ(compare(carry(a, b), b).count, 0);
+}
+
 TEST(Changes, KindNamesAndSummary) {
   EXPECT_STREQ(kind_name(Kind::Dnat), "dnat");
   EXPECT_STREQ(kind_name(Kind::Ttl), "ttl");
