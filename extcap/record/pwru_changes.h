@@ -269,15 +269,10 @@ struct Change {
   char to[128];
 };
 
+// What changed, in the order of Kind.
 struct Changes {
   uint8_t count;
   Change list[kKinds];
-
-  const Change* find(Kind k) const {
-    for (uint8_t i = 0; i < count; ++i)
-      if (list[i].kind == k) return &list[i];
-    return nullptr;
-  }
 };
 
 // "old -> new"; an encap's pushed header, a decap's popped one.
