@@ -205,8 +205,10 @@ pwru_tap_info_new(packet_info *pinfo, const pwru_summary *summary, gboolean malf
         if (summary->caller != NULL)
             info->caller = pwru_frame_symbol(pinfo->pool, summary->caller);
         info->nf_rule = pwru_nf_rule_key(pinfo, summary);
+        info->drop_reason_help = summary->drop_reason_help;
     }
     pwru_journey_tap_info(pinfo, hop, info);
+    pwru_flow_tap_info(pinfo, summary, info);
     info->lost_events = lost;
     return info;
 }
@@ -426,6 +428,7 @@ proto_register_pwru(void)
     pwru_register_lost_events(expert_pwru, pwru_module);
 
     pwru_tap = register_tap("pwru");
+    pwru_register_flow(proto_pwru);
 
     // The name pwrudump writes in the exported-PDU DISSECTOR_NAME tag.
     register_dissector(PWRU_DISSECTOR_NAME, dissect_pwru, proto_pwru);

@@ -5,6 +5,7 @@
 //   pwru-changes.cpp      what changed since the journey's previous event (pwru.changed)
 //   pwru-lost-events.cpp  the capture's lost-event count (reads a private epan layout)
 //   pwru-stats.cpp        the stats trees on the "pwru" tap
+//   pwru-flow.cpp         the journeys as a flow graph (Statistics > Flow Graph, -z flow,pwru)
 // The rules they apply about skbs (what is a drop, where a journey ends) are pwrudump's too:
 // pwru_rules.h.
 //
@@ -54,6 +55,8 @@ struct pwru_tap_info {
     // On a journey's first drop: its summary line (pwru_summary_line.h), else NULL.
     const char *journey_drop_line;
     gint64 lost_events;       // the capture's isb_ifdrop; -1 while unknown
+    const char *drop_reason_help;       // with is_drop: pwru.drop_reason.help, or NULL
+    const struct pwru_flow_step *flow;  // with has_journey: where it happened (pwru-flow.cpp)
 };
 
 // What the Info column, the expert infos, the journey and the payload hand-off need from the
@@ -174,6 +177,12 @@ void dissect_pwru_changes(tvbuff_t *tvb, proto_tree *tree, const pwru_changed *c
 // Appends the changes of the packet itself to the Info column: "DNAT 10.0.0.99:80 ->
 // 10.0.0.2:8080, MARK 0x0 -> 0x2a".
 void pwru_changes_col_info(packet_info *pinfo, const pwru_changed *changed);
+
+// --- pwru-flow.cpp ---
+// Registers the "pwru" flow (sequence analysis); after the "pwru" tap.
+void pwru_register_flow(int proto);
+// The flow member of the tap info: the event's place, kept by frame in the first pass.
+void pwru_flow_tap_info(packet_info *pinfo, const pwru_summary *summary, pwru_tap_info *info);
 
 // --- pwru-lost-events.cpp ---
 void pwru_register_lost_events(expert_module_t *expert, module_t *prefs);

@@ -6,10 +6,12 @@
 
 #include <wireshark.h>
 #include <cfile.h>
+#include <epan/address.h>
 #include <epan/conversation_filter.h>
 #include <epan/dfilter/dfilter.h>
 #include <epan/epan.h>
 #include <epan/prefs.h>
+#include <epan/tap.h>
 #include <epan/tvbuff.h>
 #include <wiretap/wtap.h>
 #include <wsutil/buffer.h>
@@ -254,6 +256,72 @@ pwru_dfilter_compile(const char *text, dfilter_t **dfp, gchar **err_msg)
     return dfilter_compile(text, dfp, err_msg);
 #endif
 }
+
+// --- the flow graph (pwru-flow.cpp) ---
+// epan/sequence_analysis.h is not among the headers Wireshark installs (4.0, 4.4, 4.6), though
+// libwireshark exports its functions: the part pwru-flow.cpp uses is declared here. Its items
+// are allocated by the plugin and freed by Wireshark (g_free), so their layout must be
+// Wireshark's: gboolean flags in 4.0, bool from 4.4 on (checked in the 4.0.17, 4.4.19 and 4.6.9
+// sources and in each libwireshark's code that reads `display`, `src_node` and frees the item);
+// 4.6 added the info_ptr free callback. Other versions get no flow graph.
+#if !PWRU_WIRESHARK_AT_LEAST(4, 7)
+#define PWRU_HAS_FLOW_GRAPH 1
+#if PWRU_WIRESHARK_AT_LEAST(4, 4)
+typedef bool pwru_seq_flag;
+#else
+typedef gboolean pwru_seq_flag;
+#endif
+extern "C" {
+typedef struct _seq_analysis_item {
+    guint32 frame_number;
+    address src_addr;
+    guint16 port_src;
+    address dst_addr;
+    guint16 port_dst;
+    gchar *frame_label;  // g_malloc'ed, like every pointer here: Wireshark g_frees them
+    gchar *time_str;
+    gchar *comment;
+    guint16 conv_num;
+    unsigned fg_color;
+    unsigned bg_color;
+    pwru_seq_flag has_color_filter;
+    pwru_seq_flag display;
+    guint src_node;
+    guint dst_node;
+    guint16 line_style;
+    guint32 info_type;
+    gpointer info_ptr;
+#if PWRU_WIRESHARK_AT_LEAST(4, 6)
+    void (*free_info_ptr)(void *);
+#endif
+} seq_analysis_item_t;
+
+// Only the members before `items` are read; the struct is always Wireshark's.
+typedef struct _seq_analysis_info {
+    const char *name;
+    pwru_seq_flag any_addr;
+    int nconv;
+    GQueue *items;
+} seq_analysis_info_t;
+
+WS_DLL_PUBLIC void register_seq_analysis(const char *name, const char *ui_name,
+                                         const int proto_id, const char *tap_listener,
+                                         guint tap_flags, tap_packet_cb tap_func);
+WS_DLL_PUBLIC void sequence_analysis_use_color_filter(packet_info *pinfo,
+                                                      seq_analysis_item_t *sai);
+}
+static_assert(offsetof(seq_analysis_item_t, frame_label) == 0x48 &&
+              offsetof(seq_analysis_item_t, src_node) ==
+                  (PWRU_WIRESHARK_AT_LEAST(4, 4) ? 0x70 : 0x74) &&
+              sizeof(seq_analysis_item_t) == (PWRU_WIRESHARK_AT_LEAST(4, 4) &&
+                                                      !PWRU_WIRESHARK_AT_LEAST(4, 6)
+                                                  ? 0x88
+                                                  : 0x90) &&
+              offsetof(seq_analysis_info_t, items) == 0x10,
+              "the sequence analysis layout read in libwireshark (see above)");
+#else
+#define PWRU_HAS_FLOW_GRAPH 0
+#endif
 
 // --- the private layout pwru-lost-events.cpp reads ---
 // struct epan_session (private to epan.c) starts with the application's
