@@ -6,7 +6,7 @@
 #   CASE: plugin journey drop columns ipv6 unknown malformed retransmission fuzz wrapper
 #         journeys journeys_one_pass reset lost_events old_kernel stats conversation_filter
 #         profile nftrace nftrace_stats nfpassed nfprobes drop_reason_help drop_journeys
-#         changes
+#         changes flow
 #   fresh (default): the capture is written now; kept: the one kept in data/ is read, so that
 #   captures written by an older pwrudump stay readable. The cases after `wrapper` read frames
 #   the kept sample does not have (10-17) and run on fresh captures only; the nftrace cases
@@ -869,11 +869,51 @@ case_changes() {
        "and popped, never a NAT; in Info and in both passes"
 }
 
+# The journeys as a flow graph (tshark -z flow,pwru): one arrow per move between places (netns
+# and interface) labelled with its function, and each drop an arrow into its reason's node,
+# explained. The text picture is read back as "COMMENT | FROM -> TO", nodes by name, from the
+# columns tshark draws them in (20 characters apart).
+case_flow() {
+  capture sample
+  local out
+  out=$(tshark_on sample -q -z flow,pwru,standard) || exit 1
+  out=$(awk '
+    function reverse(t,   u, i) { for (i = length(t); i > 0; i--) u = u substr(t, i, 1); return u }
+    NR == 1 { match($0, /Time *\|/); o = RSTART + RLENGTH - 2; l1 = $0; next }
+    NR == 2 {
+      for (k = 0; ; k++) {
+        name = substr(k % 2 == 0 ? l1 : $0, o + 3 + 20 * k, 38)
+        sub(/[ |]*$/, "", name)
+        if (name == "") break
+        node[k] = name
+      }
+      next
+    }
+    /-->|<--/ {
+      s = substr($0, o + 1)
+      l = match(s, /[-<]/) - 1
+      r = length(s) - match(reverse(s), /[->]/)
+      a = node[int(l / 20)]; b = node[int(r / 20)]
+      print comment " | " (index(s, ">") ? a " -> " b : b " -> " a)
+      next
+    }
+    { comment = $0; sub(/.*\|/, "", comment) }' <<<"$out")
+  local a="netns 4026532000/veth0" b="netns $NETNS_B/veth1" no_socket
+  no_socket=$(fields sample 'pwru.drop_reason == "NO_SOCKET"' pwru.drop_reason.help) || exit 1
+  assert_lines "the flow graph's arrows" "journey 0 hop 3: netif_rx | $a -> $b
+journey 0 hop 5: kfree_skb dropped it: $NF_HELP_NOTE | $b -> dropped: NETFILTER_DROP
+journey 2 hop 2: netif_receive_skb | $a -> $b
+journey 2 hop 4: kfree_skb dropped it: NO_SOCKET: $no_socket | $b -> dropped: NO_SOCKET
+journey 3 hop 2: netif_receive_skb | $b -> $a" "$out"
+  pass "tshark -z flow,pwru draws the moves veth0 (netns A) -> veth1 (netns B) and back, and" \
+       "both drops into their reasons' nodes, explained"
+}
+
 case "$CASE" in
   plugin | journey | drop | columns | ipv6 | unknown | malformed | retransmission | fuzz | wrapper | \
     journeys | journeys_one_pass | reset | lost_events | old_kernel | stats | conversation_filter | \
     profile | nftrace | nftrace_stats | nfpassed | nfprobes | drop_reason_help | drop_journeys | \
-    changes)
+    changes | flow)
     "case_$CASE" ;;
   *) fail "unknown case '$CASE'" ;;
 esac

@@ -7,7 +7,8 @@
 # under /tmp (mode 0755) that user nobody can enter. Capturing as nobody needs BPF privileges:
 # the copy of pwrudump gets them as file capabilities (gui_install_extcap).
 #
-#   gui_setup BUILD         $WORK with plugins/, share/ (the profile), home/; sets GUI_AS
+#   gui_setup BUILD [SCENARIO]   $WORK with plugins/, share/ (the profile), home/; sets GUI_AS;
+#                           with SCENARIO, pwru-mkcapture's capture $WORK/SCENARIO.pcapng
 #   gui_install_extcap PWRUDUMP [CAPS [READY]]   (CAPS "" gives none)
 #                           a copy in home/.config/wireshark/extcap, with file capabilities;
 #                           with READY, the copy creates READY once attached (extcap_link)
@@ -20,6 +21,7 @@
 #   gui_profile_bg RULE     the background of the profile's colouring rule RULE, as rrggbb
 #   gui_other_windows       titles of visible windows other than $WIN (dialogs), one a line
 #   gui_ocr PNG [WINDOW]    the text of PNG (of WINDOW's region in it) as read off the screen
+#   gui_text_at PNG REGEX   "X Y": the middle of the first word of PNG matching REGEX (OCR)
 # shellcheck shell=bash
 
 # The capabilities pwrudump needs for the tracepoint backend as a user other than root, no more:
@@ -73,6 +75,10 @@ gui_setup() {
     [ "$(basename "$f")" = profiles ] || ln -s "$f" "$WORK/share/"
   done
   cp -r "$WORK/stage$global/profiles/pwru" "$WORK/share/profiles/"
+  if [ -n "${2:-}" ]; then
+    "$BUILD/tests/dissector/pwru-mkcapture" "$WORK/$2.pcapng" "$2" ||
+      fail "pwru-mkcapture failed (build the pwru-mkcapture target)"
+  fi
   chmod -R a+rX "$WORK"
   chmod 0700 "$WORK/home/run"
   GUI_AS=()
@@ -204,4 +210,15 @@ gui_ocr() {
   convert "$png" "${crop[@]}" -resize 300% -colorspace Gray "$WORK/ocr.png" ||
     fail "cannot prepare $png for OCR"
   tesseract "$WORK/ocr.png" - 2>/dev/null || fail "tesseract cannot read $png"
+}
+
+# Where a menu item or a button is drawn, found the way gui_ocr reads: tesseract's word boxes
+# (its TSV: left, top, width and height in columns 7-10, the word in 12) on the same enlarged copy.
+gui_text_at() {
+  convert "$1" -resize 300% -colorspace Gray "$WORK/ocr-at.png" ||
+    fail "cannot prepare $1 for OCR"
+  tesseract "$WORK/ocr-at.png" - tsv 2>/dev/null | tee "$WORK/ocr-at.tsv" |
+    awk -F'\t' -v re="$2" 'NR > 1 && $12 ~ re && !f {
+      printf "%d %d\n", ($7 + $9 / 2) / 3, ($8 + $10 / 2) / 3; f = 1
+    } END { exit !f }'
 }

@@ -20,10 +20,7 @@ OUT=$2
 require_cmd wireshark tshark Xvfb xdotool import convert
 [ "$(id -u)" -ne 0 ] || require_cmd setpriv
 
-gui_setup "$1"
-"$BUILD/tests/dissector/pwru-mkcapture" "$WORK/sample.pcapng" sample ||
-  fail "pwru-mkcapture failed (build the pwru-mkcapture target)"
-chmod 0644 "$WORK/sample.pcapng"
+gui_setup "$1" sample
 
 # Frame 5 (the drop) selected; the window as large as the screen, the packet list as tall as
 # the sample, no bytes pane: room for the drop's details.
