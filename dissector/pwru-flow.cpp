@@ -2,7 +2,8 @@
 // `tshark -z flow,pwru,standard`. A node is a place where events happen (network namespace and
 // interface), an arrow is an skb moving from its previous event's place to the next one,
 // labelled with the function that saw it arrive, and a journey that ends in a drop ends in an
-// arrow into a node named after the drop's reason, with what the reason means as its comment.
+// arrow into a node named after the drop's reason, with the netfilter rule that dropped it
+// (--nf-trace) and what the reason means as its comment.
 //
 // An event at the same place as its journey's previous one draws nothing: Wireshark draws an
 // arrow to self as a bare arrowhead without its label (4.0) or splits its node into two columns
@@ -144,9 +145,11 @@ pwru_flow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, con
     }
     if (info->is_drop) {
         gchar *drop = g_strdup_printf("dropped: %s", info->drop_reason);
+        // The rule --nf-trace named, then what the reason means.
         gchar *comment = g_strdup_printf(
-            "journey %u hop %u: %s dropped it: %s%s%s", info->journey, info->hop, func,
-            info->drop_reason, info->drop_reason_help != NULL ? ": " : "",
+            "journey %u hop %u: %s dropped it: %s%s%s%s%s", info->journey, info->hop, func,
+            info->drop_reason, info->nf_rule != NULL ? " by " : "",
+            info->nf_rule != NULL ? info->nf_rule : "", info->drop_reason_help != NULL ? ": " : "",
             info->drop_reason_help != NULL ? info->drop_reason_help : "");
         pwru_flow_add(sainfo, pinfo, info, step->place, info->hop, drop, comment);
         g_free(drop);

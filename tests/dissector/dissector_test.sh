@@ -871,8 +871,9 @@ case_changes() {
 
 # The journeys as a flow graph (tshark -z flow,pwru): one arrow per move between places (netns
 # and interface) labelled with its function, and each drop an arrow into its reason's node,
-# explained. The text picture is read back as "COMMENT | FROM -> TO", nodes by name, from the
-# columns tshark draws them in (20 characters apart).
+# explained (with its rule, when --nf-trace named it). The text picture is read back as
+# "COMMENT | FROM -> TO", nodes by name, from the columns tshark draws them in (20 characters
+# apart).
 case_flow() {
   capture sample
   local out
@@ -905,6 +906,12 @@ journey 0 hop 5: kfree_skb dropped it: $NF_HELP_NOTE | $b -> dropped: NETFILTER_
 journey 2 hop 2: netif_receive_skb | $a -> $b
 journey 2 hop 4: kfree_skb dropped it: NO_SOCKET: $no_socket | $b -> dropped: NO_SOCKET
 journey 3 hop 2: netif_receive_skb | $b -> $a" "$out"
+  # A drop --nf-trace named says by which rule.
+  capture nftrace
+  out=$(tshark_on nftrace -q -z flow,pwru,standard) || exit 1
+  local rule='inet t c2 handle 7 "tcp dport 4444 drop"'
+  grep -qF "journey 3 hop 2: kfree_skb dropped it: NETFILTER_DROP by $rule: $NF_HELP" <<<"$out" ||
+    fail "the nftrace capture's drop does not name its rule: $out"
   pass "tshark -z flow,pwru draws the moves veth0 (netns A) -> veth1 (netns B) and back, and" \
        "both drops into their reasons' nodes, explained"
 }
