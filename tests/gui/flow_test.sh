@@ -27,11 +27,11 @@ gui_start_wireshark -C pwru -r "$WORK/sample.pcapng"
 gui_wait_window 'sample.pcapng' 60
 sleep 3
 
-# click_text WHAT REGEX: clicks the first word on screen matching REGEX.
+# click_text WHAT REGEX WINDOW: clicks the first word in WINDOW matching REGEX.
 click_text() {
   local at
   gui_screenshot "$WORK/menu.png"
-  at=$(gui_text_at "$WORK/menu.png" "$2") ||
+  at=$(gui_text_at "$WORK/menu.png" "$2" "$3") ||
     fail "cannot find $1 on the screen; words read: $(cut -f 12 "$WORK/ocr-at.tsv" | xargs)"
   # shellcheck disable=SC2086  # X and Y
   xdotool mousemove $at click 1
@@ -40,7 +40,10 @@ click_text() {
 # Statistics > Flow Graph: the menu lists its items without keyboard shortcuts.
 xdotool windowfocus --sync "$WIN" key alt+s
 sleep 1
-click_text "Statistics > Flow Graph" '^Flow$'
+# The open menu is the one window of Wireshark's besides the main one.
+menu=$(xdotool search --onlyvisible --class '^wireshark$' | grep -vx "$WIN" | head -1)
+[ -n "$menu" ] || fail "Alt+S opened no Statistics menu; windows: $(gui_other_windows)"
+click_text "Statistics > Flow Graph" '^Flow$' "$menu"
 gui_wait_window '^Wireshark · Flow · sample\.pcapng' 10
 dialog=$WIN
 # Small enough for the docs, large enough for every node and comment.
@@ -48,7 +51,7 @@ xdotool windowsize "$dialog" 1400 360
 sleep 2
 
 # Flow type: "All Flows" -> "PWRU journeys", chosen from the list by typing its name.
-click_text "the flow type All Flows" '^Flows$'
+click_text "the flow type All Flows" '^Flows$' "$dialog"
 sleep 1
 xdotool type --delay 50 PWRU
 xdotool key Return

@@ -21,7 +21,8 @@
 #   gui_profile_bg RULE     the background of the profile's colouring rule RULE, as rrggbb
 #   gui_other_windows       titles of visible windows other than $WIN (dialogs), one a line
 #   gui_ocr PNG [WINDOW]    the text of PNG (of WINDOW's region in it) as read off the screen
-#   gui_text_at PNG REGEX   "X Y": the middle of the first word of PNG matching REGEX (OCR)
+#   gui_text_at PNG REGEX [WINDOW]   "X Y": the middle of the first word of PNG (of WINDOW's
+#                           region in it) matching REGEX, as read off the screen
 # shellcheck shell=bash
 
 # The capabilities pwrudump needs for the tracepoint backend as a user other than root, no more:
@@ -200,25 +201,38 @@ gui_other_windows() {
 # Text that Qt draws is not selectable on xcb, so the tests read it the way a user does: off the
 # screen, enlarged and in grey, through OCR (tesseract). Line breaks stay; see error_test.sh.
 gui_ocr() {
-  local png=$1 win=${2:-} geometry
+  local png=$1 win=${2:-}
   local crop=()
-  if [ -n "$win" ]; then
-    # WINDOW=... X=... Y=... WIDTH=... HEIGHT=... SCREEN=..., one a line
-    geometry=$(xdotool getwindowgeometry --shell "$win") || fail "no geometry of window $win"
-    crop=(-crop "$(awk -F= '{ v[$1] = $2 } END { printf "%sx%s+%s+%s", v["WIDTH"], v["HEIGHT"], v["X"], v["Y"] }' <<<"$geometry")" +repage)
-  fi
+  [ -n "$win" ] && crop=(-crop "$(gui_window_box "$win")" +repage)
   convert "$png" "${crop[@]}" -resize 300% -colorspace Gray "$WORK/ocr.png" ||
     fail "cannot prepare $png for OCR"
   tesseract "$WORK/ocr.png" - 2>/dev/null || fail "tesseract cannot read $png"
 }
 
+# WINDOW's region of the screen as ImageMagick crops: WIDTHxHEIGHT+X+Y.
+gui_window_box() {
+  local geometry
+  # WINDOW=... X=... Y=... WIDTH=... HEIGHT=... SCREEN=..., one a line
+  geometry=$(xdotool getwindowgeometry --shell "$1") || fail "no geometry of window $1"
+  awk -F= '{ v[$1] = $2 } END { printf "%sx%s+%s+%s", v["WIDTH"], v["HEIGHT"], v["X"], v["Y"] }' \
+    <<<"$geometry"
+}
+
 # Where a menu item or a button is drawn, found the way gui_ocr reads: tesseract's word boxes
-# (its TSV: left, top, width and height in columns 7-10, the word in 12) on the same enlarged copy.
+# (its TSV: left, top, width and height in columns 7-10, the word in 12) on the same enlarged
+# copy, of WINDOW's region only when given (a whole screen takes tesseract half a minute).
 gui_text_at() {
-  convert "$1" -resize 300% -colorspace Gray "$WORK/ocr-at.png" ||
-    fail "cannot prepare $1 for OCR"
+  local png=$1 re=$2 win=${3:-} box=0x0+0+0
+  local crop=()
+  if [ -n "$win" ]; then
+    box=$(gui_window_box "$win")
+    crop=(-crop "$box" +repage)
+  fi
+  convert "$png" "${crop[@]}" -resize 300% -colorspace Gray "$WORK/ocr-at.png" ||
+    fail "cannot prepare $png for OCR"
   tesseract "$WORK/ocr-at.png" - tsv 2>/dev/null | tee "$WORK/ocr-at.tsv" |
-    awk -F'\t' -v re="$2" 'NR > 1 && $12 ~ re && !f {
-      printf "%d %d\n", ($7 + $9 / 2) / 3, ($8 + $10 / 2) / 3; f = 1
-    } END { exit !f }'
+    awk -F'\t' -v re="$re" -v box="$box" 'BEGIN { split(box, b, /[x+]/) }
+      NR > 1 && $12 ~ re && !f {
+        printf "%d %d\n", b[3] + ($7 + $9 / 2) / 3, b[4] + ($8 + $10 / 2) / 3; f = 1
+      } END { exit !f }'
 }
