@@ -130,15 +130,15 @@ np=$(gui_color_pixels "$OUT/wireshark-journey.png" "$pink")
 [ "$np" -ge 10000 ] ||
   fail "no pink rows of a dropped journey in $OUT/wireshark-journey.png ($np pixels of #$pink)"
 
-# Statistics > PWRU > Drops (the last entry of the Statistics menu; its first item), over the
-# whole capture again.
+# Statistics > PWRU > Drops (the last entry of the Statistics menu; its second item, the items
+# sorted by name: Dropped journeys, Drops, Functions, Journeys), over the whole capture again.
 xdotool key ctrl+slash ctrl+a BackSpace Return
 sleep 1
 xdotool key alt+s
 sleep 0.5
 xdotool key Up Right
 sleep 0.5
-xdotool key Return
+xdotool key Down Return
 dialog=
 for _ in $(seq 50); do
   dialog=$(xdotool search --onlyvisible --name '^Wireshark · Drops · live\.pcapng' | head -1)
