@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# --diagnose on the running kernel: each mode builds the situation between two namespaces of the
+# test's own (A sends, B receives or forwards) and checks the words pwrudump records with the
+# drop, in the text output's "diagnosis:" line:
+#   nosocket:   a TCP SYN to B:4444, where a socket listens on 127.0.0.1:4444 only, and a UDP
+#               datagram to B:4445: "nothing listens on IP_B:4444/tcp in netns NS_B (port 4444
+#               is bound to 127.0.0.1 only)", "nothing listens on IP_B:4445/udp in netns NS_B";
+#               tshark reads the same words from the pcapng written alongside, as pwru.diag.text
+#               of kind 1 (no_listener) under the expert info pwru.diag.no_listener; JSON lines
+#               carry them as "diagnosis".
+#   off:        the same SYN with --diagnose=false: no diagnosis anywhere.
+#   noroute:    B forwards, has no route to 10.99.0.1, and A routes it through B: the lookup
+#               that failed, `ip route get 10.99.0.1 from IP_A iif VETH_B`, and its error.
+#   forwarding: A routes 10.98.0.1 through B, whose forwarding is off: it says so, with the
+#               sysctls (net.ipv4.conf.VETH_B.forwarding=0).
+#   rpfilter:   B's rp_filter is 1 and its route back to A's 10.97.0.1 goes out another
+#               interface: rp_filter's values, and where the route back goes.
+#   mtu:        B forwards to a device of MTU 1280 a 1428-byte ping that may not be fragmented:
+#               the length and the MTU.
+#   neigh:      A pings an address of its subnet that nobody has: the neighbour entry is
+#               FAILED, nothing answered ARP.
+# usage: diagnose_test.sh MODE PWRUDUMP BUILD_DIR
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
+. "$here/../lib/common.sh"
+# shellcheck disable=SC2034  # PWRUDUMP and BUILD: for common.sh
+mode=$1 PWRUDUMP=$2 BUILD=$3
+
+require_root
+require_cmd ip ping python3 timeout
+[ "$mode" = nosocket ] && require_cmd tshark setpriv
+e2e_hosts
+
+# trace FILTER ACTION...: pwrudump (text in $WORK/out, pcapng in $WORK/trace.pcapng) while
+# ACTION runs; pwrudump's extra arguments in TRACE_ARGS.
+trace() {
+  local filter=$1
+  shift
+  start_trace "$WORK/trace.pcapng" --backend tracepoint --output-file "$WORK/out" \
+    ${TRACE_ARGS[@]+"${TRACE_ARGS[@]}"} "$filter"
+  "$@"
+  stop_trace
+  [ -s "$WORK/out" ] || fail "pwrudump printed nothing: $(cat "$WORK/stderr")"
+}
+
+# expect_diagnosis WORDS: a diagnosis line says exactly WORDS.
+expect_diagnosis() {
+  grep -qxF "  diagnosis: $1" "$WORK/out" \
+    || fail "no diagnosis '$1'; the drops and diagnoses were:
+$(grep -A2 'kfree_skb' "$WORK/out")"
+}
+
+in_a() { ip netns exec "$NS_A" "$@"; }
+in_b() { ip netns exec "$NS_B" "$@"; }
+
+# A routes PREFIX through B.
+route_through_b() { ip -n "$NS_A" route add "$1" via "$IP_B" || fail "cannot add the route"; }
+
+# B's second way out, pwx (a veth pair inside B, MTU $2), where it routes PREFIX $1.
+second_way_out() {
+  { ip -n "$NS_B" link add pwx mtu "$2" type veth peer name pwy mtu "$2" \
+      && ip -n "$NS_B" link set pwx up && ip -n "$NS_B" link set pwy up \
+      && ip -n "$NS_B" route add "$1" dev pwx; } || fail "cannot make B's second way out"
+}
+
+quiet_ping() { in_a ping -c 1 -W 1 "$@" >/dev/null; }
+
+case "$mode" in
+nosocket | off)
+  # A listener on B's loopback only: the SYN to B's veth address finds nothing.
+  in_b python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 4444)); s.listen(); time.sleep(60)' &
+  LISTENER=$!
+  sleep 0.3
+  send() {
+    in_a timeout 2 bash -c "echo > /dev/tcp/$IP_B/4444" 2>/dev/null
+    in_a bash -c "echo x > /dev/udp/$IP_B/4445"
+    sleep 0.3
+  }
+  [ "$mode" = off ] && TRACE_ARGS=(--diagnose=false)
+  trace "host $IP_B and (tcp port 4444 or udp port 4445)" send
+  kill "$LISTENER" 2>/dev/null
+  grep -q 'NO_SOCKET' "$WORK/out" || fail "no NO_SOCKET drop traced: $(cat "$WORK/out")"
+  if [ "$mode" = off ]; then
+    ! grep -q 'diagnosis' "$WORK/out" || fail "--diagnose=false still diagnosed: $(grep diagnosis "$WORK/out")"
+    [ -z "$(fields "$WORK/trace.pcapng" -Y pwru.diag -e pwru.diag.kind)" ] \
+      || fail "--diagnose=false still recorded a diagnosis in the pcapng"
+    pass "--diagnose=false: NO_SOCKET drops without a diagnosis"
+    exit 0
+  fi
+  tcp="nothing listens on $IP_B:4444/tcp in netns $NS_B (port 4444 is bound to 127.0.0.1 only)"
+  udp="nothing listens on $IP_B:4445/udp in netns $NS_B"
+  expect_diagnosis "$tcp"
+  expect_diagnosis "$udp"
+  # The capture explains itself elsewhere: the words, the kind and the expert info.
+  got=$(fields "$WORK/trace.pcapng" -Y 'pwru.diag.no_listener' -E 'separator=|' \
+          -e pwru.diag.kind -e pwru.diag.text | sort -u)
+  assert_eq "pwru.diag.kind/pwru.diag.text under the expert info pwru.diag.no_listener" \
+    "1|$tcp
+1|$udp" "$got"
+  # JSON: the same finding with its kind's name.
+  TRACE_ARGS=(--output-json)
+  trace "host $IP_B and udp port 4445" send
+  python3 - "$WORK/out" "$udp" <<'EOF' || fail "JSON has no diagnosis: $(cat "$WORK/out")"
+import json, sys
+found = [json.loads(l)["diagnosis"] for l in open(sys.argv[1]) if '"diagnosis"' in l]
+assert found and all(d == {"kind": "no_listener", "text": sys.argv[2]} for d in found), found
+EOF
+  pass "NO_SOCKET: nothing listens on B's TCP and UDP ports, in text, JSON and Wireshark"
+  ;;
+noroute)
+  in_b sysctl -qw net.ipv4.ip_forward=1
+  route_through_b 10.99.0.0/24
+  trace "host 10.99.0.1" quiet_ping 10.99.0.1
+  expect_diagnosis "no route to 10.99.0.1 in netns $NS_B: \`ip route get 10.99.0.1 from $IP_A iif $VETH_B\` fails: Network is unreachable"
+  pass "IP_INNOROUTES: the input route lookup that failed in B"
+  ;;
+forwarding)
+  in_b sysctl -qw net.ipv4.ip_forward=0
+  route_through_b 10.98.0.0/24
+  trace "host 10.98.0.1" quiet_ping 10.98.0.1
+  expect_diagnosis "10.98.0.1 is not an address of netns $NS_B, so the packet needed forwarding, but forwarding is off for $VETH_B (net.ipv4.conf.$VETH_B.forwarding=0, net.ipv4.conf.all.forwarding=0)"
+  pass "forwarding off in B: said with its sysctls"
+  ;;
+rpfilter)
+  # A sends from 10.97.0.1; B's route back to it goes out its second way.
+  ip -n "$NS_A" addr add 10.97.0.1/32 dev lo
+  second_way_out 10.97.0.0/24 1500
+  in_b sysctl -qw net.ipv4.conf.all.rp_filter=0 "net.ipv4.conf.$VETH_B.rp_filter=1"
+  # B would not answer ARP from that source either: A knows B's address already.
+  mac=$(ip -n "$NS_B" -o link show "$VETH_B" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+  ip -n "$NS_A" neigh replace "$IP_B" lladdr "$mac" dev "$VETH_A" nud permanent \
+    || fail "cannot add B's neighbour entry to A"
+  trace "host 10.97.0.1" quiet_ping -I 10.97.0.1 "$IP_B"
+  expect_diagnosis "rp_filter is 1 (strict) for $VETH_B in netns $NS_B (net.ipv4.conf.$VETH_B.rp_filter=1, net.ipv4.conf.all.rp_filter=0: the higher counts), and the route back to 10.97.0.1 goes out pwx, not $VETH_B"
+  pass "IP_RPFILTER: rp_filter's values and the route back"
+  ;;
+mtu)
+  in_b sysctl -qw net.ipv4.ip_forward=1
+  second_way_out 10.96.0.0/24 1280
+  route_through_b 10.96.0.0/24
+  trace "host 10.96.0.1" quiet_ping -M "do" -s 1400 10.96.0.1
+  expect_diagnosis "the packet is 1428 bytes, and the MTU towards 10.96.0.1 is 1280 (dev pwx's) in netns $NS_B"
+  pass "PKT_TOO_BIG: the length and the MTU of the way out"
+  ;;
+neigh)
+  nobody=${IP_A%.1}.9
+  # Three unanswered ARP probes a second apart, then the entry fails and drops what waited.
+  trace "host $nobody" bash -c "ip netns exec $NS_A ping -c 1 -W 1 $nobody >/dev/null; sleep 4"
+  expect_diagnosis "$nobody on $VETH_A is FAILED in netns $NS_A: nothing answered ARP (ip neigh show $nobody dev $VETH_A)"
+  pass "NEIGH_FAILED: the neighbour entry and what was asked"
+  ;;
+*)
+  fail "unknown mode $mode"
+  ;;
+esac
