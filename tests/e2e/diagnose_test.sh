@@ -19,6 +19,9 @@
 #               the length and the MTU.
 #   neigh:      A pings an address of its subnet that nobody has: the neighbour entry is
 #               FAILED, nothing answered ARP.
+#   ctinvalid:  B drops what conntrack finds invalid (`ct state invalid drop`) and takes no TCP
+#               connection up in its middle (nf_conntrack_tcp_loose=0); A sends a bare ACK. With
+#               --nf-trace naming the rule, the diagnosis gives B's conntrack sysctls.
 # usage: diagnose_test.sh MODE PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +33,7 @@ mode=$1 PWRUDUMP=$2 BUILD=$3
 require_root
 require_cmd ip ping python3 timeout
 [ "$mode" = nosocket ] && require_cmd tshark setpriv
+[ "$mode" = ctinvalid ] && require_cmd nft
 e2e_hosts
 
 # trace FILTER ACTION...: pwrudump (text in $WORK/out, pcapng in $WORK/trace.pcapng) while
@@ -150,6 +154,33 @@ neigh)
   trace "host $nobody" bash -c "ip netns exec $NS_A ping -c 1 -W 1 $nobody >/dev/null; sleep 4"
   expect_diagnosis "$nobody on $VETH_A is FAILED in netns $NS_A: nothing answered ARP (ip neigh show $nobody dev $VETH_A)"
   pass "NEIGH_FAILED: the neighbour entry and what was asked"
+  ;;
+ctinvalid)
+  in_b nft -f - <<'EOF' || fail "cannot add B's rule"
+add table inet pwdiag
+add chain inet pwdiag in { type filter hook input priority 0; }
+add rule inet pwdiag in ct state invalid drop
+EOF
+  in_b sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0 || fail "no conntrack sysctls in B"
+  # A bare ACK, as a raw socket sends it: no connection conntrack saw the start of.
+  ack() {
+    in_a python3 - "$IP_A" "$IP_B" <<'PY'
+import socket, struct, sys
+src, dst = sys.argv[1], sys.argv[2]
+tcp = struct.pack("!HHIIBBHHH", 40000, 4444, 1000, 2000, 5 << 4, 0x10, 65535, 0, 0)
+data = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(tcp)) + tcp
+total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+while total >> 16:
+    total = (total & 0xffff) + (total >> 16)
+tcp = tcp[:16] + struct.pack("!H", ~total & 0xffff) + tcp[18:]
+socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP).sendto(tcp, (dst, 0))
+PY
+    sleep 0.3
+  }
+  TRACE_ARGS=(--nf-trace --filter-netns "/run/netns/$NS_B")
+  trace "tcp port 4444" ack
+  expect_diagnosis "the rule drops what conntrack finds invalid; netns $NS_B has net.netfilter.nf_conntrack_tcp_be_liberal=0, nf_conntrack_tcp_loose=0, nf_conntrack_checksum=1 (be_liberal=0: TCP outside the window is invalid; loose=0: so is the middle of a connection conntrack never saw; checksum=1: so is a bad checksum)"
+  pass "a rule dropping conntrack's invalid packets: B's conntrack sysctls"
   ;;
 *)
   fail "unknown mode $mode"
