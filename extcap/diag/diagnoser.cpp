@@ -322,7 +322,7 @@ SystemView* Diagnoser::view(uint32_t inode) {
       denied_noted_ = true;
       notes_.push_back("--diagnose: drops in network namespaces other than pwrudump's are not "
                        "diagnosed: " + sockets.error().message +
-                       (sockets.error().hint.empty() ? "" : " (" + sockets.error().hint + ")"));
+                       (sockets.error().hint.empty() ? "" : "\nhint: " + sockets.error().hint));
     }
     return nullptr;
   }

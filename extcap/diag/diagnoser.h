@@ -47,7 +47,8 @@ class Diagnoser {
   // second ago is given again without asking; fresh findings are at most kPerSecond a second.
   std::optional<Diagnosis> diagnose(const Event& ev);
 
-  // Said once each: namespaces that could not be entered (no privilege). Taken, then empty.
+  // Said once each, maybe with a "\nhint: " line: namespaces that could not be entered (no
+  // privilege). Taken, then empty.
   std::vector<std::string> take_notes() { return std::exchange(notes_, {}); }
 
   static constexpr int kPerSecond = 50;

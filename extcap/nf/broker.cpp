@@ -335,7 +335,7 @@ class Server {
       return Error{ExitCode::NotFound, "cannot find " + where + ": it is gone", ""};
     }
     return in_netns(ns.get(), where, fn,
-                    "diagnoses in other namespaces need root or CAP_SYS_ADMIN (and CAP_SYS_PTRACE)");
+                    "run pwrudump as root, or grant it CAP_SYS_ADMIN (and CAP_SYS_PTRACE)");
   }
 
   Result<std::string> netlink(uint32_t inode, const std::string& hint,

@@ -19,6 +19,8 @@
 #               the length and the MTU.
 #   neigh:      A pings an address of its subnet that nobody has: the neighbour entry is
 #               FAILED, nothing answered ARP.
+#   unprivileged: pwrudump without CAP_SYS_ADMIN traces two NO_SOCKET drops in B but may not
+#               enter B: no diagnosis, and one note (with its hint) on stderr says so.
 #   ctinvalid:  B drops what conntrack finds invalid (`ct state invalid drop`) and takes no TCP
 #               connection up in its middle (nf_conntrack_tcp_loose=0); A sends a bare ACK. With
 #               --nf-trace naming the rule, the diagnosis gives B's conntrack sysctls.
@@ -34,6 +36,7 @@ require_root
 require_cmd ip ping python3 timeout
 [ "$mode" = nosocket ] && require_cmd tshark setpriv
 [ "$mode" = ctinvalid ] && require_cmd nft
+[ "$mode" = unprivileged ] && require_cmd setpriv
 e2e_hosts
 
 # trace FILTER ACTION...: pwrudump (text in $WORK/out, pcapng in $WORK/trace.pcapng) while
@@ -73,9 +76,9 @@ quiet_ping() { in_a ping -c 1 -W 1 "$@" >/dev/null; }
 case "$mode" in
 nosocket | off)
   # A listener on B's loopback only: the SYN to B's veth address finds nothing.
-  in_b python3 -c 'import socket, time
+  ip netns exec "$NS_B" python3 -c 'import socket, time
 s = socket.socket(); s.bind(("127.0.0.1", 4444)); s.listen(); time.sleep(60)' &
-  LISTENER=$!
+  LISTENER=$!  # python3 itself: ip netns exec execs it
   sleep 0.3
   send() {
     in_a timeout 2 bash -c "echo > /dev/tcp/$IP_B/4444" 2>/dev/null
@@ -181,6 +184,21 @@ PY
   trace "tcp port 4444" ack
   expect_diagnosis "the rule drops what conntrack finds invalid; netns $NS_B has net.netfilter.nf_conntrack_tcp_be_liberal=0, nf_conntrack_tcp_loose=0, nf_conntrack_checksum=1 (be_liberal=0: TCP outside the window is invalid; loose=0: so is the middle of a connection conntrack never saw; checksum=1: so is a bad checksum)"
   pass "a rule dropping conntrack's invalid packets: B's conntrack sysctls"
+  ;;
+unprivileged)
+  # Root without CAP_SYS_ADMIN: enough to trace, not to enter B. Not quiet: notes show.
+  printf '#!/bin/sh\nexec setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin %q "$@"\n' \
+    "$(readlink -f "$PWRUDUMP")" >"$WORK/pwrudump"
+  chmod 755 "$WORK/pwrudump"
+  PWRUDUMP=$WORK/pwrudump TRACE_LOUD=1 trace "host $IP_B and udp port 4445" \
+    in_a bash -c "echo x > /dev/udp/$IP_B/4445; echo y > /dev/udp/$IP_B/4445; sleep 0.3"
+  [ "$(grep -c 'NO_SOCKET' "$WORK/out")" -eq 2 ] || fail "not two NO_SOCKET drops: $(cat "$WORK/out")"
+  ! grep -q 'diagnosis' "$WORK/out" || fail "B was diagnosed without CAP_SYS_ADMIN: $(cat "$WORK/out")"
+  note="note: --diagnose: drops in network namespaces other than pwrudump's are not diagnosed: cannot enter /run/netns/$NS_B: Operation not permitted"
+  assert_eq "the note, once" 1 "$(grep -cxF "$note" "$WORK/stderr")"
+  grep -qxF "hint: run pwrudump as root, or grant it CAP_SYS_ADMIN (and CAP_SYS_PTRACE)" \
+    "$WORK/stderr" || fail "no hint after the note: $(cat "$WORK/stderr")"
+  pass "without CAP_SYS_ADMIN: B's drops undiagnosed, one note on stderr says why"
   ;;
 *)
   fail "unknown mode $mode"

@@ -180,7 +180,7 @@ TEST(Diagnoser, NoPrivilegeIsOneNote) {
     return Error{ExitCode::Permission,
                  "cannot enter network namespace inode:" + std::to_string(inode) +
                      ": Operation not permitted",
-                 "diagnoses in other namespaces need root or CAP_SYS_ADMIN"};
+                 "run pwrudump as root, or grant it CAP_SYS_ADMIN"};
   };
   Clock::time_point now{};
   Diagnoser d(std::move(a), [&now] { return now; });
@@ -190,7 +190,7 @@ TEST(Diagnoser, NoPrivilegeIsOneNote) {
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_EQ(notes[0], "--diagnose: drops in network namespaces other than pwrudump's are not "
                       "diagnosed: cannot enter network namespace inode:4026531840: Operation not "
-                      "permitted (diagnoses in other namespaces need root or CAP_SYS_ADMIN)");
+                      "permitted\nhint: run pwrudump as root, or grant it CAP_SYS_ADMIN");
   Event other_ns = ev;
   other_ns.netns = 4026532000;
   for (int i = 0; i < 3; ++i) {
