@@ -135,26 +135,30 @@ class Examiner {
   }
 
   // Inbound (IP_INNOROUTES): the input lookup, from the source on the interface it came in by.
-  std::optional<std::string> no_route(bool inbound) {
+  // A failed input lookup of a packet to forward may be forwarding switched off (IPv6 drops it
+  // as no route): that is the finding then.
+  std::optional<Diagnosis> no_route(bool inbound) {
     const std::string dst = address_text(family_, dst_);
     std::string cmd = "ip route get " + dst;
     const bool input = inbound && ev_.ifindex != 0 && !is_any(family_, src_);
     if (input) cmd += " from " + address_text(family_, src_) + " iif " + ifname(ev_.ifindex);
     auto r = view_.route(family_, dst_, input ? &src_ : nullptr, input ? ev_.ifindex : 0);
     if (!r) return std::nullopt;
+    std::string text;
     if (r->error != 0) {
       if (input) {
-        if (auto off = forwarding_off()) return off;
+        if (auto off = forwarding_off()) return Diagnosis{PWRU_DIAG_FORWARDING_OFF, *off};
       }
-      return "no route to " + dst + " in " + where_ + ": `" + cmd + "` fails: " +
+      text = "no route to " + dst + " in " + where_ + ": `" + cmd + "` fails: " +
              errno_text(r->error);
-    }
-    if (r->type == RTN_UNICAST || r->type == RTN_LOCAL) {
-      return "a route to " + dst + " exists in " + where_ + " now (`" + cmd + "`: " +
+    } else if (r->type == RTN_UNICAST || r->type == RTN_LOCAL) {
+      text = "a route to " + dst + " exists in " + where_ + " now (`" + cmd + "`: " +
              route_words(*r) + "): it came after the drop";
+    } else {
+      text = "the route to " + dst + " in " + where_ + " is of type " + route_type(r->type) +
+             " (`" + cmd + "`)";
     }
-    return "the route to " + dst + " in " + where_ + " is of type " + route_type(r->type) +
-           " (`" + cmd + "`)";
+    return Diagnosis{PWRU_DIAG_NO_ROUTE, std::move(text)};
   }
 
   std::optional<std::string> rp_filter() {
@@ -361,16 +365,10 @@ std::optional<Diagnosis> Diagnoser::diagnose(const Event& ev) {
 std::optional<Diagnosis> Diagnoser::examine(uint8_t kind, const Event& ev, SystemView& view) {
   const std::string where = netns_label(ev.netns);
   std::optional<std::string> text;
-  uint8_t found = kind;
   Examiner x(ev, view, where);
   switch (kind) {
     case PWRU_DIAG_NO_LISTENER: text = x.no_listener(); break;
-    case PWRU_DIAG_NO_ROUTE:
-      text = x.no_route(ev.drop_reason_name == "IP_INNOROUTES");
-      if (text && text->find("forwarding is off") != std::string::npos) {
-        found = PWRU_DIAG_FORWARDING_OFF;
-      }
-      break;
+    case PWRU_DIAG_NO_ROUTE: return x.no_route(ev.drop_reason_name == "IP_INNOROUTES");
     case PWRU_DIAG_RP_FILTER: text = x.rp_filter(); break;
     case PWRU_DIAG_FORWARDING_OFF: text = x.forwarding_off(); break;
     case PWRU_DIAG_TOO_BIG: text = x.too_big(); break;
@@ -378,7 +376,7 @@ std::optional<Diagnosis> Diagnoser::examine(uint8_t kind, const Event& ev, Syste
     default: break;
   }
   if (!text) return std::nullopt;
-  return Diagnosis{found, std::move(*text)};
+  return Diagnosis{kind, std::move(*text)};
 }
 
 std::optional<Diagnosis> Diagnoser::conntrack(const Event& ev) {

@@ -13,6 +13,8 @@
 #               that failed, `ip route get 10.99.0.1 from IP_A iif VETH_B`, and its error.
 #   forwarding: A routes 10.98.0.1 through B, whose forwarding is off: it says so, with the
 #               sysctls (net.ipv4.conf.VETH_B.forwarding=0).
+#   forwarding6: the same in IPv6, which drops it as IP_INNOROUTES: forwarding off is the finding
+#               (net.ipv6.conf.all.forwarding=0).
 #   rpfilter:   B's rp_filter is 1 and its route back to A's 10.97.0.1 goes out another
 #               interface: rp_filter's values, and where the route back goes.
 #   mtu:        B forwards to a device of MTU 1280 a 1428-byte ping that may not be fragmented:
@@ -129,6 +131,16 @@ forwarding)
   trace "host 10.98.0.1" quiet_ping 10.98.0.1
   expect_diagnosis "10.98.0.1 is not an address of netns $NS_B, so the packet needed forwarding, but forwarding is off for $VETH_B (net.ipv4.conf.$VETH_B.forwarding=0, net.ipv4.conf.all.forwarding=0)"
   pass "forwarding off in B: said with its sysctls"
+  ;;
+forwarding6)
+  { ip -n "$NS_A" addr add fd77::1/64 dev "$VETH_A" nodad \
+      && ip -n "$NS_B" addr add fd77::2/64 dev "$VETH_B" nodad \
+      && ip -n "$NS_A" route add fd99::/64 via fd77::2; } || fail "cannot set up IPv6"
+  in_b sysctl -qw net.ipv6.conf.all.forwarding=0
+  sleep 1  # the link-local addresses the route's neighbour discovery needs
+  trace "host fd99::1" quiet_ping -6 fd99::1
+  expect_diagnosis "fd99::1 is not an address of netns $NS_B, so the packet needed forwarding, but forwarding is off for $VETH_B (net.ipv6.conf.$VETH_B.forwarding=0, net.ipv6.conf.all.forwarding=0)"
+  pass "IPv6 forwarding off in B (dropped as no route): said with its sysctls"
   ;;
 rpfilter)
   # A sends from 10.97.0.1; B's route back to it goes out its second way.
