@@ -21,6 +21,8 @@
 #               the length and the MTU.
 #   neigh:      A pings an address of its subnet that nobody has: the neighbour entry is
 #               FAILED, nothing answered ARP.
+#   flood:      5000 UDP datagrams to 5000 closed ports of B: no event is lost, and at most 50
+#               drops a second get a diagnosis.
 #   unprivileged: pwrudump without CAP_SYS_ADMIN traces two NO_SOCKET drops in B but may not
 #               enter B: no diagnosis, and one note (with its hint) on stderr says so.
 #   ctinvalid:  B drops what conntrack finds invalid (`ct state invalid drop`) and takes no TCP
@@ -211,6 +213,29 @@ unprivileged)
   grep -qxF "hint: run pwrudump as root, or grant it CAP_SYS_ADMIN (and CAP_SYS_PTRACE)" \
     "$WORK/stderr" || fail "no hint after the note: $(cat "$WORK/stderr")"
   pass "without CAP_SYS_ADMIN: B's drops undiagnosed, one note on stderr says why"
+  ;;
+flood)
+  # 5000 datagrams to 5000 closed ports: as many findings to make, more than pwrudump gives.
+  flood() {
+    in_a python3 - "$IP_B" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for port in range(20000, 25000):
+    s.sendto(b"x", (sys.argv[1], port))
+PY
+    sleep 0.5
+  }
+  started=$SECONDS
+  TRACE_LOUD=1 trace "udp and dst host $IP_B and dst portrange 20000-24999" flood
+  elapsed=$((SECONDS - started + 1))
+  drops=$(grep -c 'NO_SOCKET' "$WORK/out")
+  found=$(grep -c '^  diagnosis: nothing listens on' "$WORK/out")
+  grep -qE '^[0-9]+ events, 0 lost$' "$WORK/stderr" || fail "events lost: $(cat "$WORK/stderr")"
+  [ "$drops" -ge 1000 ] || fail "only $drops NO_SOCKET drops traced"
+  if [ "$found" -lt 1 ] || [ "$found" -gt $((50 * elapsed)) ]; then
+    fail "$found diagnoses of $drops drops in ${elapsed}s: at most 50 a second expected"
+  fi
+  pass "a flood of $drops NO_SOCKET drops: none lost, $found diagnosed in ${elapsed}s"
   ;;
 *)
   fail "unknown mode $mode"
