@@ -290,9 +290,9 @@ std::optional<uint8_t> diagnosis_kind(const Event& ev) {
   if (reason == "IP_RPFILTER" && ev.ip_version == 4) return PWRU_DIAG_RP_FILTER;
   if (reason == "PKT_TOO_BIG") return PWRU_DIAG_TOO_BIG;
   if (reason == "NEIGH_FAILED") return PWRU_DIAG_NEIGH_FAILED;
-  // Forwarding switched off: IPv4 drops the packet as a bad destination (ip_error), IPv6 in
-  // ip6_forward, whose reason a kernel may not name.
-  if (reason == "IP_INADDRERRORS" || reason == "IPV6DISABLED" ||
+  // Forwarding switched off: IPv4 drops the packet as a bad destination (ip_error; older
+  // kernels name no reason there), IPv6 as no route (above) or in ip6_forward.
+  if (reason == "IP_INADDRERRORS" ||
       (reason == "NOT_SPECIFIED" && (ev.func == "ip_error" || ev.func == "ip6_forward"))) {
     return PWRU_DIAG_FORWARDING_OFF;
   }
