@@ -34,8 +34,9 @@ struct NamespaceSockets {
 class Broker {
  public:
   // Forks the broker, which makes owned tables `table` marking packets by `mark` (see
-  // create_trace_table). Called on the thread that lives as long as the capture: the kernel
-  // signals the broker when that thread ends.
+  // create_trace_table) when open() asks; the diagnoses' broker is never asked to. Back once the
+  // broker holds none of pwrudump's descriptors. Called on the thread that lives as long as the
+  // capture: the kernel signals the broker when that thread ends.
   static Result<std::unique_ptr<Broker>> start(const std::string& table,
                                                const std::vector<sock_filter>& mark);
   ~Broker();
