@@ -295,7 +295,9 @@ class Capture {
     };
     constexpr int kBrokerMs = 1000;
     diag::NamespaceAccess access;
-    access.netlink = [b, path](uint32_t inode) { return b->netlink(inode, path(inode), kBrokerMs); };
+    access.netlink = [b, path](uint32_t inode) {
+      return b->netlink(inode, path(inode), kBrokerMs);
+    };
     access.sysctl = [b, path](uint32_t inode, const std::string& name) {
       return b->sysctl(inode, path(inode), name, kBrokerMs);
     };

@@ -158,7 +158,9 @@ std::optional<Route> SystemView::route(int family, const Address& dst, const Add
                     if (type == RTA_METRICS) {
                       const auto* m = static_cast<const rtattr*>(p);
                       for (int left = static_cast<int>(n); RTA_OK(m, left); m = RTA_NEXT(m, left)) {
-                        if (m->rta_type == RTAX_MTU && RTA_PAYLOAD(m) >= 4) out.mtu = u32(RTA_DATA(m));
+                        if (m->rta_type == RTAX_MTU && RTA_PAYLOAD(m) >= 4) {
+                          out.mtu = u32(RTA_DATA(m));
+                        }
                       }
                     }
                   });
@@ -205,7 +207,8 @@ std::optional<Link> SystemView::link(uint32_t ifindex) {
                 [&](const nlmsghdr* h) {
                   if (h->nlmsg_type != RTM_NEWLINK) return;
                   for_attrs(h, sizeof(ifinfomsg), [&](uint16_t type, const void* p, size_t n) {
-                    if (type == IFLA_IFNAME) out.name.assign(static_cast<const char*>(p), strnlen(static_cast<const char*>(p), n));
+                    const auto* text = static_cast<const char*>(p);
+                    if (type == IFLA_IFNAME) out.name.assign(text, strnlen(text, n));
                     if (type == IFLA_MTU && n >= 4) out.mtu = u32(p);
                   });
                 }) ||
@@ -225,7 +228,8 @@ std::optional<uint16_t> SystemView::neighbour(int family, const Address& addr, u
   int error = 0;
   if (!ask(route_.get(), req, false, error,
                 [&](const nlmsghdr* h) {
-                  if (h->nlmsg_type == RTM_NEWNEIGH && h->nlmsg_len >= NLMSG_LENGTH(sizeof(ndmsg))) {
+                  if (h->nlmsg_type == RTM_NEWNEIGH &&
+                      h->nlmsg_len >= NLMSG_LENGTH(sizeof(ndmsg))) {
                     state = static_cast<const ndmsg*>(NLMSG_DATA(h))->ndm_state;
                   }
                 })) {
@@ -257,7 +261,9 @@ std::optional<std::vector<BoundSocket>> SystemView::bound(int family, uint8_t pr
                   s.family = m->idiag_family;
                   std::memcpy(s.addr.data(), m->id.idiag_src, address_len(s.family));
                   for_attrs(h, sizeof(inet_diag_msg), [&](uint16_t type, const void* p, size_t n) {
-                    if (type == INET_DIAG_SKV6ONLY && n >= 1) s.v6only = *static_cast<const uint8_t*>(p) != 0;
+                    if (type == INET_DIAG_SKV6ONLY && n >= 1) {
+                      s.v6only = *static_cast<const uint8_t*>(p) != 0;
+                    }
                   });
                   out.push_back(s);
                 }) ||

@@ -108,7 +108,8 @@ struct Listener {
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof a;
-    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && listen(fd.get(), 1) == 0 &&
+    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        listen(fd.get(), 1) == 0 &&
         getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0) {
       port = ntohs(a.sin_port);
     }
