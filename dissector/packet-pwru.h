@@ -6,6 +6,7 @@
 //   pwru-lost-events.cpp  the capture's lost-event count (reads a private epan layout)
 //   pwru-stats.cpp        the stats trees on the "pwru" tap
 //   pwru-flow.cpp         the journeys as a flow graph (Statistics > Flow Graph, -z flow,pwru)
+//   pwru-diag.cpp         pwrudump's diagnosis of a drop (--diagnose) and its expert infos
 // The rules they apply about skbs (what is a drop, where a journey ends) are pwrudump's too:
 // pwru_rules.h.
 //
@@ -119,6 +120,9 @@ struct pwru_summary {
     guint32 mark;
     guint32 proto;      // skb->protocol; 0: unknown
     gboolean has_ports;
+    guint32 diag_kind;        // enum pwru_diag_kind; 0: no DIAG_KIND field
+    proto_item *diag_item;    // the Diagnosis subtree, made by its first DIAG_ field
+    proto_tree *diag_tree;
 };
 
 // The record's function name for the shared rules: NULL (no FUNC field) is the empty name,
@@ -149,6 +153,14 @@ gboolean dissect_pwru_record(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree
 const char *pwru_drop_reason_help(wmem_allocator_t *scope, const char *name);
 // "nf_hook_slow+0x9b" -> "nf_hook_slow": what users filter on, without the offset or module.
 const char *pwru_frame_symbol(wmem_allocator_t *scope, const char *frame);
+
+// --- pwru-diag.cpp ---
+extern int hf_pwru_diag_kind;  // the fields of DIAG_KIND and DIAG_TEXT, for pwru-fields.cpp
+extern int hf_pwru_diag_text;
+void pwru_register_diag(int proto, expert_module_t *expert);
+// A DIAG_KIND or DIAG_TEXT field (`type`) into the Diagnosis subtree. Returns the next offset.
+int dissect_pwru_diag_field(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset,
+                            int length, guint type, pwru_summary *summary);
 
 // --- pwru-journey.cpp ---
 struct pwru_hop;

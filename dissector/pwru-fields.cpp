@@ -181,6 +181,8 @@ static const pwru_tlv_spec pwru_tlv_specs[] = {
     { PWRU_TLV_NF_TRACE_TYPE,    &hf_pwru_nf_trace_type,    ENC_NA },
     { PWRU_TLV_NF_TRACE_LOST,    &hf_pwru_nf_trace_lost,    ENC_LITTLE_ENDIAN },
     { PWRU_TLV_NF_TRACE_ID,      &hf_pwru_nf_trace_id,      ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_DIAG_KIND,        &hf_pwru_diag_kind,        ENC_NA },
+    { PWRU_TLV_DIAG_TEXT,        &hf_pwru_diag_text,        ENC_UTF_8 },
 };
 static_assert(G_N_ELEMENTS(pwru_tlv_specs) == std::size(pwru::rules::kTlvSpecs),
               "every field of the record format has a Wireshark field");
@@ -448,6 +450,9 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
         break;
     case PWRU_TLV_STACK_FRAME:
         return dissect_pwru_stack_frame(tvb, pinfo, tree, offset, length, summary);
+    case PWRU_TLV_DIAG_KIND:
+    case PWRU_TLV_DIAG_TEXT:
+        return dissect_pwru_diag_field(tvb, pinfo, tree, offset, length, spec->type, summary);
     case PWRU_TLV_NF_FAMILY:
         summary->has_nf_family = TRUE;
         proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->nf_family);

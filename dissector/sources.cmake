@@ -5,3 +5,5 @@ foreach(file packet-pwru.cpp pwru-fields.cpp pwru-journey.cpp pwru-changes.cpp p
              pwru-stats.cpp pwru-flow.cpp)
   list(APPEND PWRU_DISSECTOR_SOURCES ${CMAKE_CURRENT_LIST_DIR}/${file})
 endforeach()
+# pwrudump's diagnoses of drops (--diagnose).
+list(APPEND PWRU_DISSECTOR_SOURCES ${CMAKE_CURRENT_LIST_DIR}/pwru-diag.cpp)

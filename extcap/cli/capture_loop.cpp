@@ -20,11 +20,15 @@
 #include "base/clock.h"
 #include "base/unique_fd.h"
 #include "core/kfilter.h"
+#include "diag/diagnoser.h"
 #include "filter/pcap_filter.h"
+#include "nf/broker.h"
 #include "nf/trace_session.h"
 #include "output/direct_file.h"
+#include "output/fields.h"
 #include "output/file_ring.h"
 #include "output/formatter.h"
+#include "output/netns_names.h"
 #include "output/pcapng_writer.h"
 #include "output/summary.h"
 #include "output/rotating_file.h"
@@ -268,6 +272,39 @@ class Capture {
     return Ok{};
   }
 
+  // --diagnose: a namespace broker of its own (--nf-trace's serves its trace tables), started
+  // before the probes for the same reason. Without it, drops are not diagnosed: a note says so.
+  void open_diagnoses() {
+    if (!options_.diagnose) return;
+    auto broker = nf::Broker::start("", {});
+    if (!broker) {
+      if (!options_.quiet) {
+        std::fprintf(console_.err, "note: --diagnose: drops are not diagnosed: %s\n",
+                     broker.error().text().c_str());
+      }
+      return;
+    }
+    diag_broker_ = std::move(*broker);
+    diag_names_ = std::make_unique<NetnsNames>(options_.output.netns_dir);
+    nf::Broker* b = diag_broker_.get();
+    NetnsNames* names = diag_names_.get();
+    // The broker finds a named namespace by its bind mount first.
+    auto path = [names, dir = options_.output.netns_dir](uint32_t inode) {
+      const std::string& name = names->name(inode);
+      return name.empty() ? std::string() : dir + "/" + name;
+    };
+    constexpr int kBrokerMs = 1000;
+    diag::NamespaceAccess access;
+    access.netlink = [b, path](uint32_t inode) {
+      return b->netlink(inode, path(inode), kBrokerMs);
+    };
+    access.sysctl = [b, path](uint32_t inode, const std::string& name) {
+      return b->sysctl(inode, path(inode), name, kBrokerMs);
+    };
+    access.name = [names](uint32_t inode) { return names->name(inode); };
+    diagnoser_ = std::make_unique<diag::Diagnoser>(std::move(access));
+  }
+
   // The capture filter as the trace tables run it: libpcap's program for packets that start at
   // IP, which is where skb->data points at the hooks they use.
   nf::MarkFilter nf_mark_filter() const {
@@ -283,6 +320,7 @@ class Capture {
 
   Status attach_and_pump(const TracerFactory& open_tracer) {
     if (auto st = open_nf_trace(); !st) return st;
+    open_diagnoses();
     auto tracer = attach(open_tracer);
     if (!tracer) return with_hint(tracer.error());
     tracer_ = std::move(*tracer);
@@ -433,6 +471,17 @@ class Capture {
       if (placed.drop) {
         named = kernel_event;
         named->nf = std::move(placed.drop);
+      }
+    }
+    if (diagnoser_ && is_drop(named ? *named : kernel_event)) {
+      if (auto found = diagnoser_->diagnose(named ? *named : kernel_event)) {
+        if (!named) named = kernel_event;
+        named->diagnosis = std::move(found);
+      }
+      if (!options_.quiet) {
+        for (const auto& note : diagnoser_->take_notes()) {
+          std::fprintf(console_.err, "note: %s\n", note.c_str());
+        }
       }
     }
     const Event& ev = named ? *named : kernel_event;
@@ -717,6 +766,10 @@ class Capture {
   } file_;
   std::unique_ptr<nf::TraceSession> nf_;  // --nf-trace; its tables live as long as it does
   std::unique_ptr<Tracer> tracer_;
+  // --diagnose; the diagnoser asks the broker and the names, so it goes first.
+  std::unique_ptr<nf::Broker> diag_broker_;
+  std::unique_ptr<NetnsNames> diag_names_;
+  std::unique_ptr<diag::Diagnoser> diagnoser_;
 
   std::vector<uint8_t> record_;  // reused for every event
   uint64_t start_ns_ = 0;

@@ -169,6 +169,14 @@ void define(CLI::App& app, Raw& raw, Options& o) {
   for (const OutputFlag& flag : output_flags) {
     app.add_flag(flag.name, o.output.*flag.field, flag.help)->group(kOutput);
   }
+  app.add_flag("--diagnose", o.diagnose,
+               "For a drop whose cause the system shows, ask the drop's network namespace at once "
+               "and record the finding with the drop: nothing listens on the port, no route, "
+               "rp_filter, forwarding off, larger than the MTU, neighbour unresolved, conntrack "
+               "invalid (text: a diagnosis line after the drop; JSON: diagnosis; Wireshark: "
+               "pwru.diag). Other namespaces need CAP_SYS_ADMIN, which a helper process keeps "
+               "(default true; =false to leave it out)")
+      ->group(kOutput);
   // Also a tracer option: the BPF programs record the stack only when asked.
   app.add_flag("--output-stack", o.trace.output_stack,
                "Record and print the kernel stack of every event (pwru.stack in Wireshark)")

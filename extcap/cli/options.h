@@ -48,6 +48,7 @@ struct Options {
   uint64_t output_limit = 0; // -c: stop after this many events were output, 0 = no limit
   std::string ready_file;    // --ready-file: created once the probes are attached
   bool nf_trace = false;     // --nf-trace: name the netfilter rule of each drop (docs/netfilter.md)
+  bool diagnose = true;      // --diagnose: explain drops by asking their namespace (extcap/diag)
   bool quiet = false;        // -q; always set in extcap capture mode (stderr means failure)
 
   std::string extcap_interface;

@@ -40,7 +40,7 @@ struct Broker::Frame {
 
 namespace {
 
-enum Op : uint32_t { kOpen = 1, kScan, kList, kSave, kForget, kRemove };
+enum Op : uint32_t { kOpen = 1, kScan, kList, kSave, kForget, kRemove, kNetlink, kSysctl };
 
 // Deadlines. A save runs a program: 5 s for it, and the broker's answer a little later.
 constexpr int kSaveMs = 5000;
@@ -251,6 +251,8 @@ class Server {
         if (auto st = it->second.table.remove(); !st) return st.error();
         return std::string();
       }
+      case kNetlink: return netlink(f.inode, payload, fds);
+      case kSysctl: return sysctl(f.inode, payload);
       default: return Error{ExitCode::Failure, "cannot serve request " + std::to_string(f.op), ""};
     }
   }
@@ -258,11 +260,12 @@ class Server {
   // Runs `fn` in namespace `ns`, named `where` in messages; the broker returns to its own at
   // once, or dies: nothing else would be right.
   Result<std::string> in_netns(int ns, const std::string& where,
-                               const std::function<Result<std::string>()>& fn) {
+                               const std::function<Result<std::string>()>& fn,
+                               const char* hint = "--nf-trace in other namespaces needs root or "
+                                                  "CAP_SYS_ADMIN") {
     if (setns(ns, CLONE_NEWNET) != 0) {
       const int err = errno;
-      return Error{ExitCode::Permission, "cannot enter " + where + ": " + std::strerror(err),
-                   "--nf-trace in other namespaces needs root or CAP_SYS_ADMIN"};
+      return Error{ExitCode::Permission, "cannot enter " + where + ": " + std::strerror(err), hint};
     }
     auto out = fn();
     if (setns(origin_.get(), CLONE_NEWNET) != 0) _exit(1);
@@ -318,6 +321,57 @@ class Server {
     for (const auto& n : notes) out += n + '\n';
     entered_.insert_or_assign(inode, std::move(e));
     return out;
+  }
+
+  // Runs `fn` in namespace `inode` (found by `hint`) for the diagnoses; in the broker's own
+  // without setns, which needs no privilege.
+  Result<std::string> for_diagnosis(uint32_t inode, const std::string& hint,
+                                    const std::function<Result<std::string>()>& fn) {
+    if (inode == origin_inode_) return fn();
+    const std::string where =
+        hint.empty() ? "network namespace inode:" + std::to_string(inode) : hint;
+    UniqueFd ns = open_netns(inode, hint);
+    if (!ns.valid()) {
+      return Error{ExitCode::NotFound, "cannot find " + where + ": it is gone", ""};
+    }
+    return in_netns(ns.get(), where, fn,
+                    "run pwrudump as root, or grant it CAP_SYS_ADMIN (and CAP_SYS_PTRACE)");
+  }
+
+  Result<std::string> netlink(uint32_t inode, const std::string& hint,
+                              std::vector<UniqueFd>& fds) {
+    auto made = for_diagnosis(inode, hint, [&]() -> Result<std::string> {
+      for (int proto : {NETLINK_ROUTE, NETLINK_SOCK_DIAG}) {
+        fds.emplace_back(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto));
+        if (!fds.back().valid()) {
+          const int err = errno;
+          return Error{ExitCode::Failure,
+                       std::string("cannot open a netlink socket: ") + std::strerror(err),
+                       "check the limit of open files (ulimit -n)"};
+        }
+      }
+      return std::string();
+    });
+    if (!made) fds.clear();
+    return made;
+  }
+
+  // /proc/sys shows the sysctls of the namespace of whoever looks them up.
+  Result<std::string> sysctl(uint32_t inode, const std::string& request) {
+    const size_t nul = request.find('\0');
+    const std::string name = request.substr(0, nul);
+    const std::string hint = nul == std::string::npos ? "" : request.substr(nul + 1);
+    const Error unreadable{ExitCode::Failure, "cannot read sysctl " + name, ""};
+    if (name.rfind("net/", 0) != 0 || name.find("..") != std::string::npos) return unreadable;
+    return for_diagnosis(inode, hint, [&]() -> Result<std::string> {
+      UniqueFd fd(::open(("/proc/sys/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+      char buf[256];
+      const ssize_t n = fd.valid() ? read(fd.get(), buf, sizeof buf) : -1;
+      if (n < 0) return unreadable;
+      std::string out(buf, static_cast<size_t>(n));
+      while (!out.empty() && out.back() == '\n') out.pop_back();
+      return out;
+    });
   }
 
   Result<std::string> list(uint32_t inode, const std::string& command) {
@@ -429,6 +483,10 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::string& table,
       _exit(1);
     }
     syscall(SYS_close_range, 4U, ~0U, 0U);
+    // pwrudump waits for this: until then the broker holds copies of its descriptors, and a
+    // pipe's reader leaving would go unnoticed.
+    const char started = 1;
+    if (!write_all(3, &started, 1)) _exit(1);
     if (!restrict_capabilities()) _exit(1);
     try {
       Server(UniqueFd(3), table, mark).run();
@@ -436,7 +494,14 @@ Result<std::unique_ptr<Broker>> Broker::start(const std::string& table,
     }
     _exit(1);
   }
-  return std::unique_ptr<Broker>(new Broker(std::move(ours), pid));
+  auto broker = std::unique_ptr<Broker>(new Broker(std::move(ours), pid));
+  char started = 0;
+  const uint64_t deadline = clock_ns(CLOCK_MONOTONIC) + uint64_t{kAnswerMs} * 1'000'000;
+  if (!read_all(broker->sock_.get(), &started, 1, deadline)) {
+    return Error{ExitCode::Failure, "cannot start the namespace broker: it did not start",
+                 "report it if it repeats"};  // the destructor reaps it
+  }
+  return broker;
 }
 
 Broker::~Broker() { stop(); }
@@ -527,6 +592,26 @@ Result<std::string> Broker::list(uint32_t inode, const std::string& command) {
 
 std::optional<std::string> Broker::save(uint32_t inode, uint8_t family, const std::string& table) {
   auto out = ask(kSave, inode, family, table, kAnswerMs);
+  if (!out) return std::nullopt;
+  return std::move(*out);
+}
+
+Result<std::pair<UniqueFd, UniqueFd>> Broker::netlink(uint32_t inode, const std::string& hint,
+                                                      int timeout_ms) {
+  std::vector<UniqueFd> fds;
+  auto out = ask(kNetlink, inode, 0, hint, timeout_ms, &fds);
+  if (!out) return out.error();
+  if (fds.size() != 2) {
+    return Error{ExitCode::Failure, "cannot receive the netlink sockets of network namespace "
+                                    "inode:" + std::to_string(inode),
+                 "check the limit of open files (ulimit -n)"};
+  }
+  return std::make_pair(std::move(fds[0]), std::move(fds[1]));
+}
+
+std::optional<std::string> Broker::sysctl(uint32_t inode, const std::string& hint,
+                                          const std::string& name, int timeout_ms) {
+  auto out = ask(kSysctl, inode, 0, name + '\0' + hint, timeout_ms);
   if (!out) return std::nullopt;
   return std::move(*out);
 }

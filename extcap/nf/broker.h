@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -33,8 +34,9 @@ struct NamespaceSockets {
 class Broker {
  public:
   // Forks the broker, which makes owned tables `table` marking packets by `mark` (see
-  // create_trace_table). Called on the thread that lives as long as the capture: the kernel
-  // signals the broker when that thread ends.
+  // create_trace_table) when open() asks; the diagnoses' broker is never asked to. Back once the
+  // broker holds none of pwrudump's descriptors. Called on the thread that lives as long as the
+  // capture: the kernel signals the broker when that thread ends.
   static Result<std::unique_ptr<Broker>> start(const std::string& table,
                                                const std::vector<sock_filter>& mark);
   ~Broker();
@@ -57,6 +59,16 @@ class Broker {
   // Deletes namespace `inode`'s tables where the kernel does not (Linux before 5.12, no owned
   // tables); owned ones go with pwrudump's socket. The error's hint has the nft commands.
   Status remove(uint32_t inode);
+
+  // A NETLINK_ROUTE and a NETLINK_SOCK_DIAG socket made in namespace `inode` (found as open()
+  // finds it), for pwrudump's diagnoses: they answer about that namespace wherever they are used.
+  // Waits at most `timeout_ms`. Fails with ExitCode::Permission when the broker may not enter it.
+  Result<std::pair<UniqueFd, UniqueFd>> netlink(uint32_t inode, const std::string& hint,
+                                                int timeout_ms);
+  // The value of sysctl `name` ("net/netfilter/nf_conntrack_tcp_loose", read under /proc/sys)
+  // in namespace `inode`, without its newline; nullopt if unreadable or later than `timeout_ms`.
+  std::optional<std::string> sysctl(uint32_t inode, const std::string& hint,
+                                    const std::string& name, int timeout_ms);
 
   bool alive() const { return sock_.valid(); }
   pid_t pid() const { return pid_; }

@@ -1,6 +1,7 @@
 // Renders the fields of an Event the way pwru prints them (internal/pwru/output.go).
 #include "output/fields.h"
 
+#include "pwru_diag.h"
 #include "pwru_reasons.h"
 #include "pwru_record.h"
 #include "pwru_rules.h"
@@ -162,6 +163,11 @@ std::string drop_reason_enum_name(const Event& ev) {
   // SKB_NOT_DROPPED_YET never had it.
   if (ev.drop_reason_name.starts_with("SKB_")) return ev.drop_reason_name;
   return "SKB_DROP_REASON_" + ev.drop_reason_name;
+}
+
+std::string diagnosis_kind_name(const Diagnosis& d) {
+  const diag::DiagKindInfo* info = diag::diag_kind_info(d.kind);
+  return info != nullptr ? std::string(info->name) : "kind_" + std::to_string(d.kind);
 }
 
 std::string drop_reason_help(const Event& ev) {

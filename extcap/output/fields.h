@@ -71,6 +71,10 @@ std::string drop_reason_enum_name(const Event& ev);
 // a reason newer than the table; empty without a reason.
 std::string drop_reason_help(const Event& ev);
 
+// A diagnosis's kind as text and JSON name it ("no_listener", pwru_diag.h); "kind_N" for a kind
+// this build does not know.
+std::string diagnosis_kind_name(const Diagnosis& d);
+
 // The FUNC column: the function, and for an event with a drop reason pwru's
 // `kfree_skb_reason(SKB_DROP_REASON_...)` form.
 std::string func_field(const Event& ev);

@@ -219,6 +219,14 @@ std::string JsonFormatter::format(const Event& ev) {
     }
   }
   if (ev.nf_trace_lost) o.number("nf_trace_lost", *ev.nf_trace_lost);
+  if (ev.diagnosis) {
+    // --diagnose's finding, on the drops that have one.
+    o.key("diagnosis");
+    JsonObject d(o.out());
+    d.string("kind", diagnosis_kind_name(*ev.diagnosis));
+    d.string("text", ev.diagnosis->text);
+    d.close();
+  }
   o.string("probe", probe_kind_name(ev.probe));
   changes::Changes changed;
   o.number("journey", journeys_.step(ev, &changed));

@@ -31,6 +31,8 @@ void append_json_string(std::string& out, std::string_view s);
 //                number as a string when unnamed, null without one
 //   drop_reason_help (--output-hints, on by default): what the reason means and what to check,
 //                "no explanation is known yet" for a reason newer than pwrudump, null without one
+//   diagnosis (--diagnose): {"kind": "no_listener", ..., "text": the finding}, on a drop that has
+//                one, absent otherwise
 //   probe: tracepoint, kprobe, kprobe-multi or fentry
 //   journey: the skb's journey (journey.h), Wireshark's pwru.journey
 //   changed: only when something changed since the journey's previous event, an object of

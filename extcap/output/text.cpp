@@ -124,6 +124,8 @@ std::string TextFormatter::format(const Event& ev) {
   if (!changed.empty()) line += ' ' + changed;
   // The reason is named on the line above; grep for it finds the drop, not its hint.
   if (options_.hints && ev.drop_reason && is_drop(ev)) line += "\n  hint: " + drop_reason_help(ev);
+  // What pwrudump found on the system then (--diagnose), under the reason's hint.
+  if (ev.diagnosis) line += "\n  diagnosis: " + ev.diagnosis->text;
   if (options_.stack) {
     for (const auto& frame : ev.stack) line += "\n" + frame;
   }

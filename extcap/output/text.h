@@ -24,8 +24,8 @@ namespace pwru {
 // CHANGED (--output-changes) says what changed since the skb's previous event ("dnat
 // 10.0.0.99:80 -> 10.0.0.2:8080, mark 0x0 -> 0x2a", journey.h), last on the line.
 // After the line: a drop's hint, `  hint: what its reason means; check: what to look at`
-// (--output-hints, on by default), the stack, one frame a line (--output-stack), then the skb
-// (--output-skb).
+// (--output-hints, on by default), `  diagnosis: ...` where pwrudump found why (--diagnose), the
+// stack, one frame a line (--output-stack), then the skb (--output-skb).
 class TextFormatter : public EventFormatter {
  public:
   explicit TextFormatter(OutputOptions options);

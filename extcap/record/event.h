@@ -84,6 +84,15 @@ std::string nf_family_name(uint8_t family);
 // nft's verdict keyword ("drop", "jump"), the number when there is none.
 std::string nf_verdict_name(int32_t verdict);
 
+// What pwrudump found on the system when a drop happened (--diagnose): kind is enum
+// pwru_diag_kind (pwru_diag.h names it), text the finding in words.
+struct Diagnosis {
+  uint8_t kind = 0;
+  std::string text;
+
+  bool operator==(const Diagnosis&) const = default;
+};
+
 struct Event {
   uint64_t time_ns = 0;   // wall clock, ns since the Unix epoch
   uint64_t ktime_ns = 0;  // CLOCK_MONOTONIC ns, as the kernel stamped it
@@ -125,6 +134,7 @@ struct Event {
   // A record of its own, no skb's: netns's netfilter trace listener overflowed this many times
   // since the previous one (--nf-trace); trace messages were lost, drops may be unnamed.
   std::optional<uint32_t> nf_trace_lost;
+  std::optional<Diagnosis> diagnosis;  // on a drop only
 
   PacketLayer layer = PacketLayer::None;
   std::vector<uint8_t> packet;

@@ -68,6 +68,9 @@ enum pwru_tlv_type {
 	/* A record of its own: a namespace's netfilter trace listener overflowed (--nf-trace) */
 	PWRU_TLV_NF_TRACE_LOST = 41,   /* [4] u32 overflows (ENOBUFS) since the previous such record */
 	PWRU_TLV_NF_TRACE_ID = 42,     /* [4] u32 the trace's id as `nft monitor trace` prints it */
+	/* What pwrudump found on the system when the drop happened (a diagnosis), with a drop */
+	PWRU_TLV_DIAG_KIND = 43,       /* [1] u8 enum pwru_diag_kind */
+	PWRU_TLV_DIAG_TEXT = 44,       /* string: the finding in words */
 };
 
 /* What these values mean for an skb (which functions free it, what is a drop, where a journey
@@ -110,6 +113,17 @@ enum pwru_nf_trace_type {
 	PWRU_NF_TRACE_POLICY = 1, /* the base chain's policy */
 	PWRU_NF_TRACE_RETURN = 2, /* the end of a chain (no handle); before 6.12 a return rule too */
 	PWRU_NF_TRACE_RULE = 3,   /* a rule: its handle and verdict */
+};
+
+/* What a diagnosis (DIAG_KIND) looked at; its words are in DIAG_TEXT (pwru_diag.h names them). */
+enum pwru_diag_kind {
+	PWRU_DIAG_NO_LISTENER = 1,    /* NO_SOCKET: no TCP or UDP socket on the address and port */
+	PWRU_DIAG_NO_ROUTE = 2,       /* IP_INNOROUTES, IP_OUTNOROUTES: the route lookup that failed */
+	PWRU_DIAG_RP_FILTER = 3,      /* IP_RPFILTER: rp_filter and the reverse route */
+	PWRU_DIAG_FORWARDING_OFF = 4, /* a packet to forward, and forwarding is off */
+	PWRU_DIAG_TOO_BIG = 5,        /* PKT_TOO_BIG: the length and the route's MTU */
+	PWRU_DIAG_NEIGH_FAILED = 6,   /* NEIGH_FAILED: the neighbour entry's state */
+	PWRU_DIAG_CT_INVALID = 7,     /* a rule dropped conntrack's invalid packets: its sysctls */
 };
 
 #endif /* PWRU_RECORD_H */

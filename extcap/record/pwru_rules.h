@@ -66,6 +66,8 @@ inline constexpr TlvSpec kTlvSpecs[] = {
     {PWRU_TLV_NF_TRACE_TYPE, "NF_TRACE_TYPE", 1},
     {PWRU_TLV_NF_TRACE_LOST, "NF_TRACE_LOST", 4},
     {PWRU_TLV_NF_TRACE_ID, "NF_TRACE_ID", 4},
+    {PWRU_TLV_DIAG_KIND, "DIAG_KIND", 1},
+    {PWRU_TLV_DIAG_TEXT, "DIAG_TEXT", 0},
 };
 
 // Where each type's spec is in kTlvSpecs (-1: none). Types are given out ahead of the code that

@@ -99,6 +99,12 @@ NfRule& nf(Event& ev) {
   return *ev.nf;
 }
 
+// The event's diagnosis, made by its first DIAG_ field.
+Diagnosis& diagnosis(Event& ev) {
+  if (!ev.diagnosis) ev.diagnosis.emplace();
+  return *ev.diagnosis;
+}
+
 // Stores one known, correctly sized field into `ev`. Returns the address family it implies
 // (4 or 6), 0 for other fields.
 int store_field(Event& ev, uint16_t type, std::span<const uint8_t> v) {
@@ -157,6 +163,8 @@ int store_field(Event& ev, uint16_t type, std::span<const uint8_t> v) {
     case PWRU_TLV_NF_TRACE_TYPE: nf(ev).type = static_cast<NfTraceType>(n); break;
     case PWRU_TLV_NF_TRACE_LOST: ev.nf_trace_lost = static_cast<uint32_t>(n); break;
     case PWRU_TLV_NF_TRACE_ID: nf(ev).trace_id = static_cast<uint32_t>(n); break;
+    case PWRU_TLV_DIAG_KIND: diagnosis(ev).kind = static_cast<uint8_t>(n); break;
+    case PWRU_TLV_DIAG_TEXT: diagnosis(ev).text = as_string(v); break;
     default: break;  // unreachable: the caller only passes types find_field() knows
   }
   return 0;
@@ -174,6 +182,7 @@ void encode_record(const Event& ev, std::vector<uint8_t>& out) {
     bound += cut(ev.nf->hook.size()) + cut(ev.nf->table.size()) + cut(ev.nf->chain.size()) +
              cut(ev.nf->rule.size()) + cut(ev.nf->jump_target.size());
   }
+  if (ev.diagnosis) bound += cut(ev.diagnosis->text.size());
   const size_t at = out.size();
   out.resize(at + bound);
   uint8_t* start = out.data() + at;
@@ -238,6 +247,10 @@ void encode_record(const Event& ev, std::vector<uint8_t>& out) {
     if (nf.trace_id) w.fixed(PWRU_TLV_NF_TRACE_ID, *nf.trace_id);
   }
   if (ev.nf_trace_lost) w.fixed(PWRU_TLV_NF_TRACE_LOST, *ev.nf_trace_lost);
+  if (ev.diagnosis) {
+    w.fixed(PWRU_TLV_DIAG_KIND, ev.diagnosis->kind);
+    w.str(PWRU_TLV_DIAG_TEXT, ev.diagnosis->text);
+  }
   out.resize(at + static_cast<size_t>(w.cursor() - start));
 }
 

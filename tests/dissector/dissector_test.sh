@@ -6,12 +6,13 @@
 #   CASE: plugin journey drop columns ipv6 unknown malformed retransmission fuzz wrapper
 #         journeys journeys_one_pass reset lost_events old_kernel stats conversation_filter
 #         profile nftrace nftrace_stats nfpassed nfprobes drop_reason_help drop_journeys
-#         changes flow
+#         changes flow diag
 #   fresh (default): the capture is written now; kept: the one kept in data/ is read, so that
 #   captures written by an older pwrudump stay readable. The cases after `wrapper` read frames
 #   the kept sample does not have (10-17) and run on fresh captures only; the nftrace cases
 #   read the nftrace capture, kept too, and nfpassed the nfpassed capture, kept too;
-#   drop_reason_help reads the fresh reasons capture, changes the fresh changes capture.
+#   drop_reason_help reads the fresh reasons capture, changes the fresh changes capture, diag
+#   the fresh diag capture.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
@@ -491,6 +492,41 @@ case_drop_reason_help() {
        "SKB_CONSUMED is explained without a note"
 }
 
+# --diagnose's findings: pwru.diag with kind and text, each kind under its own expert info (a
+# kind from the future under pwru.diag.other), nothing on a drop without one.
+case_diag() {
+  capture diag
+  local out
+  out=$(fields diag 'pwru.diag' frame.number pwru.diag.kind pwru.diag.text) || exit 1
+  assert_lines "pwru.diag.kind and pwru.diag.text" \
+"1|1|nothing listens on 10.0.0.2:8080/tcp in netns demo-b
+2|2|no route to 10.0.0.2 in netns demo-b: \`ip route get 10.0.0.2\` fails: Network is unreachable
+3|3|rp_filter is 1 (strict) for veth1 in netns demo-b (net.ipv4.conf.veth1.rp_filter=1, net.ipv4.conf.all.rp_filter=0: the higher counts)
+4|4|10.0.0.2 is not an address of netns demo-b, so the packet needed forwarding, but forwarding is off for veth1
+5|5|the packet is 1428 bytes, and the MTU towards 10.0.0.2 is 1280 (dev veth1's) in netns demo-b
+6|6|10.0.0.2 on veth1 is FAILED in netns demo-b: nothing answered ARP
+7|7|the rule drops what conntrack finds invalid; netns demo-b has net.netfilter.nf_conntrack_tcp_loose=0
+8|200|a finding of a kind from the future" "$out"
+  local ei frame=0 msg
+  for ei in no_listener no_route rp_filter forwarding_off too_big neigh_failed ct_invalid other; do
+    frame=$((frame + 1))
+    out=$(fields diag "pwru.diag.$ei" frame.number) || exit 1
+    assert_eq "frames with the expert info pwru.diag.$ei" "$frame" "$out"
+  done
+  out=$(fields diag 'frame.number == 4' _ws.expert.message) || exit 1
+  msg="Forwarding is off: 10.0.0.2 is not an address of netns demo-b, so the packet needed forwarding, but forwarding is off for veth1"
+  grep -qF "$msg" <<<"$out" || fail "no expert info '$msg' in frame 4: $out"
+  out=$(fields diag 'frame.number == 8' _ws.expert.message) || exit 1
+  grep -qF "Diagnosis: a finding of a kind from the future" <<<"$out" ||
+    fail "the unknown kind's expert info: $out"
+  assert_tree diag 1 'Diagnosis kind: no_listener (1)' "the kind's name"
+  assert_tree diag 1 'Diagnosis: nothing listens on 10.0.0.2:8080/tcp in netns demo-b' \
+    "the finding on the subtree's line"
+  out=$(fields diag 'pwru.drop && !pwru.diag' frame.number) || exit 1
+  assert_eq "drops without a diagnosis" 9 "$out"
+  pass "7 kinds of diagnosis and an unknown one: kind, text and an expert info each"
+}
+
 # Before 5.17 the kfree_skb tracepoint had no reason: still a drop, and its journey a dropped one.
 case_old_kernel() {
   capture old-kernel
@@ -920,7 +956,7 @@ case "$CASE" in
   plugin | journey | drop | columns | ipv6 | unknown | malformed | retransmission | fuzz | wrapper | \
     journeys | journeys_one_pass | reset | lost_events | old_kernel | stats | conversation_filter | \
     profile | nftrace | nftrace_stats | nfpassed | nfprobes | drop_reason_help | drop_journeys | \
-    changes | flow)
+    changes | flow | diag)
     "case_$CASE" ;;
   *) fail "unknown case '$CASE'" ;;
 esac

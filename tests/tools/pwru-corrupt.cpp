@@ -289,7 +289,7 @@ const std::vector<RecordCategory>& record_categories() {
            // Past the last known type: unknown fields, skipped.
            const auto type =
                static_cast<uint16_t>(frame ? size_t{PWRU_TLV_STACK_FRAME}
-                                           : PWRU_TLV_NF_TRACE_ID + 1 + below(rng, 1000));
+                                           : PWRU_TLV_DIAG_TEXT + 1 + below(rng, 1000));
            const Bytes t = tlv(type, value);
            r.insert(r.end(), t.begin(), t.end());
          }

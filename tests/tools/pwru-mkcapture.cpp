@@ -2,7 +2,7 @@
 // and pcapng writer (what pwrudump itself uses), so the tests read what pwrudump would write.
 //
 // usage: pwru-mkcapture OUT.pcapng
-//          [sample|old-kernel|malformed|fuzz|nftrace|nfpassed|nfprobes|reasons|changes]
+//          [sample|old-kernel|malformed|fuzz|nftrace|nfpassed|nfprobes|reasons|changes|diag]
 //   sample (default), one record per packet, in this order:
 //     1-5   a ping from veth0 (netns A) to veth1 (netns B), Ethernet + IPv4 + ICMP echo request,
 //           seen at net_dev_queue, net_dev_start_xmit, netif_rx, netif_receive_skb and dropped at
@@ -62,6 +62,13 @@
 //     5-8   a ping 192.168.0.1 -> 192.168.0.2 in netns A through a VXLAN tunnel (VNI 42): queued
 //           on vxlan0:8, encapsulated on eth0:9 (172.16.0.1:41000 -> 172.16.0.2:4789), received
 //           in netns B on eth1:10, decapsulated on vxlan1:11
+//   diag: drops with pwrudump's diagnosis (--diagnose), in netns B on veth1:
+//     1     a TCP SYN 10.0.0.1:41000 -> 10.0.0.2:8080 dropped with NO_SOCKET, kind no_listener
+//     2-7   the ping dropped with IP_INNOROUTES, IP_RPFILTER, IP_INADDRERRORS, PKT_TOO_BIG,
+//           NEIGH_FAILED and NETFILTER_DROP, kinds no_route, rp_filter, forwarding_off, too_big,
+//           neigh_failed and ct_invalid
+//     8     the ping's drop with a kind no dissector knows (200)
+//     9     the ping's drop without a diagnosis
 //   fuzz:
 //     2000 records of the sample, each damaged at random (fixed seed): bytes flipped, cut short,
 //     a TLV length rewritten, random bytes inserted. Only for "no dissector bug" checks.
@@ -446,6 +453,51 @@ std::vector<Packet> reasons() {
   return out;
 }
 
+std::vector<Packet> diag() {
+  std::vector<Packet> out;
+  int seq = 0;
+  pwru::Event syn = tcp4_event(kSyn4Skb, {"kfree_skb", kNetnsB, 5, "veth1"},
+                               pwru::ProbeKind::Tracepoint, true, seq++);
+  syn.drop_reason = 3;
+  syn.drop_reason_name = "NO_SOCKET";
+  syn.diagnosis = pwru::Diagnosis{PWRU_DIAG_NO_LISTENER,
+                                  "nothing listens on 10.0.0.2:8080/tcp in netns demo-b"};
+  out.push_back({syn.time_ns, encode(syn)});
+  const struct {
+    const char* reason;
+    uint8_t kind;
+    const char* text;
+  } drops[] = {
+      {"IP_INNOROUTES", PWRU_DIAG_NO_ROUTE,
+       "no route to 10.0.0.2 in netns demo-b: `ip route get 10.0.0.2` fails: Network is "
+       "unreachable"},
+      {"IP_RPFILTER", PWRU_DIAG_RP_FILTER,
+       "rp_filter is 1 (strict) for veth1 in netns demo-b (net.ipv4.conf.veth1.rp_filter=1, "
+       "net.ipv4.conf.all.rp_filter=0: the higher counts)"},
+      {"IP_INADDRERRORS", PWRU_DIAG_FORWARDING_OFF,
+       "10.0.0.2 is not an address of netns demo-b, so the packet needed forwarding, but "
+       "forwarding is off for veth1"},
+      {"PKT_TOO_BIG", PWRU_DIAG_TOO_BIG,
+       "the packet is 1428 bytes, and the MTU towards 10.0.0.2 is 1280 (dev veth1's) in netns "
+       "demo-b"},
+      {"NEIGH_FAILED", PWRU_DIAG_NEIGH_FAILED,
+       "10.0.0.2 on veth1 is FAILED in netns demo-b: nothing answered ARP"},
+      {"NETFILTER_DROP", PWRU_DIAG_CT_INVALID,
+       "the rule drops what conntrack finds invalid; netns demo-b has "
+       "net.netfilter.nf_conntrack_tcp_loose=0"},
+      {"NETFILTER_DROP", 200, "a finding of a kind from the future"},
+  };
+  for (const auto& d : drops) {
+    pwru::Event ev = ping_drop_event(seq++);
+    ev.drop_reason_name = d.reason;
+    ev.diagnosis = pwru::Diagnosis{d.kind, d.text};
+    out.push_back({ev.time_ns, encode(ev)});
+  }
+  const pwru::Event plain = ping_drop_event(seq++);
+  out.push_back({plain.time_ns, encode(plain)});
+  return out;
+}
+
 std::vector<Packet> malformed() {
   std::vector<Packet> out;
   int seq = 0;
@@ -783,7 +835,7 @@ int main(int argc, char** argv) {
   if (argc < 2 || argc > 3) {
     std::fprintf(stderr,
                  "usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz|nftrace|"
-                 "nfpassed|nfprobes|reasons|changes]\n");
+                 "nfpassed|nfprobes|reasons|changes|diag]\n");
     return 2;
   }
   const std::string scenario = argc == 3 ? argv[2] : "sample";
@@ -806,10 +858,12 @@ int main(int argc, char** argv) {
     packets = reasons();
   } else if (scenario == "changes") {
     packets = changes();
+  } else if (scenario == "diag") {
+    packets = diag();
   } else {
     std::fprintf(stderr,
                  "pwru-mkcapture: unknown scenario '%s' (sample, old-kernel, malformed, fuzz, "
-                 "nftrace, nfpassed, nfprobes, reasons, changes)\n",
+                 "nftrace, nfpassed, nfprobes, reasons, changes, diag)\n",
                  scenario.c_str());
     return 2;
   }

@@ -283,6 +283,14 @@ TEST(Options, EachOutputFlagSetsItsField) {
   expect_usage_error({"--output-meta=maybe"}, "command line");
 }
 
+// Diagnoses are on unless switched off, and --help lists the flag with the output's.
+TEST(Options, Diagnose) {
+  EXPECT_TRUE(parse_ok({}).diagnose);
+  EXPECT_FALSE(parse_ok({"--diagnose=false"}).diagnose);
+  EXPECT_TRUE(parse_ok({"--diagnose"}).diagnose);
+  EXPECT_EQ(help_group_of(parse_ok({"--help"}).print, "--diagnose"), "Output");
+}
+
 TEST(Options, Timestamp) {
   EXPECT_EQ(parse_ok({"--timestamp", "none"}).output.timestamp, TimestampMode::None);
   EXPECT_EQ(parse_ok({"--timestamp", "current"}).output.timestamp, TimestampMode::Current);

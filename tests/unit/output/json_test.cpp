@@ -320,6 +320,22 @@ TEST(JsonOutput, DropReasonHelp) {
   EXPECT_EQ(parse(JsonFormatter(off).format(netfilter_drop())).get("drop_reason_help"), nullptr);
 }
 
+// --diagnose: {"kind": name, "text": words} on a drop that has one; no key otherwise.
+TEST(JsonOutput, Diagnosis) {
+  JsonFormatter f(OutputOptions{});
+  Event ev = netfilter_drop();
+  ev.diagnosis = Diagnosis{PWRU_DIAG_FORWARDING_OFF, "forwarding is \"off\""};
+  const Json o = parse(f.format(ev));
+  const Json* d = o.get("diagnosis");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->keys(), (std::vector<std::string>{"kind", "text"}));
+  EXPECT_EQ(str(*d, "kind"), "forwarding_off");
+  EXPECT_EQ(str(*d, "text"), "forwarding is \"off\"");
+  ev.diagnosis->kind = 200;  // a newer writer's
+  EXPECT_EQ(str(*parse(f.format(ev)).get("diagnosis"), "kind"), "kind_200");
+  EXPECT_EQ(parse(f.format(netfilter_drop())).get("diagnosis"), nullptr);
+}
+
 // --nf-trace's keys, only on a drop that was named.
 TEST(JsonOutput, NamedDropCarriesTheRule) {
   JsonFormatter f(OutputOptions{});

@@ -261,6 +261,22 @@ TEST(TextOutput, DropsEndWithAHint) {
   EXPECT_EQ(TextFormatter(off).format(netfilter_drop()).find('\n'), std::string::npos);
 }
 
+// --diagnose: the finding on a line of its own after the drop's hint, also without hints.
+TEST(TextOutput, DiagnosisFollowsTheDrop) {
+  Event ev = netfilter_drop();
+  ev.diagnosis = Diagnosis{PWRU_DIAG_NO_ROUTE, "no route to 10.9.9.9 in netns b"};
+  const std::string line = TextFormatter(OutputOptions{}).format(ev);
+  EXPECT_TRUE(line.ends_with("\n  diagnosis: no route to 10.9.9.9 in netns b")) << line;
+  EXPECT_LT(line.find("\n  hint: "), line.find("\n  diagnosis: ")) << line;
+  OutputOptions off;
+  off.hints = false;
+  const std::string bare = TextFormatter(off).format(ev);
+  EXPECT_EQ(std::count(bare.begin(), bare.end(), '\n'), 1) << bare;
+  EXPECT_TRUE(bare.ends_with("\n  diagnosis: no route to 10.9.9.9 in netns b")) << bare;
+  EXPECT_EQ(TextFormatter(OutputOptions{}).format(netfilter_drop()).find("diagnosis"),
+            std::string::npos);
+}
+
 // Each flag, against the default: the header titles it adds or removes and what the line says.
 struct FlagCase {
   const char* name;

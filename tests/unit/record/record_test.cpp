@@ -206,6 +206,24 @@ TEST(RecordTest, RoundTripsNfTraceLost) {
   EXPECT_FALSE(decode_record(encode(Event{}))->nf_trace_lost.has_value());
 }
 
+// --diagnose's finding: its kind and words, after the rest; none without a diagnosis.
+TEST(RecordTest, RoundTripsDiagnosis) {
+  Event ev = sample::netfilter_drop();
+  ev.diagnosis = Diagnosis{PWRU_DIAG_NO_LISTENER, "nothing listens on 10.0.0.2:4444/tcp in netns b"};
+  const Bytes rec = encode(ev);
+  Result<Event> got = decode_record(rec);
+  ASSERT_TRUE(got.ok()) << got.error().text();
+  EXPECT_EQ(*got, without_time(ev));
+  const std::vector<uint16_t> types = tlv_types(rec);
+  ASSERT_GE(types.size(), 2u);
+  EXPECT_EQ(types[types.size() - 2], PWRU_TLV_DIAG_KIND);
+  EXPECT_EQ(types.back(), PWRU_TLV_DIAG_TEXT);
+  EXPECT_FALSE(decode_record(encode(sample::netfilter_drop()))->diagnosis.has_value());
+  // A kind this build does not know passes through, for the reader to show as unknown.
+  ev.diagnosis->kind = 200;
+  EXPECT_EQ(decode_record(encode(ev))->diagnosis->kind, 200);
+}
+
 // A rule passed: probe kind nftrace, its jump target and trace type; a rule deleted since.
 TEST(RecordTest, RoundTripsRulePassed) {
   Event ev = sample::passed_jump();
@@ -322,7 +340,7 @@ TEST(RecordTest, SkipsAndCountsUnknownTypes) {
   with_unknown.insert(with_unknown.end(), rec.begin() + 4, rec.begin() + first_tlv_end);
   tlv(with_unknown, 0xffff, Bytes(300, 0x5a));
   with_unknown.insert(with_unknown.end(), rec.begin() + first_tlv_end, rec.end());
-  tlv(with_unknown, PWRU_TLV_NF_TRACE_ID + 1, {9});  // the first type after the last known one
+  tlv(with_unknown, PWRU_TLV_DIAG_TEXT + 1, {9});  // the first type after the last known one
 
   size_t unknown = 0;
   Result<Event> got = decode_record(with_unknown, &unknown);

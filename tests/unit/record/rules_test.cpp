@@ -31,6 +31,7 @@ TEST(Rules, FieldSizesAreTheDocumentedOnes) {
       {34, "NF_HANDLE", 8},   {35, "NF_RULE", 0},      {36, "NF_VERDICT", 4},
       {37, "NF_TIE", 1},      {38, "NF_RULE_STATE", 1}, {39, "NF_JUMP_TARGET", 0},
       {40, "NF_TRACE_TYPE", 1}, {41, "NF_TRACE_LOST", 4}, {42, "NF_TRACE_ID", 4},
+      {43, "DIAG_KIND", 1},   {44, "DIAG_TEXT", 0},
   };
   ASSERT_EQ(std::size(kTlvSpecs), std::size(documented));
   for (const auto& d : documented) {
@@ -40,7 +41,7 @@ TEST(Rules, FieldSizesAreTheDocumentedOnes) {
     EXPECT_STREQ(spec->name, d.name) << d.type;
     EXPECT_EQ(spec->size, d.size) << d.name;
   }
-  for (unsigned unknown : {0u, 43u, 0xffffu}) EXPECT_EQ(tlv_spec(unknown), nullptr) << unknown;
+  for (unsigned unknown : {0u, 45u, 0xffffu}) EXPECT_EQ(tlv_spec(unknown), nullptr) << unknown;
 }
 
 TEST(Rules, ProbeKindNames) {
