@@ -272,21 +272,23 @@ class Capture {
     return Ok{};
   }
 
-  // --diagnose: a namespace broker of its own (--nf-trace's serves its trace tables), started
-  // before the probes for the same reason. Without it, drops are not diagnosed: a note says so.
+  // --diagnose: asks --nf-trace's namespace broker, else one of its own, started before the
+  // probes for the same reason. Without one, drops are not diagnosed: a note says so.
   void open_diagnoses() {
     if (!options_.diagnose) return;
-    auto broker = nf::Broker::start("", {});
-    if (!broker) {
-      if (!options_.quiet) {
-        std::fprintf(console_.err, "note: --diagnose: drops are not diagnosed: %s\n",
-                     broker.error().text().c_str());
+    if (!nf_) {
+      auto broker = nf::Broker::start("", {});
+      if (!broker) {
+        if (!options_.quiet) {
+          std::fprintf(console_.err, "note: --diagnose: drops are not diagnosed: %s\n",
+                       broker.error().text().c_str());
+        }
+        return;
       }
-      return;
+      diag_broker_ = std::move(*broker);
     }
-    diag_broker_ = std::move(*broker);
     diag_names_ = std::make_unique<NetnsNames>(options_.output.netns_dir);
-    nf::Broker* b = diag_broker_.get();
+    nf::Broker* b = nf_ ? &nf_->broker() : diag_broker_.get();
     NetnsNames* names = diag_names_.get();
     // The broker finds a named namespace by its bind mount first.
     auto path = [names, dir = options_.output.netns_dir](uint32_t inode) {
@@ -766,7 +768,8 @@ class Capture {
   } file_;
   std::unique_ptr<nf::TraceSession> nf_;  // --nf-trace; its tables live as long as it does
   std::unique_ptr<Tracer> tracer_;
-  // --diagnose; the diagnoser asks the broker and the names, so it goes first.
+  // --diagnose; the diagnoser asks the broker (nf_'s with --nf-trace) and the names, so it is
+  // destroyed first.
   std::unique_ptr<nf::Broker> diag_broker_;
   std::unique_ptr<NetnsNames> diag_names_;
   std::unique_ptr<diag::Diagnoser> diagnoser_;

@@ -395,6 +395,8 @@ void TraceSession::read() {
   }
 }
 
+Broker& TraceSession::broker() { return *life_->broker; }
+
 std::vector<std::pair<uint32_t, uint64_t>> TraceSession::take_lost() {
   std::vector<std::pair<uint32_t, uint64_t>> out(impl_->unreported_lost.begin(),
                                                  impl_->unreported_lost.end());

@@ -17,6 +17,8 @@
 
 namespace pwru::nf {
 
+class Broker;
+
 // The table --nf-trace adds: one name per process, since another process may not touch it.
 std::string trace_table_name();
 
@@ -45,6 +47,10 @@ class TraceSession {
 
   // What a user should know of how the tables mark packets, one sentence each.
   const std::vector<std::string>& notes() const;
+
+  // The session's namespace broker, which --diagnose asks too: one privileged process, not two.
+  // Lives as long as the session.
+  Broker& broker();
 
   ~TraceSession();
   TraceSession(const TraceSession&) = delete;
