@@ -2,6 +2,7 @@
 #include "output/fields.h"
 
 #include "pwru_diag.h"
+#include "pwru_names.h"
 #include "pwru_reasons.h"
 #include "pwru_record.h"
 #include "pwru_rules.h"
@@ -124,7 +125,7 @@ std::string address_field(const Event& ev, const std::array<uint8_t, 16>& addr) 
 
 std::string l4_proto_name(uint8_t proto) {
   // pwru prints "" for a protocol it has no name for; a number says more.
-  const char* name = summary::l4_proto_name(proto);
+  const char* name = names::l4_proto_name(proto);
   return name != nullptr ? name : std::to_string(proto);
 }
 

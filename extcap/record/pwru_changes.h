@@ -15,6 +15,7 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "pwru_names.h"
 #include "pwru_record.h"
 
 namespace pwru::changes {
@@ -314,20 +315,8 @@ inline void put_tunnel(char* out, size_t size, const Headers& h) {
     snprintf(out + n, size - n, " %s %u", h.encap == Encap::Vxlan ? "vni" : "key", h.tunnel_id);
 }
 
-inline const char* l4_name(uint8_t proto) {
-  switch (proto) {
-    case 1: return "icmp";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 47: return "gre";
-    case 58: return "icmp6";
-    case 132: return "sctp";
-    default: return nullptr;
-  }
-}
-
 inline void put_l4(char* out, size_t size, uint8_t proto) {
-  const char* name = l4_name(proto);
+  const char* name = names::l4_proto_name(proto);
   if (name != nullptr)
     snprintf(out, size, "%s", name);
   else

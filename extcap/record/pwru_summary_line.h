@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pwru_names.h"
+
 #include <string_view>
 
 #include "pwru_reasons.h"
@@ -32,19 +34,6 @@ inline constexpr size_t kMaxCrossings = 8;
 constexpr bool adds_crossing(const Crossing* last, uint32_t ifindex, uint32_t netns) {
   if (ifindex == 0) return false;
   return last == nullptr || last->ifindex != ifindex || last->netns != netns;
-}
-
-// pwru's name of an IP protocol (tcp udp icmp icmp6) and a few more; nullptr: print the number.
-constexpr const char* l4_proto_name(uint8_t proto) {
-  switch (proto) {
-    case 1: return "icmp";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 47: return "gre";
-    case 58: return "icmp6";
-    case 132: return "sctp";
-    default: return nullptr;
-  }
 }
 
 // A journey that ended in a drop: the packet (its first event with an IP tuple), the interfaces
@@ -122,7 +111,7 @@ constexpr void put_tuple(LineWriter& w, const DropLine& d) {
   w.put(":");
   w.put(uint64_t{d.dport});
   w.put("(");
-  if (const char* name = l4_proto_name(d.l4proto))
+  if (const char* name = names::l4_proto_name(d.l4proto))
     w.put(name);
   else
     w.put(uint64_t{d.l4proto});
