@@ -14,17 +14,6 @@
 namespace pwru {
 namespace {
 
-// What --help says of `option`, up to the next blank line, each run of white space one space:
-// CLI11 wraps help text at different places from one version to the next (2.6 wraps it).
-std::string help_of(const std::string& option) {
-  const std::string help = parse_ok({"--help"}).print;
-  const size_t at = help.find(option);
-  EXPECT_NE(at, std::string::npos) << option << " in: " << help;
-  if (at == std::string::npos) return {};
-  const std::string text = help.substr(at, help.find("\n\n", at) - at);
-  return std::regex_replace(text, std::regex("\\s+"), " ");
-}
-
 // The error, checked to be a usage error whose message names `needle`.
 void expect_usage_error(std::vector<std::string> args, const std::string& needle) {
   auto o = parse(args);
