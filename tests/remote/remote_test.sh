@@ -99,7 +99,8 @@ ours() { pgrep "$@" -f -- "^$PWRUDUMP -q --ready-file $READY "; }
 wait_attached_remote() {
   wait_attached "$READY" "$1 (stderr: $(cat "$WORK"/*.err 2>/dev/null))"
   local pid
-  pid=$(ours -n) ||
+  # The oldest: pwrudump forks its namespace broker (--diagnose), which has the same command line.
+  pid=$(ours -o) ||
     fail "no pwrudump on the server although it is attached"
   IDS=$(bpf_ids_of "$pid")
   grep -q '^link:' <<<"$IDS" || fail "the server's pwrudump (pid $pid) holds no BPF link: '$IDS'"
