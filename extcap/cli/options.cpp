@@ -163,6 +163,9 @@ void define(CLI::App& app, Raw& raw, Options& o) {
        "Print a CHANGED column: what changed since the skb's previous event (DNAT, SNAT, "
        "tunnel pushed or popped, netns, interface, mark, protocol, length, TTL); JSON has them "
        "always, as changed"},
+      {"--output-tunnel", &OutputOptions::tunnel,
+       "Print a TUNNEL column: the tuple inside a VXLAN, Geneve or GRE tunnel, read from the "
+       "packet's bytes where the outer header is on them; JSON: tunnel_tuple"},
       {"--output-json", &OutputOptions::json,
        "Print one JSON object per event and line instead of text"},
   };

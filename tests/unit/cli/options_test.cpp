@@ -211,7 +211,8 @@ TEST(Options, HelpIsGroupedLikePwru) {
       {"Netfilter", {"--nf-trace", "--nf-probes"}},
       {"Output", {"--output-meta", "--output-tuple", "--output-caller", "--output-stack",
                   "--output-tcp-flags", "--output-skb", "--output-netns-names", "--output-hints",
-                  "--output-summary", "--output-changes", "--output-json", "--timestamp",
+                  "--output-summary", "--output-changes", "--output-tunnel", "--output-json",
+                  "--timestamp",
                   "--output-file", "-c,--output-limit-lines",
                   "-w,--write", "--snaplen", "-q,--quiet"}},
       {"Backend", {"--backend", "--kernel-btf", "--ringbuf-size", "--list-funcs"}},
@@ -238,6 +239,7 @@ TEST(Options, OutputFlagDefaultsArePwrus) {
   EXPECT_TRUE(out.hints);
   EXPECT_FALSE(out.summary);
   EXPECT_FALSE(out.changes);
+  EXPECT_FALSE(out.tunnel);
   EXPECT_EQ(out.timestamp, TimestampMode::None);
   EXPECT_FALSE(parse_ok({}).trace.output_stack);
 }
@@ -262,6 +264,7 @@ TEST(Options, EachOutputFlagSetsItsField) {
       {{"--output-hints=false"}, &OutputOptions::hints, false},
       {{"--output-summary"}, &OutputOptions::summary, true},
       {{"--output-changes"}, &OutputOptions::changes, true},
+      {{"--output-tunnel"}, &OutputOptions::tunnel, true},
   };
   const OutputOptions defaults = parse_ok({}).output;
   bool OutputOptions::*const all[] = {&OutputOptions::meta,  &OutputOptions::tuple,
@@ -269,7 +272,7 @@ TEST(Options, EachOutputFlagSetsItsField) {
                                       &OutputOptions::tcp_flags, &OutputOptions::skb,
                                       &OutputOptions::netns_names, &OutputOptions::json,
                                       &OutputOptions::hints, &OutputOptions::summary,
-                                      &OutputOptions::changes};
+                                      &OutputOptions::changes, &OutputOptions::tunnel};
   for (const Case& c : cases) {
     const OutputOptions out = parse_ok(c.args).output;
     for (auto field : all) {

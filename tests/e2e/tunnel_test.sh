@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Tunnels (--output-tunnel), on the running kernel: A pings B over a VXLAN tunnel (VNI 42) between
+# namespaces of the test's own, and B's iptables drops the inner ICMP. Geneve has no e2e test:
+# this host has no geneve module; tests/unit/record/changes_test.cpp parses it.
+#   output: text with --output-tunnel: TUNNEL in the header, the inner tuple $IN_A->$IN_B(icmp)
+#           on every event whose bytes hold the outer header ($IP_A->$IP_B:4789(udp)), `:0->:0()`
+#           on the others. JSON with --filter-track-skb: each echo request's journey carries
+#           tunnel_tuple in A and in B, goes on after the decapsulation, and ends in the drop;
+#           Wireshark dissects the inner packet of the pcapng (vxlan, then the inner ip).
+# usage: tunnel_test.sh MODE PWRUDUMP BUILD_DIR
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/common.sh
+. "$here/../lib/common.sh"
+mode=$1 PWRUDUMP=$2 BUILD=$3
+
+require_root
+require_cmd ip iptables ping python3 tshark setpriv timeout
+
+# vxlan_drop: the tunnel, and B's rule that drops the inner echo requests.
+vxlan_drop() {
+  vxlan_hosts
+  ip netns exec "$NS_B" iptables -A INPUT -p icmp -d "$IN_B" -j DROP ||
+    fail "cannot add the DROP rule"
+}
+
+# pings N: N echo requests from A to B through the tunnel; B drops them all.
+pings() {
+  ip netns exec "$NS_A" ping -c "$1" -i 0.2 -W 1 "$IN_B" >/dev/null && fail "a ping got through"
+}
+
+case "$mode" in
+output)
+  vxlan_drop
+  start_trace "$WORK/text.pcapng" --output-tunnel --output-file "$WORK/text" --filter-track-skb \
+    "icmp and dst host $IN_B"
+  pings 3
+  stop_trace
+  head -1 "$WORK/text" | grep -q ' FUNC TUNNEL$' ||
+    fail "no TUNNEL after FUNC in the header: $(head -1 "$WORK/text")"
+  outer=" $IP_A:[0-9]+->$IP_B:4789\\(udp\\) "
+  inner=" $IN_A:0->$IN_B:0\\(icmp\\)$"
+  n_outer=$(grep -cE "$outer" "$WORK/text")
+  [ "$n_outer" -ge 6 ] || fail "$n_outer events with the outer header (want 2 or more a request)"
+  assert_eq "events with the outer header and the inner tuple in TUNNEL" "$n_outer" \
+    "$(grep -E "$outer" "$WORK/text" | grep -cE "$inner")"
+  assert_eq "events without the outer header whose TUNNEL is not :0->:0()" 0 \
+    "$(tail -n +2 "$WORK/text" | grep -E '^0x' | grep -vE "$outer" | grep -cvE ' :0->:0\(\)$')"
+  out=$(fields "$WORK/text.pcapng" -Y "vxlan.vni == 42 && icmp.type == 8" -E separator='|' \
+          -e ip.dst | LC_ALL=C sort -u)
+  assert_eq "ip.dst of the VXLAN frames in Wireshark: outer, then the dissected inner packet's" \
+    "$IP_B,$IN_B" "$out"
+
+  start_trace "$WORK/json.pcapng" --output-tunnel --output-json --output-file "$WORK/json" \
+    --filter-track-skb "icmp and dst host $IN_B"
+  pings 3
+  stop_trace
+  python3 - "$WORK/json" <<PY || fail "JSON checks failed ($WORK/json)"
+import json, sys
+events = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+inner = {"saddr": "$IN_A", "daddr": "$IN_B", "sport": 0, "dport": 0, "proto": 1}
+drops = 0
+for n in sorted({e["journey"] for e in events}):
+    evs = [e for e in events if e["journey"] == n]
+    if not any(e["drop_reason"] == "NETFILTER_DROP" for e in evs):
+        continue
+    drops += 1
+    tunnelled = [e for e in evs if e["tuple"] and e["tuple"]["dport"] == 4789]
+    assert tunnelled and all(e["tunnel_tuple"] == inner for e in tunnelled), evs
+    assert {e["netns"] for e in tunnelled} == {$NETNS_A_INODE, $NETNS_B_INODE}, evs
+    after = evs[evs.index(tunnelled[-1]) + 1:]
+    assert after and all(e["tunnel_tuple"] is None and e["netns"] == $NETNS_B_INODE
+                         and e["tuple"]["daddr"] == "$IN_B" for e in after), after
+    assert after[-1]["drop_reason"] == "NETFILTER_DROP", after[-1]
+    assert after[-1]["iface"].startswith("$VX_B:"), after[-1]
+assert drops >= 3, f"{drops} journeys ended in the drop"
+print(drops, "journeys: tunnel_tuple in A and B, decapsulated in B, dropped on $VX_B")
+PY
+  pass "--output-tunnel: the inner tuple in text, JSON and Wireshark; the journey crosses the decap"
+  ;;
+*)
+  fail "unknown mode $mode"
+  ;;
+esac
