@@ -108,6 +108,14 @@ void define(CLI::App& app, Raw& raw, Options& o) {
   app.add_option("--filter-ifname", o.trace.filter_ifname,
                  "Only skbs on this interface (looked up in --filter-netns, else here)")
       ->type_name("NAME")->group(kFilters);
+  app.add_option("--filter-tunnel-pcap-l2", o.trace.tunnel_pcap_l2,
+                 "pcap filter on the Ethernet frame inside a VXLAN (UDP 4789, 8472) or Geneve "
+                 "(6081) packet, in the kernel; other packets pass")
+      ->type_name("EXPR")->group(kFilters);
+  app.add_option("--filter-tunnel-pcap-l3", o.trace.tunnel_pcap_l3,
+                 "pcap filter on the IP packet inside a VXLAN or Geneve packet, in the kernel; "
+                 "other packets pass")
+      ->type_name("EXPR")->group(kFilters);
   app.add_flag("--filter-track-skb", o.trace.track_skb,
                "Keep following an skb that matched once, even when it stops matching (after NAT, "
                "decapsulation), until it is freed")

@@ -7,6 +7,12 @@
 #           on the others. JSON with --filter-track-skb: each echo request's journey carries
 #           tunnel_tuple in A and in B, goes on after the decapsulation, and ends in the drop;
 #           Wireshark dissects the inner packet of the pcapng (vxlan, then the inner ip).
+#   filter: two inner flows in the same tunnel, pings to $IN_B (dropped) and to $IN_B2 (a second
+#           address of B's VXLAN device, answered). --filter-tunnel-pcap-l3 "icmp and dst host
+#           $IN_B" with the capture filter "udp port 4789" shows only the first flow's tunnelled
+#           requests; --filter-tunnel-pcap-l2 does the same on the inner frame; with
+#           --filter-track-skb, the first flow's journeys go on after the decapsulation to the
+#           drop, and no event of the second flow is shown.
 # usage: tunnel_test.sh MODE PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -77,6 +83,44 @@ assert drops >= 3, f"{drops} journeys ended in the drop"
 print(drops, "journeys: tunnel_tuple in A and B, decapsulated in B, dropped on $VX_B")
 PY
   pass "--output-tunnel: the inner tuple in text, JSON and Wireshark; the journey crosses the decap"
+  ;;
+filter)
+  vxlan_drop
+  IN_B2="${IN_B%.*}.3"
+  ip -n "$NS_B" addr add "$IN_B2/24" dev "$VX_B" || fail "cannot add $IN_B2"
+  # The two flows: requests to $IN_B, dropped, then to $IN_B2, answered.
+  both_flows() {
+    pings 3
+    ip netns exec "$NS_A" ping -c 3 -i 0.2 -W 1 "$IN_B2" >/dev/null || fail "pings to $IN_B2 failed"
+  }
+  for layer in l3 l2; do
+    start_trace "$WORK/$layer.pcapng" --output-tunnel --output-file "$WORK/$layer" \
+      "--filter-tunnel-pcap-$layer" "icmp and dst host $IN_B" "udp port 4789"
+    both_flows
+    stop_trace
+    events=$(tail -n +2 "$WORK/$layer" | grep -E '^0x')
+    n=$(count_lines "$events")
+    [ "$n" -ge 6 ] || fail "--filter-tunnel-pcap-$layer: $n events (want 2 or more a request)"
+    assert_eq "--filter-tunnel-pcap-$layer: events whose TUNNEL is not $IN_A->$IN_B(icmp)" 0 \
+      "$(grep -cvE " $IN_A:0->$IN_B:0\(icmp\)$" <<<"$events")"
+  done
+  start_trace "$WORK/track.pcapng" --output-tunnel --output-json --output-file "$WORK/track" \
+    --filter-track-skb --filter-tunnel-pcap-l3 "icmp and dst host $IN_B" "udp port 4789"
+  both_flows
+  stop_trace
+  python3 - "$WORK/track" <<PY || fail "JSON checks failed ($WORK/track)"
+import json, sys
+events = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+assert not [e for e in events if "$IN_B2" in json.dumps(e)], "the second flow was shown"
+drops = [e for e in events if e["drop_reason"] == "NETFILTER_DROP"]
+assert len(drops) >= 3, f"{len(drops)} drops"
+for d in drops:
+    evs = [e for e in events if e["journey"] == d["journey"]]
+    assert evs[0]["tunnel_tuple"]["daddr"] == "$IN_B", evs[0]
+    assert d["tuple"]["daddr"] == "$IN_B" and d["iface"].startswith("$VX_B:"), d
+print(len(drops), "journeys from the tunnel to the drop; none of the other flow")
+PY
+  pass "--filter-tunnel-pcap-l3 and -l2: exactly the inner flow, followed across the decap"
   ;;
 *)
   fail "unknown mode $mode"

@@ -135,6 +135,17 @@ TEST(Options, MetadataFilters) {
   EXPECT_TRUE(o.trace.track_skb);
 }
 
+// pwru's tunnel filters go to the tracer as given; the capture filter stays the words' own.
+TEST(Options, TunnelFilters) {
+  Options o = parse_ok({"--filter-tunnel-pcap-l2", "ether src 02:00:00:00:00:01",
+                        "--filter-tunnel-pcap-l3", "icmp and host 10.0.0.2", "udp port 4789"});
+  EXPECT_EQ(o.trace.tunnel_pcap_l2, "ether src 02:00:00:00:00:01");
+  EXPECT_EQ(o.trace.tunnel_pcap_l3, "icmp and host 10.0.0.2");
+  EXPECT_EQ(o.trace.pcap_filter, "udp port 4789");
+  EXPECT_TRUE(parse_ok({}).trace.tunnel_pcap_l2.empty());
+  EXPECT_TRUE(parse_ok({}).trace.tunnel_pcap_l3.empty());
+}
+
 // --nf-trace: off by default; its help says what it adds and that it goes away on exit.
 TEST(Options, NfTrace) {
   EXPECT_FALSE(parse_ok({}).nf_trace);
@@ -206,7 +217,8 @@ TEST(Options, HelpIsGroupedLikePwru) {
   EXPECT_LT(output, backend);
   EXPECT_LT(backend, misc);
   const std::map<std::string, std::vector<std::string>> groups = {
-      {"Filters", {"--filter-func", "--filter-netns", "--filter-mark", "--filter-ifname"}},
+      {"Filters", {"--filter-func", "--filter-netns", "--filter-mark", "--filter-ifname",
+                   "--filter-tunnel-pcap-l2", "--filter-tunnel-pcap-l3"}},
       {"Tracking", {"--filter-track-skb"}},
       {"Netfilter", {"--nf-trace", "--nf-probes"}},
       {"Output", {"--output-meta", "--output-tuple", "--output-caller", "--output-stack",
