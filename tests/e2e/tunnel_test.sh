@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tunnels (--output-tunnel), on the running kernel: A pings B over a VXLAN tunnel (VNI 42) between
 # namespaces of the test's own, and B's iptables drops the inner ICMP. Geneve has no e2e test:
-# this host has no geneve module; tests/unit/record/changes_test.cpp parses it.
+# this host has no geneve module: the geneve mode sends hand-made Geneve datagrams instead.
 #   output: text with --output-tunnel: TUNNEL in the header, the inner tuple $IN_A->$IN_B(icmp)
 #           on every event whose bytes hold the outer header ($IP_A->$IP_B:4789(udp)), `:0->:0()`
 #           on the others. JSON with --filter-track-skb: each echo request's journey carries
@@ -13,6 +13,10 @@
 #           requests; --filter-tunnel-pcap-l2 does the same on the inner frame; with
 #           --filter-track-skb, the first flow's journeys go on after the decapsulation to the
 #           drop, and no event of the second flow is shown.
+#   geneve: without a geneve module, A sends Geneve datagrams of its own making (UDP to port
+#           6081, 8 bytes of options, an inner Ethernet frame with ICMP) to B, for two inner
+#           destinations; B has no tunnel and drops them. --filter-tunnel-pcap-l3 picks one inner
+#           destination; TUNNEL shows its tuple; Wireshark dissects geneve and the inner ip.
 # usage: tunnel_test.sh MODE PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -121,6 +125,42 @@ for d in drops:
 print(len(drops), "journeys from the tunnel to the drop; none of the other flow")
 PY
   pass "--filter-tunnel-pcap-l3 and -l2: exactly the inner flow, followed across the decap"
+  ;;
+geneve)
+  e2e_hosts
+  id=$(( $$ % 200 + 20 ))
+  GN_A="192.168.$id.1" GN_B="192.168.$id.2" GN_C="192.168.$id.3"
+  start_trace "$WORK/geneve.pcapng" --output-tunnel --output-file "$WORK/geneve" \
+    --filter-tunnel-pcap-l3 "icmp and dst host $GN_B" "udp port 6081"
+  ip netns exec "$NS_A" python3 - "$IP_B" "$GN_A" "$GN_B" "$GN_C" <<'PY' ||
+import socket, struct, sys, time
+dst, src, *inner_dsts = sys.argv[1:]
+def datagram(inner_dst):
+    icmp = bytes([8, 0, 0, 0, 0, 1, 0, 1])
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 0, 0, 64, 1, 0,
+                     socket.inet_aton(src), socket.inet_aton(inner_dst))
+    eth = bytes([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00])
+    # version 0, 2 words of options; protocol 0x6558 (Ethernet); VNI 7; one option
+    geneve = bytes([2, 0, 0x65, 0x58, 0, 0, 7, 0]) + bytes([1, 2, 3, 1, 0, 0, 0, 0])
+    return geneve + eth + ip + icmp
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(3):
+    for inner_dst in inner_dsts:
+        s.sendto(datagram(inner_dst), (dst, 6081))
+    time.sleep(0.2)
+PY
+    fail "cannot send the Geneve datagrams"
+  stop_trace
+  events=$(tail -n +2 "$WORK/geneve" | grep -E '^0x')
+  n=$(count_lines "$events")
+  [ "$n" -ge 6 ] || fail "$n events of Geneve datagrams to $GN_B (want 2 or more a datagram)"
+  assert_eq "events whose TUNNEL is not $GN_A->$GN_B(icmp)" 0 \
+    "$(grep -cvE " $IP_A:[0-9]+->$IP_B:6081\(udp\) .* $GN_A:0->$GN_B:0\(icmp\)$" <<<"$events")"
+  out=$(fields "$WORK/geneve.pcapng" -Y "geneve.vni == 7" -E separator='|' -e ip.dst |
+          LC_ALL=C sort -u)
+  assert_eq "ip.dst of the Geneve frames in Wireshark: outer, then the dissected inner packet's" \
+    "$IP_B,$GN_B" "$out"
+  pass "Geneve: the inner filter picks one inner destination, TUNNEL and Wireshark show it"
   ;;
 *)
   fail "unknown mode $mode"
