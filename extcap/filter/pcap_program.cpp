@@ -42,6 +42,11 @@ const std::vector<EbpfInsn> kAccept = {
 Result<std::vector<EbpfInsn>> tunnel_layer(const std::string& expr, PacketLayer layer,
                                            const char* option, const BtfWindow* window) {
   if (expr.empty()) return kAccept;
+  if (auto problem = pcap_filter_problem(expr)) {
+    return Error{ExitCode::BadFilter,
+                 std::string("cannot compile ") + option + " \"" + expr + "\": " + *problem,
+                 "check the expression against `man 7 pcap-filter`"};
+  }
   auto filter = PacketFilter::compile(expr);
   if (!filter) return filter.error();
   if (filter->matches_all()) return kAccept;

@@ -81,6 +81,8 @@ TEST(PcapProgram, TunnelFilterErrorsNameTheOption) {
   auto typo = pcap_filter_program(PcapExpressions{{}, "icmpp", {}});
   ASSERT_FALSE(typo);
   EXPECT_EQ(typo.error().code, ExitCode::BadFilter);
+  EXPECT_EQ(typo.error().message.rfind("cannot compile --filter-tunnel-pcap-l2 \"icmpp\": ", 0), 0u)
+      << typo.error().message;
 }
 
 }  // namespace
