@@ -174,11 +174,15 @@ changes::IpHeader tunnel_inner(const Event& ev) {
   return h.encap != changes::Encap::None ? h.inner : changes::IpHeader{};
 }
 
-std::string tunnel_tuple_field(const Event& ev) {
+std::string tunnel_tuple_field(const Event& ev, bool tcp_flags) {
   const changes::IpHeader inner = tunnel_inner(ev);
   if (inner.version != 4 && inner.version != 6) return ":0->:0()";
+  std::string l4 = l4_proto_name(inner.l4proto);
+  if (tcp_flags && inner.has_tcp_flags && inner.tcp_flags != 0) {
+    l4 += ":" + tcp_flags_field(inner.tcp_flags);
+  }
   return tuple_text(inner.version, inner.saddr, inner.daddr, inner.has_ports ? inner.sport : 0,
-                    inner.has_ports ? inner.dport : 0, l4_proto_name(inner.l4proto));
+                    inner.has_ports ? inner.dport : 0, l4);
 }
 
 std::string ip_address_field(const changes::IpHeader& ip, bool source) {

@@ -66,8 +66,9 @@ std::string tuple_field(const Event& ev, bool tcp_flags);
 // header, which only the sender's side of a tunnel sets; the bytes show it on the receiver too.
 changes::IpHeader tunnel_inner(const Event& ev);
 
-// --output-tunnel: pwru's tunnel_tuple in tuple_field's form, `:0->:0()` without a tunnel.
-std::string tunnel_tuple_field(const Event& ev);
+// --output-tunnel: pwru's tunnel_tuple in tuple_field's form (TCP flags with `tcp_flags`),
+// `:0->:0()` without a tunnel.
+std::string tunnel_tuple_field(const Event& ev, bool tcp_flags);
 
 // One address of an IP header as address_field writes it.
 std::string ip_address_field(const changes::IpHeader& ip, bool source);

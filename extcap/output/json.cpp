@@ -178,6 +178,7 @@ std::string JsonFormatter::format(const Event& ev) {
       t.number("sport", inner.has_ports ? inner.sport : 0);
       t.number("dport", inner.has_ports ? inner.dport : 0);
       t.number("proto", inner.l4proto);
+      if (options_.tcp_flags) t.string("flags", inner.has_tcp_flags ? tcp_flags_field(inner.tcp_flags) : "");
       t.close();
     } else {
       o.null("tunnel_tuple");

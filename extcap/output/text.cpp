@@ -101,7 +101,7 @@ std::string TextFormatter::format(const Event& ev) {
     changed = changes_field(c);
   }
   // pwru's TUNNEL column follows FUNC and CALLER.
-  const std::string tunnel = options_.tunnel ? tunnel_tuple_field(ev) : std::string();
+  const std::string tunnel = options_.tunnel ? tunnel_tuple_field(ev, options_.tcp_flags) : std::string();
   const bool more = !changed.empty() || !tunnel.empty();
   line += ' ';
   if (options_.caller) {

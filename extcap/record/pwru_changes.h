@@ -53,6 +53,8 @@ struct IpHeader {
   uint8_t ttl;
   bool has_len;  // the datagram's length as its header says (IPv4 total, IPv6 40 + payload)
   uint32_t len;
+  bool has_tcp_flags;  // read for a tunnel's inner packet only (--output-tunnel)
+  uint8_t tcp_flags;
 };
 
 // The packet as far as its bytes (or the record's tuple) tell: the outermost IP header, and when
@@ -157,6 +159,10 @@ inline void parse_inner(const uint8_t* p, size_t n, bool ethernet, IpHeader& inn
     inner.has_ports = true;
     inner.sport = be16(p + off + l4);
     inner.dport = be16(p + off + l4 + 2);
+    if (inner.l4proto == 6 && off + l4 + 14 <= n) {
+      inner.has_tcp_flags = true;
+      inner.tcp_flags = p[off + l4 + 13];
+    }
   }
 }
 

@@ -434,6 +434,10 @@ TEST(JsonOutput, TunnelTuple) {
   EXPECT_EQ(num(*t, "proto"), 1u);
   EXPECT_TRUE(is_null(parse(f.format(icmp_event())), "tunnel_tuple"));
   EXPECT_EQ(parse(JsonFormatter({}).format(sample::vxlan_event())).get("tunnel_tuple"), nullptr);
+  // With --output-tcp-flags, flags as in tuple: empty for ICMP.
+  options.tcp_flags = true;
+  const Json with_flags = parse(JsonFormatter(options).format(sample::vxlan_event()));
+  EXPECT_EQ(str(*with_flags.get("tunnel_tuple"), "flags"), "");
 }
 
 // Each flag adds (or removes) exactly its keys.

@@ -448,6 +448,17 @@ TEST(TextOutput, TunnelColumn) {
                              "10.0.0.1:0->10.0.0.2:0(icmp)"))
       << f.format(sample::vxlan_event());
   EXPECT_TRUE(f.format(icmp_event()).ends_with(" net_dev_queue :0->:0()")) << f.format(icmp_event());
+  // With --output-tcp-flags, an inner TCP segment's flags, as in TUPLE.
+  Event tcp = sample::vxlan_event();
+  tcp.packet[59] = 6;            // the inner IPv4 header's protocol
+  tcp.packet.resize(70);         // the inner TCP header instead of ICMP's
+  tcp.packet.insert(tcp.packet.end(), {0x30, 0x39, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x12,
+                                       0xff, 0xff, 0, 0, 0, 0});
+  OutputOptions flags = o;
+  flags.tcp_flags = true;
+  EXPECT_TRUE(TextFormatter(flags).format(tcp).ends_with(" 10.0.0.1:12345->10.0.0.2:80(tcp:SYN|ACK)"))
+      << TextFormatter(flags).format(tcp);
+  EXPECT_TRUE(f.format(tcp).ends_with(" 10.0.0.1:12345->10.0.0.2:80(tcp)")) << f.format(tcp);
   o.caller = true;
   o.changes = true;
   TextFormatter both(o);
