@@ -25,6 +25,9 @@ const volatile __u32 filter_mark = 0;
 const volatile __u32 filter_mark_mask = 0;
 const volatile __u32 filter_ifindex = 0;
 const volatile __u8 has_pcap_filter = 0;
+/* --filter-tunnel-pcap-l2/-l3: pcap_filter's body also holds the programs for the packet inside
+ * VXLAN or Geneve (tunnel_wanted). */
+const volatile __u8 has_tunnel_filter = 0;
 /* pwru-drops: only frees with a real drop reason, not kfree_skb's SKB_CONSUMED (5.19 to 6.2
  * report ordinary frees through kfree_skb too). consumed_reason is that enum value. */
 const volatile __u8 drops_only = 0;
@@ -196,14 +199,22 @@ static __always_inline void set_ipv6(struct pwru_event *ev, unsigned char *l3, u
 	set_l4(ev, next, end);
 }
 
-/* The pcap filter. User space replaces this subprogram's body with the translated filter
- * (libpcap's classic BPF for DLT_EN10MB when `l2` is 1, for DLT_RAW when 0) before loading a
- * program; it must stay the only subprogram. Returns 1 when [data, data_end) matches. */
-static __noinline int pcap_filter(__u64 data, __u64 data_end, __u64 l2)
+/* pcap_filter's selector: which of the body's programs runs (PcapSelector in
+ * extcap/filter/pcap_program.h). */
+#define PWRU_PCAP_NETWORK 0
+#define PWRU_PCAP_ETHERNET 1
+#define PWRU_PCAP_TUNNEL_L2 2
+#define PWRU_PCAP_TUNNEL_L3 3
+
+/* The pcap filter. User space replaces this subprogram's body with the translated filters
+ * (libpcap's classic BPF for DLT_EN10MB or DLT_RAW, the capture filter's or a tunnel filter's,
+ * as `sel` says) before loading a program; it must stay the only subprogram. Returns 1 when
+ * [data, data_end) matches. */
+static __noinline int pcap_filter(__u64 data, __u64 data_end, __u64 sel)
 {
 	/* A result the compiler cannot know, from every argument: otherwise it drops an argument
-	 * (l2 only ever being 0 or 1) or the call itself. */
-	return (data ^ l2) != data_end;
+	 * (sel only ever being 0 to 3) or the call itself. */
+	return (data ^ sel) != data_end;
 }
 
 /* Where the packet starts: the MAC header when there is one (mac == net means no link-layer
@@ -293,6 +304,78 @@ static __always_inline __u32 skb_netns(struct sk_buff *skb, struct skb_layout *l
 	return net ? KREAD(mode, net, ns.inum) : 0;
 }
 
+/* VXLAN's UDP ports (IANA's and Linux's old default) and Geneve's, as in
+ * extcap/record/pwru_changes.h. */
+#define PWRU_VXLAN_PORT 4789
+#define PWRU_VXLAN_PORT_LINUX 8472
+#define PWRU_GENEVE_PORT 6081
+
+/* --filter-tunnel-pcap-l2/-l3 on a VXLAN or Geneve packet whose outer header the bytes start
+ * with: the frame inside (l2) and the IP packet inside (l3) must both match. Other packets
+ * pass, as with pwru: the tunnel filters only judge tunnel traffic. Outer IPv4 without options
+ * beyond its IHL and IPv6 without extension headers, as the kernel's tunnels send them. */
+static __always_inline bool tunnel_wanted(struct skb_layout *lo)
+{
+	unsigned char *l3 = lo->start, *inner;
+	__u8 ip[10], t[16];
+	__u16 type = 0, dport;
+
+	if (lo->layer == PWRU_LAYER_ETHERNET) {
+		if (bpf_probe_read_kernel(&type, sizeof(type), l3 + 12))
+			return true;
+		type = bpf_ntohs(type);
+		if (type != ETH_P_IP && type != ETH_P_IPV6)
+			return true;
+		l3 += 14;
+	}
+	if (bpf_probe_read_kernel(ip, sizeof(ip), l3))
+		return true;
+	if (ip[0] >> 4 == 4) {
+		/* Only the first fragment holds the UDP header. */
+		if (ip[9] != IPPROTO_UDP || ((ip[6] & 0x1f) | ip[7]))
+			return true;
+		l3 += (ip[0] & 0x0f) * 4;
+	} else if (ip[0] >> 4 == 6) {
+		if (ip[6] != IPPROTO_UDP)
+			return true;
+		l3 += 40;
+	} else {
+		return true;
+	}
+	/* The UDP header, then the tunnel's 8 bytes. */
+	if (bpf_probe_read_kernel(t, sizeof(t), l3))
+		return true;
+	dport = (__u16)t[2] << 8 | t[3];
+	inner = l3 + 16;
+	type = 0x6558; /* transparent Ethernet bridging: an Ethernet frame */
+	if (dport == PWRU_VXLAN_PORT || dport == PWRU_VXLAN_PORT_LINUX) {
+		if (!(t[8] & 0x08)) /* no VNI: no VXLAN packet */
+			return true;
+	} else if (dport == PWRU_GENEVE_PORT) {
+		if (t[8] >> 6) /* a version after 0 */
+			return true;
+		inner += (t[8] & 0x3f) * 4;
+		type = (__u16)t[10] << 8 | t[11];
+	} else {
+		return true;
+	}
+	if (inner >= lo->end)
+		return false;
+	if (type == 0x6558) {
+		if (!pcap_filter((__u64)inner, (__u64)lo->end, PWRU_PCAP_TUNNEL_L2))
+			return false;
+		if (bpf_probe_read_kernel(&type, sizeof(type), inner + 12))
+			return false;
+		type = bpf_ntohs(type);
+		inner += 14;
+		if (inner >= lo->end)
+			return false;
+	}
+	if (type != ETH_P_IP && type != ETH_P_IPV6)
+		return false;
+	return pcap_filter((__u64)inner, (__u64)lo->end, PWRU_PCAP_TUNNEL_L3);
+}
+
 /* The metadata and pcap filters; tracked skbs pass, and a match starts tracking. */
 static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *lo, bool frees,
 				       enum read_mode mode)
@@ -313,9 +396,12 @@ static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *l
 		if (!lo->start || lo->end <= lo->start)
 			return false;
 		if (!pcap_filter((__u64)lo->start, (__u64)lo->end,
-				 lo->layer == PWRU_LAYER_ETHERNET))
+				 lo->layer == PWRU_LAYER_ETHERNET ? PWRU_PCAP_ETHERNET :
+								    PWRU_PCAP_NETWORK))
 			return false;
 	}
+	if (has_tunnel_filter && lo->start && lo->end > lo->start && !tunnel_wanted(lo))
+		return false;
 	track_start((__u64)skb, frees);
 	return true;
 }

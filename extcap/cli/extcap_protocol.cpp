@@ -99,6 +99,13 @@ std::string extcap_config_sentences() {
        "which mark the capture filter's packets for tracing, to the namespace above (else to "
        "pwrudump's own); removed when the capture ends",
        "boolflag", "{default=false}", "Netfilter", {}},
+      // pwru's tunnel filters: last, so the args' numbers before them stay as they were.
+      {"--filter-tunnel-pcap-l2", "Tunnel: inner frame filter",
+       "pcap filter on the Ethernet frame inside a VXLAN or Geneve packet; other packets pass",
+       "string", "{placeholder=e.g. ether src 02:00:00:00:00:01}", "Filters", {}},
+      {"--filter-tunnel-pcap-l3", "Tunnel: inner packet filter",
+       "pcap filter on the IP packet inside a VXLAN or Geneve packet; other packets pass",
+       "string", "{placeholder=e.g. icmp and host 192.168.0.2}", "Filters", {}},
   };
   std::string out;
   int number = 0;

@@ -108,6 +108,14 @@ void define(CLI::App& app, Raw& raw, Options& o) {
   app.add_option("--filter-ifname", o.trace.filter_ifname,
                  "Only skbs on this interface (looked up in --filter-netns, else here)")
       ->type_name("NAME")->group(kFilters);
+  app.add_option("--filter-tunnel-pcap-l2", o.trace.tunnel_pcap_l2,
+                 "pcap filter on the Ethernet frame inside a VXLAN (UDP 4789, 8472) or Geneve "
+                 "(6081) packet, in the kernel; other packets pass")
+      ->type_name("EXPR")->group(kFilters);
+  app.add_option("--filter-tunnel-pcap-l3", o.trace.tunnel_pcap_l3,
+                 "pcap filter on the IP packet inside a VXLAN or Geneve packet, in the kernel; "
+                 "other packets pass")
+      ->type_name("EXPR")->group(kFilters);
   app.add_flag("--filter-track-skb", o.trace.track_skb,
                "Keep following an skb that matched once, even when it stops matching (after NAT, "
                "decapsulation), until it is freed")
@@ -163,6 +171,9 @@ void define(CLI::App& app, Raw& raw, Options& o) {
        "Print a CHANGED column: what changed since the skb's previous event (DNAT, SNAT, "
        "tunnel pushed or popped, netns, interface, mark, protocol, length, TTL); JSON has them "
        "always, as changed"},
+      {"--output-tunnel", &OutputOptions::tunnel,
+       "Print a TUNNEL column: the tuple inside a VXLAN, Geneve or GRE tunnel, read from the "
+       "packet's bytes where the outer header is on them; JSON: tunnel_tuple"},
       {"--output-json", &OutputOptions::json,
        "Print one JSON object per event and line instead of text"},
   };

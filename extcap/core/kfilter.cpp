@@ -170,15 +170,17 @@ Result<KernelFilter> make_kernel_filter(const TraceOptions& options, const BtfWi
     f.ifindex = *index;
   }
   f.track_skb = options.track_skb;
-  if (!options.pcap_filter.empty()) {
-    auto body = pcap_filter_program(options.pcap_filter);
-    if (!body) return body.error();
-    f.pcap_body = std::move(body.value());
-    if (window) {
-      auto direct = pcap_filter_program(options.pcap_filter, window);
-      if (!direct) return direct.error();
-      f.pcap_body_btf = std::move(direct.value());
-    }
+  const PcapExpressions exprs{options.pcap_filter, options.tunnel_pcap_l2,
+                              options.tunnel_pcap_l3};
+  auto body = pcap_filter_program(exprs);
+  if (!body) return body.error();
+  f.pcap_body = std::move(body->insns);
+  f.outer_pcap = body->outer;
+  f.tunnel_pcap = body->tunnel;
+  if (window && !f.pcap_body.empty()) {
+    auto direct = pcap_filter_program(exprs, window);
+    if (!direct) return direct.error();
+    f.pcap_body_btf = std::move(direct->insns);
   }
   return f;
 }

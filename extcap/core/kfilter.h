@@ -22,6 +22,9 @@ struct KernelFilter {
   uint32_t mark_mask = 0;
   uint32_t ifindex = 0;
   bool track_skb = false;
+  // Which pcap filters the body holds: the capture filter, a tunnel filter.
+  bool outer_pcap = false;
+  bool tunnel_pcap = false;
   // Body of the pcap_filter subprogram (see bpf/common.bpf.h); empty: no pcap filter.
   std::vector<struct bpf_insn> pcap_body;
   // The same filter reading the packet's first bytes by plain loads (BtfWindow); empty when the

@@ -47,7 +47,8 @@ Status configure(Skel* skel, const LoadSettings& load, const KernelFilter& f,
   skel->rodata->filter_mark_mask = f.mark_mask;
   skel->rodata->filter_ifindex = f.ifindex;
   skel->rodata->filter_track_skb = f.track_skb;
-  skel->rodata->has_pcap_filter = !f.pcap_body.empty();
+  skel->rodata->has_pcap_filter = f.outer_pcap;
+  skel->rodata->has_tunnel_filter = f.tunnel_pcap;
   if (int err = bpf_map__reuse_fd(skel->maps.events, maps.events_fd))
     return load_error("the event ring buffer", err);
   if (int err = bpf_map__reuse_fd(skel->maps.lost, maps.lost_fd))

@@ -25,6 +25,8 @@ struct TraceOptions {
   bool drops_only = false;             // no frees with reason SKB_CONSUMED (pwru-drops)
   // In-kernel filters (empty: any).
   std::string pcap_filter;             // tcpdump syntax
+  std::string tunnel_pcap_l2;          // on the frame inside VXLAN or Geneve
+  std::string tunnel_pcap_l3;          // on the IP packet inside it
   std::string filter_netns;            // /proc/PID/ns/net, /run/netns/NAME, or inode:N
   std::string filter_mark;             // VALUE[/MASK]
   std::string filter_ifname;           // resolved in the filtered netns, else the current one

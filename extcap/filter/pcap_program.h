@@ -19,4 +19,25 @@ namespace pwru {
 Result<std::vector<struct bpf_insn>> pcap_filter_program(const std::string& expr,
                                                          const BtfWindow* window = nullptr);
 
+// The filters of a run: the capture filter and pwru's --filter-tunnel-pcap-l2/-l3 (empty: none).
+struct PcapExpressions {
+  std::string outer;
+  std::string tunnel_l2;  // on the Ethernet frame inside VXLAN or Geneve (DLT_EN10MB)
+  std::string tunnel_l3;  // on the IP packet inside it (DLT_RAW)
+};
+
+// The third argument of pcap_filter (bpf/common.bpf.h): which program of the body runs. Kept in
+// step with PWRU_PCAP_* there.
+enum class PcapSelector : int32_t { Network = 0, Ethernet = 1, TunnelL2 = 2, TunnelL3 = 3 };
+
+// The body for all of them: the single-expression one above, and, when a tunnel filter is given,
+// a program for each tunnel selector (one that passes every packet for the one not given).
+struct PcapBody {
+  std::vector<struct bpf_insn> insns;  // empty when no expression filters anything
+  bool outer = false;   // the capture filter filters: selectors Network and Ethernet
+  bool tunnel = false;  // a tunnel filter is given: selectors TunnelL2 and TunnelL3
+};
+Result<PcapBody> pcap_filter_program(const PcapExpressions& exprs,
+                                     const BtfWindow* window = nullptr);
+
 }  // namespace pwru

@@ -1,6 +1,7 @@
 // Renders the fields of an Event the way pwru prints them (internal/pwru/output.go).
 #include "output/fields.h"
 
+#include "pwru_changes.h"
 #include "pwru_diag.h"
 #include "pwru_names.h"
 #include "pwru_reasons.h"
@@ -110,17 +111,32 @@ std::string iface_field(const Event& ev) {
   return cut_left(ev.ifname + ":" + std::to_string(ev.ifindex));
 }
 
-std::string address_field(const Event& ev, const std::array<uint8_t, 16>& addr) {
+namespace {
+
+std::string address_text(uint8_t ip_version, const uint8_t* addr) {
   char buf[INET6_ADDRSTRLEN] = {};
-  if (ev.ip_version == 4) {
-    inet_ntop(AF_INET, addr.data(), buf, sizeof buf);
+  if (ip_version == 4) {
+    inet_ntop(AF_INET, addr, buf, sizeof buf);
     return buf;
   }
-  if (ev.ip_version == 6) {
-    inet_ntop(AF_INET6, addr.data(), buf, sizeof buf);
+  if (ip_version == 6) {
+    inet_ntop(AF_INET6, addr, buf, sizeof buf);
     return std::string("[") + buf + "]";
   }
   return {};
+}
+
+// pwru's getTuple: protocols without ports show port 0.
+std::string tuple_text(uint8_t ip_version, const uint8_t* saddr, const uint8_t* daddr,
+                       uint16_t sport, uint16_t dport, const std::string& l4) {
+  return address_text(ip_version, saddr) + ":" + std::to_string(sport) + "->" +
+         address_text(ip_version, daddr) + ":" + std::to_string(dport) + "(" + l4 + ")";
+}
+
+}  // namespace
+
+std::string address_field(const Event& ev, const std::array<uint8_t, 16>& addr) {
+  return address_text(ev.ip_version, addr.data());
 }
 
 std::string l4_proto_name(uint8_t proto) {
@@ -149,8 +165,28 @@ std::string tuple_field(const Event& ev, bool tcp_flags) {
   if (tcp_flags && ev.l4proto == 6 && ev.tcp_flags && *ev.tcp_flags != 0) {
     l4 += ":" + tcp_flags_field(*ev.tcp_flags);
   }
-  return address_field(ev, ev.saddr) + ":" + std::to_string(sport) + "->" +
-         address_field(ev, ev.daddr) + ":" + std::to_string(dport) + "(" + l4 + ")";
+  return tuple_text(ev.ip_version, ev.saddr.data(), ev.daddr.data(), sport, dport, l4);
+}
+
+changes::IpHeader tunnel_inner(const Event& ev) {
+  const changes::Headers h =
+      changes::parse_packet(ev.packet.data(), ev.packet.size(), static_cast<unsigned>(ev.layer));
+  return h.encap != changes::Encap::None ? h.inner : changes::IpHeader{};
+}
+
+std::string tunnel_tuple_field(const Event& ev, bool tcp_flags) {
+  const changes::IpHeader inner = tunnel_inner(ev);
+  if (inner.version != 4 && inner.version != 6) return ":0->:0()";
+  std::string l4 = l4_proto_name(inner.l4proto);
+  if (tcp_flags && inner.has_tcp_flags && inner.tcp_flags != 0) {
+    l4 += ":" + tcp_flags_field(inner.tcp_flags);
+  }
+  return tuple_text(inner.version, inner.saddr, inner.daddr, inner.has_ports ? inner.sport : 0,
+                    inner.has_ports ? inner.dport : 0, l4);
+}
+
+std::string ip_address_field(const changes::IpHeader& ip, bool source) {
+  return address_text(ip.version, source ? ip.saddr : ip.daddr);
 }
 
 bool is_drop(const Event& ev) {

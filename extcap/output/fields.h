@@ -9,6 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "pwru_changes.h"
 #include "record/event.h"
 
 namespace pwru {
@@ -36,6 +37,7 @@ struct OutputOptions {
   bool hints = true;         // --output-hints: what a drop reason means (pwru_reasons.h)
   bool summary = false;      // --output-summary: a line per dropped journey when it stops
   bool changes = false;      // --output-changes: what changed since the previous hop
+  bool tunnel = false;       // --output-tunnel: the tuple inside a tunnel (pwru's tunnel_tuple)
   TimestampMode timestamp = TimestampMode::None;
   std::string netns_dir = "/run/netns";  // where --output-netns-names looks; tests change it
 };
@@ -58,6 +60,18 @@ std::string tcp_flags_field(uint8_t flags);
 // `saddr:sport->daddr:dport(proto)`, `(tcp:SYN|ACK)` with `tcp_flags` when the packet has any.
 // Without an IP tuple pwru's empty form `:0->:0()`.
 std::string tuple_field(const Event& ev, bool tcp_flags);
+
+// The packet inside the tunnel (VXLAN, Geneve, GRE) whose outer header starts the event's packet
+// bytes; version 0 when they hold none. pwru reads its tunnel_tuple from the skb's inner network
+// header, which only the sender's side of a tunnel sets; the bytes show it on the receiver too.
+changes::IpHeader tunnel_inner(const Event& ev);
+
+// --output-tunnel: pwru's tunnel_tuple in tuple_field's form (TCP flags with `tcp_flags`),
+// `:0->:0()` without a tunnel.
+std::string tunnel_tuple_field(const Event& ev, bool tcp_flags);
+
+// One address of an IP header as address_field writes it.
+std::string ip_address_field(const changes::IpHeader& ip, bool source);
 
 // A drop, by the rule the dissector's `pwru.drop` uses (rules::is_drop in pwru_rules.h).
 bool is_drop(const Event& ev);

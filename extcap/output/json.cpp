@@ -167,6 +167,23 @@ std::string JsonFormatter::format(const Event& ev) {
       o.null("tuple");
     }
   }
+  if (options_.tunnel) {
+    // pwru's tunnel_tuple, null without a tunnel as tuple is without an IP header.
+    const changes::IpHeader inner = tunnel_inner(ev);
+    if (inner.version == 4 || inner.version == 6) {
+      o.key("tunnel_tuple");
+      JsonObject t(o.out());
+      t.string("saddr", ip_address_field(inner, true));
+      t.string("daddr", ip_address_field(inner, false));
+      t.number("sport", inner.has_ports ? inner.sport : 0);
+      t.number("dport", inner.has_ports ? inner.dport : 0);
+      t.number("proto", inner.l4proto);
+      if (options_.tcp_flags) t.string("flags", inner.has_tcp_flags ? tcp_flags_field(inner.tcp_flags) : "");
+      t.close();
+    } else {
+      o.null("tunnel_tuple");
+    }
+  }
   if (options_.stack) {
     o.key("stack");
     line += '[';

@@ -59,6 +59,7 @@ std::string TextFormatter::header() {
   if (options_.tuple) h += " TUPLE";
   h += " FUNC";
   if (options_.caller) h += " CALLER";
+  if (options_.tunnel) h += " TUNNEL";
   if (options_.changes) h += " CHANGED";
   return h;
 }
@@ -99,10 +100,13 @@ std::string TextFormatter::format(const Event& ev) {
     journeys_.step(ev, &c);
     changed = changes_field(c);
   }
+  // pwru's TUNNEL column follows FUNC and CALLER.
+  const std::string tunnel = options_.tunnel ? tunnel_tuple_field(ev, options_.tcp_flags) : std::string();
+  const bool more = !changed.empty() || !tunnel.empty();
   line += ' ';
   if (options_.caller) {
     func_width_ = std::max(func_width_, func.size());
-    if (caller.empty() && changed.empty()) {
+    if (caller.empty() && !more) {
       line += func;  // nothing follows: no trailing spaces
     } else {
       append_padded(line, func, func_width_);
@@ -110,8 +114,8 @@ std::string TextFormatter::format(const Event& ev) {
     }
   } else {
     const bool drop_caller = is_drop(ev) && !caller.empty();
-    if (!changed.empty() && !drop_caller && !ev.nf) {
-      // CHANGED follows FUNC: aligned like CALLER would be.
+    if (more && !drop_caller && !ev.nf) {
+      // CHANGED or TUNNEL follows FUNC: aligned like CALLER would be.
       func_width_ = std::max(func_width_, func.size());
       append_padded(line, func, func_width_);
     } else {
@@ -121,6 +125,15 @@ std::string TextFormatter::format(const Event& ev) {
   }
   if (ev.nf) line += ' ' + nf_rule_field(*ev.nf);
   if (ev.nf_trace_lost) line += " nf_trace_lost=" + std::to_string(*ev.nf_trace_lost);
+  if (!tunnel.empty()) {
+    tunnel_width_ = std::max(tunnel_width_, tunnel.size());
+    line += ' ';
+    if (changed.empty()) {
+      line += tunnel;  // nothing follows: no trailing spaces
+    } else {
+      append_padded(line, tunnel, tunnel_width_);
+    }
+  }
   if (!changed.empty()) line += ' ' + changed;
   // The reason is named on the line above; grep for it finds the drop, not its hint.
   if (options_.hints && ev.drop_reason && is_drop(ev)) line += "\n  hint: " + drop_reason_help(ev);

@@ -40,6 +40,7 @@ class TextFormatter : public EventFormatter {
   JourneyTracker journeys_;  // with --output-changes
   size_t tuple_width_ = 0;  // widest TUPLE so far
   size_t func_width_ = 0;   // widest FUNC so far (only with a CALLER column)
+  size_t tunnel_width_ = 0; // widest TUNNEL so far (padded when CHANGED follows)
 };
 
 }  // namespace pwru

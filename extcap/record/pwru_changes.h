@@ -25,14 +25,16 @@ namespace pwru::changes {
 // UDP destination ports that carry VXLAN: IANA's, and Linux's default before it (ip link's
 // `dstport 0`, Flannel).
 inline constexpr uint16_t kVxlanPorts[] = {4789, 8472};
+inline constexpr uint16_t kGenevePort = 6081;  // IANA's, Linux's default
 inline constexpr uint8_t kIpprotoGre = 47;
 
-enum class Encap : uint8_t { None = 0, Vxlan, Gre };
+enum class Encap : uint8_t { None = 0, Vxlan, Gre, Geneve };
 
 constexpr const char* encap_name(Encap e) {
   switch (e) {
     case Encap::Vxlan: return "vxlan";
     case Encap::Gre: return "gre";
+    case Encap::Geneve: return "geneve";
     case Encap::None: break;
   }
   return "none";
@@ -51,6 +53,8 @@ struct IpHeader {
   uint8_t ttl;
   bool has_len;  // the datagram's length as its header says (IPv4 total, IPv6 40 + payload)
   uint32_t len;
+  bool has_tcp_flags;  // read for a tunnel's inner packet only (--output-tunnel)
+  uint8_t tcp_flags;
 };
 
 // The packet as far as its bytes (or the record's tuple) tell: the outermost IP header, and when
@@ -58,7 +62,7 @@ struct IpHeader {
 struct Headers {
   IpHeader outer;
   Encap encap;
-  bool has_tunnel_id;  // VXLAN's VNI, GRE's key
+  bool has_tunnel_id;  // VXLAN's and Geneve's VNI, GRE's key
   uint32_t tunnel_id;
   IpHeader inner;  // version 0: not in the captured bytes
   bool from_packet;  // read from the packet bytes; false: from the record's tuple alone
@@ -155,6 +159,10 @@ inline void parse_inner(const uint8_t* p, size_t n, bool ethernet, IpHeader& inn
     inner.has_ports = true;
     inner.sport = be16(p + off + l4);
     inner.dport = be16(p + off + l4 + 2);
+    if (inner.l4proto == 6 && off + l4 + 14 <= n) {
+      inner.has_tcp_flags = true;
+      inner.tcp_flags = p[off + l4 + 13];
+    }
   }
 }
 
@@ -192,6 +200,17 @@ inline Headers parse_packet(const uint8_t* p, size_t n, unsigned layer) {
     h.has_tunnel_id = true;
     h.tunnel_id = be32(t + 12) >> 8;
     parse_inner(t + 16, left - 16, true, h.inner);
+  } else if (h.outer.l4proto == 17 && h.outer.has_ports && h.outer.dport == kGenevePort &&
+             left >= 16 && (t[8] >> 6) == 0) {
+    // Geneve (RFC 8926), version 0: after the UDP header, the options' length in 4-byte words,
+    // flags, the inner protocol (an EtherType), the VNI and 8 reserved bits, then the options.
+    h.encap = Encap::Geneve;
+    h.has_tunnel_id = true;
+    h.tunnel_id = be32(t + 12) >> 8;
+    const size_t inner = 16 + size_t{t[8] & 0x3fu} * 4;
+    const uint16_t type = be16(t + 10);
+    if (left >= inner && (type == 0x0800 || type == 0x86dd || type == 0x6558))
+      parse_inner(t + inner, left - inner, type == 0x6558, h.inner);
   } else if (h.outer.l4proto == kIpprotoGre && left >= 4 && (t[1] & 0x07) == 0) {
     // GRE version 0 (RFC 2784, keys and sequence numbers RFC 2890): C, K and S each add 4
     // bytes, in that order. Version 1 is PPTP's, no tunnel of whole packets.
@@ -223,6 +242,8 @@ inline Headers tuple_headers(const IpHeader& tuple) {
     h.encap = Encap::Gre;
   } else if (tuple.l4proto == 17 && tuple.has_ports && detail::is_vxlan_port(tuple.dport)) {
     h.encap = Encap::Vxlan;
+  } else if (tuple.l4proto == 17 && tuple.has_ports && tuple.dport == kGenevePort) {
+    h.encap = Encap::Geneve;
   }
   return h;
 }
@@ -312,7 +333,7 @@ inline void put_tunnel(char* out, size_t size, const Headers& h) {
   put_address(dst, sizeof dst, h.outer, h.outer.daddr);
   const int n = snprintf(out, size, "%s %s->%s", encap_name(h.encap), src, dst);
   if (h.has_tunnel_id && n > 0 && static_cast<size_t>(n) < size)
-    snprintf(out + n, size - n, " %s %u", h.encap == Encap::Vxlan ? "vni" : "key", h.tunnel_id);
+    snprintf(out + n, size - n, " %s %u", h.encap == Encap::Gre ? "key" : "vni", h.tunnel_id);
 }
 
 inline void put_l4(char* out, size_t size, uint8_t proto) {

@@ -149,19 +149,7 @@ assert crossings >= 3, f'{crossings} requests seen crossing from A to B'
   pass "the veth crossing: netns and interface changed, in JSON and in Wireshark"
   ;;
 vxlan)
-  e2e_hosts
-  id=$(( $$ % 200 + 20 ))
-  # shellcheck disable=SC2034  # IN_A: read as ${!in_var}
-  IN_A="192.168.$id.1" IN_B="192.168.$id.2"
-  for side in A B; do
-    ns_var="NS_$side" in_var="IN_$side"
-    peer=$([ $side = A ] && echo "$IP_B" || echo "$IP_A")
-    veth_var="VETH_$side"
-    ip -n "${!ns_var}" link add "vx$side$$" type vxlan id 42 remote "$peer" dstport 4789 \
-      dev "${!veth_var}" || fail "cannot add the VXLAN device (vxlan module)"
-    ip -n "${!ns_var}" addr add "${!in_var}/24" dev "vx$side$$"
-    ip -n "${!ns_var}" link set "vx$side$$" up
-  done
+  vxlan_hosts
   start_trace "$WORK/vxlan.pcapng" --output-json --output-file "$WORK/out" --filter-track-skb \
     "icmp and dst host $IN_B"
   ip netns exec "$NS_A" ping -c 3 -i 0.2 -W 1 "$IN_B" >/dev/null || fail "pings over VXLAN failed"

@@ -53,6 +53,23 @@ e2e_hosts() {
   chmod 755 "$WORK"
 }
 
+# vxlan_hosts: e2e_hosts joined by a VXLAN tunnel (VNI 42, port 4789) over their veth pair too:
+#   $NS_A ($VX_A, $IN_A)  <->  $NS_B ($VX_B, $IN_B)
+vxlan_hosts() {
+  e2e_hosts
+  local id=$(( $$ % 200 + 20 )) side ns_var in_var veth_var peer
+  # shellcheck disable=SC2034  # the tests read them
+  IN_A="192.168.$id.1" IN_B="192.168.$id.2" VX_A="vxA$$" VX_B="vxB$$"
+  for side in A B; do
+    ns_var="NS_$side" in_var="IN_$side" veth_var="VETH_$side"
+    peer=$([ $side = A ] && echo "$IP_B" || echo "$IP_A")
+    ip -n "${!ns_var}" link add "vx$side$$" type vxlan id 42 remote "$peer" dstport 4789 \
+      dev "${!veth_var}" || fail "cannot add the VXLAN device (vxlan module)"
+    ip -n "${!ns_var}" addr add "${!in_var}/24" dev "vx$side$$"
+    ip -n "${!ns_var}" link set "vx$side$$" up
+  done
+}
+
 # Two hosts joined by a veth pair, in namespaces named after this test run:
 #   $NS_A ($VETH_A, $IP_A)  <->  $NS_B ($VETH_B, $IP_B)
 # Only these two addresses ever receive traffic. Removed on exit.

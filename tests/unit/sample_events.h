@@ -39,6 +39,30 @@ inline Event icmp_event() {
   return ev;
 }
 
+// icmp_event's echo request inside VXLAN (VNI 42) from 172.16.0.1:41000 to 172.16.0.2:4789, as
+// the underlay's veth0 sends it: the outer frame's bytes carry the inner packet.
+inline Event vxlan_event() {
+  Event ev = icmp_event();
+  ev.ifindex = 2;
+  ev.ifname = "veth0";
+  ev.len = 134;
+  inet_pton(AF_INET, "172.16.0.1", ev.saddr.data());
+  inet_pton(AF_INET, "172.16.0.2", ev.daddr.data());
+  ev.l4proto = 17;
+  ev.has_ports = true;
+  ev.sport = 41000;
+  ev.dport = 4789;
+  ev.layer = PacketLayer::Network;
+  ev.packet = {
+      0x45, 0, 0, 134, 0, 0, 0, 0, 64, 17, 0, 0, 172, 16, 0, 1, 172, 16, 0, 2,  // outer IPv4
+      0xa0, 0x28, 0x12, 0xb5, 0, 114, 0, 0,                                    // UDP 41000->4789
+      0x08, 0, 0, 0, 0, 0, 42, 0,                                              // VXLAN, VNI 42
+      2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00,                          // inner Ethernet
+      0x45, 0, 0, 84, 0, 0, 0x40, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,    // inner IPv4
+      8, 0, 0, 0, 0, 1, 0, 1};                                                 // ICMP echo
+  return ev;
+}
+
 // The same skb freed at kfree_skb with reason NETFILTER_DROP by nf_hook_slow.
 inline Event netfilter_drop() {
   Event ev = icmp_event();

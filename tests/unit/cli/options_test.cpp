@@ -124,6 +124,17 @@ TEST(Options, MetadataFilters) {
   EXPECT_TRUE(o.trace.track_skb);
 }
 
+// pwru's tunnel filters go to the tracer as given; the capture filter stays the words' own.
+TEST(Options, TunnelFilters) {
+  Options o = parse_ok({"--filter-tunnel-pcap-l2", "ether src 02:00:00:00:00:01",
+                        "--filter-tunnel-pcap-l3", "icmp and host 10.0.0.2", "udp port 4789"});
+  EXPECT_EQ(o.trace.tunnel_pcap_l2, "ether src 02:00:00:00:00:01");
+  EXPECT_EQ(o.trace.tunnel_pcap_l3, "icmp and host 10.0.0.2");
+  EXPECT_EQ(o.trace.pcap_filter, "udp port 4789");
+  EXPECT_TRUE(parse_ok({}).trace.tunnel_pcap_l2.empty());
+  EXPECT_TRUE(parse_ok({}).trace.tunnel_pcap_l3.empty());
+}
+
 // --nf-trace: off by default; its help says what it adds and that it goes away on exit.
 TEST(Options, NfTrace) {
   EXPECT_FALSE(parse_ok({}).nf_trace);
@@ -195,12 +206,14 @@ TEST(Options, HelpIsGroupedLikePwru) {
   EXPECT_LT(output, backend);
   EXPECT_LT(backend, misc);
   const std::map<std::string, std::vector<std::string>> groups = {
-      {"Filters", {"--filter-func", "--filter-netns", "--filter-mark", "--filter-ifname"}},
+      {"Filters", {"--filter-func", "--filter-netns", "--filter-mark", "--filter-ifname",
+                   "--filter-tunnel-pcap-l2", "--filter-tunnel-pcap-l3"}},
       {"Tracking", {"--filter-track-skb"}},
       {"Netfilter", {"--nf-trace", "--nf-probes"}},
       {"Output", {"--output-meta", "--output-tuple", "--output-caller", "--output-stack",
                   "--output-tcp-flags", "--output-skb", "--output-netns-names", "--output-hints",
-                  "--output-summary", "--output-changes", "--output-json", "--timestamp",
+                  "--output-summary", "--output-changes", "--output-tunnel", "--output-json",
+                  "--timestamp",
                   "--output-file", "-c,--output-limit-lines",
                   "-w,--write", "--snaplen", "-q,--quiet"}},
       {"Backend", {"--backend", "--kernel-btf", "--ringbuf-size", "--list-funcs"}},
@@ -227,6 +240,7 @@ TEST(Options, OutputFlagDefaultsArePwrus) {
   EXPECT_TRUE(out.hints);
   EXPECT_FALSE(out.summary);
   EXPECT_FALSE(out.changes);
+  EXPECT_FALSE(out.tunnel);
   EXPECT_EQ(out.timestamp, TimestampMode::None);
   EXPECT_FALSE(parse_ok({}).trace.output_stack);
 }
@@ -251,6 +265,7 @@ TEST(Options, EachOutputFlagSetsItsField) {
       {{"--output-hints=false"}, &OutputOptions::hints, false},
       {{"--output-summary"}, &OutputOptions::summary, true},
       {{"--output-changes"}, &OutputOptions::changes, true},
+      {{"--output-tunnel"}, &OutputOptions::tunnel, true},
   };
   const OutputOptions defaults = parse_ok({}).output;
   bool OutputOptions::*const all[] = {&OutputOptions::meta,  &OutputOptions::tuple,
@@ -258,7 +273,7 @@ TEST(Options, EachOutputFlagSetsItsField) {
                                       &OutputOptions::tcp_flags, &OutputOptions::skb,
                                       &OutputOptions::netns_names, &OutputOptions::json,
                                       &OutputOptions::hints, &OutputOptions::summary,
-                                      &OutputOptions::changes};
+                                      &OutputOptions::changes, &OutputOptions::tunnel};
   for (const Case& c : cases) {
     const OutputOptions out = parse_ok(c.args).output;
     for (auto field : all) {

@@ -418,6 +418,28 @@ TEST(JsonOutput, Ipv6TupleAndNoTuple) {
   EXPECT_TRUE(is_null(parse(f.format(ev)), "tuple"));
 }
 
+// --output-tunnel: pwru's tunnel_tuple, the tuple inside the tunnel; null without one.
+TEST(JsonOutput, TunnelTuple) {
+  OutputOptions options;
+  options.tunnel = true;
+  JsonFormatter f(options);
+  const Json o = parse(f.format(sample::vxlan_event()));
+  EXPECT_EQ(str(*o.get("tuple"), "daddr"), "172.16.0.2");
+  const Json* t = o.get("tunnel_tuple");
+  ASSERT_TRUE(t && t->kind == Json::Object);
+  EXPECT_EQ(t->keys(), (std::vector<std::string>{"saddr", "daddr", "sport", "dport", "proto"}));
+  EXPECT_EQ(str(*t, "saddr"), "10.0.0.1");
+  EXPECT_EQ(str(*t, "daddr"), "10.0.0.2");
+  EXPECT_EQ(num(*t, "sport"), 0u);
+  EXPECT_EQ(num(*t, "proto"), 1u);
+  EXPECT_TRUE(is_null(parse(f.format(icmp_event())), "tunnel_tuple"));
+  EXPECT_EQ(parse(JsonFormatter({}).format(sample::vxlan_event())).get("tunnel_tuple"), nullptr);
+  // With --output-tcp-flags, flags as in tuple: empty for ICMP.
+  options.tcp_flags = true;
+  const Json with_flags = parse(JsonFormatter(options).format(sample::vxlan_event()));
+  EXPECT_EQ(str(*with_flags.get("tunnel_tuple"), "flags"), "");
+}
+
 // Each flag adds (or removes) exactly its keys.
 TEST(JsonOutput, EachFlagChangesItsKeys) {
   setenv("TZ", "UTC", 1);
@@ -439,6 +461,7 @@ TEST(JsonOutput, EachFlagChangesItsKeys) {
        {"netns_name"}, {}},
       {"timestamp", [](OutputOptions& o) { o.timestamp = TimestampMode::Current; }, {"time"}, {}},
       {"tcp_flags", [](OutputOptions& o) { o.tcp_flags = true; }, {}, {}},  // inside the tuple
+      {"tunnel", [](OutputOptions& o) { o.tunnel = true; }, {"tunnel_tuple"}, {}},
   };
   for (const Case& c : cases) {
     OutputOptions options;

@@ -436,6 +436,44 @@ TEST(TextOutput, HeaderWithEveryColumnInPwrusOrder) {
             "TUPLE FUNC CALLER");
 }
 
+// --output-tunnel: TUNNEL after FUNC (and CALLER), as pwru; the tuple inside the tunnel when the
+// bytes hold one, pwru's empty tuple when not; before CHANGED, padded when it follows.
+TEST(TextOutput, TunnelColumn) {
+  OutputOptions o;
+  o.tunnel = true;
+  TextFormatter f(o);
+  EXPECT_TRUE(f.header().ends_with(" TUPLE FUNC TUNNEL")) << f.header();
+  EXPECT_TRUE(f.format(sample::vxlan_event())
+                  .ends_with(" 172.16.0.1:41000->172.16.0.2:4789(udp) net_dev_queue "
+                             "10.0.0.1:0->10.0.0.2:0(icmp)"))
+      << f.format(sample::vxlan_event());
+  EXPECT_TRUE(f.format(icmp_event()).ends_with(" net_dev_queue :0->:0()")) << f.format(icmp_event());
+  // With --output-tcp-flags, an inner TCP segment's flags, as in TUPLE.
+  Event tcp = sample::vxlan_event();
+  tcp.packet[59] = 6;            // the inner IPv4 header's protocol
+  tcp.packet.resize(70);         // the inner TCP header instead of ICMP's
+  tcp.packet.insert(tcp.packet.end(), {0x30, 0x39, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x12,
+                                       0xff, 0xff, 0, 0, 0, 0});
+  OutputOptions flags = o;
+  flags.tcp_flags = true;
+  EXPECT_TRUE(TextFormatter(flags).format(tcp).ends_with(" 10.0.0.1:12345->10.0.0.2:80(tcp:SYN|ACK)"))
+      << TextFormatter(flags).format(tcp);
+  EXPECT_TRUE(f.format(tcp).ends_with(" 10.0.0.1:12345->10.0.0.2:80(tcp)")) << f.format(tcp);
+  o.caller = true;
+  o.changes = true;
+  TextFormatter both(o);
+  EXPECT_TRUE(both.header().ends_with(" FUNC CALLER TUNNEL CHANGED")) << both.header();
+  both.format(sample::vxlan_event());
+  Event decapped = icmp_event();
+  decapped.ifname = "vx0";
+  const std::string line = both.format(decapped);
+  // Padded to the inner tuple seen before, 28 characters.
+  EXPECT_NE(line.find(" ip_finish_output2+0x1a3 :0->:0()" + std::string(20, ' ') +
+                      " decap vxlan 172.16.0.1->172.16.0.2 vni 42"),
+            std::string::npos)
+      << line;
+}
+
 // --output-changes: CHANGED last in the header; on a line, what changed since the skb's previous
 // event (journey.h), after FUNC padded to the widest so far; nothing on the first event or
 // without the flag.

@@ -207,6 +207,53 @@ TEST(ChangesParser, VxlanOnBothPortsWithItsInnerPacket) {
   EXPECT_EQ(h.inner.version, 0);
 }
 
+// Geneve: the inner protocol is an EtherType, and variable-length options come before it.
+TEST(ChangesParser, GeneveWithOptionsCarryingEthernetOrIp) {
+  const Bytes inner = udp_frame("192.168.0.1", 7000, "192.168.0.2", 8000, 64);
+  const auto geneve = [](const Bytes& payload, uint16_t type, uint8_t opt_words) {
+    Bytes f;
+    put_ethernet(f, 0x0800);
+    put_ipv4(f, "172.16.0.1", "172.16.0.2", 17, 64,
+             static_cast<uint16_t>(16 + opt_words * 4 + payload.size()));
+    put_ports(f, 41000, kGenevePort);
+    f.push_back(opt_words);  // version 0
+    f.push_back(0);
+    put16(f, type);
+    f.insert(f.end(), {0, 0, 7, 0});  // VNI 7
+    f.insert(f.end(), size_t{opt_words} * 4, 0xee);
+    f.insert(f.end(), payload.begin(), payload.end());
+    return f;
+  };
+  for (uint8_t words : {0, 2}) {
+    const Bytes f = geneve(inner, 0x6558, words);
+    const Headers h = parse_packet(f.data(), f.size(), PWRU_PACKET_ETHERNET);
+    EXPECT_EQ(h.encap, Encap::Geneve) << int{words};
+    EXPECT_TRUE(h.has_tunnel_id);
+    EXPECT_EQ(h.tunnel_id, 7u);
+    ASSERT_EQ(h.inner.version, 4) << int{words};
+    EXPECT_EQ(address(h.inner, true), "192.168.0.1");
+    EXPECT_EQ(h.inner.dport, 8000);
+  }
+  // An IP packet right after the header (protocol IPv4).
+  const Bytes ip(inner.begin() + 14, inner.end());
+  Bytes f = geneve(ip, 0x0800, 1);
+  Headers h = parse_packet(f.data(), f.size(), PWRU_PACKET_ETHERNET);
+  EXPECT_EQ(h.encap, Encap::Geneve);
+  EXPECT_EQ(address(h.inner, false), "192.168.0.2");
+  // Version 1 is no Geneve this parser knows: plain UDP.
+  f[14 + 20 + 8] = 0x40;
+  EXPECT_EQ(parse_packet(f.data(), f.size(), PWRU_PACKET_ETHERNET).encap, Encap::None);
+  // Options longer than the bytes: the tunnel is known, what it carries is not.
+  f = geneve(inner, 0x6558, 2);
+  h = parse_packet(f.data(), 14 + 20 + 8 + 8 + 4, PWRU_PACKET_ETHERNET);
+  EXPECT_EQ(h.encap, Encap::Geneve);
+  EXPECT_EQ(h.inner.version, 0);
+  // A popped Geneve header reads as VXLAN's does: "geneve A->B vni N".
+  const Changes c = compare(hop_of(geneve(inner, 0x6558, 0)), hop_of(inner, 9, "genev0"));
+  EXPECT_NE(describe(c).find("decap geneve 172.16.0.1->172.16.0.2 vni 7"), std::string::npos)
+      << describe(c);
+}
+
 TEST(ChangesParser, GreWithKeyAndChecksumCarryingIpv4OrEthernet) {
   Bytes inner;
   put_ipv4(inner, "192.168.0.1", "192.168.0.2", 1, 64, 8);
