@@ -39,6 +39,17 @@ enum pwru_event_flags {
 	PWRU_EV_HAS_NF = 1 << 7,          /* a struct pwru_nf follows the stack in data[] */
 };
 
+/* Bits of pwru_event.flags2: optional sections of data[], each present only when its option
+ * asked for it. In data[] they follow the struct pwru_nf in the order of their bits, and the
+ * packet bytes come last. */
+enum pwru_event_flags2 {
+	PWRU_EV2_HAS_META = 1 << 0,    /* --output-skb-metadata values */
+	PWRU_EV2_HAS_SHINFO = 1 << 1,  /* --output-skb-shared-info */
+	PWRU_EV2_HAS_CB = 1 << 2,      /* --output-skb-cb */
+	PWRU_EV2_HAS_BPF = 1 << 3,     /* --filter-trace-tc/-xdp: the BPF program and its verdict */
+	PWRU_EV2_HAS_STACKID = 1 << 4, /* --filter-track-skb-by-stackid / --filter-non-skb-funcs */
+};
+
 struct pwru_event {
 	__u64 ktime_ns;  /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 skb;       /* skb address, the key that follows one packet */
@@ -68,14 +79,15 @@ struct pwru_event {
 	__u8 ip_version; /* 4 or 6 */
 	__u8 l4proto;    /* IPPROTO_* */
 	__u8 tcp_flags;
-	__u8 pad[3];
+	__u8 flags2;     /* pwru_event_flags2 */
+	__u8 pad[2];
 	__u8 saddr[16];  /* network byte order; IPv4 uses the first 4 bytes */
 	__u8 daddr[16];
 	char comm[PWRU_COMM_LEN];
 	char ifname[PWRU_IFNAME_LEN];
 	/* With --output-stack, PWRU_MAX_STACK_DEPTH u64 return addresses (stack_depth of them
-	 * valid), then with PWRU_EV_HAS_NF a struct pwru_nf, then cap_len bytes of linear packet
-	 * data. */
+	 * valid), then with PWRU_EV_HAS_NF a struct pwru_nf, then the sections of flags2 in bit
+	 * order, then cap_len bytes of linear packet data. */
 	__u8 data[];
 };
 
