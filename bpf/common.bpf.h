@@ -13,6 +13,7 @@
 #include "pwru_event.h"
 #include "compat.bpf.h"
 #include "track_skb.bpf.h"
+#include "skb_expr.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -75,7 +76,8 @@ struct {
  * shared: a program only ever uses its own skeleton's slots. */
 #define PWRU_SCRATCH_SLOTS 4
 #define PWRU_SLOT_BYTES (sizeof(struct pwru_event) + 8 * PWRU_MAX_STACK_DEPTH + \
-			 sizeof(struct pwru_nf) + PWRU_MAX_SNAPLEN)
+			 sizeof(struct pwru_nf) + sizeof(struct pwru_meta) + \
+			 sizeof(struct pwru_shinfo) + PWRU_CB_BYTES + PWRU_MAX_SNAPLEN)
 struct pwru_scratch {
 	__u32 depth;
 	__u32 pad;
@@ -392,6 +394,8 @@ static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *l
 		if (!dev || KREAD(mode, dev, ifindex) != filter_ifindex)
 			return false;
 	}
+	if (expr_filter.op && !skb_expr_wanted(skb))
+		return false;
 	if (has_pcap_filter) {
 		if (!lo->start || lo->end <= lo->start)
 			return false;
@@ -458,6 +462,8 @@ static __always_inline int skb_event_nf(void *ctx, struct sk_buff *skb, struct s
 {
 	const bool in_place = PREEMPTIBLE(mode);
 	const __u32 nf_room = nf ? sizeof(struct pwru_nf) : 0;
+	/* The sections of flags2 that follow the netfilter one (skb_expr.bpf.h). */
+	const __u32 expr_room = skb_expr_room();
 	struct pwru_scratch *s = 0;
 	struct pwru_event *ev;
 	struct net_device *dev;
@@ -466,7 +472,8 @@ static __always_inline int skb_event_nf(void *ctx, struct sk_buff *skb, struct s
 
 	if (in_place) {
 		/* snaplen and stack_bytes are load-time constants: the size is fixed. */
-		ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + stack_bytes + nf_room + snaplen, 0);
+		ev = bpf_ringbuf_reserve(&events,
+					 sizeof(*ev) + stack_bytes + nf_room + expr_room + snaplen, 0);
 	} else {
 		s = bpf_map_lookup_elem(&scratch, &zero);
 		if (!s) {
@@ -519,6 +526,8 @@ static __always_inline int skb_event_nf(void *ctx, struct sk_buff *skb, struct s
 		__builtin_memcpy(ev->data + stack_bytes, nf, sizeof(*nf));
 		ev->flags |= PWRU_EV_HAS_NF;
 	}
+	if (expr_room)
+		ev->flags2 |= skb_expr_fill(skb, lo->head, ev->data + stack_bytes + nf_room, mode);
 
 	ev->mark = KREAD(mode, skb, mark);
 	ev->len = KREAD(mode, skb, len);
@@ -562,7 +571,8 @@ static __always_inline int skb_event_nf(void *ctx, struct sk_buff *skb, struct s
 		__u32 want = snaplen > PWRU_MAX_SNAPLEN ? PWRU_MAX_SNAPLEN : snaplen;
 
 		cap = avail < want ? avail : want;
-		if (bpf_probe_read_kernel(ev->data + stack_bytes + nf_room, cap, start))
+		if (bpf_probe_read_kernel(ev->data + stack_bytes + nf_room + expr_room, cap,
+					  start))
 			cap = 0;
 	}
 	if (!cap)
@@ -573,7 +583,8 @@ static __always_inline int skb_event_nf(void *ctx, struct sk_buff *skb, struct s
 		bpf_ringbuf_submit(ev, 0);
 		return 0;
 	}
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + stack_bytes + nf_room + cap, 0))
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + stack_bytes + nf_room + expr_room + cap,
+			       0))
 		count_lost();
 	s->depth = depth;
 	return 0;

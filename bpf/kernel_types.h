@@ -53,8 +53,29 @@ struct sk_buff {
 	__u16 network_header;
 	__u16 mac_header;
 	unsigned int tail; /* sk_buff_data_t: an offset from head on 64-bit kernels */
+	unsigned int end;  /* likewise: where struct skb_shared_info starts */
+	char cb[48];
 	unsigned char *head;
 	unsigned char *data;
+};
+
+typedef struct {
+	int counter;
+} atomic_t;
+
+/* At skb->head + skb->end (--output-skb-shared-info). `flags` is from Linux 5.12 (an unused byte
+ * before it). */
+struct skb_shared_info {
+	__u8 flags;
+	__u8 meta_len;
+	__u8 nr_frags;
+	__u8 tx_flags;
+	unsigned short gso_size;
+	unsigned short gso_segs;
+	struct sk_buff *frag_list;
+	unsigned int gso_type;
+	__u32 tskey;
+	atomic_t dataref;
 };
 
 /* Netfilter (bpf/nf.bpf.h). nf_tables and x_tables are modules on most kernels: these relocate

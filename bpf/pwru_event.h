@@ -117,6 +117,72 @@ struct pwru_nf {
 	char chain[PWRU_NF_NAME_LEN];
 };
 
+/* --output-skb-metadata and --filter-skb-expr: a field reached from the skb through a chain of
+ * pointers, resolved in user space through the kernel's BTF (extcap/core/skb_expr.cpp) into
+ * these steps, run by bpf/skb_expr.bpf.h: from the skb's address, for each of the first `nderef`
+ * offsets, read the pointer at address + offset (a null pointer ends the read: no value); then
+ * read `size` bytes at address + `offset`, shift them right by `bit_shift`, keep `bit_width`
+ * bits and sign-extend them when `is_signed`. A string (a char array) keeps its bytes. */
+#define PWRU_EXPR_DEREFS 6
+#define PWRU_META_MAX 4
+#define PWRU_META_BYTES 16 /* a value: an integer of up to 8 bytes, or a string of up to 16 */
+
+struct pwru_expr {
+	__u32 deref[PWRU_EXPR_DEREFS];
+	__u32 offset;
+	__u8 nderef;
+	__u8 size;      /* 1 to 8; a string 1 to PWRU_META_BYTES */
+	__u8 bit_shift;
+	__u8 bit_width; /* 1 to 64 */
+	__u8 is_signed;
+	__u8 is_string;
+	__u8 pad[2];
+};
+
+enum pwru_expr_op {
+	PWRU_EXPR_EQ = 1,
+	PWRU_EXPR_NE = 2,
+	PWRU_EXPR_LT = 3,
+	PWRU_EXPR_LE = 4,
+	PWRU_EXPR_GT = 5,
+	PWRU_EXPR_GE = 6,
+};
+
+/* --filter-skb-expr: (field & mask) op value, signed when the field is. */
+struct pwru_expr_filter {
+	struct pwru_expr expr;
+	__u64 mask;
+	__u64 value;
+	__u8 op; /* enum pwru_expr_op; 0: no filter */
+	__u8 pad[7];
+};
+
+/* PWRU_EV2_HAS_META: the values of the expressions, in the order given; bit i of `valid` says
+ * value i was read (no null pointer on the way, the kernel let it be read). */
+struct pwru_meta {
+	__u8 value[PWRU_META_MAX][PWRU_META_BYTES];
+	__u32 valid;
+	__u32 pad;
+};
+
+/* PWRU_EV2_HAS_SHINFO: the skb's struct skb_shared_info (at skb->head + skb->end). */
+struct pwru_shinfo {
+	__u32 gso_type;  /* SKB_GSO_* bits */
+	__u32 tskey;
+	__u32 dataref;
+	__u16 gso_size;
+	__u16 gso_segs;
+	__u8 nr_frags;
+	__u8 tx_flags;   /* SKBTX_* bits */
+	__u8 flags;      /* SKBFL_* bits (0 before Linux 5.12, which had none) */
+	__u8 meta_len;
+	__u32 pad;
+	__u64 frag_list; /* address of the first skb of the frag list, 0 without one */
+};
+
+/* PWRU_EV2_HAS_CB: skb->cb, the control buffer the layer that holds the skb uses. */
+#define PWRU_CB_BYTES 48
+
 /* Per-probe settings, one frozen copy per loaded program (section .rodata.probe). Argument
  * positions are 0-based and -1 when the probe has no such argument. */
 struct probe_cfg {
