@@ -427,6 +427,7 @@ proto_register_pwru(void)
     pwru_register_changes(proto_pwru);
     pwru_register_lost_events(expert_pwru, pwru_module);
     pwru_register_diag(proto_pwru, expert_pwru);
+    pwru_register_skb(proto_pwru);
 
     pwru_tap = register_tap("pwru");
     pwru_register_flow(proto_pwru);

@@ -7,6 +7,7 @@
 //   pwru-stats.cpp        the stats trees on the "pwru" tap
 //   pwru-flow.cpp         the journeys as a flow graph (Statistics > Flow Graph, -z flow,pwru)
 //   pwru-diag.cpp         pwrudump's diagnosis of a drop (--diagnose) and its expert infos
+//   pwru-skb.cpp          skb fields chosen on the command line: metadata, shared info, cb
 // The rules they apply about skbs (what is a drop, where a journey ends) are pwrudump's too:
 // pwru_rules.h.
 //
@@ -123,6 +124,8 @@ struct pwru_summary {
     guint32 diag_kind;        // enum pwru_diag_kind; 0: no DIAG_KIND field
     proto_item *diag_item;    // the Diagnosis subtree, made by its first DIAG_ field
     proto_tree *diag_tree;
+    proto_item *meta_item;    // the pwru.meta item of the META_NAME waiting for its value
+    proto_tree *meta_tree;
 };
 
 // The record's function name for the shared rules: NULL (no FUNC field) is the empty name,
@@ -161,6 +164,16 @@ void pwru_register_diag(int proto, expert_module_t *expert);
 // A DIAG_KIND or DIAG_TEXT field (`type`) into the Diagnosis subtree. Returns the next offset.
 int dissect_pwru_diag_field(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset,
                             int length, guint type, pwru_summary *summary);
+
+// --- pwru-skb.cpp ---
+extern int hf_pwru_meta_name;  // the fields of META_NAME, META_VALUE, SHINFO, CB
+extern int hf_pwru_meta_value;
+extern int hf_pwru_shinfo;
+extern int hf_pwru_cb;
+void pwru_register_skb(int proto);
+// A META_NAME, META_VALUE, SHINFO or CB field (`type`). Returns the next offset.
+int dissect_pwru_skb_field(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset,
+                           int length, guint type, pwru_summary *summary);
 
 // --- pwru-journey.cpp ---
 struct pwru_hop;

@@ -183,6 +183,10 @@ static const pwru_tlv_spec pwru_tlv_specs[] = {
     { PWRU_TLV_NF_TRACE_ID,      &hf_pwru_nf_trace_id,      ENC_LITTLE_ENDIAN },
     { PWRU_TLV_DIAG_KIND,        &hf_pwru_diag_kind,        ENC_NA },
     { PWRU_TLV_DIAG_TEXT,        &hf_pwru_diag_text,        ENC_UTF_8 },
+    { PWRU_TLV_META_NAME,        &hf_pwru_meta_name,        ENC_UTF_8 },
+    { PWRU_TLV_META_VALUE,       &hf_pwru_meta_value,       ENC_UTF_8 },
+    { PWRU_TLV_SHINFO,           &hf_pwru_shinfo,           ENC_NA },
+    { PWRU_TLV_CB,               &hf_pwru_cb,               ENC_NA },
 };
 static_assert(G_N_ELEMENTS(pwru_tlv_specs) == std::size(pwru::rules::kTlvSpecs),
               "every field of the record format has a Wireshark field");
@@ -453,6 +457,11 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
     case PWRU_TLV_DIAG_KIND:
     case PWRU_TLV_DIAG_TEXT:
         return dissect_pwru_diag_field(tvb, pinfo, tree, offset, length, spec->type, summary);
+    case PWRU_TLV_META_NAME:
+    case PWRU_TLV_META_VALUE:
+    case PWRU_TLV_SHINFO:
+    case PWRU_TLV_CB:
+        return dissect_pwru_skb_field(tvb, pinfo, tree, offset, length, spec->type, summary);
     case PWRU_TLV_NF_FAMILY:
         summary->has_nf_family = TRUE;
         proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->nf_family);

@@ -7,3 +7,5 @@ foreach(file packet-pwru.cpp pwru-fields.cpp pwru-journey.cpp pwru-changes.cpp p
 endforeach()
 # pwrudump's diagnoses of drops (--diagnose).
 list(APPEND PWRU_DISSECTOR_SOURCES ${CMAKE_CURRENT_LIST_DIR}/pwru-diag.cpp)
+# skb fields chosen on the command line (--output-skb-metadata, -shared-info, -cb).
+list(APPEND PWRU_DISSECTOR_SOURCES ${CMAKE_CURRENT_LIST_DIR}/pwru-skb.cpp)

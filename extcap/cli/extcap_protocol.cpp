@@ -106,6 +106,21 @@ std::string extcap_config_sentences() {
       {"--filter-tunnel-pcap-l3", "Tunnel: inner packet filter",
        "pcap filter on the IP packet inside a VXLAN or Geneve packet; other packets pass",
        "string", "{placeholder=e.g. icmp and host 192.168.0.2}", "Filters", {}},
+      // skb fields by expression (pwru's flags), after the args above for the same reason.
+      {"--filter-skb-expr", "skb expression filter",
+       "Only skbs for which this C comparison on the skb holds, e.g. skb->len > 1000 or "
+       "skb->mark & 0xff == 1 (fields resolved through the kernel's BTF)",
+       "string", "{placeholder=e.g. skb->dev->ifindex == 11}", "Filters", {}},
+      {"--output-skb-metadata", "skb fields to record",
+       "Up to 4 skb fields, comma-separated, recorded with every event (pwru.meta), e.g. "
+       "skb->hash,skb->dev->ifindex",
+       "string", "{placeholder=e.g. skb->hash,skb->queue_mapping}", "Output", {}},
+      {"--output-skb-shared-info", "Record the skb's shared info",
+       "gso_size, gso_segs, gso_type, nr_frags, ... with every event (pwru.shinfo)",
+       "boolflag", "{default=false}", "Output", {}},
+      {"--output-skb-cb", "Record the skb's control buffer",
+       "skb->cb, 48 bytes, with every event (pwru.cb)", "boolflag", "{default=false}", "Output",
+       {}},
   };
   std::string out;
   int number = 0;

@@ -116,6 +116,11 @@ void define(CLI::App& app, Raw& raw, Options& o) {
                  "pcap filter on the IP packet inside a VXLAN or Geneve packet, in the kernel; "
                  "other packets pass")
       ->type_name("EXPR")->group(kFilters);
+  app.add_option("--filter-skb-expr", o.trace.filter_skb_expr,
+                 "Only skbs for which this C comparison on the skb holds, in the kernel: FIELD OP "
+                 "VALUE or FIELD & MASK OP VALUE, OP one of == != < <= > >=, the field resolved "
+                 "through the kernel's BTF, e.g. \"skb->dev->ifindex == 11\", \"skb->len > 1000\"")
+      ->type_name("EXPR")->group(kFilters);
   app.add_flag("--filter-track-skb", o.trace.track_skb,
                "Keep following an skb that matched once, even when it stops matching (after NAT, "
                "decapsulation), until it is freed")
@@ -187,6 +192,19 @@ void define(CLI::App& app, Raw& raw, Options& o) {
                "invalid (text: a diagnosis line after the drop; JSON: diagnosis; Wireshark: "
                "pwru.diag). Other namespaces need CAP_SYS_ADMIN, which a helper process keeps "
                "(default true; =false to leave it out)")
+      ->group(kOutput);
+  // Tracer options too: the BPF programs read these only when asked.
+  app.add_option("--output-skb-metadata", o.trace.skb_metadata,
+                 "Print this skb field after FUNC, read through the kernel's BTF: a C expression "
+                 "from skb (skb->hash, skb->dev->ifindex, skb->cb[0], skb->dev->name); up to 4, "
+                 "repeated or comma-separated, each at most 8 bytes (a string 16); JSON: skb_meta")
+      ->type_name("EXPR")->delimiter(',')->allow_extra_args(false)->group(kOutput);
+  app.add_flag("--output-skb-shared-info", o.trace.output_shinfo,
+               "Print the skb's shared info (gso_size, gso_segs, gso_type, nr_frags, tx_flags, "
+               "...) under each event; JSON: skb_shared_info")
+      ->group(kOutput);
+  app.add_flag("--output-skb-cb", o.trace.output_cb,
+               "Print the skb's control buffer (skb->cb, 48 bytes) as 32-bit words; JSON: cb")
       ->group(kOutput);
   // Also a tracer option: the BPF programs record the stack only when asked.
   app.add_flag("--output-stack", o.trace.output_stack,

@@ -8,6 +8,8 @@
 
 #include "pwru_event.h"
 
+static_assert(PWRU_CB_BYTES == PWRU_CB_LEN, "the record keeps skb->cb whole");
+
 namespace pwru {
 namespace {
 
@@ -70,7 +72,12 @@ bool EventDecoder::decode(const void* data, size_t size, Event& ev) {
   }
   const auto& raw = *static_cast<const pwru_event*>(data);
   const size_t nf_bytes = (raw.flags & PWRU_EV_HAS_NF) ? sizeof(pwru_nf) : 0;
-  if (sizeof(pwru_event) + stack_bytes_ + nf_bytes + raw.cap_len > size) {
+  // The sections of flags2, in the order of their bits.
+  const size_t meta_bytes = (raw.flags2 & PWRU_EV2_HAS_META) ? sizeof(pwru_meta) : 0;
+  const size_t shinfo_bytes = (raw.flags2 & PWRU_EV2_HAS_SHINFO) ? sizeof(pwru_shinfo) : 0;
+  const size_t cb_bytes = (raw.flags2 & PWRU_EV2_HAS_CB) ? PWRU_CB_BYTES : 0;
+  const size_t sections = nf_bytes + meta_bytes + shinfo_bytes + cb_bytes;
+  if (sizeof(pwru_event) + stack_bytes_ + sections + raw.cap_len > size) {
     malformed_++;
     return false;
   }
@@ -158,10 +165,39 @@ bool EventDecoder::decode(const void* data, size_t size, Event& ev) {
     std::memcpy(&nf, raw.data + stack_bytes_, sizeof(nf));
     ev.nf = nf_from_probe(nf);
   }
+  const uint8_t* section = raw.data + stack_bytes_ + nf_bytes;
+  decode_skb_sections(raw.flags2, section, ev);
   size_t cap = ev.layer == PacketLayer::None ? 0 : raw.cap_len;
-  const uint8_t* packet = raw.data + stack_bytes_ + nf_bytes;
+  const uint8_t* packet = raw.data + stack_bytes_ + sections;
   ev.packet.assign(packet, packet + cap);
   return true;
+}
+
+// The sections of --output-skb-metadata, --output-skb-shared-info and --output-skb-cb, which
+// start at `at` (bpf/skb_expr.bpf.h writes them in this order).
+void EventDecoder::decode_skb_sections(uint8_t flags2, const uint8_t* at, Event& ev) const {
+  ev.meta.clear();
+  ev.shinfo.reset();
+  ev.cb.clear();
+  if (flags2 & PWRU_EV2_HAS_META) {
+    pwru_meta m;
+    std::memcpy(&m, at, sizeof(m));
+    at += sizeof(m);
+    const size_t n = meta_ ? std::min<size_t>(meta_->size(), PWRU_META_MAX) : 0;
+    for (size_t i = 0; i < n; i++) {
+      SkbMeta item{(*meta_)[i].text, std::nullopt};
+      if (m.valid & (1u << i)) item.value = format_skb_expr_value((*meta_)[i], m.value[i]);
+      ev.meta.push_back(std::move(item));
+    }
+  }
+  if (flags2 & PWRU_EV2_HAS_SHINFO) {
+    pwru_shinfo s;
+    std::memcpy(&s, at, sizeof(s));
+    at += sizeof(s);
+    ev.shinfo = SharedInfo{s.gso_type, s.tskey, s.dataref, s.gso_size, s.gso_segs, s.nr_frags,
+                           s.tx_flags, s.flags, s.meta_len, s.frag_list};
+  }
+  if (flags2 & PWRU_EV2_HAS_CB) ev.cb.assign(at, at + PWRU_CB_BYTES);
 }
 
 // The innermost frames of a stack taken in a BPF program are the program (loaded after

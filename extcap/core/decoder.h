@@ -9,6 +9,7 @@
 
 #include "core/backend.h"
 #include "core/kallsyms.h"
+#include "core/skb_expr.h"
 #include "record/event.h"
 
 namespace pwru {
@@ -28,6 +29,10 @@ class EventDecoder {
   // field is set on each call.
   bool decode(const void* data, size_t size, Event& ev);
 
+  // The --output-skb-metadata expressions the programs were loaded with, which name and format
+  // the values of a PWRU_EV2_HAS_META section; held on to like `probes`.
+  void set_skb_exprs(const std::vector<SkbExpr>* meta) { meta_ = meta; }
+
   // Records dropped because they were shorter than their header, stack and packet bytes: events
   // the probes made that never reach an output, so they count as lost.
   uint64_t malformed() const { return malformed_; }
@@ -36,11 +41,13 @@ class EventDecoder {
 
  private:
   bool is_tracing_glue(uint64_t addr) const;
+  void decode_skb_sections(uint8_t flags2, const uint8_t* at, Event& ev) const;
 
   const std::vector<Probe>& probes_;
   const std::map<uint32_t, std::string>& reasons_;
   const Kallsyms* ksyms_;
   uint32_t stack_bytes_;
+  const std::vector<SkbExpr>* meta_ = nullptr;
   int64_t mono_to_real_;
   uint64_t malformed_ = 0;
   uint64_t unknown_probes_ = 0;

@@ -151,6 +151,24 @@ Result<uint32_t> resolve_ifname(const std::string& ifname, const std::string& ne
   return static_cast<uint32_t>(index);
 }
 
+Status resolve_skb_exprs(const TraceOptions& options, const struct btf* btf, KernelFilter& f) {
+  f.meta.clear();
+  for (const auto& text : options.skb_metadata) {
+    auto e = resolve_skb_expr(btf, text);
+    if (!e) return e.error();
+    f.meta.push_back(std::move(e.value()));
+  }
+  f.expr_filter.reset();
+  if (!options.filter_skb_expr.empty()) {
+    auto filter = parse_skb_filter(btf, options.filter_skb_expr);
+    if (!filter) return filter.error();
+    f.expr_filter = std::move(filter.value());
+  }
+  f.shinfo = options.output_shinfo;
+  f.cb = options.output_cb;
+  return Ok{};
+}
+
 Result<KernelFilter> make_kernel_filter(const TraceOptions& options, const BtfWindow* window) {
   KernelFilter f;
   if (!options.filter_netns.empty()) {

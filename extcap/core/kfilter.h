@@ -5,11 +5,13 @@
 #include <linux/bpf.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "base/result.h"
+#include "core/skb_expr.h"
 #include "core/tracer.h"
 #include "filter/cbpf_to_ebpf.h"
 
@@ -30,6 +32,12 @@ struct KernelFilter {
   // The same filter reading the packet's first bytes by plain loads (BtfWindow); empty when the
   // kernel cannot (before 6.2, or BTF from --kernel-btf) or there is no filter.
   std::vector<struct bpf_insn> pcap_body_btf;
+  // --output-skb-metadata, --filter-skb-expr, resolved (resolve_skb_exprs); the shared info and
+  // control buffer sections.
+  std::vector<SkbExpr> meta;
+  std::optional<SkbExprFilter> expr_filter;
+  bool shinfo = false;
+  bool cb = false;
 };
 
 // Errors name the option and say what it accepts: ExitCode::Usage for a malformed value,
@@ -38,6 +46,10 @@ struct KernelFilter {
 // `window`: the running kernel's BtfWindow, if it has one (KernelBtf::btf_window).
 Result<KernelFilter> make_kernel_filter(const TraceOptions& options,
                                         const BtfWindow* window = nullptr);
+
+// The skb expressions of `options` resolved through `btf` into `f` (meta, expr_filter, shinfo,
+// cb): ExitCode::Usage naming the expression that does not resolve.
+Status resolve_skb_exprs(const TraceOptions& options, const struct btf* btf, KernelFilter& f);
 
 // The pieces, for tests.
 Result<uint32_t> parse_netns(const std::string& spec);

@@ -4,11 +4,17 @@
 
 #include <bpf/libbpf.h>
 
+#include <linux/types.h>
+
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "base/result.h"
 #include "core/kfilter.h"
 #include "core/load_error.h"
+#include "core/skb_expr.h"
+#include "pwru_event.h"
 
 namespace pwru {
 
@@ -31,6 +37,29 @@ struct SharedMaps {
   int nf_seen_fd;  // the netfilter chain each skb is in (bpf/nf.bpf.h)
 };
 
+// The expressions of --output-skb-metadata and --filter-skb-expr as the BPF side runs them, and
+// the shared info and cb sections (bpf/skb_expr.bpf.h).
+template <typename Rodata>
+void set_skb_exprs(Rodata& ro, const KernelFilter& f) {
+  static_assert(sizeof(ro.meta_expr) == sizeof(struct pwru_expr) * PWRU_META_MAX);
+  struct pwru_expr e{};
+  for (size_t i = 0; i < f.meta.size() && i < PWRU_META_MAX; i++) {
+    to_bpf_expr(f.meta[i], e);
+    std::memcpy(const_cast<struct pwru_expr*>(&ro.meta_expr[i]), &e, sizeof(e));
+  }
+  ro.meta_count = static_cast<__u8>(std::min<size_t>(f.meta.size(), PWRU_META_MAX));
+  if (f.expr_filter) {
+    struct pwru_expr_filter ef{};
+    to_bpf_expr(f.expr_filter->field, ef.expr);
+    ef.mask = f.expr_filter->mask;
+    ef.value = f.expr_filter->value;
+    ef.op = static_cast<__u8>(f.expr_filter->op);
+    std::memcpy(const_cast<struct pwru_expr_filter*>(&ro.expr_filter), &ef, sizeof(ef));
+  }
+  ro.output_shinfo = f.shinfo;
+  ro.output_cb = f.cb;
+}
+
 // Before load: the per-run settings and filters, and the shared maps. Every backend skeleton has
 // the same .rodata and maps (bpf/common.bpf.h).
 template <typename Skel>
@@ -49,6 +78,7 @@ Status configure(Skel* skel, const LoadSettings& load, const KernelFilter& f,
   skel->rodata->filter_track_skb = f.track_skb;
   skel->rodata->has_pcap_filter = f.outer_pcap;
   skel->rodata->has_tunnel_filter = f.tunnel_pcap;
+  set_skb_exprs(*skel->rodata, f);
   if (int err = bpf_map__reuse_fd(skel->maps.events, maps.events_fd))
     return load_error("the event ring buffer", err);
   if (int err = bpf_map__reuse_fd(skel->maps.lost, maps.lost_fd))

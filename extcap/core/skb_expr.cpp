@@ -496,4 +496,16 @@ std::string format_skb_expr_value(const SkbExpr& e, const uint8_t* raw) {
   }
 }
 
+void to_bpf_expr(const SkbExpr& e, struct pwru_expr& out) {
+  out = pwru_expr{};
+  for (size_t i = 0; i < e.deref.size() && i < PWRU_EXPR_DEREFS; i++) out.deref[i] = e.deref[i];
+  out.nderef = static_cast<__u8>(std::min<size_t>(e.deref.size(), PWRU_EXPR_DEREFS));
+  out.offset = e.offset;
+  out.size = e.size;
+  out.bit_shift = e.bit_shift;
+  out.bit_width = e.bit_width;
+  out.is_signed = e.is_signed;
+  out.is_string = e.kind == SkbExprKind::String;
+}
+
 }  // namespace pwru

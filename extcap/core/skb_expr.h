@@ -10,6 +10,7 @@
 #include "base/result.h"
 
 struct btf;
+struct pwru_expr;
 
 namespace pwru {
 
@@ -54,6 +55,9 @@ Result<SkbExprFilter> parse_skb_filter(const struct btf* btf, const std::string&
 // shifted, masked and sign-extended, or a string's bytes), as text and JSON show it: decimal,
 // pointers in hex, enums by name (their number when unnamed), strings as they are.
 std::string format_skb_expr_value(const SkbExpr& e, const uint8_t* raw);
+
+// `e` as bpf/skb_expr.bpf.h runs it.
+void to_bpf_expr(const SkbExpr& e, struct pwru_expr& out);
 
 // The names closest to `name` among `candidates` (edit distance), best first, at most `max`.
 std::vector<std::string> closest_names(const std::string& name,

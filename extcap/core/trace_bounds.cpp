@@ -32,6 +32,12 @@ Status check_bounds(const TraceOptions& options) {
                      std::to_string(least >> 10) + "K to 1G",
                  "pass e.g. --ringbuf-size 64M"};
   }
+  if (options.skb_metadata.size() > PWRU_META_MAX) {
+    return Error{ExitCode::Usage,
+                 "cannot use --output-skb-metadata " + std::to_string(options.skb_metadata.size()) +
+                     " times: the most is " + std::to_string(PWRU_META_MAX) + " fields",
+                 "pass at most " + std::to_string(PWRU_META_MAX) + " --output-skb-metadata"};
+  }
   const auto backends = backend_names();
   if (std::find(backends.begin(), backends.end(), options.backend) == backends.end()) {
     std::string names;

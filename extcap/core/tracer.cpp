@@ -81,6 +81,7 @@ class TracerImpl final : public Tracer {
     const auto window = btf->btf_window();
     auto kfilter = make_kernel_filter(options, window ? &*window : nullptr);
     if (!kfilter) return kfilter.error();
+    if (auto st = resolve_skb_exprs(options, btf->get(), *kfilter); !st) return st.error();
     std::unique_ptr<TracerImpl> t(new TracerImpl(std::move(btf.value()), options));
     t->reasons_ = t->btf_->drop_reasons();
     t->load_.drops_only = options.drops_only;
@@ -122,6 +123,7 @@ class TracerImpl final : public Tracer {
     malloc_trim(0);
     t->decoder_.emplace(t->probes_, t->reasons_, t->ksyms_ ? &*t->ksyms_ : nullptr,
                         t->load_.stack_bytes, t->mono_to_real_);
+    t->decoder_->set_skb_exprs(&t->kfilter_.meta);
     t->rb_.reset(ring_buffer__new(t->events_.get(), &TracerImpl::on_sample, t.get(), nullptr));
     if (!t->rb_) return map_error("the ring buffer reader", errno);
     return std::unique_ptr<Tracer>(std::move(t));

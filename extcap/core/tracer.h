@@ -31,6 +31,12 @@ struct TraceOptions {
   std::string filter_mark;             // VALUE[/MASK]
   std::string filter_ifname;           // resolved in the filtered netns, else the current one
   bool track_skb = false;              // follow an skb once it matched
+  // C expressions on the skb, resolved through the kernel's BTF (core/skb_expr.h): up to
+  // PWRU_META_MAX fields shown with each event, and a comparison the kernel filters with.
+  std::vector<std::string> skb_metadata;  // --output-skb-metadata, e.g. skb->dev->ifindex
+  std::string filter_skb_expr;            // --filter-skb-expr, e.g. "skb->len > 1000"
+  bool output_shinfo = false;          // --output-skb-shared-info
+  bool output_cb = false;              // --output-skb-cb
   // With a function backend, probe nft_do_chain, ipt_do_table and ip6t_do_table for the table,
   // chain and verdict of each netfilter chain (core/nf_probes.h).
   bool nf_probes = true;

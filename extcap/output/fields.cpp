@@ -14,6 +14,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace pwru {
@@ -324,6 +325,49 @@ uint64_t timestamp_value(TimestampMode mode, const Event& ev, SkbClock& clock) {
     case TimestampMode::Absolute: return ev.ktime_ns;
   }
   return 0;
+}
+
+std::string skb_meta_label(const std::string& expr) {
+  const size_t arrow = expr.rfind("->");
+  const size_t dot = expr.rfind('.');
+  size_t from = 0;
+  if (arrow != std::string::npos) from = arrow + 2;
+  if (dot != std::string::npos && (arrow == std::string::npos || dot > arrow)) from = dot + 1;
+  return expr.substr(from);
+}
+
+std::string skb_meta_field(const Event& ev) {
+  std::string out;
+  for (const SkbMeta& m : ev.meta) {
+    out += ' ' + skb_meta_label(m.name) + '=' + (m.value ? *m.value : std::string("(none)"));
+  }
+  return out;
+}
+
+std::string shinfo_field(const SharedInfo& s) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "nr_frags=%u gso_size=%u gso_segs=%u gso_type=0x%x tx_flags=0x%x flags=0x%x "
+                "meta_len=%u dataref=%u tskey=%u frag_list=0x%" PRIx64,
+                s.nr_frags, s.gso_size, s.gso_segs, s.gso_type, s.tx_flags, s.flags, s.meta_len,
+                s.dataref, s.tskey, s.frag_list);
+  return buf;
+}
+
+std::vector<uint32_t> cb_words(const std::vector<uint8_t>& cb) {
+  std::vector<uint32_t> words(cb.size() / 4);
+  if (!words.empty()) std::memcpy(words.data(), cb.data(), words.size() * 4);
+  return words;
+}
+
+std::string cb_field(const std::vector<uint8_t>& cb) {
+  std::string out = "[";
+  for (uint32_t w : cb_words(cb)) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08X", w);
+    out += (out.size() > 1 ? "," : "") + std::string(buf);
+  }
+  return out + "]";
 }
 
 }  // namespace pwru

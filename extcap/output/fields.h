@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "pwru_changes.h"
 #include "record/event.h"
@@ -111,6 +112,23 @@ std::string absolute_time_field(uint64_t time_ns);
 // --output-skb: what the event knows of the skb, one `  field: value` a line, then the captured
 // bytes as a hex dump. No trailing newline.
 std::string skb_dump(const Event& ev);
+
+// --output-skb-metadata as pwru prints it after FUNC: ` hash=3423 ifindex=11`, each field by the
+// last member of its expression (with its index: `cb[0]`); `(none)` where it was not readable (a
+// null pointer on the way). Empty without values.
+std::string skb_meta_field(const Event& ev);
+// The label of an expression in skb_meta_field: `ifindex` of skb->dev->ifindex.
+std::string skb_meta_label(const std::string& expr);
+
+// --output-skb-shared-info: `nr_frags=1 gso_size=1448 gso_segs=3 gso_type=0x1 tx_flags=0x0
+// flags=0x0 meta_len=0 dataref=1 tskey=0 frag_list=0x0`.
+std::string shinfo_field(const SharedInfo& s);
+
+// --output-skb-cb: skb->cb as pwru prints a control buffer, native-endian 32-bit words in hex:
+// `[0x00000000,0x0000002A,...]`.
+std::string cb_field(const std::vector<uint8_t>& cb);
+// skb->cb's 32-bit words, native byte order as the kernel stored them.
+std::vector<uint32_t> cb_words(const std::vector<uint8_t>& cb);
 
 // pwru's --timestamp relative: ns since the previous event of the same skb address, 0 for the
 // first. An event stamped before the previous one (another CPU) gives 0, never a wrapped value.

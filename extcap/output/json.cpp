@@ -75,6 +75,29 @@ void optional_string(JsonObject& o, std::string_view name, const std::string& va
   }
 }
 
+// --output-skb-metadata: "skb_meta":{"skb->dev->ifindex":11,"skb->dev->name":"veth0"}, numbers
+// as numbers, null where the value was not readable (a null pointer on the way).
+void skb_meta_json(JsonObject& o, const Event& ev) {
+  o.key("skb_meta");
+  JsonObject m(o.out());
+  for (const SkbMeta& item : ev.meta) {
+    if (!item.value) {
+      m.null(item.name);
+      continue;
+    }
+    const std::string& v = *item.value;
+    const size_t digits = v.find_first_not_of("0123456789", v.starts_with('-') ? 1 : 0);
+    const bool integer = digits == std::string::npos && !v.empty() && v != "-" &&
+                         (v.size() == 1 || v[v.starts_with('-') ? 1 : 0] != '0');
+    if (integer) {
+      m.key(item.name).out() += v;
+    } else {
+      m.string(item.name, v);
+    }
+  }
+  m.close();
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -194,6 +217,37 @@ std::string JsonFormatter::format(const Event& ev) {
     line += ']';
   }
   if (options_.skb) o.string("skb_metadata", skb_dump(ev));
+  if (!ev.meta.empty()) skb_meta_json(o, ev);
+  if (ev.shinfo) {
+    // pwru's key; its value there is the kernel's dump of the struct, here its fields.
+    const SharedInfo& s = *ev.shinfo;
+    o.key("skb_shared_info");
+    JsonObject j(o.out());
+    j.number("nr_frags", s.nr_frags);
+    j.number("gso_size", s.gso_size);
+    j.number("gso_segs", s.gso_segs);
+    j.number("gso_type", s.gso_type);
+    j.number("tx_flags", s.tx_flags);
+    j.number("flags", s.flags);
+    j.number("meta_len", s.meta_len);
+    j.number("dataref", s.dataref);
+    j.number("tskey", s.tskey);
+    char frag[24];
+    std::snprintf(frag, sizeof frag, "0x%" PRIx64, s.frag_list);
+    j.string("frag_list", frag);
+    j.close();
+  }
+  if (!ev.cb.empty()) {
+    // pwru's key: the control buffer's 32-bit words.
+    o.key("cb");
+    line += '[';
+    const std::vector<uint32_t> words = cb_words(ev.cb);
+    for (size_t i = 0; i < words.size(); ++i) {
+      if (i > 0) line += ',';
+      line += std::to_string(words[i]);
+    }
+    line += ']';
+  }
   if (!ev.drop_reason) {
     o.null("drop_reason");
   } else {

@@ -125,6 +125,8 @@ std::string TextFormatter::format(const Event& ev) {
   }
   if (ev.nf) line += ' ' + nf_rule_field(*ev.nf);
   if (ev.nf_trace_lost) line += " nf_trace_lost=" + std::to_string(*ev.nf_trace_lost);
+  line += skb_meta_field(ev);  // pwru's place: after FUNC and CALLER
+  if (!ev.cb.empty()) line += " cb=" + cb_field(ev.cb);
   if (!tunnel.empty()) {
     tunnel_width_ = std::max(tunnel_width_, tunnel.size());
     line += ' ';
@@ -139,6 +141,7 @@ std::string TextFormatter::format(const Event& ev) {
   if (options_.hints && ev.drop_reason && is_drop(ev)) line += "\n  hint: " + drop_reason_help(ev);
   // What pwrudump found on the system then (--diagnose), under the reason's hint.
   if (ev.diagnosis) line += "\n  diagnosis: " + ev.diagnosis->text;
+  if (ev.shinfo) line += "\n  skb_shared_info: " + shinfo_field(*ev.shinfo);
   if (options_.stack) {
     for (const auto& frame : ev.stack) line += "\n" + frame;
   }

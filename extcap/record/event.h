@@ -93,6 +93,30 @@ struct Diagnosis {
   bool operator==(const Diagnosis&) const = default;
 };
 
+// --output-skb-metadata: one expression's value at the event.
+struct SkbMeta {
+  std::string name;                  // the expression, "skb->dev->ifindex"
+  std::optional<std::string> value;  // as text shows it; none: a null pointer on the way
+
+  bool operator==(const SkbMeta&) const = default;
+};
+
+// --output-skb-shared-info: the skb's struct skb_shared_info (pwru_shinfo in bpf/pwru_event.h).
+struct SharedInfo {
+  uint32_t gso_type = 0;  // SKB_GSO_* bits
+  uint32_t tskey = 0;
+  uint32_t dataref = 0;
+  uint16_t gso_size = 0;
+  uint16_t gso_segs = 0;
+  uint8_t nr_frags = 0;
+  uint8_t tx_flags = 0;   // SKBTX_* bits
+  uint8_t flags = 0;      // SKBFL_* bits
+  uint8_t meta_len = 0;
+  uint64_t frag_list = 0; // address, 0: none
+
+  bool operator==(const SharedInfo&) const = default;
+};
+
 struct Event {
   uint64_t time_ns = 0;   // wall clock, ns since the Unix epoch
   uint64_t ktime_ns = 0;  // CLOCK_MONOTONIC ns, as the kernel stamped it
@@ -135,6 +159,9 @@ struct Event {
   // since the previous one (--nf-trace); trace messages were lost, drops may be unnamed.
   std::optional<uint32_t> nf_trace_lost;
   std::optional<Diagnosis> diagnosis;  // on a drop only
+  std::vector<SkbMeta> meta;           // --output-skb-metadata, in the order given
+  std::optional<SharedInfo> shinfo;    // --output-skb-shared-info
+  std::vector<uint8_t> cb;             // --output-skb-cb: skb->cb (PWRU_CB_LEN bytes); empty: none
 
   PacketLayer layer = PacketLayer::None;
   std::vector<uint8_t> packet;

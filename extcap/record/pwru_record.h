@@ -71,6 +71,12 @@ enum pwru_tlv_type {
 	/* What pwrudump found on the system when the drop happened (a diagnosis), with a drop */
 	PWRU_TLV_DIAG_KIND = 43,       /* [1] u8 enum pwru_diag_kind */
 	PWRU_TLV_DIAG_TEXT = 44,       /* string: the finding in words */
+	/* skb fields chosen on the command line (--output-skb-metadata): one item per expression,
+	 * a META_NAME then its META_VALUE, in the order given */
+	PWRU_TLV_META_NAME = 50,       /* string: the expression, e.g. skb->dev->ifindex */
+	PWRU_TLV_META_VALUE = 51,      /* string: its value as text shows it; absent: not readable */
+	PWRU_TLV_SHINFO = 52,          /* [28] struct skb_shared_info's fields, PWRU_SHINFO_* below */
+	PWRU_TLV_CB = 53,              /* [48] skb->cb, the control buffer (--output-skb-cb) */
 };
 
 /* What these values mean for an skb (which functions free it, what is a drop, where a journey
@@ -114,6 +120,20 @@ enum pwru_nf_trace_type {
 	PWRU_NF_TRACE_RETURN = 2, /* the end of a chain (no handle); before 6.12 a return rule too */
 	PWRU_NF_TRACE_RULE = 3,   /* a rule: its handle and verdict */
 };
+
+/* SHINFO's value (--output-skb-shared-info): little-endian fields at these byte offsets. */
+#define PWRU_SHINFO_LEN 28
+#define PWRU_SHINFO_GSO_TYPE 0   /* u32 SKB_GSO_* bits */
+#define PWRU_SHINFO_TSKEY 4      /* u32 */
+#define PWRU_SHINFO_DATAREF 8    /* u32 */
+#define PWRU_SHINFO_GSO_SIZE 12  /* u16 */
+#define PWRU_SHINFO_GSO_SEGS 14  /* u16 */
+#define PWRU_SHINFO_NR_FRAGS 16  /* u8 */
+#define PWRU_SHINFO_TX_FLAGS 17  /* u8 SKBTX_* bits */
+#define PWRU_SHINFO_FLAGS 18     /* u8 SKBFL_* bits */
+#define PWRU_SHINFO_META_LEN 19  /* u8 */
+#define PWRU_SHINFO_FRAG_LIST 20 /* u64 address of the frag list's first skb, 0: none */
+#define PWRU_CB_LEN 48
 
 /* What a diagnosis (DIAG_KIND) looked at; its words are in DIAG_TEXT (pwru_diag.h names them). */
 enum pwru_diag_kind {

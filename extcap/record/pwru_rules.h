@@ -68,6 +68,10 @@ inline constexpr TlvSpec kTlvSpecs[] = {
     {PWRU_TLV_NF_TRACE_ID, "NF_TRACE_ID", 4},
     {PWRU_TLV_DIAG_KIND, "DIAG_KIND", 1},
     {PWRU_TLV_DIAG_TEXT, "DIAG_TEXT", 0},
+    {PWRU_TLV_META_NAME, "META_NAME", 0},
+    {PWRU_TLV_META_VALUE, "META_VALUE", 0},
+    {PWRU_TLV_SHINFO, "SHINFO", PWRU_SHINFO_LEN},
+    {PWRU_TLV_CB, "CB", PWRU_CB_LEN},
 };
 
 // Where each type's spec is in kTlvSpecs (-1: none). Types are given out ahead of the code that

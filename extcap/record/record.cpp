@@ -93,6 +93,35 @@ std::string as_string(std::span<const uint8_t> v) {
   return std::string(reinterpret_cast<const char*>(v.data()), v.size());
 }
 
+// SHINFO's value, PWRU_SHINFO_LEN bytes.
+SharedInfo decode_shinfo(const uint8_t* p) {
+  SharedInfo s;
+  s.gso_type = static_cast<uint32_t>(load_le(p + PWRU_SHINFO_GSO_TYPE, 4));
+  s.tskey = static_cast<uint32_t>(load_le(p + PWRU_SHINFO_TSKEY, 4));
+  s.dataref = static_cast<uint32_t>(load_le(p + PWRU_SHINFO_DATAREF, 4));
+  s.gso_size = static_cast<uint16_t>(load_le(p + PWRU_SHINFO_GSO_SIZE, 2));
+  s.gso_segs = static_cast<uint16_t>(load_le(p + PWRU_SHINFO_GSO_SEGS, 2));
+  s.nr_frags = p[PWRU_SHINFO_NR_FRAGS];
+  s.tx_flags = p[PWRU_SHINFO_TX_FLAGS];
+  s.flags = p[PWRU_SHINFO_FLAGS];
+  s.meta_len = p[PWRU_SHINFO_META_LEN];
+  s.frag_list = load_le(p + PWRU_SHINFO_FRAG_LIST, 8);
+  return s;
+}
+
+void encode_shinfo(const SharedInfo& s, uint8_t* p) {
+  store_le(p + PWRU_SHINFO_GSO_TYPE, s.gso_type, 4);
+  store_le(p + PWRU_SHINFO_TSKEY, s.tskey, 4);
+  store_le(p + PWRU_SHINFO_DATAREF, s.dataref, 4);
+  store_le(p + PWRU_SHINFO_GSO_SIZE, s.gso_size, 2);
+  store_le(p + PWRU_SHINFO_GSO_SEGS, s.gso_segs, 2);
+  p[PWRU_SHINFO_NR_FRAGS] = s.nr_frags;
+  p[PWRU_SHINFO_TX_FLAGS] = s.tx_flags;
+  p[PWRU_SHINFO_FLAGS] = s.flags;
+  p[PWRU_SHINFO_META_LEN] = s.meta_len;
+  store_le(p + PWRU_SHINFO_FRAG_LIST, s.frag_list, 8);
+}
+
 // The event's netfilter rule, made by its first NF_ field.
 NfRule& nf(Event& ev) {
   if (!ev.nf) ev.nf.emplace();
@@ -108,7 +137,8 @@ Diagnosis& diagnosis(Event& ev) {
 // Stores one known, correctly sized field into `ev`. Returns the address family it implies
 // (4 or 6), 0 for other fields.
 int store_field(Event& ev, uint16_t type, std::span<const uint8_t> v) {
-  // Every fixed field is at most 8 bytes except the IPv6 addresses, which are copied below.
+  // Every fixed field is at most 8 bytes except the IPv6 addresses, SHINFO and CB, which are
+  // copied below.
   const uint64_t n = v.size() <= 8 ? load_le(v.data(), v.size()) : 0;
   switch (type) {
     case PWRU_TLV_SKB: ev.skb = n; break;
@@ -165,6 +195,13 @@ int store_field(Event& ev, uint16_t type, std::span<const uint8_t> v) {
     case PWRU_TLV_NF_TRACE_ID: nf(ev).trace_id = static_cast<uint32_t>(n); break;
     case PWRU_TLV_DIAG_KIND: diagnosis(ev).kind = static_cast<uint8_t>(n); break;
     case PWRU_TLV_DIAG_TEXT: diagnosis(ev).text = as_string(v); break;
+    case PWRU_TLV_META_NAME: ev.meta.push_back(SkbMeta{as_string(v), std::nullopt}); break;
+    case PWRU_TLV_META_VALUE:
+      // A value belongs to the name before it; one without is skipped as unknown would be.
+      if (!ev.meta.empty()) ev.meta.back().value = as_string(v);
+      break;
+    case PWRU_TLV_SHINFO: ev.shinfo = decode_shinfo(v.data()); break;
+    case PWRU_TLV_CB: ev.cb.assign(v.begin(), v.end()); break;
     default: break;  // unreachable: the caller only passes types find_field() knows
   }
   return 0;
@@ -183,6 +220,9 @@ void encode_record(const Event& ev, std::vector<uint8_t>& out) {
              cut(ev.nf->rule.size()) + cut(ev.nf->jump_target.size());
   }
   if (ev.diagnosis) bound += cut(ev.diagnosis->text.size());
+  for (const SkbMeta& m : ev.meta) {
+    bound += 2 * PWRU_TLV_HEADER_LEN + cut(m.name.size()) + (m.value ? cut(m.value->size()) : 0);
+  }
   const size_t at = out.size();
   out.resize(at + bound);
   uint8_t* start = out.data() + at;
@@ -251,6 +291,17 @@ void encode_record(const Event& ev, std::vector<uint8_t>& out) {
     w.fixed(PWRU_TLV_DIAG_KIND, ev.diagnosis->kind);
     w.str(PWRU_TLV_DIAG_TEXT, ev.diagnosis->text);
   }
+  for (const SkbMeta& m : ev.meta) {
+    w.str(PWRU_TLV_META_NAME, m.name);
+    if (m.value) w.str(PWRU_TLV_META_VALUE, *m.value);
+  }
+  if (ev.shinfo) {
+    uint8_t shinfo[PWRU_SHINFO_LEN];
+    encode_shinfo(*ev.shinfo, shinfo);
+    w.bytes(PWRU_TLV_SHINFO, shinfo, sizeof shinfo);
+  }
+  // Exactly CB's size, as the format wants it: an Event's cb is skb->cb or empty.
+  if (ev.cb.size() == PWRU_CB_LEN) w.bytes(PWRU_TLV_CB, ev.cb.data(), ev.cb.size());
   out.resize(at + static_cast<size_t>(w.cursor() - start));
 }
 
