@@ -55,11 +55,15 @@ assert with_dev >= 6, f"{with_dev} events with a device"
 assert marked >= 3, f"{marked} events with mark 0x2a"
 print(len(events), "events,", with_dev, "with a device,", marked, "marked: the values agree")
 PY
+  # The four values of each event, comma-separated: the second is skb->len.
   out=$(fields "$WORK/json.pcapng" -Y 'pwru.meta.name == "skb->len"' -e pwru.len \
-          -e pwru.meta.value -E occurrence=2 | head -1)
-  read -r len value <<<"$out"
+          -e pwru.meta.name -e pwru.meta.value | head -1)
+  read -r len names values <<<"$out"
   [ -n "$len" ] || fail "no pwru.meta in Wireshark"
-  assert_eq "pwru.meta.value of skb->len (2nd item) in Wireshark" "$len" "$value"
+  assert_eq "pwru.meta.name in Wireshark" "skb->dev->ifindex,skb->len,skb->mark,skb->dev->name" \
+    "$names"
+  assert_eq "pwru.meta.value of skb->len (2nd item) in Wireshark" "$len" \
+    "$(cut -d, -f2 <<<"$values")"
 
   start_trace "$WORK/text.pcapng" --output-file "$WORK/text" --output-skb-metadata "$exprs" \
     "icmp and host $IP_B"
@@ -112,7 +116,7 @@ PY
 badfield)
   WORK=$(mktemp -d /tmp/pwru-e2e.XXXXXX)
   trap 'rm -rf "$WORK"' EXIT
-  "$PWRUDUMP" --output-skb-metadata skb->dev->ifidx -w /dev/null >"$WORK/out" 2>"$WORK/err"
+  "$PWRUDUMP" --output-skb-metadata 'skb->dev->ifidx' -w /dev/null >"$WORK/out" 2>"$WORK/err"
   assert_eq "exit status of a field that does not exist (usage)" 2 "$?"
   grep -q "struct net_device has no member ifidx" "$WORK/err" ||
     fail "the error does not name the field: $(cat "$WORK/err")"
@@ -123,7 +127,7 @@ badfield)
   grep -q "cannot use --filter-skb-expr .*struct sk_buff has no member lne" "$WORK/err" ||
     fail "the error does not name the filter's field: $(cat "$WORK/err")"
   grep -q "len" "$WORK/err" || fail "the error does not suggest len: $(cat "$WORK/err")"
-  "$PWRUDUMP" --output-skb-metadata skb->hash,skb->len,skb->mark,skb->priority,skb->protocol \
+  "$PWRUDUMP" --output-skb-metadata 'skb->hash,skb->len,skb->mark,skb->priority,skb->protocol' \
     -w /dev/null >"$WORK/out" 2>"$WORK/err"
   assert_eq "exit status of 5 fields" 2 "$?"
   grep -q "the most is 4" "$WORK/err" || fail "no bound in the error: $(cat "$WORK/err")"
