@@ -6,13 +6,13 @@
 #   CASE: plugin journey drop columns ipv6 unknown malformed retransmission fuzz wrapper
 #         journeys journeys_one_pass reset lost_events old_kernel stats conversation_filter
 #         profile nftrace nftrace_stats nfpassed nfprobes drop_reason_help drop_journeys
-#         changes flow diag
+#         changes flow diag skbexpr
 #   fresh (default): the capture is written now; kept: the one kept in data/ is read, so that
 #   captures written by an older pwrudump stay readable. The cases after `wrapper` read frames
 #   the kept sample does not have (10-17) and run on fresh captures only; the nftrace cases
 #   read the nftrace capture, kept too, and nfpassed the nfpassed capture, kept too;
 #   drop_reason_help reads the fresh reasons capture, changes the fresh changes capture, diag
-#   the fresh diag capture.
+#   the fresh diag capture, skbexpr the kept capture pwrudump recorded (data/README.md).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
@@ -952,11 +952,44 @@ journey 3 hop 2: netif_receive_skb | $b -> $a" "$out"
        "both drops into their reasons' nodes, explained"
 }
 
+# --output-skb-metadata, --output-skb-shared-info, --output-skb-cb, recorded by pwrudump from a
+# ping on lo (data/README.md): a pwru.meta item per expression with its name and value, the value
+# missing where a null pointer left nothing to read (skb->sk on the receive side); pwru.shinfo.*
+# and the 48 bytes of pwru.cb on every frame.
+case_skbexpr() {
+  cp "$here/data/skbexpr.pcapng" "$WORK/" || fail "cannot copy data/skbexpr.pcapng"
+  local out
+  out=$(fields skbexpr 'pwru' pwru.meta.name -- -E occurrence=a | LC_ALL=C sort -u) || exit 1
+  assert_eq "pwru.meta.name of every frame" \
+    "skb->len,skb->dev->name,skb->sk->__sk_common.skc_family,skb->pkt_type" "$out"
+  out=$(fields skbexpr 'pwru' frame.number pwru.len pwru.ifname pwru.meta.value) || exit 1
+  assert_lines "pwru.meta.value: skb->len and skb->dev->name equal pwru.len and pwru.ifname; the
+socket's family on the sending side only" "1|98|lo|98,lo,2,0
+2|98|lo|98,lo,2,0
+3|84|lo|84,lo,0
+4|84|lo|84,lo,0
+5|84|lo|84,lo,0
+6|84|lo|84,lo,0" "$out"
+  out=$(fields skbexpr 'pwru.meta.name == "skb->len" && pwru.meta.value == "84"' frame.number |
+          tr '\n' ' ') || exit 1
+  assert_eq "frames found by pwru.meta.value" "3 4 5 6 " "$out"
+  assert_tree skbexpr 3 'Metadata: skb->dev->name = lo' "an item's name and value"
+  assert_tree skbexpr 3 'Shared info: gso_size 0, gso_segs 0, nr_frags 0' "the shared info"
+  out=$(fields skbexpr 'pwru.shinfo.dataref == 1 && len(pwru.cb) == 48' frame.number | grep -c .) ||
+    exit 1
+  assert_eq "frames with pwru.shinfo.dataref 1 and 48 bytes of pwru.cb" 6 "$out"
+  out=$(fields skbexpr 'frame.number == 1' pwru.cb pwru.shinfo.gso_size pwru.shinfo.frag_list) ||
+    exit 1
+  assert_eq "frame 1's cb, gso_size, frag_list" \
+    "$(printf '62%094d' 0)|0|0x0000000000000000" "$out"
+  pass "pwru.meta name/value items, pwru.shinfo.* and pwru.cb of a capture pwrudump recorded"
+}
+
 case "$CASE" in
   plugin | journey | drop | columns | ipv6 | unknown | malformed | retransmission | fuzz | wrapper | \
     journeys | journeys_one_pass | reset | lost_events | old_kernel | stats | conversation_filter | \
     profile | nftrace | nftrace_stats | nfpassed | nfprobes | drop_reason_help | drop_journeys | \
-    changes | flow | diag)
+    changes | flow | diag | skbexpr)
     "case_$CASE" ;;
   *) fail "unknown case '$CASE'" ;;
 esac
