@@ -336,6 +336,43 @@ TEST(JsonOutput, Diagnosis) {
   EXPECT_EQ(parse(f.format(netfilter_drop())).get("diagnosis"), nullptr);
 }
 
+// --output-skb-metadata, --output-skb-shared-info, --output-skb-cb: skb_meta keyed by the
+// expression (numbers as numbers, null where unread), skb_shared_info and cb as pwru names them.
+TEST(JsonOutput, SkbFields) {
+  JsonFormatter f(OutputOptions{});
+  Event ev = netfilter_drop();
+  EXPECT_EQ(parse(f.format(ev)).get("skb_meta"), nullptr);
+  ev.meta = {{"skb->dev->ifindex", "7"}, {"skb->sk->sk_protocol", std::nullopt},
+             {"skb->dev->name", "veth-b"}, {"skb->dev", "0xffff888012340000"},
+             {"skb->cb[0]", "0"}, {"skb->priority", "007"}};
+  ev.shinfo = SharedInfo{0x11, 0, 1, 1448, 3, 1, 0, 0, 0, 0};
+  ev.cb.assign(PWRU_CB_LEN, 0);
+  ev.cb[4] = 0x2a;
+  const Json o = parse(f.format(ev));
+  const Json* m = o.get("skb_meta");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->keys(), (std::vector<std::string>{"skb->dev->ifindex", "skb->sk->sk_protocol",
+                                                 "skb->dev->name", "skb->dev", "skb->cb[0]",
+                                                 "skb->priority"}));
+  EXPECT_EQ(num(*m, "skb->dev->ifindex"), 7u);
+  EXPECT_TRUE(is_null(*m, "skb->sk->sk_protocol"));
+  EXPECT_EQ(str(*m, "skb->dev->name"), "veth-b");
+  EXPECT_EQ(str(*m, "skb->dev"), "0xffff888012340000");
+  EXPECT_EQ(num(*m, "skb->cb[0]"), 0u);
+  EXPECT_EQ(str(*m, "skb->priority"), "007");  // not a JSON number: kept as text
+  const Json* s = o.get("skb_shared_info");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(num(*s, "gso_size"), 1448u);
+  EXPECT_EQ(num(*s, "gso_segs"), 3u);
+  EXPECT_EQ(num(*s, "gso_type"), 0x11u);
+  EXPECT_EQ(num(*s, "nr_frags"), 1u);
+  EXPECT_EQ(str(*s, "frag_list"), "0x0");
+  const Json* cb = o.get("cb");
+  ASSERT_NE(cb, nullptr);
+  ASSERT_EQ(cb->items.size(), 12u);
+  EXPECT_EQ(cb->items[1].integer, 0x2au);
+}
+
 // --nf-trace's keys, only on a drop that was named.
 TEST(JsonOutput, NamedDropCarriesTheRule) {
   JsonFormatter f(OutputOptions{});

@@ -99,6 +99,30 @@ size_t title_at(const std::string& header, const std::string& title) {
   return at;
 }
 
+// --output-skb-metadata after FUNC as pwru prints it (the last member names a field), cb in
+// pwru's form, the shared info on a line of its own.
+TEST(TextOutput, SkbFields) {
+  OutputOptions o;
+  o.meta = o.tuple = false;
+  TextFormatter f(o);
+  Event ev = pwru_sample_events().front();
+  ev.meta = {{"skb->dev->ifindex", "7"}, {"skb->sk->__sk_common.skc_family", std::nullopt},
+             {"skb->cb[2]", "1"}};
+  ev.cb.assign(48, 0);
+  ev.cb[0] = 0x62;
+  ev.shinfo = SharedInfo{0x1, 0, 1, 1448, 3, 1, 0, 0, 0, 0};
+  const std::string line = f.format(ev);
+  EXPECT_NE(line.find(" " + ev.func + " ifindex=7 skc_family=(none) cb[2]=1 cb=[0x00000062,"
+                      "0x00000000,0x00000000,0x00000000,0x00000000,0x00000000,0x00000000,"
+                      "0x00000000,0x00000000,0x00000000,0x00000000,0x00000000]\n"),
+            std::string::npos)
+      << line;
+  EXPECT_NE(line.find("\n  skb_shared_info: nr_frags=1 gso_size=1448 gso_segs=3 gso_type=0x1 "
+                      "tx_flags=0x0 flags=0x0 meta_len=0 dataref=1 tskey=0 frag_list=0x0"),
+            std::string::npos)
+      << line;
+}
+
 TEST(TextOutput, ReproducesPwrusSampleByteForByte) {
   EXPECT_EQ(render(OutputOptions{}, pwru_sample_events()), kPwruSample);
 }

@@ -163,6 +163,25 @@ TEST(RecordTest, RoundTripsFullIpv6Event) {
   EXPECT_EQ(*got, without_time(ev));
 }
 
+// --output-skb-metadata items (one without a value), the shared info and the control buffer.
+TEST(RecordTest, RoundTripsSkbFields) {
+  Event ev = full_ipv4();
+  ev.meta = {{"skb->dev->ifindex", "7"}, {"skb->sk->__sk_common.skc_family", std::nullopt},
+             {"skb->dev->name", "veth-b"}};
+  ev.shinfo = SharedInfo{0x11, 7, 2, 1448, 3, 1, 0x4, 0x8, 16, 0xffff888012340000ULL};
+  ev.cb.assign(PWRU_CB_LEN, 0);
+  ev.cb[0] = 0x62;
+  ev.cb[47] = 0xff;
+  const Bytes rec = encode(ev);
+  Result<Event> got = decode_record(rec);
+  ASSERT_TRUE(got.ok()) << got.error().text();
+  EXPECT_EQ(*got, without_time(ev));
+  // SHINFO's bytes are the documented layout.
+  const Bytes shinfo = {0x11, 0, 0, 0, 7, 0, 0, 0, 2, 0, 0, 0, 0xa8, 0x05, 3, 0, 1, 4, 8, 16,
+                        0, 0, 0x34, 0x12, 0x80, 0x88, 0xff, 0xff};
+  EXPECT_NE(std::search(rec.begin(), rec.end(), shinfo.begin(), shinfo.end()), rec.end());
+}
+
 // --nf-trace's rule: every NF_ field, and a policy drop's record without handle and rule.
 TEST(RecordTest, RoundTripsNetfilterRule) {
   Event ev = sample::named_netfilter_drop();

@@ -32,6 +32,8 @@ TEST(Rules, FieldSizesAreTheDocumentedOnes) {
       {37, "NF_TIE", 1},      {38, "NF_RULE_STATE", 1}, {39, "NF_JUMP_TARGET", 0},
       {40, "NF_TRACE_TYPE", 1}, {41, "NF_TRACE_LOST", 4}, {42, "NF_TRACE_ID", 4},
       {43, "DIAG_KIND", 1},   {44, "DIAG_TEXT", 0},
+      {50, "META_NAME", 0},   {51, "META_VALUE", 0},   {52, "SHINFO", 28},
+      {53, "CB", 48},
   };
   ASSERT_EQ(std::size(kTlvSpecs), std::size(documented));
   for (const auto& d : documented) {
