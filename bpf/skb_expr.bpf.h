@@ -70,30 +70,23 @@ static __always_inline bool skb_expr_run(__u64 addr, const volatile struct pwru_
 static __always_inline bool skb_expr_wanted(struct sk_buff *skb)
 {
 	__u64 v = 0, want = expr_filter.value;
+	int cmp;
 
 	if (!skb_expr_run((__u64)skb, &expr_filter.expr, &v, 0))
 		return false;
 	v &= expr_filter.mask;
-	if (expr_filter.expr.is_signed) {
-		__s64 a = v, b = want;
-
-		switch (expr_filter.op) {
-		case PWRU_EXPR_EQ: return a == b;
-		case PWRU_EXPR_NE: return a != b;
-		case PWRU_EXPR_LT: return a < b;
-		case PWRU_EXPR_LE: return a <= b;
-		case PWRU_EXPR_GT: return a > b;
-		case PWRU_EXPR_GE: return a >= b;
-		}
-		return false;
-	}
+	/* -1, 0 or 1 as v is below, at or above the value, compared as the field's type is. */
+	if (expr_filter.expr.is_signed)
+		cmp = (__s64)v < (__s64)want ? -1 : (__s64)v > (__s64)want;
+	else
+		cmp = v < want ? -1 : v > want;
 	switch (expr_filter.op) {
-	case PWRU_EXPR_EQ: return v == want;
-	case PWRU_EXPR_NE: return v != want;
-	case PWRU_EXPR_LT: return v < want;
-	case PWRU_EXPR_LE: return v <= want;
-	case PWRU_EXPR_GT: return v > want;
-	case PWRU_EXPR_GE: return v >= want;
+	case PWRU_EXPR_EQ: return cmp == 0;
+	case PWRU_EXPR_NE: return cmp != 0;
+	case PWRU_EXPR_LT: return cmp < 0;
+	case PWRU_EXPR_LE: return cmp <= 0;
+	case PWRU_EXPR_GT: return cmp > 0;
+	case PWRU_EXPR_GE: return cmp >= 0;
 	}
 	return false;
 }

@@ -234,6 +234,20 @@ n_seq=$(echo "$drops" | cut -d'|' -f1 | sort -u | grep -c .)
 assert_eq "pings seen dropped at kfree_skb" "$PINGS" "$n_seq"
 n_named=$(echo "$named" | tr ' ' '\n' | sort -u | grep -c .)
 assert_eq "pings seen at kfree_skb with a named netfilter caller (pwru.caller)" "$PINGS" "$n_named"
+# The meta cells (--output-skb-metadata skb->hash,skb->dev->ifindex,skb->pkt_type,skb->dev->name,
+# shared info, cb): at each drop the device's index and name read through the expressions are
+# the event's own, and the shared info and cb came with it.
+if [[ " $* " == *" --output-skb-metadata "* ]]; then
+  metas=$(tshark_fields -Y "pwru.func == \"kfree_skb\" && pwru.ip.dst == $ip_b && icmp.type == 8" \
+            -e pwru.ifindex -e pwru.ifname -e pwru.meta.value -e pwru.shinfo.dataref -e pwru.cb)
+  while IFS='|' read -r ifindex ifname values dataref cb; do
+    IFS=, read -r _ meta_ifindex _ meta_name <<<"$values"
+    assert_eq "skb->dev->ifindex at kfree_skb" "$ifindex" "$meta_ifindex"
+    assert_eq "skb->dev->name at kfree_skb" "$ifname" "$meta_name"
+    [ -n "$dataref" ] || fail "no pwru.shinfo at kfree_skb"
+    assert_eq "bytes of pwru.cb" 96 "${#cb}"
+  done <<<"$metas"
+fi
 # Function probes (pwru.probe > 1: kprobe, kprobe-multi, fentry) always know their caller: the
 # return address at entry, or for fentry the frame after the function's own in a stack walk.
 if [ "$expect_backend" != tracepoint ]; then
