@@ -129,7 +129,9 @@ bool tokenize(const std::string& expr, std::vector<Token>& out, std::string& bad
       i++;
     } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       size_t j = i;
-      while (j < expr.size() && (std::isalnum(static_cast<unsigned char>(expr[j])) || expr[j] == '_')) j++;
+      while (j < expr.size() &&
+             (std::isalnum(static_cast<unsigned char>(expr[j])) || expr[j] == '_'))
+        j++;
       out.push_back({Token::Ident, expr.substr(i, j - i)});
       i = j;
     } else if (std::isdigit(static_cast<unsigned char>(c))) {
@@ -203,7 +205,9 @@ Result<SkbExpr> resolve_skb_expr(const struct btf* btf, const std::string& expr_
   std::vector<Token> tokens;
   std::string bad;
   if (expr.empty()) return usage(option, "\"\"", "no expression");
-  if (!tokenize(expr, tokens, bad)) return usage(option, expr, "unexpected character '" + bad + "'");
+  if (!tokenize(expr, tokens, bad)) {
+    return usage(option, expr, "unexpected character '" + bad + "'");
+  }
   if (tokens.empty() || tokens[0].kind != Token::Ident || tokens[0].text != "skb") {
     return usage(option, expr, "the expression must start with skb");
   }
@@ -357,7 +361,8 @@ Result<SkbExpr> resolve_skb_expr(const struct btf* btf, const std::string& expr_
                                       : SkbExprKind::Unsigned;
     if (!last.bitfield) {
       if (t->size > 8) {
-        return usage(option, expr, path + " is " + e.type + ", wider than the 8 bytes a value holds");
+        return usage(option, expr,
+                     path + " is " + e.type + ", wider than the 8 bytes a value holds");
       }
       e.size = static_cast<uint8_t>(t->size);
       e.bit_width = static_cast<uint8_t>(8 * t->size);
@@ -368,8 +373,9 @@ Result<SkbExpr> resolve_skb_expr(const struct btf* btf, const std::string& expr_
     if (btf_is_enum(t)) {
       const struct btf_enum* v = btf_enum(t);
       for (uint16_t k = 0; k < btf_vlen(t); k++) {
-        e.enumerators.emplace_back(is_signed ? int64_t{v[k].val} : int64_t{static_cast<uint32_t>(v[k].val)},
-                                   btf__name_by_offset(btf, v[k].name_off));
+        const int64_t value =
+            is_signed ? int64_t{v[k].val} : int64_t{static_cast<uint32_t>(v[k].val)};
+        e.enumerators.emplace_back(value, btf__name_by_offset(btf, v[k].name_off));
       }
     } else {
       const struct btf_enum64* v = btf_enum64(t);
@@ -444,7 +450,9 @@ Result<SkbExprFilter> parse_skb_filter(const struct btf* btf, const std::string&
   if (at == std::string::npos) return usage(option, text_in, "no comparison", hint);
   std::string lhs = text.substr(0, at), rhs = text.substr(at + len);
   // Parentheses around the left side, as C needs them around `a & b`: (skb->mark & 0xff) == 1.
-  if (lhs.size() >= 2 && lhs.front() == '(' && lhs.back() == ')') lhs = lhs.substr(1, lhs.size() - 2);
+  if (lhs.size() >= 2 && lhs.front() == '(' && lhs.back() == ')') {
+    lhs = lhs.substr(1, lhs.size() - 2);
+  }
   SkbExprFilter f;
   f.op = op;
   if (size_t amp = lhs.find('&'); amp != std::string::npos) {

@@ -26,7 +26,7 @@ struct SkbExpr {
   uint8_t bit_shift = 0;
   uint8_t bit_width = 0;           // bits kept: 8 * size unless a bitfield
   SkbExprKind kind = SkbExprKind::Unsigned;
-  std::string type;                // the field's C type as BTF names it: "__u32", "struct net_device *"
+  std::string type;                // its C type as BTF names it: "u32", "struct net_device *"
   std::vector<std::pair<int64_t, std::string>> enumerators;  // Enum: the names of its values
   bool is_signed = false;          // sign-extended from bit_width bits (Signed, a signed enum)
 };

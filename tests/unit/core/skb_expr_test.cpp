@@ -182,8 +182,9 @@ TEST(SkbExpr, ErrorsNameTheFieldAndTheClosestMembers) {
 
   EXPECT_NE(error_of(resolve_skb_expr(btf.get(), "sk->len")).find("must start with skb"),
             std::string::npos);
-  EXPECT_NE(error_of(resolve_skb_expr(btf.get(), "skb->pair")).find("pick one of its members: a, b"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(resolve_skb_expr(btf.get(), "skb->pair")).find("pick one of its members: a, b"),
+      std::string::npos);
   EXPECT_NE(error_of(resolve_skb_expr(btf.get(), "skb->hash->x")).find("not a pointer"),
             std::string::npos);
   EXPECT_NE(error_of(resolve_skb_expr(btf.get(), "skb.hash")).find("write skb->hash"),
