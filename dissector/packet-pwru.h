@@ -174,6 +174,8 @@ void pwru_register_skb(int proto);
 // A META_NAME, META_VALUE, SHINFO or CB field (`type`). Returns the next offset.
 int dissect_pwru_skb_field(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset,
                            int length, guint type, pwru_summary *summary);
+// After the last field: a META_NAME still waiting for its value says it had none.
+void pwru_meta_done(pwru_summary *summary);
 
 // --- pwru-journey.cpp ---
 struct pwru_hop;

@@ -592,6 +592,7 @@ dissect_pwru_record(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, pwru_su
 
     while (offset >= 0 && tvb_reported_length_remaining(tvb, offset) > 0)
         offset = dissect_pwru_tlv(tvb, pinfo, tree, offset, summary);
+    pwru_meta_done(summary);
     // A reason recorded by number alone: its help comes last.
     if (summary->has_drop_reason && summary->drop_reason_help == NULL)
         dissect_pwru_drop_reason_help(tvb, pinfo, tree, summary);

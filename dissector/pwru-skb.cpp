@@ -45,6 +45,15 @@ static const pwru_shinfo_field pwru_shinfo_fields[] = {
     { &hf_pwru_shinfo_frag_list, PWRU_SHINFO_FRAG_LIST, 8 },
 };
 
+void
+pwru_meta_done(pwru_summary *summary)
+{
+    if (summary->meta_item != NULL)
+        proto_item_append_text(summary->meta_item, " (not readable)");
+    summary->meta_item = NULL;
+    summary->meta_tree = NULL;
+}
+
 int
 dissect_pwru_skb_field(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offset,
                        int length, guint type, pwru_summary *summary)
@@ -55,6 +64,7 @@ dissect_pwru_skb_field(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int 
 
     switch (type) {
     case PWRU_TLV_META_NAME:
+        pwru_meta_done(summary);  // the previous item got no value
         summary->meta_item = proto_tree_add_item(tree, hf_pwru_meta, tvb, offset, length, ENC_NA);
         summary->meta_tree = proto_item_add_subtree(summary->meta_item, ett_pwru_meta);
         proto_tree_add_item_ret_string(summary->meta_tree, hf_pwru_meta_name, tvb, offset, length,

@@ -975,6 +975,8 @@ socket's family on the sending side only" "1|98|lo|98,lo,2,0
   assert_eq "frames found by pwru.meta.value" "3 4 5 6 " "$out"
   assert_tree skbexpr 3 'Metadata: skb->dev->name = lo' "an item's name and value"
   assert_tree skbexpr 3 'Shared info: gso_size 0, gso_segs 0, nr_frags 0' "the shared info"
+  assert_tree skbexpr 3 'Metadata: skb->sk->__sk_common.skc_family (not readable)' \
+    "an item without a value"
   out=$(fields skbexpr 'pwru.shinfo.dataref == 1 && len(pwru.cb) == 48' frame.number | grep -c .) ||
     exit 1
   assert_eq "frames with pwru.shinfo.dataref 1 and 48 bytes of pwru.cb" 6 "$out"
