@@ -8,6 +8,9 @@
 #   filter:  --filter-skb-expr "skb->len > 1000" with pings of 1400 and 100 bytes shows only the
 #            long ones; "skb->mark & 0xff == 0x2a" only A's marked requests; with the pcap filter
 #            both must hold (AND).
+#   bitfield: skb->pkt_type, a 3-bit bitfield: A's ARP requests (A's neighbours flushed) arrive
+#            in B as broadcasts, PACKET_BROADCAST (1), and leave A as 0; --filter-skb-expr
+#            "skb->pkt_type == 1" shows exactly B's side, and --output-skb-metadata reads 1 there.
 #   badfield: a member that does not exist: exit status 2 (usage), the error names it and the
 #            closest members.
 #   shinfo:  --output-skb-shared-info --output-skb-cb on a TCP flow A->B with large writes: some
@@ -112,6 +115,34 @@ PY
   stop_trace
   assert_eq "events both filters pass (marked echo replies: none)" 0 "$(grep -c . "$WORK/and")"
   pass "--filter-skb-expr: only the events the comparison holds for, and the pcap filter too"
+  ;;
+bitfield)
+  e2e_hosts
+  arp() {
+    ip -n "$NS_A" neigh flush all
+    ip netns exec "$NS_A" ping -c 1 -W 1 "$IP_B" >/dev/null || fail "the ping failed"
+  }
+  start_trace "$WORK/all.pcapng" --output-json --output-file "$WORK/all" \
+    --output-skb-metadata 'skb->pkt_type' "arp"
+  arp
+  stop_trace
+  start_trace "$WORK/bcast.pcapng" --output-json --output-file "$WORK/bcast" \
+    --output-skb-metadata 'skb->pkt_type' --filter-skb-expr 'skb->pkt_type == 1' "arp"
+  arp
+  stop_trace
+  python3 - "$WORK/all" "$WORK/bcast" "$NETNS_A_INODE" "$NETNS_B_INODE" <<'PY' ||
+import json, sys
+load = lambda path: [json.loads(line) for line in open(path, encoding="utf-8")]
+every, bcast = load(sys.argv[1]), load(sys.argv[2])
+ns_a, ns_b = int(sys.argv[3]), int(sys.argv[4])
+types = {(e["netns"], e["skb_meta"]["skb->pkt_type"]) for e in every}
+assert (ns_a, 0) in types and (ns_b, 1) in types, types
+assert bcast, "no broadcast event"
+assert all(e["skb_meta"]["skb->pkt_type"] == 1 and e["netns"] == ns_b for e in bcast), bcast
+print(len(every), "ARP events, pkt_type per netns", sorted(types), ";", len(bcast), "broadcasts")
+PY
+    fail "JSON checks failed ($WORK/all, $WORK/bcast)"
+  pass "skb->pkt_type (a bitfield): 0 leaving A, 1 (broadcast) in B; the filter picks B's"
   ;;
 badfield)
   WORK=$(mktemp -d /tmp/pwru-e2e.XXXXXX)
