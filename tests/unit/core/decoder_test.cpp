@@ -133,3 +133,61 @@ TEST_F(Decoder, NetfilterRecordShorterThanItsNamesIsCounted) {
 
 }  // namespace
 }  // namespace pwru
+
+namespace pwru {
+namespace {
+
+// --output-skb-metadata, -shared-info, -cb: the sections of flags2 after the netfilter one, in
+// bit order, then the packet; a value the kernel could not read is none.
+TEST_F(Decoder, SkbSectionsInBitOrderBeforeThePacket) {
+  std::vector<SkbExpr> meta(2);
+  meta[0].text = "skb->dev->ifindex";
+  meta[0].kind = SkbExprKind::Signed;
+  meta[0].size = 4;
+  meta[1].text = "skb->dev->name";
+  meta[1].kind = SkbExprKind::String;
+  meta[1].size = 16;
+  decoder_.set_skb_exprs(&meta);
+  pwru_nf nf{};
+  std::strcpy(nf.table, "filter");
+  auto bytes = nf_record(0, nf, {0x45, 0x00});
+  auto* ev = reinterpret_cast<pwru_event*>(bytes.data());
+  ev->flags2 = PWRU_EV2_HAS_META | PWRU_EV2_HAS_SHINFO | PWRU_EV2_HAS_CB;
+  pwru_meta m{};
+  m.value[0][0] = 11;
+  m.valid = 1;  // the name was not read
+  pwru_shinfo s{};
+  s.gso_size = 1448;
+  s.gso_segs = 3;
+  uint8_t cb[PWRU_CB_BYTES] = {0x62};
+  std::vector<uint8_t> sections(sizeof m + sizeof s + sizeof cb);
+  std::memcpy(sections.data(), &m, sizeof m);
+  std::memcpy(sections.data() + sizeof m, &s, sizeof s);
+  std::memcpy(sections.data() + sizeof m + sizeof s, cb, sizeof cb);
+  bytes.insert(bytes.begin() + sizeof(pwru_event) + sizeof(pwru_nf), sections.begin(),
+               sections.end());
+  ASSERT_TRUE(decoder_.decode(bytes.data(), bytes.size(), ev_));
+  ASSERT_EQ(ev_.meta.size(), 2u);
+  EXPECT_EQ(ev_.meta[0], (SkbMeta{"skb->dev->ifindex", "11"}));
+  EXPECT_EQ(ev_.meta[1], (SkbMeta{"skb->dev->name", std::nullopt}));
+  ASSERT_TRUE(ev_.shinfo);
+  EXPECT_EQ(ev_.shinfo->gso_size, 1448);
+  EXPECT_EQ(ev_.shinfo->gso_segs, 3);
+  ASSERT_EQ(ev_.cb.size(), size_t{PWRU_CB_BYTES});
+  EXPECT_EQ(ev_.cb[0], 0x62);
+  ASSERT_TRUE(ev_.nf);
+  EXPECT_EQ(ev_.nf->table, "filter");
+  EXPECT_EQ(ev_.packet, (std::vector<uint8_t>{0x45, 0x00}));
+  // One byte short of its sections and packet: counted, not read past the end.
+  EXPECT_FALSE(decoder_.decode(bytes.data(), bytes.size() - 1, ev_));
+  EXPECT_EQ(decoder_.malformed(), 1u);
+  // The next event without them has none.
+  auto plain = record(0);
+  ASSERT_TRUE(decoder_.decode(plain.data(), plain.size(), ev_));
+  EXPECT_TRUE(ev_.meta.empty());
+  EXPECT_FALSE(ev_.shinfo);
+  EXPECT_TRUE(ev_.cb.empty());
+}
+
+}  // namespace
+}  // namespace pwru
