@@ -77,7 +77,8 @@ struct {
 #define PWRU_SCRATCH_SLOTS 4
 #define PWRU_SLOT_BYTES (sizeof(struct pwru_event) + 8 * PWRU_MAX_STACK_DEPTH + \
 			 sizeof(struct pwru_nf) + sizeof(struct pwru_meta) + \
-			 sizeof(struct pwru_shinfo) + PWRU_CB_BYTES + PWRU_MAX_SNAPLEN)
+			 sizeof(struct pwru_shinfo) + PWRU_CB_BYTES + sizeof(struct pwru_bpf) + \
+			 PWRU_MAX_SNAPLEN)
 struct pwru_scratch {
 	__u32 depth;
 	__u32 pad;
@@ -443,9 +444,84 @@ static __always_inline bool skb_filter(struct sk_buff *skb, struct skb_layout *l
 	return skb_wanted(skb, lo, frees, mode);
 }
 
+/* The parts of an event every kind of context fills alike (skb_event_nf below, and the XDP
+ * events of bpf/bpf_progs.bpf.c, which have no skb). */
+
+/* The event's task, time, probe and stack; `key` is what follows one packet (the skb address). */
+static __always_inline void event_start(void *ctx, struct pwru_event *ev, __u64 key)
+{
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->ktime_ns = bpf_ktime_get_ns();
+	ev->skb = key;
+	ev->probe_id = probe.probe_id;
+	ev->cpu = bpf_get_smp_processor_id();
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	if (stack_bytes) {
+		long n = bpf_get_stack(ctx, ev->data, stack_bytes, 0);
+
+		ev->stack_depth = n > 0 ? (__u64)n / 8 : 0;
+	}
+}
+
+/* The device's index, MTU and name. */
+static __always_inline void event_dev(struct pwru_event *ev, struct net_device *dev,
+				      enum read_mode mode)
+{
+	if (!dev)
+		return;
+	ev->ifindex = KREAD(mode, dev, ifindex);
+	ev->mtu = KREAD(mode, dev, mtu);
+	BPF_CORE_READ_STR_INTO(&ev->ifname, dev, name);
+	ev->flags |= PWRU_EV_HAS_DEV;
+}
+
+/* The IP tuple from the network header at `l3`, as ev->protocol says. */
+static __always_inline void event_tuple(struct pwru_event *ev, unsigned char *l3,
+					unsigned char *end)
+{
+	/* The header's own version must agree with the protocol; with no protocol set, the
+	 * version alone decides. set_ipv4/set_ipv6 check it in the header they read. */
+	if (l3 && ev->protocol == ETH_P_IP) {
+		set_ipv4(ev, l3, end);
+	} else if (l3 && ev->protocol == ETH_P_IPV6) {
+		set_ipv6(ev, l3, end);
+	} else if (l3 && !ev->protocol) {
+		__u8 vsn = 0;
+
+		bpf_probe_read_kernel(&vsn, 1, l3);
+		if (vsn >> 4 == 4)
+			set_ipv4(ev, l3, end);
+		else if (vsn >> 4 == 6)
+			set_ipv6(ev, l3, end);
+	}
+}
+
+/* Up to snaplen bytes of [start, end) to `to`, with ev->layer `layer`; sets cap_len. */
+static __always_inline void event_packet(struct pwru_event *ev, unsigned char *to,
+					 unsigned char *start, unsigned char *end, __u8 layer)
+{
+	__u32 cap = 0;
+
+	ev->layer = layer;
+	if (start && end > start) {
+		__u64 avail = end - start;
+		/* Bounded first, as a constant: verifiers before 6.x also walk the branch a later
+		 * bound could never take, and then see a read larger than the reservation. */
+		__u32 want = snaplen > PWRU_MAX_SNAPLEN ? PWRU_MAX_SNAPLEN : snaplen;
+
+		cap = avail < want ? avail : want;
+		if (bpf_probe_read_kernel(to, cap, start))
+			cap = 0;
+	}
+	if (!cap)
+		ev->layer = PWRU_LAYER_NONE;
+	ev->cap_len = cap;
+}
+
 /* The second half: one event for an skb that skb_filter passed (skb_event below), with the names
- * of a netfilter probe when `nf` is not null (a compile-time null in the callers that never have
- * them).
+ * of a netfilter probe when `nf` is not null and the tc program's section when `bpf` is not null
+ * (compile-time nulls in the callers that never have them).
  *
  * A ring buffer reservation must have a size known at load time, and the event's is only known
  * once the packet is read: reserving header + snaplen would take a full snaplen's room for a
@@ -458,22 +534,23 @@ static __always_inline bool skb_filter(struct sk_buff *skb, struct skb_layout *l
 static __always_inline int skb_event_nf(void *ctx, struct sk_buff *skb, struct skb_layout *lo,
 					__u64 func_ip, __u64 location, __u32 reason,
 					__u32 extra_flags, const struct pwru_nf *nf,
-					enum read_mode mode)
+					const struct pwru_bpf *bpf, enum read_mode mode)
 {
 	const bool in_place = PREEMPTIBLE(mode);
 	const __u32 nf_room = nf ? sizeof(struct pwru_nf) : 0;
-	/* The sections of flags2 that follow the netfilter one (skb_expr.bpf.h). */
+	/* The sections of flags2 that follow the netfilter one (skb_expr.bpf.h), then the tc or
+	 * XDP program's (bpf_progs.bpf.c). */
 	const __u32 expr_room = skb_expr_room();
+	const __u32 bpf_room = bpf ? sizeof(struct pwru_bpf) : 0;
 	struct pwru_scratch *s = 0;
 	struct pwru_event *ev;
 	struct net_device *dev;
-	unsigned char *start, *l3, *end;
-	__u32 cap, depth = 0, zero = 0;
+	__u32 depth = 0, zero = 0;
 
 	if (in_place) {
 		/* snaplen and stack_bytes are load-time constants: the size is fixed. */
-		ev = bpf_ringbuf_reserve(&events,
-					 sizeof(*ev) + stack_bytes + nf_room + expr_room + snaplen, 0);
+		ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + stack_bytes + nf_room + expr_room +
+							  bpf_room + snaplen, 0);
 	} else {
 		s = bpf_map_lookup_elem(&scratch, &zero);
 		if (!s) {
@@ -496,23 +573,11 @@ static __always_inline int skb_event_nf(void *ctx, struct sk_buff *skb, struct s
 		count_lost();
 		return 0;
 	}
-	__builtin_memset(ev, 0, sizeof(*ev));
-
-	ev->ktime_ns = bpf_ktime_get_ns();
-	ev->skb = (__u64)skb;
+	event_start(ctx, ev, (__u64)skb);
 	ev->location = location;
 	ev->func_ip = func_ip;
 	ev->drop_reason = reason;
 	ev->flags = extra_flags;
-	ev->probe_id = probe.probe_id;
-	ev->cpu = bpf_get_smp_processor_id();
-	ev->pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
-	if (stack_bytes) {
-		long n = bpf_get_stack(ctx, ev->data, stack_bytes, 0);
-
-		ev->stack_depth = n > 0 ? (__u64)n / 8 : 0;
-	}
 	if (probe.text_start) {
 		__u64 caller = caller_from_stack(ctx);
 
@@ -528,6 +593,10 @@ static __always_inline int skb_event_nf(void *ctx, struct sk_buff *skb, struct s
 	}
 	if (expr_room)
 		ev->flags2 |= skb_expr_fill(skb, lo->head, ev->data + stack_bytes + nf_room, mode);
+	if (bpf) {
+		__builtin_memcpy(ev->data + stack_bytes + nf_room + expr_room, bpf, sizeof(*bpf));
+		ev->flags2 |= PWRU_EV2_HAS_BPF;
+	}
 
 	ev->mark = KREAD(mode, skb, mark);
 	ev->len = KREAD(mode, skb, len);
@@ -536,55 +605,18 @@ static __always_inline int skb_event_nf(void *ctx, struct sk_buff *skb, struct s
 	ev->protocol = bpf_ntohs(KREAD(mode, skb, protocol));
 	dev = skb_dev(skb, lo, mode);
 	ev->netns = skb_netns(skb, lo, dev, mode);
-	if (dev) {
-		ev->ifindex = KREAD(mode, dev, ifindex);
-		ev->mtu = KREAD(mode, dev, mtu);
-		BPF_CORE_READ_STR_INTO(&ev->ifname, dev, name);
-		ev->flags |= PWRU_EV_HAS_DEV;
-	}
-
-	l3 = lo->l3;
-	end = lo->end;
-	/* The header's own version must agree with skb->protocol; with no protocol set, the
-	 * version alone decides. set_ipv4/set_ipv6 check it in the header they read. */
-	if (l3 && ev->protocol == ETH_P_IP) {
-		set_ipv4(ev, l3, end);
-	} else if (l3 && ev->protocol == ETH_P_IPV6) {
-		set_ipv6(ev, l3, end);
-	} else if (l3 && !ev->protocol) {
-		__u8 vsn = 0;
-
-		bpf_probe_read_kernel(&vsn, 1, l3);
-		if (vsn >> 4 == 4)
-			set_ipv4(ev, l3, end);
-		else if (vsn >> 4 == 6)
-			set_ipv6(ev, l3, end);
-	}
-
-	start = lo->start;
-	ev->layer = lo->layer;
-	cap = 0;
-	if (start && end > start) {
-		__u64 avail = end - start;
-		/* Bounded first, as a constant: verifiers before 6.x also walk the branch a later
-		 * bound could never take, and then see a read larger than the reservation. */
-		__u32 want = snaplen > PWRU_MAX_SNAPLEN ? PWRU_MAX_SNAPLEN : snaplen;
-
-		cap = avail < want ? avail : want;
-		if (bpf_probe_read_kernel(ev->data + stack_bytes + nf_room + expr_room, cap,
-					  start))
-			cap = 0;
-	}
-	if (!cap)
-		ev->layer = PWRU_LAYER_NONE;
-	ev->cap_len = cap;
+	event_dev(ev, dev, mode);
+	event_tuple(ev, lo->l3, lo->end);
+	event_packet(ev, ev->data + stack_bytes + nf_room + expr_room + bpf_room, lo->start,
+		     lo->end, lo->layer);
 
 	if (in_place) {
 		bpf_ringbuf_submit(ev, 0);
 		return 0;
 	}
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + stack_bytes + nf_room + expr_room + cap,
-			       0))
+	if (bpf_ringbuf_output(&events, ev,
+			       sizeof(*ev) + stack_bytes + nf_room + expr_room + bpf_room +
+				       ev->cap_len, 0))
 		count_lost();
 	s->depth = depth;
 	return 0;
@@ -594,7 +626,7 @@ static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_
 				     __u64 func_ip, __u64 location, __u32 reason,
 				     __u32 extra_flags, enum read_mode mode)
 {
-	return skb_event_nf(ctx, skb, lo, func_ip, location, reason, extra_flags, 0, mode);
+	return skb_event_nf(ctx, skb, lo, func_ip, location, reason, extra_flags, 0, 0, mode);
 }
 
 /* A drop takes what the netfilter probes left for its skb (nf_seen) into `nf`; any free forgets

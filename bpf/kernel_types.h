@@ -78,6 +78,17 @@ struct skb_shared_info {
 	atomic_t dataref;
 };
 
+/* XDP (bpf/bpf_progs.bpf.c): what an XDP program's `struct xdp_md *` really points to. */
+struct xdp_rxq_info {
+	struct net_device *dev;
+};
+
+struct xdp_buff {
+	void *data;
+	void *data_end;
+	struct xdp_rxq_info *rxq;
+};
+
 /* Netfilter (bpf/nf.bpf.h). nf_tables and x_tables are modules on most kernels: these relocate
  * against the module's BTF, which is there only while the module is loaded. */
 struct nf_hook_state {

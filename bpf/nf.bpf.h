@@ -94,7 +94,7 @@ static __always_inline int nf_exit(void *ctx, struct sk_buff *skb, __u64 ret,
 	}
 	skb_layout(skb, &lo, mode);
 	return skb_event_nf(ctx, skb, &lo, 0, nf.caller, 0, nf.caller ? PWRU_EV_HAS_LOCATION : 0,
-			    &nf, mode);
+			    &nf, 0, mode);
 }
 
 #endif /* PWRU_NF_BPF_H */

@@ -183,6 +183,22 @@ struct pwru_shinfo {
 /* PWRU_EV2_HAS_CB: skb->cb, the control buffer the layer that holds the skb uses. */
 #define PWRU_CB_BYTES 48
 
+/* PWRU_EV2_HAS_BPF's section (--filter-trace-tc, --filter-trace-xdp): the tc or XDP program an
+ * fentry (entry) or fexit (return, with the verdict) on it saw; its name and id are user space's,
+ * by the event's probe id. An XDP event has no skb: its `skb` is the XDP data address at the
+ * program's entry. */
+enum pwru_ev_bpf_hook {
+	PWRU_EV_BPF_TC = 1,  /* sched_cls: the context is the skb itself */
+	PWRU_EV_BPF_XDP = 2, /* the context is an xdp_buff */
+};
+
+struct pwru_bpf {
+	__s32 verdict;    /* the program's return value, with has_verdict */
+	__u8 hook;        /* enum pwru_ev_bpf_hook: the record's PWRU_BPF_HOOK_* values */
+	__u8 has_verdict; /* 1: a return (fexit); 0: an entry */
+	__u8 pad[2];
+};
+
 /* Per-probe settings, one frozen copy per loaded program (section .rodata.probe). Argument
  * positions are 0-based and -1 when the probe has no such argument. */
 struct probe_cfg {

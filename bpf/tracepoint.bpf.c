@@ -31,7 +31,7 @@ static __always_inline int handle_tp(__u64 *args, struct sk_buff *skb, enum read
 	}
 	/* The kfree_skb of a netfilter drop names the table and chain (function backends only). */
 	named = nf_take_drop((__u64)skb, probe.reason_pos >= 0, reason, &nf);
-	return skb_event_nf(args, skb, &lo, 0, location, reason, flags, named ? &nf : 0, mode);
+	return skb_event_nf(args, skb, &lo, 0, location, reason, flags, named ? &nf : 0, 0, mode);
 }
 
 #define SKB_AT(pos)                                                                         \

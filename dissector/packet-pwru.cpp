@@ -44,6 +44,12 @@ pwru_drop_reason_text(packet_info *pinfo, const pwru_summary *summary)
         return summary->drop_reason;
     if (summary->has_drop_reason)
         return wmem_strdup_printf(pinfo->pool, "reason %u", summary->drop_reason_code);
+    // A tc or XDP program's drop: its verdict says it (TC_ACT_SHOT, XDP_DROP).
+    if (summary->has_bpf_verdict) {
+        const char *name = pwru::bpf::verdict_name(summary->bpf_hook, summary->bpf_verdict);
+        return name != NULL ? name
+                            : wmem_strdup_printf(pinfo->pool, "verdict %d", summary->bpf_verdict);
+    }
     return "no reason recorded";
 }
 
@@ -257,6 +263,13 @@ pwru_info_text(packet_info *pinfo, const pwru_summary *summary, gboolean malform
         wmem_strbuf_append(pwru_info_part(info), pwru_nf_passed_text(pinfo, summary));
     else if (summary->nf_table != NULL)
         wmem_strbuf_append(pwru_info_part(info), pwru_nf_rule_text(pinfo, summary));
+    if (summary->has_bpf_verdict) {
+        const char *name = pwru::bpf::verdict_name(summary->bpf_hook, summary->bpf_verdict);
+        if (name != NULL)
+            wmem_strbuf_append_printf(pwru_info_part(info), "verdict=%s", name);
+        else
+            wmem_strbuf_append_printf(pwru_info_part(info), "verdict=%d", summary->bpf_verdict);
+    }
     if (summary->has_nf_trace_lost)
         wmem_strbuf_append_printf(pwru_info_part(info),
                                   "netfilter trace messages lost (%u overflows)",

@@ -126,6 +126,11 @@ struct pwru_summary {
     proto_tree *diag_tree;
     proto_item *meta_item;    // the pwru.meta item of the META_NAME waiting for its value
     proto_tree *meta_tree;
+    // A tc or XDP program's entry or return (--filter-trace-tc, --filter-trace-xdp).
+    const char *bpf_prog;
+    guint32 bpf_hook;         // enum pwru_bpf_hook; 0: no BPF_HOOK field
+    gboolean has_bpf_verdict; // a return: its verdict (pwru_bpf.h names it)
+    gint32 bpf_verdict;
 };
 
 // The record's function name for the shared rules: NULL (no FUNC field) is the empty name,
@@ -142,7 +147,9 @@ pwru_is_drop(const pwru_summary *summary, gboolean malformed)
 {
     return pwru::rules::is_drop(summary->has_drop_reason,
                                 summary->drop_reason != NULL ? summary->drop_reason : "",
-                                pwru_func(summary), !malformed);
+                                pwru_func(summary), !malformed,
+                                summary->has_bpf_verdict ? summary->bpf_hook : 0,
+                                summary->bpf_verdict);
 }
 
 // --- pwru-fields.cpp ---

@@ -73,6 +73,10 @@ static int hf_pwru_nf_jump_target = -1;
 static int hf_pwru_nf_trace_type = -1;
 static int hf_pwru_nf_trace_lost = -1;
 static int hf_pwru_nf_trace_id = -1;
+static int hf_pwru_bpf_prog = -1;
+static int hf_pwru_bpf_prog_id = -1;
+static int hf_pwru_bpf_verdict = -1;
+static int hf_pwru_bpf_hook = -1;
 static int hf_pwru_unknown = -1;
 static int hf_pwru_field_type = -1;
 static int hf_pwru_field_length = -1;
@@ -110,6 +114,13 @@ static constexpr auto pwru_nf_verdict_vals = pwru_nf_vals(pwru::rules::kNfVerdic
 static constexpr auto pwru_nf_tie_vals = pwru_nf_vals(pwru::rules::kNfTies);
 static constexpr auto pwru_nf_rule_state_vals = pwru_nf_vals(pwru::rules::kNfRuleStates);
 static constexpr auto pwru_nf_trace_type_vals = pwru_nf_vals(pwru::rules::kNfTraceTypes);
+
+// Where a traced BPF program runs (pwru_bpf.h's names).
+static const value_string pwru_bpf_hook_vals[] = {
+    { PWRU_BPF_HOOK_TC,  "tc" },
+    { PWRU_BPF_HOOK_XDP, "xdp" },
+    { 0, NULL }
+};
 
 static const value_string pwru_packet_layer_vals[] = {
     { PWRU_PACKET_ETHERNET, "Ethernet" },
@@ -187,6 +198,10 @@ static const pwru_tlv_spec pwru_tlv_specs[] = {
     { PWRU_TLV_META_VALUE,       &hf_pwru_meta_value,       ENC_UTF_8 },
     { PWRU_TLV_SHINFO,           &hf_pwru_shinfo,           ENC_NA },
     { PWRU_TLV_CB,               &hf_pwru_cb,               ENC_NA },
+    { PWRU_TLV_BPF_PROG,         &hf_pwru_bpf_prog,         ENC_UTF_8 },
+    { PWRU_TLV_BPF_PROG_ID,      &hf_pwru_bpf_prog_id,      ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_BPF_VERDICT,      &hf_pwru_bpf_verdict,      ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_BPF_HOOK,         &hf_pwru_bpf_hook,         ENC_NA },
 };
 static_assert(G_N_ELEMENTS(pwru_tlv_specs) == std::size(pwru::rules::kTlvSpecs),
               "every field of the record format has a Wireshark field");
@@ -509,6 +524,23 @@ dissect_pwru_known(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int offs
                                "overflowed %u times; drops around here may not name their rule",
                                summary->nf_trace_lost);
         break;
+    case PWRU_TLV_BPF_PROG:
+        proto_tree_add_item_ret_string(tree, hf, tvb, offset, length, enc, pinfo->pool,
+                                       (const guint8 **)&summary->bpf_prog);
+        break;
+    case PWRU_TLV_BPF_HOOK:
+        proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->bpf_hook);
+        break;
+    case PWRU_TLV_BPF_VERDICT: {
+        // Its name depends on the hook, which pwrudump writes before it.
+        summary->has_bpf_verdict = TRUE;
+        summary->bpf_verdict = (gint32)tvb_get_letohl(tvb, offset);
+        const char *name = pwru::bpf::verdict_name(summary->bpf_hook, summary->bpf_verdict);
+        proto_tree_add_int_format_value(tree, hf, tvb, offset, length, summary->bpf_verdict,
+                                        "%s (%d)", name != NULL ? name : "unknown",
+                                        summary->bpf_verdict);
+        break;
+    }
     case PWRU_TLV_PACKET_LAYER:
         summary->has_packet_layer = TRUE;
         proto_tree_add_item_ret_uint(tree, hf, tvb, offset, length, enc, &summary->packet_layer);
@@ -770,6 +802,21 @@ pwru_register_fields(int proto, expert_module_t *expert)
           { "Netfilter trace messages lost", "pwru.nf.trace_lost", FT_UINT32, BASE_DEC, NULL,
             0x0, "Overflows of this namespace's netfilter trace listener since the previous such "
             "record (--nf-trace): messages were lost, drops may not name their rule", HFILL } },
+        { &hf_pwru_bpf_prog,
+          { "BPF program", "pwru.bpf.prog", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The tc or XDP program traced (--filter-trace-tc, --filter-trace-xdp): its entry "
+            "function's name", HFILL } },
+        { &hf_pwru_bpf_prog_id,
+          { "BPF program id", "pwru.bpf.prog_id", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "The kernel's id of the program, as bpftool prog show lists it", HFILL } },
+        { &hf_pwru_bpf_verdict,
+          { "BPF program verdict", "pwru.bpf.verdict", FT_INT32, BASE_DEC, NULL, 0x0,
+            "The program's return value: TC_ACT_* at tc, XDP_* at XDP; only on its return",
+            HFILL } },
+        { &hf_pwru_bpf_hook,
+          { "BPF program hook", "pwru.bpf.hook", FT_UINT8, BASE_DEC, VALS(pwru_bpf_hook_vals),
+            0x0, "Where the program runs: tc (its context is the skb) or xdp (no skb: the "
+            "event's skb is the XDP data address)", HFILL } },
         { &hf_pwru_nf_trace_id,
           { "Netfilter trace id", "pwru.nf.trace_id", FT_UINT32, BASE_HEX, NULL, 0x0,
             "The trace's id, as nft monitor trace prints it", HFILL } },

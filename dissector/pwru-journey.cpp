@@ -92,6 +92,7 @@ pwru_journey_event(const pwru_summary *summary)
     ev.cpu = summary->cpu;
     ev.tracepoint = summary->has_probe && summary->probe == PWRU_PROBE_TRACEPOINT;
     ev.has_drop_reason = summary->has_drop_reason;
+    ev.xdp_return = summary->bpf_hook == PWRU_BPF_HOOK_XDP && summary->has_bpf_verdict;
     return ev;
 }
 

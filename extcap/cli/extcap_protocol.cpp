@@ -121,6 +121,14 @@ std::string extcap_config_sentences() {
       {"--output-skb-cb", "Record the skb's control buffer",
        "skb->cb, 48 bytes, with every event (pwru.cb)", "boolflag", "{default=false}", "Output",
        {}},
+      {"--filter-trace-tc", "Trace tc BPF programs",
+       "fentry and fexit on every tc BPF program loaded when the capture starts (with BTF): "
+       "the program's name, and its verdict on return (needs fentry)",
+       "boolflag", "{default=false}", "Filters", {}},
+      {"--filter-trace-xdp", "Trace XDP BPF programs",
+       "fentry and fexit on every XDP program loaded when the capture starts (with BTF): the "
+       "program's name, and its verdict on return (needs fentry)",
+       "boolflag", "{default=false}", "Filters", {}},
   };
   std::string out;
   int number = 0;

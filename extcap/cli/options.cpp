@@ -121,6 +121,16 @@ void define(CLI::App& app, Raw& raw, Options& o) {
                  "VALUE or FIELD & MASK OP VALUE, OP one of == != < <= > >=, the field resolved "
                  "through the kernel's BTF, e.g. \"skb->dev->ifindex == 11\", \"skb->len > 1000\"")
       ->type_name("EXPR")->group(kFilters);
+  app.add_flag("--filter-trace-tc", o.trace.trace_tc,
+               "Trace the tc (sched_cls) BPF programs loaded when the capture starts: fentry and "
+               "fexit on each program with BTF, as events named `prog(tc)`, the return with its "
+               "verdict (TC_ACT_SHOT, ...). Needs fentry on BPF programs")
+      ->group(kFilters);
+  app.add_flag("--filter-trace-xdp", o.trace.trace_xdp,
+               "Trace the XDP BPF programs loaded when the capture starts, as events named "
+               "`prog(xdp)` with the return's verdict (XDP_DROP, ...); an XDP buffer has no skb: "
+               "its events' skb is the packet's data address")
+      ->group(kFilters);
   app.add_flag("--filter-track-skb", o.trace.track_skb,
                "Keep following an skb that matched once, even when it stops matching (after NAT, "
                "decapsulation), until it is freed")

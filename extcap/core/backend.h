@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,9 @@ inline constexpr const char* kOtherBackendHint =
 struct Probe {
   std::string name;  // function or tracepoint name, shown as pwru.func
   ProbeKind kind;
+  // A tc or XDP program's entry and return (core/bpf_progs.h): its name, id and hook; the
+  // events add the verdict.
+  std::optional<BpfProg> bpf = {};
 };
 
 // The one probe of a program that serves many functions (kprobe, kprobe-multi), whose events
@@ -78,6 +82,11 @@ struct BackendInfo {
   std::unique_ptr<Backend> (*make)();
 };
 const std::vector<BackendInfo>& backend_registry();
+
+// Whether this kernel runs BPF trampolines: a two-instruction fentry program loaded on the vmlinux
+// function `btf_id` and attached (backends/fentry.cpp). The error (ExitCode::KernelFeature) says
+// why not, with `hint` as its fix.
+Status check_fentry(uint32_t btf_id, const char* hint);
 
 std::unique_ptr<Backend> make_kprobe_multi_backend();
 std::unique_ptr<Backend> make_kprobe_backend();

@@ -76,7 +76,9 @@ bool EventDecoder::decode(const void* data, size_t size, Event& ev) {
   const size_t meta_bytes = (raw.flags2 & PWRU_EV2_HAS_META) ? sizeof(pwru_meta) : 0;
   const size_t shinfo_bytes = (raw.flags2 & PWRU_EV2_HAS_SHINFO) ? sizeof(pwru_shinfo) : 0;
   const size_t cb_bytes = (raw.flags2 & PWRU_EV2_HAS_CB) ? PWRU_CB_BYTES : 0;
-  const size_t sections = nf_bytes + meta_bytes + shinfo_bytes + cb_bytes;
+  const size_t bpf_bytes = (raw.flags2 & PWRU_EV2_HAS_BPF) ? sizeof(pwru_bpf) : 0;
+  const size_t skb_sections = meta_bytes + shinfo_bytes + cb_bytes;
+  const size_t sections = nf_bytes + skb_sections + bpf_bytes;
   if (sizeof(pwru_event) + stack_bytes_ + sections + raw.cap_len > size) {
     malformed_++;
     return false;
@@ -167,6 +169,13 @@ bool EventDecoder::decode(const void* data, size_t size, Event& ev) {
   }
   const uint8_t* section = raw.data + stack_bytes_ + nf_bytes;
   decode_skb_sections(raw.flags2, section, ev);
+  ev.bpf.reset();
+  if (bpf_bytes && raw.probe_id < probes_.size() && probes_[raw.probe_id].bpf) {
+    pwru_bpf b;
+    std::memcpy(&b, section + skb_sections, sizeof(b));
+    ev.bpf = probes_[raw.probe_id].bpf;
+    if (b.has_verdict) ev.bpf->verdict = b.verdict;
+  }
   size_t cap = ev.layer == PacketLayer::None ? 0 : raw.cap_len;
   const uint8_t* packet = raw.data + stack_bytes_ + sections;
   ev.packet.assign(packet, packet + cap);

@@ -81,6 +81,7 @@ Result<ProgCopy> load_prog_copy(struct bpf_program* tmpl, int template_cfg_fd,
 
   LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = target.expected_attach_type,
               .attach_btf_id = target.attach_btf_id,
+              .attach_prog_fd = static_cast<__u32>(target.attach_prog_fd),
               .attach_btf_obj_fd = static_cast<__u32>(target.attach_btf_obj_fd));
   // Where the kernel has bpf_rdonly_cast, the filter reads the packet by plain loads. Should a
   // kernel refuse that body, the helper's one does the same work.

@@ -41,6 +41,7 @@ struct CopyTarget {
   enum bpf_attach_type expected_attach_type = static_cast<enum bpf_attach_type>(0);
   __u32 attach_btf_id = 0;
   int attach_btf_obj_fd = 0;
+  int attach_prog_fd = 0;  // a BPF program as target: attach_btf_id is in its BTF
 };
 
 // Also puts the pcap filter in place of the template's pcap_filter subprogram when there is one:

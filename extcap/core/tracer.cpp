@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/unique_fd.h"
 #include "core/backend.h"
+#include "core/bpf_progs.h"
 #include "core/btf.h"
 #include "core/decoder.h"
 #include "core/functions.h"
@@ -188,6 +189,14 @@ class TracerImpl final : public Tracer {
       }
     }
     summary_.backend = std::string(chosen->name);
+    // The tc and XDP programs first: a kernel that refuses them fails the capture before the
+    // backend's probes take their time.
+    if (options.trace_tc || options.trace_xdp) {
+      auto progs = BpfProgProbes::attach(setup, options.trace_tc, options.trace_xdp, probes_,
+                                         summary_);
+      if (!progs) return progs.error();
+      bpf_progs_ = std::move(progs.value());
+    }
     clones_ = follow_clones(kfilter_.track_skb, tracked_.get(), btf_->is_running_kernel(), summary_);
     if (auto st = backend->attach(setup, probes_, summary_, progress); !st) {
       return chosen->traces_functions ? explain_refusal(st.error(), fset) : st.error();
@@ -227,6 +236,7 @@ class TracerImpl final : public Tracer {
 
   // The links go with the backends; the ring buffer and the maps stay for drain() and lost().
   void detach() override {
+    bpf_progs_.reset();
     nf_.reset();
     backends_.clear();
   }
@@ -315,6 +325,7 @@ class TracerImpl final : public Tracer {
   std::vector<Probe> probes_;
   std::vector<std::unique_ptr<Backend>> backends_;
   std::unique_ptr<NfProbes> nf_;  // the function backends' netfilter probes
+  std::unique_ptr<BpfProgProbes> bpf_progs_;  // --filter-trace-tc, --filter-trace-xdp
   std::optional<EventDecoder> decoder_;  // reads probes_, reasons_ and ksyms_
   std::unique_ptr<struct ring_buffer, RingBufferDeleter> rb_;
   AttachSummary summary_;

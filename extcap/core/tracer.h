@@ -40,6 +40,10 @@ struct TraceOptions {
   // With a function backend, probe nft_do_chain, ipt_do_table and ip6t_do_table for the table,
   // chain and verdict of each netfilter chain (core/nf_probes.h).
   bool nf_probes = true;
+  // --filter-trace-tc, --filter-trace-xdp: fentry and fexit on every tc (sched_cls) or XDP
+  // program loaded when the capture starts (core/bpf_progs.h).
+  bool trace_tc = false;
+  bool trace_xdp = false;
   // libbpf's messages (with the verifier log of a refused skeleton program) to stderr; off, they
   // are dropped and a refused load is reported by its error alone, which carries the tail of
   // the verifier log for the programs pwrudump loads itself.

@@ -1,5 +1,6 @@
 // Renders the fields of an Event the way pwru prints them (internal/pwru/output.go).
 #include "output/fields.h"
+#include "pwru_bpf.h"
 
 #include "pwru_changes.h"
 #include "pwru_diag.h"
@@ -191,7 +192,15 @@ std::string ip_address_field(const changes::IpHeader& ip, bool source) {
 }
 
 bool is_drop(const Event& ev) {
-  return rules::is_drop(ev.drop_reason.has_value(), ev.drop_reason_name, ev.func);
+  const bool verdict = ev.bpf && ev.bpf->verdict;
+  return rules::is_drop(ev.drop_reason.has_value(), ev.drop_reason_name, ev.func, true,
+                        verdict ? ev.bpf->hook : 0, verdict ? *ev.bpf->verdict : 0);
+}
+
+std::string bpf_verdict_field(const BpfProg& prog) {
+  if (!prog.verdict) return {};
+  const char* name = bpf::verdict_name(prog.hook, *prog.verdict);
+  return name ? name : std::to_string(*prog.verdict);
 }
 
 std::string drop_reason_enum_name(const Event& ev) {

@@ -90,6 +90,10 @@ std::string drop_reason_help(const Event& ev);
 // this build does not know.
 std::string diagnosis_kind_name(const Diagnosis& d);
 
+// A tc or XDP program's verdict as pwru_bpf.h names it (TC_ACT_SHOT, XDP_DROP), the number when
+// it has no name; empty on an entry.
+std::string bpf_verdict_field(const BpfProg& prog);
+
 // The FUNC column: the function, and for an event with a drop reason pwru's
 // `kfree_skb_reason(SKB_DROP_REASON_...)` form.
 std::string func_field(const Event& ev);

@@ -52,7 +52,9 @@ uint32_t JourneyTracker::step(const Event& ev, changes::Changes* changed) {
                                   .has_cpu = true,
                                   .cpu = ev.cpu,
                                   .tracepoint = ev.probe == ProbeKind::Tracepoint,
-                                  .has_drop_reason = ev.drop_reason.has_value()};
+                                  .has_drop_reason = ev.drop_reason.has_value(),
+                                  .xdp_return = ev.bpf && ev.bpf->hook == PWRU_BPF_HOOK_XDP &&
+                                                ev.bpf->verdict.has_value()};
   const uint32_t begun = count_;
   auto it = journeys_.find(ev.skb);
   if (rules::begins_journey(it == journeys_.end() ? nullptr : &it->second.rule, facts))

@@ -290,6 +290,16 @@ std::string JsonFormatter::format(const Event& ev) {
     }
   }
   if (ev.nf_trace_lost) o.number("nf_trace_lost", *ev.nf_trace_lost);
+  if (ev.bpf) {
+    // A tc or XDP program's entry or return (func is pwru's "name(tc)"): its id, and on the
+    // return its verdict; null on the entry.
+    o.number("bpf_prog_id", ev.bpf->id);
+    if (ev.bpf->verdict) {
+      o.string("verdict", bpf_verdict_field(*ev.bpf));
+    } else {
+      o.null("verdict");
+    }
+  }
   if (ev.diagnosis) {
     // --diagnose's finding, on the drops that have one.
     o.key("diagnosis");

@@ -123,6 +123,8 @@ std::string TextFormatter::format(const Event& ev) {
     }
     if (drop_caller) line += " caller=" + caller;
   }
+  // A tc or XDP program's return: its verdict, as --nf-trace's rules have theirs.
+  if (ev.bpf && ev.bpf->verdict) line += " verdict=" + bpf_verdict_field(*ev.bpf);
   if (ev.nf) line += ' ' + nf_rule_field(*ev.nf);
   if (ev.nf_trace_lost) line += " nf_trace_lost=" + std::to_string(*ev.nf_trace_lost);
   line += skb_meta_field(ev);  // pwru's place: after FUNC and CALLER

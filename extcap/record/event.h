@@ -117,6 +117,18 @@ struct SharedInfo {
   bool operator==(const SharedInfo&) const = default;
 };
 
+// The tc or XDP program an event is the entry or return of (--filter-trace-tc,
+// --filter-trace-xdp): its name, id and hook (PWRU_BPF_HOOK_*), and on a return its verdict
+// (TC_ACT_*, XDP_*: bpf::verdict_name in pwru_bpf.h).
+struct BpfProg {
+  std::string name;
+  uint32_t id = 0;
+  uint8_t hook = 0;
+  std::optional<int32_t> verdict;
+
+  bool operator==(const BpfProg&) const = default;
+};
+
 struct Event {
   uint64_t time_ns = 0;   // wall clock, ns since the Unix epoch
   uint64_t ktime_ns = 0;  // CLOCK_MONOTONIC ns, as the kernel stamped it
@@ -162,6 +174,7 @@ struct Event {
   std::vector<SkbMeta> meta;           // --output-skb-metadata, in the order given
   std::optional<SharedInfo> shinfo;    // --output-skb-shared-info
   std::vector<uint8_t> cb;             // --output-skb-cb: skb->cb (PWRU_CB_LEN bytes); empty: none
+  std::optional<BpfProg> bpf;  // an event of a tc or XDP program; `func` is "name(tc)"
 
   PacketLayer layer = PacketLayer::None;
   std::vector<uint8_t> packet;

@@ -71,6 +71,11 @@ enum pwru_tlv_type {
 	/* What pwrudump found on the system when the drop happened (a diagnosis), with a drop */
 	PWRU_TLV_DIAG_KIND = 43,       /* [1] u8 enum pwru_diag_kind */
 	PWRU_TLV_DIAG_TEXT = 44,       /* string: the finding in words */
+	/* A tc or XDP program's entry or return (--filter-trace-tc, --filter-trace-xdp) */
+	PWRU_TLV_BPF_PROG = 46,        /* string: the program's name (its entry function's) */
+	PWRU_TLV_BPF_PROG_ID = 47,     /* [4] u32 the kernel's id of the program */
+	PWRU_TLV_BPF_VERDICT = 48,     /* [4] s32 its return value: TC_ACT_*, XDP_*; a return only */
+	PWRU_TLV_BPF_HOOK = 49,        /* [1] u8 enum pwru_bpf_hook */
 	/* skb fields chosen on the command line (--output-skb-metadata): one item per expression,
 	 * a META_NAME then its META_VALUE, in the order given */
 	PWRU_TLV_META_NAME = 50,       /* string: the expression, e.g. skb->dev->ifindex */
@@ -144,6 +149,12 @@ enum pwru_diag_kind {
 	PWRU_DIAG_TOO_BIG = 5,        /* PKT_TOO_BIG: the length and the route's MTU */
 	PWRU_DIAG_NEIGH_FAILED = 6,   /* NEIGH_FAILED: the neighbour entry's state */
 	PWRU_DIAG_CT_INVALID = 7,     /* a rule dropped conntrack's invalid packets: its sysctls */
+};
+
+/* Where a traced BPF program runs (BPF_HOOK); its verdicts' names are in pwru_bpf.h. */
+enum pwru_bpf_hook {
+	PWRU_BPF_HOOK_TC = 1,  /* tc (sched_cls): the event's skb is the program's context */
+	PWRU_BPF_HOOK_XDP = 2, /* XDP: no skb; SKB is the XDP data address at the program's entry */
 };
 
 #endif /* PWRU_RECORD_H */

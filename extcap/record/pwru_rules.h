@@ -9,6 +9,7 @@
 
 #include <string_view>
 
+#include "pwru_bpf.h"
 #include "pwru_record.h"
 
 namespace pwru::rules {
@@ -72,6 +73,10 @@ inline constexpr TlvSpec kTlvSpecs[] = {
     {PWRU_TLV_META_VALUE, "META_VALUE", 0},
     {PWRU_TLV_SHINFO, "SHINFO", PWRU_SHINFO_LEN},
     {PWRU_TLV_CB, "CB", PWRU_CB_LEN},
+    {PWRU_TLV_BPF_PROG, "BPF_PROG", 0},
+    {PWRU_TLV_BPF_PROG_ID, "BPF_PROG_ID", 4},
+    {PWRU_TLV_BPF_VERDICT, "BPF_VERDICT", 4},
+    {PWRU_TLV_BPF_HOOK, "BPF_HOOK", 1},
 };
 
 // Where each type's spec is in kTlvSpecs (-1: none). Types are given out ahead of the code that
@@ -225,10 +230,13 @@ inline constexpr std::string_view kReasonConsumedOld = "CONSUMED";
 
 // A drop: a drop reason other than CONSUMED (kernels 5.19 to 6.2 report every free through the
 // kfree_skb tracepoint, delivered packets with SKB_CONSUMED; a reason without a name is a drop),
-// or no reason at all at a function that only drops. `trusted_func`: the function name comes from
-// a complete record (a malformed one may have lost its reason).
+// or no reason at all at a function that only drops, or a tc or XDP program's verdict that drops
+// (`bpf_hook` non-zero: the event has a BPF_VERDICT of that hook, bpf::verdict_drops).
+// `trusted_func`: the function name comes from a complete record (a malformed one may have lost
+// its reason).
 constexpr bool is_drop(bool has_reason, std::string_view reason_name, std::string_view func,
-                       bool trusted_func = true) {
+                       bool trusted_func = true, unsigned bpf_hook = 0, int32_t bpf_verdict = 0) {
+  if (bpf_hook != 0 && bpf::verdict_drops(bpf_hook, bpf_verdict)) return true;
   if (has_reason) return reason_name != kReasonConsumed && reason_name != kReasonConsumedOld;
   return trusted_func && func_in(func, kDropFuncs);
 }
@@ -242,6 +250,9 @@ struct JourneyEvent {
   uint32_t cpu;
   bool tracepoint;  // seen by a tracepoint (probe kind known to be PWRU_PROBE_TRACEPOINT)
   bool has_drop_reason;
+  // An XDP program's return (BPF_HOOK xdp with a BPF_VERDICT): the buffer, whose data address is
+  // the event's skb, is done with as such (dropped, sent, or handed on to an skb of its own).
+  bool xdp_return = false;
 };
 
 // What the rule keeps of a journey. All-zero is a journey that has not ended (memset-safe).
@@ -268,7 +279,7 @@ constexpr bool begins_journey(const Journey* latest, const JourneyEvent& ev) {
 // Adds `ev` to the journey it was placed in. Returns whether `ev` ends the journey.
 constexpr bool add_to_journey(Journey& j, const JourneyEvent& ev) {
   bool ends = false;
-  if (!j.ended && (frees_skb(ev.func) || ev.has_drop_reason)) {
+  if (!j.ended && (frees_skb(ev.func) || ev.has_drop_reason || ev.xdp_return)) {
     ends = true;
     j.ended = true;
     j.has_end_cpu = ev.has_cpu;

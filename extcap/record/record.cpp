@@ -134,6 +134,12 @@ Diagnosis& diagnosis(Event& ev) {
   return *ev.diagnosis;
 }
 
+// The event's tc or XDP program, made by its first BPF_ field.
+BpfProg& bpf(Event& ev) {
+  if (!ev.bpf) ev.bpf.emplace();
+  return *ev.bpf;
+}
+
 // Stores one known, correctly sized field into `ev`. Returns the address family it implies
 // (4 or 6), 0 for other fields.
 int store_field(Event& ev, uint16_t type, std::span<const uint8_t> v) {
@@ -202,6 +208,10 @@ int store_field(Event& ev, uint16_t type, std::span<const uint8_t> v) {
       break;
     case PWRU_TLV_SHINFO: ev.shinfo = decode_shinfo(v.data()); break;
     case PWRU_TLV_CB: ev.cb.assign(v.begin(), v.end()); break;
+    case PWRU_TLV_BPF_PROG: bpf(ev).name = as_string(v); break;
+    case PWRU_TLV_BPF_PROG_ID: bpf(ev).id = static_cast<uint32_t>(n); break;
+    case PWRU_TLV_BPF_VERDICT: bpf(ev).verdict = static_cast<int32_t>(static_cast<uint32_t>(n)); break;
+    case PWRU_TLV_BPF_HOOK: bpf(ev).hook = static_cast<uint8_t>(n); break;
     default: break;  // unreachable: the caller only passes types find_field() knows
   }
   return 0;
@@ -223,6 +233,7 @@ void encode_record(const Event& ev, std::vector<uint8_t>& out) {
   for (const SkbMeta& m : ev.meta) {
     bound += 2 * PWRU_TLV_HEADER_LEN + cut(m.name.size()) + (m.value ? cut(m.value->size()) : 0);
   }
+  if (ev.bpf) bound += cut(ev.bpf->name.size());
   const size_t at = out.size();
   out.resize(at + bound);
   uint8_t* start = out.data() + at;
@@ -302,6 +313,13 @@ void encode_record(const Event& ev, std::vector<uint8_t>& out) {
   }
   // Exactly CB's size, as the format wants it: an Event's cb is skb->cb or empty.
   if (ev.cb.size() == PWRU_CB_LEN) w.bytes(PWRU_TLV_CB, ev.cb.data(), ev.cb.size());
+  if (ev.bpf) {
+    w.str(PWRU_TLV_BPF_PROG, ev.bpf->name);
+    w.fixed(PWRU_TLV_BPF_PROG_ID, ev.bpf->id);
+    // The hook before the verdict: a reader names the verdict by it.
+    w.fixed(PWRU_TLV_BPF_HOOK, ev.bpf->hook);
+    if (ev.bpf->verdict) w.fixed(PWRU_TLV_BPF_VERDICT, static_cast<uint32_t>(*ev.bpf->verdict));
+  }
   out.resize(at + static_cast<size_t>(w.cursor() - start));
 }
 

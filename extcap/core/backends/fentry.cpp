@@ -27,6 +27,35 @@ namespace {
 constexpr size_t kLoadThreads = 2;
 constexpr size_t kDetachThreads = 32;
 
+}  // namespace
+
+Status check_fentry(uint32_t btf_id, const char* hint) {
+  struct bpf_insn ret0[] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0},
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
+              .attach_btf_id = btf_id);
+  UniqueFd prog(bpf_prog_load(BPF_PROG_TYPE_TRACING, "pwru_avail", "GPL", ret0, 2, &opts));
+  if (!prog.valid()) {
+    return Error{ExitCode::KernelFeature,
+                 std::string("cannot use fentry: the kernel refuses to load it (") +
+                     std::strerror(errno) + ")",
+                 hint};
+  }
+  UniqueFd link(bpf_raw_tracepoint_open(nullptr, prog.get()));
+  if (!link.valid()) {
+    int err = errno;
+    return Error{ExitCode::KernelFeature,
+                 std::string("cannot use fentry: the kernel refuses trampolines (") +
+                     std::strerror(err) + (err == EPERM ? "; kernel lockdown?" : "") + ")",
+                 hint};
+  }
+  return Ok{};
+}
+
+namespace {
+
 class FentryBackend final : public Backend {
  public:
   ~FentryBackend() override {
@@ -44,28 +73,7 @@ class FentryBackend final : public Backend {
       return Error{ExitCode::KernelFeature, "cannot use fentry: no vmlinux function to attach to",
                    kOtherBackendHint};
     }
-    struct bpf_insn ret0[] = {
-        {BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0},
-        {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
-    };
-    LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
-                .attach_btf_id = target->btf_id);
-    UniqueFd prog(bpf_prog_load(BPF_PROG_TYPE_TRACING, "pwru_avail", "GPL", ret0, 2, &opts));
-    if (!prog.valid()) {
-      return Error{ExitCode::KernelFeature,
-                   std::string("cannot use fentry: the kernel refuses to load it (") +
-                       std::strerror(errno) + ")",
-                   kOtherBackendHint};
-    }
-    UniqueFd link(bpf_raw_tracepoint_open(nullptr, prog.get()));
-    if (!link.valid()) {
-      int err = errno;
-      return Error{ExitCode::KernelFeature,
-                   std::string("cannot use fentry: the kernel refuses trampolines (") +
-                       std::strerror(err) + (err == EPERM ? "; kernel lockdown?" : "") + ")",
-                   kOtherBackendHint};
-    }
-    return Ok{};
+    return check_fentry(target->btf_id, kOtherBackendHint);
   }
 
   Status attach(const BackendSetup& setup, std::vector<Probe>& probes, AttachSummary& summary,

@@ -81,7 +81,8 @@ TEST(ExtcapProtocol, ConfigLines) {
                                              "--nf-trace", "--filter-tunnel-pcap-l2",
                                              "--filter-tunnel-pcap-l3", "--filter-skb-expr",
                                              "--output-skb-metadata", "--output-skb-shared-info",
-                                             "--output-skb-cb"}));
+                                             "--output-skb-cb", "--filter-trace-tc",
+                                             "--filter-trace-xdp"}));
   EXPECT_EQ(l[0].rfind("arg {number=0}{call=--snaplen}{display=Packet bytes per event}{tooltip=", 0),
             0u);
   EXPECT_NE(l[0].find("}{type=integer}{range=0,4096}{default=256}{group=Capture}"),

@@ -135,6 +135,18 @@ TEST(Options, TunnelFilters) {
   EXPECT_TRUE(parse_ok({}).trace.tunnel_pcap_l3.empty());
 }
 
+// pwru's tc and XDP program tracing: off by default, each on its own.
+TEST(Options, TraceBpfPrograms) {
+  EXPECT_FALSE(parse_ok({}).trace.trace_tc);
+  EXPECT_FALSE(parse_ok({}).trace.trace_xdp);
+  Options tc = parse_ok({"--filter-trace-tc"});
+  EXPECT_TRUE(tc.trace.trace_tc);
+  EXPECT_FALSE(tc.trace.trace_xdp);
+  Options xdp = parse_ok({"--filter-trace-xdp"});
+  EXPECT_FALSE(xdp.trace.trace_tc);
+  EXPECT_TRUE(xdp.trace.trace_xdp);
+}
+
 // --nf-trace: off by default; its help says what it adds and that it goes away on exit.
 TEST(Options, NfTrace) {
   EXPECT_FALSE(parse_ok({}).nf_trace);
@@ -207,7 +219,8 @@ TEST(Options, HelpIsGroupedLikePwru) {
   EXPECT_LT(backend, misc);
   const std::map<std::string, std::vector<std::string>> groups = {
       {"Filters", {"--filter-func", "--filter-netns", "--filter-mark", "--filter-ifname",
-                   "--filter-tunnel-pcap-l2", "--filter-tunnel-pcap-l3"}},
+                   "--filter-tunnel-pcap-l2", "--filter-tunnel-pcap-l3", "--filter-trace-tc",
+                   "--filter-trace-xdp"}},
       {"Tracking", {"--filter-track-skb"}},
       {"Netfilter", {"--nf-trace", "--nf-probes"}},
       {"Output", {"--output-meta", "--output-tuple", "--output-caller", "--output-stack",

@@ -243,6 +243,33 @@ TEST(RecordTest, RoundTripsDiagnosis) {
   EXPECT_EQ(decode_record(encode(ev))->diagnosis->kind, 200);
 }
 
+// A tc or XDP program's entry and return: name, id and hook, the verdict after the hook (which
+// names it) and only on the return.
+TEST(RecordTest, RoundTripsBpfProgram) {
+  Event ev = sample::netfilter_drop();
+  ev.drop_reason.reset();
+  ev.drop_reason_name.clear();
+  ev.func = "tc_drop_icmp(tc)";
+  ev.bpf = BpfProg{"tc_drop_icmp", 42, PWRU_BPF_HOOK_TC, 2};
+  const Bytes rec = encode(ev);
+  Result<Event> got = decode_record(rec);
+  ASSERT_TRUE(got.ok()) << got.error().text();
+  EXPECT_EQ(*got, without_time(ev));
+  const std::vector<uint16_t> types = tlv_types(rec);
+  const auto at = [&](uint16_t t) { return std::find(types.begin(), types.end(), t) - types.begin(); };
+  EXPECT_LT(at(PWRU_TLV_BPF_PROG), at(PWRU_TLV_BPF_PROG_ID));
+  EXPECT_LT(at(PWRU_TLV_BPF_HOOK), at(PWRU_TLV_BPF_VERDICT));
+  ev.bpf->verdict.reset();  // an entry
+  const Bytes entry = encode(ev);
+  const std::vector<uint16_t> entry_types = tlv_types(entry);
+  EXPECT_EQ(std::count(entry_types.begin(), entry_types.end(), PWRU_TLV_BPF_VERDICT), 0);
+  EXPECT_EQ(*decode_record(entry), without_time(ev));
+  // A negative verdict (TC_ACT_UNSPEC) keeps its sign.
+  ev.bpf->verdict = -1;
+  EXPECT_EQ(decode_record(encode(ev))->bpf->verdict, -1);
+  EXPECT_FALSE(decode_record(encode(sample::netfilter_drop()))->bpf.has_value());
+}
+
 // A rule passed: probe kind nftrace, its jump target and trace type; a rule deleted since.
 TEST(RecordTest, RoundTripsRulePassed) {
   Event ev = sample::passed_jump();

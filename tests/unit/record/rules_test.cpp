@@ -32,6 +32,8 @@ TEST(Rules, FieldSizesAreTheDocumentedOnes) {
       {37, "NF_TIE", 1},      {38, "NF_RULE_STATE", 1}, {39, "NF_JUMP_TARGET", 0},
       {40, "NF_TRACE_TYPE", 1}, {41, "NF_TRACE_LOST", 4}, {42, "NF_TRACE_ID", 4},
       {43, "DIAG_KIND", 1},   {44, "DIAG_TEXT", 0},
+      {46, "BPF_PROG", 0},    {47, "BPF_PROG_ID", 4},  {48, "BPF_VERDICT", 4},
+      {49, "BPF_HOOK", 1},
       {50, "META_NAME", 0},   {51, "META_VALUE", 0},   {52, "SHINFO", 28},
       {53, "CB", 48},
   };
@@ -106,6 +108,41 @@ TEST(Rules, WhatIsADrop) {
   for (const auto& t : table)
     EXPECT_EQ(is_drop(t.has_reason, t.reason, t.func, t.trusted_func), t.drop)
         << t.reason << " at " << t.func << (t.trusted_func ? "" : " (malformed)");
+}
+
+// tc and XDP verdicts (pwru_bpf.h): their names per hook, and the three that drop, which make an
+// event a drop whatever else it has.
+TEST(RulesTest, BpfVerdicts) {
+  using pwru::bpf::verdict_drops;
+  using pwru::bpf::verdict_name;
+  EXPECT_STREQ(verdict_name(PWRU_BPF_HOOK_TC, 2), "TC_ACT_SHOT");
+  EXPECT_STREQ(verdict_name(PWRU_BPF_HOOK_TC, -1), "TC_ACT_UNSPEC");
+  EXPECT_STREQ(verdict_name(PWRU_BPF_HOOK_TC, 7), "TC_ACT_REDIRECT");
+  EXPECT_STREQ(verdict_name(PWRU_BPF_HOOK_XDP, 1), "XDP_DROP");
+  EXPECT_STREQ(verdict_name(PWRU_BPF_HOOK_XDP, 2), "XDP_PASS");
+  EXPECT_EQ(verdict_name(PWRU_BPF_HOOK_XDP, 9), nullptr);
+  EXPECT_EQ(verdict_name(0, 0), nullptr);
+  EXPECT_STREQ(pwru::bpf::hook_name(PWRU_BPF_HOOK_TC), "tc");
+  EXPECT_STREQ(pwru::bpf::hook_name(PWRU_BPF_HOOK_XDP), "xdp");
+  for (int32_t v = -1; v <= 8; v++) {
+    EXPECT_EQ(verdict_drops(PWRU_BPF_HOOK_TC, v), v == 2) << v;
+    EXPECT_EQ(verdict_drops(PWRU_BPF_HOOK_XDP, v), v == 0 || v == 1) << v;
+    EXPECT_FALSE(verdict_drops(0, v));
+  }
+  EXPECT_TRUE(is_drop(false, "", "tc_drop_icmp(tc)", true, PWRU_BPF_HOOK_TC, 2));
+  EXPECT_FALSE(is_drop(false, "", "tc_drop_icmp(tc)", true, PWRU_BPF_HOOK_TC, 0));
+  EXPECT_TRUE(is_drop(false, "", "xdp_prog(xdp)", true, PWRU_BPF_HOOK_XDP, 0));
+  EXPECT_FALSE(is_drop(false, "", "xdp_prog(xdp)", true, PWRU_BPF_HOOK_XDP, 2));
+  EXPECT_FALSE(is_drop(false, "", "xdp_prog(xdp)", true, 0, 1));  // no verdict recorded
+  // An XDP program's return ends the journey of its buffer's address; the next event there
+  // begins another.
+  Journey j{};
+  JourneyEvent entry{"xdp_prog(xdp)", true, 0, false, false};
+  JourneyEvent ret = entry;
+  ret.xdp_return = true;
+  EXPECT_FALSE(add_to_journey(j, entry));
+  EXPECT_TRUE(add_to_journey(j, ret));
+  EXPECT_TRUE(begins_journey(&j, entry));
 }
 
 // Events on one skb address, and the journey index each gets: the same walk the extcap's
