@@ -43,6 +43,8 @@ vm_kernel() {
   # tables (scenario-nftrace.sh), whose xt_bpf match runs through nft_compat. nfnetlink and
   # x_tables come as dependencies where they are modules (7.2 builds nfnetlink in).
   VM_MODULES="$VM_MODULES nf_tables nft_compat xt_bpf"
+  # The tc/XDP scenario's clsact qdisc and bpf classifier (scenario-bpfprog.sh).
+  VM_MODULES="$VM_MODULES sch_ingress cls_bpf"
   vm_nf_kernel "$1"
 }
 

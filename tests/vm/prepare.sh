@@ -3,7 +3,8 @@
 # fetches its Debian package into the cache, takes the kernel image and the scenario's modules
 # out of it, and builds the guest's initramfs around this build's pwrudump.
 #
-# usage: prepare.sh KERNEL PWRUDUMP VM_DIR
+# usage: prepare.sh KERNEL PWRUDUMP VM_DIR [PROGS_DIR]
+#   PROGS_DIR  the tests' own tc and XDP programs (tests/vm/progs, built), put in /progs
 #   VM_DIR/kernel/     vmlinuz, the modules (decompressed) and modules.load, their load order;
 #                      kept while the package and the module list stay the same
 #   VM_DIR/initramfs.cpio.gz   rebuilt every time (pwrudump changes with every build)
@@ -14,8 +15,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=kernels.sh
 . "$here/kernels.sh"
 
-[ $# -eq 3 ] || fail "usage: prepare.sh KERNEL PWRUDUMP VM_DIR"
-kernel=$1 PWRUDUMP=$2 VM_DIR=$3
+[ $# -eq 3 ] || [ $# -eq 4 ] || fail "usage: prepare.sh KERNEL PWRUDUMP VM_DIR [PROGS_DIR]"
+kernel=$1 PWRUDUMP=$2 VM_DIR=$3 PROGS_DIR=${4:-}
 vm_kernel "$kernel" || fail "unknown kernel '$kernel'"
 # Whatever happens next, no test may boot an initramfs left from an earlier build.
 rm -f "$VM_DIR/initramfs.cpio.gz"
@@ -152,6 +153,14 @@ for f in /usr/bin/setpriv /usr/sbin/setcap; do
   [ -x "$f" ] || skip_or_fail "needs $f (packages util-linux and libcap2-bin)"
 done
 copy_with_libs /usr/bin/setpriv /usr/sbin/setcap
+# For scenario-bpfprog.sh: tc loads the tc program (ip the XDP one), both through libbpf.
+tc=/usr/sbin/tc
+[ -x "$tc" ] || skip_or_fail "needs $tc (package iproute2)"
+copy_with_libs "$tc"
+if [ -n "$PROGS_DIR" ]; then
+  mkdir -p "$root/progs"
+  cp "$PROGS_DIR"/*.bpf.o "$root/progs/" || fail "cannot copy the test programs of $PROGS_DIR"
+fi
 for f in /etc/protocols /etc/services; do [ -r "$f" ] && copy_file "$f"; done
 echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
 echo "root:x:0:" >"$root/etc/group"

@@ -8,7 +8,8 @@
 #   BACKEND  passed as --backend; with auto, the backend pwrudump reports must be the one
 #            kernels.sh expects for KERNEL, otherwise BACKEND itself
 # Environment: PWRU_VM_TIMEOUT (seconds for the whole VM run, default 300), PWRU_VM_SCENARIO (drop,
-# the default, or privileges: guest/scenario-privileges.sh), PWRU_VM_KEEP=1 keeps the work folder
+# the default, privileges: guest/scenario-privileges.sh, or bpfprog: guest/scenario-bpfprog.sh
+# with PWRU_VM_BPF_HOOK tc or xdp, checked by bpfprog-checks.sh), PWRU_VM_KEEP=1 keeps the work folder
 # (console log, results, pcapng) and prints where it is.
 #
 # Checks: the VM ran the scenario to its end; pwrudump attached with the expected backend and
@@ -96,6 +97,7 @@ mkdir -p "$WORK/overlay"
   fi
   echo "PINGS=$PINGS"
   [ "${PWRU_VM_NFTRACE:-}" = 1 ] && echo "NFTRACE=1"
+  [ -n "${PWRU_VM_BPF_HOOK:-}" ] && echo "BPF_HOOK=$PWRU_VM_BPF_HOOK"
   # The guest gives up on pwrudump first, so that its stderr still comes back.
   echo "READY_TIMEOUT=$((timeout_s * 2 / 3))"
   printf 'PWRU_ARGS=%q\n' "$(printf '%q ' --backend "$backend" "$@")"
@@ -125,7 +127,8 @@ guest_kver=$(fact boot kernel)
 case "$guest_kver" in "$kernel".*) ;; *) fail "the guest runs kernel '$guest_kver', not $kernel.x" ;; esac
 failed_mod=$(fact module-failed name)
 [ -z "$failed_mod" ] || fail "the guest could not load module $failed_mod"
-assert_eq "iptables in the receiver's namespace (exit code)" 0 "$(fact iptables rc)"
+[ "$scenario" = bpfprog ] ||
+  assert_eq "iptables in the receiver's namespace (exit code)" 0 "$(fact iptables rc)"
 [ "$(fact attach ok)" = yes ] ||
   fail "pwrudump never got ready in the guest (exit code $(fact pwrudump rc)); its stderr is below"
 attach_s=$(awk -v a="$(fact attach start)" -v b="$(fact attach ready)" 'BEGIN { printf "%.1f", b - a }')
@@ -200,6 +203,18 @@ tshark_fields() {
   "$TSHARK_PLUGIN" "$BUILD" -r "$WORK/trace.pcapng" -T fields -E separator='|' "$@" ||
     fail "tshark cannot read the pcapng ($*)"
 }
+
+# The tc/XDP scenario has checks of its own (bpfprog-checks.sh).
+if [ "$scenario" = bpfprog ]; then
+  malformed=$(tshark_fields -Y '_ws.malformed' -e frame.number)
+  assert_eq "malformed events" "" "$malformed"
+  # shellcheck source=bpfprog-checks.sh
+  . "$here/bpfprog-checks.sh"
+  bpfprog_checks
+  pass "$guest_kver, $summary: $what_bpf; pwrudump attached in ${attach_s}s (guest clock)," \
+       "VM ran ${wall}s"
+  exit 0
+fi
 # The capture decodes: tshark reads every record, none malformed.
 n_events=$(count_lines "$(tshark_fields -e frame.number)")
 [ "$n_events" -gt 0 ] || fail "the pcapng holds no events"
