@@ -6,13 +6,14 @@
 #   CASE: plugin journey drop columns ipv6 unknown malformed retransmission fuzz wrapper
 #         journeys journeys_one_pass reset lost_events old_kernel stats conversation_filter
 #         profile nftrace nftrace_stats nfpassed nfprobes drop_reason_help drop_journeys
-#         changes flow diag skbexpr
+#         changes flow diag skbexpr bpfprog
 #   fresh (default): the capture is written now; kept: the one kept in data/ is read, so that
 #   captures written by an older pwrudump stay readable. The cases after `wrapper` read frames
 #   the kept sample does not have (10-17) and run on fresh captures only; the nftrace cases
 #   read the nftrace capture, kept too, and nfpassed the nfpassed capture, kept too;
 #   drop_reason_help reads the fresh reasons capture, changes the fresh changes capture, diag
-#   the fresh diag capture, skbexpr the kept capture pwrudump recorded (data/README.md).
+#   the fresh diag capture, skbexpr the kept capture pwrudump recorded (data/README.md),
+#   bpfprog the kept captures of tc and XDP programs, which the VM recorded.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
@@ -987,11 +988,61 @@ socket's family on the sending side only" "1|98|lo|98,lo,2,0
   pass "pwru.meta name/value items, pwru.shinfo.* and pwru.cb of a capture pwrudump recorded"
 }
 
+# The tc and XDP programs' events (--filter-trace-tc, --filter-trace-xdp), in captures recorded in
+# the VM cells vm.7.2.tc and vm.7.2.xdp (data/README.md): each ping at the program's entry and
+# return, the return's verdict named by its hook (TC_ACT_SHOT (2), XDP_DROP (1)) and a drop
+# (pwru.drop, "Packet dropped: TC_ACT_SHOT", the Info column's verdict=); the entries no drop; at
+# tc the skb's free with TC_INGRESS after it in the same journey; an XDP return ends its buffer's
+# journey (pwru.journey.end).
+case_bpfprog() {
+  [ "$SOURCE" = kept ] || fail "the bpfprog captures are recorded in the VM: run it with 'kept'"
+  capture bpf_tc
+  capture bpf_xdp
+  local out
+  out=$(fields bpf_tc 'pwru.bpf.prog' frame.number pwru.func pwru.bpf.prog pwru.bpf.prog_id \
+          pwru.bpf.hook pwru.bpf.verdict) || exit 1
+  assert_lines "the tc program's events (frame|func|prog|id|hook|verdict)" "8|tc_drop_icmp(tc)|tc_drop_icmp|4|1|
+9|tc_drop_icmp(tc)|tc_drop_icmp|4|1|2
+17|tc_drop_icmp(tc)|tc_drop_icmp|4|1|
+18|tc_drop_icmp(tc)|tc_drop_icmp|4|1|2
+26|tc_drop_icmp(tc)|tc_drop_icmp|4|1|
+27|tc_drop_icmp(tc)|tc_drop_icmp|4|1|2" "$out"
+  assert_tree bpf_tc 9 "BPF program verdict: TC_ACT_SHOT (2)" "the verdict's name"
+  assert_tree bpf_tc 9 "Packet dropped: TC_ACT_SHOT" "the drop, named by the verdict"
+  assert_eq "tc returns that are drops" "9 18 27" \
+    "$(fields bpf_tc 'pwru.bpf.verdict == 2 && pwru.drop' frame.number | paste -sd ' ')"
+  assert_eq "tc entries that are drops" "" "$(fields bpf_tc 'pwru.bpf.prog && !pwru.bpf.verdict && pwru.drop' frame.number)"
+  assert_eq "Info of frame 9 ends with" "verdict=TC_ACT_SHOT" \
+    "$(tshark_on bpf_tc -Y 'frame.number == 9' -T fields -e _ws.col.Info | awk '{ print $NF }')"
+  # The free after each verdict: the same skb and journey, the kernel's tc reason.
+  out=$(fields bpf_tc 'frame.number == 9 || frame.number == 10 || frame.number == 18 ||
+                        frame.number == 19 || frame.number == 27 || frame.number == 28' pwru.journey pwru.func pwru.drop_reason) || exit 1
+  assert_lines "each TC_ACT_SHOT then its free (journey|func|reason)" "1|tc_drop_icmp(tc)|
+1|kfree_skb|TC_INGRESS
+2|tc_drop_icmp(tc)|
+2|kfree_skb|TC_INGRESS
+3|tc_drop_icmp(tc)|
+3|kfree_skb|TC_INGRESS" "$out"
+
+  out=$(fields bpf_xdp 'pwru.bpf.prog' frame.number pwru.bpf.hook pwru.bpf.verdict pwru.journey.end \
+          pwru.ifname) || exit 1
+  assert_lines "the XDP program's events (frame|hook|verdict|journey end|ifname)" "6|2|||vb
+7|2|1|1|vb
+13|2|||vb
+14|2|1|1|vb
+20|2|||vb
+21|2|1|1|vb" "$out"
+  assert_tree bpf_xdp 7 "BPF program verdict: XDP_DROP (1)" "the verdict's name"
+  assert_tree bpf_xdp 7 "Packet dropped: XDP_DROP" "the drop, named by the verdict"
+  pass "tc and XDP programs: entries and returns, TC_ACT_SHOT and XDP_DROP named and counted as" \
+       "drops, the tc drop's free in its journey, an XDP return ends its buffer's journey"
+}
+
 case "$CASE" in
   plugin | journey | drop | columns | ipv6 | unknown | malformed | retransmission | fuzz | wrapper | \
     journeys | journeys_one_pass | reset | lost_events | old_kernel | stats | conversation_filter | \
     profile | nftrace | nftrace_stats | nfpassed | nfprobes | drop_reason_help | drop_journeys | \
-    changes | flow | diag | skbexpr)
+    changes | flow | diag | skbexpr | bpfprog)
     "case_$CASE" ;;
   *) fail "unknown case '$CASE'" ;;
 esac
