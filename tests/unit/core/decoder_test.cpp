@@ -132,6 +132,45 @@ TEST_F(Decoder, NetfilterRecordShorterThanItsNamesIsCounted) {
 }
 
 }  // namespace
+
+// A tc or XDP program's record (bpf/bpf_progs.bpf.c): struct pwru_bpf after the netfilter
+// section's place, before the packet; the name and id come from the probe table, the verdict
+// only with has_verdict.
+TEST(DecoderBpf, TakesTheProgramFromTheProbeAndTheVerdictFromTheRecord) {
+  BpfProg prog{"xdp_prog", 9, PWRU_BPF_HOOK_XDP, std::nullopt};
+  std::vector<Probe> probes{{"kfree_skb", ProbeKind::Tracepoint},
+                            {"xdp_prog(xdp)", ProbeKind::Fentry, prog}};
+  std::map<uint32_t, std::string> reasons;
+  EventDecoder decoder{probes, reasons, nullptr, 0, 0};
+  Event ev;
+  pwru_bpf b{};
+  b.verdict = 1;
+  b.hook = PWRU_EV_BPF_XDP;
+  b.has_verdict = 1;
+  auto bytes = record(1, {0x45, 0, 0, 20});
+  reinterpret_cast<pwru_event*>(bytes.data())->flags2 |= PWRU_EV2_HAS_BPF;
+  const auto* raw = reinterpret_cast<const uint8_t*>(&b);
+  bytes.insert(bytes.begin() + sizeof(pwru_event), raw, raw + sizeof(b));
+  ASSERT_TRUE(decoder.decode(bytes.data(), bytes.size(), ev));
+  EXPECT_EQ(ev.func, "xdp_prog(xdp)");
+  ASSERT_TRUE(ev.bpf);
+  EXPECT_EQ(ev.bpf->name, "xdp_prog");
+  EXPECT_EQ(ev.bpf->id, 9u);
+  EXPECT_EQ(ev.bpf->hook, PWRU_BPF_HOOK_XDP);
+  EXPECT_EQ(ev.bpf->verdict, 1);
+  EXPECT_EQ(ev.packet, (std::vector<uint8_t>{0x45, 0, 0, 20}));
+  // The entry: no verdict; and a record one byte short of its section is counted.
+  reinterpret_cast<pwru_bpf*>(bytes.data() + sizeof(pwru_event))->has_verdict = 0;
+  ASSERT_TRUE(decoder.decode(bytes.data(), bytes.size(), ev));
+  EXPECT_FALSE(ev.bpf->verdict);
+  EXPECT_FALSE(decoder.decode(bytes.data(), bytes.size() - 1, ev));
+  EXPECT_EQ(decoder.malformed(), 1u);
+  // The next event of another probe has none.
+  auto plain = record(0);
+  ASSERT_TRUE(decoder.decode(plain.data(), plain.size(), ev));
+  EXPECT_FALSE(ev.bpf);
+}
+
 }  // namespace pwru
 
 namespace pwru {

@@ -373,6 +373,30 @@ TEST(JsonOutput, SkbFields) {
   EXPECT_EQ(cb->items[1].integer, 0x2au);
 }
 
+// A tc or XDP program's event: pwru's func, the program's id, and the verdict (null at entry); a
+// drop verdict carries caller_func like every drop.
+TEST(JsonOutput, BpfProgramEvents) {
+  JsonFormatter f(OutputOptions{});
+  Event ev = netfilter_drop();
+  ev.drop_reason.reset();
+  ev.drop_reason_name.clear();
+  ev.func = "cil_from_container(tc)";
+  ev.bpf = BpfProg{"cil_from_container", 7, PWRU_BPF_HOOK_TC, std::nullopt};
+  Json o = parse(f.format(ev));
+  EXPECT_EQ(str(o, "func"), "cil_from_container(tc)");
+  EXPECT_EQ(num(o, "bpf_prog_id"), 7u);
+  EXPECT_TRUE(is_null(o, "verdict"));
+  EXPECT_EQ(o.get("caller_func"), nullptr);  // no drop, no --output-caller
+  ev.bpf->verdict = 2;
+  o = parse(f.format(ev));
+  EXPECT_EQ(str(o, "verdict"), "TC_ACT_SHOT");
+  EXPECT_NE(o.get("caller_func"), nullptr);
+  ev.bpf->hook = PWRU_BPF_HOOK_XDP;
+  ev.bpf->verdict = 9;  // no name: the number
+  EXPECT_EQ(str(parse(f.format(ev)), "verdict"), "9");
+  EXPECT_EQ(parse(f.format(netfilter_drop())).get("bpf_prog_id"), nullptr);
+}
+
 // --nf-trace's keys, only on a drop that was named.
 TEST(JsonOutput, NamedDropCarriesTheRule) {
   JsonFormatter f(OutputOptions{});

@@ -416,6 +416,21 @@ TEST(TextOutput, NfTraceLostRecordEndsWithItsCount) {
   EXPECT_EQ(f.format(named_netfilter_drop()).find("nf_trace_lost"), std::string::npos);
 }
 
+// A tc or XDP program's return: FUNC as pwru prints it, then its verdict; its entry has none.
+TEST(TextOutput, BpfProgramVerdict) {
+  TextFormatter f(OutputOptions{});
+  Event ev;
+  ev.func = "xdp_prog(xdp)";
+  ev.bpf = BpfProg{"xdp_prog", 5, PWRU_BPF_HOOK_XDP, std::nullopt};
+  EXPECT_TRUE(f.format(ev).ends_with(" xdp_prog(xdp)")) << f.format(ev);
+  ev.bpf->verdict = 1;
+  EXPECT_TRUE(f.format(ev).ends_with(" xdp_prog(xdp) verdict=XDP_DROP")) << f.format(ev);
+  EXPECT_TRUE(is_drop(ev));
+  ev.bpf->verdict = 2;
+  EXPECT_TRUE(f.format(ev).ends_with(" verdict=XDP_PASS")) << f.format(ev);
+  EXPECT_FALSE(is_drop(ev));
+}
+
 // A rule passed is a line of its own: nft_trace_packet, the verdict, the jump's target, and
 // whether the rule was deleted since, before its text as traced.
 TEST(TextOutput, RulePassedLine) {
