@@ -7,18 +7,7 @@
 # From /scenario.env: BPF_HOOK, PWRU_ARGS, PINGS, READY_TIMEOUT.
 # shellcheck shell=dash
 IP=/usr/bin/ip TC=/usr/sbin/tc
-PWRUDUMP=/usr/bin/pwrudump
-IP_A=10.231.0.1
-IP_B=10.231.0.2
-$IP netns add a
-$IP netns add b
-$IP link add va netns a type veth peer name vb netns b
-$IP -n a addr add "$IP_A/24" dev va
-$IP -n b addr add "$IP_B/24" dev vb
-$IP -n a link set lo up
-$IP -n b link set lo up
-$IP -n a link set va up
-$IP -n b link set vb up
+hosts
 if [ "$BPF_HOOK" = tc ]; then
   $TC -n b qdisc add dev vb clsact &&
     $TC -n b filter add dev vb ingress bpf direct-action obj /progs/tc_drop_icmp.bpf.o sec tc
@@ -33,24 +22,11 @@ report "prog id=$prog_id hook=$BPF_HOOK"
 report "receiver ip=$IP_B netns=$(stat -L -c %i /run/netns/b) ifname=vb"
 
 eval "set -- $PWRU_ARGS"
-t0=$(uptime_s)
-"$PWRUDUMP" -w /tmp/trace.pcapng --ready-file /tmp/ready "$@" "icmp and host $IP_B" \
-  >/tmp/stdout 2>/tmp/stderr &
-pid=$!
-wait_ready /tmp/ready "$pid" "$READY_TIMEOUT"
-if [ -e /tmp/ready ]; then
-  report "attach ok=yes start=$t0 ready=$(uptime_s) uid=0"
+if trace_start "$@"; then
   $IP netns exec a ping -c "$PINGS" -i 0.2 -W 1 "$IP_B" >/tmp/ping.out 2>&1
   report "ping rc=$?"
-  sleep 1
-  t1=$(uptime_s)
-  kill -INT "$pid"
-else
-  report "attach ok=no start=$t0 gave_up=$(uptime_s)"
-  kill -INT "$pid" 2>/dev/null
 fi
-wait "$pid"
-report "pwrudump rc=$? stop=${t1:-} exited=$(uptime_s)"
+trace_stop
 set +x
 send stderr /tmp/stderr
 send stdout /tmp/stdout

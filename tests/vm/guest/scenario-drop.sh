@@ -11,17 +11,7 @@
 # shellcheck shell=dash
 IP=/usr/bin/ip IPTABLES=/usr/sbin/iptables IPTABLES_SAVE=/usr/sbin/iptables-save NFT=/usr/sbin/nft
 PWRUDUMP=${PWRUDUMP:-/usr/bin/pwrudump}
-IP_A=10.231.0.1
-IP_B=10.231.0.2
-$IP netns add a
-$IP netns add b
-$IP link add va netns a type veth peer name vb netns b
-$IP -n a addr add "$IP_A/24" dev va
-$IP -n b addr add "$IP_B/24" dev vb
-$IP -n a link set lo up
-$IP -n b link set lo up
-$IP -n a link set va up
-$IP -n b link set vb up
+hosts
 $IP netns exec b $IPTABLES -I INPUT -p icmp -j DROP
 report "iptables rc=$? version=$($IPTABLES --version | tr ' ' _)"
 # Runs before iptables' INPUT (priority -10 < 0): nft_do_chain sees the pings and accepts them,
@@ -47,28 +37,13 @@ rulesets >/tmp/rules.before
 report "receiver ip=$IP_B netns=$(stat -L -c %i /run/netns/b) ifname=vb"
 
 eval "set -- $PWRU_ARGS"
-t0=$(uptime_s)
-"$PWRUDUMP" -w /tmp/trace.pcapng --ready-file /tmp/ready "$@" "icmp and host $IP_B" \
-  >/tmp/stdout 2>/tmp/stderr &
-pid=$!
-wait_ready /tmp/ready "$pid" "$READY_TIMEOUT"
-if [ -e /tmp/ready ]; then
-  # uid: the user tracing, pwrudump's real uid (root unless PWRUDUMP switches).
-  uid=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")
-  report "attach ok=yes start=$t0 ready=$(uptime_s) uid=$uid"
+if trace_start "$@"; then
   $IP netns exec a ping -c "$PINGS" -i 0.2 -W 1 "$IP_B" >/tmp/ping.out 2>&1
   report "ping rc=$?"
   $IP netns exec a ping -c 1 -s 1200 -W 1 "$IP_B" >/tmp/ping-big.out 2>&1
   report "ping-big rc=$?"
-  sleep 1
-  t1=$(uptime_s)
-  kill -INT "$pid"
-else
-  report "attach ok=no start=$t0 gave_up=$(uptime_s)"
-  kill -INT "$pid" 2>/dev/null
 fi
-wait "$pid"
-report "pwrudump rc=$? stop=${t1:-} exited=$(uptime_s)"
+trace_stop
 rulesets >/tmp/rules.after
 same=no
 cmp -s /tmp/rules.before /tmp/rules.after && same=yes
