@@ -16,6 +16,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=kernels.sh
 . "$here/kernels.sh"
+# shellcheck source=debian-archive.sh
+. "$here/debian-archive.sh"
 
 die() {
   echo "fetch-kernel.sh: $*" >&2
@@ -38,61 +40,13 @@ cached_debs() {
   sed "s|^|$suite_dir/|" "$suite_dir/current"
 }
 
-# The Debian archive of this machine: the first `deb` source whose suite is a release (no
-# -updates/-security), from deb822 .sources files or one-line .list files. Prints the URI.
-archive_uri() {
-  local f
-  shopt -s nullglob
-  for f in /etc/apt/sources.list.d/*.sources; do
-    awk '
-      function flush() {
-        if (types ~ /(^| )deb( |$)/ && enabled != "no" && uri != "") {
-          n = split(suites, s, " ")
-          for (i = 1; i <= n; i++) if (s[i] !~ /[-\/]/) { print uri; found = 1; exit }
-        }
-        types = ""; uri = ""; suites = ""; enabled = ""; key = ""
-      }
-      /^#/ { next }
-      /^[ \t]*$/ { flush(); next }
-      /^[ \t]/ { if (key == "suites") suites = suites " " $0; next }
-      {
-        key = tolower(substr($0, 1, index($0, ":") - 1)); val = substr($0, index($0, ":") + 1)
-        gsub(/^[ \t]+|[ \t]+$/, "", val)
-        if (key == "types") types = val
-        else if (key == "uris") { split(val, u, " "); uri = u[1] }
-        else if (key == "suites") suites = val
-        else if (key == "enabled") enabled = tolower(val)
-      }
-      END { if (!found) flush() }' "$f"
-  done | head -n 1 | grep . && return 0
-  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-    awk '$1 == "deb" {
-           i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-           if ($(i + 1) !~ /[-\/]/) { print $i; exit }
-         }' | grep .
-}
-
 fetch() {
-  local uri keyring apt pkg version deb parts
-  uri=$(archive_uri) ||
-    die "cannot find the Debian archive in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
-  keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-  [ -r "$keyring" ] || die "cannot read $keyring: install debian-archive-keyring"
+  local apt pkg version deb parts
   tmp=$(mktemp -d "$suite_dir/.fetch.XXXXXX")  # global: the EXIT trap removes it
-  # apt downloads as user _apt, which must reach the private folders.
-  chmod 755 "$tmp"
   trap 'rm -rf "$tmp"' EXIT
-  mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/download"
-  echo "deb [signed-by=$keyring] $uri $VM_SUITE main" >"$tmp/sources.list"
-  apt=(-o "Dir::Etc::sourcelist=$tmp/sources.list" -o Dir::Etc::sourceparts=-
-       -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache" -o Dir::State::status=/dev/null
-       -o APT::Architecture=amd64 -o APT::Architectures::=amd64
-       # The archive copy these machines reach may be older than sid's Release file allows;
-       # signatures are still checked.
-       -o Acquire::Check-Valid-Until=false)
-  echo "fetch-kernel.sh: reading $VM_SUITE from $uri" >&2
-  apt-get "${apt[@]}" -qq update >"$tmp/update.log" 2>&1 ||
-    die "cannot read the $VM_SUITE package lists from $uri: $(tail -n 5 "$tmp/update.log")"
+  suite_lists "$tmp" "$VM_SUITE" || die "$APT_ERROR"
+  mkdir -p "$tmp/download"
+  apt=("${APT_OPTS[@]}")
   # linux-image-amd64 depends on exactly one linux-image-<abi>-amd64 (= version).
   pkg=$(apt-cache "${apt[@]}" show --no-all-versions linux-image-amd64 2>/dev/null |
         sed -n 's/^Depends:.*\(linux-image-[^ ,]*-amd64\) (= \([^)]*\)).*/\1 \2/p' | head -n 1)
@@ -106,7 +60,7 @@ fetch() {
   # shellcheck disable=SC2086  # one package=version a word
   (cd "$tmp/download" && apt-get "${apt[@]}" -qq download "$pkg=$version" $parts) \
     >"$tmp/download.log" 2>&1 ||
-    die "cannot download $pkg $version $parts from $uri: $(tail -n 5 "$tmp/download.log")"
+    die "cannot download $pkg $version $parts from $VM_SUITE: $(tail -n 5 "$tmp/download.log")"
   (cd "$tmp/download" && ls -- *.deb) >"$tmp/debs" || die "apt-get download of $pkg $version left no .deb"
   while read -r deb; do
     dpkg-deb --info "$tmp/download/$deb" >/dev/null || die "the downloaded $deb is not a Debian package"

@@ -6,8 +6,8 @@
 # The kernels of the matrix.
 VM_KERNELS="5.10 6.1 6.12 7.2"
 
-# vm_kernel KERNEL: sets VM_SUITE, VM_DROP_REASON, VM_AUTO_BACKEND, VM_MODULE_BTF, VM_NFT_FREES and
-# VM_MODULES for KERNEL (one of VM_KERNELS).
+# vm_kernel KERNEL: sets VM_SUITE, VM_DROP_REASON, VM_AUTO_BACKEND, VM_MODULE_BTF, VM_NFT_FREES,
+# VM_PWRU and VM_MODULES for KERNEL (one of VM_KERNELS).
 #   VM_SUITE         the Debian suite whose linux-image-amd64 metapackage names the kernel
 #   VM_DROP_REASON   yes: the kfree_skb tracepoint carries `reason` (added in 5.17,
 #                    "net: skb: introduce kfree_skb_reason()"), so the drop must be named
@@ -35,6 +35,10 @@ vm_kernel() {
       VM_NFT_FREES=yes ;;
     *) return 1 ;;
   esac
+  # VM_PWRU=yes: prepare.sh adds Debian's pwru (trixie's 1.0.5, kprobes and kprobe-multi) for
+  # vm.6.12.pwru and bench/peer-pwru.sh, which run it beside pwrudump.
+  VM_PWRU=no
+  [ "$1" = 6.12 ] && VM_PWRU=yes
   VM_MODULES="veth iptable_filter"
   # nf_tables needs crc32c: before 7.x from libcrc32c, which asks the crypto API for it at load
   # (a soft dependency: the guest has no modprobe to load crc32c_generic on demand).

@@ -101,23 +101,28 @@ root="$VM_DIR/initramfs"
 rm -rf "$root"
 mkdir -p "$root"/{dev,proc,sys,run,tmp,etc,modules,scenario,usr/bin,usr/sbin}
 # The same merged-/usr layout as this machine, so the paths ldd prints are valid in the guest.
-for d in bin sbin lib lib64; do
-  if [ -L "/$d" ]; then
-    mkdir -p "$root/$(readlink -f "/$d")" && ln -s "$(readlink "/$d")" "$root/$d"
-  else
-    mkdir -p "$root/$d"
-  fi
-done
+usr_layout() {
+  local d
+  for d in bin sbin lib lib64; do
+    if [ -L "/$d" ]; then
+      mkdir -p "$root/$(readlink -f "/$d")" && ln -s "$(readlink "/$d")" "$root/$d"
+    else
+      mkdir -p "$root/$d"
+    fi
+  done
+}
+usr_layout
 
 # copy_file PATH: PATH at the same place in the guest, symlinks resolved.
 copy_file() {
   { mkdir -p "$root$(dirname "$1")" && cp -L "$1" "$root$1"; } || fail "cannot copy $1 into the initramfs"
 }
-# copy_libs FILE: every shared library ldd lists for FILE.
+# copy_libs FILE: every shared library ldd lists for FILE (that the guest lacks: the initramfs, or
+# for the pwru archive the initramfs it goes on).
 copy_libs() {
   local lib
   for lib in $(ldd "$1" 2>/dev/null | grep -o '/[^ ]*'); do
-    [ -e "$root$lib" ] || copy_file "$lib"
+    [ -e "$root$lib" ] || [ -e "${base_root:-$root}$lib" ] || copy_file "$lib"
   done
 }
 # copy_with_libs FILE...: the files and their libraries.
@@ -174,4 +179,31 @@ mknod -m 666 "$root/dev/null" c 1 3
   >"$VM_DIR/initramfs.cpio.gz.new" || fail "cannot build the initramfs"
 mv -f "$VM_DIR/initramfs.cpio.gz.new" "$VM_DIR/initramfs.cpio.gz"
 echo "prepare.sh: $VM_DIR/initramfs.cpio.gz ($(du -h "$VM_DIR/initramfs.cpio.gz" | cut -f1))"
+
+# --- Debian's pwru beside pwrudump (VM_PWRU, kernels.sh) ---
+# An archive of its own, which only the cells and the bench that run pwru put after the
+# initramfs (vm_test.sh's PWRU_VM_PWRU, bench/peer-pwru.sh): the other cells boot no bigger.
+# pwru with this machine's libc and libpcap (fetch-pwru.sh says why they do), and iperf3 with
+# its libraries where this machine has it (bench/install-deps.sh), for the bench.
+rm -f "$VM_DIR/pwru.cpio.gz" "$VM_DIR/pwru.deb"
+if [ "$VM_PWRU" = yes ]; then
+  pwru_deb=$("$here/fetch-pwru.sh") || fail "cannot fetch Debian's pwru: see above"
+  base_root=$root root="$VM_DIR/pwru-root"
+  rm -rf "$root"
+  mkdir -p "$root/usr/bin"
+  usr_layout
+  dpkg-deb --fsys-tarfile "$pwru_deb" | tar -xO ./usr/bin/pwru >"$root/usr/bin/pwru" ||
+    fail "cannot take usr/bin/pwru out of $pwru_deb"
+  chmod 755 "$root/usr/bin/pwru"
+  missing=$(ldd "$root/usr/bin/pwru" 2>&1 | grep 'not found')
+  [ -z "$missing" ] || fail "Debian's pwru cannot run with this machine's libraries: $missing"
+  copy_libs "$root/usr/bin/pwru"
+  iperf3=$(command -v iperf3) && copy_with_libs "$(readlink -f "$iperf3")"
+  (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 \
+    >"$VM_DIR/pwru.cpio.gz" || fail "cannot build the pwru archive"
+  basename "$pwru_deb" >"$VM_DIR/pwru.deb"
+  echo "prepare.sh: $VM_DIR/pwru.cpio.gz ($(du -h "$VM_DIR/pwru.cpio.gz" | cut -f1)):" \
+       "$(basename "$pwru_deb")${iperf3:+, $iperf3}"
+  root=$base_root base_root=
+fi
 pass "kernel $kver ready for the VM tests"

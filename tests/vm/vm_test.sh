@@ -9,7 +9,9 @@
 #            kernels.sh expects for KERNEL, otherwise BACKEND itself
 # Environment: PWRU_VM_TIMEOUT (seconds for the whole VM run, default 300), PWRU_VM_SCENARIO (drop,
 # the default, privileges: guest/scenario-privileges.sh, or bpfprog: guest/scenario-bpfprog.sh
-# with PWRU_VM_BPF_HOOK tc or xdp, checked by bpfprog-checks.sh), PWRU_VM_KEEP=1 keeps the work folder
+# with PWRU_VM_BPF_HOOK tc or xdp, checked by bpfprog-checks.sh), PWRU_VM_NFTRACE=1 and
+# PWRU_VM_PWRU=1 (after the drop scenario, the same boot runs --nf-trace's, or Debian's pwru
+# beside pwrudump: nftrace-checks.sh, pwru-checks.sh), PWRU_VM_KEEP=1 keeps the work folder
 # (console log, results, pcapng) and prints where it is.
 #
 # Checks: the VM ran the scenario to its end; pwrudump attached with the expected backend and
@@ -98,12 +100,18 @@ mkdir -p "$WORK/overlay"
   echo "PINGS=$PINGS"
   [ "${PWRU_VM_NFTRACE:-}" = 1 ] && echo "NFTRACE=1"
   [ -n "${PWRU_VM_BPF_HOOK:-}" ] && echo "BPF_HOOK=$PWRU_VM_BPF_HOOK"
+  [ "${PWRU_VM_PWRU:-}" = 1 ] && echo "PWRU_SIDE=1"
   # The guest gives up on pwrudump first, so that its stderr still comes back.
   echo "READY_TIMEOUT=$((timeout_s * 2 / 3))"
   printf 'PWRU_ARGS=%q\n' "$(printf '%q ' --backend "$backend" "$@")"
 } >"$WORK/overlay/scenario.env"
 (cd "$WORK/overlay" && echo scenario.env | cpio -o -H newc -R 0:0 --quiet) >"$WORK/initrd"
 cat "$VM_DIR/initramfs.cpio.gz" >>"$WORK/initrd"
+# Debian's pwru (prepare.sh, VM_PWRU in kernels.sh) after it, for the cells that run it.
+if [ "${PWRU_VM_PWRU:-}" = 1 ]; then
+  [ -f "$VM_DIR/pwru.cpio.gz" ] || fail "$VM_DIR holds no pwru.cpio.gz: prepare.sh adds pwru only where kernels.sh says VM_PWRU=yes"
+  cat "$VM_DIR/pwru.cpio.gz" >>"$WORK/initrd"
+fi
 
 # --- the VM: software emulation (KVM hangs here), console and results on two serial ports ---
 echo "vm.$kernel.$backend: booting $(cat "$VM_DIR/kernel/kver") under TCG (timeout ${timeout_s}s)," \
@@ -349,7 +357,14 @@ if [ "${PWRU_VM_NFTRACE:-}" = 1 ]; then
   nftrace_checks
 fi
 
+# Debian's pwru beside pwrudump (PWRU_VM_PWRU=1): the same boot's scenario-pwru.sh.
+if [ "${PWRU_VM_PWRU:-}" = 1 ]; then
+  # shellcheck source=pwru-checks.sh
+  . "$here/pwru-checks.sh"
+  pwru_checks
+fi
+
 what="with a netfilter caller"
 [ "$VM_DROP_REASON" = yes ] && what="as NETFILTER_DROP with a netfilter caller"
 pass "$guest_kver, $summary: $PINGS pings seen dropped at kfree_skb $what;" \
-     "$n_events events${what_func:-}${what_nf:-}${what_rules}${what_privileges:-}${what_nftrace:-}; pwrudump attached in ${attach_s}s (guest clock), VM ran ${wall}s"
+     "$n_events events${what_func:-}${what_nf:-}${what_rules}${what_privileges:-}${what_nftrace:-}${what_pwru:-}; pwrudump attached in ${attach_s}s (guest clock), VM ran ${wall}s"

@@ -55,8 +55,12 @@ send stderr /tmp/stderr
 send stdout /tmp/stdout
 [ -e /tmp/ping.out ] && send ping /tmp/ping.out
 [ -e /tmp/trace.pcapng ] && send pcapng /tmp/trace.pcapng
-# With NFTRACE=1, the same drop named by --nf-trace (scenario-nftrace.sh).
 set -x
+# With PWRU_SIDE=1, Debian's pwru and pwrudump side by side (scenario-pwru.sh), while iptables
+# still drops the pings.
+# shellcheck source=scenario-pwru.sh
+[ "${PWRU_SIDE:-}" = 1 ] && . /scenario/scenario-pwru.sh
+# With NFTRACE=1, the same drop named by --nf-trace (scenario-nftrace.sh).
 # shellcheck source=scenario-nftrace.sh
 [ "${NFTRACE:-}" = 1 ] && . /scenario/scenario-nftrace.sh
 set +x
