@@ -8,10 +8,13 @@
 #   bench/attach.sh    (~1 min)  attach/detach of the tracepoint backend
 #   bench/nftrace.sh   (~3 min)  what --nf-trace costs the packet path, filter matching or not
 #   bench/dissect.sh   (~8 min)  tshark on pwru captures against plain Ethernet, 4 sizes
-# The kernel-matrix attach times run separately: bench/vm-attach.sh (QEMU, ~15 min per kernel).
+# The benchmarks in QEMU run separately, or after these with BENCH_VM=1:
+#   bench/vm-attach.sh (~15 min per kernel)   attach/detach of every backend, 6.12 and 6.1
+#   bench/peer-pwru.sh (~10 min)  Debian's pwru beside pwrudump in the 6.12 guest
 #
 # usage: bench/run-all.sh [RESULTS.md]   (as root; default bench-results-<date>.md here)
-#   BUILD=folder  the build to measure (default ./build); BENCH_QUICK=1 only checks the scripts.
+#   BUILD=folder  the build to measure (default ./build); BENCH_QUICK=1 only checks the scripts;
+#   BENCH_VM=1 adds the QEMU benchmarks.
 # Run it on an otherwise idle machine: every figure is compared within the same run, but a
 # busy machine widens the spread (each table records the load average beside its rows).
 set -uo pipefail
@@ -28,7 +31,9 @@ require_root
 } >>"$BENCH_OUT"
 status=0
 # pipeline twice: into a file, and into /dev/null (pwrudump's own limit, without the file system).
-for run in overhead pipeline BENCH_SINK=null:pipeline burst bpf-cost attach nftrace dissect; do
+runs=(overhead pipeline BENCH_SINK=null:pipeline burst bpf-cost attach nftrace dissect)
+[ "${BENCH_VM:-}" = 1 ] && runs+=(vm-attach peer-pwru)
+for run in "${runs[@]}"; do
   b=${run##*:} env=()
   [ "$b" != "$run" ] && env=("${run%%:*}")
   echo "== ${env[*]} bench/$b.sh" >&2

@@ -2,14 +2,15 @@
 # the scenario "bench-peer-pwru", which provides report, send and uptime_s). Not a test: no
 # checks. Both trace every skb function with kprobe-multi and write text (pwru with
 # --output-meta --output-tuple, the columns pwrudump prints by default). From /scenario.env:
-# ATTACH_ROUNDS, PINGS, FLOOD_RATE and FLOOD_S (datagrams/s and seconds of the flood),
-# IPERF_ROUNDS and IPERF_S, READY_TIMEOUT. Timed by the guest clock (/proc/uptime, 10 ms).
-# Reports, one line each ("PWRU-VM bench-..." facts):
-#   bench-attach tool= round= start= ready= stop= exited= hwm=   filter matching nothing
-#   bench-ping tool= events= pings=                              'icmp and host B', dropped
-#   bench-flood tool= sent= ip_output= events= hwm= lost=        'udp and host B', dropped;
-#                                  lost: what pwrudump counted lost (pwru counts nothing)
-#   bench-iperf round= mode= kbps=    mode: none, TOOL-nomatch, TOOL-match
+# PINGS, FLOOD_RATE and FLOOD_S (datagrams/s and seconds of the flood), IPERF_ROUNDS and
+# IPERF_S, READY_TIMEOUT. Timed by the guest clock (/proc/uptime, 10 ms).
+# Reports one line per traced run ("PWRU-VM bench-..." facts), each with the run's times
+# (start, ready: the tracer attached; stop: SIGINT; exited), hwm (VmHWM, KiB, just before the
+# SIGINT), lost (what pwrudump counted lost; none for pwru, which counts nothing) and rc:
+#   bench-ping tool= events= pings=                 'icmp and host B', dropped in B
+#   bench-flood tool= sent= ip_output= events=     'udp and host B', dropped in B
+#   bench-iperf round= mode= kbps= written=   mode: none (untraced, no times or events),
+#                                  TOOL-nomatch, TOOL-match; written: events TOOL wrote
 # shellcheck shell=dash
 set +x  # a traced wait loop would slow the guest it times
 IP=/usr/bin/ip IPTABLES=/usr/sbin/iptables
@@ -34,7 +35,8 @@ sleep 1
 # start TOOL FILTER [OUT]: TOOL (pwru or pwrudump) tracing FILTER in the background, text into
 # OUT (default /tmp/TOOL.out); back once it is ready. Sets pid, t_start, t_ready (none if it never was).
 start() {
-  rm -f /tmp/ready
+  # Neither the last run's ready file nor its stderr may say this one is ready.
+  rm -f /tmp/ready "/tmp/$1.err"
   _out=${3:-/tmp/$1.out}
   t_start=$(uptime_s)
   if [ "$1" = pwru ]; then
@@ -63,27 +65,23 @@ stop() {
   wait "$pid"
   rc=$?
   t_exited=$(uptime_s)
+  # pwrudump's last line: "N events, M lost" (pwru counts nothing).
+  lost=$(sed -n 's/^[0-9]* events, \([0-9]*\) lost$/\1/p' "/tmp/$tool.err")
+  timed="start=$t_start ready=$t_ready stop=$t_stop exited=$t_exited hwm=$hwm lost=${lost:-none} rc=$rc"
 }
 # func_events FILE FUNC: lines of FILE with the function FUNC as a column of its own.
 func_events() { awk -v f="$2" '{ for (i = 1; i <= NF; i++) if ($i == f) { n++; break } } END { print n + 0 }' "$1"; }
 events() { grep -c '^0x' "$1"; }
 
-for round in $(seq "$ATTACH_ROUNDS"); do
-  for tool in pwru pwrudump; do
-    start $tool "host 192.0.2.1"
-    sleep 1
-    stop
-    report "bench-attach tool=$tool round=$round start=$t_start ready=$t_ready stop=$t_stop exited=$t_exited hwm=$hwm rc=$rc"
-    [ "$t_ready" = none ] && send "stderr-$tool-attach" "/tmp/$tool.err"
-  done
-done
-
 for tool in pwru pwrudump; do
   start $tool "icmp and host $IP_B"
+  # The same path for both: from an empty neighbour cache (see scenario-pwru.sh).
+  $IP -n a neigh flush all
+  $IP -n b neigh flush all
   $IP netns exec a ping -c "$PINGS" -i 0.2 -W 1 "$IP_B" >/dev/null 2>&1
   sleep 1
   stop
-  report "bench-ping tool=$tool events=$(events /tmp/$tool.out) pings=$PINGS rc=$rc"
+  report "bench-ping tool=$tool events=$(events /tmp/$tool.out) pings=$PINGS $timed"
   send "ping-$tool" "/tmp/$tool.out"
 done
 
@@ -92,8 +90,7 @@ for tool in pwru pwrudump; do
   sent=$($IP netns exec a /usr/bin/udp-flood "$IP_B" 9 "$FLOOD_S" 1 "$FLOOD_RATE")
   sleep 2
   stop
-  lost=$(awk '/WARNING: [0-9]+ events lost/ { print $2 }' "/tmp/$tool.err")
-  report "bench-flood tool=$tool sent=$sent ip_output=$(func_events /tmp/$tool.out ip_output) events=$(events /tmp/$tool.out) hwm=$hwm lost=${lost:-none} rc=$rc"
+  report "bench-flood tool=$tool sent=$sent ip_output=$(func_events /tmp/$tool.out ip_output) events=$(events /tmp/$tool.out) $timed"
   send "stderr-$tool-flood" "/tmp/$tool.err"
 done
 
@@ -108,11 +105,15 @@ for round in $(seq "$IPERF_ROUNDS"); do
     for tool in pwru pwrudump; do
       f="host 192.0.2.1"
       [ $filter = match ] && f="tcp and port 5201"
-      # Into /dev/null: a matching flow's text would fill the guest's memory.
-      start $tool "$f" /dev/null
+      # Counted, not kept: a matching flow's text would fill the guest's memory.
+      rm -f /tmp/count.fifo
+      mkfifo /tmp/count.fifo
+      grep -c '^0x' </tmp/count.fifo >/tmp/count &
+      start $tool "$f" /tmp/count.fifo
       kbps=$(iperf_kbps)
       stop
-      report "bench-iperf round=$round mode=$tool-$filter kbps=$kbps hwm=$hwm"
+      wait
+      report "bench-iperf round=$round mode=$tool-$filter kbps=$kbps written=$(cat /tmp/count) $timed"
     done
   done
 done

@@ -16,6 +16,7 @@ report "pwru version=$($PWRU --version 2>&1 | head -n 1 | tr ' ' _)"
 side_run() {
   _name=$1 _pattern=$2
   shift 2
+  rm -f "/tmp/$_name.err"
   _t0=$(uptime_s)
   "$@" "icmp and host $IP_B" >"/tmp/$_name.out" 2>"/tmp/$_name.err" &
   _pid=$!
