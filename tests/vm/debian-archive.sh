@@ -1,8 +1,8 @@
 # shellcheck shell=bash disable=SC2034  # APT_OPTS and APT_ERROR are for the caller
 # Debian's archive through apt's ordinary client, for the VM scripts (sourced by fetch-kernel.sh
-# and fetch-pwru.sh): the address is read from this machine's apt configuration at run time, and
-# a suite's package lists go into a private folder with a temporary sources list, so the
-# machine's own lists are never touched.
+# and fetch-pwru.sh): the address is read from this machine's apt configuration at run time, a
+# suite's package lists go into a private folder with a temporary sources list, so the
+# machine's own lists are never touched, and what is fetched is kept in a locked cache folder.
 
 # archive_uri: the Debian archive of this machine: the first `deb` source whose suite is a
 # release (no -updates/-security), from deb822 .sources files or one-line .list files.
@@ -62,4 +62,24 @@ suite_lists() {
     APT_ERROR="cannot read the $suite package lists from $uri: $(tail -n 5 "$dir/update.log")"
     return 1
   }
+}
+
+# cached_or_fetch DIR CACHED FETCH WHAT: the cache folder DIR made and locked (tests of several
+# kernels, or two builds, may fetch at the same time), FETCH run unless CACHED finds the files
+# or PWRU_VM_REFRESH=1, then CACHED, which prints them. Returns 1 with the reason in APT_ERROR.
+cached_or_fetch() {
+  local dir=$1 cached=$2 fetch=$3 what=$4
+  APT_ERROR="needs apt-get and dpkg-deb (a Debian machine)"
+  { command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; } || return 1
+  APT_ERROR="cannot create the VM cache $dir (set PWRU_VM_CACHE)"
+  mkdir -p "$dir" 2>/dev/null || return 1
+  APT_ERROR="cannot write to the VM cache $dir (run as root or set PWRU_VM_CACHE)"
+  [ -w "$dir" ] || return 1
+  exec 9>"$dir/.lock"
+  flock 9
+  if [ "${PWRU_VM_REFRESH:-}" = 1 ] || ! "$cached" >/dev/null; then
+    "$fetch"
+  fi
+  APT_ERROR="the cache $dir holds no $what after fetching"
+  "$cached"
 }

@@ -73,14 +73,4 @@ fetch() {
   done
 }
 
-{ command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; } ||
-  die "needs apt-get and dpkg-deb (a Debian machine)"
-mkdir -p "$suite_dir" 2>/dev/null || die "cannot create the VM cache $suite_dir (set PWRU_VM_CACHE)"
-[ -w "$suite_dir" ] || die "cannot write to the VM cache $suite_dir (run as root or set PWRU_VM_CACHE)"
-# Tests of several kernels, or two builds, may fetch at the same time.
-exec 9>"$suite_dir/.lock"
-flock 9
-if [ "${PWRU_VM_REFRESH:-}" = 1 ] || ! cached_debs >/dev/null; then
-  fetch
-fi
-cached_debs || die "the cache $suite_dir holds no kernel package after fetching"
+cached_or_fetch "$suite_dir" cached_debs fetch "kernel package" || die "$APT_ERROR"

@@ -47,13 +47,4 @@ fetch() {
   echo "fetch-pwru.sh: $suite's pwru is $deb" >&2
 }
 
-{ command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; } ||
-  die "needs apt-get and dpkg-deb (a Debian machine)"
-mkdir -p "$dir" 2>/dev/null || die "cannot create the VM cache $dir (set PWRU_VM_CACHE)"
-[ -w "$dir" ] || die "cannot write to the VM cache $dir (run as root or set PWRU_VM_CACHE)"
-exec 9>"$dir/.lock"
-flock 9
-if [ "${PWRU_VM_REFRESH:-}" = 1 ] || ! cached_deb >/dev/null; then
-  fetch
-fi
-cached_deb || die "the cache $dir holds no pwru package after fetching"
+cached_or_fetch "$dir" cached_deb fetch "pwru package" || die "$APT_ERROR"
