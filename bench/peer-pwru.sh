@@ -35,7 +35,8 @@ vm_dir="$BUILD/bench-vm/$kernel"
 mkdir -p "$vm_dir"
 "$REPO/tests/vm/prepare.sh" "$kernel" "$PWRUDUMP" "$vm_dir" >"$WORK/prepare.log" 2>&1 ||
   fail "cannot prepare kernel $kernel: $(tail -n 5 "$WORK/prepare.log")"
-pwru_deb=$(grep -o 'pwru_[^ ,]*\.deb' "$WORK/prepare.log" | head -n 1)
+[ -f "$vm_dir/pwru.cpio.gz" ] || fail "prepare.sh made no pwru.cpio.gz: $(grep -i pwru "$WORK/prepare.log")"
+pwru_deb=$(cat "$vm_dir/pwru.deb")
 
 # The scenario, its settings and udp-flood, in a small cpio in front of the initramfs; pwru and
 # iperf3 after it (prepare.sh's pwru.cpio.gz).

@@ -109,7 +109,7 @@ mkdir -p "$WORK/overlay"
 cat "$VM_DIR/initramfs.cpio.gz" >>"$WORK/initrd"
 # Debian's pwru (prepare.sh, VM_PWRU in kernels.sh) after it, for the cells that run it.
 if [ "${PWRU_VM_PWRU:-}" = 1 ]; then
-  [ -f "$VM_DIR/pwru.cpio.gz" ] || fail "$VM_DIR holds no pwru.cpio.gz: prepare.sh adds pwru only where kernels.sh says VM_PWRU=yes"
+  [ -f "$VM_DIR/pwru.cpio.gz" ] || fail "$VM_DIR holds no pwru.cpio.gz: prepare.sh adds it where kernels.sh says VM_PWRU=yes, when it can fetch Debian's pwru (see vm.$kernel.prepare's output)"
   cat "$VM_DIR/pwru.cpio.gz" >>"$WORK/initrd"
 fi
 
