@@ -1,6 +1,6 @@
 # Debian's pwru beside pwrudump inside the guest, for bench/peer-pwru.sh (sourced by /init as
-# the scenario "bench-peer-pwru", which provides report, send and uptime_s). Not a test: no
-# checks. Both trace every skb function with kprobe-multi and write text (pwru with
+# the scenario "bench-peer-pwru", which provides report, send, uptime_s and hosts). Not a
+# test: no checks. Both trace every skb function with kprobe-multi and write text (pwru with
 # --output-meta --output-tuple, the columns pwrudump prints by default). From /scenario.env:
 # PINGS, FLOOD_RATE and FLOOD_S (datagrams/s and seconds of the flood), IPERF_ROUNDS and
 # IPERF_S, READY_TIMEOUT. Timed by the guest clock (/proc/uptime, 10 ms).
@@ -15,16 +15,7 @@
 set +x  # a traced wait loop would slow the guest it times
 IP=/usr/bin/ip IPTABLES=/usr/sbin/iptables
 PWRU=/usr/bin/pwru PWRUDUMP=/usr/bin/pwrudump IPERF3=/usr/bin/iperf3
-IP_A=10.231.0.1
-IP_B=10.231.0.2
-$IP netns add a
-$IP netns add b
-$IP link add va netns a type veth peer name vb netns b
-$IP -n a addr add "$IP_A/24" dev va
-$IP -n b addr add "$IP_B/24" dev vb
-for ns in a b; do $IP -n $ns link set lo up; done
-$IP -n a link set va up
-$IP -n b link set vb up
+hosts  # IP_A, IP_B
 # The pings and the flood are dropped in the receiver, which then sends nothing back (no port
 # unreachable that would make the flood's connected socket fail).
 $IP netns exec b $IPTABLES -I INPUT -p icmp -j DROP
