@@ -93,7 +93,7 @@ dissect_pwru_skb_field(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, int 
         proto_item_append_text(ti, ": gso_size %u, gso_segs %u, nr_frags %u",
                                tvb_get_letohs(tvb, offset + PWRU_SHINFO_GSO_SIZE),
                                tvb_get_letohs(tvb, offset + PWRU_SHINFO_GSO_SEGS),
-                               tvb_get_guint8(tvb, offset + PWRU_SHINFO_NR_FRAGS));
+                               pwru_tvb_get_u8(tvb, offset + PWRU_SHINFO_NR_FRAGS));
         break;
     case PWRU_TLV_CB:
         proto_tree_add_item(tree, hf_pwru_cb, tvb, offset, length, ENC_NA);
