@@ -516,6 +516,61 @@ pwru_flight_hosts(wmem_allocator_t *scope, pwru_flight *f)
     return wmem_strbuf_get_str(text);
 }
 
+// The members before and after order[pos] along the flight (NULL: none). On one host, the one
+// before and after it; from host to host, the packet leaves a host by its last member that
+// showed the send path (else its last) and arrives at the next by its first member that showed
+// the receive path (else its first): those two link to each other.
+static void
+pwru_flight_links(pwru_flight *f, guint32 pos, const pwru_flight_member **prev,
+                  const pwru_flight_member **next)
+{
+    const pwru_flight_member *m = f->order[pos];
+    guint32 first = pos, end = pos + 1;  // this host's members: order[first..end)
+    while (first > 0 && f->order[first - 1]->host == m->host)
+        first--;
+    while (end < f->n_members && f->order[end]->host == m->host)
+        end++;
+    *prev = pos > first ? f->order[pos - 1] : NULL;
+    *next = pos + 1 < end ? f->order[pos + 1] : NULL;
+
+    // Arriving here: the first member with the receive path, from the host before's leaving one.
+    guint32 arriving = first;
+    for (guint32 i = first; i < end; i++)
+        if (f->order[i]->paths & flight::kPathReceive) {
+            arriving = i;
+            break;
+        }
+    if (first > 0 && pos == arriving) {
+        guint32 before = first - 1, leaving = first - 1;
+        while (before > 0 && f->order[before - 1]->host == f->order[first - 1]->host)
+            before--;
+        for (guint32 i = first; i-- > before;)
+            if (f->order[i]->paths & flight::kPathSend) {
+                leaving = i;
+                break;
+            }
+        *prev = f->order[leaving];
+    }
+    // Leaving here: the last member with the send path, to the next host's arriving one.
+    guint32 leaving = end - 1;
+    for (guint32 i = end; i-- > first;)
+        if (f->order[i]->paths & flight::kPathSend) {
+            leaving = i;
+            break;
+        }
+    if (end < f->n_members && pos == leaving) {
+        guint32 after = end + 1, arrive = end;
+        while (after < f->n_members && f->order[after]->host == f->order[end]->host)
+            after++;
+        for (guint32 i = end; i < after; i++)
+            if (f->order[i]->paths & flight::kPathReceive) {
+                arrive = i;
+                break;
+            }
+        *next = f->order[arrive];
+    }
+}
+
 /* --- Clocks: known once every frame was placed --- */
 
 static pwru_clock_pair *
@@ -645,8 +700,9 @@ dissect_pwru_flight(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
                                pwru_flight_hosts(pinfo->pool, f));
     proto_item_set_generated(ti);
     // Links only where the packet moves on: from a journey's first event back, from its last on.
-    if (pinfo->num == member->first_frame && pos > 0) {
-        const pwru_flight_member *prev = f->order[pos - 1];
+    const pwru_flight_member *prev, *next;
+    pwru_flight_links(f, pos, &prev, &next);
+    if (pinfo->num == member->first_frame && prev != NULL) {
         ti = proto_tree_add_uint(flight_tree, hf_pwru_flight_prev, tvb, 0, 0, prev->last_frame);
         proto_item_append_text(ti, " (%s, journey %u)", prev->host->name, prev->journey);
         proto_item_set_generated(ti);
@@ -661,8 +717,7 @@ dissect_pwru_flight(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
             proto_item_set_generated(ti);
         }
     }
-    if (pinfo->num == member->last_frame && pos + 1 < f->n_members) {
-        const pwru_flight_member *next = f->order[pos + 1];
+    if (pinfo->num == member->last_frame && next != NULL) {
         ti = proto_tree_add_uint(flight_tree, hf_pwru_flight_next, tvb, 0, 0, next->first_frame);
         proto_item_append_text(ti, " (%s, journey %u)", next->host->name, next->journey);
         proto_item_set_generated(ti);
@@ -762,8 +817,10 @@ pwru_flight_tap_info(packet_info *pinfo, const pwru_flight_member *member, pwru_
     info->flight = f->index;
     info->flight_hop = f->hops[pos];
     info->flight_host = pwru_host_label(member->host);
-    if (pinfo->num == member->first_frame && pos > 0)
-        info->flight_prev = f->order[pos - 1]->last_frame;
+    const pwru_flight_member *prev, *next;
+    pwru_flight_links(f, pos, &prev, &next);
+    if (pinfo->num == member->first_frame && prev != NULL)
+        info->flight_prev = prev->last_frame;
     if (PINFO_FD_VISITED(pinfo) && pinfo->num == f->last_frame)
         info->flight_line = pwru_flight_line(pinfo->pool, f);
 }

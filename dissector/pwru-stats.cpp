@@ -221,7 +221,7 @@ pwru_flights_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt 
     tap_packet_status status = TAP_PACKET_DONT_REDRAW;
 
     if (info->flight_one_pass) {
-        tick_stat_node(st, st_str_flights_one_pass, 0, FALSE);
+        tick_stat_node(st, st_str_flights_one_pass, 0, TRUE);
         return TAP_PACKET_REDRAW;
     }
     if (info->flight_line != NULL) {
