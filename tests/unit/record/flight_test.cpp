@@ -11,25 +11,18 @@
 #include <string>
 #include <vector>
 
+#include "record/packet_bytes.h"
+
 namespace pwru::flight {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-void put16(Bytes& b, uint16_t v) {
-  b.push_back(static_cast<uint8_t>(v >> 8));
-  b.push_back(static_cast<uint8_t>(v));
-}
+using test::Bytes;
+using test::put16;
+using test::put_addr;
 
 void put32(Bytes& b, uint32_t v) {
   put16(b, static_cast<uint16_t>(v >> 16));
   put16(b, static_cast<uint16_t>(v));
-}
-
-void put_addr(Bytes& b, int family, const char* text) {
-  uint8_t a[16];
-  ASSERT_EQ(inet_pton(family, text, a), 1) << text;
-  b.insert(b.end(), a, a + (family == AF_INET ? 4 : 16));
 }
 
 // What a packet is: its addresses, IPv4 id or IPv6 flow label, transport and payload.
