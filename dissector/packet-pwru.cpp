@@ -199,7 +199,7 @@ pwru_add_reset_expert(packet_info *pinfo, proto_item *root, const pwru_summary *
 
 static const pwru_tap_info *
 pwru_tap_info_new(packet_info *pinfo, const pwru_summary *summary, gboolean malformed,
-                  const pwru_hop *hop, gint64 lost)
+                  const pwru_hop *hop, const pwru_flight_member *member, gint64 lost)
 {
     pwru_tap_info *info = wmem_new0(pinfo->pool, pwru_tap_info);
 
@@ -214,6 +214,7 @@ pwru_tap_info_new(packet_info *pinfo, const pwru_summary *summary, gboolean malf
         info->drop_reason_help = summary->drop_reason_help;
     }
     pwru_journey_tap_info(pinfo, hop, info);
+    pwru_flight_tap_info(pinfo, member, info);
     pwru_flow_tap_info(pinfo, summary, info);
     info->lost_events = lost;
     return info;
@@ -358,6 +359,7 @@ dissect_pwru(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_
     proto_tree *pwru_tree;
     const pwru_hop *hop;
     const pwru_changed *changed;
+    const pwru_flight_member *member;
     gint64 lost;
     gboolean malformed;
 
@@ -378,6 +380,8 @@ dissect_pwru(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_
     dissect_pwru_journey(tvb, pwru_tree, hop);
     changed = pwru_changes_step(tvb, pinfo, &summary, hop);
     dissect_pwru_changes(tvb, pwru_tree, changed);
+    member = pwru_flight_step(tvb, pinfo, &summary, hop, malformed);
+    dissect_pwru_flight(tvb, pinfo, pwru_tree, member);
 
     /* Expert infos */
     lost = pwru_lost_events(pinfo);
@@ -393,7 +397,7 @@ dissect_pwru(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_
     pwru_set_addresses(pinfo, &summary);
 
     /* Tap: queued before the payload, which must not keep the stats trees from counting it. */
-    tap_queue_packet(pwru_tap, pinfo, pwru_tap_info_new(pinfo, &summary, malformed, hop, lost));
+    tap_queue_packet(pwru_tap, pinfo, pwru_tap_info_new(pinfo, &summary, malformed, hop, member, lost));
 
     /* Payload last, so that whatever it throws, the pwru fields and columns are complete. */
     if (summary.has_packet)
@@ -438,6 +442,7 @@ proto_register_pwru(void)
     pwru_register_fields(proto_pwru, expert_pwru);
     pwru_register_journey(proto_pwru);
     pwru_register_changes(proto_pwru);
+    pwru_register_flights(proto_pwru, pwru_module);
     pwru_register_lost_events(expert_pwru, pwru_module);
     pwru_register_diag(proto_pwru, expert_pwru);
     pwru_register_skb(proto_pwru);

@@ -2,6 +2,7 @@
 // registers the protocol; the parts, one file per concern:
 //   pwru-fields.cpp       the record's header and fields (TLVs) into the tree and a pwru_summary
 //   pwru-journey.cpp      each event's place in its skb's journey, the "pwru skb" filter
+//   pwru-flight.cpp       one packet across hosts and skbs (pwru.flight), the capture's hosts
 //   pwru-changes.cpp      what changed since the journey's previous event (pwru.changed)
 //   pwru-lost-events.cpp  the capture's lost-event count (reads a private epan layout)
 //   pwru-stats.cpp        the stats trees on the "pwru" tap
@@ -59,6 +60,22 @@ struct pwru_tap_info {
     gint64 lost_events;       // the capture's isb_ifdrop; -1 while unknown
     const char *drop_reason_help;       // with is_drop: pwru.drop_reason.help, or NULL
     const struct pwru_flow_step *flow;  // with has_journey: where it happened (pwru-flow.cpp)
+    gboolean has_flight;      // pwru.flight
+    guint32 flight;
+    guint32 flight_hop;       // pwru.flight.hop
+    const char *flight_host;  // the host to name in the flow graph (pwru_host_label), or NULL
+    guint32 flight_prev;      // pwru.flight.prev of this frame, 0: none
+    // On a flight's last frame, in a later pass: its line in -z pwru_flights, else NULL.
+    const char *flight_line;
+    // On the capture's last flight frame, in a later pass: the clocks' lines, else NULL.
+    const struct pwru_clock_line *clock_lines;
+    gboolean flight_one_pass;  // the frame is seen in the first pass: flights are not complete
+};
+
+// A line of the clocks in -z pwru_flights; the list ends with a NULL text.
+struct pwru_clock_line {
+    const char *text;
+    guint32 flights;  // flights measured
 };
 
 // What the Info column, the expert infos, the journey and the payload hand-off need from the
@@ -198,6 +215,32 @@ void dissect_pwru_journey(tvbuff_t *tvb, proto_tree *tree, const pwru_hop *hop);
 void pwru_journey_tap_info(packet_info *pinfo, const pwru_hop *hop, pwru_tap_info *info);
 // The frame of the journey's previous event, 0 for its first.
 guint32 pwru_hop_prev(const pwru_hop *hop);
+// The journey's index (pwru.journey), its host, and whether this event ended it.
+guint32 pwru_hop_journey(const pwru_hop *hop);
+const struct pwru_host *pwru_hop_host(const pwru_hop *hop);
+gboolean pwru_hop_ends(const pwru_hop *hop);
+
+// --- pwru-flight.cpp ---
+struct pwru_host;
+struct pwru_flight_member;
+void pwru_register_flights(int proto, module_t *prefs);
+// The host of the frame's interface (pwru@HOST: HOST; a local interface: pwru#0). First pass.
+const pwru_host *pwru_frame_host(packet_info *pinfo);
+guint32 pwru_host_index(const pwru_host *host);
+// The host's name where a picture should name it: a remote host's always, any host's once the
+// capture has several; else NULL.
+const char *pwru_host_label(const pwru_host *host);
+// Places the event in its packet's flight (first pass) or finds where it was placed. NULL: no
+// journey.
+const pwru_flight_member *pwru_flight_step(tvbuff_t *tvb, packet_info *pinfo,
+                                           const pwru_summary *summary, const pwru_hop *hop,
+                                           gboolean malformed);
+// The flight's fields under `tree`; nothing while the journey has no flight.
+void dissect_pwru_flight(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                         const pwru_flight_member *member);
+// The flight members of the tap info.
+void pwru_flight_tap_info(packet_info *pinfo, const pwru_flight_member *member,
+                          pwru_tap_info *info);
 
 // --- pwru-changes.cpp ---
 struct pwru_changed;

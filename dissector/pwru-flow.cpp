@@ -5,6 +5,10 @@
 // arrow into a node named after the drop's reason, with the netfilter rule that dropped it
 // (--nf-trace) and what the reason means as its comment.
 //
+// A capture of several hosts (pwru@HOST interfaces, pwru-flight.cpp) names the host in each
+// node, "h1: netns 4026532000/veth0", and the first event of a journey that continues a packet's
+// flight (on another host, or in another skb) draws the move from the flight's previous event.
+//
 // An event at the same place as its journey's previous one draws nothing: Wireshark draws an
 // arrow to self as a bare arrowhead without its label (4.0) or splits its node into two columns
 // of the same name (4.4 and later). A journey that never moves draws only its drop.
@@ -21,6 +25,7 @@
 
 // Where an event happened and where its journey's previous event did.
 struct pwru_flow_step {
+    const pwru_host *host;   // its host (journeys stay on one)
     const char *place;       // interned: equal places are equal pointers
     const char *prev_place;  // NULL for the journey's first event
 };
@@ -84,6 +89,7 @@ pwru_flow_tap_info(packet_info *pinfo, const pwru_summary *summary, pwru_tap_inf
     pwru_flow_step *step = wmem_new(wmem_file_scope(), pwru_flow_step);
     gpointer journey = GUINT_TO_POINTER(info->journey + 1);
 
+    step->host = pwru_frame_host(pinfo);
     step->place = pwru_flow_place(pinfo, summary);
     step->prev_place = (const char *)wmem_map_lookup(pwru_flow_capture.journeys, journey);
     wmem_map_insert(pwru_flow_capture.journeys, journey, (gpointer)step->place);
@@ -100,6 +106,15 @@ pwru_flow_set_node(address *node, const char *name)
 
     set_address(&text, AT_STRINGZ, (int)strlen(name) + 1, name);
     copy_address(node, &text);  // g_malloc'ed: Wireshark frees it with the item
+}
+
+// A node's name: the place, after its host's name when the picture names hosts. In the
+// packet's scope.
+static const char *
+pwru_flow_node(packet_info *pinfo, const pwru_host *host, const char *place)
+{
+    const char *label = pwru_host_label(host);
+    return label != NULL ? wmem_strdup_printf(pinfo->pool, "%s: %s", label, place) : place;
 }
 
 // One arrow from `src` to `dst` for the event of this frame; the ends show hop numbers.
@@ -138,20 +153,39 @@ pwru_flow_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_, con
 
     if (step == NULL)
         return status;
+    const char *place = pwru_flow_node(pinfo, step->host, step->place);
     if (step->prev_place != NULL && step->prev_place != step->place) {
-        pwru_flow_add(sainfo, pinfo, info, step->prev_place, info->hop - 1, step->place,
+        pwru_flow_add(sainfo, pinfo, info, pwru_flow_node(pinfo, step->host, step->prev_place),
+                      info->hop - 1, place,
                       g_strdup_printf("journey %u hop %u: %s", info->journey, info->hop, func));
         status = TAP_PACKET_REDRAW;
     }
+    // The packet's flight goes on in this journey: from the flight's previous event.
+    const pwru_flow_step *from =
+        step->prev_place == NULL && info->flight_prev != 0
+            ? (const pwru_flow_step *)wmem_map_lookup(pwru_flow_capture.frames,
+                                                      GUINT_TO_POINTER(info->flight_prev))
+            : NULL;
+    if (from != NULL) {
+        const char *from_place = pwru_flow_node(pinfo, from->host, from->place);
+        if (strcmp(from_place, place) != 0) {
+            pwru_flow_add(sainfo, pinfo, info, from_place, 0, place,
+                          g_strdup_printf("flight %u hop %u: %s (journey %u)", info->flight,
+                                          info->flight_hop, func, info->journey));
+            status = TAP_PACKET_REDRAW;
+        }
+    }
     if (info->is_drop) {
-        gchar *drop = g_strdup_printf("dropped: %s", info->drop_reason);
+        const char *label = pwru_host_label(step->host);
+        gchar *drop = label != NULL ? g_strdup_printf("%s: dropped: %s", label, info->drop_reason)
+                                    : g_strdup_printf("dropped: %s", info->drop_reason);
         // The rule --nf-trace named, then what the reason means.
         gchar *comment = g_strdup_printf(
             "journey %u hop %u: %s dropped it: %s%s%s%s%s", info->journey, info->hop, func,
             info->drop_reason, info->nf_rule != NULL ? " by " : "",
             info->nf_rule != NULL ? info->nf_rule : "", info->drop_reason_help != NULL ? ": " : "",
             info->drop_reason_help != NULL ? info->drop_reason_help : "");
-        pwru_flow_add(sainfo, pinfo, info, step->place, info->hop, drop, comment);
+        pwru_flow_add(sainfo, pinfo, info, place, info->hop, drop, comment);
         g_free(drop);
         status = TAP_PACKET_REDRAW;
     }

@@ -49,6 +49,7 @@ struct pwru_journey_path {
 
 struct pwru_journey {
     guint32 index;     // pwru.journey: 0, 1, ... in order of first events
+    const pwru_host *host;  // the host whose kernel the skb lives in
     guint32 hops;
     pwru_hop *last;
     nstime_t first_ts;
@@ -59,16 +60,38 @@ struct pwru_journey {
     pwru::rules::Journey rule;  // whether it ended, and the teardown that may still follow
 };
 
+// An skb address on a host: a capture of several hosts (pwru-flight.cpp) may see the same
+// address in two kernels.
+struct pwru_journey_key {
+    guint64 skb;
+    guint32 host;
+};
+
+static guint
+pwru_journey_key_hash(gconstpointer k)
+{
+    const pwru_journey_key *key = (const pwru_journey_key *)k;
+    return g_int64_hash(&key->skb) ^ (key->host * 0x9e3779b9u);
+}
+
+static gboolean
+pwru_journey_key_equal(gconstpointer a, gconstpointer b)
+{
+    const pwru_journey_key *x = (const pwru_journey_key *)a, *y = (const pwru_journey_key *)b;
+    return x->skb == y->skb && x->host == y->host;
+}
+
 // The journeys of the capture being read; reset with the file scope (pwru_journey_init).
 static struct {
-    wmem_map_t *journeys;  // guint64 skb address -> pwru_journey *
+    wmem_map_t *journeys;  // pwru_journey_key -> the address's latest pwru_journey *
     guint32 journey_count;
 } pwru_capture;
 
 static void
 pwru_journey_init(void)
 {
-    pwru_capture.journeys = wmem_map_new(wmem_file_scope(), g_int64_hash, g_int64_equal);
+    pwru_capture.journeys =
+        wmem_map_new(wmem_file_scope(), pwru_journey_key_hash, pwru_journey_key_equal);
     pwru_capture.journey_count = 0;
 }
 
@@ -97,16 +120,18 @@ pwru_journey_event(const pwru_summary *summary)
 }
 
 static pwru_journey *
-pwru_journey_new(packet_info *pinfo, const pwru_summary *summary)
+pwru_journey_new(packet_info *pinfo, const pwru_summary *summary, const pwru_host *host,
+                 const pwru_journey_key *lookup)
 {
     pwru_journey *journey = wmem_new0(wmem_file_scope(), pwru_journey);
-    guint64 *key = wmem_new(wmem_file_scope(), guint64);
+    pwru_journey_key *key = wmem_new(wmem_file_scope(), pwru_journey_key);
 
     journey->index = pwru_capture.journey_count++;
+    journey->host = host;
     journey->first_ts = pinfo->abs_ts;
     journey->first_has_ktime = summary->has_ktime;
     journey->first_ktime = summary->ktime;
-    *key = summary->skb;
+    *key = *lookup;
     wmem_map_insert(pwru_capture.journeys, key, journey);
     return journey;
 }
@@ -201,9 +226,14 @@ pwru_journey_step(packet_info *pinfo, const pwru_summary *summary, gboolean malf
         return NULL;
 
     const pwru::rules::JourneyEvent ev = pwru_journey_event(summary);
-    journey = (pwru_journey *)wmem_map_lookup(pwru_capture.journeys, &summary->skb);
+    const pwru_host *host = pwru_frame_host(pinfo);
+    pwru_journey_key key;
+    memset(&key, 0, sizeof key);
+    key.skb = summary->skb;
+    key.host = pwru_host_index(host);
+    journey = (pwru_journey *)wmem_map_lookup(pwru_capture.journeys, &key);
     if (pwru::rules::begins_journey(journey != NULL ? &journey->rule : NULL, ev))
-        journey = pwru_journey_new(pinfo, summary);
+        journey = pwru_journey_new(pinfo, summary, host, &key);
 
     hop = wmem_new0(wmem_file_scope(), pwru_hop);
     hop->journey = journey;
@@ -308,6 +338,24 @@ guint32
 pwru_hop_prev(const pwru_hop *hop)
 {
     return hop->prev;
+}
+
+guint32
+pwru_hop_journey(const pwru_hop *hop)
+{
+    return hop->journey->index;
+}
+
+const pwru_host *
+pwru_hop_host(const pwru_hop *hop)
+{
+    return hop->journey->host;
+}
+
+gboolean
+pwru_hop_ends(const pwru_hop *hop)
+{
+    return hop->ends;
 }
 
 void

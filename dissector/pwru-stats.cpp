@@ -3,7 +3,8 @@
 // for drops --nf-trace named, netfilter rule)
 // pwru_journeys (how journeys end, their length, the time to a drop) and pwru_drop_journeys (a line
 // per journey that ended in a drop, pwrudump --output-summary's words; apart, since each line is
-// long and a stats tree pads every row to its longest name).
+// long and a stats tree pads every row to its longest name), pwru_flights (a line per packet's
+// flight: the hosts it crossed and where it ended; the clocks of the hosts measured by them).
 #include "packet-pwru.h"
 
 #include <epan/stats_tree.h>
@@ -24,6 +25,10 @@ static const char st_str_open[] = "Not ended in the capture (known in two passes
 static const char st_str_hops[] = "Hops per journey";
 static const char st_str_time_to_drop[] = "Time to drop (microseconds)";
 static const char st_str_dropped_journeys[] = "Journeys that ended in a drop";
+static const char st_str_flights[] = "Flights";
+static const char st_str_clocks[] = "Clocks (least time from a host's send to another's receive)";
+static const char st_str_flights_one_pass[] =
+    "Events seen in one pass: flights are known once the whole capture was read (tshark -2)";
 
 static int st_node_events = -1;
 static int st_node_drops = -1;
@@ -35,6 +40,7 @@ static int st_node_journeys = -1;
 static int st_node_hops = -1;
 static int st_node_time_to_drop = -1;
 static int st_node_dropped_journeys = -1;
+static int st_node_flights = -1;
 
 // A node name for a string that may be missing or empty.
 static const char *
@@ -197,6 +203,41 @@ pwru_drop_journeys_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t
     return TAP_PACKET_REDRAW;
 }
 
+/* pwru_flights */
+
+static void
+pwru_flights_init(stats_tree *st)
+{
+    st_node_flights = stats_tree_create_node(st, st_str_flights, 0, STAT_DT_INT, TRUE);
+}
+
+// A flight's line at its last frame, the clocks at the capture's last flight frame: both known
+// only in a later pass, where every frame was placed.
+static tap_packet_status
+pwru_flights_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt _U_,
+                    const void *data, tap_flags_t flags _U_)
+{
+    const pwru_tap_info *info = (const pwru_tap_info *)data;
+    tap_packet_status status = TAP_PACKET_DONT_REDRAW;
+
+    if (info->flight_one_pass) {
+        tick_stat_node(st, st_str_flights_one_pass, 0, TRUE);
+        return TAP_PACKET_REDRAW;
+    }
+    if (info->flight_line != NULL) {
+        tick_stat_node(st, st_str_flights, 0, TRUE);
+        tick_stat_node(st, info->flight_line, st_node_flights, FALSE);
+        status = TAP_PACKET_REDRAW;
+    }
+    if (info->clock_lines != NULL && info->clock_lines[0].text != NULL) {
+        const int clocks = tick_stat_node(st, st_str_clocks, 0, TRUE);
+        for (const pwru_clock_line *line = info->clock_lines; line->text != NULL; line++)
+            increase_stat_node(st, line->text, clocks, FALSE, pwru_stats_clamp(line->flights));
+        status = TAP_PACKET_REDRAW;
+    }
+    return status;
+}
+
 void
 register_pwru_stat_trees(void)
 {
@@ -211,4 +252,7 @@ register_pwru_stat_trees(void)
     stats_tree_register_plugin("pwru", "pwru_drop_journeys", "PWRU/Dropped journeys",
                                ST_SORT_COL_NAME << ST_FLG_SRTCOL_SHIFT, pwru_drop_journeys_packet,
                                pwru_drop_journeys_init, NULL);
+    stats_tree_register_plugin("pwru", "pwru_flights", "PWRU/Flights",
+                               ST_SORT_COL_NAME << ST_FLG_SRTCOL_SHIFT, pwru_flights_packet,
+                               pwru_flights_init, NULL);
 }

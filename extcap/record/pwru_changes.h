@@ -66,6 +66,10 @@ struct Headers {
   uint32_t tunnel_id;
   IpHeader inner;  // version 0: not in the captured bytes
   bool from_packet;  // read from the packet bytes; false: from the record's tuple alone
+  // Where each IP header starts in the bytes (with from_packet; inner's with inner.version), for
+  // readers of the rest of the header (pwru_flight.h).
+  uint16_t outer_offset;
+  uint16_t inner_offset;
 };
 
 namespace detail {
@@ -147,12 +151,12 @@ inline size_t skip_ethernet(const uint8_t* p, size_t n) {
 }
 
 // The inner packet after a tunnel header: an Ethernet frame (VXLAN, GRE's transparent Ethernet
-// bridging) or an IP packet.
-inline void parse_inner(const uint8_t* p, size_t n, bool ethernet, IpHeader& inner) {
+// bridging) or an IP packet. Returns the offset of its IP header in p.
+inline size_t parse_inner(const uint8_t* p, size_t n, bool ethernet, IpHeader& inner) {
   size_t off = 0;
   if (ethernet) {
     off = skip_ethernet(p, n);
-    if (off == 0) return;
+    if (off == 0) return 0;
   }
   const size_t l4 = parse_ip(p + off, n - off, inner);
   if (l4 != 0 && (inner.l4proto == 6 || inner.l4proto == 17) && off + l4 + 4 <= n) {
@@ -164,6 +168,7 @@ inline void parse_inner(const uint8_t* p, size_t n, bool ethernet, IpHeader& inn
       inner.tcp_flags = p[off + l4 + 13];
     }
   }
+  return off;
 }
 
 }  // namespace detail
@@ -183,6 +188,7 @@ inline Headers parse_packet(const uint8_t* p, size_t n, unsigned layer) {
   const size_t l4 = parse_ip(p + off, n - off, h.outer);
   if (h.outer.version == 0) return h;
   h.from_packet = true;
+  h.outer_offset = static_cast<uint16_t>(off);
   if (l4 == 0) return h;
   off += l4;
   const uint8_t* t = p + off;
@@ -199,7 +205,8 @@ inline Headers parse_packet(const uint8_t* p, size_t n, unsigned layer) {
     h.encap = Encap::Vxlan;
     h.has_tunnel_id = true;
     h.tunnel_id = be32(t + 12) >> 8;
-    parse_inner(t + 16, left - 16, true, h.inner);
+    h.inner_offset =
+        static_cast<uint16_t>(off + 16 + parse_inner(t + 16, left - 16, true, h.inner));
   } else if (h.outer.l4proto == 17 && h.outer.has_ports && h.outer.dport == kGenevePort &&
              left >= 16 && (t[8] >> 6) == 0) {
     // Geneve (RFC 8926), version 0: after the UDP header, the options' length in 4-byte words,
@@ -210,7 +217,8 @@ inline Headers parse_packet(const uint8_t* p, size_t n, unsigned layer) {
     const size_t inner = 16 + size_t{t[8] & 0x3fu} * 4;
     const uint16_t type = be16(t + 10);
     if (left >= inner && (type == 0x0800 || type == 0x86dd || type == 0x6558))
-      parse_inner(t + inner, left - inner, type == 0x6558, h.inner);
+      h.inner_offset = static_cast<uint16_t>(
+          off + inner + parse_inner(t + inner, left - inner, type == 0x6558, h.inner));
   } else if (h.outer.l4proto == kIpprotoGre && left >= 4 && (t[1] & 0x07) == 0) {
     // GRE version 0 (RFC 2784, keys and sequence numbers RFC 2890): C, K and S each add 4
     // bytes, in that order. Version 1 is PPTP's, no tunnel of whole packets.
@@ -227,7 +235,8 @@ inline Headers parse_packet(const uint8_t* p, size_t n, unsigned layer) {
     if (t[0] & 0x10) gre += 4;
     const uint16_t type = be16(t + 2);
     if (left >= gre && (type == 0x0800 || type == 0x86dd || type == 0x6558))
-      parse_inner(t + gre, left - gre, type == 0x6558, h.inner);
+      h.inner_offset = static_cast<uint16_t>(
+          off + gre + parse_inner(t + gre, left - gre, type == 0x6558, h.inner));
   }
   return h;
 }

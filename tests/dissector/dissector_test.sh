@@ -6,14 +6,16 @@
 #   CASE: plugin journey drop columns ipv6 unknown malformed retransmission fuzz wrapper
 #         journeys journeys_one_pass reset lost_events old_kernel stats conversation_filter
 #         profile nftrace nftrace_stats nfpassed nfprobes drop_reason_help drop_journeys
-#         changes flow diag skbexpr bpfprog
+#         changes flow diag skbexpr bpfprog flights flights_nat flights_vxlan flights_flow
 #   fresh (default): the capture is written now; kept: the one kept in data/ is read, so that
 #   captures written by an older pwrudump stay readable. The cases after `wrapper` read frames
 #   the kept sample does not have (10-17) and run on fresh captures only; the nftrace cases
 #   read the nftrace capture, kept too, and nfpassed the nfpassed capture, kept too;
 #   drop_reason_help reads the fresh reasons capture, changes the fresh changes capture, diag
 #   the fresh diag capture, skbexpr the kept capture pwrudump recorded (data/README.md),
-#   bpfprog the kept captures of tc and XDP programs, which the VM recorded.
+#   bpfprog the kept captures of tc and XDP programs, which the VM recorded. The flights cases
+#   read the captures of several hosts recorded by tests/e2e/flights_test.sh and kept in data/
+#   (data/README.md), fresh or kept alike.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
@@ -35,6 +37,11 @@ capture() {
   else
     "$MKCAPTURE" "$WORK/$1.pcapng" "$1" || fail "pwru-mkcapture $1 failed"
   fi
+}
+
+# recorded NAME: puts data/NAME.pcapng, a capture recorded on a real kernel, in $WORK.
+recorded() {
+  cp "$here/data/$1.pcapng" "$WORK/" || fail "cannot copy the recorded capture data/$1.pcapng"
 }
 
 # tshark_on SCENARIO [tshark args...]: tshark on that capture; the test fails if tshark does.
@@ -108,7 +115,9 @@ case_plugin() {
            pwru.journey.next pwru.journey.delta pwru.journey.end pwru.journey.dropped \
            pwru.nf.family pwru.nf.hook pwru.nf.table pwru.nf.chain pwru.nf.handle pwru.nf.rule \
            pwru.nf.verdict pwru.nf.tie pwru.nf.rule_state pwru.nf.jump_target \
-           pwru.nf.trace_type pwru.nf.trace_id; do
+           pwru.nf.trace_type pwru.nf.trace_id pwru.flight pwru.flight.host pwru.flight.hop \
+           pwru.flight.hosts pwru.flight.prev pwru.flight.next pwru.flight.dropped \
+           pwru.flight.drop_frame pwru.flight.clock_offset; do
     grep -qxF "$f" "$WORK/pwru-fields" || missing+=("$f")
   done
   [ ${#missing[@]} -eq 0 ] || fail "fields not registered: ${missing[*]}"
@@ -120,6 +129,8 @@ case_plugin() {
     fail "preference pwru.payload_is_embedded (default TRUE) not registered"
   grep -qx '#pwru.read_lost_events: TRUE' <<<"$out" ||
     fail "preference pwru.read_lost_events (default TRUE) not registered"
+  grep -qx '#pwru.flight_window: 2000' <<<"$out" ||
+    fail "preference pwru.flight_window (default 2000) not registered"
   # Journey links are frame numbers, drawn as related packets (previous/next chevrons).
   out=$(awk -F'\t' '$1 == "F" && $3 ~ /^pwru\.journey\.(prev|next|delta)$/ { print $3 ":" $4 }' \
           "$WORK/fields")
@@ -128,10 +139,11 @@ pwru.journey.next:FT_FRAMENUM
 pwru.journey.delta:FT_RELATIVE_TIME" "$out"
   # tshark lists them on stderr.
   out=$("$TSHARK_PLUGIN" "$BUILD" -z help 2>&1) || fail "tshark -z help failed"
-  for f in pwru_funcs,tree pwru_drops,tree pwru_journeys,tree pwru_drop_journeys,tree; do
+  for f in pwru_funcs,tree pwru_drops,tree pwru_journeys,tree pwru_drop_journeys,tree \
+           pwru_flights,tree; do
     grep -qx "     $f" <<<"$out" || fail "stats tree $f is not offered by tshark -z"
   done
-  pass "protocol, every field, both preferences and the four stats trees are registered"
+  pass "protocol, every field, the three preferences and the five stats trees are registered"
 }
 
 # The ping's skb, followed through the veth pair from netns A to netns B.
@@ -1038,11 +1050,175 @@ case_bpfprog() {
        "drops, the tc drop's free in its journey, an XDP return ends its buffer's journey"
 }
 
+# One packet across hosts (pwru.flight): h1 pinged h2, whose iptables dropped the requests;
+# one pwrudump per namespace-host, merged (tests/e2e/flights_test.sh drop). Each request is a
+# flight: a copy of the first one consumed on h1 (ARP), the request sent on h1, received and
+# dropped on h2 with the same skb address (another host's journey); h1's skb is never freed in
+# h1's capture (its veth's peer frees it), so its journey holds all three requests and the
+# flights split it. Then the same with h2's clock 1.5 s behind: h2's events come first in the
+# file, h2 is still hop 2. One pass has only the links back and the drop from its frame on.
+case_flights() {
+  recorded flights-drop
+  recorded flights-drop-skew
+  local out f='frame.number pwru.flight pwru.flight.host pwru.flight.hop pwru.journey pwru.flight.prev pwru.flight.next pwru.flight.dropped pwru.flight.drop_frame'
+  # shellcheck disable=SC2086  # the field list
+  out=$(fields flights-drop 'pwru.flight <= 1' $f -- -2) || exit 1
+  assert_lines "flights 0 and 1 (frame|flight|host|hop|journey|prev|next|dropped|drop frame)" \
+"1|0|h1|1|0||2|h2|8
+2|0|h1|1|1|1||h2|8
+3|0|h1|1|1||4|h2|8
+4|0|h2|2|2|3||h2|8
+5|0|h2|2|2|||h2|8
+6|0|h2|2|2|||h2|8
+7|0|h2|2|2|||h2|8
+8|0|h2|2|2|||h2|8
+9|1|h1|1|1|||h2|15
+10|1|h1|1|1||11|h2|15
+11|1|h2|2|3|10||h2|15
+12|1|h2|2|3|||h2|15
+13|1|h2|2|3|||h2|15
+14|1|h2|2|3|||h2|15
+15|1|h2|2|3|||h2|15" "$out"
+  out=$(fields flights-drop '' pwru.flight.hosts -- -2 | sort | uniq -c | sed 's/^ *//') || exit 1
+  assert_eq "pwru.flight.hosts of every frame" "22 h1 > h2" "$out"
+  # shellcheck disable=SC2086
+  out=$(fields flights-drop 'pwru.flight == 0' $f) || exit 1
+  assert_lines "flight 0 in one pass: links back only, dropped from the drop on" \
+"1|0|h1|1|0||||
+2|0|h1|1|1|1|||
+3|0|h1|1|1||||
+4|0|h2|2|2|3|||
+5|0|h2|2|2||||
+6|0|h2|2|2||||
+7|0|h2|2|2||||
+8|0|h2|2|2|||h2|8" "$out"
+  # shellcheck disable=SC2086
+  out=$(fields flights-drop-skew 'pwru.flight == 0' $f -- -2) || exit 1
+  assert_lines "flight 0 with h2's clock 1.5 s behind" \
+"1|0|h2|2|0|18||h2|5
+2|0|h2|2|0|||h2|5
+3|0|h2|2|0|||h2|5
+4|0|h2|2|0|||h2|5
+5|0|h2|2|0|||h2|5
+16|0|h1|1|3||17|h2|5
+17|0|h1|1|4|16||h2|5
+18|0|h1|1|4||1|h2|5" "$out"
+  assert_tree flights-drop 8 'Flight: 0, hop 2 of 2 (h2), ends in a drop on h2' "the flight's line"
+  assert_tree flights-drop 8 'Dropped on: h2 at kfree_skb: NETFILTER_DROP' "where it was dropped"
+  local ping='10.231.188.1:0->10.231.188.2:0(icmp): h1 > h2, dropped on h2 at kfree_skb: NETFILTER_DROP'
+  out=$(stats_tree pwru_flights -2 -- flights-drop) || exit 1
+  assert_lines "pwru_flights" "Flights|3
+ flight 0: $ping|1
+ flight 1: $ping|1
+ flight 2: $ping|1
+Clocks (least time from a host's send to another's receive)|1
+ h1 -> h2: least send to receive 0.000001 s|3" "$out"
+  out=$(stats_tree pwru_flights -- flights-drop) || exit 1
+  assert_lines "pwru_flights in one pass" "Flights|0
+Events seen in one pass: flights are known once the whole capture was read (tshark -2)|22" "$out"
+  pass "3 pings dropped on h2: flights h1 > h2, hops, links both ways, dropped on h2, also with" \
+       "h2's clock behind; one pass; -z pwru_flights"
+}
+
+# A TCP connection from h1 to the router r's address, DNAT'd by r to h2 (flights_test.sh nat):
+# the SYN's flight crosses the address change; with h2's clock 1.5 s behind, the offset of h2's
+# clock from r's is measured from the packets both ways.
+case_flights_nat() {
+  recorded flights-nat
+  recorded flights-nat-skew
+  local out
+  out=$(fields flights-nat 'pwru.flight == 0' frame.number pwru.flight.host pwru.flight.hop \
+          pwru.func pwru.ip.dst pwru.dport pwru.flight.prev pwru.flight.next -- -2) || exit 1
+  assert_lines "the SYN's flight (frame|host|hop|func|dst|dport|prev|next)" \
+"1|h1|1|consume_skb|10.241.130.254|80||2
+2|h1|1|net_dev_queue|10.241.130.254|80|1|
+3|h1|1|net_dev_start_xmit|10.241.130.254|80||4
+4|r|2|netif_rx_entry|10.241.130.254|80|3|
+5|r|2|netif_rx|10.241.130.254|80||
+6|r|2|net_dev_xmit|10.241.130.254|80||
+7|r|2|netif_receive_skb|10.241.130.254|80||
+8|r|2|consume_skb|10.242.130.2|8080|10|
+9|r|2|net_dev_queue|10.242.130.2|8080||
+10|r|2|net_dev_start_xmit|10.242.130.2|8080||11
+11|h2|3|netif_rx_entry|10.242.130.2|8080|10|
+12|h2|3|netif_rx|10.242.130.2|8080||
+13|h2|3|net_dev_xmit|10.242.130.2|8080||
+14|h2|3|netif_receive_skb|10.242.130.2|8080||" "$out"
+  out=$(fields flights-nat '' pwru.flight.hosts -- -2 | sort | uniq -c | sed 's/^ *//') || exit 1
+  assert_lines "pwru.flight.hosts: every packet crossed r" "64 h1 > r > h2
+61 h2 > r > h1" "$out"
+  out=$(fields flights-nat-skew 'pwru.flight.clock_offset' pwru.flight.host \
+          pwru.flight.clock_offset -- -2 | sort -u) || exit 1
+  assert_lines "pwru.flight.clock_offset per host (from the host before)" "h1|-0.000000090
+h2|-1.500000180
+r|0.000000090
+r|1.500000180" "$out"
+  out=$(stats_tree pwru_flights -2 -- flights-nat-skew | grep -v '^ flight') || exit 1
+  assert_lines "the clocks of pwru_flights" "Flights|10
+Clocks (least time from a host's send to another's receive)|1
+ h1 -> r: least send to receive 0.000001 s|5
+ h2 -> r: least send to receive 1.500001 s|5
+ offset of r's clock from h1's: 0.000000 s +/- 0.000001 s|10
+ offset of r's clock from h2's: 1.500000 s +/- 0.000001 s|10
+ r -> h1: least send to receive 0.000001 s|5
+ r -> h2: least send to receive -1.499999 s|5" "$out"
+  out=$(stats_tree pwru_flights -2 -- flights-nat | grep '^ flight 0:') || exit 1
+  assert_eq "the SYN's line" " flight 0: 10.241.130.1:53010->10.241.130.254:80(tcp): h1 > r > h2 (on h2: 10.241.130.1:53010->10.242.130.2:8080(tcp)), not ended in the capture (last seen on h2)|1" "$out"
+  pass "TCP through r's DNAT: the SYN's flight h1 > r > h2 across the address change; every" \
+       "packet crossed r; h2's clock measured 1.5 s behind r's"
+}
+
+# Pings over VXLAN (flights_test.sh vxlan): an echo request's flight holds the ICMP packet on
+# h1's VXLAN device, its outer UDP packet on both veths and the ICMP packet out of the tunnel on
+# h2, the tunnel header pushed and popped on the way.
+case_flights_vxlan() {
+  recorded flights-vxlan
+  local out
+  out=$(fields flights-vxlan 'pwru.flight == 2' frame.number pwru.flight.host pwru.func \
+          pwru.l4proto pwru.changed pwru.flight.prev pwru.flight.next -- -2 |
+          sed 's/[0-9]\{5\}|/N|/') || exit 1
+  assert_lines "an echo request's flight (frame|host|func|l4proto|changed|prev|next)" \
+"12|h1|consume_skb|1|||21
+21|h1|net_dev_queue|1||12|
+22|h1|net_dev_start_xmit|1|||
+23|h1|net_dev_queue|17|encap,iface||
+24|h1|net_dev_start_xmit|17|||25
+25|h2|netif_rx_entry|17||24|
+26|h2|netif_rx|17|||
+27|h2|net_dev_xmit|17|||
+28|h2|net_dev_xmit|17|||
+29|h2|netif_receive_skb|17|||
+30|h2|napi_gro_receive_entry|1|decap,iface||
+31|h2|netif_receive_skb|1|||
+40|h2|consume_skb|1|||" "$out"
+  pass "VXLAN: the echo request's flight goes through the tunnel, ICMP on h1 to ICMP on h2"
+}
+
+# The flow graph of hosts: nodes named after their host, the move from h1's veth to h2's as the
+# flight's arrow, the drop's node on h2.
+case_flights_flow() {
+  recorded flights-drop
+  local out
+  out=$(tshark_on flights-drop -2 -q -z flow,pwru,standard) || exit 1
+  grep -qE '\| h1: netns [0-9]+/pwa[0-9]+ +\| h2: dropped: NETFILTER_DROP' <<<"$out" ||
+    fail "no nodes named after h1 and h2's drop: $out"
+  grep -qE '^ +\| +\| +\| h2: netns [0-9]+/pwb[0-9]+' <<<"$out" || fail "no node of h2's veth: $out"
+  assert_eq "arrows of the flights from h1 to h2" 3 \
+    "$(grep -cE '\|flight [012] hop 2: netif_rx_entry \(journey [234]\)$' <<<"$out")"
+  # One host, no names: the sample's nodes are as they were.
+  capture sample
+  out=$(tshark_on sample -q -z flow,pwru,standard | head -1) || exit 1
+  grep -q '| netns 4026532000/veth0 ' <<<"$out" || fail "the sample's nodes name a host: $out"
+  pass "the flow graph names h1 and h2 in the nodes and draws each flight's move from h1 to h2;" \
+       "a capture of one host names none"
+}
+
 case "$CASE" in
   plugin | journey | drop | columns | ipv6 | unknown | malformed | retransmission | fuzz | wrapper | \
     journeys | journeys_one_pass | reset | lost_events | old_kernel | stats | conversation_filter | \
     profile | nftrace | nftrace_stats | nfpassed | nfprobes | drop_reason_help | drop_journeys | \
-    changes | flow | diag | skbexpr | bpfprog)
+    changes | flow | diag | skbexpr | bpfprog | flights | flights_nat | flights_vxlan | \
+    flights_flow)
     "case_$CASE" ;;
   *) fail "unknown case '$CASE'" ;;
 esac

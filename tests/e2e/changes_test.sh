@@ -24,36 +24,6 @@ mode=$1 PWRUDUMP=$2 BUILD=$3
 require_root
 require_cmd ip iptables ping python3 tshark setpriv timeout
 
-# A router between two hosts: $NS_A ($IP_A) - ($IP_RA) $NS_R ($IP_RB) - $NS_B ($IP_B), each
-# host routing through R. Removed on exit with netns_pair's.
-router_hosts() {
-  e2e_hosts
-  local id=$(( $$ % 200 + 20 ))
-  NS_R="pwru-r-$$"
-  IP_A="10.241.$id.1" IP_RA="10.241.$id.254" IP_RB="10.242.$id.254" IP_B="10.242.$id.2"
-  VIP="10.243.$id.99"
-  # shellcheck disable=SC2154  # rc is the trap's own
-  trap 'rc=$?; ip netns del "$NS_R" 2>/dev/null; (exit $rc); netns_cleanup' EXIT
-  ip netns add "$NS_R"
-  ip -n "$NS_R" link set lo up
-  # The pair netns_pair made joins A to R now; B gets a pair of its own to R.
-  ip -n "$NS_B" link set "$VETH_B" netns "$NS_R" || fail "cannot move $VETH_B to $NS_R"
-  VETH_RA=$VETH_B VETH_RB="pwr$$" VETH_B="pwc$$"
-  ip link add "$VETH_RB" netns "$NS_R" type veth peer name "$VETH_B" netns "$NS_B" ||
-    fail "cannot add the veth pair R-B"
-  ip -n "$NS_A" addr flush dev "$VETH_A"
-  ip -n "$NS_A" addr add "$IP_A/24" dev "$VETH_A"
-  ip -n "$NS_R" addr add "$IP_RA/24" dev "$VETH_RA"
-  ip -n "$NS_R" addr add "$IP_RB/24" dev "$VETH_RB"
-  ip -n "$NS_B" addr add "$IP_B/24" dev "$VETH_B"
-  ip -n "$NS_R" link set "$VETH_RA" up
-  ip -n "$NS_R" link set "$VETH_RB" up
-  ip -n "$NS_B" link set "$VETH_B" up
-  ip -n "$NS_A" route add default via "$IP_RA"
-  ip -n "$NS_B" route add default via "$IP_RB"
-  ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1 || fail "cannot turn on forwarding in R"
-}
-
 # json_check FILE PYTHON: runs PYTHON with `events` (FILE's JSON lines) and `journey(n)` (the
 # events of journey n) defined; an assertion failure fails the test.
 json_check() {

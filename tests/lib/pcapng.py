@@ -59,3 +59,24 @@ def isb_counters(body):
     # interface id, then a 64-bit timestamp, then the options
     return {code: struct.unpack("<Q", value)[0]
             for code, value in options(body, 12) if len(value) == 8}
+
+
+IF_NAME, IF_DESCRIPTION = 2, 3
+
+
+def block(btype, body):
+    """A whole block of `btype` around `body` (padded to 4 bytes)."""
+    body += b"\0" * (-len(body) % 4)
+    blen = len(body) + 12
+    return struct.pack("<II", btype, blen) + body + struct.pack("<I", blen)
+
+
+def idb_with_names(body, name, description):
+    """An Interface Description Block body with its if_name and if_description replaced, its
+    other options kept: what a capture of host H merged with others says of its interface."""
+    kept = [(code, value) for code, value in options(body, 8)
+            if code not in (IF_NAME, IF_DESCRIPTION)]
+    out = body[:8]
+    for code, value in [(IF_NAME, name.encode()), (IF_DESCRIPTION, description.encode())] + kept:
+        out += struct.pack("<HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
+    return out + struct.pack("<HH", 0, 0)

@@ -11,21 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "record/packet_bytes.h"
+
 namespace pwru::changes {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-void put16(Bytes& b, uint16_t v) {
-  b.push_back(static_cast<uint8_t>(v >> 8));
-  b.push_back(static_cast<uint8_t>(v));
-}
-
-void put_addr(Bytes& b, int family, const char* text) {
-  uint8_t a[16];
-  ASSERT_EQ(inet_pton(family, text, a), 1) << text;
-  b.insert(b.end(), a, a + (family == AF_INET ? 4 : 16));
-}
+using test::Bytes;
+using test::put16;
+using test::put_addr;
 
 void put_ethernet(Bytes& b, uint16_t type) {
   for (int i = 0; i < 12; ++i) b.push_back(static_cast<uint8_t>(i));
