@@ -121,6 +121,14 @@ std::string extcap_config_sentences() {
       {"--output-skb-cb", "Record the skb's control buffer",
        "skb->cb, 48 bytes, with every event (pwru.cb)", "boolflag", "{default=false}", "Output",
        {}},
+      {"--filter-track-skb-by-stackid", "Follow by kernel stack",
+       "Also trace the other skbs on the kernel stack of a matched packet (a copy the kernel "
+       "made, the ARP request it waits for) until the packet leaves that stack or is freed",
+       "boolflag", "{default=false}", "Filters", {}},
+      {"--filter-non-skb-funcs", "Functions without skb (names)",
+       "Also probe these functions without skb argument, comma separated, as events of the "
+       "packet on their stack (kprobe and kprobe-multi backends)",
+       "string", "{placeholder=e.g. fib_table_lookup}", "Filters", {}},
   };
   std::string out;
   int number = 0;

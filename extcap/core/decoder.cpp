@@ -76,7 +76,8 @@ bool EventDecoder::decode(const void* data, size_t size, Event& ev) {
   const size_t meta_bytes = (raw.flags2 & PWRU_EV2_HAS_META) ? sizeof(pwru_meta) : 0;
   const size_t shinfo_bytes = (raw.flags2 & PWRU_EV2_HAS_SHINFO) ? sizeof(pwru_shinfo) : 0;
   const size_t cb_bytes = (raw.flags2 & PWRU_EV2_HAS_CB) ? PWRU_CB_BYTES : 0;
-  const size_t sections = nf_bytes + meta_bytes + shinfo_bytes + cb_bytes;
+  const size_t sid_bytes = (raw.flags2 & PWRU_EV2_HAS_STACKID) ? sizeof(pwru_stackid) : 0;
+  const size_t sections = nf_bytes + meta_bytes + shinfo_bytes + cb_bytes + sid_bytes;
   if (sizeof(pwru_event) + stack_bytes_ + sections + raw.cap_len > size) {
     malformed_++;
     return false;
@@ -167,6 +168,17 @@ bool EventDecoder::decode(const void* data, size_t size, Event& ev) {
   }
   const uint8_t* section = raw.data + stack_bytes_ + nf_bytes;
   decode_skb_sections(raw.flags2, section, ev);
+  ev.stack_id.reset();
+  ev.stack_kept = 0;
+  if (sid_bytes) {
+    static_assert(int{PWRU_KEPT_BY_STACKID} == int{PWRU_STACK_KEPT_BY_STACKID} &&
+                      int{PWRU_KEPT_NON_SKB} == int{PWRU_STACK_KEPT_NON_SKB},
+                  "the record's STACK_KEPT is the BPF side's value");
+    pwru_stackid sid;
+    std::memcpy(&sid, section + meta_bytes + shinfo_bytes + cb_bytes, sizeof(sid));
+    ev.stack_id = sid.stack_id;
+    ev.stack_kept = sid.kept;
+  }
   size_t cap = ev.layer == PacketLayer::None ? 0 : raw.cap_len;
   const uint8_t* packet = raw.data + stack_bytes_ + sections;
   ev.packet.assign(packet, packet + cap);

@@ -72,6 +72,8 @@ inline constexpr TlvSpec kTlvSpecs[] = {
     {PWRU_TLV_META_VALUE, "META_VALUE", 0},
     {PWRU_TLV_SHINFO, "SHINFO", PWRU_SHINFO_LEN},
     {PWRU_TLV_CB, "CB", PWRU_CB_LEN},
+    {PWRU_TLV_STACK_ID, "STACK_ID", 8},
+    {PWRU_TLV_STACK_KEPT, "STACK_KEPT", 1},
 };
 
 // Where each type's spec is in kTlvSpecs (-1: none). Types are given out ahead of the code that
@@ -114,6 +116,21 @@ inline constexpr ProbeKindName kProbeKinds[] = {
 constexpr const char* probe_kind_name(unsigned kind) {
   for (const ProbeKindName& p : kProbeKinds)
     if (p.kind == kind) return p.name;
+  return nullptr;
+}
+
+// --- Why an event was kept (STACK_KEPT; 0: the filters kept it) ---
+
+inline constexpr ProbeKindName kStackKept[] = {
+    {0, "filter"},
+    {PWRU_STACK_KEPT_BY_STACKID, "stackid"},
+    {PWRU_STACK_KEPT_NON_SKB, "non-skb"},
+};
+
+// nullptr: a value this build does not know.
+constexpr const char* stack_kept_name(unsigned kept) {
+  for (const ProbeKindName& p : kStackKept)
+    if (p.kind == kept) return p.name;
   return nullptr;
 }
 

@@ -202,6 +202,8 @@ int store_field(Event& ev, uint16_t type, std::span<const uint8_t> v) {
       break;
     case PWRU_TLV_SHINFO: ev.shinfo = decode_shinfo(v.data()); break;
     case PWRU_TLV_CB: ev.cb.assign(v.begin(), v.end()); break;
+    case PWRU_TLV_STACK_ID: ev.stack_id = n; break;
+    case PWRU_TLV_STACK_KEPT: ev.stack_kept = static_cast<uint8_t>(n); break;
     default: break;  // unreachable: the caller only passes types find_field() knows
   }
   return 0;
@@ -302,6 +304,10 @@ void encode_record(const Event& ev, std::vector<uint8_t>& out) {
   }
   // Exactly CB's size, as the format wants it: an Event's cb is skb->cb or empty.
   if (ev.cb.size() == PWRU_CB_LEN) w.bytes(PWRU_TLV_CB, ev.cb.data(), ev.cb.size());
+  if (ev.stack_id) {
+    w.fixed(PWRU_TLV_STACK_ID, *ev.stack_id);
+    if (ev.stack_kept != 0) w.fixed(PWRU_TLV_STACK_KEPT, ev.stack_kept);
+  }
   out.resize(at + static_cast<size_t>(w.cursor() - start));
 }
 
