@@ -135,6 +135,7 @@ void define(CLI::App& app, Raw& raw, Options& o) {
                  "separated), shown as events of the packet whose stack they run on; implies "
                  "--filter-track-skb-by-stackid. kprobe and kprobe-multi backends")
       ->delimiter(',')
+      ->allow_extra_args(false)
       ->type_name("FUNC,...")
       ->group(kTracking);
   app.add_flag("--nf-trace", o.nf_trace,
