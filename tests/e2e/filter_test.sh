@@ -168,7 +168,7 @@ stackid)
   while read -r seq stack why func; do
     assert_eq "pwru.stackid.kept of reply $seq at $func" 1 "$why"
     grep -qx "$stack" <<<"$stacks" ||
-      fail "reply $seq at $func: stack $stack is no echo request's (those: $(echo $stacks))"
+      fail "reply $seq at $func: stack $stack is no echo request's (those: $(tr '\n' ' ' <<<"$stacks"))"
   done <<<"$replies"
   seqs=$(cut -d' ' -f1 <<<"$replies" | sort -u | grep -c .)
   assert_eq "pings whose reply was traced by stack id" 3 "$seqs"

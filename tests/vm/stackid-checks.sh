@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # vm_test.sh's checks of --filter-track-skb-by-stackid and --filter-non-skb-funcs (the stackid
 # cells, bpf/stackid.bpf.h), sourced when pwrudump ran with either; uses vm_test.sh's
-# tshark_fields, assert_eq, fail, count_lines and ip_b, expect_backend, PINGS. Sets what_stackid
-# for the pass line.
+# tshark_fields, assert_eq, fail, count_lines, PINGS and STACKID_ARGS (pwrudump's arguments).
+# usage: stackid_checks BACKEND RECEIVER_IP. Sets what_stackid for the pass line.
 #
 # Checks: every event names its stack (pwru.stackid). With a function backend, the real case the
 # drop scenario offers: the first ping waits for ARP, and the ARP request the kernel makes for it
@@ -12,11 +12,11 @@
 # route lookup for every ping): its events are those of the echo requests (pwru.skb and the
 # packet are theirs), kept as non-skb (2), on the stack of the request's own events, every ping.
 stackid_checks() {
-  local nostack stacks arp line skb stack kept func requests fib seqs
+  local backend=$1 ip_b=$2 nostack stacks arp skb stack kept func requests fib seqs seq probe
   nostack=$(tshark_fields -Y '!pwru.stackid' -e frame.number -e pwru.func | head -n 5)
   assert_eq "events without pwru.stackid (first 5)" "" "$nostack"
   what_stackid="; every event with its stack id"
-  [ "$expect_backend" = tracepoint ] && return 0
+  [ "$backend" = tracepoint ] && return 0
   # Stacks and skbs of the echo requests' own events.
   requests=$(tshark_fields -Y "icmp.type == 8 && pwru.ip.dst == $ip_b && !pwru.stackid.kept" \
                -e pwru.skb -e pwru.stackid)
@@ -27,7 +27,7 @@ stackid_checks() {
   while IFS='|' read -r skb stack kept func; do
     assert_eq "pwru.stackid.kept of the ARP request at $func" 1 "$kept"
     grep -qx "$stack" <<<"$stacks" ||
-      fail "ARP request at $func: stack $stack is no echo request's ($(echo $stacks))"
+      fail "ARP request at $func: stack $stack is no echo request's ($(tr '\n' ' ' <<<"$stacks"))"
   done <<<"$arp"
   what_stackid+=", the ARP request kept by it ($(count_lines "$arp") events)"
   case " $STACKID_ARGS " in *" --filter-non-skb-funcs "*) ;; *) return 0 ;; esac

@@ -333,7 +333,7 @@ case " $* " in
   *" --filter-track-skb-by-stackid "* | *" --filter-non-skb-funcs "*)
     # shellcheck source=stackid-checks.sh
     . "$here/stackid-checks.sh"
-    stackid_checks ;;
+    stackid_checks "$expect_backend" "$ip_b" ;;
 esac
 
 # --nf-trace (PWRU_VM_NFTRACE=1): the same boot's scenario-nftrace.sh.
