@@ -112,12 +112,16 @@ inline constexpr ProbeKindName kProbeKinds[] = {
     {PWRU_PROBE_NFTRACE, "nftrace"},
 };
 
-// nullptr: a kind this build does not know (a record from a newer pwrudump).
-constexpr const char* probe_kind_name(unsigned kind) {
-  for (const ProbeKindName& p : kProbeKinds)
-    if (p.kind == kind) return p.name;
+// The name of `value` in a table of names; nullptr: one this build does not know (a record from
+// a newer pwrudump).
+template <unsigned N>
+constexpr const char* name_in(const ProbeKindName (&names)[N], unsigned value) {
+  for (const ProbeKindName& p : names)
+    if (p.kind == value) return p.name;
   return nullptr;
 }
+
+constexpr const char* probe_kind_name(unsigned kind) { return name_in(kProbeKinds, kind); }
 
 // --- Why an event was kept (STACK_KEPT; 0: the filters kept it) ---
 
@@ -127,12 +131,7 @@ inline constexpr ProbeKindName kStackKept[] = {
     {PWRU_STACK_KEPT_NON_SKB, "non-skb"},
 };
 
-// nullptr: a value this build does not know.
-constexpr const char* stack_kept_name(unsigned kept) {
-  for (const ProbeKindName& p : kStackKept)
-    if (p.kind == kept) return p.name;
-  return nullptr;
-}
+constexpr const char* stack_kept_name(unsigned kept) { return name_in(kStackKept, kept); }
 
 // --- Netfilter names (--nf-trace): nft's keywords for NF_FAMILY and NF_VERDICT ---
 
