@@ -136,7 +136,7 @@ void define(CLI::App& app, Raw& raw, Options& o) {
                  "--filter-track-skb-by-stackid. kprobe and kprobe-multi backends")
       ->delimiter(',')
       ->allow_extra_args(false)
-      ->type_name("FUNC,...")
+      ->type_name("FUNC")
       ->group(kTracking);
   app.add_flag("--nf-trace", o.nf_trace,
                "Name the netfilter rule that dropped each packet (table, chain, handle, rule, "
