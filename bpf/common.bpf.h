@@ -634,9 +634,10 @@ static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_
 }
 
 /* --filter-non-skb-funcs: a function without skb argument, on a stack that follows a packet
- * (stackid.bpf.h), is an event of that packet. Helper reads: the skb is a number from a map, and
- * may be gone by now. */
-static __always_inline int nonskb_event(void *ctx, __u64 func_ip, __u64 location, __u32 flags)
+ * (stackid.bpf.h), is an event of that packet. Helper reads (`mode` READ_HELPER, or
+ * READ_HELPER_PREEMPTIBLE for fentry): the skb is a number from a map, and may be gone by now. */
+static __always_inline int nonskb_event(void *ctx, __u64 func_ip, __u64 location, __u32 flags,
+					enum read_mode mode)
 {
 	struct skb_layout lo;
 	__u64 id, skb;
@@ -647,10 +648,10 @@ static __always_inline int nonskb_event(void *ctx, __u64 func_ip, __u64 location
 	skb = stackid_skb(id);
 	if (!skb)
 		return 0;
-	skb_layout((struct sk_buff *)skb, &lo, READ_HELPER);
+	skb_layout((struct sk_buff *)skb, &lo, mode);
 	lo.stack_id = id;
 	lo.kept = PWRU_KEPT_NON_SKB;
-	return skb_event(ctx, (struct sk_buff *)skb, &lo, func_ip, location, 0, flags, READ_HELPER);
+	return skb_event(ctx, (struct sk_buff *)skb, &lo, func_ip, location, 0, flags, mode);
 }
 
 /* A drop takes what the netfilter probes left for its skb (nf_seen) into `nf`; any free forgets

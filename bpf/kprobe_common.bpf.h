@@ -56,7 +56,7 @@ static __always_inline int handle_kprobe_nonskb(struct pt_regs *ctx, __u64 func_
 
 	if (!bpf_probe_read_kernel(&caller, sizeof(caller), (void *)ctx->sp) && caller)
 		flags |= PWRU_EV_HAS_LOCATION;
-	return nonskb_event(ctx, func_ip, caller, flags);
+	return nonskb_event(ctx, func_ip, caller, flags, READ_HELPER);
 }
 
 #endif /* PWRU_KPROBE_COMMON_BPF_H */

@@ -127,7 +127,7 @@ std::string extcap_config_sentences() {
        "boolflag", "{default=false}", "Filters", {}},
       {"--filter-non-skb-funcs", "Functions without skb (names)",
        "Also probe these functions without skb argument, comma separated, as events of the "
-       "packet on their stack (kprobe and kprobe-multi backends)",
+       "packet on their stack (function backends: kprobe-multi, kprobe, fentry)",
        "string", "{placeholder=e.g. fib_table_lookup}", "Filters", {}},
   };
   std::string out;

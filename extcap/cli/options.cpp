@@ -133,7 +133,7 @@ void define(CLI::App& app, Raw& raw, Options& o) {
   app.add_option("--filter-non-skb-funcs", o.trace.non_skb_funcs,
                  "Also probe these kernel functions without skb argument (exact names, comma "
                  "separated), shown as events of the packet whose stack they run on; implies "
-                 "--filter-track-skb-by-stackid. kprobe and kprobe-multi backends")
+                 "--filter-track-skb-by-stackid. Function backends (kprobe-multi, kprobe, fentry)")
       ->delimiter(',')
       ->allow_extra_args(false)
       ->type_name("FUNC")

@@ -294,26 +294,23 @@ class TracerImpl final : public Tracer {
     load_.stack_bytes = options.output_stack ? 8 * PWRU_MAX_STACK_DEPTH : 0;
   }
 
-  // --filter-non-skb-funcs needs a kprobe backend (bpf/kprobe_common.bpf.h): with --backend
-  // tracepoint or fentry asked for, a usage error; with auto choosing one of them (`chosen` set,
-  // options.backend "auto"), the kernel has no kprobes. Before the choice (`chosen` null), ok.
+  // --filter-non-skb-funcs needs a function backend: with --backend tracepoint asked for, a
+  // usage error; with auto choosing it (`chosen` set, options.backend "auto"), the kernel has no
+  // function backend. Before the choice (`chosen` null), ok.
   static Status check_non_skb_backend(const TraceOptions& options, const BackendInfo* chosen) {
-    if (options.non_skb_funcs.empty() || !chosen) return Ok{};
-    if (chosen->name == "kprobe" || chosen->name == "kprobe-multi") return Ok{};
+    if (options.non_skb_funcs.empty() || !chosen || chosen->traces_functions) return Ok{};
     const std::string why = "cannot probe --filter-non-skb-funcs with the " +
                             std::string(chosen->name) + " backend: ";
     if (options.backend == "auto") {
       return Error{ExitCode::KernelFeature,
-                   why + "auto chose it, as neither kprobe-multi nor kprobe works here",
+                   why + "auto chose it, as no function backend (kprobe-multi, kprobe, fentry) "
+                         "works here",
                    "leave out --filter-non-skb-funcs; --filter-track-skb-by-stackid works with "
                    "every backend"};
     }
-    return Error{ExitCode::Usage,
-                 why + "it probes " +
-                     (chosen->traces_functions ? std::string("skb functions only")
-                                               : std::string("tracepoints, not functions")),
-                 "pass --backend kprobe-multi or kprobe, or leave out --filter-non-skb-funcs "
-                 "(--filter-track-skb-by-stackid works with every backend)"};
+    return Error{ExitCode::Usage, why + "it probes tracepoints, not functions",
+                 "pass --backend kprobe-multi, kprobe or fentry, or leave out "
+                 "--filter-non-skb-funcs (--filter-track-skb-by-stackid works with every backend)"};
   }
 
   static UniqueFd nf_seen_map(uint32_t entries) {

@@ -15,7 +15,7 @@
 #             request's stack before the request is freed, is traced too (pwru.stackid.kept
 #             stackid, the request's pwru.stackid); without it, no reply.
 #   nonskb:   --filter-non-skb-funcs probes kernel functions: with --backend tracepoint a usage
-#             error (exit 2), and where auto finds no kprobe backend (this machine) exit 5.
+#             error (exit 2), and where auto finds no function backend (this machine) exit 5.
 # usage: filter_test.sh MODE PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -180,12 +180,12 @@ nonskb)
     icmp >"$WORK/stdout" 2>"$WORK/stderr"
   assert_eq "exit code of --filter-non-skb-funcs with --backend tracepoint" 2 "$?"
   assert_eq "stderr" "pwrudump: cannot probe --filter-non-skb-funcs with the tracepoint backend: it probes tracepoints, not functions
-hint: pass --backend kprobe-multi or kprobe, or leave out --filter-non-skb-funcs (--filter-track-skb-by-stackid works with every backend)" \
+hint: pass --backend kprobe-multi, kprobe or fentry, or leave out --filter-non-skb-funcs (--filter-track-skb-by-stackid works with every backend)" \
     "$(cat "$WORK/stderr")"
   "$PWRUDUMP" -q --filter-non-skb-funcs fib_table_lookup -w "$WORK/x.pcapng" --ready-file \
     "$WORK/ready" icmp >"$WORK/stdout" 2>"$WORK/stderr" &
   pid=$!
-  # Ready, or gone: where auto finds no kprobe backend it exits before attaching.
+  # Ready, or gone: where auto finds no function backend it exits before attaching.
   for _ in $(seq 600); do
     { [ -e "$WORK/ready" ] || ! kill -0 "$pid" 2>/dev/null; } && break
     sleep 0.1
@@ -194,10 +194,10 @@ hint: pass --backend kprobe-multi or kprobe, or leave out --filter-non-skb-funcs
   wait "$pid"
   rc=$?
   if [ -e "$WORK/ready" ]; then
-    assert_eq "exit code of --filter-non-skb-funcs with a kprobe backend, after SIGINT" 0 "$rc"
-    pass "--filter-non-skb-funcs: a usage error with --backend tracepoint; auto attached a kprobe backend"
+    assert_eq "exit code of --filter-non-skb-funcs with a function backend, after SIGINT" 0 "$rc"
+    pass "--filter-non-skb-funcs: a usage error with --backend tracepoint; auto attached a function backend"
   else
-    assert_eq "exit code of --filter-non-skb-funcs where auto finds no kprobe backend" 5 "$rc"
+    assert_eq "exit code of --filter-non-skb-funcs where auto finds no function backend" 5 "$rc"
     grep -q "^pwrudump: cannot probe --filter-non-skb-funcs with the [a-z]* backend: auto chose it" \
       "$WORK/stderr" || fail "no reason given: $(cat "$WORK/stderr")"
     pass "--filter-non-skb-funcs: a usage error with --backend tracepoint, exit 5 where auto" \
