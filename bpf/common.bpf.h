@@ -14,6 +14,7 @@
 #include "compat.bpf.h"
 #include "track_skb.bpf.h"
 #include "skb_expr.bpf.h"
+#include "stackid.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -78,6 +79,7 @@ struct {
 #define PWRU_SLOT_BYTES (sizeof(struct pwru_event) + 8 * PWRU_MAX_STACK_DEPTH + \
 			 sizeof(struct pwru_nf) + sizeof(struct pwru_meta) + \
 			 sizeof(struct pwru_shinfo) + PWRU_CB_BYTES + sizeof(struct pwru_bpf) + \
+			 sizeof(struct pwru_stackid) + \
 			 PWRU_MAX_SNAPLEN)
 struct pwru_scratch {
 	__u32 depth;
@@ -229,6 +231,10 @@ struct skb_layout {
 	struct net_device *dev;
 	struct sock *sk;
 	__u8 layer;
+	/* --filter-track-skb-by-stackid: the stack the program runs on, and why the event is kept
+	 * (enum pwru_stackid_kept; skb_wanted says when not by the filters). */
+	__u8 kept;
+	__u64 stack_id;
 };
 
 static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *lo,
@@ -244,6 +250,8 @@ static __always_inline void skb_layout(struct sk_buff *skb, struct skb_layout *l
 	 * that runs the filter rejects should not pay. */
 	lo->dev = 0;
 	lo->sk = 0;
+	lo->kept = PWRU_KEPT_OWN;
+	lo->stack_id = track_by_stackid ? stack_id() : 0;
 	if (mode == READ_BTF_TRUSTED) {
 		lo->dev = skb->dev;
 		lo->sk = skb->sk;
@@ -380,7 +388,7 @@ static __always_inline bool tunnel_wanted(struct skb_layout *lo)
 }
 
 /* The metadata and pcap filters; tracked skbs pass, and a match starts tracking. */
-static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *lo, bool frees,
+static __always_inline bool skb_passes(struct sk_buff *skb, struct skb_layout *lo, bool frees,
 				       enum read_mode mode)
 {
 	if (track_known((__u64)skb, frees))
@@ -408,6 +416,22 @@ static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *l
 	if (has_tunnel_filter && lo->start && lo->end > lo->start && !tunnel_wanted(lo))
 		return false;
 	track_start((__u64)skb, frees);
+	return true;
+}
+
+/* skb_passes, and with --filter-track-skb-by-stackid the stack's part (stackid.bpf.h): an skb that
+ * passes becomes its stack's packet, one that does not is kept while its stack has a packet. */
+static __always_inline bool skb_wanted(struct sk_buff *skb, struct skb_layout *lo, bool frees,
+				       enum read_mode mode)
+{
+	if (!skb_passes(skb, lo, frees, mode)) {
+		if (!track_by_stackid || !stackid_skb(lo->stack_id))
+			return false;
+		lo->kept = PWRU_KEPT_BY_STACKID;
+		return true;
+	}
+	if (track_by_stackid)
+		stackid_note((__u64)skb, lo->stack_id, frees);
 	return true;
 }
 
@@ -542,6 +566,8 @@ static __always_inline int skb_event_nf(void *ctx, struct sk_buff *skb, struct s
 	 * XDP program's (bpf_progs.bpf.c). */
 	const __u32 expr_room = skb_expr_room();
 	const __u32 bpf_room = bpf ? sizeof(struct pwru_bpf) : 0;
+	/* Then the stack id section (PWRU_EV2_HAS_STACKID, the last bit). */
+	const __u32 sid_room = track_by_stackid ? sizeof(struct pwru_stackid) : 0;
 	struct pwru_scratch *s = 0;
 	struct pwru_event *ev;
 	struct net_device *dev;
@@ -550,7 +576,7 @@ static __always_inline int skb_event_nf(void *ctx, struct sk_buff *skb, struct s
 	if (in_place) {
 		/* snaplen and stack_bytes are load-time constants: the size is fixed. */
 		ev = bpf_ringbuf_reserve(&events, sizeof(*ev) + stack_bytes + nf_room + expr_room +
-							  bpf_room + snaplen, 0);
+							  bpf_room + sid_room + snaplen, 0);
 	} else {
 		s = bpf_map_lookup_elem(&scratch, &zero);
 		if (!s) {
@@ -597,6 +623,15 @@ static __always_inline int skb_event_nf(void *ctx, struct sk_buff *skb, struct s
 		__builtin_memcpy(ev->data + stack_bytes + nf_room + expr_room, bpf, sizeof(*bpf));
 		ev->flags2 |= PWRU_EV2_HAS_BPF;
 	}
+	if (sid_room) {
+		struct pwru_stackid *sid =
+			(void *)(ev->data + stack_bytes + nf_room + expr_room + bpf_room);
+
+		sid->stack_id = lo->stack_id;
+		sid->kept = lo->kept;
+		__builtin_memset(sid->pad, 0, sizeof(sid->pad));
+		ev->flags2 |= PWRU_EV2_HAS_STACKID;
+	}
 
 	ev->mark = KREAD(mode, skb, mark);
 	ev->len = KREAD(mode, skb, len);
@@ -607,15 +642,15 @@ static __always_inline int skb_event_nf(void *ctx, struct sk_buff *skb, struct s
 	ev->netns = skb_netns(skb, lo, dev, mode);
 	event_dev(ev, dev, mode);
 	event_tuple(ev, lo->l3, lo->end);
-	event_packet(ev, ev->data + stack_bytes + nf_room + expr_room + bpf_room, lo->start,
-		     lo->end, lo->layer);
+	event_packet(ev, ev->data + stack_bytes + nf_room + expr_room + bpf_room + sid_room,
+		     lo->start, lo->end, lo->layer);
 
 	if (in_place) {
 		bpf_ringbuf_submit(ev, 0);
 		return 0;
 	}
 	if (bpf_ringbuf_output(&events, ev,
-			       sizeof(*ev) + stack_bytes + nf_room + expr_room + bpf_room +
+			       sizeof(*ev) + stack_bytes + nf_room + expr_room + bpf_room + sid_room +
 				       ev->cap_len, 0))
 		count_lost();
 	s->depth = depth;
@@ -627,6 +662,27 @@ static __always_inline int skb_event(void *ctx, struct sk_buff *skb, struct skb_
 				     __u32 extra_flags, enum read_mode mode)
 {
 	return skb_event_nf(ctx, skb, lo, func_ip, location, reason, extra_flags, 0, 0, mode);
+}
+
+/* --filter-non-skb-funcs: a function without skb argument, on a stack that follows a packet
+ * (stackid.bpf.h), is an event of that packet. Helper reads (`mode` READ_HELPER, or
+ * READ_HELPER_PREEMPTIBLE for fentry): the skb is a number from a map, and may be gone by now. */
+static __always_inline int nonskb_event(void *ctx, __u64 func_ip, __u64 location, __u32 flags,
+					enum read_mode mode)
+{
+	struct skb_layout lo;
+	__u64 id, skb;
+
+	if (!track_by_stackid)
+		return 0;
+	id = stack_id();
+	skb = stackid_skb(id);
+	if (!skb)
+		return 0;
+	skb_layout((struct sk_buff *)skb, &lo, mode);
+	lo.stack_id = id;
+	lo.kept = PWRU_KEPT_NON_SKB;
+	return skb_event(ctx, (struct sk_buff *)skb, &lo, func_ip, location, 0, flags, mode);
 }
 
 /* A drop takes what the netfilter probes left for its skb (nf_seen) into `nf`; any free forgets

@@ -18,15 +18,19 @@ enum read_mode {
 	/* tp_btf programs: the same, through a trusted BTF pointer (see skb_layout for what that
 	 * costs the verifier). */
 	READ_BTF_TRUSTED,
+	/* An fentry program reading an skb it holds as a number (--filter-non-skb-funcs): helper
+	 * reads, and preemptible like READ_BTF. */
+	READ_HELPER_PREEMPTIBLE,
 };
 
 /* Whether another task's program can run on this CPU in the middle of this one. fentry programs
  * are entered through a trampoline that only disables migration, so under CONFIG_PREEMPT they
  * can be; tracepoint and kprobe programs run with preemption disabled. */
-#define PREEMPTIBLE(mode) ((mode) == READ_BTF)
+#define PREEMPTIBLE(mode) ((mode) == READ_BTF || (mode) == READ_HELPER_PREEMPTIBLE)
 
 /* A field of a kernel object. A plain load through a number would be refused. */
-#define KREAD(mode, p, field) ((mode) != READ_HELPER ? (p)->field : BPF_CORE_READ(p, field))
+#define KREAD(mode, p, field) \
+	((mode) == READ_BTF || (mode) == READ_BTF_TRUSTED ? (p)->field : BPF_CORE_READ(p, field))
 
 /* The network namespace of a device or a socket. possible_net_t holds the pointer only with
  * CONFIG_NET_NS; without it every skb is in init_net and these give 0. */

@@ -32,3 +32,10 @@ FENTRY_AT(2)
 FENTRY_AT(3)
 FENTRY_AT(4)
 
+
+/* --filter-non-skb-funcs: a copy per function, each with its own probe id. */
+SEC("fentry")
+int fentry_nonskb(__u64 *ctx)
+{
+	return nonskb_event(ctx, 0, 0, 0, READ_HELPER_PREEMPTIBLE);
+}

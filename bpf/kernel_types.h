@@ -122,6 +122,11 @@ struct xt_table {
 	char name[32];
 };
 
+/* The task's own kernel stack (--filter-track-skb-by-stackid, bpf/stackid.bpf.h). */
+struct task_struct {
+	void *stack;
+};
+
 /* x86-64 registers at a kprobe, as the kernel names them. */
 struct pt_regs {
 	unsigned long r8;

@@ -25,3 +25,10 @@ KPROBE_AT(1)
 KPROBE_AT(2)
 KPROBE_AT(3)
 KPROBE_AT(4)
+
+/* --filter-non-skb-funcs: attached to each of those functions. */
+SEC("kprobe")
+int kprobe_nonskb(struct pt_regs *ctx)
+{
+	return handle_kprobe_nonskb(ctx, ctx->ip);
+}

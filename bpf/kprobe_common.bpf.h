@@ -47,4 +47,16 @@ static __always_inline int handle_kprobe(struct pt_regs *ctx, __u64 skb, __u64 f
 			 READ_HELPER);
 }
 
+/* --filter-non-skb-funcs: a function without skb argument, an event of the packet its stack
+ * follows, if any (nonskb_event). */
+static __always_inline int handle_kprobe_nonskb(struct pt_regs *ctx, __u64 func_ip)
+{
+	__u64 caller = 0;
+	__u32 flags = PWRU_EV_HAS_FUNC_IP;
+
+	if (!bpf_probe_read_kernel(&caller, sizeof(caller), (void *)ctx->sp) && caller)
+		flags |= PWRU_EV_HAS_LOCATION;
+	return nonskb_event(ctx, func_ip, caller, flags, READ_HELPER);
+}
+
 #endif /* PWRU_KPROBE_COMMON_BPF_H */

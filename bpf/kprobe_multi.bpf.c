@@ -17,3 +17,10 @@ KPROBE_MULTI_AT(1)
 KPROBE_MULTI_AT(2)
 KPROBE_MULTI_AT(3)
 KPROBE_MULTI_AT(4)
+
+/* --filter-non-skb-funcs: one more link, on all of those functions. */
+SEC("kprobe.multi")
+int kprobe_multi_nonskb(struct pt_regs *ctx)
+{
+	return handle_kprobe_nonskb(ctx, bpf_get_func_ip(ctx));
+}

@@ -199,6 +199,23 @@ struct pwru_bpf {
 	__u8 pad[2];
 };
 
+/* The PWRU_EV2_HAS_STACKID section (--filter-track-skb-by-stackid, --filter-non-skb-funcs): the
+ * kernel stack the event ran on, and why the event was kept. An event whose skb the filters did
+ * not pass is kept when a packet they did pass was last seen on the same stack and is not freed
+ * yet (bpf/stackid.bpf.h). */
+enum pwru_stackid_kept {
+	PWRU_KEPT_OWN = 0,        /* the filters or --filter-track-skb passed the skb itself */
+	PWRU_KEPT_BY_STACKID = 1, /* another skb, on the stack of a packet the filters passed */
+	PWRU_KEPT_NON_SKB = 2,    /* a function without skb argument (--filter-non-skb-funcs), on
+				   * that stack: the event's skb is that packet's */
+};
+
+struct pwru_stackid {
+	__u64 stack_id; /* the stack: a task stack's base address, or ~cpu for a CPU's IRQ stack */
+	__u8 kept;      /* enum pwru_stackid_kept */
+	__u8 pad[7];
+};
+
 /* Per-probe settings, one frozen copy per loaded program (section .rodata.probe). Argument
  * positions are 0-based and -1 when the probe has no such argument. */
 struct probe_cfg {

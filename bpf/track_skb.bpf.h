@@ -26,9 +26,11 @@ struct {
 } tracked SEC(".maps");
 
 /* Whether a probe whose settings have `flags` (struct probe_cfg) frees the skb. A macro so that
- * `flags` is only read when tracking: most runs read nothing of the probe's own settings before
+ * `flags` is only read when tracking (also by stack id: track_by_stackid, stackid.bpf.h, which
+ * the files using it include through common.bpf.h): most runs read nothing of the probe's own settings before
  * the filters (see skb_filter). */
-#define TRACK_FREES(flags) (filter_track_skb && ((flags) & PWRU_PROBE_FREES_SKB))
+#define TRACK_FREES(flags) \
+	((filter_track_skb || track_by_stackid) && ((flags) & PWRU_PROBE_FREES_SKB))
 
 /* Whether `skb` is tracked; a probe that `frees` it forgets it. */
 static __always_inline bool track_known(__u64 skb, bool frees)

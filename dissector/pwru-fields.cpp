@@ -77,6 +77,8 @@ static int hf_pwru_bpf_prog = -1;
 static int hf_pwru_bpf_prog_id = -1;
 static int hf_pwru_bpf_verdict = -1;
 static int hf_pwru_bpf_hook = -1;
+static int hf_pwru_stackid = -1;
+static int hf_pwru_stackid_kept = -1;
 static int hf_pwru_unknown = -1;
 static int hf_pwru_field_type = -1;
 static int hf_pwru_field_length = -1;
@@ -121,6 +123,14 @@ static const value_string pwru_bpf_hook_vals[] = {
     { PWRU_BPF_HOOK_XDP, "xdp" },
     { 0, NULL }
 };
+
+// Why an event was kept (STACK_KEPT), as pwrudump's JSON names it (pwru_rules.h).
+static constexpr auto pwru_stack_kept_vals = [] {
+    std::array<value_string, std::size(pwru::rules::kStackKept) + 1> vals{};
+    for (size_t i = 0; i < std::size(pwru::rules::kStackKept); i++)
+        vals[i] = { pwru::rules::kStackKept[i].kind, pwru::rules::kStackKept[i].name };
+    return vals;  // ends with { 0, NULL }
+}();
 
 static const value_string pwru_packet_layer_vals[] = {
     { PWRU_PACKET_ETHERNET, "Ethernet" },
@@ -202,6 +212,8 @@ static const pwru_tlv_spec pwru_tlv_specs[] = {
     { PWRU_TLV_BPF_PROG_ID,      &hf_pwru_bpf_prog_id,      ENC_LITTLE_ENDIAN },
     { PWRU_TLV_BPF_VERDICT,      &hf_pwru_bpf_verdict,      ENC_LITTLE_ENDIAN },
     { PWRU_TLV_BPF_HOOK,         &hf_pwru_bpf_hook,         ENC_NA },
+    { PWRU_TLV_STACK_ID,         &hf_pwru_stackid,          ENC_LITTLE_ENDIAN },
+    { PWRU_TLV_STACK_KEPT,       &hf_pwru_stackid_kept,     ENC_NA },
 };
 static_assert(G_N_ELEMENTS(pwru_tlv_specs) == std::size(pwru::rules::kTlvSpecs),
               "every field of the record format has a Wireshark field");
@@ -820,6 +832,16 @@ pwru_register_fields(int proto, expert_module_t *expert)
         { &hf_pwru_nf_trace_id,
           { "Netfilter trace id", "pwru.nf.trace_id", FT_UINT32, BASE_HEX, NULL, 0x0,
             "The trace's id, as nft monitor trace prints it", HFILL } },
+        { &hf_pwru_stackid,
+          { "Stack id", "pwru.stackid", FT_UINT64, BASE_HEX, NULL, 0x0,
+            "The kernel stack the event ran on (--filter-track-skb-by-stackid): a task stack's "
+            "base address, or ~cpu for a CPU's IRQ stack", HFILL } },
+        { &hf_pwru_stackid_kept,
+          { "Kept by", "pwru.stackid.kept", FT_UINT8, BASE_DEC,
+            VALS(pwru_stack_kept_vals.data()), 0x0,
+            "Why an event the filters did not pass was kept: another skb on the stack of a "
+            "packet they passed (stackid), or a function without skb argument there (non-skb), "
+            "whose skb is that packet's", HFILL } },
         { &hf_pwru_unknown,
           { "Unknown field", "pwru.unknown", FT_BYTES, BASE_NONE, NULL, 0x0,
             "Field of a type this dissector does not know", HFILL } },

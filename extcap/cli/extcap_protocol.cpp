@@ -129,6 +129,14 @@ std::string extcap_config_sentences() {
        "fentry and fexit on every XDP program loaded when the capture starts (with BTF): the "
        "program's name, and its verdict on return (needs fentry)",
        "boolflag", "{default=false}", "Filters", {}},
+      {"--filter-track-skb-by-stackid", "Follow by kernel stack",
+       "Also trace the other skbs on the kernel stack of a matched packet (a copy the kernel "
+       "made, the ARP request it waits for) until the packet leaves that stack or is freed",
+       "boolflag", "{default=false}", "Filters", {}},
+      {"--filter-non-skb-funcs", "Functions without skb (names)",
+       "Also probe these functions without skb argument, comma separated, as events of the "
+       "packet on their stack (function backends: kprobe-multi, kprobe, fentry)",
+       "string", "{placeholder=e.g. fib_table_lookup}", "Filters", {}},
   };
   std::string out;
   int number = 0;

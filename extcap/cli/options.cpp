@@ -135,6 +135,19 @@ void define(CLI::App& app, Raw& raw, Options& o) {
                "Keep following an skb that matched once, even when it stops matching (after NAT, "
                "decapsulation), until it is freed")
       ->group(kTracking);
+  app.add_flag("--filter-track-skb-by-stackid", o.trace.track_skb_by_stackid,
+               "Also trace the other skbs on the kernel stack of a packet that matched (a copy "
+               "the kernel made of it, the ARP request it waits for), until the packet is seen "
+               "on another stack or freed; every backend")
+      ->group(kTracking);
+  app.add_option("--filter-non-skb-funcs", o.trace.non_skb_funcs,
+                 "Also probe these kernel functions without skb argument (exact names, comma "
+                 "separated), shown as events of the packet whose stack they run on; implies "
+                 "--filter-track-skb-by-stackid. Function backends (kprobe-multi, kprobe, fentry)")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->type_name("FUNC")
+      ->group(kTracking);
   app.add_flag("--nf-trace", o.nf_trace,
                "Name the netfilter rule that dropped each packet (table, chain, handle, rule, "
                "verdict), and show the rules each traced packet passed (jump, accept, ...) as "

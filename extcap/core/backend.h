@@ -60,6 +60,9 @@ struct BackendSetup {
   // The tracepoint backend next to a function backend attaches only the tracepoints that carry
   // what functions do not (a `location` or a drop reason).
   bool extras_only = false;
+  // --filter-non-skb-funcs, for the function backends (non_skb_functions): each attached with the
+  // program that reports it for the packet its stack follows (bpf/stackid.bpf.h).
+  std::vector<std::string> non_skb_funcs = {};
 };
 
 class Backend {

@@ -77,8 +77,9 @@ bool EventDecoder::decode(const void* data, size_t size, Event& ev) {
   const size_t shinfo_bytes = (raw.flags2 & PWRU_EV2_HAS_SHINFO) ? sizeof(pwru_shinfo) : 0;
   const size_t cb_bytes = (raw.flags2 & PWRU_EV2_HAS_CB) ? PWRU_CB_BYTES : 0;
   const size_t bpf_bytes = (raw.flags2 & PWRU_EV2_HAS_BPF) ? sizeof(pwru_bpf) : 0;
+  const size_t sid_bytes = (raw.flags2 & PWRU_EV2_HAS_STACKID) ? sizeof(pwru_stackid) : 0;
   const size_t skb_sections = meta_bytes + shinfo_bytes + cb_bytes;
-  const size_t sections = nf_bytes + skb_sections + bpf_bytes;
+  const size_t sections = nf_bytes + skb_sections + bpf_bytes + sid_bytes;
   if (sizeof(pwru_event) + stack_bytes_ + sections + raw.cap_len > size) {
     malformed_++;
     return false;
@@ -175,6 +176,17 @@ bool EventDecoder::decode(const void* data, size_t size, Event& ev) {
     std::memcpy(&b, section + skb_sections, sizeof(b));
     ev.bpf = probes_[raw.probe_id].bpf;
     if (b.has_verdict) ev.bpf->verdict = b.verdict;
+  }
+  ev.stack_id.reset();
+  ev.stack_kept = 0;
+  if (sid_bytes) {
+    static_assert(int{PWRU_KEPT_BY_STACKID} == int{PWRU_STACK_KEPT_BY_STACKID} &&
+                      int{PWRU_KEPT_NON_SKB} == int{PWRU_STACK_KEPT_NON_SKB},
+                  "the record's STACK_KEPT is the BPF side's value");
+    pwru_stackid sid;
+    std::memcpy(&sid, section + skb_sections + bpf_bytes, sizeof(sid));
+    ev.stack_id = sid.stack_id;
+    ev.stack_kept = sid.kept;
   }
   size_t cap = ev.layer == PacketLayer::None ? 0 : raw.cap_len;
   const uint8_t* packet = raw.data + stack_bytes_ + sections;

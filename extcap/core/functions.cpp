@@ -110,6 +110,26 @@ Result<FunctionSet> find_skb_functions(const KernelBtf& btf, const Kallsyms* ksy
   return set;
 }
 
+std::vector<std::string> non_skb_functions(const std::vector<std::string>& names,
+                                           const std::vector<SkbFunction>& skb_functions,
+                                           const Kallsyms* ksyms, AttachSummary& summary) {
+  std::unordered_set<std::string> taken;
+  for (const auto& fn : skb_functions) taken.insert(fn.name);
+  std::unordered_set<std::string> wanted(names.begin(), names.end());
+  const std::unordered_set<std::string> known =
+      ksyms ? ksyms->present(wanted) : std::unordered_set<std::string>{};
+  std::vector<std::string> out;
+  for (const auto& name : names) {
+    if (!taken.insert(name).second) continue;
+    if (!known.count(name)) {
+      summary.skipped.push_back(name + " (--filter-non-skb-funcs): not in /proc/kallsyms");
+      continue;
+    }
+    out.push_back(name);
+  }
+  return out;
+}
+
 Error explain_refusal(Error e, const FunctionSet& set) {
   if (!set.from_kallsyms) return e;
   e.message += " (the kernel was offered every skb function of /proc/kallsyms: ftrace's list, "

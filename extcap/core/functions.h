@@ -10,6 +10,7 @@
 #include "base/result.h"
 #include "core/btf.h"
 #include "core/kallsyms.h"
+#include "core/tracer.h"
 
 namespace pwru {
 
@@ -41,5 +42,12 @@ class FuncFilter {
 
 Result<FunctionSet> find_skb_functions(const KernelBtf& btf, const Kallsyms* ksyms,
                                        const FuncFilter& filter);
+
+// --filter-non-skb-funcs: the functions to probe for the packet their stack follows, each once,
+// as pwru picks them: exact names, less those probed as skb functions anyway. A name that
+// /proc/kallsyms does not have is noted in `summary.skipped`.
+std::vector<std::string> non_skb_functions(const std::vector<std::string>& names,
+                                           const std::vector<SkbFunction>& skb_functions,
+                                           const Kallsyms* ksyms, AttachSummary& summary);
 
 }  // namespace pwru

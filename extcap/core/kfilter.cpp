@@ -188,6 +188,7 @@ Result<KernelFilter> make_kernel_filter(const TraceOptions& options, const BtfWi
     f.ifindex = *index;
   }
   f.track_skb = options.track_skb;
+  f.track_by_stackid = options.track_skb_by_stackid || !options.non_skb_funcs.empty();
   const PcapExpressions exprs{options.pcap_filter, options.tunnel_pcap_l2,
                               options.tunnel_pcap_l3};
   auto body = pcap_filter_program(exprs);

@@ -24,6 +24,7 @@ struct KernelFilter {
   uint32_t mark_mask = 0;
   uint32_t ifindex = 0;
   bool track_skb = false;
+  bool track_by_stackid = false;  // --filter-track-skb-by-stackid (bpf/stackid.bpf.h)
   // Which pcap filters the body holds: the capture filter, a tunnel filter.
   bool outer_pcap = false;
   bool tunnel_pcap = false;

@@ -35,6 +35,8 @@ struct SharedMaps {
   int lost_fd;     // per-CPU count of refused events
   int tracked_fd;  // skbs followed by --filter-track-skb
   int nf_seen_fd;  // the netfilter chain each skb is in (bpf/nf.bpf.h)
+  int stack_skb_fd;  // --filter-track-skb-by-stackid: each stack's packet (bpf/stackid.bpf.h)
+  int skb_stack_fd;  // and back
 };
 
 // The expressions of --output-skb-metadata and --filter-skb-expr as the BPF side runs them, and
@@ -76,6 +78,7 @@ Status configure(Skel* skel, const LoadSettings& load, const KernelFilter& f,
   skel->rodata->filter_mark_mask = f.mark_mask;
   skel->rodata->filter_ifindex = f.ifindex;
   skel->rodata->filter_track_skb = f.track_skb;
+  skel->rodata->track_by_stackid = f.track_by_stackid;
   skel->rodata->has_pcap_filter = f.outer_pcap;
   skel->rodata->has_tunnel_filter = f.tunnel_pcap;
   set_skb_exprs(*skel->rodata, f);
@@ -87,6 +90,10 @@ Status configure(Skel* skel, const LoadSettings& load, const KernelFilter& f,
     return load_error("the tracked-skb map", err);
   if (int err = bpf_map__reuse_fd(skel->maps.nf_seen, maps.nf_seen_fd))
     return load_error("the netfilter chain map", err);
+  if (int err = bpf_map__reuse_fd(skel->maps.stack_skb, maps.stack_skb_fd))
+    return load_error("the stack id map", err);
+  if (int err = bpf_map__reuse_fd(skel->maps.skb_stack, maps.skb_stack_fd))
+    return load_error("the stack id map", err);
   return Ok{};
 }
 

@@ -43,6 +43,8 @@ constexpr long kGatherNs = 2'000'000;
 constexpr uint32_t kTrackedSkbs = 65536;
 // skbs inside a netfilter chain, or just dropped by one, at once (bpf/common.bpf.h's nf_seen).
 constexpr uint32_t kNfSkbs = 16384;
+// Stacks following a packet at once, with --filter-track-skb-by-stackid (bpf/stackid.bpf.h).
+constexpr uint32_t kStackIds = 4096;
 
 std::string join(const std::vector<std::string>& parts, const char* sep) {
   std::string out;
@@ -105,6 +107,13 @@ class TracerImpl final : public Tracer {
                                      sizeof(__u8), options.track_skb ? kTrackedSkbs : 1,
                                      nullptr));
     if (!t->tracked_.valid()) return map_error("the tracked-skb map", errno);
+    const bool by_stack = options.track_skb_by_stackid || !options.non_skb_funcs.empty();
+    t->stack_skb_.reset(bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "pwru_stack_skb", sizeof(__u64),
+                                       sizeof(__u64), by_stack ? kStackIds : 1, nullptr));
+    if (!t->stack_skb_.valid()) return map_error("the stack id map", errno);
+    t->skb_stack_.reset(bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "pwru_skb_stack", sizeof(__u64),
+                                       sizeof(__u64), by_stack ? kStackIds : 1, nullptr));
+    if (!t->skb_stack_.valid()) return map_error("the stack id map", errno);
     // Likewise until the netfilter probes are attached (attach_backends).
     t->nf_seen_ = nf_seen_map(1);
     if (!t->nf_seen_.valid()) return map_error("the netfilter chain map", errno);
@@ -141,7 +150,7 @@ class TracerImpl final : public Tracer {
         if (info.name == options.backend) chosen = &info;
       // check_bounds (in create) refused any other name.
     }
-    std::vector<SkbFunction> none;
+    if (auto st = check_non_skb_backend(options, chosen); !st) return st;
     FunctionSet fset;
     bool want_functions = !chosen || chosen->traces_functions;
     if (want_functions) {
@@ -156,7 +165,8 @@ class TracerImpl final : public Tracer {
     }
     BackendSetup setup{*btf_,
                        ksyms_ ? &*ksyms_ : nullptr,
-                       SharedMaps{events_.get(), lost_.get(), tracked_.get(), nf_seen_.get()},
+                       SharedMaps{events_.get(), lost_.get(), tracked_.get(), nf_seen_.get(),
+                                  stack_skb_.get(), skb_stack_.get()},
                        load_,
                        kfilter_,
                        fset.functions,
@@ -197,6 +207,9 @@ class TracerImpl final : public Tracer {
       if (!progs) return progs.error();
       bpf_progs_ = std::move(progs.value());
     }
+    if (auto st = check_non_skb_backend(options, chosen); !st) return st;
+    setup.non_skb_funcs = non_skb_functions(options.non_skb_funcs, fset.functions,
+                                            ksyms_ ? &*ksyms_ : nullptr, summary_);
     clones_ = follow_clones(kfilter_.track_skb, tracked_.get(), btf_->is_running_kernel(), summary_);
     if (auto st = backend->attach(setup, probes_, summary_, progress); !st) {
       return chosen->traces_functions ? explain_refusal(st.error(), fset) : st.error();
@@ -291,6 +304,25 @@ class TracerImpl final : public Tracer {
     load_.stack_bytes = options.output_stack ? 8 * PWRU_MAX_STACK_DEPTH : 0;
   }
 
+  // --filter-non-skb-funcs needs a function backend: with --backend tracepoint asked for, a
+  // usage error; with auto choosing it (`chosen` set, options.backend "auto"), the kernel has no
+  // function backend. Before the choice (`chosen` null), ok.
+  static Status check_non_skb_backend(const TraceOptions& options, const BackendInfo* chosen) {
+    if (options.non_skb_funcs.empty() || !chosen || chosen->traces_functions) return Ok{};
+    const std::string why = "cannot probe --filter-non-skb-funcs with the " +
+                            std::string(chosen->name) + " backend: ";
+    if (options.backend == "auto") {
+      return Error{ExitCode::KernelFeature,
+                   why + "auto chose it, as no function backend (kprobe-multi, kprobe, fentry) "
+                         "works here",
+                   "leave out --filter-non-skb-funcs; --filter-track-skb-by-stackid works with "
+                   "every backend"};
+    }
+    return Error{ExitCode::Usage, why + "it probes tracepoints, not functions",
+                 "pass --backend kprobe-multi, kprobe or fentry, or leave out "
+                 "--filter-non-skb-funcs (--filter-track-skb-by-stackid works with every backend)"};
+  }
+
   static UniqueFd nf_seen_map(uint32_t entries) {
     return UniqueFd(bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "pwru_nf_seen", sizeof(__u64),
                                    sizeof(struct pwru_nf), entries, nullptr));
@@ -320,6 +352,8 @@ class TracerImpl final : public Tracer {
   UniqueFd lost_;
   UniqueFd tracked_;
   UniqueFd nf_seen_;
+  UniqueFd stack_skb_;  // --filter-track-skb-by-stackid (bpf/stackid.bpf.h)
+  UniqueFd skb_stack_;
   std::unique_ptr<CloneFollower> clones_;  // --filter-track-skb, for every backend
   KernelFilter kfilter_;
   std::vector<Probe> probes_;

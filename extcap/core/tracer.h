@@ -37,6 +37,12 @@ struct TraceOptions {
   std::string filter_skb_expr;            // --filter-skb-expr, e.g. "skb->len > 1000"
   bool output_shinfo = false;          // --output-skb-shared-info
   bool output_cb = false;              // --output-skb-cb
+  // Keep the events of other skbs on the kernel stack of a packet the filters passed
+  // (bpf/stackid.bpf.h); set by non_skb_funcs too, as in pwru.
+  bool track_skb_by_stackid = false;
+  // Functions without skb argument to probe (function backends), whose events are those of the
+  // packet their stack follows: exact names, as pwru takes them.
+  std::vector<std::string> non_skb_funcs;
   // With a function backend, probe nft_do_chain, ipt_do_table and ip6t_do_table for the table,
   // chain and verdict of each netfilter chain (core/nf_probes.h).
   bool nf_probes = true;

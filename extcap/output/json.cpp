@@ -308,6 +308,13 @@ std::string JsonFormatter::format(const Event& ev) {
     d.string("text", ev.diagnosis->text);
     d.close();
   }
+  if (ev.stack_id) {
+    // --filter-track-skb-by-stackid: the stack, and why the event was kept.
+    char id[24];
+    std::snprintf(id, sizeof id, "0x%" PRIx64, *ev.stack_id);
+    o.string("stack_id", id);
+    o.string("kept_by", stack_kept_name(ev.stack_kept));
+  }
   o.string("probe", probe_kind_name(ev.probe));
   changes::Changes changed;
   o.number("journey", journeys_.step(ev, &changed));

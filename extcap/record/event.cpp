@@ -11,6 +11,11 @@ const char* probe_kind_name(ProbeKind kind) {
   return name != nullptr ? name : "unknown";
 }
 
+const char* stack_kept_name(uint8_t kept) {
+  const char* name = rules::stack_kept_name(kept);
+  return name != nullptr ? name : "unknown";
+}
+
 const char* nf_tie_name(NfTie tie) {
   const char* name = rules::nf_name(rules::kNfTies, static_cast<int32_t>(tie));
   return name != nullptr ? name : "unknown";

@@ -41,6 +41,9 @@ enum class NfTie : uint8_t {
 
 const char* nf_tie_name(NfTie tie);
 
+// Why an event was kept, as pwru_rules.h names it ("filter", "stackid", "non-skb").
+const char* stack_kept_name(uint8_t kept);
+
 // What became of a traced rule since it was traced (--nf-trace): still as traced, deleted, or
 // replaced under the same handle.
 enum class NfRuleState : uint8_t {
@@ -175,6 +178,10 @@ struct Event {
   std::optional<SharedInfo> shinfo;    // --output-skb-shared-info
   std::vector<uint8_t> cb;             // --output-skb-cb: skb->cb (PWRU_CB_LEN bytes); empty: none
   std::optional<BpfProg> bpf;  // an event of a tc or XDP program; `func` is "name(tc)"
+  // --filter-track-skb-by-stackid, --filter-non-skb-funcs: the kernel stack the event ran on
+  // (STACK_ID), and why it was kept: 0 the filters, else enum pwru_stack_kept (STACK_KEPT).
+  std::optional<uint64_t> stack_id;
+  uint8_t stack_kept = 0;
 
   PacketLayer layer = PacketLayer::None;
   std::vector<uint8_t> packet;

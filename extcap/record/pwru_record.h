@@ -82,6 +82,9 @@ enum pwru_tlv_type {
 	PWRU_TLV_META_VALUE = 51,      /* string: its value as text shows it; absent: not readable */
 	PWRU_TLV_SHINFO = 52,          /* [28] struct skb_shared_info's fields, PWRU_SHINFO_* below */
 	PWRU_TLV_CB = 53,              /* [48] skb->cb, the control buffer (--output-skb-cb) */
+	/* --filter-track-skb-by-stackid, --filter-non-skb-funcs: the kernel stack of the event */
+	PWRU_TLV_STACK_ID = 56,        /* [8] u64 the stack: a task stack's base, ~cpu for an IRQ stack */
+	PWRU_TLV_STACK_KEPT = 57,      /* [1] u8 enum pwru_stack_kept; absent: the filters kept it */
 };
 
 /* What these values mean for an skb (which functions free it, what is a drop, where a journey
@@ -155,6 +158,14 @@ enum pwru_diag_kind {
 enum pwru_bpf_hook {
 	PWRU_BPF_HOOK_TC = 1,  /* tc (sched_cls): the event's skb is the program's context */
 	PWRU_BPF_HOOK_XDP = 2, /* XDP: no skb; SKB is the XDP data address at the program's entry */
+};
+
+/* Why an event the filters did not pass was kept (STACK_KEPT): its stack follows a packet they
+ * passed, whose events have the same STACK_ID. */
+enum pwru_stack_kept {
+	PWRU_STACK_KEPT_BY_STACKID = 1, /* another skb on that stack (--filter-track-skb-by-stackid) */
+	PWRU_STACK_KEPT_NON_SKB = 2,    /* a function without skb argument (--filter-non-skb-funcs):
+					 * SKB is the packet's, the one the stack follows */
 };
 
 #endif /* PWRU_RECORD_H */

@@ -77,6 +77,8 @@ inline constexpr TlvSpec kTlvSpecs[] = {
     {PWRU_TLV_BPF_PROG_ID, "BPF_PROG_ID", 4},
     {PWRU_TLV_BPF_VERDICT, "BPF_VERDICT", 4},
     {PWRU_TLV_BPF_HOOK, "BPF_HOOK", 1},
+    {PWRU_TLV_STACK_ID, "STACK_ID", 8},
+    {PWRU_TLV_STACK_KEPT, "STACK_KEPT", 1},
 };
 
 // Where each type's spec is in kTlvSpecs (-1: none). Types are given out ahead of the code that
@@ -115,12 +117,26 @@ inline constexpr ProbeKindName kProbeKinds[] = {
     {PWRU_PROBE_NFTRACE, "nftrace"},
 };
 
-// nullptr: a kind this build does not know (a record from a newer pwrudump).
-constexpr const char* probe_kind_name(unsigned kind) {
-  for (const ProbeKindName& p : kProbeKinds)
-    if (p.kind == kind) return p.name;
+// The name of `value` in a table of names; nullptr: one this build does not know (a record from
+// a newer pwrudump).
+template <unsigned N>
+constexpr const char* name_in(const ProbeKindName (&names)[N], unsigned value) {
+  for (const ProbeKindName& p : names)
+    if (p.kind == value) return p.name;
   return nullptr;
 }
+
+constexpr const char* probe_kind_name(unsigned kind) { return name_in(kProbeKinds, kind); }
+
+// --- Why an event was kept (STACK_KEPT; 0: the filters kept it) ---
+
+inline constexpr ProbeKindName kStackKept[] = {
+    {0, "filter"},
+    {PWRU_STACK_KEPT_BY_STACKID, "stackid"},
+    {PWRU_STACK_KEPT_NON_SKB, "non-skb"},
+};
+
+constexpr const char* stack_kept_name(unsigned kept) { return name_in(kStackKept, kept); }
 
 // --- Netfilter names (--nf-trace): nft's keywords for NF_FAMILY and NF_VERDICT ---
 

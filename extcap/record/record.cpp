@@ -212,6 +212,8 @@ int store_field(Event& ev, uint16_t type, std::span<const uint8_t> v) {
     case PWRU_TLV_BPF_PROG_ID: bpf(ev).id = static_cast<uint32_t>(n); break;
     case PWRU_TLV_BPF_VERDICT: bpf(ev).verdict = static_cast<int32_t>(static_cast<uint32_t>(n)); break;
     case PWRU_TLV_BPF_HOOK: bpf(ev).hook = static_cast<uint8_t>(n); break;
+    case PWRU_TLV_STACK_ID: ev.stack_id = n; break;
+    case PWRU_TLV_STACK_KEPT: ev.stack_kept = static_cast<uint8_t>(n); break;
     default: break;  // unreachable: the caller only passes types find_field() knows
   }
   return 0;
@@ -319,6 +321,10 @@ void encode_record(const Event& ev, std::vector<uint8_t>& out) {
     // The hook before the verdict: a reader names the verdict by it.
     w.fixed(PWRU_TLV_BPF_HOOK, ev.bpf->hook);
     if (ev.bpf->verdict) w.fixed(PWRU_TLV_BPF_VERDICT, static_cast<uint32_t>(*ev.bpf->verdict));
+  }
+  if (ev.stack_id) {
+    w.fixed(PWRU_TLV_STACK_ID, *ev.stack_id);
+    if (ev.stack_kept != 0) w.fixed(PWRU_TLV_STACK_KEPT, ev.stack_kept);
   }
   out.resize(at + static_cast<size_t>(w.cursor() - start));
 }

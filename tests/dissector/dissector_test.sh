@@ -540,6 +540,25 @@ case_diag() {
   pass "7 kinds of diagnosis and an unknown one: kind, text and an expert info each"
 }
 
+# --filter-track-skb-by-stackid: every event's stack, why the others were kept; the non-skb
+# function's event is in the ping's journey (its skb), the other skb's in a journey of its own.
+case_stackid() {
+  capture stackid
+  local out
+  out=$(fields stackid '' frame.number pwru.stackid pwru.stackid.kept pwru.journey \
+          pwru.journey.hop) || exit 1
+  assert_lines "pwru.stackid, pwru.stackid.kept and the journeys" \
+"1|0xffffc90000a4c000||0|1
+2|0xffffc90000a4c000|2|0|2
+3|0xffffc90000a4c000|1|1|1
+4|0xffffc90000a4c000||0|3" "$out"
+  out=$(tshark_on stackid -V -Y 'pwru.stackid.kept' | grep -o 'Kept by: .*') || exit 1
+  assert_lines "pwru.stackid.kept by name" "Kept by: non-skb (2)
+Kept by: stackid (1)" "$out"
+  pass "pwru.stackid on every event, kept non-skb and by stack id; fib_table_lookup in the" \
+       "ping's journey"
+}
+
 # Before 5.17 the kfree_skb tracepoint had no reason: still a drop, and its journey a dropped one.
 case_old_kernel() {
   capture old-kernel
@@ -1218,7 +1237,7 @@ case "$CASE" in
     journeys | journeys_one_pass | reset | lost_events | old_kernel | stats | conversation_filter | \
     profile | nftrace | nftrace_stats | nfpassed | nfprobes | drop_reason_help | drop_journeys | \
     changes | flow | diag | skbexpr | bpfprog | flights | flights_nat | flights_vxlan | \
-    flights_flow)
+    flights_flow | stackid)
     "case_$CASE" ;;
   *) fail "unknown case '$CASE'" ;;
 esac

@@ -10,6 +10,12 @@
 #             --filter-ifname and --filter-track-skb the clone's events appear where pwrudump can
 #             follow clones (tracepoint backend: fexit or kprobes on skb_clone), and pwrudump says
 #             so where it cannot; without --filter-track-skb they never appear.
+#   stackid:  B answers the pings; the filter keeps only the echo requests. With
+#             --filter-track-skb-by-stackid the reply B's kernel makes for a request, on the
+#             request's stack before the request is freed, is traced too (pwru.stackid.kept
+#             stackid, the request's pwru.stackid); without it, no reply.
+#   nonskb:   --filter-non-skb-funcs probes kernel functions: with --backend tracepoint a usage
+#             error (exit 2), and where auto finds no function backend (this machine) exit 5.
 # usage: filter_test.sh MODE PWRUDUMP BUILD_DIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -136,6 +142,66 @@ clones)
   else
     assert_eq "pings whose mirrored clone was followed" 3 "$(count_lines "$clones")"
     pass "--filter-track-skb followed the clones that tc mirred made to $MIR_0"
+  fi
+  ;;
+stackid)
+  requests="icmp[icmptype] = icmp-echo and dst host $IP_B"
+  start_trace "$WORK/plain.pcapng" "$requests"
+  ping_b "$IP_B" || fail "pings failed"
+  stop_trace
+  start_trace "$WORK/stack.pcapng" --filter-track-skb-by-stackid "$requests"
+  ping_b "$IP_B" || fail "pings failed"
+  stop_trace
+  replies=$(fields "$WORK/plain.pcapng" -Y "icmp.type == 0" -e pwru.func)
+  assert_eq "echo replies without --filter-track-skb-by-stackid" "" "$replies"
+  nostack=$(fields "$WORK/stack.pcapng" -Y "!pwru.stackid" -e pwru.func)
+  assert_eq "events without pwru.stackid" "" "$nostack"
+  # Every event of a request is its own (no kept-by); every reply is kept by stack id, on the
+  # stack of an event of a request to B.
+  kept=$(fields "$WORK/stack.pcapng" -Y "icmp.type == 8 && pwru.stackid.kept" -e pwru.func)
+  assert_eq "echo request events kept by stack id" "" "$kept"
+  stacks=$(fields "$WORK/stack.pcapng" -Y "icmp.type == 8 && pwru.ip.dst == $IP_B" -e pwru.stackid |
+             sort -u)
+  replies=$(fields "$WORK/stack.pcapng" -Y "icmp.type == 0" -e icmp.seq -e pwru.stackid \
+              -e pwru.stackid.kept -e pwru.func)
+  [ -n "$replies" ] || fail "no echo reply traced with --filter-track-skb-by-stackid"
+  while read -r seq stack why func; do
+    assert_eq "pwru.stackid.kept of reply $seq at $func" 1 "$why"
+    grep -qx "$stack" <<<"$stacks" ||
+      fail "reply $seq at $func: stack $stack is no echo request's (those: $(tr '\n' ' ' <<<"$stacks"))"
+  done <<<"$replies"
+  seqs=$(cut -d' ' -f1 <<<"$replies" | sort -u | grep -c .)
+  assert_eq "pings whose reply was traced by stack id" 3 "$seqs"
+  pass "--filter-track-skb-by-stackid: the replies made on the requests' stacks were traced" \
+       "($(count_lines "$replies") events, kept by stack id), none without it"
+  ;;
+nonskb)
+  "$PWRUDUMP" -q --backend tracepoint --filter-non-skb-funcs fib_table_lookup -w "$WORK/x.pcapng" \
+    icmp >"$WORK/stdout" 2>"$WORK/stderr"
+  assert_eq "exit code of --filter-non-skb-funcs with --backend tracepoint" 2 "$?"
+  assert_eq "stderr" "pwrudump: cannot probe --filter-non-skb-funcs with the tracepoint backend: it probes tracepoints, not functions
+hint: pass --backend kprobe-multi, kprobe or fentry, or leave out --filter-non-skb-funcs (--filter-track-skb-by-stackid works with every backend)" \
+    "$(cat "$WORK/stderr")"
+  "$PWRUDUMP" -q --filter-non-skb-funcs fib_table_lookup -w "$WORK/x.pcapng" --ready-file \
+    "$WORK/ready" icmp >"$WORK/stdout" 2>"$WORK/stderr" &
+  pid=$!
+  # Ready, or gone: where auto finds no function backend it exits before attaching.
+  for _ in $(seq 600); do
+    { [ -e "$WORK/ready" ] || ! kill -0 "$pid" 2>/dev/null; } && break
+    sleep 0.1
+  done
+  [ -e "$WORK/ready" ] && kill -INT "$pid"
+  wait "$pid"
+  rc=$?
+  if [ -e "$WORK/ready" ]; then
+    assert_eq "exit code of --filter-non-skb-funcs with a function backend, after SIGINT" 0 "$rc"
+    pass "--filter-non-skb-funcs: a usage error with --backend tracepoint; auto attached a function backend"
+  else
+    assert_eq "exit code of --filter-non-skb-funcs where auto finds no function backend" 5 "$rc"
+    grep -q "^pwrudump: cannot probe --filter-non-skb-funcs with the [a-z]* backend: auto chose it" \
+      "$WORK/stderr" || fail "no reason given: $(cat "$WORK/stderr")"
+    pass "--filter-non-skb-funcs: a usage error with --backend tracepoint, exit 5 where auto" \
+         "chose the $(grep -o 'with the [a-z]* backend' "$WORK/stderr" | cut -d' ' -f3) backend"
   fi
   ;;
 *)

@@ -69,6 +69,11 @@
 //           neigh_failed and ct_invalid
 //     8     the ping's drop with a kind no dissector knows (200)
 //     9     the ping's drop without a diagnosis
+//   stackid: --filter-track-skb-by-stackid and --filter-non-skb-funcs (kprobe-multi), one stack:
+//     1     the ping at ip_rcv in netns B, kept by the filters
+//     2     fib_table_lookup (no skb argument) on its stack: the ping's skb and bytes, kept non-skb
+//     3     another skb on that stack (an ARP request's, no packet bytes), kept by stack id
+//     4     the ping's drop at kfree_skb, kept by the filters
 //   fuzz:
 //     2000 records of the sample, each damaged at random (fixed seed): bytes flipped, cut short,
 //     a TLV length rewritten, random bytes inserted. Only for "no dissector bug" checks.
@@ -450,6 +455,26 @@ std::vector<Packet> reasons() {
     ev.drop_reason_name = name;
     out.push_back({ev.time_ns, encode(ev)});
   }
+  return out;
+}
+
+std::vector<Packet> stackid() {
+  constexpr uint64_t kStack = 0xffffc90000a4c000ull;
+  std::vector<Packet> out;
+  int seq = 0;
+  auto add = [&](pwru::Event ev, uint8_t kept) {
+    ev.probe = pwru::ProbeKind::KprobeMulti;
+    ev.stack_id = kStack;
+    ev.stack_kept = kept;
+    out.push_back({ev.time_ns, encode(ev)});
+  };
+  add(ping_event({"ip_rcv", kNetnsB, 5, "veth1"}, seq++), 0);
+  add(ping_event({"fib_table_lookup", kNetnsB, 5, "veth1"}, seq++), PWRU_STACK_KEPT_NON_SKB);
+  pwru::Event arp = base_event(kPingSkb + 0x1000, "arp_xmit", pwru::ProbeKind::KprobeMulti, seq++);
+  arp.netns = kNetnsB;
+  arp.protocol = 0x0806;
+  add(arp, PWRU_STACK_KEPT_BY_STACKID);
+  add(ping_drop_event(seq++), 0);
   return out;
 }
 
@@ -835,7 +860,7 @@ int main(int argc, char** argv) {
   if (argc < 2 || argc > 3) {
     std::fprintf(stderr,
                  "usage: pwru-mkcapture OUT.pcapng [sample|old-kernel|malformed|fuzz|nftrace|"
-                 "nfpassed|nfprobes|reasons|changes|diag]\n");
+                 "nfpassed|nfprobes|reasons|changes|diag|stackid]\n");
     return 2;
   }
   const std::string scenario = argc == 3 ? argv[2] : "sample";
@@ -860,10 +885,12 @@ int main(int argc, char** argv) {
     packets = changes();
   } else if (scenario == "diag") {
     packets = diag();
+  } else if (scenario == "stackid") {
+    packets = stackid();
   } else {
     std::fprintf(stderr,
                  "pwru-mkcapture: unknown scenario '%s' (sample, old-kernel, malformed, fuzz, "
-                 "nftrace, nfpassed, nfprobes, reasons, changes, diag)\n",
+                 "nftrace, nfpassed, nfprobes, reasons, changes, diag, stackid)\n",
                  scenario.c_str());
     return 2;
   }

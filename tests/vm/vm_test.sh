@@ -350,6 +350,15 @@ elif [ "$nf_ipt" = yes ]; then
 fi
 what_rules="; rulesets unchanged"
 
+# --filter-track-skb-by-stackid, --filter-non-skb-funcs (the stackid cells).
+STACKID_ARGS="$*"
+case " $* " in
+  *" --filter-track-skb-by-stackid "* | *" --filter-non-skb-funcs "*)
+    # shellcheck source=stackid-checks.sh
+    . "$here/stackid-checks.sh"
+    stackid_checks "$expect_backend" "$ip_b" ;;
+esac
+
 # --nf-trace (PWRU_VM_NFTRACE=1): the same boot's scenario-nftrace.sh.
 if [ "${PWRU_VM_NFTRACE:-}" = 1 ]; then
   # shellcheck source=nftrace-checks.sh
@@ -367,4 +376,4 @@ fi
 what="with a netfilter caller"
 [ "$VM_DROP_REASON" = yes ] && what="as NETFILTER_DROP with a netfilter caller"
 pass "$guest_kver, $summary: $PINGS pings seen dropped at kfree_skb $what;" \
-     "$n_events events${what_func:-}${what_nf:-}${what_rules}${what_privileges:-}${what_nftrace:-}${what_pwru:-}; pwrudump attached in ${attach_s}s (guest clock), VM ran ${wall}s"
+     "$n_events events${what_func:-}${what_nf:-}${what_rules}${what_stackid:-}${what_privileges:-}${what_nftrace:-}${what_pwru:-}; pwrudump attached in ${attach_s}s (guest clock), VM ran ${wall}s"

@@ -2,6 +2,8 @@
 //
 // An fentry program's attach target is fixed at load, so every function gets its own copy of the
 // template for its skb position (load_prog_copy) with the function's BTF id and its own probe id.
+#include <bpf/btf.h>
+
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -88,6 +90,18 @@ class FentryBackend final : public Backend {
       }
       fns.push_back(&fn);
     }
+    // --filter-non-skb-funcs: vmlinux functions with BTF, each a copy of fentry_nonskb (skb_pos
+    // -1 marks them).
+    std::vector<SkbFunction> nonskb;
+    for (const auto& name : setup.non_skb_funcs) {
+      int id = btf__find_by_name_kind(setup.btf.get(), name.c_str(), BTF_KIND_FUNC);
+      if (id <= 0) {
+        summary.skipped.push_back(name + " (--filter-non-skb-funcs): not in the kernel's BTF");
+        continue;
+      }
+      nonskb.push_back(SkbFunction{name, "", -1, -1, static_cast<uint32_t>(id)});
+    }
+    for (const auto& fn : nonskb) fns.push_back(&fn);
 
     skel_.reset(fentry_bpf__open());
     if (!skel_) return load_error("the fentry BPF object", errno);
@@ -100,11 +114,14 @@ class FentryBackend final : public Backend {
     const FuncPrograms& templates = *found;
     std::array<const SkbFunction*, PWRU_FUNC_ARGS> first = {};
     for (const auto* fn : fns)
-      if (!first[fn->skb_pos]) first[fn->skb_pos] = fn;
+      if (fn->skb_pos >= 0 && !first[fn->skb_pos]) first[fn->skb_pos] = fn;
     for (size_t i = 0; i < templates.size(); i++) {
       bpf_program__set_autoload(templates[i], first[i] != nullptr);
       if (first[i]) bpf_program__set_attach_target(templates[i], 0, first[i]->name.c_str());
     }
+    bpf_program__set_autoload(skel_->progs.fentry_nonskb, !nonskb.empty());
+    if (!nonskb.empty())
+      bpf_program__set_attach_target(skel_->progs.fentry_nonskb, 0, nonskb.front().name.c_str());
     if (int err = fentry_bpf__load(skel_.get())) return load_error("the fentry BPF programs", err);
     int template_cfg_fd = bpf_map__fd(skel_->maps.rodata_probe);
 
@@ -119,6 +136,8 @@ class FentryBackend final : public Backend {
 
     const size_t base = probes.size();
     for (const auto* fn : fns) probes.push_back(Probe{fn->name, ProbeKind::Fentry});
+    // A non-skb function's program filters nothing: it has no pcap_filter to put the filter in.
+    const KernelFilter no_filter{};
     std::vector<AttachedCopy> slots(fns.size());
     std::vector<Error> errors(fns.size());
     parallel_for(
@@ -136,9 +155,10 @@ class FentryBackend final : public Backend {
             if (!cfg.text_end) cfg.text_start = 0;
           }
           auto copy = load_prog_copy(
-              templates[fn.skb_pos], template_cfg_fd, cfg,
-              CopyTarget{BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, fn.btf_id}, setup.kfilter,
-              fn.name);
+              fn.skb_pos >= 0 ? templates[fn.skb_pos] : skel_->progs.fentry_nonskb,
+              template_cfg_fd, cfg,
+              CopyTarget{BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, fn.btf_id},
+              fn.skb_pos >= 0 ? setup.kfilter : no_filter, fn.name);
           if (!copy) {
             errors[i] = copy.error();
             return;

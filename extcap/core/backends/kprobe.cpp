@@ -94,6 +94,7 @@ class KprobeBackend final : public Backend {
       bpf_program__set_autoload((*plain)[i], !cookies && used[i]);
       bpf_program__set_autoload((*with_cookie)[i], cookies && used[i]);
     }
+    bpf_program__set_autoload(skel_->progs.kprobe_nonskb, !setup.non_skb_funcs.empty());
     if (int err = kprobe_bpf__load(skel_.get())) return load_error("the kprobe BPF programs", err);
 
     // One program copy per position, with the pcap filter in it.
@@ -107,12 +108,22 @@ class KprobeBackend final : public Backend {
       progs_[i] = std::move(copy.value());
     }
 
+    // --filter-non-skb-funcs: after the skb functions, with their own program.
+    const size_t nonskb = setup.non_skb_funcs.size();
     std::vector<Result<PerfKprobe>> results;
-    results.reserve(fns.size());
-    for (size_t i = 0; i < fns.size(); i++) results.emplace_back(Error{});
+    results.reserve(fns.size() + nonskb);
+    for (size_t i = 0; i < fns.size() + nonskb; i++) results.emplace_back(Error{});
+    auto name_of = [&](size_t i) -> const std::string& {
+      return i < fns.size() ? fns[i]->name : setup.non_skb_funcs[i - fns.size()];
+    };
     parallel_for(
-        fns.size(), kAttachThreads,
+        fns.size() + nonskb, kAttachThreads,
         [&](size_t i) {
+          if (i >= fns.size()) {
+            results[i] = attach_kprobe(pmu_type, name_of(i),
+                                       bpf_program__fd(skel_->progs.kprobe_nonskb), 0);
+            return;
+          }
           const SkbFunction& fn = *fns[i];
           __u64 cookie = 0;
           if (cookies) {
@@ -122,16 +133,16 @@ class KprobeBackend final : public Backend {
           results[i] = attach_kprobe(pmu_type, fn.name, progs_[fn.skb_pos].prog.get(), cookie);
         },
         [&](size_t done) {
-          if (progress) progress(done, fns.size());
+          if (progress) progress(done, fns.size() + nonskb);
         });
 
-    for (size_t i = 0; i < fns.size(); i++) {
+    for (size_t i = 0; i < fns.size() + nonskb; i++) {
       if (results[i]) {
         kprobes_.push_back(std::move(results[i].value()));
         summary.attached++;
       } else {
         if (results[i].error().code == ExitCode::Permission) return results[i].error();
-        summary.skipped.push_back(fns[i]->name + ": " + results[i].error().message);
+        summary.skipped.push_back(name_of(i) + ": " + results[i].error().message);
       }
     }
     return Ok{};

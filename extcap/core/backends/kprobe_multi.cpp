@@ -107,6 +107,19 @@ class KprobeMultiBackend final : public Backend {
     if (!progs) return progs.error();
     for (size_t i = 0; i < targets.size(); i++)
       bpf_program__set_autoload((*progs)[i], !targets[i].empty());
+    // --filter-non-skb-funcs: one more link, with their own program.
+    std::vector<Target> nonskb;
+    if (!setup.non_skb_funcs.empty()) {
+      auto nonskb_addrs = setup.ksyms->addresses(std::unordered_set<std::string>(
+          setup.non_skb_funcs.begin(), setup.non_skb_funcs.end()));
+      for (const auto& name : setup.non_skb_funcs) {
+        auto it = nonskb_addrs.find(name);
+        if (it == nonskb_addrs.end()) continue;  // non_skb_functions left out what kallsyms has not
+        for (unsigned long a : it->second)
+          if (taken.insert(a).second) nonskb.push_back(Target{a, 0, &name});
+      }
+    }
+    bpf_program__set_autoload(skel_->progs.kprobe_multi_nonskb, !nonskb.empty());
     if (int err = kprobe_multi_bpf__load(skel_.get()))
       return load_error("the kprobe-multi BPF programs", err);
 
@@ -129,6 +142,13 @@ class KprobeMultiBackend final : public Backend {
       }
       done += targets[pos].size();
       if (progress) progress(done, total);
+    }
+    if (!nonskb.empty()) {
+      if (auto st = attach_batch(bpf_program__fd(skel_->progs.kprobe_multi_nonskb),
+                                 nonskb.data(), nonskb.size(), summary);
+          !st) {
+        return st;
+      }
     }
     return Ok{};
   }

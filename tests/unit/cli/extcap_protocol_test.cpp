@@ -82,7 +82,9 @@ TEST(ExtcapProtocol, ConfigLines) {
                                              "--filter-tunnel-pcap-l3", "--filter-skb-expr",
                                              "--output-skb-metadata", "--output-skb-shared-info",
                                              "--output-skb-cb", "--filter-trace-tc",
-                                             "--filter-trace-xdp"}));
+                                             "--filter-trace-xdp",
+                                             "--filter-track-skb-by-stackid",
+                                             "--filter-non-skb-funcs"}));
   EXPECT_EQ(l[0].rfind("arg {number=0}{call=--snaplen}{display=Packet bytes per event}{tooltip=", 0),
             0u);
   EXPECT_NE(l[0].find("}{type=integer}{range=0,4096}{default=256}{group=Capture}"),
@@ -99,6 +101,8 @@ TEST(ExtcapProtocol, ConfigLines) {
   EXPECT_EQ(field(l[9], "display"), "Name the netfilter rule; adds a trace table while capturing");
   EXPECT_EQ(field(l[10], "group"), "Filters");
   EXPECT_EQ(field(l[11], "type"), "string");
+  EXPECT_EQ(field(l[16], "type"), "boolflag");
+  EXPECT_EQ(field(l[17], "type"), "string");
   // The backend selector's values: every backend, auto marked as the default (4.0 ignores an
   // arg-level default for selectors).
   EXPECT_NE(text.find("value {arg=7}{value=auto}{display=auto}{default=true}\n"), std::string::npos);

@@ -124,6 +124,18 @@ TEST(Options, MetadataFilters) {
   EXPECT_TRUE(o.trace.track_skb);
 }
 
+// pwru's stack tracking: --filter-non-skb-funcs takes names, comma separated or repeated.
+TEST(Options, StackTracking) {
+  Options o = parse_ok({"--filter-track-skb-by-stackid", "--filter-non-skb-funcs",
+                        "fib_table_lookup,neigh_lookup", "--filter-non-skb-funcs", "arp_solicit",
+                        "icmp", "and", "host", "10.0.0.2"});
+  EXPECT_TRUE(o.trace.track_skb_by_stackid);
+  EXPECT_EQ(o.trace.pcap_filter, "icmp and host 10.0.0.2");
+  EXPECT_EQ(o.trace.non_skb_funcs,
+            (std::vector<std::string>{"fib_table_lookup", "neigh_lookup", "arp_solicit"}));
+  EXPECT_FALSE(parse_ok({}).trace.track_skb_by_stackid);
+}
+
 // pwru's tunnel filters go to the tracer as given; the capture filter stays the words' own.
 TEST(Options, TunnelFilters) {
   Options o = parse_ok({"--filter-tunnel-pcap-l2", "ether src 02:00:00:00:00:01",
@@ -221,7 +233,8 @@ TEST(Options, HelpIsGroupedLikePwru) {
       {"Filters", {"--filter-func", "--filter-netns", "--filter-mark", "--filter-ifname",
                    "--filter-tunnel-pcap-l2", "--filter-tunnel-pcap-l3", "--filter-trace-tc",
                    "--filter-trace-xdp"}},
-      {"Tracking", {"--filter-track-skb"}},
+      {"Tracking", {"--filter-track-skb", "--filter-track-skb-by-stackid",
+                    "--filter-non-skb-funcs"}},
       {"Netfilter", {"--nf-trace", "--nf-probes"}},
       {"Output", {"--output-meta", "--output-tuple", "--output-caller", "--output-stack",
                   "--output-tcp-flags", "--output-skb", "--output-netns-names", "--output-hints",

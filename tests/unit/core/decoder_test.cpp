@@ -105,6 +105,31 @@ NfRule kernel_rule(uint8_t family, const char* hook, const char* table, const ch
   return r;
 }
 
+// --filter-track-skb-by-stackid: the struct pwru_stackid after the netfilter names, before the
+// packet, as the flags2 bit says.
+TEST_F(Decoder, StackIdSectionComesBeforeThePacket) {
+  auto bytes = nf_record(0, probe_nf(PWRU_NF_IPT, 2, 1, "filter", "", 0), {0x45, 0});
+  auto* ev = reinterpret_cast<pwru_event*>(bytes.data());
+  ev->flags2 |= PWRU_EV2_HAS_STACKID;
+  pwru_stackid sid{};
+  sid.stack_id = 0xffffc90000a4c000ull;
+  sid.kept = PWRU_KEPT_NON_SKB;
+  const auto* raw = reinterpret_cast<const uint8_t*>(&sid);
+  bytes.insert(bytes.begin() + sizeof(pwru_event) + sizeof(pwru_nf), raw, raw + sizeof(sid));
+  ASSERT_TRUE(decoder_.decode(bytes.data(), bytes.size(), ev_));
+  ASSERT_TRUE(ev_.stack_id.has_value());
+  EXPECT_EQ(*ev_.stack_id, 0xffffc90000a4c000ull);
+  EXPECT_EQ(ev_.stack_kept, PWRU_STACK_KEPT_NON_SKB);
+  EXPECT_EQ(ev_.nf->table, "filter");
+  EXPECT_EQ(ev_.packet, (std::vector<uint8_t>{0x45, 0}));
+  EXPECT_FALSE(decoder_.decode(bytes.data(), bytes.size() - 1, ev_));
+  // The next event without the section does not keep this one's.
+  auto plain = record(0);
+  ASSERT_TRUE(decoder_.decode(plain.data(), plain.size(), ev_));
+  EXPECT_FALSE(ev_.stack_id.has_value());
+  EXPECT_EQ(ev_.stack_kept, 0);
+}
+
 // iptables-legacy: the chain is the hook's built-in one, and there is no handle or rule text.
 TEST_F(Decoder, IptablesProbeNamesTheHooksChain) {
   auto r = nf_record(0, probe_nf(PWRU_NF_IPT, 2, 1, "filter", "", 0), {0x45, 0});

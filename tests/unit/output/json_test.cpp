@@ -397,6 +397,20 @@ TEST(JsonOutput, BpfProgramEvents) {
   EXPECT_EQ(parse(f.format(netfilter_drop())).get("bpf_prog_id"), nullptr);
 }
 
+// --filter-track-skb-by-stackid: the stack id in hex and why the event was kept; no keys without.
+TEST(JsonOutput, StackId) {
+  JsonFormatter f(OutputOptions{});
+  Event ev = netfilter_drop();
+  ev.stack_id = 0xffffc90000a4c000ull;
+  ev.stack_kept = PWRU_STACK_KEPT_BY_STACKID;
+  Json o = parse(f.format(ev));
+  EXPECT_EQ(str(o, "stack_id"), "0xffffc90000a4c000");
+  EXPECT_EQ(str(o, "kept_by"), "stackid");
+  ev.stack_kept = 0;
+  EXPECT_EQ(str(parse(f.format(ev)), "kept_by"), "filter");
+  EXPECT_EQ(parse(f.format(netfilter_drop())).get("stack_id"), nullptr);
+}
+
 // --nf-trace's keys, only on a drop that was named.
 TEST(JsonOutput, NamedDropCarriesTheRule) {
   JsonFormatter f(OutputOptions{});

@@ -270,6 +270,28 @@ TEST(RecordTest, RoundTripsBpfProgram) {
   EXPECT_FALSE(decode_record(encode(sample::netfilter_drop()))->bpf.has_value());
 }
 
+// --filter-track-skb-by-stackid: the stack id after the rest, why it was kept only when not by
+// the filters; neither without a stack id.
+TEST(RecordTest, RoundTripsStackId) {
+  Event ev = sample::netfilter_drop();
+  ev.stack_id = 0xffffc90000a4c000ull;
+  Result<Event> got = decode_record(encode(ev));
+  ASSERT_TRUE(got.ok()) << got.error().text();
+  EXPECT_EQ(*got, without_time(ev));
+  std::vector<uint16_t> types = tlv_types(encode(ev));
+  EXPECT_EQ(types.back(), PWRU_TLV_STACK_ID);
+  EXPECT_EQ(std::count(types.begin(), types.end(), PWRU_TLV_STACK_KEPT), 0);
+  ev.stack_kept = PWRU_STACK_KEPT_NON_SKB;
+  got = decode_record(encode(ev));
+  ASSERT_TRUE(got.ok()) << got.error().text();
+  EXPECT_EQ(got->stack_kept, PWRU_STACK_KEPT_NON_SKB);
+  EXPECT_EQ(*got->stack_id, 0xffffc90000a4c000ull);
+  types = tlv_types(encode(ev));
+  EXPECT_EQ(types.back(), PWRU_TLV_STACK_KEPT);
+  types = tlv_types(encode(sample::netfilter_drop()));
+  EXPECT_EQ(std::count(types.begin(), types.end(), PWRU_TLV_STACK_ID), 0);
+}
+
 // A rule passed: probe kind nftrace, its jump target and trace type; a rule deleted since.
 TEST(RecordTest, RoundTripsRulePassed) {
   Event ev = sample::passed_jump();

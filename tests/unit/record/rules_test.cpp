@@ -36,6 +36,7 @@ TEST(Rules, FieldSizesAreTheDocumentedOnes) {
       {49, "BPF_HOOK", 1},
       {50, "META_NAME", 0},   {51, "META_VALUE", 0},   {52, "SHINFO", 28},
       {53, "CB", 48},
+      {56, "STACK_ID", 8},    {57, "STACK_KEPT", 1},
   };
   ASSERT_EQ(std::size(kTlvSpecs), std::size(documented));
   for (const auto& d : documented) {
@@ -46,6 +47,14 @@ TEST(Rules, FieldSizesAreTheDocumentedOnes) {
     EXPECT_EQ(spec->size, d.size) << d.name;
   }
   for (unsigned unknown : {0u, 45u, 0xffffu}) EXPECT_EQ(tlv_spec(unknown), nullptr) << unknown;
+}
+
+// Why an event was kept (STACK_KEPT), as JSON's kept_by and the dissector name it.
+TEST(Rules, StackKeptNames) {
+  EXPECT_STREQ(stack_kept_name(0), "filter");
+  EXPECT_STREQ(stack_kept_name(PWRU_STACK_KEPT_BY_STACKID), "stackid");
+  EXPECT_STREQ(stack_kept_name(PWRU_STACK_KEPT_NON_SKB), "non-skb");
+  EXPECT_EQ(stack_kept_name(3), nullptr);
 }
 
 TEST(Rules, ProbeKindNames) {
