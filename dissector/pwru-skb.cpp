@@ -3,6 +3,7 @@
 // skb's shared info (SHINFO: pwru.shinfo.*, laid out as PWRU_SHINFO_* says) and its control
 // buffer (CB: pwru.cb).
 #include "packet-pwru.h"
+#include "pwru-compat.h"
 
 #include "pwru_record.h"
 
