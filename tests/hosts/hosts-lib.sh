@@ -1,5 +1,5 @@
 # Hosts made of network namespaces for tests/hosts and bench/hosts.sh (sourced after
-# tests/lib/common.sh): host hK (K = 1..N) is namespace $(host_ns K) with address 10.X.K.2 on a veth
+# tests/lib/common.sh; sources tests/lib/sshd.sh): host hK (K = 1..N) is namespace $(host_ns K) with address 10.X.K.2 on a veth
 # pair to the router namespace $R (10.X.K.1), its default route through r, and an sshd of its
 # own (its config and host key, key authentication only) on its address. The "laptop" is r: its
 # ssh reaches every host with $SSH_OPTS (the test's key pair and known_hosts, nothing of the
@@ -9,6 +9,8 @@
 #                          namespace, with ARGS before the arguments ({ssh})
 #   pwrudump_in NS         the pwrudump processes in namespace NS
 # shellcheck shell=bash
+# shellcheck source=../lib/sshd.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/sshd.sh"
 
 SSHD_PIDS=()
 HOSTS_NS=()
@@ -42,7 +44,7 @@ hosts_setup() {
   HOSTS_NS+=("$R")
   ip -n "$R" link set lo up
   ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
-  mkdir -p "$WORK/client" /run/sshd  # /run/sshd: what Debian's sshd.service makes at boot
+  mkdir -p "$WORK/client"
   ssh-keygen -q -t ed25519 -N '' -C pwru-test-client -f "$WORK/client/id" ||
     fail "cannot make the client key"
   : >"$WORK/client/known_hosts"
@@ -67,30 +69,10 @@ hosts_setup() {
 }
 
 start_sshd() {  # NAME NS IP
-  local dir=$WORK/$1
-  mkdir -p "$dir"
-  ssh-keygen -q -t ed25519 -N '' -C "pwru-test-$1" -f "$dir/host_key" ||
-    fail "cannot make $1's host key"
-  cp "$WORK/client/id.pub" "$dir/authorized_keys"
-  cat >"$dir/sshd_config" <<EOF
-ListenAddress $3:22
-HostKey $dir/host_key
-AuthorizedKeysFile $dir/authorized_keys
-PidFile none
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-AllowTcpForwarding no
-X11Forwarding no
-PrintMotd no
-# The keys sit in the test's scratch folder under /tmp, which is writable by all.
-StrictModes no
-EOF
-  ip netns exec "$2" /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log" &
+  sshd_server "$WORK/$1" "$3" "$WORK/client/id.pub"
+  ip netns exec "$2" /usr/sbin/sshd -D -f "$WORK/$1/sshd_config" -E "$WORK/$1/sshd.log" &
   SSHD_PIDS+=($!)
-  echo "$3 $(cut -d' ' -f1,2 "$dir/host_key.pub")" >>"$WORK/client/known_hosts"
+  sshd_known_host "$WORK/$1" "$3" >>"$WORK/client/known_hosts"
 }
 
 wait_sshd() {  # NAME IP
