@@ -3,6 +3,8 @@
 // ssh does. The real ssh is tests/hosts.
 #include "cli/remote_capture.h"
 
+#include "cli/extcap_protocol.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -236,6 +238,41 @@ TEST(RemoteArgs, TheDialogsOptionsAsPwrudumpFlags) {
   EXPECT_TRUE(back.quiet);
   EXPECT_EQ(interface_host("pwru@web1"), "web1");
   EXPECT_EQ(interface_host("pwru"), "");
+}
+
+TEST(RemoteOptions, HostNamesAndWhatDoesNotGoWithRemote) {
+  EXPECT_EQ(parse_ok({"--remote", "a", "--remote", "b.lab", "icmp"}).remote_hosts,
+            (std::vector<std::string>{"a", "b.lab"}));
+  auto bad = parse({"--remote", "root@a"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ExitCode::Usage);
+  EXPECT_NE(bad.error().message.find("cannot use --remote root@a: the name holds '@'"),
+            std::string::npos)
+      << bad.error().message;
+  auto ring = parse({"--remote", "a", "-w", "x.pcapng", "-b", "filesize:100"});
+  ASSERT_FALSE(ring.ok());
+  EXPECT_NE(ring.error().message.find("cannot use --remote with -b"), std::string::npos);
+  // Wireshark's calls for a host's interface parse; a bad name in one does not.
+  EXPECT_EQ(parse_ok({"--extcap-dlts", "--extcap-interface", "pwru@web1"}).action,
+            Action::ExtcapDlts);
+  EXPECT_TRUE(parse_ok({"--capture", "--extcap-interface", "pwru@web1", "--fifo", "/f"}).remote());
+  EXPECT_FALSE(parse_ok({"--capture", "--extcap-interface", "pwru", "--fifo", "/f"}).remote());
+  EXPECT_FALSE(parse({"--extcap-config", "--extcap-interface", "pwru@a;b"}).ok());
+}
+
+TEST(RemoteOptions, AnInterfacePerHostOfTheHostsFile) {
+  const std::string text = extcap_interfaces_sentences(
+      {Host{"web1", "", 1}, Host{"node-a", "kubectl exec -i ds/p -- pwrudump {}", 2}});
+  EXPECT_NE(text.find("interface {value=pwru@web1}{display=pwru on web1: packets through its "
+                      "kernel, over ssh}\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("interface {value=pwru@node-a}{display=pwru on node-a: packets through "
+                      "its kernel, over kubectl}\n"),
+            std::string::npos)
+      << text;
+  // pwrudump's own first, as without a hosts file.
+  EXPECT_EQ(text.find(extcap_interfaces_sentences()), 0u);
 }
 
 }  // namespace
