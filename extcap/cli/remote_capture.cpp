@@ -108,7 +108,8 @@ class Sink {
       s->stream_ = s->owned_;
     }
     struct stat st{};
-    s->pipe_ = fstat(fileno(s->stream_), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    s->pipe_ = fstat(fileno(s->stream_), &st) == 0 &&
+               (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
     s->bytes_ = std::make_unique<StdioSink>(s->stream_);
     return s;
   }
@@ -418,7 +419,8 @@ class RemoteCapture {
         if (first == nullptr || s.queue.front().time_ns < first->queue.front().time_ns) first = &s;
       }
       if (first == nullptr) return Ok{};
-      if (!all && someone_empty && now - first->queue.front().arrived_ms < static_cast<uint64_t>(kMergeWindowMs)) {
+      const uint64_t waited = now - first->queue.front().arrived_ms;
+      if (!all && someone_empty && waited < static_cast<uint64_t>(kMergeWindowMs)) {
         return Ok{};
       }
       Pending p = std::move(first->queue.front());
@@ -484,7 +486,8 @@ class RemoteCapture {
 
   // To a pipe or fifo, after a second without writes: the reader leaving is found without events.
   Status keepalive() {
-    if (!pcapng_ || !pcapng_sink_->pipe() || now_ms() - last_write_ms_ < static_cast<uint64_t>(kKeepaliveMs)) {
+    if (!pcapng_ || !pcapng_sink_->pipe() ||
+        now_ms() - last_write_ms_ < static_cast<uint64_t>(kKeepaliveMs)) {
       return Ok{};
     }
     if (auto st = write_checked(pcapng_->write_keepalive()); !st || stopped_) return st;
@@ -515,8 +518,9 @@ class RemoteCapture {
     if (!st) return st;
     for (auto& s : sources_) {
       if (s.lost && *s.lost > 0) {
-        std::fprintf(console_.err, "pwrudump: WARNING: host %s lost %llu events (its ring buffer was "
-                     "full)\n", s.host.name.c_str(), static_cast<unsigned long long>(*s.lost));
+        std::fprintf(console_.err,
+                     "pwrudump: WARNING: host %s lost %llu events (its ring buffer was full)\n",
+                     s.host.name.c_str(), static_cast<unsigned long long>(*s.lost));
       }
       // What a host that did not fail said on stderr (pwrudump -q says only what matters).
       if (s.failure.empty() && !one_line(s.err_text).empty()) {

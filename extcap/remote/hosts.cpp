@@ -137,10 +137,11 @@ std::string shell_quote(std::string_view word) {
 }
 
 std::string transport_command(const Host& host, const std::vector<std::string>& args) {
-  std::string command = host.command.empty()
-                            ? "ssh -o BatchMode=yes -- " + shell_quote(host.name) + " pwrudump " +
-                                  std::string(kSshArgsPlaceholder)
-                            : host.command;
+  std::string command = host.command;
+  if (command.empty()) {
+    command = std::string(kDefaultSsh) + " " + shell_quote(host.name) + " pwrudump " +
+              std::string(kSshArgsPlaceholder);
+  }
   if (command.find(kArgsPlaceholder) == std::string::npos &&
       command.find(kSshArgsPlaceholder) == std::string::npos) {
     command += ' ';

@@ -18,6 +18,12 @@ inline constexpr std::string_view kHostInterfacePrefix = "pwru@";
 inline constexpr std::string_view kArgsPlaceholder = "{}";
 inline constexpr std::string_view kSshArgsPlaceholder = "{ssh}";
 
+// The default transport, before the host's name: no prompt (an extcap has no terminal), and a
+// host that does not answer (when connecting, or for 3 keep-alives 5 s apart) is a failure.
+inline constexpr std::string_view kDefaultSsh =
+    "ssh -o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=5 "
+    "-o ServerAliveCountMax=3 --";
+
 struct Host {
   std::string name;     // [A-Za-z0-9._-], as in pwru@NAME
   std::string command;  // the template, a /bin/sh command line; empty: the default (ssh NAME)
@@ -47,7 +53,7 @@ std::string transport_name(const Host& host);
 std::string shell_quote(std::string_view word);
 
 // The /bin/sh command line that runs pwrudump on `host` with `args` (pwrudump's own arguments,
-// without the program name). The default: ssh -o BatchMode=yes -- NAME pwrudump {ssh}. A
+// without the program name). The default: kDefaultSsh NAME pwrudump {ssh}. A
 // template without a placeholder gets the arguments at its end: {ssh} if its program is ssh,
 // else {}.
 std::string transport_command(const Host& host, const std::vector<std::string>& args);

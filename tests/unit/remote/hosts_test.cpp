@@ -72,7 +72,7 @@ TEST(HostsFile, PathFromOptionThenEnvironment) {
 TEST(Transport, DefaultIsSshWithArgumentsQuotedForTheRemoteShell) {
   const std::vector<std::string> args = {"-q", "-w", "-", "--", "icmp and (host 10.0.0.2)"};
   EXPECT_EQ(transport_command(Host{"web1", "", 0}, args),
-            "ssh -o BatchMode=yes -- web1 pwrudump "
+            std::string(kDefaultSsh) + " web1 pwrudump "
             "'-q -w - -- '\\''icmp and (host 10.0.0.2)'\\'''");
 }
 
