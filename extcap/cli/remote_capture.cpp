@@ -20,6 +20,7 @@
 #include "output/formatter.h"
 #include "output/pcapng_reader.h"
 #include "output/pcapng_writer.h"
+#include "output/summary.h"
 #include "pwru_record.h"
 #include "record/record.h"
 #include "remote/hosts.h"
@@ -76,6 +77,7 @@ struct Source {
   bool stats = false;         // its own statistics block came (and was written)
   std::optional<uint64_t> lost;  // what that block said was lost
   std::string failure;        // why it failed; empty while it did not
+  std::optional<DropSummary> summary;  // --output-summary: its journeys (each host's own)
   bool done = false;          // ended, failed or stopped: nothing more comes
 
   std::string label() const {
@@ -148,6 +150,10 @@ class RemoteCapture {
       Source s;
       s.host = std::move(h);
       s.command = transport_command(s.host, args);
+      if (options_.output.summary && !options_.extcap()) {
+        s.summary.emplace(options_.output.netns_names ? std::optional(options_.output.netns_dir)
+                                                      : std::nullopt);
+      }
       sources_.push_back(std::move(s));
     }
     for (auto& s : sources_) {
@@ -435,11 +441,12 @@ class RemoteCapture {
       p.block.set_u32(8, *s.iface);
       if (auto st = write_checked(pcapng_->write_block(p.block.bytes)); !st || stopped_) return st;
     }
-    if (text_ != nullptr) write_text(s, p);
+    if (text_ != nullptr || s.summary) write_text(s, p);
     if (pcapng_) return write_checked(pcapng_->flush(false));
     return Ok{};
   }
 
+  // The event decoded: a text or JSON line, and the host's --output-summary.
   void write_text(Source& s, const Pending& p) {
     auto record = pwru_record_of(p.block.epb_packet());
     if (!record) return;
@@ -450,6 +457,8 @@ class RemoteCapture {
       return;
     }
     ev->time_ns = p.time_ns;
+    if (s.summary) s.summary->add(*ev);
+    if (text_ == nullptr) return;
     if (!header_done_) {
       header_done_ = true;
       const std::string header = formatter_->header();
@@ -476,6 +485,22 @@ class RemoteCapture {
       }
     }
     std::fflush(text_);
+  }
+
+  // --output-summary, each host's journeys with its name first: after the text lines, apart by a
+  // blank line; on stderr when the lines are JSON or there are none (as a local capture's).
+  void write_summaries() {
+    const bool after_text = text_ != nullptr && !options_.output.json;
+    std::FILE* to = after_text ? text_ : console_.err;
+    bool first = true;
+    for (auto& s : sources_) {
+      if (!s.summary) continue;
+      if (first && after_text) std::fputc('\n', to);
+      first = false;
+      for (const std::string& line : s.summary->lines()) {
+        std::fprintf(to, "%-*s %s\n", host_width(), s.host.name.c_str(), line.c_str());
+      }
+    }
   }
 
   int host_width() const {
@@ -514,6 +539,7 @@ class RemoteCapture {
       }
     }
     if (pcapng_ && st && !stopped_) st = write_checked(pcapng_->flush());
+    write_summaries();
     if (text_ != nullptr) std::fflush(text_);
     if (!st) return st;
     for (auto& s : sources_) {

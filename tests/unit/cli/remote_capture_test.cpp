@@ -166,6 +166,18 @@ TEST_F(RemoteCaptureTest, TextAndJsonLinesSayTheHost) {
   EXPECT_NE(out_text_.find("f_h1"), std::string::npos) << out_text_;
 }
 
+// --output-summary: each host's drops, its name first, after the lines (on stderr without them).
+TEST_F(RemoteCaptureTest, SummaryPerHost) {
+  write_hosts("h1 cat " + remote_capture("h1", {10}, std::nullopt) + " # {}\n");
+  ASSERT_TRUE(run({"--remote", "h1", "--output-summary"}).ok()) << err_text_;
+  const size_t blank = out_text_.find("\n\n");
+  ASSERT_NE(blank, std::string::npos) << out_text_;
+  EXPECT_EQ(out_text_.find("\nh1   ", blank), blank + 1) << out_text_;
+  ASSERT_TRUE(run({"--remote", "h1", "--output-summary", "-q", "-w", dir_ + "/x.pcapng"}).ok());
+  EXPECT_EQ(out_text_, "");
+  EXPECT_EQ(err_text_.rfind("h1   ", 0), 0u) << err_text_;
+}
+
 TEST_F(RemoteCaptureTest, AFailingHostIsNamedWithWhatItsTransportSaidAndTheOthersGoOn) {
   write_hosts("good cat " + remote_capture("good", {10, 20}, std::nullopt) +
               " # {}\nbad echo 'ssh: connect to host bad port 22: Connection refused' >&2; "
