@@ -77,6 +77,28 @@ ping_h2() {
     fail "pings got through although h2 drops ICMP"
 }
 
+# wait_until WHAT CMD...: back once CMD succeeds, or fail after 20 s.
+wait_until() {
+  local what=$1 _
+  shift
+  for _ in $(seq 100); do
+    "$@" && return 0
+    sleep 0.2
+  done
+  fail "no $what after 20 s"
+}
+# h2_drops_in FILE: FILE (being written) has at least PINGS kfree_skb events of pwru@h2.
+h2_drops_in() {
+  local n
+  n=$(tshark -r "$1" -T fields -e frame.interface_name 2>/dev/null | grep -c '^pwru@h2$')
+  # 5 events per ping on h2: netif_rx_entry, netif_rx, net_dev_xmit, netif_receive_skb, kfree_skb.
+  [ "$n" -ge $((5 * PINGS)) ]
+}
+# h2_drop_lines_in FILE: FILE (pwrudump --remote's text) has at least PINGS drop lines of h2.
+h2_drop_lines_in() {
+  [ "$(grep -c '^h2 .*kfree_skb' "$1")" -ge "$PINGS" ]
+}
+
 # start_capture IFACES... -- FILTER: tshark in r on the given interfaces, each with the capture
 # filter FILTER, into $WORK/capture.pcapng, stopped after a fixed time (end_capture waits; its
 # status in TSHARK_RC).
@@ -84,7 +106,7 @@ start_capture() {
   local ifaces=()
   while [ "$1" != -- ]; do ifaces+=(-i "$1"); shift; done
   # tshark's -f applies to the -i before it, or to all that follow: first.
-  ip netns exec "$R" tshark -f "$2" "${ifaces[@]}" -a duration:20 -w "$WORK/capture.pcapng" \
+  ip netns exec "$R" tshark -f "$2" "${ifaces[@]}" -a duration:30 -w "$WORK/capture.pcapng" \
     >"$WORK/tshark.out" 2>"$WORK/tshark.err" &
   TSHARK_PID=$!
 }
@@ -207,7 +229,8 @@ cli)
   CLI_PID=$!
   wait_ready h1 h2
   ping_h2
-  sleep 1  # the relay carries the last events
+  # The relay carries the last events: h2's drops are in the file before the stop.
+  wait_until "h2's drops in all.pcapng" h2_drops_in "$WORK/all.pcapng"
   kill -INT "$CLI_PID"
   wait "$CLI_PID"
   rc=$?
@@ -226,7 +249,7 @@ cli)
   CLI_PID=$!
   wait_ready h1 h2
   ping_h2
-  sleep 1
+  wait_until "h2's drops on stdout" h2_drop_lines_in "$WORK/text.out"
   kill -INT "$CLI_PID"
   wait "$CLI_PID"
   rc=$?
