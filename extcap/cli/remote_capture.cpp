@@ -613,8 +613,12 @@ std::vector<std::string> remote_args(const Options& o) {
   add_flag_value(args, "--filter-tunnel-pcap-l2", t.tunnel_pcap_l2);
   add_flag_value(args, "--filter-tunnel-pcap-l3", t.tunnel_pcap_l3);
   add_flag_value(args, "--kernel-btf", t.kernel_btf);
+  add_flag_value(args, "--filter-skb-expr", t.filter_skb_expr);
+  for (const auto& field : t.skb_metadata) add_flag_value(args, "--output-skb-metadata", field);
   if (t.track_skb) args.emplace_back("--filter-track-skb");
   if (t.output_stack) args.emplace_back("--output-stack");
+  if (t.output_shinfo) args.emplace_back("--output-skb-shared-info");
+  if (t.output_cb) args.emplace_back("--output-skb-cb");
   if (!t.nf_probes) args.emplace_back("--nf-probes=false");
   if (o.nf_trace) args.emplace_back("--nf-trace");
   if (!o.diagnose) args.emplace_back("--diagnose=false");

@@ -248,6 +248,14 @@ TEST(RemoteArgs, TheDialogsOptionsAsPwrudumpFlags) {
   EXPECT_EQ(back.filter, "icmp and host 10.0.0.2");
   EXPECT_EQ(back.write_file, "-");
   EXPECT_TRUE(back.quiet);
+  // The skb expressions (core/skb_expr.h) are resolved by the remote's BTF: they travel as text.
+  EXPECT_EQ(remote_args(parse_ok({"--remote", "a", "--filter-skb-expr", "skb->len > 1000",
+                                  "--output-skb-metadata", "skb->hash,skb->mark",
+                                  "--output-skb-shared-info", "--output-skb-cb"})),
+            (std::vector<std::string>{"-q", "-w", "-", "--filter-skb-expr", "skb->len > 1000",
+                                      "--output-skb-metadata", "skb->hash",
+                                      "--output-skb-metadata", "skb->mark",
+                                      "--output-skb-shared-info", "--output-skb-cb"}));
   EXPECT_EQ(interface_host("pwru@web1"), "web1");
   EXPECT_EQ(interface_host("pwru"), "");
 }
