@@ -616,6 +616,8 @@ std::vector<std::string> remote_args(const Options& o) {
   add_flag_value(args, "--filter-skb-expr", t.filter_skb_expr);
   for (const auto& field : t.skb_metadata) add_flag_value(args, "--output-skb-metadata", field);
   if (t.track_skb) args.emplace_back("--filter-track-skb");
+  if (t.trace_tc) args.emplace_back("--filter-trace-tc");
+  if (t.trace_xdp) args.emplace_back("--filter-trace-xdp");
   if (t.output_stack) args.emplace_back("--output-stack");
   if (t.output_shinfo) args.emplace_back("--output-skb-shared-info");
   if (t.output_cb) args.emplace_back("--output-skb-cb");

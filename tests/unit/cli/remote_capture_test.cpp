@@ -251,11 +251,13 @@ TEST(RemoteArgs, TheDialogsOptionsAsPwrudumpFlags) {
   // The skb expressions (core/skb_expr.h) are resolved by the remote's BTF: they travel as text.
   EXPECT_EQ(remote_args(parse_ok({"--remote", "a", "--filter-skb-expr", "skb->len > 1000",
                                   "--output-skb-metadata", "skb->hash,skb->mark",
-                                  "--output-skb-shared-info", "--output-skb-cb"})),
+                                  "--output-skb-shared-info", "--output-skb-cb",
+                                  "--filter-trace-tc", "--filter-trace-xdp"})),
             (std::vector<std::string>{"-q", "-w", "-", "--filter-skb-expr", "skb->len > 1000",
                                       "--output-skb-metadata", "skb->hash",
-                                      "--output-skb-metadata", "skb->mark",
-                                      "--output-skb-shared-info", "--output-skb-cb"}));
+                                      "--output-skb-metadata", "skb->mark", "--filter-trace-tc",
+                                      "--filter-trace-xdp", "--output-skb-shared-info",
+                                      "--output-skb-cb"}));
   EXPECT_EQ(interface_host("pwru@web1"), "web1");
   EXPECT_EQ(interface_host("pwru"), "");
 }
