@@ -10,6 +10,7 @@
 #include "cli/capture_loop.h"
 #include "cli/extcap_protocol.h"
 #include "cli/options.h"
+#include "cli/remote_capture.h"
 #include "core/tracer.h"
 
 namespace {
@@ -94,7 +95,12 @@ int main(int argc, char** argv) {
   switch (options->action) {
     case Action::Help:
     case Action::Version: return print(options->print);
-    case Action::ExtcapInterfaces: return print(pwru::extcap_interfaces_sentences());
+    case Action::ExtcapInterfaces: {
+      // A hosts file that cannot be read leaves its hosts out, not pwrudump's own interfaces.
+      auto hosts = pwru::configured_hosts(*options);
+      if (!hosts) (void)fail(hosts.error());
+      return print(pwru::extcap_interfaces_sentences(hosts ? *hosts : std::vector<pwru::Host>{}));
+    }
     case Action::ExtcapDlts: return print(pwru::extcap_dlts_sentences());
     case Action::ExtcapConfig: return print(pwru::extcap_config_sentences());
     case Action::ExtcapFilterCheck: return print(pwru::extcap_filter_check(options->filter));
@@ -113,6 +119,11 @@ int main(int argc, char** argv) {
 
   install_signal_handlers();
   const pwru::Console console{stdout, stderr, isatty(STDERR_FILENO) == 1};
+  if (options->remote()) {
+    auto status = pwru::run_remote(*options, g_stop, console);
+    if (!status) return fail(status.error());
+    return 0;
+  }
   auto open_tracer = [](const pwru::TraceOptions& o, const pwru::ProgressFn& progress) {
     return open_then_drop_privileges(o, progress);
   };

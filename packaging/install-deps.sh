@@ -43,8 +43,8 @@ group() {
     # server, driven with xdotool, screenshots checked with ImageMagick, a dialog's text read with
     # tesseract (OCR); setcap comes with libcap2-bin, a dependency of iputils-ping
     gui) echo wireshark xvfb xdotool imagemagick tesseract-ocr tesseract-ocr-eng ;;
-    # lint (tests/lint): every shell script through shellcheck
-    lint) echo shellcheck ;;
+    # lint (tests/lint): every shell script through shellcheck; the Kubernetes manifests parsed
+    lint) echo shellcheck python3-yaml ;;
     # remote tests (tests/remote): an sshd of the test's own in a network namespace as the server
     # (only its binary is used; where systemd runs, the package also starts the system's ssh
     # service), and the ssh client that reaches it

@@ -22,6 +22,7 @@ enum class ExitCode : int {
   BadFuncFilter = 7,   // --filter-func is not a regular expression, or matches nothing
   NotFound = 8,        // the namespace or interface named by --filter-netns/-ifname is not there
   NoBtf = 9,           // the kernel's BTF (or --kernel-btf FILE) is missing or unreadable
+  Remote = 10,         // a remote host (--remote, pwru@HOST) could not be traced: each is named
 };
 
 // One line per code, for --help and the man page.
@@ -37,6 +38,7 @@ inline constexpr const char* kExitCodeTable =
     "  7  --filter-func is not a regular expression or matches nothing\n"
     "  8  the namespace or interface named by --filter-netns or --filter-ifname does not exist\n"
     "  9  no usable kernel BTF (/sys/kernel/btf/vmlinux or --kernel-btf FILE)\n"
+    "  10 a remote host (--remote, pwru@HOST) could not be traced; each one is named\n"
     "  killed by a signal (SIGKILL, a second SIGINT): the shell's 128+N; the kernel removes the\n"
     "  probes with the process, and the pcapng file is readable up to its last whole block";
 

@@ -44,13 +44,20 @@ std::string range(uint64_t min, uint64_t max, uint64_t def) {
 
 }  // namespace
 
-std::string extcap_interfaces_sentences() {
-  return std::string("extcap {version=") + pwrudump_version() + "}{help=" PWRU_HELP_URL
+std::string extcap_interfaces_sentences(const std::vector<Host>& hosts) {
+  std::string out = std::string("extcap {version=") + pwrudump_version() + "}{help=" PWRU_HELP_URL
          "}{display=pwrudump: eBPF skb tracer}\n"
          "interface {value=" + kExtcapInterface +
          "}{display=pwru: packets through the Linux kernel (eBPF)}\n"
          "interface {value=" + kExtcapDropsInterface +
          "}{display=pwru-drops: only packets the kernel drops, and who dropped them}\n";
+  // Host names are letters, digits, '.', '_' and '-' (host_name_problem): nothing that would
+  // break a sentence.
+  for (const auto& h : hosts) {
+    out += "interface {value=" + std::string(kHostInterfacePrefix) + h.name + "}{display=pwru on " +
+           h.name + ": packets through its kernel, over " + transport_name(h) + "}\n";
+  }
+  return out;
 }
 
 std::string extcap_dlts_sentences() {

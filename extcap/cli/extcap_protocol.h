@@ -3,11 +3,15 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "remote/hosts.h"
 
 namespace pwru {
 
-// --extcap-interfaces: the `extcap` and `interface` sentences, one per line.
-std::string extcap_interfaces_sentences();
+// --extcap-interfaces: the `extcap` and `interface` sentences, one per line: pwru, pwru-drops,
+// then pwru@HOST for each of `hosts` (the hosts file's).
+std::string extcap_interfaces_sentences(const std::vector<Host>& hosts = {});
 // --extcap-dlts: the one link type, LINKTYPE_WIRESHARK_UPPER_PDU.
 std::string extcap_dlts_sentences();
 // --extcap-config: one `arg` per capture option. Each `call` is a flag parse_options accepts,

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <vector>
 
+#include "remote/hosts.h"
+
 namespace pwru {
 namespace {
 
@@ -321,6 +323,19 @@ void define(CLI::App& app, Raw& raw, Options& o) {
   app.add_option("--extcap-control-out", raw.control_out, "Toolbar control pipe (unused)")
       ->type_name("PATH")->group(kExtcap);
 
+  const std::string kRemote = "Remote hosts (docs/many-hosts.md)";
+  app.add_option("--remote", o.remote_hosts,
+                 "Trace HOST instead of this machine: run pwrudump there through the command of "
+                 "its line in the hosts file (default: ssh HOST), with these options, and write "
+                 "its events here; repeat for more hosts: one pcapng interface pwru@HOST each, "
+                 "events merged in time order, text lines start with the host")
+      ->type_name("HOST")->allow_extra_args(false)->group(kRemote);
+  app.add_option("--hosts-file", o.hosts_file,
+                 "The hosts file: a host per line, then the command that reaches it (default "
+                 "$PWRUDUMP_HOSTS, else $XDG_CONFIG_HOME/pwrudump/hosts or "
+                 "~/.config/pwrudump/hosts); its hosts are Wireshark interfaces pwru@HOST")
+      ->type_name("FILE")->group(kRemote);
+
   app.set_help_flag("-h,--help", "Print this help and exit")->group(kMisc);
   app.set_version_flag("--version", std::string("pwrudump ") + pwrudump_version(),
                        "Print the version and exit")
@@ -346,11 +361,21 @@ Status check_interface(const Options& o, const char* what) {
     return usage(std::string("cannot ") + what + ": no --extcap-interface given",
                  std::string("pass --extcap-interface ") + kExtcapInterface);
   }
+  if (o.extcap_interface.starts_with(kHostInterfacePrefix)) {
+    const std::string host = o.extcap_interface.substr(kHostInterfacePrefix.size());
+    if (auto problem = host_name_problem(host); !problem.empty()) {
+      return usage(std::string("cannot ") + what + ": bad host in extcap interface \"" +
+                       o.extcap_interface + "\": " + problem,
+                   "name a host of the hosts file (docs/many-hosts.md)");
+    }
+    return Ok{};
+  }
   if (o.extcap_interface != kExtcapInterface && o.extcap_interface != kExtcapDropsInterface) {
     return usage(std::string("cannot ") + what + ": unknown extcap interface \"" +
                      o.extcap_interface + "\"",
                  std::string("pwrudump provides the interfaces \"") + kExtcapInterface +
-                     "\" and \"" + kExtcapDropsInterface + "\"");
+                     "\", \"" + kExtcapDropsInterface + "\" and pwru@HOST for each host of its "
+                     "hosts file");
   }
   return Ok{};
 }
@@ -414,6 +439,17 @@ Result<Options> finish(Options o, const Raw& raw, bool filter_check_given) {
 
   o.filter = join(raw.filter_words);
 
+  for (const auto& host : o.remote_hosts) {
+    if (auto problem = host_name_problem(host); !problem.empty()) {
+      return usage("cannot use --remote " + host + ": " + problem,
+                   "name a host of the hosts file, or one ssh reaches (docs/many-hosts.md)");
+    }
+  }
+  if (!o.remote_hosts.empty() && (raw.capture || o.ring.enabled())) {
+    return usage(std::string("cannot use --remote with ") + (raw.capture ? "--capture" : "-b"),
+                 raw.capture ? "in Wireshark, pick the interfaces pwru@HOST instead"
+                             : "write one file with -w FILE");
+  }
   if (raw.list_funcs) {
     o.action = Action::ListFuncs;
   } else if (raw.extcap_interfaces) {
@@ -468,6 +504,11 @@ Result<Options> finish(Options o, const Raw& raw, bool filter_check_given) {
 }  // namespace
 
 const char* pwrudump_version() { return PWRU_VERSION; }
+
+bool Options::remote() const {
+  return !remote_hosts.empty() ||
+         (action == Action::ExtcapCapture && extcap_interface.starts_with(kHostInterfacePrefix));
+}
 
 std::string Options::text_destination() const {
   if (!output_file.empty()) return output_file;

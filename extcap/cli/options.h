@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "core/trace_bounds.h"  // the bounds of the options, which the extcap dialog shows too
@@ -51,11 +52,18 @@ struct Options {
   bool diagnose = true;      // --diagnose: explain drops by asking their namespace (extcap/diag)
   bool quiet = false;        // -q; always set in extcap capture mode (stderr means failure)
 
+  // --remote HOST (repeatable): trace these hosts through their transports instead of this
+  // kernel (cli/remote_capture.h); --hosts-file: where their commands are (remote/hosts.h).
+  std::vector<std::string> remote_hosts;
+  std::string hosts_file;
+
   std::string extcap_interface;
   std::string extcap_version;  // what Wireshark says it is, e.g. "4.0"
   std::string fifo;            // extcap capture: where Wireshark reads pcapng
 
   bool extcap() const { return action == Action::ExtcapCapture; }
+  // The capture runs elsewhere: --remote, or Wireshark's pwru@HOST interface.
+  bool remote() const;
   // Where text (or JSON) lines go: empty for nowhere, "-" for stdout, else a file path.
   // -w - takes stdout for pcapng; -w FILE -q asks for the file alone; extcap writes to the fifo.
   std::string text_destination() const;

@@ -157,8 +157,12 @@ Status PcapngWriter::fail(std::string message, int err) {
 
 Status PcapngWriter::write_header(const std::string& if_name, const std::string& if_description,
                                   const std::string& os, const std::string& application) {
-  if (failed_) return *failed_;
+  if (Status s = write_section(os, application); !s) return s;
+  return write_interface(if_name, if_description);
+}
 
+Status PcapngWriter::write_section(const std::string& os, const std::string& application) {
+  if (failed_) return *failed_;
   begin_block(kSectionHeaderBlock);
   put_u32(kByteOrderMagic);
   put_u16(1);  // major version
@@ -170,8 +174,12 @@ Status PcapngWriter::write_header(const std::string& if_name, const std::string&
   if (!os.empty()) add_option(kShbOs, os.data(), os.size());
   if (!application.empty()) add_option(kShbUserAppl, application.data(), application.size());
   if (buf_.size() != shb_options) end_options();
-  if (Status s = finish_block("section header"); !s) return s;
+  return finish_block("section header");
+}
 
+Status PcapngWriter::write_interface(const std::string& if_name,
+                                     const std::string& if_description) {
+  if (failed_) return *failed_;
   begin_block(kInterfaceDescriptionBlock);
   put_u16(PWRU_LINKTYPE_UPPER_PDU);
   put_u16(0);  // reserved
@@ -183,6 +191,14 @@ Status PcapngWriter::write_header(const std::string& if_name, const std::string&
   add_option(kIfTsresol, &kTsresolNanoseconds, 1);
   end_options();
   return finish_block("interface description");
+}
+
+Status PcapngWriter::write_block(std::span<const uint8_t> block) {
+  if (failed_) return *failed_;
+  errno = 0;
+  if (!out_.write(block.data(), block.size())) return fail("cannot write pcapng block", errno);
+  bytes_ += block.size();
+  return Ok{};
 }
 
 Status PcapngWriter::write_record(uint64_t time_ns, std::span<const uint8_t> record) {
@@ -219,11 +235,11 @@ Status PcapngWriter::write_record(uint64_t time_ns, std::span<const uint8_t> rec
   return Ok{};
 }
 
-Status PcapngWriter::write_stats(const CaptureStats& stats) {
+Status PcapngWriter::write_stats(const CaptureStats& stats, uint32_t interface_id) {
   if (failed_) return *failed_;
 
   begin_block(kInterfaceStatisticsBlock);
-  put_u32(0);  // interface id
+  put_u32(interface_id);
   put_time(stats.end_ns);
   add_time_option(kIsbStartTime, stats.start_ns);
   add_time_option(kIsbEndTime, stats.end_ns);

@@ -46,12 +46,18 @@ class PcapngWriter {
   // if_description, if_tsresol=9). Empty strings leave their option out.
   Status write_header(const std::string& if_name, const std::string& if_description,
                       const std::string& os, const std::string& application);
+  // write_header's two halves, for a file of several interfaces (pwrudump --remote): the
+  // section header, then one interface description per interface, numbered from 0 in order.
+  Status write_section(const std::string& os, const std::string& application);
+  Status write_interface(const std::string& if_name, const std::string& if_description);
+  // A whole block read elsewhere (PcapngStreamReader), written as it is: a remote's events.
+  Status write_block(std::span<const uint8_t> block);
   // One Enhanced Packet Block: exported-PDU tags naming `pwru`, then `record`.
   // `time_ns`: wall clock, ns since the epoch.
   Status write_record(uint64_t time_ns, std::span<const uint8_t> record);
-  // Interface Statistics Block for interface 0, stamped with `stats.end_ns`. Write it once, at
+  // Interface Statistics Block for interface 0 (or `interface_id`), stamped with `stats.end_ns`. Write it once, at
   // the end: Wireshark 4.0 shows the drop count only for an interface with exactly one ISB.
-  Status write_stats(const CaptureStats& stats);
+  Status write_stats(const CaptureStats& stats, uint32_t interface_id = 0);
   // An empty block of kKeepaliveBlockType, which says nothing. Written to a pipe while no event
   // comes, it lets a relay in between (ssh) find that its own reader left: the relay's write
   // fails, it exits and closes our pipe, and the capture ends instead of waiting for an event.

@@ -17,6 +17,8 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/common.sh
 . "$here/../lib/common.sh"
+# shellcheck source=../lib/sshd.sh
+. "$here/../lib/sshd.sh"
 # shellcheck source=../reliability/reliability-lib.sh
 . "$here/../reliability/reliability-lib.sh"
 mode=$1 PWRUDUMP=$(readlink -f "$2") BUILD=$(readlink -f "$3")
@@ -48,35 +50,13 @@ PINGS=3
 cd "$WORK" || fail "cannot enter $WORK"
 
 # The server: host key, the client's key in authorized_keys, and only what the test needs.
-mkdir -p "$WORK/server" "$WORK/client"
-ssh-keygen -q -t ed25519 -N '' -C pwru-test-host -f "$WORK/server/host_key" ||
-  fail "cannot make the host key"
+mkdir -p "$WORK/client"
 ssh-keygen -q -t ed25519 -N '' -C pwru-test-client -f "$WORK/client/id" ||
   fail "cannot make the client key"
-cp "$WORK/client/id.pub" "$WORK/server/authorized_keys"
-cat >"$WORK/server/sshd_config" <<EOF
-ListenAddress $IP_B:22
-HostKey $WORK/server/host_key
-AuthorizedKeysFile $WORK/server/authorized_keys
-PidFile none
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-AllowTcpForwarding no
-X11Forwarding no
-PrintMotd no
-LogLevel INFO
-# The keys sit in the test's scratch folder under /tmp, which is writable by all.
-StrictModes no
-EOF
-# The privilege separation folder that Debian's sshd.service would create at boot.
-mkdir -p /run/sshd
+sshd_server "$WORK/server" "$IP_B" "$WORK/client/id.pub"
 ip netns exec "$NS_B" /usr/sbin/sshd -D -f "$WORK/server/sshd_config" -E "$WORK/sshd.log" &
 SSHD_PID=$!
-# The host key is known before the first connection: no question, and no other key accepted.
-echo "$IP_B $(cut -d' ' -f1,2 "$WORK/server/host_key.pub")" >"$WORK/client/known_hosts"
+sshd_known_host "$WORK/server" "$IP_B" >"$WORK/client/known_hosts"
 SSH=(ssh -F none -i "$WORK/client/id" -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes
      -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$WORK/client/known_hosts"
      -o GlobalKnownHostsFile=/dev/null "root@$IP_B")

@@ -77,6 +77,8 @@ void expect_clean(const Outcome& r) {
 }
 
 TEST(PwrudumpExtcap, Interfaces) {
+  // The user's hosts file (docs/many-hosts.md) would add interfaces: none here.
+  setenv("PWRUDUMP_HOSTS", "/nonexistent/pwrudump/hosts", 1);
   for (auto args : {std::vector<std::string>{"--extcap-interfaces", "--extcap-version=4.0"},
                     std::vector<std::string>{"--extcap-interfaces"}}) {
     Outcome r = run_pwrudump(args);
@@ -87,6 +89,26 @@ TEST(PwrudumpExtcap, Interfaces) {
               std::string::npos)
         << r.out;
   }
+}
+
+// A host per line of the hosts file; a file with a bad line still lists pwrudump's own, and says
+// what is wrong on stderr.
+TEST(PwrudumpExtcap, InterfacesOfTheHostsFile) {
+  const std::string path = "/tmp/pwrudump_extcap_test_hosts." + std::to_string(getpid());
+  std::ofstream(path) << "# lab\nweb1\ndb1 ssh -J b db1 pwrudump {ssh}\n";
+  setenv("PWRUDUMP_HOSTS", path.c_str(), 1);
+  Outcome r = run_pwrudump({"--extcap-interfaces"});
+  expect_clean(r);
+  EXPECT_EQ(r.out, extcap_interfaces_sentences({Host{"web1", "", 2},
+                                                Host{"db1", "ssh -J b db1 pwrudump {ssh}", 3}}));
+  std::ofstream(path) << "web1\nweb1\n";
+  r = run_pwrudump({"--extcap-interfaces"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, extcap_interfaces_sentences());
+  EXPECT_NE(r.err.find(path + " line 2: host \"web1\" is already on line 1"), std::string::npos)
+      << r.err;
+  std::remove(path.c_str());
+  setenv("PWRUDUMP_HOSTS", "/nonexistent/pwrudump/hosts", 1);
 }
 
 TEST(PwrudumpExtcap, Dlts) {
