@@ -616,6 +616,8 @@ std::vector<std::string> remote_args(const Options& o) {
   add_flag_value(args, "--filter-skb-expr", t.filter_skb_expr);
   for (const auto& field : t.skb_metadata) add_flag_value(args, "--output-skb-metadata", field);
   if (t.track_skb) args.emplace_back("--filter-track-skb");
+  if (t.track_skb_by_stackid) args.emplace_back("--filter-track-skb-by-stackid");
+  for (const auto& func : t.non_skb_funcs) add_flag_value(args, "--filter-non-skb-funcs", func);
   if (t.trace_tc) args.emplace_back("--filter-trace-tc");
   if (t.trace_xdp) args.emplace_back("--filter-trace-xdp");
   if (t.output_stack) args.emplace_back("--output-stack");

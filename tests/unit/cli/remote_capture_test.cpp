@@ -258,6 +258,12 @@ TEST(RemoteArgs, TheDialogsOptionsAsPwrudumpFlags) {
                                       "--output-skb-metadata", "skb->mark", "--filter-trace-tc",
                                       "--filter-trace-xdp", "--output-skb-shared-info",
                                       "--output-skb-cb"}));
+  // Tracking by stack, and the non-skb functions, one flag each as the remote parses them.
+  EXPECT_EQ(remote_args(parse_ok({"--remote", "a", "--filter-track-skb-by-stackid",
+                                  "--filter-non-skb-funcs", "fib_table_lookup,ip_route_input_slow"})),
+            (std::vector<std::string>{"-q", "-w", "-", "--filter-track-skb-by-stackid",
+                                      "--filter-non-skb-funcs", "fib_table_lookup",
+                                      "--filter-non-skb-funcs", "ip_route_input_slow"}));
   EXPECT_EQ(interface_host("pwru@web1"), "web1");
   EXPECT_EQ(interface_host("pwru"), "");
 }
