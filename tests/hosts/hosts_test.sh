@@ -168,8 +168,20 @@ ping)
     fail "h2's interface has no echo request received: $(distinct "$h2")"
   assert_eq "netfilter drops on h2" "$PINGS" \
     "$(count_lines "$(awk -v s="$IP_H1" '$2 == "kfree_skb" && $3 == s && $5 == "NETFILTER_DROP"' <<<"$h2")")"
-  # (lead: pwru.flight checks go here: one flight per ping, h1's send path and h2's drop, the
-  # drop's host h2.)
+  # One flight per ping across the two hosts (the dissector's pwru.flight, two passes): each
+  # drop on h2 is in a flight that crossed h1 and h2 and ended in a drop on h2, and h1's send of
+  # that ping is in the same flight.
+  fl=$(capture_fields -e pwru.flight -e pwru.flight.hosts -e pwru.flight.dropped -e pwru.func \
+    -e pwru.drop_reason -E separator='|' -2)
+  drops=$(awk -F'|' '$1 == "pwru@h2" && $5 == "kfree_skb" && $6 == "NETFILTER_DROP"' <<<"$fl")
+  assert_eq "drops whose flight is not h1 > h2, dropped on h2" "" \
+    "$(distinct "$(awk -F'|' '$3 != "h1 > h2" || $4 != "h2"' <<<"$drops")")"
+  flights=$(cut -d'|' -f2 <<<"$drops" | sort -un)
+  assert_eq "flights of the drops" "$PINGS" "$(count_lines "$flights")"
+  for f in $flights; do
+    awk -F'|' -v f="$f" '$1 == "pwru@h1" && $2 == f && $5 == "net_dev_start_xmit"' <<<"$fl" |
+      grep -q . || fail "flight $f has no send on h1: $(distinct "$(grep "^[^|]*|$f|" <<<"$fl")")"
+  done
   pass "tshark -i pwru@h1 -i pwru@h2: h1's send path, h2's receive path and $PINGS drops; nothing left on the hosts"
   ;;
 dnat)
@@ -203,7 +215,13 @@ c = socket.create_connection((sys.argv[1], 80), timeout=10); c.sendall(b"hello")
   sport=$(awk -v v="$VIP" '$1 == "pwru@h1" && $3 == v { print $4; exit }' <<<"$t")
   grep -q "^pwru@h2 $IP_H1 $IP_H2 $sport 8080$" <<<"$t" ||
     fail "h2 did not see h1's port $sport: $(distinct "$t")"
-  # (lead: pwru.flight checks go here: h1's SYN and h2's SYN in one flight across the DNAT.)
+  # The SYN is one flight across the DNAT: h1's to $VIP:80 and h2's to $IP_H2:8080.
+  syn=$(capture_fields -e pwru.flight -e pwru.ip.dst -e tcp.dstport -E separator='|' -2 \
+    -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0')
+  f1=$(awk -F'|' -v v="$VIP" '$1 == "pwru@h1" && $3 == v && $4 == 80 { print $2 }' <<<"$syn" | sort -u)
+  f2=$(awk -F'|' -v v="$IP_H2" '$1 == "pwru@h2" && $3 == v && $4 == 8080 { print $2 }' <<<"$syn" | sort -u)
+  [ -n "$f1" ] || fail "no flight of h1's SYN: $(distinct "$syn")"
+  assert_eq "the flight of h2's SYN (h1's: $f1)" "$f1" "$f2"
   assert_hosts_clean "after the capture stopped"
   pass "a TCP connection through r's DNAT seen on h1 (to $VIP:80) and h2 (to $IP_H2:8080)"
   ;;
