@@ -28,6 +28,7 @@
 
 #include "pcapng_blocks.h"
 #include "pwru_record.h"
+#include "pwru_rules.h"
 #include "record.h"
 
 namespace {
@@ -118,19 +119,19 @@ std::vector<size_t> tlvs(const Bytes& r) {
   return out;
 }
 
-// The exact size of a fixed-size TLV type, 0 for strings, bytes and unknown types.
+// The exact size of a fixed-size TLV type, 0 for strings, bytes and unknown types: the record's
+// own table (pwru_rules.h).
 uint16_t fixed_size(uint16_t type) {
-  switch (type) {
-    case PWRU_TLV_SKB: case PWRU_TLV_CALLER_ADDR: case PWRU_TLV_KTIME: return 8;
-    case PWRU_TLV_PROBE: case PWRU_TLV_L4PROTO: case PWRU_TLV_TCP_FLAGS:
-    case PWRU_TLV_PACKET_LAYER: return 1;
-    case PWRU_TLV_PROTO: case PWRU_TLV_SPORT: case PWRU_TLV_DPORT: return 2;
-    case PWRU_TLV_IPV6_SRC: case PWRU_TLV_IPV6_DST: return 16;
-    case PWRU_TLV_CPU: case PWRU_TLV_PID: case PWRU_TLV_NETNS: case PWRU_TLV_MARK:
-    case PWRU_TLV_IFINDEX: case PWRU_TLV_MTU: case PWRU_TLV_LEN: case PWRU_TLV_IPV4_SRC:
-    case PWRU_TLV_IPV4_DST: case PWRU_TLV_DROP_REASON: return 4;
-    default: return 0;
-  }
+  for (const auto& spec : pwru::rules::kTlvSpecs)
+    if (spec.type == type) return spec.size;
+  return 0;
+}
+
+// The first type past every known one: what a reader must skip as unknown.
+uint16_t first_unknown_type() {
+  uint16_t last = 0;
+  for (const auto& spec : pwru::rules::kTlvSpecs) last = std::max(last, spec.type);
+  return static_cast<uint16_t>(last + 1);
 }
 
 std::vector<size_t> tlvs_where(const Bytes& r, const std::function<bool(uint16_t, uint16_t)>& f) {
@@ -289,7 +290,7 @@ const std::vector<RecordCategory>& record_categories() {
            // Past the last known type: unknown fields, skipped.
            const auto type =
                static_cast<uint16_t>(frame ? size_t{PWRU_TLV_STACK_FRAME}
-                                           : PWRU_TLV_DIAG_TEXT + 1 + below(rng, 1000));
+                                           : first_unknown_type() + below(rng, 1000));
            const Bytes t = tlv(type, value);
            r.insert(r.end(), t.begin(), t.end());
          }

@@ -101,8 +101,10 @@ TEST(ExtcapProtocol, ConfigLines) {
   EXPECT_EQ(field(l[9], "display"), "Name the netfilter rule; adds a trace table while capturing");
   EXPECT_EQ(field(l[10], "group"), "Filters");
   EXPECT_EQ(field(l[11], "type"), "string");
-  EXPECT_EQ(field(l[16], "type"), "boolflag");
-  EXPECT_EQ(field(l[17], "type"), "string");
+  EXPECT_EQ(field(l[16], "type"), "boolflag");  // --filter-trace-tc
+  EXPECT_EQ(field(l[17], "type"), "boolflag");  // --filter-trace-xdp
+  EXPECT_EQ(field(l[18], "type"), "boolflag");  // --filter-track-skb-by-stackid
+  EXPECT_EQ(field(l[19], "type"), "string");    // --filter-non-skb-funcs
   // The backend selector's values: every backend, auto marked as the default (4.0 ignores an
   // arg-level default for selectors).
   EXPECT_NE(text.find("value {arg=7}{value=auto}{display=auto}{default=true}\n"), std::string::npos);
