@@ -27,9 +27,4 @@ if trace_start "$@"; then
   report "ping rc=$?"
 fi
 trace_stop
-set +x
-send stderr /tmp/stderr
-send stdout /tmp/stdout
-[ -e /tmp/ping.out ] && send ping /tmp/ping.out
-[ -e /tmp/trace.pcapng ] && send pcapng /tmp/trace.pcapng
-set -x
+send_trace

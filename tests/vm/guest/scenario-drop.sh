@@ -50,12 +50,7 @@ cmp -s /tmp/rules.before /tmp/rules.after && same=yes
 report "rulesets same=$same lines=$(wc -l </tmp/rules.before)"
 send rules-before /tmp/rules.before
 send rules-after /tmp/rules.after
-set +x
-send stderr /tmp/stderr
-send stdout /tmp/stdout
-[ -e /tmp/ping.out ] && send ping /tmp/ping.out
-[ -e /tmp/trace.pcapng ] && send pcapng /tmp/trace.pcapng
-set -x
+send_trace
 # With PWRU_SIDE=1, Debian's pwru and pwrudump side by side (scenario-pwru.sh), while iptables
 # still drops the pings.
 # shellcheck source=scenario-pwru.sh
